@@ -1,0 +1,93 @@
+// How a certificate is stored, and the JSON shapes Key Vault returns for it.
+import { createHash } from "node:crypto";
+import { wireAttributes, toSeconds, type StoredAttributes } from "../objects/attributes.js";
+import { objectUrl } from "../objects/names.js";
+import type { VaultScope } from "../objects/scope.js";
+import type { NameRecord, VersionRecord } from "../store/store.js";
+import type { CertificatePolicy } from "./policy.js";
+
+export interface PendingOperation {
+  requestId: string;
+  status: "inProgress" | "completed" | "failed" | "cancelled";
+  statusDetails: string;
+  csr: string;
+  cancellationRequested: boolean;
+  issuer: CertificatePolicy["issuer"];
+  error?: { code: string; message: string };
+  /** Version created when the operation completed. */
+  target?: string;
+  /** Attributes and tags the create asked for, applied to the version when it is issued. */
+  attributes: StoredAttributes;
+  tags: Record<string, string>;
+}
+
+/** State of a certificate name: its one policy and its latest operation. */
+export interface CertificateState {
+  policy: CertificatePolicy;
+  policyCreatedAt: number;
+  policyUpdatedAt: number;
+  pending?: PendingOperation;
+}
+
+export interface CertificateVersionData {
+  cer: string;
+  x5t: string;
+}
+
+export type CertificateName = NameRecord<CertificateState>;
+export type CertificateVersion = VersionRecord<StoredAttributes, CertificateVersionData>;
+
+export const COLLECTION = "certificates";
+
+/** SHA-1 thumbprint, base64url, as Key Vault's `x5t`. */
+export const thumbprint = (der: Buffer) => createHash("sha1").update(der).digest("base64url");
+
+export function policyJson(scope: VaultScope, name: string, state: CertificateState) {
+  return {
+    id: `${objectUrl(scope.vaultUrl, COLLECTION, name)}/policy`,
+    ...state.policy,
+    attributes: {
+      ...state.policy.attributes,
+      created: toSeconds(state.policyCreatedAt),
+      updated: toSeconds(state.policyUpdatedAt),
+    },
+  };
+}
+
+/** CertificateBundle: the version's id, its key and secret ids, the DER, attributes, tags and the policy. */
+export function certificateBundle(scope: VaultScope, record: CertificateName, v: CertificateVersion) {
+  return {
+    id: objectUrl(scope.vaultUrl, COLLECTION, v.name, v.version),
+    kid: objectUrl(scope.vaultUrl, "keys", v.name, v.version),
+    sid: objectUrl(scope.vaultUrl, "secrets", v.name, v.version),
+    x5t: v.data.x5t,
+    cer: v.data.cer,
+    attributes: wireAttributes(v.attributes, v, scope.vault),
+    tags: v.tags,
+    policy: policyJson(scope, v.name, record.state),
+  };
+}
+
+/** CertificateItem, as in list results. */
+export function certificateItem(scope: VaultScope, v: CertificateVersion, withVersion = false) {
+  return {
+    id: objectUrl(scope.vaultUrl, COLLECTION, v.name, withVersion ? v.version : undefined),
+    x5t: v.data.x5t,
+    attributes: wireAttributes(v.attributes, v, scope.vault),
+    tags: v.tags,
+  };
+}
+
+export function operationJson(scope: VaultScope, name: string, op: PendingOperation) {
+  return {
+    id: `${objectUrl(scope.vaultUrl, COLLECTION, name)}/pending`,
+    issuer: op.issuer,
+    csr: op.csr,
+    cancellation_requested: op.cancellationRequested,
+    status: op.status,
+    status_details: op.statusDetails,
+    ...(op.error ? { error: op.error } : {}),
+    ...(op.target ? { target: objectUrl(scope.vaultUrl, COLLECTION, name) } : {}),
+    request_id: op.requestId,
+  };
+}

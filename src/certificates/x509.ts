@@ -1,0 +1,90 @@
+// X.509 for certificate policies: self-signed certificates and CSRs from a policy and a node:crypto key.
+import { createPublicKey, randomBytes, webcrypto, type KeyObject } from "node:crypto";
+import { x509 } from "../crypto/x509.js";
+import { isRsa } from "../crypto/keys.js";
+import { canonicalSubject, type CertificatePolicy } from "./policy.js";
+
+const HASH_BY_CURVE: Record<string, string> = { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
+
+function signingAlgorithm(policy: CertificatePolicy) {
+  if (isRsa(policy.key_props.kty)) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const hash = HASH_BY_CURVE[policy.key_props.crv!];
+  if (!hash) throw new Error(`signing with curve ${policy.key_props.crv} is not available`);
+  return { name: "ECDSA", namedCurve: policy.key_props.crv!, hash };
+}
+
+/** The node:crypto key pair as WebCrypto keys, which @peculiar/x509 signs with. */
+async function cryptoKeys(privateKey: KeyObject, alg: { name: string; hash: string; namedCurve?: string }): Promise<CryptoKeyPair> {
+  const subtle = webcrypto.subtle;
+  const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
+  const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+  return {
+    privateKey: (await subtle.importKey("pkcs8", pkcs8, alg, false, ["sign"])) as unknown as CryptoKey,
+    publicKey: (await subtle.importKey("spki", spki, alg, true, ["verify"])) as unknown as CryptoKey,
+  };
+}
+
+const KEY_USAGE_FLAGS: Record<string, number> = {
+  digitalSignature: x509.KeyUsageFlags.digitalSignature,
+  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
+  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
+  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
+  keyAgreement: x509.KeyUsageFlags.keyAgreement,
+  keyCertSign: x509.KeyUsageFlags.keyCertSign,
+  cRLSign: x509.KeyUsageFlags.cRLSign,
+  encipherOnly: x509.KeyUsageFlags.encipherOnly,
+  decipherOnly: x509.KeyUsageFlags.decipherOnly,
+};
+
+function extensionsFor(policy: CertificatePolicy): x509.Extension[] {
+  const xp = policy.x509_props;
+  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
+  const usage = xp.key_usage.reduce((flags, u) => flags | (KEY_USAGE_FLAGS[u] ?? 0), 0);
+  if (usage) extensions.push(new x509.KeyUsagesExtension(usage, true));
+  if (xp.ekus.length) extensions.push(new x509.ExtendedKeyUsageExtension(xp.ekus, false));
+  const names: x509.JsonGeneralName[] = [
+    ...(xp.sans?.dns_names ?? []).map((value) => ({ type: "dns" as const, value })),
+    ...(xp.sans?.emails ?? []).map((value) => ({ type: "email" as const, value })),
+    ...(xp.sans?.upns ?? []).map((value) => ({ type: "upn" as const, value })),
+  ];
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, xp.subject === ""));
+  return extensions;
+}
+
+function addMonths(date: Date, months: number): Date {
+  const d = new Date(date);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d;
+}
+
+/** Issues the certificate for issuer `Self`: signed by its own key, valid from now for the policy's months. */
+export async function issueSelfSigned(policy: CertificatePolicy, privateKey: KeyObject, now = new Date()): Promise<Buffer> {
+  const alg = signingAlgorithm(policy);
+  const keys = await cryptoKeys(privateKey, alg);
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial.toString("hex"),
+    name: canonicalSubject(policy.x509_props.subject),
+    notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000),
+    notAfter: addMonths(now, policy.x509_props.validity_months),
+    signingAlgorithm: alg,
+    keys,
+    extensions: [...extensionsFor(policy), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
+  });
+  return Buffer.from(cert.rawData);
+}
+
+/** The PKCS#10 request a pending certificate operation shows, for a CA to sign. */
+export async function createCsr(policy: CertificatePolicy, privateKey: KeyObject): Promise<Buffer> {
+  const alg = signingAlgorithm(policy);
+  const keys = await cryptoKeys(privateKey, alg);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: canonicalSubject(policy.x509_props.subject),
+    keys,
+    signingAlgorithm: alg,
+    extensions: extensionsFor(policy),
+  });
+  return Buffer.from(csr.rawData);
+}
+

@@ -1,0 +1,126 @@
+// `kluis keyvault create|show|list|delete|set-policy|delete-policy`, with `az keyvault`'s flag names.
+import type { Command } from "commander";
+import { normalizePermissions, type Collection } from "../../authorization/permissions.js";
+import { allPermissions, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../../vaults/operations.js";
+import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
+import { Management } from "../management.js";
+import { printJson } from "../output.js";
+
+const PERMISSION_FLAGS: [Collection, string][] = [
+  ["certificates", "certificatePermissions"],
+  ["keys", "keyPermissions"],
+  ["secrets", "secretPermissions"],
+  ["storage", "storagePermissions"],
+];
+
+export function keyvaultCommands(program: Command): Command {
+  const kv = program.command("keyvault").description("Manage vaults and their contents");
+  const mgmt = (o: ConnectionOptions) => new Management(connect(o));
+
+  withConnection(kv.command("create"))
+    .description("Create a vault; the administrator gets every permission on it")
+    .requiredOption("-n, --name <name>", "vault name")
+    .option("-g, --resource-group <group>", "resource group", DEFAULT_RESOURCE_GROUP)
+    .option("-l, --location <location>", "location", DEFAULT_LOCATION)
+    .option("--retention-days <days>", "soft-delete retention in days (7-90)", Number, 90)
+    .option("--enable-purge-protection <bool>", "turn purge protection on", (v) => v === "true")
+    .option("--enable-rbac-authorization <bool>", "use role-based access instead of access policies", (v) => v === "true")
+    .addHelpText("after", "\nExample:\n  kluis keyvault create --name myvault --resource-group myrg")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const admin = await m.servicePrincipal(m.conn.credential.clientId);
+      printJson(
+        await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
+          location: o.location,
+          properties: {
+            sku: { family: "A", name: "standard" },
+            tenantId: m.conn.tenantId,
+            softDeleteRetentionInDays: o.retentionDays,
+            ...(o.enablePurgeProtection ? { enablePurgeProtection: true } : {}),
+            ...(o.enableRbacAuthorization ? { enableRbacAuthorization: true } : {}),
+            accessPolicies: [{ tenantId: m.conn.tenantId, objectId: admin.id, permissions: allPermissions() }],
+          },
+        }),
+      );
+    });
+
+  withConnection(kv.command("show"))
+    .description("Show a vault")
+    .requiredOption("-n, --name <name>", "vault name")
+    .addHelpText("after", "\nExample:\n  kluis keyvault show --name myvault")
+    .action(async (o) => printJson(await mgmt(o).findVault(o.name)));
+
+  withConnection(kv.command("list"))
+    .description("List vaults")
+    .option("-g, --resource-group <group>", "only this resource group")
+    .addHelpText("after", "\nExample:\n  kluis keyvault list")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const sub = await m.subscriptionId();
+      const path = o.resourceGroup
+        ? `/subscriptions/${sub}/resourceGroups/${o.resourceGroup}/providers/Microsoft.KeyVault/vaults`
+        : `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`;
+      printJson(((await m.call("GET", path)) as { value: unknown[] }).value);
+    });
+
+  withConnection(kv.command("delete"))
+    .description("Delete a vault and everything in it")
+    .requiredOption("-n, --name <name>", "vault name")
+    .addHelpText("after", "\nExample:\n  kluis keyvault delete --name myvault")
+    .action(async (o) => {
+      const m = mgmt(o);
+      await m.call("DELETE", (await m.findVault(o.name)).id);
+    });
+
+  const principalOptions = (cmd: Command) =>
+    cmd
+      .requiredOption("-n, --name <name>", "vault name")
+      .option("--spn <appId>", "service principal application id")
+      .option("--object-id <id>", "principal object id");
+
+  const resolveObjectId = async (m: Management, o: { spn?: string; objectId?: string }) => {
+    if (o.objectId) return o.objectId;
+    if (o.spn) return (await m.servicePrincipal(o.spn)).id;
+    throw new CliError("One of --spn or --object-id is required.");
+  };
+
+  principalOptions(withConnection(kv.command("set-policy")))
+    .description("Grant permissions to a principal")
+    .option("--certificate-permissions <perms...>", "certificate permissions")
+    .option("--key-permissions <perms...>", "key permissions")
+    .option("--secret-permissions <perms...>", "secret permissions")
+    .option("--storage-permissions <perms...>", "storage permissions")
+    .addHelpText("after", "\nExample:\n  kluis keyvault set-policy --name myvault --spn APPID --certificate-permissions get list create delete")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const permissions: Partial<Record<Collection, string[]>> = {};
+      for (const [collection, flag] of PERMISSION_FLAGS) {
+        if (!o[flag]) continue;
+        const { valid, unknown } = normalizePermissions(collection, o[flag] as string[]);
+        if (unknown.length) throw new CliError(`unknown ${collection} permission(s): ${unknown.join(", ")}`);
+        permissions[collection] = valid;
+      }
+      if (Object.keys(permissions).length === 0) throw new CliError("Give at least one of --certificate-permissions, --key-permissions, --secret-permissions.");
+      const vault = await m.findVault(o.name);
+      const objectId = await resolveObjectId(m, o);
+      await m.call("PUT", `${vault.id}/accessPolicies/add`, {
+        properties: { accessPolicies: [{ tenantId: m.conn.tenantId, objectId, permissions }] },
+      });
+      printJson(await m.findVault(o.name));
+    });
+
+  principalOptions(withConnection(kv.command("delete-policy")))
+    .description("Remove a principal's access policy")
+    .addHelpText("after", "\nExample:\n  kluis keyvault delete-policy --name myvault --spn APPID")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const vault = await m.findVault(o.name);
+      const objectId = await resolveObjectId(m, o);
+      await m.call("PUT", `${vault.id}/accessPolicies/remove`, {
+        properties: { accessPolicies: [{ tenantId: m.conn.tenantId, objectId, permissions: {} }] },
+      });
+      printJson(await m.findVault(o.name));
+    });
+
+  return kv;
+}

@@ -1,0 +1,52 @@
+// `kluis server start` and `kluis server env`.
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { dataDir, defaultDataDir, type ServerInfo } from "../../server/data-dir.js";
+import { clientEnvironment } from "../../server/environment.js";
+import { runServer } from "../../server/start.js";
+import { CliError } from "../client.js";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const portNumber = (value: string) => {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port: ${value}`);
+  return port;
+};
+
+export function serverCommands(program: Command): void {
+  const server = program.command("server").description("Run the Kluis server");
+
+  server
+    .command("start")
+    .description("Start Kluis over HTTPS on its embedded store (or PostgreSQL with --postgres)")
+    .option("--port <port>", "HTTPS port", portNumber, 8443)
+    .option("--host <address>", "address to listen on", "localhost")
+    .option("--data-dir <dir>", "data directory (env KLUIS_DATA_DIR)", defaultDataDir())
+    .option("--proxy-port <port>", "also run an HTTP CONNECT proxy on this port (0 picks a free one)", portNumber)
+    .option("--hostname <name>", "another host name the server answers to (repeatable)", collect, [])
+    .option("--postgres <url>", "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)", process.env.KLUIS_POSTGRES_URL)
+    .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
+    .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
+    .action(async (o) => {
+      await runServer({
+        dataDir: o.dataDir,
+        port: o.port,
+        host: o.host,
+        proxyPort: o.proxyPort,
+        hostnames: o.hostname,
+        postgresUrl: o.postgres,
+        logLevel: o.logLevel,
+      });
+    });
+
+  server
+    .command("env")
+    .description("Print the export lines a client shell needs: eval \"$(kluis server env)\"")
+    .option("--data-dir <dir>", "data directory of the running server", defaultDataDir())
+    .addHelpText("after", '\nExample:\n  eval "$(kluis server env --data-dir ./data)"')
+    .action((o) => {
+      const dir = dataDir(o.dataDir);
+      if (!existsSync(dir.serverInfo)) throw new CliError(`No running server found in ${dir.root}; start one with 'kluis server start'.`);
+      process.stdout.write(clientEnvironment(JSON.parse(readFileSync(dir.serverInfo, "utf8")) as ServerInfo) + "\n");
+    });
+}

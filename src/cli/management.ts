@@ -1,0 +1,42 @@
+// The ARM and service-principal calls the CLI makes, as the administrator.
+import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
+import { callApi, type Connection } from "./client.js";
+
+const ARM_API_VERSION = "2023-07-01";
+const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;
+
+export class Management {
+  private subscription?: string;
+  constructor(readonly conn: Connection) {}
+
+  call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const sep = path.includes("?") ? "&" : "?";
+    return callApi(this.conn, SCOPE, method, `${this.conn.url}${path}${sep}api-version=${ARM_API_VERSION}`, body);
+  }
+
+  async subscriptionId(): Promise<string> {
+    if (!this.subscription) {
+      const subs = (await this.call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] };
+      this.subscription = subs.value[0]!.subscriptionId;
+    }
+    return this.subscription;
+  }
+
+  async vaultPath(name: string, resourceGroup: string): Promise<string> {
+    return `/subscriptions/${await this.subscriptionId()}/resourceGroups/${resourceGroup}/providers/Microsoft.KeyVault/vaults/${name}`;
+  }
+
+  /** The vault's resource group, found by listing (as `az keyvault show --name` does without --resource-group). */
+  async findVault(name: string): Promise<{ id: string; properties: Record<string, unknown> } & Record<string, unknown>> {
+    const list = (await this.call("GET", `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/vaults`)) as {
+      value: ({ id: string; name: string; properties: Record<string, unknown> } & Record<string, unknown>)[];
+    };
+    const vault = list.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
+    if (!vault) throw new Error(`The Vault '${name}' not found within subscription.`);
+    return vault;
+  }
+
+  async servicePrincipal(appId: string): Promise<{ appId: string; id: string; displayName: string }> {
+    return (await this.call("GET", `/kluis/servicePrincipals/${encodeURIComponent(appId)}`)) as { appId: string; id: string; displayName: string };
+  }
+}

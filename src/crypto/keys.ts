@@ -1,0 +1,42 @@
+// Asymmetric key generation and JWK views, all through node:crypto (keygen runs on libuv's thread pool).
+import { generateKeyPair as generateKeyPairCb, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+
+export type KeyType = "RSA" | "RSA-HSM" | "EC" | "EC-HSM";
+export type CurveName = "P-256" | "P-256K" | "P-384" | "P-521";
+
+export const RSA_SIZES = [2048, 3072, 4096] as const;
+export const CURVES: Record<CurveName, string> = {
+  "P-256": "prime256v1",
+  "P-256K": "secp256k1",
+  "P-384": "secp384r1",
+  "P-521": "secp521r1",
+};
+
+export interface KeySpec {
+  kty: KeyType;
+  keySize?: number;
+  crv?: CurveName;
+}
+
+export const isRsa = (kty: string) => kty === "RSA" || kty === "RSA-HSM";
+export const isEc = (kty: string) => kty === "EC" || kty === "EC-HSM";
+
+export function generateKeyPair(spec: KeySpec): Promise<KeyObject> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, _pub: KeyObject, priv: KeyObject) => (err ? reject(err) : resolve(priv));
+    if (isRsa(spec.kty)) generateKeyPairCb("rsa", { modulusLength: spec.keySize ?? 2048, publicExponent: 0x10001 }, done);
+    else generateKeyPairCb("ec", { namedCurve: CURVES[spec.crv ?? "P-256"] }, done);
+  });
+}
+
+export const privateKeyToDer = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
+export const privateKeyFromDer = (der: Buffer): KeyObject => createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+
+const CURVE_BY_JWK: Record<string, CurveName> = { "P-256": "P-256", "secp256k1": "P-256K", "P-384": "P-384", "P-521": "P-521" };
+
+/** The public half of a key as Key Vault's JSON Web Key fields (base64url, Key Vault's curve names). */
+export function publicJwk(key: KeyObject): Record<string, string> {
+  const jwk = createPublicKey(key).export({ format: "jwk" }) as Record<string, string>;
+  if (jwk.kty === "RSA") return { n: jwk.n!, e: jwk.e! };
+  return { crv: CURVE_BY_JWK[jwk.crv!] ?? jwk.crv!, x: jwk.x!, y: jwk.y! };
+}

@@ -1,0 +1,53 @@
+// PKCS#12 packaging for a certificate's secret: key bag + cert bags, with an empty-password MAC,
+// the way Key Vault hands out a certificate's PFX. Works for any key node:crypto can export as PKCS#8.
+import { createHash } from "node:crypto";
+import forge from "node-forge";
+
+const { asn1, pki, pkcs12 } = forge;
+const OID = {
+  data: "1.2.840.113549.1.7.1",
+  keyBag: "1.2.840.113549.1.12.10.1.1",
+  certBag: "1.2.840.113549.1.12.10.1.3",
+  x509Certificate: "1.2.840.113549.1.9.22.1",
+  localKeyId: "1.2.840.113549.1.9.21",
+};
+
+const der = (node: forge.asn1.Asn1) => asn1.toDer(node).getBytes();
+const seq = (items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+const set = (items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, items);
+const oid = (id: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
+const octets = (bytes: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
+const explicit0 = (node: forge.asn1.Asn1) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [node]);
+const integer = (n: number) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
+const binary = (buf: Buffer) => buf.toString("binary");
+
+function bag(type: string, value: forge.asn1.Asn1, localKeyId?: string) {
+  const attrs = localKeyId ? [set([seq([oid(OID.localKeyId), set([octets(localKeyId)])])])] : [];
+  return seq([oid(type), explicit0(value), ...attrs]);
+}
+
+const dataContent = (safeContents: forge.asn1.Asn1) => seq([oid(OID.data), explicit0(octets(der(safeContents)))]);
+
+/** A PFX holding the private key (PKCS#8 DER) and the chain (leaf first), unencrypted, MAC'd with an empty password. */
+export function buildPfx(privateKeyPkcs8: Buffer, chain: Buffer[]): Buffer {
+  const keyId = binary(createHash("sha1").update(chain[0]!).digest());
+  const certBags = chain.map((cert, i) =>
+    bag(OID.certBag, seq([oid(OID.x509Certificate), explicit0(octets(binary(cert)))]), i === 0 ? keyId : undefined),
+  );
+  const keyBag = bag(OID.keyBag, asn1.fromDer(binary(privateKeyPkcs8)), keyId);
+  const authSafe = seq([dataContent(seq(certBags)), dataContent(seq([keyBag]))]);
+
+  const salt = forge.random.getBytesSync(8);
+  const iterations = 2048;
+  const macKey = pkcs12.generateKey("", new forge.util.ByteStringBuffer(salt), 3, iterations, 20);
+  const hmac = forge.hmac.create();
+  hmac.start("sha1", macKey);
+  hmac.update(der(authSafe));
+  const macData = seq([
+    seq([seq([oid(pki.oids.sha1!), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")]), octets(hmac.digest().getBytes())]),
+    octets(salt),
+    integer(iterations),
+  ]);
+  const pfx = seq([integer(3), seq([oid(OID.data), explicit0(octets(der(authSafe)))]), macData]);
+  return Buffer.from(der(pfx), "binary");
+}

@@ -1,0 +1,49 @@
+// Envelope for everything secret at rest: AES-256-GCM under the server's master key.
+// The context (vault/kind/name/version) is bound as associated data, so a sealed value
+// cannot be moved to another row without failing to open.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const FORMAT = "v1";
+
+export class Sealer {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error("master key must be 32 bytes");
+  }
+
+  seal(plain: Buffer, context: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.key, iv);
+    cipher.setAAD(Buffer.from(context, "utf8"));
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return `${FORMAT}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64")}`;
+  }
+
+  open(sealed: string, context: string): Buffer {
+    const [format, payload] = sealed.split(":", 2);
+    if (format !== FORMAT || !payload) throw new Error("unknown sealed format");
+    const raw = Buffer.from(payload, "base64");
+    const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(context, "utf8"));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+  }
+}
+
+/** KLUIS_MASTER_KEY (base64 or hex of 32 bytes) wins; otherwise a key file made once, owner-only. */
+export function loadMasterKey(dataDir: string, env = process.env): Buffer {
+  const fromEnv = env.KLUIS_MASTER_KEY;
+  if (fromEnv) return parseKey(fromEnv, "KLUIS_MASTER_KEY");
+  const file = join(dataDir, "master.key");
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  }
+  return parseKey(readFileSync(file, "utf8").trim(), file);
+}
+
+function parseKey(text: string, source: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  if (key.length !== 32) throw new Error(`${source} must hold 32 bytes (base64 or hex)`);
+  return key;
+}

@@ -1,0 +1,30 @@
+// The api-versions the official SDKs send: Python's defaults (7.3 for certificates and secrets,
+// 7.4-preview.1 for keys in Debian's build) and JavaScript's 2025-07-01.
+import { badParameter } from "./errors.js";
+
+export const SUPPORTED_API_VERSIONS = new Set([
+  "2016-10-01",
+  "7.0",
+  "7.1",
+  "7.2",
+  "7.3",
+  "7.4",
+  "7.4-preview.1",
+  "7.5",
+  "7.5-preview.1",
+  "7.6",
+  "7.6-preview.1",
+  "7.6-preview.2",
+  "2025-07-01",
+]);
+
+export function checkApiVersion(query: Record<string, unknown>): string {
+  const version = query["api-version"];
+  if (typeof version !== "string" || version === "") {
+    throw badParameter("The 'api-version' query parameter is missing.");
+  }
+  if (!SUPPORTED_API_VERSIONS.has(version)) {
+    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2025-07-01).`);
+  }
+  return version;
+}

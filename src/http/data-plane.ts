@@ -1,0 +1,68 @@
+// The Key Vault data plane's request pipeline: resolve the vault from the host name, authenticate the bearer
+// token (or answer with Key Vault's challenge), check the api-version, then authorize the route's permission.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { assertAllowed } from "../authorization/access-policies.js";
+import type { RequiredPermission } from "../authorization/permissions.js";
+import { authenticate } from "../identity/authenticate.js";
+import { VAULT_AUDIENCE, type Caller } from "../identity/tokens.js";
+import type { VaultScope } from "../objects/scope.js";
+import type { ServerContext } from "../server/context.js";
+import type { VaultProperties } from "../vaults/model.js";
+import { checkApiVersion } from "./api-version.js";
+import { KeyVaultError, notFound } from "./errors.js";
+import { challengeResource, parseVaultHost} from "./vault-host.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The access-policy permission a data-plane route requires. */
+    permission?: RequiredPermission;
+  }
+  interface FastifyRequest {
+    scope: VaultScope;
+    caller: Caller;
+  }
+}
+
+/** The challenge's authority: Azure AD's host for *.vault.azure.net, otherwise this server as the client reached it. */
+function challengeAuthority(req: FastifyRequest, tenantId: string): string {
+  const host = req.hostname.endsWith(".vault.azure.net") ? "login.microsoftonline.com" : req.host;
+  return `https://${host}/${tenantId}`;
+}
+
+export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) => Promise<void>)[]) {
+  return async (app: FastifyInstance) => {
+    app.decorateRequest("scope", null as unknown as VaultScope);
+    app.decorateRequest("caller", null as unknown as Caller);
+
+    app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
+      const host = parseVaultHost(req.hostname, ctx.hostnames);
+      const vault = host && (await ctx.store.getVault<VaultProperties>(host.vault));
+      if (!host || !vault) throw notFound("VaultNotFound", `No vault is served at ${req.hostname}.`);
+      const result = await authenticate(req, ctx.tokens, VAULT_AUDIENCE);
+      if (!("caller" in result)) {
+        reply.header(
+          "www-authenticate",
+          `Bearer authorization="${challengeAuthority(req, ctx.tokens.tenantId)}", resource="${challengeResource(host)}"`,
+        );
+        throw new KeyVaultError(401, "Unauthorized", "missing" in result ? "AKV10000: Request is missing a Bearer or PoP token." : result.invalid);
+      }
+      req.caller = result.caller;
+      req.scope = {
+        store: ctx.store,
+        vault,
+        vaultUrl: `https://${req.host}`,
+        apiVersion: checkApiVersion(req.query as Record<string, unknown>),
+      };
+    });
+
+    app.addHook("preHandler", async (req: FastifyRequest) => {
+      const need = req.routeOptions.config.permission;
+      if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
+      const { vault } = req.scope;
+      assertAllowed(vault.properties.accessPolicies, req.caller, need, vault);
+    });
+
+    for (const register of routes) await register(app);
+  };
+}
+

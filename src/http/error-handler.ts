@@ -1,0 +1,23 @@
+// Every failure leaves as Key Vault's error JSON: our own errors as they are, framework errors (bad JSON,
+// body too large) with their status and a BadParameter-style code, anything unexpected as a bare 500.
+import type { FastifyError, FastifyInstance } from "fastify";
+import { KeyVaultError } from "./errors.js";
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | KeyVaultError, req, reply) => {
+    if (err instanceof KeyVaultError) return reply.code(err.status).send(err.toBody());
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
+      const message = err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError ? "The request body is not valid JSON." : err.message;
+      return reply.code(status).send({ error: { code, message } });
+    }
+    // Log the failure, never the request body: it may hold secret values.
+    req.log.error({ err, method: req.method, url: req.routeOptions.url }, "unexpected error");
+    return reply.code(500).send({ error: { code: "InternalServerError", message: "The server encountered an unexpected error." } });
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
+  );
+}

@@ -1,0 +1,31 @@
+// Key Vault's error shape: {"error":{"code","message","innererror"?}} with the matching HTTP status.
+export class KeyVaultError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly innerCode?: string,
+  ) {
+    super(message);
+  }
+
+  toBody() {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.innerCode ? { innererror: { code: this.innerCode } } : {}),
+      },
+    };
+  }
+}
+
+export const badParameter = (message: string) => new KeyVaultError(400, "BadParameter", message);
+
+export const notFound = (code: string, message: string) => new KeyVaultError(404, code, message);
+
+export const forbidden = (message: string, innerCode?: string) => new KeyVaultError(403, "Forbidden", message, innerCode);
+
+export const conflict = (message: string, innerCode?: string) => new KeyVaultError(409, "Conflict", message, innerCode);
+
+export const unauthorized = (message: string) => new KeyVaultError(401, "Unauthorized", message);

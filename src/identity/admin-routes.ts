@@ -1,0 +1,49 @@
+// Service principal management (what `az ad sp` does through Microsoft Graph), for administrators.
+import type { FastifyInstance } from "fastify";
+import { requireAdministrator } from "../authorization/administrator.js";
+import { badParameter, KeyVaultError } from "../http/errors.js";
+import type { ServerContext } from "../server/context.js";
+import { createServicePrincipal, resetServicePrincipalCredential } from "./principals.js";
+
+export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.addHook("onRequest", requireAdministrator(ctx));
+  const notFound = (appId: string) =>
+    new KeyVaultError(404, "Request_ResourceNotFound", `Resource '${appId}' does not exist or one of its queried reference-property objects are not present.`);
+
+  app.post("/kluis/servicePrincipals", async (req, reply) => {
+    const displayName = (req.body as { displayName?: unknown } | undefined)?.displayName;
+    if (typeof displayName !== "string" || !displayName.trim()) throw badParameter("displayName is required.");
+    const sp = await createServicePrincipal(ctx.store, displayName.trim());
+    return reply.code(201).send({ ...sp, tenant: ctx.tokens.tenantId });
+  });
+
+  app.get("/kluis/servicePrincipals", async () => ({
+    value: (await ctx.store.listPrincipals()).map((p) => ({
+      appId: p.appId,
+      id: p.objectId,
+      displayName: p.displayName,
+      servicePrincipalType: "Application",
+      appOwnerOrganizationId: ctx.tokens.tenantId,
+    })),
+  }));
+
+  app.get("/kluis/servicePrincipals/:appId", async (req) => {
+    const { appId } = req.params as { appId: string };
+    const p = await ctx.store.getPrincipalByAppId(appId);
+    if (!p) throw notFound(appId);
+    return { appId: p.appId, id: p.objectId, displayName: p.displayName, servicePrincipalType: "Application" };
+  });
+
+  app.delete("/kluis/servicePrincipals/:appId", async (req, reply) => {
+    const { appId } = req.params as { appId: string };
+    if (!(await ctx.store.deletePrincipal(appId))) throw notFound(appId);
+    return reply.code(204).send();
+  });
+
+  app.post("/kluis/servicePrincipals/:appId/credentials/reset", async (req) => {
+    const { appId } = req.params as { appId: string };
+    const password = await resetServicePrincipalCredential(ctx.store, appId);
+    if (!password) throw notFound(appId);
+    return { appId, password, tenant: ctx.tokens.tenantId };
+  });
+}

@@ -1,0 +1,29 @@
+// Reads and verifies the bearer token of a request; which audience is expected depends on the API called.
+import type { FastifyRequest } from "fastify";
+import type { Caller, TokenService } from "./tokens.js";
+
+export type AuthResult = { caller: Caller } | { missing: true } | { invalid: string };
+
+export async function authenticate(req: FastifyRequest, tokens: TokenService, audience: string): Promise<AuthResult> {
+  const header = req.headers.authorization;
+  if (!header) return { missing: true };
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) return { invalid: "The authorization header is not a Bearer token." };
+  try {
+    return { caller: await tokens.verify(match[1]!, audience) };
+  } catch (err) {
+    return { invalid: tokenProblem(err) };
+  }
+}
+
+function tokenProblem(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return "AKV10022: Invalid token: the token is expired.";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      return `AKV10022: Invalid token: ${(err as { claim?: string }).claim ?? "a claim"} is not valid for this server.`;
+    default:
+      return "AKV10022: Invalid token: the signature or format is not valid.";
+  }
+}

@@ -1,0 +1,34 @@
+// Key Vault list paging: `maxresults` (1-25) and a `nextLink` carrying an opaque $skiptoken.
+import { badParameter } from "../http/errors.js";
+import type { Page } from "../store/store.js";
+import type { VaultScope } from "./scope.js";
+
+export const MAX_PAGE = 25;
+
+export interface PageRequest {
+  limit: number;
+  after?: string;
+}
+
+export function readPageRequest(query: Record<string, unknown>): PageRequest {
+  const raw = query.maxresults;
+  let limit = MAX_PAGE;
+  if (raw !== undefined && raw !== "") {
+    limit = Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw badParameter(`Invalid value for maxresults: '${String(raw)}'. It must be an integer between 1 and ${MAX_PAGE}.`);
+    }
+  }
+  const token = query.$skiptoken;
+  if (token === undefined || token === "") return { limit };
+  if (typeof token !== "string") throw badParameter("Invalid $skiptoken.");
+  return { limit, after: Buffer.from(token, "base64url").toString("utf8") };
+}
+
+/** The list response: `value` and, when more remain, a `nextLink` back to the same path. */
+export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageRequest, page: Page<T>, map: (t: T) => U) {
+  const nextLink = page.next
+    ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}`
+    : null;
+  return { value: page.items.map(map), nextLink };
+}

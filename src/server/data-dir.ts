@@ -1,0 +1,55 @@
+// The files of a data directory: the store, the master key, the PKI, the administrator credential, the running server's address.
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export interface DataDir {
+  root: string;
+  database: string;
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  adminCredential: string;
+  serverInfo: string;
+}
+
+export function defaultDataDir(env = process.env): string {
+  return env.KLUIS_DATA_DIR || "./data";
+}
+
+export function dataDir(path: string): DataDir {
+  const root = resolve(path);
+  return {
+    root,
+    database: join(root, "kluis.db"),
+    caCert: join(root, "ca.pem"),
+    caKey: join(root, "ca-key.pem"),
+    serverCert: join(root, "server.pem"),
+    serverKey: join(root, "server-key.pem"),
+    adminCredential: join(root, "admin.json"),
+    serverInfo: join(root, "server.json"),
+  };
+}
+
+export function ensureDataDir(dir: DataDir): void {
+  mkdirSync(dir.root, { recursive: true, mode: 0o700 });
+}
+
+/** What a running server writes so the CLI and scripts can find it. */
+export interface ServerInfo {
+  url: string;
+  port: number;
+  proxyPort?: number;
+  caFile: string;
+  tenantId: string;
+  subscriptionId: string;
+  pid: number;
+}
+
+/** The administrator credential, readable by the owner only. */
+export interface AdminCredential {
+  appId: string;
+  password: string;
+  tenant: string;
+  objectId: string;
+}

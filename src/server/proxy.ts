@@ -1,0 +1,43 @@
+// An HTTP CONNECT proxy that needs no root: requests for Azure's vault and login hosts (and localhost names)
+// are tunnelled to Kluis, every other host is tunnelled unchanged. Clients use it through HTTPS_PROXY.
+import { createServer, type Server } from "node:http";
+import { connect, type Socket } from "node:net";
+
+const ROUTED = [/\.vault\.azure\.net$/i, /^login\.microsoftonline\.com$/i, /^management\.azure\.com$/i, /^localhost$/i, /\.localhost$/i, /^127\.0\.0\.1$/];
+
+export function routesToKluis(host: string, hostnames: readonly string[] = []): boolean {
+  const h = host.toLowerCase();
+  return ROUTED.some((r) => r.test(h)) || hostnames.some((n) => h === n || h.endsWith(`.${n}`));
+}
+
+export function startConnectProxy(opts: { port: number; host: string; kluisPort: number; hostnames: string[] }): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.writeHead(405, { "content-type": "text/plain" }).end("Only CONNECT is supported.\n");
+  });
+  server.on("connect", (req, client: Socket, head: Buffer) => {
+    const [host = "", portText] = (req.url ?? "").split(/:(?=\d+$)/);
+    const port = Number(portText ?? 443);
+    const target = routesToKluis(host, opts.hostnames)
+      ? connect(opts.kluisPort, "127.0.0.1")
+      : connect(port, host);
+    target.on("connect", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      if (head.length) target.write(head);
+      target.pipe(client);
+      client.pipe(target);
+    });
+    const close = () => {
+      target.destroy();
+      client.destroy();
+    };
+    target.on("error", () => {
+      if (client.writable) client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
+      close();
+    });
+    client.on("error", close);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve(server));
+  });
+}

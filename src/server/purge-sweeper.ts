@@ -1,0 +1,19 @@
+// Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date.
+import type { Store } from "../store/store.js";
+
+const BATCH = 500;
+
+export async function purgeExpiredDeletions(store: Store, now = Date.now()): Promise<number> {
+  const expired = await store.listExpiredDeletions(now, BATCH);
+  for (const { vault, kind, name } of expired) {
+    await store.transaction((tx) => tx.purgeName(vault, kind, name));
+  }
+  return expired.length;
+}
+
+/** Sweeps every `intervalMs`; returns a function that stops it. */
+export function startPurgeSweeper(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => void {
+  const timer = setInterval(() => purgeExpiredDeletions(store).catch(onError), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

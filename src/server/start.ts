@@ -1,0 +1,79 @@
+// `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
+import { rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { buildApp } from "./app.js";
+import { openContext } from "./bootstrap.js";
+import { dataDir, type ServerInfo } from "./data-dir.js";
+import { clientEnvironment } from "./environment.js";
+import { startConnectProxy } from "./proxy.js";
+import { startPurgeSweeper } from "./purge-sweeper.js";
+import { ensureTls } from "./tls.js";
+
+export interface StartOptions {
+  dataDir: string;
+  port: number;
+  host: string;
+  proxyPort?: number;
+  hostnames: string[];
+  postgresUrl?: string;
+  logLevel: string;
+}
+
+export async function startServer(opts: StartOptions): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
+  const dir = dataDir(opts.dataDir);
+  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames });
+  const tls = await ensureTls(dir, ctx.hostnames);
+  const app = await buildApp(ctx, tls, opts.logLevel);
+  await app.listen({ port: opts.port, host: opts.host });
+  const port = (app.server.address() as AddressInfo).port;
+  const proxy =
+    opts.proxyPort === undefined
+      ? undefined
+      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames });
+  const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
+
+  const info: ServerInfo = {
+    url: port === 443 ? "https://localhost" : `https://localhost:${port}`,
+    port,
+    ...(proxy ? { proxyPort: (proxy.address() as AddressInfo).port } : {}),
+    caFile: dir.caCert,
+    tenantId: ctx.tokens.tenantId,
+    subscriptionId: ctx.subscriptionId,
+    pid: process.pid,
+  };
+  writeFileSync(dir.serverInfo, JSON.stringify(info, null, 2) + "\n");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      stopSweeper();
+      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      await app.close();
+      await ctx.store.close();
+      rmSync(dir.serverInfo, { force: true });
+    })());
+  return { info, stop };
+}
+
+/** Runs until SIGINT/SIGTERM, printing where the server is and what a client exports. */
+export async function runServer(opts: StartOptions): Promise<void> {
+  const { info, stop } = await startServer(opts);
+  process.stdout.write(
+    `Kluis is listening on ${info.url}${info.proxyPort ? ` (CONNECT proxy on 127.0.0.1:${info.proxyPort})` : ""}\n` +
+      `CA certificate: ${info.caFile}\n` +
+      `Tenant: ${info.tenantId}\n\n` +
+      `A client exports:\n${clientEnvironment(info)}\n`,
+  );
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stdout.write(`Received ${signal}, shutting down.\n`);
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+}

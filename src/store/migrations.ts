@@ -1,0 +1,71 @@
+// Schema, written with Kysely's builder so one migration serves SQLite and PostgreSQL.
+import { Kysely, Migrator, type Migration, type MigrationProvider } from "kysely";
+
+const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("settings")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("principals")
+        .addColumn("object_id", "text", (c) => c.primaryKey())
+        .addColumn("app_id", "text", (c) => c.notNull().unique())
+        .addColumn("display_name", "text", (c) => c.notNull())
+        .addColumn("secret_hash", "text", (c) => c.notNull())
+        .addColumn("is_admin", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("vaults")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("id", "text", (c) => c.notNull())
+        .addColumn("location", "text", (c) => c.notNull())
+        .addColumn("resource_group", "text", (c) => c.notNull())
+        .addColumn("properties", "text", (c) => c.notNull())
+        .addColumn("tags", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("object_names")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("deleted_at", "bigint")
+        .addColumn("scheduled_purge_at", "bigint")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("sealed_state", "text")
+        .addPrimaryKeyConstraint("object_names_pk", ["vault", "kind", "name"])
+        .execute();
+      await db.schema
+        .createTable("object_versions")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("version", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addColumn("attributes", "text", (c) => c.notNull())
+        .addColumn("tags", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("sealed", "text")
+        .addPrimaryKeyConstraint("object_versions_pk", ["vault", "kind", "name", "version"])
+        .execute();
+      await db.schema
+        .createIndex("object_versions_by_seq")
+        .on("object_versions")
+        .columns(["vault", "kind", "name", "seq"])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrate(db: Kysely<any>): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,45 @@
+// Table shapes shared by every dialect. JSON columns are text so SQLite and PostgreSQL store them alike.
+export interface Database {
+  settings: { key: string; value: string };
+  principals: {
+    object_id: string;
+    app_id: string;
+    display_name: string;
+    secret_hash: string;
+    is_admin: number;
+    created_at: number;
+  };
+  vaults: {
+    name: string;
+    id: string;
+    location: string;
+    resource_group: string;
+    properties: string;
+    tags: string;
+    created_at: number;
+  };
+  /** One row per named object (certificate, key or secret) in a vault, deleted or not. */
+  object_names: {
+    vault: string;
+    kind: string;
+    name: string;
+    deleted_at: number | null;
+    scheduled_purge_at: number | null;
+    state: string;
+    sealed_state: string | null;
+  };
+  /** One row per version of a named object. */
+  object_versions: {
+    vault: string;
+    kind: string;
+    name: string;
+    version: string;
+    seq: number;
+    created_at: number;
+    updated_at: number;
+    attributes: string;
+    tags: string;
+    data: string;
+    sealed: string | null;
+  };
+}

@@ -1,0 +1,386 @@
+// The storage interface: typed records in, typed records out. One implementation over Kysely serves
+// every dialect; secret material is sealed here, so nothing above ever writes it in the clear.
+import { Kysely, type Transaction } from "kysely";
+import type { Sealer } from "../crypto/sealing.js";
+import type { Database } from "./schema.js";
+
+export type ObjectKind = "certificate" | "key" | "secret";
+
+export interface PrincipalRecord {
+  objectId: string;
+  appId: string;
+  displayName: string;
+  secretHash: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+export interface VaultRecord<P = Record<string, unknown>> {
+  name: string;
+  id: string;
+  location: string;
+  resourceGroup: string;
+  properties: P;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
+/** A named object in a vault; `state` holds what belongs to the name rather than a version (a policy, a pending operation). */
+export interface NameRecord<S = Record<string, unknown>> {
+  vault: string;
+  kind: ObjectKind;
+  name: string;
+  deletedAt: number | null;
+  scheduledPurgeAt: number | null;
+  state: S;
+  sealedState: Buffer | null;
+}
+
+export interface VersionRecord<A = Record<string, unknown>, D = Record<string, unknown>> {
+  vault: string;
+  kind: ObjectKind;
+  name: string;
+  version: string;
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  attributes: A;
+  tags: Record<string, string>;
+  data: D;
+  sealed: Buffer | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque position to continue from, absent on the last page. */
+  next?: string;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+let lastSeq = 0;
+/** Versions are ordered by a sequence that never repeats within a process, even in the same millisecond. */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
+  return lastSeq;
+}
+
+export class Store {
+  constructor(
+    private readonly db: Executor,
+    private readonly sealer: Sealer,
+    private readonly root?: Kysely<Database>,
+  ) {}
+
+  /** Runs `fn` atomically: either every write inside it is committed, or none is. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const db = this.root ?? (this.db as Kysely<Database>);
+    if (this.db !== db) return fn(this);
+    return db.transaction().execute((trx) => fn(new Store(trx, this.sealer, db)));
+  }
+
+  async close(): Promise<void> {
+    await (this.db as Kysely<Database>).destroy();
+  }
+
+  // -- settings -------------------------------------------------------------------------------
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom("settings").select("value").where("key", "=", key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto("settings")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+      .execute();
+  }
+
+  async getSealedSetting(key: string): Promise<Buffer | undefined> {
+    const value = await this.getSetting(key);
+    return value === undefined ? undefined : this.sealer.open(value, `setting/${key}`);
+  }
+
+  async putSealedSetting(key: string, value: Buffer): Promise<void> {
+    await this.putSetting(key, this.sealer.seal(value, `setting/${key}`));
+  }
+
+  // -- principals -----------------------------------------------------------------------------
+  async insertPrincipal(p: PrincipalRecord): Promise<void> {
+    await this.db
+      .insertInto("principals")
+      .values({
+        object_id: p.objectId,
+        app_id: p.appId,
+        display_name: p.displayName,
+        secret_hash: p.secretHash,
+        is_admin: p.isAdmin ? 1 : 0,
+        created_at: p.createdAt,
+      })
+      .execute();
+  }
+
+  async updatePrincipalSecret(appId: string, secretHash: string): Promise<void> {
+    await this.db.updateTable("principals").set({ secret_hash: secretHash }).where("app_id", "=", appId).execute();
+  }
+
+  async getPrincipalByAppId(appId: string): Promise<PrincipalRecord | undefined> {
+    const row = await this.db.selectFrom("principals").selectAll().where("app_id", "=", appId).executeTakeFirst();
+    return row && toPrincipal(row);
+  }
+
+  async listPrincipals(): Promise<PrincipalRecord[]> {
+    const rows = await this.db.selectFrom("principals").selectAll().orderBy("created_at").execute();
+    return rows.map(toPrincipal);
+  }
+
+  async deletePrincipal(appId: string): Promise<boolean> {
+    const res = await this.db.deleteFrom("principals").where("app_id", "=", appId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  // -- vaults ---------------------------------------------------------------------------------
+  async getVault<P>(name: string): Promise<VaultRecord<P> | undefined> {
+    const row = await this.db.selectFrom("vaults").selectAll().where("name", "=", name).executeTakeFirst();
+    return row && toVault<P>(row);
+  }
+
+  async listVaults<P>(): Promise<VaultRecord<P>[]> {
+    const rows = await this.db.selectFrom("vaults").selectAll().orderBy("name").execute();
+    return rows.map((r) => toVault<P>(r));
+  }
+
+  async putVault<P>(v: VaultRecord<P>): Promise<void> {
+    const values = {
+      name: v.name,
+      id: v.id,
+      location: v.location,
+      resource_group: v.resourceGroup,
+      properties: JSON.stringify(v.properties),
+      tags: JSON.stringify(v.tags),
+      created_at: v.createdAt,
+    };
+    await this.db
+      .insertInto("vaults")
+      .values(values)
+      .onConflict((oc) => oc.column("name").doUpdateSet({ properties: values.properties, tags: values.tags }))
+      .execute();
+  }
+
+  /** Removes the vault and everything in it. */
+  async deleteVault(name: string): Promise<boolean> {
+    await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
+    await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
+    const res = await this.db.deleteFrom("vaults").where("name", "=", name).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  // -- named objects --------------------------------------------------------------------------
+  async getName<S>(vault: string, kind: ObjectKind, name: string): Promise<NameRecord<S> | undefined> {
+    const row = await this.db
+      .selectFrom("object_names")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row && this.toName<S>(row);
+  }
+
+  async putName<S>(n: NameRecord<S>): Promise<void> {
+    const values = {
+      vault: n.vault,
+      kind: n.kind,
+      name: n.name,
+      deleted_at: n.deletedAt,
+      scheduled_purge_at: n.scheduledPurgeAt,
+      state: JSON.stringify(n.state),
+      sealed_state: n.sealedState && this.sealer.seal(n.sealedState, nameContext(n)),
+    };
+    await this.db
+      .insertInto("object_names")
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(["vault", "kind", "name"]).doUpdateSet({
+          deleted_at: values.deleted_at,
+          scheduled_purge_at: values.scheduled_purge_at,
+          state: values.state,
+          sealed_state: values.sealed_state,
+        }),
+      )
+      .execute();
+  }
+
+  /** Lists names in name order, either the live ones or the deleted ones. */
+  async listNames<S>(
+    vault: string,
+    kind: ObjectKind,
+    opts: { deleted: boolean; limit: number; after?: string },
+  ): Promise<Page<NameRecord<S>>> {
+    let q = this.db
+      .selectFrom("object_names")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("deleted_at", opts.deleted ? "is not" : "is", null);
+    if (opts.after !== undefined) q = q.where("name", ">", opts.after);
+    const rows = await q.orderBy("name").limit(opts.limit + 1).execute();
+    const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
+    return { items, next: rows.length > opts.limit ? items[items.length - 1]!.name : undefined };
+  }
+
+  /** Purge: the name and all its versions are gone for good. */
+  async purgeName(vault: string, kind: ObjectKind, name: string): Promise<void> {
+    await this.db
+      .deleteFrom("object_versions")
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name", "=", name)
+      .execute();
+    await this.db
+      .deleteFrom("object_names")
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name", "=", name)
+      .execute();
+  }
+
+  /** Names whose scheduled purge date has passed, across all vaults. */
+  async listExpiredDeletions(now: number, limit: number): Promise<{ vault: string; kind: ObjectKind; name: string }[]> {
+    const rows = await this.db
+      .selectFrom("object_names")
+      .select(["vault", "kind", "name"])
+      .where("scheduled_purge_at", "<=", now)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ vault: r.vault, kind: r.kind as ObjectKind, name: r.name }));
+  }
+
+  // -- versions -------------------------------------------------------------------------------
+  /** A version by id, or the newest one when `version` is empty. */
+  async getVersion<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    version?: string,
+  ): Promise<VersionRecord<A, D> | undefined> {
+    let q = this.db
+      .selectFrom("object_versions")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name", "=", name);
+    q = version ? q.where("version", "=", version) : q.orderBy("seq", "desc").limit(1);
+    const row = await q.executeTakeFirst();
+    return row && this.toVersion<A, D>(row);
+  }
+
+  async listVersions<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    opts: { limit: number; after?: number },
+  ): Promise<Page<VersionRecord<A, D>>> {
+    let q = this.db
+      .selectFrom("object_versions")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name", "=", name);
+    if (opts.after !== undefined) q = q.where("seq", ">", opts.after);
+    const rows = await q.orderBy("seq").limit(opts.limit + 1).execute();
+    const items = rows.slice(0, opts.limit).map((r) => this.toVersion<A, D>(r));
+    return { items, next: rows.length > opts.limit ? String(items[items.length - 1]!.seq) : undefined };
+  }
+
+  /** Inserts a version, or updates its attributes, tags and data if it exists. */
+  async putVersion<A, D>(v: Omit<VersionRecord<A, D>, "seq"> & { seq?: number }): Promise<number> {
+    const seq = v.seq ?? nextSeq();
+    const values = {
+      vault: v.vault,
+      kind: v.kind,
+      name: v.name,
+      version: v.version,
+      seq,
+      created_at: v.createdAt,
+      updated_at: v.updatedAt,
+      attributes: JSON.stringify(v.attributes),
+      tags: JSON.stringify(v.tags),
+      data: JSON.stringify(v.data),
+      sealed: v.sealed && this.sealer.seal(v.sealed, versionContext(v)),
+    };
+    await this.db
+      .insertInto("object_versions")
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(["vault", "kind", "name", "version"]).doUpdateSet({
+          updated_at: values.updated_at,
+          attributes: values.attributes,
+          tags: values.tags,
+          data: values.data,
+        }),
+      )
+      .execute();
+    return seq;
+  }
+
+  private toName<S>(r: Database["object_names"]): NameRecord<S> {
+    const n = {
+      vault: r.vault,
+      kind: r.kind as ObjectKind,
+      name: r.name,
+      deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+      scheduledPurgeAt: r.scheduled_purge_at === null ? null : Number(r.scheduled_purge_at),
+      state: JSON.parse(r.state) as S,
+      sealedState: null as Buffer | null,
+    };
+    if (r.sealed_state) n.sealedState = this.sealer.open(r.sealed_state, nameContext(n));
+    return n;
+  }
+
+  private toVersion<A, D>(r: Database["object_versions"]): VersionRecord<A, D> {
+    const v = {
+      vault: r.vault,
+      kind: r.kind as ObjectKind,
+      name: r.name,
+      version: r.version,
+      seq: Number(r.seq),
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+      attributes: JSON.parse(r.attributes) as A,
+      tags: JSON.parse(r.tags) as Record<string, string>,
+      data: JSON.parse(r.data) as D,
+      sealed: null as Buffer | null,
+    };
+    if (r.sealed) v.sealed = this.sealer.open(r.sealed, versionContext(v));
+    return v;
+  }
+}
+
+const nameContext = (n: { vault: string; kind: string; name: string }) => `name/${n.vault}/${n.kind}/${n.name}`;
+const versionContext = (v: { vault: string; kind: string; name: string; version: string }) =>
+  `version/${v.vault}/${v.kind}/${v.name}/${v.version}`;
+
+function toPrincipal(r: Database["principals"]): PrincipalRecord {
+  return {
+    objectId: r.object_id,
+    appId: r.app_id,
+    displayName: r.display_name,
+    secretHash: r.secret_hash,
+    isAdmin: Number(r.is_admin) === 1,
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toVault<P>(r: Database["vaults"]): VaultRecord<P> {
+  return {
+    name: r.name,
+    id: r.id,
+    location: r.location,
+    resourceGroup: r.resource_group,
+    properties: JSON.parse(r.properties) as P,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    createdAt: Number(r.created_at),
+  };
+}

@@ -1,0 +1,50 @@
+// A vault as Azure Resource Manager describes Microsoft.KeyVault/vaults, and the settings data-plane code reads from it.
+import type { AccessPolicyEntry } from "../authorization/access-policies.js";
+import type { VaultRecord } from "../store/store.js";
+
+export interface VaultProperties {
+  tenantId: string;
+  sku: { family: "A"; name: "standard" | "premium" };
+  accessPolicies: AccessPolicyEntry[];
+  enabledForDeployment: boolean;
+  enabledForDiskEncryption: boolean;
+  enabledForTemplateDeployment: boolean;
+  enableSoftDelete: true;
+  softDeleteRetentionInDays: number;
+  enableRbacAuthorization: boolean;
+  enablePurgeProtection?: boolean;
+  publicNetworkAccess: "Enabled" | "Disabled";
+}
+
+export type Vault = VaultRecord<VaultProperties>;
+
+export const DEFAULT_RETENTION_DAYS = 90;
+export const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+
+/** Key Vault's recovery level, from the vault's retention and purge protection. */
+export function recoveryLevel(vault: Vault): string {
+  const { softDeleteRetentionInDays: days, enablePurgeProtection } = vault.properties;
+  const base = days < DEFAULT_RETENTION_DAYS ? "CustomizedRecoverable" : "Recoverable";
+  return enablePurgeProtection ? base : `${base}+Purgeable`;
+}
+
+export function vaultResourceId(subscriptionId: string, vault: Vault): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
+}
+
+/** The ARM resource JSON for a vault. */
+export function toArmVault(subscriptionId: string, vault: Vault) {
+  return {
+    id: vaultResourceId(subscriptionId, vault),
+    name: vault.name,
+    type: "Microsoft.KeyVault/vaults",
+    location: vault.location,
+    tags: vault.tags,
+    systemData: { createdAt: new Date(vault.createdAt).toISOString() },
+    properties: {
+      ...vault.properties,
+      vaultUri: `https://${vault.name}.vault.azure.net/`,
+      provisioningState: "Succeeded",
+    },
+  };
+}

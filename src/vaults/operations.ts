@@ -1,0 +1,132 @@
+// Vault management: what ARM's Microsoft.KeyVault/vaults operations do to the store.
+import { randomUUID } from "node:crypto";
+import { mergePolicy, type AccessPolicyEntry } from "../authorization/access-policies.js";
+import { normalizePermissions, PERMISSIONS, type Collection } from "../authorization/permissions.js";
+import { badParameter, KeyVaultError } from "../http/errors.js";
+import type { Store } from "../store/store.js";
+import { DEFAULT_RETENTION_DAYS, VAULT_NAME_PATTERN, type Vault, type VaultProperties } from "./model.js";
+
+export const DEFAULT_RESOURCE_GROUP = "kluis";
+export const DEFAULT_LOCATION = "local";
+
+export interface VaultInput {
+  location?: string;
+  tags?: Record<string, string>;
+  properties?: Partial<VaultProperties>;
+}
+
+const vaultNotFound = (name: string) =>
+  new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' was not found.`);
+
+export async function getVault(store: Store, name: string): Promise<Vault> {
+  const vault = await store.getVault<VaultProperties>(name.toLowerCase());
+  if (!vault) throw vaultNotFound(name);
+  return vault;
+}
+
+/** PUT semantics: creates the vault, or replaces the given properties of an existing one. */
+export async function createOrUpdateVault(
+  store: Store,
+  tenantId: string,
+  resourceGroup: string,
+  name: string,
+  input: VaultInput,
+): Promise<Vault> {
+  if (!VAULT_NAME_PATTERN.test(name)) {
+    throw badParameter(
+      `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
+    );
+  }
+  const p = input.properties ?? {};
+  const retention = p.softDeleteRetentionInDays ?? DEFAULT_RETENTION_DAYS;
+  if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
+    throw badParameter("softDeleteRetentionInDays must be an integer between 7 and 90.");
+  }
+  return store.transaction(async (tx) => {
+    const existing = await tx.getVault<VaultProperties>(name.toLowerCase());
+    if (existing && existing.resourceGroup !== resourceGroup) {
+      throw new KeyVaultError(409, "VaultAlreadyExists", `The vault name '${name}' is already in use.`);
+    }
+    if (existing && p.softDeleteRetentionInDays !== undefined && p.softDeleteRetentionInDays !== existing.properties.softDeleteRetentionInDays) {
+      throw badParameter("softDeleteRetentionInDays cannot be changed once the vault exists.");
+    }
+    const properties: VaultProperties = {
+      tenantId,
+      sku: p.sku ?? existing?.properties.sku ?? { family: "A", name: "standard" },
+      accessPolicies: (p.accessPolicies ?? existing?.properties.accessPolicies ?? []).map(checkEntry),
+      enabledForDeployment: p.enabledForDeployment ?? existing?.properties.enabledForDeployment ?? false,
+      enabledForDiskEncryption: p.enabledForDiskEncryption ?? existing?.properties.enabledForDiskEncryption ?? false,
+      enabledForTemplateDeployment: p.enabledForTemplateDeployment ?? existing?.properties.enabledForTemplateDeployment ?? false,
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: existing?.properties.softDeleteRetentionInDays ?? retention,
+      enableRbacAuthorization: p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? false,
+      // Purge protection, once on, cannot be turned off (as in Azure).
+      ...((p.enablePurgeProtection ?? existing?.properties.enablePurgeProtection) ? { enablePurgeProtection: true } : {}),
+      publicNetworkAccess: p.publicNetworkAccess ?? existing?.properties.publicNetworkAccess ?? "Enabled",
+    };
+    const vault: Vault = {
+      name: name.toLowerCase(),
+      id: existing?.id ?? randomUUID(),
+      location: existing?.location ?? input.location ?? DEFAULT_LOCATION,
+      resourceGroup,
+      properties,
+      tags: input.tags ?? existing?.tags ?? {},
+      createdAt: existing?.createdAt ?? Date.now(),
+    };
+    await tx.putVault(vault);
+    return vault;
+  });
+}
+
+export async function deleteVault(store: Store, name: string): Promise<void> {
+  if (!(await store.deleteVault(name.toLowerCase()))) throw vaultNotFound(name);
+}
+
+export type AccessPolicyOperation = "add" | "replace" | "remove";
+
+/** ARM's accessPolicies/{add|replace|remove}: add unions permissions, replace overwrites an entry, remove drops it. */
+export async function updateAccessPolicy(
+  store: Store,
+  name: string,
+  operation: AccessPolicyOperation,
+  entries: AccessPolicyEntry[],
+): Promise<Vault> {
+  return store.transaction(async (tx) => {
+    const vault = await getVault(tx, name);
+    let policies = vault.properties.accessPolicies;
+    for (const entry of entries.map(checkEntry)) {
+      if (operation === "add") policies = mergePolicy(policies, entry);
+      else policies = policies.filter((p) => p.objectId !== entry.objectId);
+      if (operation === "replace") policies = [...policies, entry];
+    }
+    const updated: Vault = { ...vault, properties: { ...vault.properties, accessPolicies: policies } };
+    await tx.putVault(updated);
+    return updated;
+  });
+}
+
+/** Validates one access-policy entry, lower-casing permission names; unknown names are a 400. */
+function checkEntry(entry: AccessPolicyEntry): AccessPolicyEntry {
+  if (!entry || typeof entry.objectId !== "string" || entry.objectId === "") {
+    throw badParameter("Each access policy needs an objectId.");
+  }
+  const permissions: AccessPolicyEntry["permissions"] = {};
+  for (const collection of Object.keys(PERMISSIONS) as Collection[]) {
+    const names = entry.permissions?.[collection];
+    if (names === undefined) continue;
+    if (!Array.isArray(names)) throw badParameter(`permissions.${collection} must be an array.`);
+    const { valid, unknown } = normalizePermissions(collection, names);
+    if (unknown.length) throw badParameter(`Unknown ${collection} permission(s): ${unknown.join(", ")}.`);
+    permissions[collection] = valid;
+  }
+  return { tenantId: entry.tenantId, objectId: entry.objectId, ...(entry.applicationId ? { applicationId: entry.applicationId } : {}), permissions };
+}
+
+/** Every permission of every collection: what the administrator gets on the vaults it creates. */
+export function allPermissions(): AccessPolicyEntry["permissions"] {
+  const all: AccessPolicyEntry["permissions"] = {};
+  for (const collection of Object.keys(PERMISSIONS) as Collection[]) {
+    all[collection] = PERMISSIONS[collection].filter((p) => p !== "all");
+  }
+  return all;
+}

@@ -1,0 +1,89 @@
+// ARM-shaped management API for Microsoft.KeyVault/vaults under the server's one subscription.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AccessPolicyEntry } from "../authorization/access-policies.js";
+import { requireAdministrator } from "../authorization/administrator.js";
+import { jsonBody } from "../http/body.js";
+import { badParameter, KeyVaultError } from "../http/errors.js";
+import type { ServerContext } from "../server/context.js";
+import { toArmVault, type VaultProperties } from "./model.js";
+import {
+  createOrUpdateVault,
+  deleteVault,
+  getVault,
+  updateAccessPolicy,
+  type AccessPolicyOperation,
+  type VaultInput,
+} from "./operations.js";
+
+type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
+
+export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.addHook("onRequest", requireAdministrator(ctx));
+  app.addHook("preHandler", async (req) => {
+    const { subscriptionId } = req.params as Partial<VaultParams>;
+    if (subscriptionId !== undefined && subscriptionId !== ctx.subscriptionId) {
+      throw new KeyVaultError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
+    }
+  });
+
+  app.get("/subscriptions", async () => ({
+    value: [
+      {
+        id: `/subscriptions/${ctx.subscriptionId}`,
+        subscriptionId: ctx.subscriptionId,
+        tenantId: ctx.tokens.tenantId,
+        displayName: "Kluis",
+        state: "Enabled",
+      },
+    ],
+  }));
+
+  const base = "/subscriptions/:subscriptionId";
+  const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
+  const arm = (vault: Parameters<typeof toArmVault>[1]) => toArmVault(ctx.subscriptionId, vault);
+  const params = (req: FastifyRequest) => req.params as VaultParams;
+
+  app.get(`${base}/providers/Microsoft.KeyVault/vaults`, async () => ({
+    value: (await ctx.store.listVaults<VaultProperties>()).map(arm),
+  }));
+
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => ({
+    value: (await ctx.store.listVaults<VaultProperties>())
+      .filter((v) => v.resourceGroup.toLowerCase() === params(req).resourceGroup.toLowerCase())
+      .map(arm),
+  }));
+
+  app.get(one, async (req) => arm(await getVault(ctx.store, params(req).vaultName)));
+
+  app.put(one, async (req, reply) => {
+    const { resourceGroup, vaultName } = params(req);
+    const existed = await ctx.store.getVault(vaultName.toLowerCase());
+    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, resourceGroup, vaultName, jsonBody(req) as VaultInput);
+    return reply.code(existed ? 200 : 201).send(arm(vault));
+  });
+
+  app.patch(one, async (req) => {
+    const { resourceGroup, vaultName } = params(req);
+    await getVault(ctx.store, vaultName);
+    return arm(await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, resourceGroup, vaultName, jsonBody(req) as VaultInput));
+  });
+
+  app.delete(one, async (req, reply) => {
+    await deleteVault(ctx.store, params(req).vaultName);
+    return reply.code(200).send();
+  });
+
+  app.put(`${one}/accessPolicies/:operationKind`, async (req) => {
+    const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
+    if (!["add", "replace", "remove"].includes(operation)) throw badParameter("operationKind must be add, replace or remove.");
+    const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
+    const entries = body.properties?.accessPolicies;
+    if (!Array.isArray(entries)) throw badParameter("properties.accessPolicies must be an array.");
+    const vault = await updateAccessPolicy(ctx.store, params(req).vaultName, operation as AccessPolicyOperation, entries);
+    return {
+      id: `${arm(vault).id}/accessPolicies/${operation}`,
+      type: "Microsoft.KeyVault/vaults/accessPolicies",
+      properties: { accessPolicies: vault.properties.accessPolicies },
+    };
+  });
+}
