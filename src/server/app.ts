@@ -1,4 +1,5 @@
 // Builds the HTTPS application: identity provider, management API and the Key Vault data plane, side by side.
+import type { SecureContext } from "node:tls";
 import Fastify, { type FastifyInstance } from "fastify";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
@@ -11,11 +12,12 @@ import type { ServerContext } from "./context.js";
 export interface TlsMaterial {
   key: string;
   cert: string;
+  SNICallback?: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => void;
 }
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = "warn"): Promise<FastifyInstance> {
   const app = Fastify({
-    https: { key: tls.key, cert: tls.cert },
+    https: tls,
     logger: { level: logLevel, redact: ["req.headers.authorization"] },
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 4 * 1024 * 1024,

@@ -35,7 +35,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
   const info: ServerInfo = {
     url: port === 443 ? "https://localhost" : `https://localhost:${port}`,
     port,
-    ...(proxy ? { proxyPort: (proxy.address() as AddressInfo).port } : {}),
+    ...(proxy ? { proxyPort: proxy.port } : {}),
     caFile: dir.caCert,
     tenantId: ctx.tokens.tenantId,
     subscriptionId: ctx.subscriptionId,
@@ -47,7 +47,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
-      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      await proxy?.close();
       await app.close();
       await ctx.store.close();
       rmSync(dir.serverInfo, { force: true });

@@ -2,6 +2,7 @@
 import { randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { x509 } from "../crypto/x509.js";
 import type { TlsMaterial } from "./app.js";
 import type { DataDir } from "./data-dir.js";
@@ -45,19 +46,27 @@ async function createCa(dir: DataDir): Promise<void> {
   writeFileSync(dir.caCert, cert.toString("pem") + "\n");
 }
 
-async function createServerCertificate(dir: DataDir, names: string[]): Promise<void> {
-  const ca = new x509.X509Certificate(readFileSync(dir.caCert, "utf8"));
-  const caKey = await importPrivatePem(readFileSync(dir.caKey, "utf8"));
+interface CaMaterial {
+  cert: x509.X509Certificate;
+  key: CryptoKey;
+}
+
+async function loadCa(dir: DataDir): Promise<CaMaterial> {
+  return { cert: new x509.X509Certificate(readFileSync(dir.caCert, "utf8")), key: await importPrivatePem(readFileSync(dir.caKey, "utf8")) };
+}
+
+/** A server certificate for `names`, signed by the CA; PEM key and PEM chain (leaf, then CA). */
+async function issueLeaf(ca: CaMaterial, names: string[]): Promise<TlsMaterial> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: "CN=Kluis",
-    issuer: ca.subject,
+    issuer: ca.cert.subject,
     notBefore: new Date(Date.now() - 60_000),
     notAfter: years(2),
     signingAlgorithm: ALG,
     publicKey: keys.publicKey,
-    signingKey: caKey,
+    signingKey: ca.key,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -66,11 +75,29 @@ async function createServerCertificate(dir: DataDir, names: string[]): Promise<v
         names.map((value) => (isIP(value) ? { type: "ip" as const, value } : { type: "dns" as const, value })),
         false,
       ),
-      await x509.AuthorityKeyIdentifierExtension.create(ca),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });
-  writeFileSync(dir.serverKey, await exportPrivatePem(keys.privateKey), { mode: 0o600 });
-  writeFileSync(dir.serverCert, cert.toString("pem") + "\n" + ca.toString("pem") + "\n");
+  return { key: await exportPrivatePem(keys.privateKey), cert: cert.toString("pem") + "\n" + ca.cert.toString("pem") + "\n" };
+}
+
+/**
+ * TLS clients do not accept a wildcard directly under a single-label domain (`*.localhost`), so NAME.localhost
+ * gets its own certificate, issued by the local CA on first contact (SNI) and kept in memory.
+ */
+function sniForLocalhostVaults(ca: CaMaterial): NonNullable<TlsMaterial["SNICallback"]> {
+  const contexts = new Map<string, Promise<SecureContext>>();
+  return (servername, done) => {
+    const name = servername.toLowerCase();
+    if (!/^[a-z0-9-]{1,63}\.localhost$/.test(name)) return done(null, undefined);
+    let context = contexts.get(name);
+    if (!context) {
+      if (contexts.size >= 1000) contexts.clear();
+      context = issueLeaf(ca, [name]).then((leaf) => createSecureContext(leaf));
+      contexts.set(name, context);
+    }
+    context.then((c) => done(null, c), (err: Error) => done(err, undefined));
+  };
 }
 
 /** Names the server certificate must cover: the fixed ones plus each --hostname and its subdomains. */
@@ -86,9 +113,14 @@ export async function ensureCa(dir: DataDir): Promise<void> {
 /** Loads the TLS material, creating the CA on first start and re-issuing the server certificate when names change or it nears expiry. */
 export async function ensureTls(dir: DataDir, hostnames: readonly string[]): Promise<TlsMaterial> {
   await ensureCa(dir);
+  const ca = await loadCa(dir);
   const names = serverNames(hostnames);
-  if (!serverCertificateCovers(dir, names)) await createServerCertificate(dir, names);
-  return { key: readFileSync(dir.serverKey, "utf8"), cert: readFileSync(dir.serverCert, "utf8") };
+  if (!serverCertificateCovers(dir, names)) {
+    const leaf = await issueLeaf(ca, names);
+    writeFileSync(dir.serverKey, leaf.key, { mode: 0o600 });
+    writeFileSync(dir.serverCert, leaf.cert);
+  }
+  return { key: readFileSync(dir.serverKey, "utf8"), cert: readFileSync(dir.serverCert, "utf8"), SNICallback: sniForLocalhostVaults(ca) };
 }
 
 function serverCertificateCovers(dir: DataDir, names: string[]): boolean {

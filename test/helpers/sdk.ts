@@ -6,7 +6,7 @@ import type { Kluis, ServicePrincipal } from "./kluis.js";
 export const vaultUrl = (vault: string) => `https://${vault}.vault.azure.net`;
 
 export function clientOptions(kluis: Kluis) {
-  return { proxyOptions: { host: "127.0.0.1", port: kluis.info.proxyPort } };
+  return { proxyOptions: { host: "http://127.0.0.1", port: kluis.info.proxyPort } };
 }
 
 export function credentialFor(kluis: Kluis, sp: ServicePrincipal): ClientSecretCredential {

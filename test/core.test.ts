@@ -1,0 +1,174 @@
+// Issue 2's negative cases and guarantees: authentication, authorization, Key Vault's error shapes, durability.
+import assert from "node:assert/strict";
+import { createPrivateKey, generateKeyPairSync, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
+import { SignJWT } from "jose";
+import { loadMasterKey, Sealer } from "../src/crypto/sealing.js";
+import { openStore } from "../src/store/open.js";
+import { accessToken, fetchToken, rawRequest } from "./helpers/http.js";
+import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
+
+const API = "api-version=7.5";
+
+describe("core server", () => {
+  let kluis: Kluis;
+  let sp: ServicePrincipal;
+  let token: string;
+  const host = "corevault.localhost";
+
+  before(async () => {
+    kluis = await Kluis.start();
+    sp = await kluis.vaultWithPrincipal("corevault", { certificates: ["get", "list", "create"] });
+    token = await accessToken(kluis, sp);
+  });
+  after(() => kluis.dispose());
+
+  it("answers /healthz", async () => {
+    const res = await rawRequest(kluis, "localhost", "GET", "/healthz");
+    assert.equal(res.status, 200);
+  });
+
+  it("challenges a request without a token with Key Vault's WWW-Authenticate", async () => {
+    const res = await rawRequest(kluis, host, "POST", `/certificates/c1/create?${API}`, { body: "" });
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error.code, "Unauthorized");
+    assert.equal(
+      res.headers["www-authenticate"],
+      `Bearer authorization="https://${host}:${kluis.info.port}/${kluis.info.tenantId}", resource="https://localhost"`,
+    );
+  });
+
+  it("challenges *.vault.azure.net with Azure's login host and resource", async () => {
+    const res = await rawRequest(kluis, "corevault.vault.azure.net", "GET", `/certificates?${API}`);
+    assert.equal(res.status, 401);
+    assert.equal(
+      res.headers["www-authenticate"],
+      `Bearer authorization="https://login.microsoftonline.com/${kluis.info.tenantId}", resource="https://vault.azure.net"`,
+    );
+  });
+
+  it("rejects a token signed by another key", async () => {
+    const forged = await new SignJWT({ oid: randomUUID(), appid: sp.appId, tid: kluis.info.tenantId })
+      .setProtectedHeader({ alg: "RS256" })
+      .setIssuer(`https://sts.windows.net/${kluis.info.tenantId}/`)
+      .setAudience("https://vault.azure.net")
+      .setExpirationTime("1h")
+      .sign(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey);
+    const res = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: forged });
+    assert.equal(res.status, 401);
+    assert.match(res.body.error.message, /signature/);
+  });
+
+  it("rejects an expired token and a token for another audience, both signed with the server's own key", async () => {
+    // Read the signing key the way only someone holding the data directory could.
+    const store = await openStore({
+      sqliteFile: join(kluis.dataDir, "kluis.db"),
+      sealer: new Sealer(loadMasterKey(kluis.dataDir)),
+    });
+    const key = createPrivateKey((await store.getSealedSetting("token_signing_key"))!.toString("utf8"));
+    await store.close();
+    const sign = (aud: string, exp: number) =>
+      new SignJWT({ oid: randomUUID(), appid: sp.appId, tid: kluis.info.tenantId })
+        .setProtectedHeader({ alg: "RS256" })
+        .setIssuer(`https://sts.windows.net/${kluis.info.tenantId}/`)
+        .setAudience(aud)
+        .setExpirationTime(exp)
+        .sign(key);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: await sign("https://vault.azure.net", now - 3600) });
+    assert.equal(expired.status, 401);
+    assert.match(expired.body.error.message, /expired/);
+    const wrongAudience = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: await sign("https://management.azure.com", now + 3600) });
+    assert.equal(wrongAudience.status, 401);
+  });
+
+  it("answers a wrong client secret with Azure AD's 401 invalid_client, and an unknown client with 400", async () => {
+    const bad = await fetchToken(kluis, { appId: sp.appId, password: "not-the-secret" });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.body.error, "invalid_client");
+    assert.match(bad.body.error_description, /^AADSTS7000215: Invalid client secret/);
+    assert.deepEqual(bad.body.error_codes, [7000215]);
+    const unknown = await fetchToken(kluis, { appId: randomUUID(), password: "x" });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error, "unauthorized_client");
+  });
+
+  it("refuses an operation the access policy lacks with 403 naming the permission", async () => {
+    const client = new CertificateClient(vaultUrl("corevault"), credentialFor(kluis, sp), clientOptions(kluis));
+    const poller = await client.beginCreateCertificate("nodelete", DefaultCertificatePolicy);
+    await poller.pollUntilDone();
+    await assert.rejects(client.beginDeleteCertificate("nodelete"), (err: any) => {
+      assert.equal(err.statusCode, 403);
+      assert.equal(err.code, "Forbidden");
+      assert.match(err.message, new RegExp(`appid=${sp.appId}.*does not have certificates delete permission on key vault 'corevault`));
+      return true;
+    });
+    // Nothing changed: the certificate is still there.
+    assert.equal((await client.getCertificate("nodelete")).name, "nodelete");
+  });
+
+  it("stops answering a principal whose access policy was deleted", async () => {
+    const other = await kluis.createServicePrincipal("revoked");
+    await kluis.setPolicy("corevault", other.appId, { certificates: ["list"] });
+    const t = await accessToken(kluis, other);
+    assert.equal((await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: t })).status, 200);
+    await kluis.cliJson(["keyvault", "delete-policy", "--name", "corevault", "--spn", other.appId]);
+    assert.equal((await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: t })).status, 403);
+  });
+
+  it("uses Key Vault's error shape for unknown routes, bad JSON, bad names, unknown objects and api-versions", async () => {
+    const cases: [string, string, string | undefined, number, string][] = [
+      ["GET", `/nothing-here?${API}`, undefined, 404, "NotFound"],
+      ["POST", `/certificates/c2/create?${API}`, "{not json", 400, "BadParameter"],
+      ["POST", `/certificates/bad_name!/create?${API}`, "{}", 400, "BadParameter"],
+      ["GET", `/certificates/missing?${API}`, undefined, 404, "CertificateNotFound"],
+      ["GET", `/certificates/missing/pending?${API}`, undefined, 404, "PendingCertificateNotFound"],
+      ["GET", `/deletedcertificates/missing?${API}`, undefined, 404, "CertificateNotFound"],
+      ["GET", `/certificates?api-version=1.0`, undefined, 400, "BadParameter"],
+      ["GET", `/certificates`, undefined, 400, "BadParameter"],
+      ["POST", `/certificates/c3/create?${API}`, JSON.stringify({ policy: { key_props: { kty: "RSA", key_size: 1024 } } }), 400, "BadParameter"],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const res = await rawRequest(kluis, host, method, path, { token, body });
+      assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, code, `${method} ${path}`);
+      assert.equal(typeof res.body.error.message, "string");
+    }
+    // None of the refused creates left anything behind.
+    const list = await rawRequest(kluis, host, "GET", `/certificates?${API}&includePending=true`, { token });
+    assert.deepEqual(list.body.value.map((c: { id: string }) => c.id.split("/").pop()).sort(), ["nodelete"]);
+  });
+
+  it("accepts the JS SDK's percent-encoded api%2Dversion and a trailing slash", async () => {
+    const res = await rawRequest(kluis, host, "GET", `/certificates/nodelete/?api%2Dversion=2025-07-01`, { token });
+    assert.equal(res.status, 200);
+    assert.match(res.body.id, /\/certificates\/nodelete\/[0-9a-f]{32}$/);
+  });
+
+  it("keeps acknowledged certificates and deleted state across a crash (SIGKILL) and restart", async () => {
+    const admin = await kluis.createServicePrincipal("durability");
+    await kluis.setPolicy("corevault", admin.appId, { certificates: ["get", "list", "create", "delete", "recover"] });
+    const client = new CertificateClient(vaultUrl("corevault"), credentialFor(kluis, admin), clientOptions(kluis));
+    const kept = await (await client.beginCreateCertificate("kept", DefaultCertificatePolicy)).pollUntilDone();
+    await (await client.beginCreateCertificate("gone", DefaultCertificatePolicy)).pollUntilDone();
+    await client.beginDeleteCertificate("gone");
+
+    await kluis.restart("SIGKILL");
+
+    const after2 = new CertificateClient(vaultUrl("corevault"), credentialFor(kluis, admin), clientOptions(kluis));
+    const again = await after2.getCertificate("kept");
+    assert.equal(again.properties.version, kept.properties.version);
+    assert.deepEqual(Buffer.from(again.cer!), Buffer.from(kept.cer!));
+    const deleted = await after2.getDeletedCertificate("gone");
+    assert.equal(deleted.name, "gone");
+    await assert.rejects(after2.beginCreateCertificate("gone", DefaultCertificatePolicy), (err: any) => err.statusCode === 409);
+  });
+
+  it("shuts down cleanly on SIGTERM", async () => {
+    assert.equal(await kluis.stop("SIGTERM"), 0);
+    await kluis.restart();
+  });
+});
