@@ -16,7 +16,7 @@ export function isAllowed(policies: readonly AccessPolicyEntry[], caller: Caller
       p.objectId === caller.objectId &&
       (p.permissions[need.collection] ?? []).some((perm) => {
         const lower = perm.toLowerCase();
-        return lower === need.permission || lower === "all";
+        return lower === need.permission || lower === need.orPermission || lower === "all";
       }),
   );
 }

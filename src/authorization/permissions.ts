@@ -17,10 +17,11 @@ export const PERMISSIONS = {
 
 export type Collection = keyof typeof PERMISSIONS;
 
-/** What a data-plane route needs: a collection and one permission in it. */
+/** What a data-plane route needs: a collection and one permission in it (or an umbrella one, like manageissuers). */
 export interface RequiredPermission {
   collection: Collection;
   permission: string;
+  orPermission?: string;
 }
 
 /** Lower-cases and checks a list of permission names; returns the unknown ones separately. */

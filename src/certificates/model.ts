@@ -14,7 +14,9 @@ export interface PendingOperation {
   cancellationRequested: boolean;
   issuer: CertificatePolicy["issuer"];
   error?: { code: string; message: string };
-  /** Version created when the operation completed. */
+  /** The version the operation creates; Key Vault names it when the request starts. */
+  version: string;
+  /** Set once the version exists. */
   target?: string;
   /** Attributes and tags the create asked for, applied to the version when it is issued. */
   attributes: StoredAttributes;
@@ -65,6 +67,23 @@ export function certificateBundle(scope: VaultScope, record: CertificateName, v:
     attributes: wireAttributes(v.attributes, v, scope.vault),
     tags: v.tags,
     policy: policyJson(scope, v.name, record.state),
+  };
+}
+
+/**
+ * A certificate that so far has only its pending operation: Key Vault already answers for it, disabled and
+ * without `cer` (the JavaScript SDK's operation poller reads it).
+ */
+export function pendingCertificateBundle(scope: VaultScope, record: CertificateName) {
+  const op = record.state.pending!;
+  const times = { createdAt: record.state.policyUpdatedAt, updatedAt: record.state.policyUpdatedAt };
+  return {
+    id: objectUrl(scope.vaultUrl, COLLECTION, record.name, op.version),
+    kid: objectUrl(scope.vaultUrl, "keys", record.name, op.version),
+    sid: objectUrl(scope.vaultUrl, "secrets", record.name, op.version),
+    attributes: wireAttributes({ ...op.attributes, enabled: false }, times, scope.vault),
+    tags: op.tags,
+    policy: policyJson(scope, record.name, record.state),
   };
 }
 

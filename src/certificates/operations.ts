@@ -1,8 +1,16 @@
 // The certificate operations of the Key Vault data plane, named after the REST operations they implement.
 import { randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { generateKeyPair, privateKeyFromDer, privateKeyToDer, publicJwk } from "../crypto/keys.js";
+import {
+  certificateMatchesKey,
+  leafFirst,
+  readPem,
+  readPfx,
+  UnreadableCertificateError,
+  type CertificateMaterial,
+} from "../crypto/certificate-files.js";
 import { buildPfx } from "../crypto/pkcs12.js";
-import { conflict, notFound } from "../http/errors.js";
+import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
 import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
 import { checkObjectName, newVersionId, objectUrl } from "../objects/names.js";
 import { pageResponse, type PageRequest } from "../objects/paging.js";
@@ -15,6 +23,7 @@ import {
   certificateItem,
   COLLECTION,
   operationJson,
+  pendingCertificateBundle,
   policyJson,
   thumbprint,
   type CertificateName,
@@ -23,7 +32,8 @@ import {
   type PendingOperation,
 } from "./model.js";
 import { keyOpsFor, readPolicy, type CertificatePolicy } from "./policy.js";
-import { createCsr, issueSelfSigned } from "./x509.js";
+import { issuerExists } from "./issuers.js";
+import { createCsr, issueSelfSigned, policyFromCertificate } from "./x509.js";
 
 /** A certificate owns a key and a secret of the same name; they are deleted, recovered and purged together. */
 const LINKED_KINDS: ObjectKind[] = ["certificate", "key", "secret"];
@@ -56,6 +66,12 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
 
+  const issuerName = policy.issuer.name.toLowerCase();
+  const external = issuerName !== "self" && issuerName !== "unknown";
+  if (external && !(await issuerExists(scope, policy.issuer.name))) {
+    throw badParameter(`policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`);
+  }
+
   const key = await generateKeyPair({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
   const csr = await createCsr(policy, key);
   const op: PendingOperation = {
@@ -65,9 +81,18 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     csr: csr.toString("base64"),
     cancellationRequested: false,
     issuer: policy.issuer,
+    version: newVersionId(),
     attributes,
     tags,
   };
+  // Kluis reaches no public CA: a request to a partner issuer fails at once, in the operation, as an unreachable CA would.
+  if (external) {
+    Object.assign(op, {
+      status: "failed",
+      statusDetails: "The issuer provider could not be reached.",
+      error: { code: "IssuerProviderUnreachable", message: `Kluis cannot reach the provider of issuer '${policy.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.` },
+    });
+  }
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     assertNotDeleted(current, "certificate", name);
@@ -132,7 +157,7 @@ async function issuePending(store: Store, vault: Vault, name: string): Promise<v
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     // Another node, or a cancel, may have finished the operation meanwhile.
     if (current?.state.pending?.requestId !== op.requestId || current.state.pending.status !== "inProgress") return;
-    const version = await writeCertificateVersion(tx, vault, name, current.state.policy, key, [cer], op.attributes, op.tags);
+    const version = await writeCertificateVersion(tx, vault, name, current.state.policy, key, [cer], op.attributes, op.tags, op.version);
     await tx.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
@@ -162,8 +187,8 @@ export async function writeCertificateVersion(
   chain: Buffer[],
   attributes: StoredAttributes,
   tags: Record<string, string>,
+  version = newVersionId(),
 ): Promise<string> {
-  const version = newVersionId();
   const now = Date.now();
   const leaf = chain[0]!;
   const x = new X509Certificate(leaf);
@@ -206,13 +231,17 @@ export async function writeCertificateVersion(
   return version;
 }
 
-/** The certificate's secret: the PFX (base64) or the PEM of key and chain, as the policy's content type says. */
+/**
+ * The certificate's secret: the PFX (base64) or the PEM of key and chain, as the policy's content type says.
+ * A non-exportable key stays out of it: the secret then carries the certificates only.
+ */
 function secretValue(policy: CertificatePolicy, pkcs8: Buffer, chain: Buffer[]): Buffer {
+  const key = policy.key_props.exportable ? pkcs8 : undefined;
   if (policy.secret_props.contentType === "application/x-pem-file") {
     const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
-    return Buffer.from(pem("PRIVATE KEY", pkcs8) + chain.map((c) => pem("CERTIFICATE", c)).join(""), "utf8");
+    return Buffer.from((key ? pem("PRIVATE KEY", key) : "") + chain.map((c) => pem("CERTIFICATE", c)).join(""), "utf8");
   }
-  return Buffer.from(buildPfx(pkcs8, chain).toString("base64"), "utf8");
+  return Buffer.from(buildPfx(key, chain).toString("base64"), "utf8");
 }
 
 export async function getCertificateOperation(scope: VaultScope, name: string) {
@@ -225,18 +254,164 @@ export async function getCertificateOperation(scope: VaultScope, name: string) {
   return operationJson(scope, name, op);
 }
 
-// -- read ---------------------------------------------------------------------------------------
+export async function updateCertificateOperation(scope: VaultScope, name: string, body: Record<string, unknown>) {
+  if (typeof body.cancellation_requested !== "boolean") throw badParameter("cancellation_requested must be a boolean.");
+  const record = await pendingOf(scope, name);
+  const op = record.state.pending!;
+  if (body.cancellation_requested && op.status === "inProgress") {
+    await finishOperation(scope.store, scope.vault, name, op.requestId, {
+      cancellationRequested: true,
+      status: "cancelled",
+      statusDetails: "The certificate request was cancelled.",
+    });
+  }
+  return getCertificateOperation(scope, name);
+}
+
+/** Deletes the operation; a certificate that never got a version goes with it. */
+export async function deleteCertificateOperation(scope: VaultScope, name: string) {
+  const record = await pendingOf(scope, name);
+  const body = operationJson(scope, name, record.state.pending!);
+  await scope.store.transaction(async (tx) => {
+    const hasVersion = await tx.getVersion(scope.vault.name, "certificate", name);
+    if (hasVersion) await tx.putName<CertificateState>({ ...record, state: { ...record.state, pending: undefined }, sealedState: null });
+    else await tx.purgeName(scope.vault.name, "certificate", name);
+  });
+  return body;
+}
+
+async function pendingOf(scope: VaultScope, name: string): Promise<CertificateName> {
+  const record = await liveName(scope, name).catch(() => {
+    throw pendingNotFound(name);
+  });
+  if (!record.state.pending) throw pendingNotFound(name);
+  return record;
+}
+
+/** Completes an `Unknown`-issuer request with the chain a CA signed; the leaf must carry the pending key. */
+export async function mergeCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
+  const x5c = body.x5c;
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== "string")) {
+    throw badParameter("x5c must be a non-empty array of base64 DER certificates.");
+  }
+  const record = await pendingOf(scope, name);
+  const op = record.state.pending!;
+  if (op.status !== "inProgress" || !record.sealedState) {
+    throw new KeyVaultError(403, "Forbidden", `The pending operation of certificate '${name}' is ${op.status}; nothing is waiting for a merge.`);
+  }
+  const chain = (x5c as string[]).map((c) => Buffer.from(c, "base64"));
+  const key = privateKeyFromDer(record.sealedState);
+  try {
+    if (!certificateMatchesKey(chain[0]!, key)) throw new Error("mismatch");
+  } catch {
+    throw badParameter("The first certificate in x5c does not carry the public key of the pending certificate request.");
+  }
+  const attributes = readAttributes(body.attributes, op.attributes);
+  const tags = readTags(body.tags, op.tags);
+  await scope.store.transaction(async (tx) => {
+    const version = await writeCertificateVersion(tx, scope.vault, name, record.state.policy, key, chain, attributes, tags, op.version);
+    await tx.putName<CertificateState>({
+      ...record,
+      state: { ...record.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
+      sealedState: null,
+    });
+  });
+  return getCertificate(scope, name);
+}
+
+/** Imports a PFX (base64, optional password) or PEM (key and certificates in any order) as a new version. */
+export async function importCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
+  checkObjectName(name, "certificate");
+  const { store, vault } = scope;
+  if (typeof body.value !== "string" || body.value === "") throw badParameter("value must hold the certificate content (base64 PFX or PEM text).");
+  if (body.pwd !== undefined && body.pwd !== null && typeof body.pwd !== "string") throw badParameter("pwd must be a string.");
+  const existing = await store.getName<CertificateState>(vault.name, "certificate", name);
+  assertNotDeleted(existing, "certificate", name);
+
+  const isPem = body.value.includes("-----BEGIN");
+  let material: CertificateMaterial;
+  let chain: Buffer[];
+  try {
+    material = isPem ? readPem(body.value) : readPfx(Buffer.from(body.value, "base64"), (body.pwd as string | undefined) ?? undefined);
+    if (!material.privateKey) throw new UnreadableCertificateError("The content holds no private key; Key Vault imports a certificate together with its private key.");
+    chain = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
+  } catch (err) {
+    if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
+    throw badParameter("The certificate content could not be read.");
+  }
+  const key = privateKeyFromDer(material.privateKey);
+  if (!certificateMatchesKey(chain[0]!, key) && !chain.some((c) => certificateMatchesKey(c, key))) {
+    throw badParameter("The private key does not match the certificate.");
+  }
+  const contentType = isPem ? "application/x-pem-file" : "application/x-pkcs12";
+  const derived = policyFromCertificate(chain[0]!, key, contentType);
+  const policy = body.policy === undefined ? derived : readPolicy({ ...(body.policy as object), key_props: { ...derived.key_props, ...((body.policy as { key_props?: object }).key_props ?? {}) } }, derived);
+  const attributes = readAttributes(body.attributes, { enabled: true });
+  const tags = readTags(body.tags);
+  await store.transaction(async (tx) => {
+    const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
+    assertNotDeleted(current, "certificate", name);
+    const now = Date.now();
+    await tx.putName<CertificateState>({
+      vault: vault.name,
+      kind: "certificate",
+      name,
+      deletedAt: null,
+      scheduledPurgeAt: null,
+      state: { policy, policyCreatedAt: current?.state.policyCreatedAt ?? now, policyUpdatedAt: now, pending: current?.state.pending },
+      sealedState: current?.sealedState ?? null,
+    });
+    await writeCertificateVersion(tx, vault, name, policy, key, chain, attributes, tags);
+  });
+  return getCertificate(scope, name);
+}
+
+// -- read and update ----------------------------------------------------------------------------
 
 export async function getCertificate(scope: VaultScope, name: string, version?: string) {
   const record = await liveName(scope, name);
   const v = await scope.store.getVersion<StoredAttributes, CertificateVersion["data"]>(scope.vault.name, "certificate", name, version || undefined);
-  if (!v) throw certificateNotFound(version ? `${name}/${version}` : name);
-  return certificateBundle(scope, record, v);
+  if (v) return certificateBundle(scope, record, v);
+  const pending = record.state.pending;
+  if (pending && (!version || version === pending.version)) return pendingCertificateBundle(scope, record);
+  throw certificateNotFound(version ? `${name}/${version}` : name);
 }
 
 export async function getCertificatePolicy(scope: VaultScope, name: string) {
   const record = await liveName(scope, name);
   return policyJson(scope, name, record.state);
+}
+
+/** Changes the one policy of the certificate; fields not given keep their values. Applies to future versions. */
+export async function updateCertificatePolicy(scope: VaultScope, name: string, body: Record<string, unknown>) {
+  return scope.store.transaction(async (tx) => {
+    const record = await liveName({ ...scope, store: tx }, name);
+    const state = { ...record.state, policy: readPolicy(body, record.state.policy), policyUpdatedAt: Date.now() };
+    await tx.putName<CertificateState>({ ...record, state });
+    return policyJson(scope, name, state);
+  });
+}
+
+/** Updates a version's attributes and tags (and, with `policy`, the policy). The key and secret follow `enabled`. */
+export async function updateCertificate(scope: VaultScope, name: string, version: string | undefined, body: Record<string, unknown>) {
+  await scope.store.transaction(async (tx) => {
+    const record = await liveName({ ...scope, store: tx }, name);
+    const v = await tx.getVersion<StoredAttributes, CertificateVersion["data"]>(scope.vault.name, "certificate", name, version || undefined);
+    if (!v) throw certificateNotFound(version ? `${name}/${version}` : name);
+    const attributes = readAttributes(body.attributes, v.attributes);
+    const tags = readTags(body.tags, v.tags);
+    const now = Date.now();
+    await tx.putVersion({ ...v, attributes, tags, updatedAt: now });
+    for (const kind of ["key", "secret"] as const) {
+      const linked = await tx.getVersion<StoredAttributes, Record<string, unknown>>(scope.vault.name, kind, name, v.version);
+      if (linked) await tx.putVersion({ ...linked, attributes: { ...linked.attributes, enabled: attributes.enabled }, updatedAt: now });
+    }
+    if (body.policy !== undefined) {
+      await tx.putName<CertificateState>({ ...record, state: { ...record.state, policy: readPolicy(body.policy, record.state.policy), policyUpdatedAt: now } });
+    }
+    version = v.version;
+  });
+  return getCertificate(scope, name, version);
 }
 
 export async function getCertificates(scope: VaultScope, page: PageRequest, includePending: boolean) {
@@ -245,7 +420,10 @@ export async function getCertificates(scope: VaultScope, page: PageRequest, incl
   for (const record of names.items) {
     const latest = await scope.store.getVersion<StoredAttributes, CertificateVersion["data"]>(scope.vault.name, "certificate", record.name);
     if (latest) items.push(certificateItem(scope, latest));
-    else if (includePending) items.push({ id: objectUrl(scope.vaultUrl, COLLECTION, record.name), attributes: { enabled: false } });
+    else if (includePending && record.state.pending) {
+      const { id, attributes, tags } = pendingCertificateBundle(scope, record);
+      items.push({ id: id.slice(0, id.lastIndexOf("/")), attributes, tags });
+    }
   }
   return pageResponse(scope, `/${COLLECTION}`, page, { items, next: names.next }, (i) => i);
 }

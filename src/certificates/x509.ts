@@ -1,9 +1,10 @@
 // X.509 for certificate policies: self-signed certificates and CSRs from a policy and a node:crypto key.
-import { createPublicKey, randomBytes, webcrypto, type KeyObject } from "node:crypto";
+import { createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from "node:crypto";
 import { x509 } from "../crypto/x509.js";
-import { isRsa } from "../crypto/keys.js";
+import { CURVES, isRsa, type CurveName } from "../crypto/keys.js";
 import { canonicalSubject, type CertificatePolicy } from "./policy.js";
 
+const CURVE_BY_OPENSSL = Object.fromEntries(Object.entries(CURVES).map(([name, openssl]) => [openssl, name])) as Record<string, CurveName>;
 const HASH_BY_CURVE: Record<string, string> = { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
 
 function signingAlgorithm(policy: CertificatePolicy) {
@@ -88,3 +89,40 @@ export async function createCsr(policy: CertificatePolicy, privateKey: KeyObject
   return Buffer.from(csr.rawData);
 }
 
+
+const USAGE_NAMES = Object.entries(KEY_USAGE_FLAGS);
+
+/** The policy Key Vault reports for an imported certificate: everything read from the certificate itself. */
+export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | undefined, contentType: CertificatePolicy["secret_props"]["contentType"]): CertificatePolicy {
+  const cert = new x509.X509Certificate(new Uint8Array(leaf));
+  const node = new X509Certificate(leaf);
+  const publicKey = privateKey ? createPublicKey(privateKey) : node.publicKey;
+  const details = publicKey.asymmetricKeyDetails ?? {};
+  const rsa = publicKey.asymmetricKeyType === "rsa";
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const names = san?.names.toJSON() ?? [];
+  const pick = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
+  const sans = { dns_names: pick("dns"), emails: pick("email"), upns: pick("upn") };
+  const usage = cert.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
+  const ekus = (cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []).map(String);
+  const months = Math.max(1, Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / (30.44 * 24 * 3600 * 1000)));
+  return {
+    key_props: {
+      exportable: true,
+      kty: rsa ? "RSA" : "EC",
+      ...(rsa ? { key_size: details.modulusLength } : { crv: CURVE_BY_OPENSSL[details.namedCurve ?? ""] }),
+      reuse_key: false,
+    },
+    secret_props: { contentType },
+    x509_props: {
+      subject: cert.subject,
+      ...(Object.values(sans).some((l) => l.length) ? { sans: Object.fromEntries(Object.entries(sans).filter(([, l]) => l.length)) } : {}),
+      ekus,
+      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(([name]) => name) as CertificatePolicy["x509_props"]["key_usage"],
+      validity_months: months,
+    },
+    lifetime_actions: [{ trigger: { lifetime_percentage: 80 }, action: { action_type: "EmailContacts" } }],
+    issuer: { name: "Unknown" },
+    attributes: { enabled: true },
+  };
+}

@@ -33,6 +33,18 @@ export const privateKeyToDer = (key: KeyObject): Buffer => key.export({ type: "p
 export const privateKeyFromDer = (der: Buffer): KeyObject => createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 
 const CURVE_BY_JWK: Record<string, CurveName> = { "P-256": "P-256", "secp256k1": "P-256K", "P-384": "P-384", "P-521": "P-521" };
+const JWK_BY_CURVE: Record<string, string> = Object.fromEntries(Object.entries(CURVE_BY_JWK).map(([jwk, name]) => [name, jwk]));
+
+/** A private key from a JSON Web Key with Key Vault's curve names; throws on anything node:crypto cannot read. */
+export function privateKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
+  const kty = isRsa(String(jwk.kty)) ? "RSA" : "EC";
+  const fields = kty === "RSA" ? ["n", "e", "d", "p", "q", "dp", "dq", "qi"] : ["x", "y", "d"];
+  const parts = Object.fromEntries(fields.map((f) => [f, jwk[f]]));
+  if (kty === "EC") parts.crv = JWK_BY_CURVE[String(jwk.crv)] ?? jwk.crv;
+  const key = createPrivateKey({ key: { kty, ...parts } as never, format: "jwk" });
+  if (kty === "EC" && !CURVE_BY_JWK[(key.export({ format: "jwk" }) as { crv: string }).crv]) throw new Error(`unsupported curve ${String(jwk.crv)}`);
+  return key;
+}
 
 /** The public half of a key as Key Vault's JSON Web Key fields (base64url, Key Vault's curve names). */
 export function publicJwk(key: KeyObject): Record<string, string> {

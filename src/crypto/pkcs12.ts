@@ -28,14 +28,18 @@ function bag(type: string, value: forge.asn1.Asn1, localKeyId?: string) {
 
 const dataContent = (safeContents: forge.asn1.Asn1) => seq([oid(OID.data), explicit0(octets(der(safeContents)))]);
 
-/** A PFX holding the private key (PKCS#8 DER) and the chain (leaf first), unencrypted, MAC'd with an empty password. */
-export function buildPfx(privateKeyPkcs8: Buffer, chain: Buffer[]): Buffer {
+/**
+ * A PFX holding the chain (leaf first) and, unless it is withheld (a non-exportable key), the private key
+ * (PKCS#8 DER); unencrypted, MAC'd with an empty password.
+ */
+export function buildPfx(privateKeyPkcs8: Buffer | undefined, chain: Buffer[]): Buffer {
   const keyId = binary(createHash("sha1").update(chain[0]!).digest());
   const certBags = chain.map((cert, i) =>
     bag(OID.certBag, seq([oid(OID.x509Certificate), explicit0(octets(binary(cert)))]), i === 0 ? keyId : undefined),
   );
-  const keyBag = bag(OID.keyBag, asn1.fromDer(binary(privateKeyPkcs8)), keyId);
-  const authSafe = seq([dataContent(seq(certBags)), dataContent(seq([keyBag]))]);
+  const contents = [dataContent(seq(certBags))];
+  if (privateKeyPkcs8) contents.push(dataContent(seq([bag(OID.keyBag, asn1.fromDer(binary(privateKeyPkcs8)), keyId)])));
+  const authSafe = seq(contents);
 
   const salt = forge.random.getBytesSync(8);
   const iterations = 2048;

@@ -1,7 +1,7 @@
 // Envelope for everything secret at rest: AES-256-GCM under the server's master key.
 // The context (vault/kind/name/version) is bound as associated data, so a sealed value
 // cannot be moved to another row without failing to open.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -28,6 +28,11 @@ export class Sealer {
     decipher.setAAD(Buffer.from(context, "utf8"));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+  }
+
+  /** A sealer under a key derived from this one (HKDF-SHA256), so that what leaves the store never shares its key. */
+  derive(label: string): Sealer {
+    return new Sealer(Buffer.from(hkdfSync("sha256", this.key, Buffer.alloc(0), label, 32)));
   }
 }
 

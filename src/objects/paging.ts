@@ -25,6 +25,12 @@ export function readPageRequest(query: Record<string, unknown>): PageRequest {
   return { limit, after: Buffer.from(token, "base64url").toString("utf8") };
 }
 
+/** A page of versions: the position a nextLink carries is the last version's sequence number. */
+export function versionPage(page: PageRequest): { limit: number; after?: number } {
+  const after = page.after === undefined ? undefined : Number(page.after);
+  return { limit: page.limit, after: Number.isFinite(after) ? after : undefined };
+}
+
 /** The list response: `value` and, when more remain, a `nextLink` back to the same path. */
 export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageRequest, page: Page<T>, map: (t: T) => U) {
   const nextLink = page.next

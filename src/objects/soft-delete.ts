@@ -1,13 +1,14 @@
 // Soft delete as Key Vault does it: a deleted name keeps its versions, is listed as deleted,
 // blocks re-use with a 409 until it is recovered or purged, and is purged when its retention ends.
-import { conflict, forbidden } from "../http/errors.js";
+import { conflict, forbidden, type KeyVaultError } from "../http/errors.js";
 import type { NameRecord, ObjectKind, Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { toSeconds } from "./attributes.js";
+import { checkObjectName } from "./names.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const WORD: Record<ObjectKind, string> = { certificate: "Certificate", key: "Key", secret: "Secret" };
+const WORD: Partial<Record<ObjectKind, string>> = { certificate: "Certificate", key: "Key", secret: "Secret" };
 
 /** 409 if the name is deleted but recoverable: Key Vault's exact words. */
 export function assertNotDeleted(record: NameRecord<unknown> | undefined, kind: ObjectKind, name: string): void {
@@ -16,6 +17,20 @@ export function assertNotDeleted(record: NameRecord<unknown> | undefined, kind: 
     `${WORD[kind]} ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the ${kind} can only be recovered or purged.`,
     "ObjectIsDeletedButRecoverable",
   );
+}
+
+/** The name's record when it is live (or, with `deleted`, when it is deleted); otherwise the `missing` error. */
+export async function nameInState<S>(
+  store: Store,
+  vault: string,
+  kind: ObjectKind,
+  name: string,
+  deleted: boolean,
+  missing: () => KeyVaultError,
+): Promise<NameRecord<S>> {
+  const record = await store.getName<S>(vault, kind, checkObjectName(name, kind));
+  if (!record || (record.deletedAt !== null) !== deleted) throw missing();
+  return record;
 }
 
 /** Marks names deleted (a certificate takes its key and secret with it); returns the deletion time. */

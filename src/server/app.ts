@@ -19,7 +19,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = 
   const app = Fastify({
     https: tls,
     logger: { level: logLevel, redact: ["req.headers.authorization"] },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Object names may be 127 characters long (Fastify would answer 414 past 100).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
   });

@@ -4,7 +4,8 @@ import { Kysely, type Transaction } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import type { Database } from "./schema.js";
 
-export type ObjectKind = "certificate" | "key" | "secret";
+/** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
+export type ObjectKind = "certificate" | "key" | "secret" | "certificate-issuer" | "certificate-contacts";
 
 export interface PrincipalRecord {
   objectId: string;
@@ -58,6 +59,8 @@ export interface Page<T> {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+const EXPORT_KEY_LABEL = "kluis export v1";
+
 let lastSeq = 0;
 /** Versions are ordered by a sequence that never repeats within a process, even in the same millisecond. */
 function nextSeq(): number {
@@ -104,6 +107,17 @@ export class Store {
 
   async putSealedSetting(key: string, value: Buffer): Promise<void> {
     await this.putSetting(key, this.sealer.seal(value, `setting/${key}`));
+  }
+
+  // -- exports --------------------------------------------------------------------------------
+  /** Seals what leaves the server (a backup blob) under a key derived from the master key; any vault here can open it. */
+  sealExport(plain: Buffer, context: string): string {
+    return this.sealer.derive(EXPORT_KEY_LABEL).seal(plain, context);
+  }
+
+  /** Throws when `sealed` was not made by `sealExport` with the same context, or was altered. */
+  openExport(sealed: string, context: string): Buffer {
+    return this.sealer.derive(EXPORT_KEY_LABEL).open(sealed, context);
   }
 
   // -- principals -----------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+// Reading what users import: PKCS#12 (with or without a password) and PEM (private key and certificates, any order).
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
+import forge from "node-forge";
+
+export interface CertificateMaterial {
+  /** PKCS#8 DER of the private key, if the file had one. */
+  privateKey?: Buffer;
+  /** DER certificates, in file order. */
+  certificates: Buffer[];
+}
+
+export class UnreadableCertificateError extends Error {}
+
+const { asn1, pki, pkcs12 } = forge;
+const derOf = (node: forge.asn1.Asn1) => Buffer.from(asn1.toDer(node).getBytes(), "binary");
+
+/** Parses a PFX; a wrong password or a damaged file is an UnreadableCertificateError. */
+export function readPfx(pfx: Buffer, password: string | undefined): CertificateMaterial {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    p12 = pkcs12.pkcs12FromAsn1(asn1.fromDer(pfx.toString("binary")), false, password ?? "");
+  } catch (err) {
+    const message = (err as Error).message ?? "";
+    throw new UnreadableCertificateError(
+      /password|MAC|decrypt/i.test(message)
+        ? "The PKCS#12 content could not be read with the given password."
+        : "The PKCS#12 content is not valid.",
+    );
+  }
+  const keyBags = [
+    ...(p12.getBags({ bagType: pki.oids.pkcs8ShroudedKeyBag! })[pki.oids.pkcs8ShroudedKeyBag!] ?? []),
+    ...(p12.getBags({ bagType: pki.oids.keyBag! })[pki.oids.keyBag!] ?? []),
+  ];
+  const certBags = p12.getBags({ bagType: pki.oids.certBag! })[pki.oids.certBag!] ?? [];
+  // forge parses RSA itself and hands back the ASN.1 of anything else (EC keys and certificates).
+  const keyDer = keyBags.map((bag) => (bag.key ? derOf(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(bag.key))) : derOf(bag.asn1)))[0];
+  const certificates = certBags.map((bag) => (bag.cert ? derOf(pki.certificateToAsn1(bag.cert)) : derOf(bag.asn1)));
+  return { privateKey: keyDer, certificates };
+}
+
+/** Parses PEM text holding a private key (PKCS#8, or PKCS#1/SEC1) and certificates, in any order. */
+export function readPem(text: string): CertificateMaterial {
+  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
+  if (blocks.length === 0) throw new UnreadableCertificateError("The PEM content holds no PEM blocks.");
+  const certificates: Buffer[] = [];
+  let privateKey: Buffer | undefined;
+  for (const [block, label] of blocks) {
+    if (label === "CERTIFICATE") {
+      certificates.push(Buffer.from(block.replace(/-----[^-]+-----|\s/g, ""), "base64"));
+    } else if (/PRIVATE KEY$/.test(label!)) {
+      if (label === "ENCRYPTED PRIVATE KEY") throw new UnreadableCertificateError("Encrypted PEM private keys are not supported; import a PKCS#12 file with a password instead.");
+      try {
+        privateKey = createPrivateKey(block).export({ type: "pkcs8", format: "der" });
+      } catch {
+        throw new UnreadableCertificateError("The PEM private key is not valid.");
+      }
+    }
+  }
+  return { privateKey, certificates };
+}
+
+const spki = (key: KeyObject) => (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });
+
+/**
+ * Orders a chain leaf first: the leaf is the certificate whose public key is the private key's (or the first one
+ * without a key); the rest keep their order. Throws when the key matches none of them.
+ */
+export function leafFirst(material: CertificateMaterial): Buffer[] {
+  if (material.certificates.length === 0) throw new UnreadableCertificateError("The content holds no certificate.");
+  if (!material.privateKey) return material.certificates;
+  const keySpki = spki(createPrivateKey({ key: material.privateKey, format: "der", type: "pkcs8" }));
+  const index = material.certificates.findIndex((der) => spki(new X509Certificate(der).publicKey).equals(keySpki));
+  if (index < 0) throw new UnreadableCertificateError("The private key does not match the public key of any certificate in the content.");
+  return [material.certificates[index]!, ...material.certificates.filter((_, i) => i !== index)];
+}
+
+/** True when `certificate` carries the public key of `privateKey`. */
+export function certificateMatchesKey(certificate: Buffer, privateKey: KeyObject): boolean {
+  return spki(new X509Certificate(certificate).publicKey).equals(spki(privateKey));
+}

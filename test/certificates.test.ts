@@ -1,0 +1,251 @@
+// Issue 3: the certificates API through @azure/keyvault-certificates, with X.509 contents checked by node:crypto
+// and certificates made by openssl.
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { CertificateClient, type CertificatePolicy } from "@azure/keyvault-certificates";
+import { accessToken, rawRequest } from "./helpers/http.js";
+import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { OpenSsl } from "./helpers/openssl.js";
+import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
+
+const ALL = [
+  "get", "list", "create", "update", "import", "delete", "recover", "backup", "restore", "purge",
+  "managecontacts", "manageissuers", "getissuers", "listissuers", "setissuers", "deleteissuers",
+];
+const API = "api-version=7.5";
+const x509Of = (cer?: Uint8Array) => new X509Certificate(Buffer.from(cer!));
+
+describe("certificates API", () => {
+  let kluis: Kluis;
+  let sp: ServicePrincipal;
+  let client: CertificateClient;
+  const openssl = new OpenSsl();
+
+  before(async () => {
+    kluis = await Kluis.start();
+    sp = await kluis.vaultWithPrincipal("certvault", { certificates: ALL });
+    client = new CertificateClient(vaultUrl("certvault"), credentialFor(kluis, sp), clientOptions(kluis));
+    openssl.makeCa();
+  });
+  after(async () => {
+    openssl.dispose();
+    await kluis.dispose();
+  });
+
+  const create = async (name: string, policy: CertificatePolicy, options = {}) =>
+    (await client.beginCreateCertificate(name, policy, options)).pollUntilDone();
+
+  it("creates an RSA-3072 certificate with SANs, key usage, EKUs, validity, PEM content and tags", async () => {
+    const policy: CertificatePolicy = {
+      issuerName: "Self",
+      subject: "CN=web.example.com, O=Kluis Tests",
+      subjectAlternativeNames: { dnsNames: ["web.example.com", "www.example.com"], emails: ["ops@example.com"], userPrincipalNames: ["svc@example.com"] },
+      keyType: "RSA",
+      keySize: 3072,
+      exportable: true,
+      keyUsage: ["digitalSignature", "keyEncipherment", "dataEncipherment"],
+      enhancedKeyUsage: ["1.3.6.1.5.5.7.3.1"],
+      validityInMonths: 6,
+      contentType: "application/x-pem-file",
+      lifetimeActions: [{ daysBeforeExpiry: 30, action: "EmailContacts" }],
+    };
+    const cert = await create("web", policy, { tags: { env: "test" } });
+    const x = x509Of(cert.cer);
+    assert.equal(x.subject, "CN=web.example.com\nO=Kluis Tests");
+    assert.match(x.subjectAltName!, /DNS:web\.example\.com/);
+    assert.match(x.subjectAltName!, /DNS:www\.example\.com/);
+    assert.match(x.subjectAltName!, /email:ops@example\.com/);
+    assert.equal(x.publicKey.asymmetricKeyDetails?.modulusLength, 3072);
+    assert.deepEqual(x.keyUsage, ["1.3.6.1.5.5.7.3.1"]);
+    const months = (Date.parse(x.validTo) - Date.parse(x.validFrom)) / (30.44 * 86400_000);
+    assert.ok(months > 5.5 && months < 6.5);
+    assert.deepEqual(cert.properties.tags, { env: "test" });
+    assert.equal(cert.properties.expiresOn?.getTime(), Date.parse(x.validTo));
+
+    const back = await client.getCertificatePolicy("web");
+    assert.equal(back.keySize, 3072);
+    assert.equal(back.contentType, "application/x-pem-file");
+    assert.deepEqual(back.subjectAlternativeNames?.dnsNames, ["web.example.com", "www.example.com"]);
+    assert.deepEqual(back.subjectAlternativeNames?.userPrincipalNames, ["svc@example.com"]);
+    assert.deepEqual(back.keyUsage, ["digitalSignature", "keyEncipherment", "dataEncipherment"]);
+    assert.deepEqual(back.lifetimeActions, [{ daysBeforeExpiry: 30, action: "EmailContacts", lifetimePercentage: undefined }]);
+    assert.equal(back.validityInMonths, 6);
+  });
+
+  for (const curve of ["P-256", "P-384", "P-521"] as const) {
+    it(`creates an EC ${curve} certificate`, async () => {
+      const cert = await create(`ec-${curve.replace("-", "")}`, { issuerName: "Self", subject: "CN=ec", keyType: "EC", keyCurveName: curve });
+      const x = x509Of(cert.cer);
+      const openSslName = { "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" }[curve];
+      assert.equal(x.publicKey.asymmetricKeyDetails?.namedCurve, openSslName);
+      assert.ok(x.verify(x.publicKey));
+      assert.equal((await client.getCertificatePolicy(cert.name)).keyCurveName, curve);
+    });
+  }
+
+  it("keeps an Unknown-issuer request pending with a CSR, and merges the chain an openssl CA signed", async () => {
+    await client.beginCreateCertificate("merged", { issuerName: "Unknown", subject: "CN=merged.example.com" });
+    const op = (await client.getCertificateOperation("merged")).getOperationState().certificateOperation!;
+    assert.equal(op.status, "inProgress");
+    const csrPem = `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.from(op.csr!).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
+    openssl.write("merged.csr", csrPem);
+    openssl.run("req", "-in", "merged.csr", "-noout", "-verify");
+    openssl.signCsr("merged.csr", "merged.pem");
+    const signed = new X509Certificate(openssl.read("merged.pem"));
+    const ca = new X509Certificate(openssl.read("ca.pem"));
+
+    // A chain whose leaf is some other key is refused and leaves the request pending.
+    openssl.makeLeaf("stranger");
+    const stranger = new X509Certificate(openssl.read("stranger.pem"));
+    await assert.rejects(client.mergeCertificate("merged", [stranger.raw]), (e: any) => e.statusCode === 400);
+    assert.equal((await (await client.getCertificateOperation("merged")).getOperationState().certificateOperation)?.status, "inProgress");
+
+    const merged = await client.mergeCertificate("merged", [signed.raw, ca.raw]);
+    assert.ok(x509Of(merged.cer).checkIssued(ca));
+    const final = await client.getCertificateOperation("merged");
+    assert.equal(final.getOperationState().certificateOperation?.status, "completed");
+  });
+
+  it("imports a password-protected PFX and a PEM made by openssl, in either order; refuses a wrong password and a mismatched key", async () => {
+    openssl.makeLeaf("imported");
+    openssl.run("pkcs12", "-export", "-inkey", "imported.key", "-in", "imported.pem", "-certfile", "ca.pem", "-out", "imported.pfx", "-passout", "pass:s3cret");
+    const pfx = openssl.read("imported.pfx");
+    await assert.rejects(client.importCertificate("bad-pwd", pfx, { password: "wrong" }), (e: any) => e.statusCode === 400 && e.code === "BadParameter");
+    const fromPfx = await client.importCertificate("from-pfx", pfx, { password: "s3cret" });
+    assert.equal(x509Of(fromPfx.cer).subject, "CN=imported.example.com");
+    assert.equal(fromPfx.policy?.issuerName, "Unknown");
+    assert.equal(fromPfx.policy?.contentType, "application/x-pkcs12");
+
+    const key = openssl.read("imported.key").toString();
+    const cert = openssl.read("imported.pem").toString();
+    for (const [name, pem] of [["pem-key-first", key + cert], ["pem-cert-first", cert + key]] as const) {
+      const imported = await client.importCertificate(name, Buffer.from(pem), { policy: { contentType: "application/x-pem-file" } });
+      assert.deepEqual(Buffer.from(imported.cer!), Buffer.from(fromPfx.cer!));
+    }
+    openssl.makeLeaf("other");
+    await assert.rejects(
+      client.importCertificate("mismatch", Buffer.from(cert + openssl.read("other.key").toString()), { policy: { contentType: "application/x-pem-file" } }),
+      (e: any) => e.statusCode === 400,
+    );
+    await assert.rejects(client.getCertificate("mismatch"), (e: any) => e.statusCode === 404);
+    await assert.rejects(client.getCertificate("bad-pwd"), (e: any) => e.statusCode === 404);
+  });
+
+  it("lists more than 25 certificates over nextLink pages, and versions", async () => {
+    for (let i = 0; i < 24; i++) await create(`many-${String(i).padStart(2, "0")}`, { issuerName: "Self", subject: "CN=many", keyType: "EC" });
+    const names: string[] = [];
+    let pages = 0;
+    for await (const page of client.listPropertiesOfCertificates().byPage()) {
+      assert.ok(page.length <= 25);
+      names.push(...page.map((c) => c.name!));
+      pages++;
+    }
+    assert.ok(pages >= 2, "the SDK followed a nextLink");
+    assert.ok(names.length > 25, `got ${names.length}`);
+    assert.equal(new Set(names).size, names.length);
+    assert.ok(names.includes("many-23") && names.includes("web"));
+
+    await create("many-00", { issuerName: "Self", subject: "CN=many", keyType: "EC" });
+    const versions = [];
+    for await (const v of client.listPropertiesOfCertificateVersions("many-00")) versions.push(v.version);
+    assert.equal(versions.length, 2);
+    const byVersion = await client.getCertificateVersion("many-00", versions[0]!);
+    assert.equal(byVersion.properties.version, versions[0]);
+  });
+
+  it("updates properties and the policy", async () => {
+    const updated = await client.updateCertificateProperties("web", "", { enabled: false, tags: { env: "prod" } });
+    assert.equal(updated.properties.enabled, false);
+    assert.deepEqual(updated.properties.tags, { env: "prod" });
+    // The JS SDK's updateCertificatePolicy returns an empty object (it never reads the response), so read it back.
+    await client.updateCertificatePolicy("web", { subject: "CN=web2.example.com", validityInMonths: 3 } as CertificatePolicy);
+    const policy = await client.getCertificatePolicy("web");
+    assert.equal(policy.subject, "CN=web2.example.com");
+    assert.equal(policy.validityInMonths, 3);
+    assert.equal(policy.keySize, 3072, "fields not given keep their values");
+  });
+
+  it("deletes, lists deleted, recovers (with key and secret) and purges", async () => {
+    const token = await accessToken(kluis, sp);
+    await (await client.beginDeleteCertificate("ec-P256")).pollUntilDone();
+    const deleted = [];
+    for await (const d of client.listDeletedCertificates()) deleted.push(d.name);
+    assert.ok(deleted.includes("ec-P256"));
+    const recovered = await (await client.beginRecoverDeletedCertificate("ec-P256")).pollUntilDone();
+    assert.equal(recovered.name, "ec-P256");
+    assert.equal((await rawRequest(kluis, "certvault.localhost", "GET", `/deletedcertificates/ec-P256?${API}`, { token })).status, 404);
+
+    await (await client.beginDeleteCertificate("ec-P384")).pollUntilDone();
+    await client.purgeDeletedCertificate("ec-P384");
+    await assert.rejects(client.getDeletedCertificate("ec-P384"), (e: any) => e.statusCode === 404);
+    const again = await create("ec-P384", { issuerName: "Self", subject: "CN=again", keyType: "EC" });
+    assert.equal(x509Of(again.cer).subject, "CN=again");
+  });
+
+  it("cancels and deletes a pending operation", async () => {
+    const poller = await client.beginCreateCertificate("to-cancel", { issuerName: "Unknown", subject: "CN=cancel" });
+    await poller.cancelOperation();
+    const removed = await client.deleteCertificateOperation("to-cancel");
+    assert.equal(removed.status, "cancelled");
+    assert.equal(removed.cancellationRequested, true);
+    await assert.rejects(client.getCertificate("to-cancel"), (e: any) => e.statusCode === 404);
+  });
+
+  it("sets, gets and deletes contacts and issuers", async () => {
+    const contacts = await client.setContacts([{ email: "a@example.com", name: "A", phone: "123" }, { email: "b@example.com" }]);
+    assert.equal(contacts?.length, 2);
+    assert.deepEqual((await client.getContacts())?.map((c) => c!.email), ["a@example.com", "b@example.com"]);
+    await client.deleteContacts();
+    await assert.rejects(client.getContacts(), (e: any) => e.statusCode === 404);
+
+    const issuer = await client.createIssuer("digi", "DigiCert", { accountId: "acct", password: "pw", administratorContacts: [{ email: "x@example.com", firstName: "X" }] });
+    assert.equal(issuer.provider, "DigiCert");
+    assert.equal(issuer.accountId, "acct");
+    assert.equal((issuer as { password?: string }).password, undefined, "the password is never returned");
+    // The JS SDK drops `enabled: false` from updateIssuer, so disable through the REST API.
+    const token = await accessToken(kluis, sp);
+    const patched = await rawRequest(kluis, "certvault.localhost", "PATCH", `/certificates/issuers/digi?${API}`, {
+      token,
+      body: JSON.stringify({ attributes: { enabled: false } }),
+    });
+    assert.equal(patched.status, 200);
+    const updated = await client.getIssuer("digi");
+    assert.equal(updated.enabled, false);
+    assert.equal(updated.accountId, "acct");
+    const listed = [];
+    // The JS SDK hands back the raw items (id and provider), without a parsed name.
+    for await (const i of client.listPropertiesOfIssuers()) listed.push(i.id!.split("/").pop());
+    assert.deepEqual(listed, ["digi"]);
+    // A partner issuer cannot be reached from here: the operation fails, visibly.
+    await assert.rejects(client.beginCreateCertificate("via-digi", { issuerName: "digi", subject: "CN=x" }));
+    const failed = (await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/via-digi/pending?${API}`, { token })).body;
+    assert.equal(failed.status, "failed");
+    assert.match(failed.error.message, /cannot reach the provider of issuer 'digi'/);
+    await client.deleteIssuer("digi");
+    await assert.rejects(client.getIssuer("digi"), (e: any) => e.statusCode === 404);
+  });
+
+  it("refuses policies that cannot work with 400 naming the field, and stores nothing", async () => {
+    const token = await accessToken(kluis, sp);
+    const bad: [string, object, RegExp][] = [
+      ["rsa1024", { key_props: { kty: "RSA", key_size: 1024 } }, /key_size/],
+      ["badcurve", { key_props: { kty: "EC", crv: "P-999" } }, /crv/],
+      ["badsubject", { x509_props: { subject: "not a dn" } }, /subject/],
+      ["zeromonths", { x509_props: { subject: "CN=x", validity_months: 0 } }, /validity_months/],
+      ["badkty", { key_props: { kty: "oct" } }, /kty/],
+    ];
+    for (const [name, policy, field] of bad) {
+      const res = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/${name}/create?${API}`, {
+        token,
+        body: JSON.stringify({ policy: { issuer: { name: "Self" }, x509_props: { subject: "CN=x" }, ...policy } }),
+      });
+      assert.equal(res.status, 400, name);
+      assert.equal(res.body.error.code, "BadParameter");
+      assert.match(res.body.error.message, field);
+      assert.equal((await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/${name}/pending?${API}`, { token })).status, 404);
+    }
+    const badName = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/${"x".repeat(128)}/create?${API}`, { token, body: "{}" });
+    assert.equal(badName.status, 400);
+  });
+});
