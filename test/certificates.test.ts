@@ -5,7 +5,7 @@ import { X509Certificate } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, type CertificatePolicy } from "@azure/keyvault-certificates";
 import { accessToken, rawRequest } from "./helpers/http.js";
-import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
 import { OpenSsl } from "./helpers/openssl.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
@@ -247,5 +247,49 @@ describe("certificates API", () => {
     }
     const badName = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/${"x".repeat(128)}/create?${API}`, { token, body: "{}" });
     assert.equal(badName.status, 400);
+  });
+});
+
+describe("certificates API from Python (azure-keyvault-certificates)", () => {
+  let kluis: Kluis;
+  const openssl = new OpenSsl();
+  before(async () => {
+    kluis = await Kluis.start();
+    openssl.makeCa();
+    openssl.makeLeaf("pyleaf", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    openssl.run("pkcs12", "-export", "-inkey", "pyleaf.key", "-in", "pyleaf.pem", "-out", "pyleaf.pfx", "-passout", "pass:pw123");
+  });
+  after(async () => {
+    openssl.dispose();
+    await kluis.dispose();
+  });
+
+  it("runs every operation the Python client offers and gets Key Vault's answers", async () => {
+    const sp = await kluis.vaultWithPrincipal("pycerts", { certificates: ALL });
+    const res = await run(PYTHON, ["test/programs/certificates.py", "pycerts", openssl.path("pyleaf.pfx"), "pw123"], { env: kluis.sdkEnv(sp) });
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout);
+    const created = new X509Certificate(Buffer.from(out.created.cer, "base64"));
+    assert.equal(created.subject, "CN=py.example.com");
+    assert.equal(created.publicKey.asymmetricKeyDetails?.namedCurve, "secp384r1");
+    assert.match(created.subjectAltName!, /DNS:py\.example\.com/);
+    assert.deepEqual(out.created.tags, { lang: "python" });
+    assert.deepEqual(out.policy, { key_type: "EC", curve: "P-384", dns: ["py.example.com"], validity: 3, content_type: "application/x-pem-file" });
+    assert.equal(out.versions, 2);
+    assert.deepEqual(out.updated, { enabled: false, tags: { lang: "py" } });
+    assert.equal(out.wrong_password, 400);
+    const imported = new X509Certificate(Buffer.from(out.imported.cer, "base64"));
+    assert.ok(imported.raw.equals(new X509Certificate(openssl.read("pyleaf.pem")).raw));
+    assert.equal(out.imported.issuer, "Unknown");
+    assert.deepEqual(out.listed, ["py-ec", "py-imported"]);
+    assert.deepEqual(out.contacts, ["py@example.com"]);
+    assert.deepEqual(out.issuer, { name: "py-issuer", provider: "Test", account_id: "acct" });
+    assert.deepEqual(out.issuers, ["py-issuer"]);
+    assert.equal(out.pending_status, "inProgress");
+    assert.equal(out.cancel_requested, true);
+    assert.match(out.deleted.recovery_id, /\/deletedcertificates\/py-imported$/);
+    assert.deepEqual(out.deleted_listed, ["py-imported"]);
+    assert.equal(out.recovered, "py-imported");
+    assert.equal(out.purged, true);
   });
 });

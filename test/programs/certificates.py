@@ -1,0 +1,82 @@
+# Drives Kluis's certificates API with Python's azure-keyvault-certificates; prints what it saw as JSON.
+# Usage: certificates.py VAULT_NAME PFX_PATH PFX_PASSWORD   (credentials and trust come from the environment)
+import base64
+import json
+import sys
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.identity import DefaultAzureCredential
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificateContact,
+    CertificatePolicy,
+    CertificateContentType,
+    KeyCurveName,
+    KeyType,
+    WellKnownIssuerNames,
+)
+
+vault, pfx_path, pfx_password = sys.argv[1:4]
+client = CertificateClient(f"https://{vault}.vault.azure.net", DefaultAzureCredential())
+out = {}
+
+policy = CertificatePolicy(
+    issuer_name=WellKnownIssuerNames.self,
+    subject="CN=py.example.com",
+    san_dns_names=["py.example.com"],
+    key_type=KeyType.ec,
+    key_curve_name=KeyCurveName.p_384,
+    validity_in_months=3,
+    content_type=CertificateContentType.pem,
+)
+created = client.begin_create_certificate("py-ec", policy, tags={"lang": "python"}).result()
+out["created"] = {"name": created.name, "cer": base64.b64encode(created.cer).decode(), "tags": created.properties.tags}
+got_policy = client.get_certificate_policy("py-ec")
+out["policy"] = {
+    "key_type": got_policy.key_type.value, "curve": got_policy.key_curve_name.value, "dns": got_policy.san_dns_names,
+    "validity": got_policy.validity_in_months, "content_type": got_policy.content_type.value,
+}
+client.begin_create_certificate("py-ec", policy).result()
+out["versions"] = len(list(client.list_properties_of_certificate_versions("py-ec")))
+updated = client.update_certificate_properties("py-ec", enabled=False, tags={"lang": "py"})
+out["updated"] = {"enabled": updated.properties.enabled, "tags": updated.properties.tags}
+
+with open(pfx_path, "rb") as f:
+    pfx = f.read()
+try:
+    client.import_certificate("py-bad", pfx, password="wrong")
+    out["wrong_password"] = "accepted"
+except HttpResponseError as e:
+    out["wrong_password"] = e.status_code
+imported = client.import_certificate("py-imported", pfx, password=pfx_password)
+out["imported"] = {"name": imported.name, "issuer": imported.policy.issuer_name, "cer": base64.b64encode(imported.cer).decode()}
+out["listed"] = sorted(c.name for c in client.list_properties_of_certificates())
+
+client.set_contacts([CertificateContact(email="py@example.com", name="Py")])
+out["contacts"] = [c.email for c in client.get_contacts()]
+client.delete_contacts()
+issuer = client.create_issuer("py-issuer", "Test", account_id="acct", password="pw")
+out["issuer"] = {"name": issuer.name, "provider": issuer.provider, "account_id": issuer.account_id}
+out["issuers"] = [i.name for i in client.list_properties_of_issuers()]
+client.delete_issuer("py-issuer")
+
+client.begin_create_certificate("py-pending", CertificatePolicy(issuer_name=WellKnownIssuerNames.unknown, subject="CN=pending"))
+out["pending_status"] = client.get_certificate_operation("py-pending").status
+cancelled = client.cancel_certificate_operation("py-pending")
+out["cancel_requested"] = cancelled.cancellation_requested
+client.delete_certificate_operation("py-pending")
+
+deleted = client.begin_delete_certificate("py-imported").result()
+out["deleted"] = {"recovery_id": deleted.recovery_id, "deleted_on": deleted.deleted_on.isoformat()}
+out["deleted_listed"] = [d.name for d in client.list_deleted_certificates()]
+recovered = client.begin_recover_deleted_certificate("py-imported").result()
+out["recovered"] = recovered.name
+client.begin_delete_certificate("py-imported").wait()
+client.purge_deleted_certificate("py-imported")
+try:
+    client.get_deleted_certificate("py-imported")
+    out["purged"] = False
+except ResourceNotFoundError:
+    out["purged"] = True
+
+print(json.dumps(out))
