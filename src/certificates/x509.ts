@@ -1,22 +1,25 @@
 // X.509 for certificate policies: self-signed certificates and CSRs from a policy and a node:crypto key.
-import { createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from "node:crypto";
-import { x509 } from "../crypto/x509.js";
+import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
+import { webcryptoFor, x509 } from "../crypto/x509.js";
 import { CURVES, isRsa, type CurveName } from "../crypto/keys.js";
 import { canonicalSubject, type CertificatePolicy } from "./policy.js";
 
 const CURVE_BY_OPENSSL = Object.fromEntries(Object.entries(CURVES).map(([name, openssl]) => [openssl, name])) as Record<string, CurveName>;
-const HASH_BY_CURVE: Record<string, string> = { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
+const HASH_BY_CURVE: Record<string, string> = { "P-256": "SHA-256", "P-256K": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
 
-function signingAlgorithm(policy: CertificatePolicy) {
-  if (isRsa(policy.key_props.kty)) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  const hash = HASH_BY_CURVE[policy.key_props.crv!];
-  if (!hash) throw new Error(`signing with curve ${policy.key_props.crv} is not available`);
-  return { name: "ECDSA", namedCurve: policy.key_props.crv!, hash };
+/** How the certificate or CSR is signed, and with which WebCrypto (secp256k1 needs its own). */
+function signer(policy: CertificatePolicy) {
+  if (isRsa(policy.key_props.kty)) return { crypto: webcryptoFor().crypto, alg: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };
+  const { crypto, namedCurve } = webcryptoFor(policy.key_props.crv);
+  return { crypto, alg: { name: "ECDSA", namedCurve, hash: HASH_BY_CURVE[policy.key_props.crv!]! } };
 }
 
 /** The node:crypto key pair as WebCrypto keys, which @peculiar/x509 signs with. */
-async function cryptoKeys(privateKey: KeyObject, alg: { name: string; hash: string; namedCurve?: string }): Promise<CryptoKeyPair> {
-  const subtle = webcrypto.subtle;
+async function cryptoKeys(
+  privateKey: KeyObject,
+  { crypto, alg }: ReturnType<typeof signer>,
+): Promise<CryptoKeyPair> {
+  const subtle = crypto.subtle;
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
   return {
@@ -60,8 +63,8 @@ function addMonths(date: Date, months: number): Date {
 
 /** Issues the certificate for issuer `Self`: signed by its own key, valid from now for the policy's months. */
 export async function issueSelfSigned(policy: CertificatePolicy, privateKey: KeyObject, now = new Date()): Promise<Buffer> {
-  const alg = signingAlgorithm(policy);
-  const keys = await cryptoKeys(privateKey, alg);
+  const sign = signer(policy);
+  const keys = await cryptoKeys(privateKey, sign);
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -69,23 +72,23 @@ export async function issueSelfSigned(policy: CertificatePolicy, privateKey: Key
     name: canonicalSubject(policy.x509_props.subject),
     notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000),
     notAfter: addMonths(now, policy.x509_props.validity_months),
-    signingAlgorithm: alg,
+    signingAlgorithm: sign.alg,
     keys,
-    extensions: [...extensionsFor(policy), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
-  });
+    extensions: [...extensionsFor(policy), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, sign.crypto)],
+  }, sign.crypto);
   return Buffer.from(cert.rawData);
 }
 
 /** The PKCS#10 request a pending certificate operation shows, for a CA to sign. */
 export async function createCsr(policy: CertificatePolicy, privateKey: KeyObject): Promise<Buffer> {
-  const alg = signingAlgorithm(policy);
-  const keys = await cryptoKeys(privateKey, alg);
+  const sign = signer(policy);
+  const keys = await cryptoKeys(privateKey, sign);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: canonicalSubject(policy.x509_props.subject),
     keys,
-    signingAlgorithm: alg,
+    signingAlgorithm: sign.alg,
     extensions: extensionsFor(policy),
-  });
+  }, sign.crypto);
   return Buffer.from(csr.rawData);
 }
 
