@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
 import { SignJWT } from "jose";
 import { loadMasterKey, Sealer } from "../src/crypto/sealing.js";
+import { purgeExpiredDeletions } from "../src/server/purge-sweeper.js";
 import { openStore } from "../src/store/open.js";
 import { accessToken, fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
@@ -170,5 +171,26 @@ describe("core server", () => {
   it("shuts down cleanly on SIGTERM", async () => {
     assert.equal(await kluis.stop("SIGTERM"), 0);
     await kluis.restart();
+  });
+
+  it("purges deleted objects once their scheduled purge date has passed, and only then", async () => {
+    await kluis.stop("SIGTERM");
+    const store = await openStore({ sqliteFile: join(kluis.dataDir, "kluis.db"), sealer: new Sealer(loadMasterKey(kluis.dataDir)) });
+    try {
+      const gone = await store.getName("corevault", "certificate", "gone");
+      assert.ok(gone?.scheduledPurgeAt, "deleted earlier in this suite");
+      assert.equal(await purgeExpiredDeletions(store, gone.scheduledPurgeAt - 1000), 0);
+      assert.ok(await store.getName("corevault", "key", "gone"));
+      // The certificate, its key and its secret all reach their date together.
+      assert.equal(await purgeExpiredDeletions(store, gone.scheduledPurgeAt + 1000), 3);
+      for (const kind of ["certificate", "key", "secret"] as const) {
+        assert.equal(await store.getName("corevault", kind, "gone"), undefined);
+        assert.equal(await store.getVersion("corevault", kind, "gone"), undefined);
+      }
+      assert.ok(await store.getVersion("corevault", "certificate", "kept"), "live objects are untouched");
+    } finally {
+      await store.close();
+      await kluis.restart();
+    }
   });
 });
