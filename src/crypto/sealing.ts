@@ -13,18 +13,27 @@ export class Sealer {
   }
 
   seal(plain: Buffer, context: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.key, iv);
-    cipher.setAAD(Buffer.from(context, "utf8"));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return `${FORMAT}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64")}`;
+    return `${FORMAT}:${this.sealBytes(plain, context).toString("base64")}`;
   }
 
   open(sealed: string, context: string): Buffer {
     const [format, payload] = sealed.split(":", 2);
     if (format !== FORMAT || !payload) throw new Error("unknown sealed format");
-    const raw = Buffer.from(payload, "base64");
-    const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));
+    return this.openBytes(Buffer.from(payload, "base64"), context);
+  }
+
+  /** The bare envelope, IV | tag | ciphertext, for blobs that carry their own encoding (backups). */
+  sealBytes(plain: Buffer, context: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.key, iv);
+    cipher.setAAD(Buffer.from(context, "utf8"));
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  }
+
+  openBytes(raw: Buffer, context: string): Buffer {
+    // A fixed tag length: GCM would otherwise accept a truncated tag from a forged envelope.
+    const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(context, "utf8"));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);

@@ -1,6 +1,7 @@
 // Object names, version ids and the URLs that identify them, shared by certificates, keys and secrets.
 import { randomUUID } from "node:crypto";
 import { badParameter } from "../http/errors.js";
+import type { ObjectKind, VersionRecord } from "../store/store.js";
 
 const NAME_PATTERN = /^[0-9a-zA-Z-]{1,127}$/;
 
@@ -13,6 +14,17 @@ export function checkObjectName(name: string, label: string): string {
 
 /** Key Vault version ids: 32 lower-case hex characters. */
 export const newVersionId = () => randomUUID().replaceAll("-", "");
+
+/** A new version of an object: a fresh id, created and updated now; `seq` is the store's to give. */
+export function newVersionRecord<A, D>(
+  vault: string,
+  kind: ObjectKind,
+  name: string,
+  fields: Pick<VersionRecord<A, D>, "attributes" | "tags" | "data" | "sealed">,
+): Omit<VersionRecord<A, D>, "seq"> {
+  const now = Date.now();
+  return { vault, kind, name, version: newVersionId(), createdAt: now, updatedAt: now, ...fields };
+}
 
 export const objectUrl = (vaultUrl: string, collection: string, name: string, version?: string) =>
   `${vaultUrl}/${collection}/${name}${version ? `/${version}` : ""}`;

@@ -111,13 +111,13 @@ export class Store {
 
   // -- exports --------------------------------------------------------------------------------
   /** Seals what leaves the server (a backup blob) under a key derived from the master key; any vault here can open it. */
-  sealExport(plain: Buffer, context: string): string {
-    return this.sealer.derive(EXPORT_KEY_LABEL).seal(plain, context);
+  sealExport(plain: Buffer, context: string): Buffer {
+    return this.sealer.derive(EXPORT_KEY_LABEL).sealBytes(plain, context);
   }
 
   /** Throws when `sealed` was not made by `sealExport` with the same context, or was altered. */
-  openExport(sealed: string, context: string): Buffer {
-    return this.sealer.derive(EXPORT_KEY_LABEL).open(sealed, context);
+  openExport(sealed: Buffer, context: string): Buffer {
+    return this.sealer.derive(EXPORT_KEY_LABEL).openBytes(sealed, context);
   }
 
   // -- principals -----------------------------------------------------------------------------

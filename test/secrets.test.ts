@@ -1,0 +1,298 @@
+// Issue 4's acceptance: every secrets operation through the official SDKs (JavaScript in process, Python as a
+// subprocess), with Key Vault's errors for disabled, expired, managed and malformed cases, and nothing changed by a refusal.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
+import { SecretClient } from "@azure/keyvault-secrets";
+import { accessToken, rawRequest } from "./helpers/http.js";
+import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
+import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
+
+const ALL = ["get", "list", "set", "delete", "backup", "restore", "recover", "purge"];
+const API = "api-version=7.5";
+
+/** The RestError an SDK call fails with: status, Key Vault code, message and inner code. */
+async function failure(call: () => Promise<unknown>) {
+  try {
+    await call();
+  } catch (err) {
+    const e = err as { statusCode?: number; code?: string; message: string; details?: { error?: { innerError?: { code?: string } } } };
+    return { status: e.statusCode, code: e.code, message: e.message, inner: e.details?.error?.innerError?.code };
+  }
+  assert.fail("the call succeeded");
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+describe("secrets", () => {
+  let kluis: Kluis;
+  let sp: ServicePrincipal;
+  let client: SecretClient;
+  let other: SecretClient;
+
+  before(async () => {
+    kluis = await Kluis.start();
+    sp = await kluis.vaultWithPrincipal("secvault", { secrets: ALL, certificates: ["get", "create"] });
+    await kluis.createVault("secvault2");
+    await kluis.setPolicy("secvault2", sp.appId, { secrets: ALL });
+    const credential = credentialFor(kluis, sp);
+    client = new SecretClient(vaultUrl("secvault"), credential, clientOptions(kluis));
+    other = new SecretClient(vaultUrl("secvault2"), credential, clientOptions(kluis));
+  });
+  after(() => kluis.dispose());
+
+  it("sets, gets, versions and updates a secret with unicode values, content type, tags and attributes", async () => {
+    const value = "pässwörd ☃ 🔑 秘密";
+    const first = await client.setSecret("js-secret", value, { contentType: "text/plain", tags: { env: "test" } });
+    assert.equal(first.value, value);
+    assert.match(first.properties.id!, /^https:\/\/secvault\.vault\.azure\.net\/secrets\/js-secret\/[0-9a-f]{32}$/);
+    assert.equal(first.properties.contentType, "text/plain");
+    assert.deepEqual(first.properties.tags, { env: "test" });
+    assert.equal(first.properties.recoveryLevel, "Recoverable+Purgeable");
+    assert.equal(first.properties.recoverableDays, 90);
+
+    const second = await client.setSecret("js-secret", "second");
+    assert.equal((await client.getSecret("js-secret")).value, "second");
+    assert.equal((await client.getSecret("js-secret", { version: first.properties.version! })).value, value);
+
+    const updated = await client.updateSecretProperties("js-secret", first.properties.version!, { contentType: "application/json", tags: { a: "b" } });
+    assert.equal(updated.contentType, "application/json");
+    assert.deepEqual(updated.tags, { a: "b" });
+    const again = await client.getSecret("js-secret", { version: first.properties.version! });
+    assert.equal(again.value, value, "an update never changes the value");
+    assert.equal(again.properties.contentType, "application/json");
+
+    const versions = await collect(client.listPropertiesOfSecretVersions("js-secret"));
+    assert.deepEqual(versions.map((v) => v.version).sort(), [first.properties.version, second.properties.version].sort());
+  });
+
+  it("round-trips a 25 KB value and refuses a longer one with 400, creating nothing", async () => {
+    const big = "k".repeat(25_600);
+    assert.equal((await client.setSecret("big", big)).value, big);
+    assert.equal((await client.getSecret("big")).value, big);
+    const tooBig = await failure(() => client.setSecret("too-big", big + "k"));
+    assert.equal(tooBig.status, 400);
+    assert.equal(tooBig.code, "BadParameter");
+    assert.match(tooBig.message, /maximum permitted length of 25600/);
+    assert.equal((await failure(() => client.getSecret("too-big"))).status, 404);
+    const tooBigVersion = await failure(() => client.setSecret("big", big + "k"));
+    assert.equal(tooBigVersion.status, 400);
+    assert.equal((await collect(client.listPropertiesOfSecretVersions("big"))).length, 1);
+  });
+
+  it("refuses the value of a disabled, expired or not yet valid secret with Key Vault's 403, but still lists it", async () => {
+    const s = await client.setSecret("toggled", "v", { enabled: false });
+    const disabled = await failure(() => client.getSecret("toggled"));
+    assert.deepEqual(disabled, { status: 403, code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", inner: "SecretDisabled" });
+    await client.updateSecretProperties("toggled", s.properties.version!, { enabled: true });
+    assert.equal((await client.getSecret("toggled")).value, "v");
+
+    await client.setSecret("expired", "v", { expiresOn: new Date(Date.now() - 3600_000) });
+    const expired = await failure(() => client.getSecret("expired"));
+    assert.equal(expired.status, 403);
+    assert.equal(expired.inner, "SecretExpired");
+    await client.setSecret("early", "v", { notBefore: new Date(Date.now() + 3600_000) });
+    const early = await failure(() => client.getSecret("early"));
+    assert.equal(early.status, 403);
+    assert.equal(early.inner, "SecretNotYetValid");
+
+    const listed = await collect(client.listPropertiesOfSecrets());
+    assert.ok(listed.some((p) => p.name === "expired" && p.expiresOn !== undefined));
+  });
+
+  it("pages over more than 25 secrets and 25 versions, never listing values", async () => {
+    for (let i = 0; i < 27; i++) await other.setSecret(`page-${String(i).padStart(2, "0")}`, `value ${i}`);
+    for (let i = 0; i < 27; i++) await other.setSecret("versioned", `value ${i}`);
+    const pages = await collect(other.listPropertiesOfSecrets().byPage());
+    assert.deepEqual(pages.map((p) => p.length), [25, 3]);
+    const small = await collect(other.listPropertiesOfSecrets().byPage({ maxPageSize: 10 }));
+    assert.deepEqual(small.map((p) => p.length), [10, 10, 8]);
+    const versionPages = await collect(other.listPropertiesOfSecretVersions("versioned").byPage());
+    assert.deepEqual(versionPages.map((p) => p.length), [25, 2]);
+    assert.equal(new Set(versionPages.flat().map((v) => v.version)).size, 27);
+
+    const token = await accessToken(kluis, sp);
+    const raw = await rawRequest(kluis, "secvault2.localhost", "GET", `/secrets?${API}&maxresults=2`, { token });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.body.value.length, 2);
+    assert.ok(raw.body.value.every((item: Record<string, unknown>) => !("value" in item)));
+    assert.match(raw.body.nextLink, /\$skiptoken=.+&maxresults=2$/);
+  });
+
+  it("soft-deletes, lists deleted, refuses reuse with 409, recovers and purges", async () => {
+    await client.setSecret("doomed", "keep me", { tags: { t: "1" } });
+    const deleted = await (await client.beginDeleteSecret("doomed")).pollUntilDone();
+    assert.equal(deleted.recoveryId, "https://secvault.vault.azure.net/deletedsecrets/doomed");
+    assert.ok(deleted.deletedOn && deleted.scheduledPurgeDate);
+    assert.equal((await client.getDeletedSecret("doomed")).properties.tags?.t, "1");
+    assert.ok((await collect(client.listDeletedSecrets())).some((d) => d.name === "doomed"));
+    assert.ok(!(await collect(client.listPropertiesOfSecrets())).some((p) => p.name === "doomed"));
+    assert.equal((await failure(() => client.getSecret("doomed"))).status, 404);
+
+    const reuse = await failure(() => client.setSecret("doomed", "new"));
+    assert.equal(reuse.status, 409);
+    assert.match(reuse.message, /Secret doomed is currently in a deleted but recoverable state/);
+
+    await (await client.beginRecoverDeletedSecret("doomed")).pollUntilDone();
+    assert.equal((await client.getSecret("doomed")).value, "keep me");
+
+    await (await client.beginDeleteSecret("doomed")).pollUntilDone();
+    await client.purgeDeletedSecret("doomed");
+    assert.equal((await failure(() => client.getDeletedSecret("doomed"))).status, 404);
+    assert.equal((await client.setSecret("doomed", "reborn")).value, "reborn");
+  });
+
+  it("backs up every version and restores them into another vault; refuses a taken name and a tampered blob", async () => {
+    const v1 = await client.setSecret("portable", "one", { contentType: "text/plain" });
+    const v2 = await client.setSecret("portable", "two ✓");
+    const blob = (await client.backupSecret("portable"))!;
+    assert.ok(!Buffer.from(blob).toString("latin1").includes("two"), "the blob does not show the value");
+
+    const restored = await other.restoreSecretBackup(blob);
+    assert.equal(restored.id, `https://secvault2.vault.azure.net/secrets/portable/${v2.properties.version}`);
+    assert.equal((await other.getSecret("portable")).value, "two ✓");
+    const first = await other.getSecret("portable", { version: v1.properties.version! });
+    assert.equal(first.value, "one");
+    assert.equal(first.properties.contentType, "text/plain");
+
+    const taken = await failure(() => other.restoreSecretBackup(blob));
+    assert.equal(taken.status, 409);
+    assert.equal(taken.code, "Conflict");
+
+    const tampered = Uint8Array.from(blob);
+    tampered[Math.floor(tampered.length / 2)]! ^= 1;
+    await (await other.beginDeleteSecret("portable")).pollUntilDone();
+    await other.purgeDeletedSecret("portable");
+    const bad = await failure(() => other.restoreSecretBackup(tampered));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.code, "BadParameter");
+    assert.equal((await failure(() => other.getSecret("portable"))).status, 404, "a refused restore writes nothing");
+  });
+
+  it("answers 403 naming the missing permission", async () => {
+    const reader = await kluis.createServicePrincipal("secret-reader");
+    await kluis.setPolicy("secvault", reader.appId, { secrets: ["get", "list"] });
+    const readOnly = new SecretClient(vaultUrl("secvault"), credentialFor(kluis, reader), clientOptions(kluis));
+    assert.equal((await readOnly.getSecret("big")).value?.length, 25_600);
+    const denied = await failure(() => readOnly.setSecret("big", "overwrite"));
+    assert.equal(denied.status, 403);
+    assert.match(denied.message, new RegExp(`appid=${reader.appId};.*does not have secrets set permission on key vault 'secvault;`));
+    for (const call of [() => readOnly.backupSecret("big"), () => readOnly.purgeDeletedSecret("big")]) {
+      assert.equal((await failure(call)).status, 403);
+    }
+    assert.equal((await client.getSecret("big")).value?.length, 25_600, "nothing changed");
+  });
+
+  it("answers bad names, malformed JSON, missing values and unknown versions with Key Vault's errors, changing nothing", async () => {
+    const token = await accessToken(kluis, sp);
+    const send = (method: string, path: string, body?: string) => rawRequest(kluis, "secvault.localhost", method, `${path}?${API}`, { token, body });
+    const before = await send("GET", "/secrets/js-secret");
+
+    const badName = await send("PUT", "/secrets/bad_name", JSON.stringify({ value: "v" }));
+    assert.equal(badName.status, 400);
+    assert.equal(badName.body.error.code, "BadParameter");
+    const dotted = await send("PUT", "/secrets/bad.name", JSON.stringify({ value: "v" }));
+    assert.equal(dotted.status, 400);
+    const malformed = await send("PUT", "/secrets/js-secret", "{value: oops");
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, "BadParameter");
+    const noValue = await send("PUT", "/secrets/js-secret", JSON.stringify({ contentType: "x" }));
+    assert.equal(noValue.status, 400);
+    const badAttributes = await send("PUT", "/secrets/js-secret", JSON.stringify({ value: "v", attributes: { enabled: "yes" } }));
+    assert.equal(badAttributes.status, 400);
+    const badPatch = await send("PATCH", "/secrets/js-secret", JSON.stringify({ tags: { n: 1 } }));
+    assert.equal(badPatch.status, 400);
+    const unknownVersion = await send("GET", "/secrets/js-secret/0123456789abcdef0123456789abcdef");
+    assert.equal(unknownVersion.status, 404);
+    assert.equal(unknownVersion.body.error.code, "SecretNotFound");
+    const patchUnknown = await send("PATCH", "/secrets/js-secret/0123456789abcdef0123456789abcdef", JSON.stringify({ contentType: "x" }));
+    assert.equal(patchUnknown.status, 404);
+    const restoreGarbage = await send("POST", "/secrets/restore", JSON.stringify({ value: "bm90IGEgYmFja3Vw" }));
+    assert.equal(restoreGarbage.status, 400);
+
+    assert.deepEqual((await send("GET", "/secrets/js-secret")).body, before.body);
+    assert.equal((await collect(client.listPropertiesOfSecretVersions("js-secret"))).length, 2);
+    assert.equal((await send("GET", "/secrets/bad_name")).status, 400);
+  });
+
+  it("serves a certificate's secret (PFX, kid, managed) and refuses to change it through the secrets API", async () => {
+    const certificates = new CertificateClient(vaultUrl("secvault"), credentialFor(kluis, sp), clientOptions(kluis));
+    const cert = await (await certificates.beginCreateCertificate("web-cert", DefaultCertificatePolicy, { intervalInMs: 100 })).pollUntilDone();
+    const secret = await client.getSecret("web-cert");
+    assert.equal(secret.properties.contentType, "application/x-pkcs12");
+    assert.equal(secret.properties.managed, true);
+    assert.equal(secret.properties.certificateKeyId, cert.keyId);
+    assert.equal(secret.properties.id, cert.secretId);
+    assert.ok(Buffer.from(secret.value!, "base64").length > 1000, "the PFX, base64");
+    assert.ok((await collect(client.listPropertiesOfSecrets())).some((p) => p.name === "web-cert" && p.managed));
+
+    for (const call of [
+      () => client.setSecret("web-cert", "overwrite"),
+      () => client.updateSecretProperties("web-cert", secret.properties.version!, { enabled: false }),
+      () => client.beginDeleteSecret("web-cert"),
+    ]) {
+      const refused = await failure(call);
+      assert.equal(refused.status, 403);
+      assert.equal(refused.inner, "SecretManagedByKeyVault");
+    }
+    assert.equal((await client.getSecret("web-cert")).value, secret.value, "nothing changed");
+  });
+
+  it("keeps values encrypted at rest", async () => {
+    const marker = "plain-marker-7f3a9c";
+    await client.setSecret("at-rest", marker);
+    for (const file of readdirSync(kluis.dataDir).filter((f) => f.startsWith("kluis.db"))) {
+      assert.ok(!readFileSync(join(kluis.dataDir, file)).includes(marker), `${file} holds the value in the clear`);
+    }
+  });
+
+  it("runs every operation through Python's azure-keyvault-secrets", async () => {
+    await kluis.vaultWithPrincipal("pyvault", { secrets: ALL });
+    const pySp = await kluis.createServicePrincipal("py-secrets");
+    for (const vault of ["pyvault", "pyvault2"]) {
+      if (vault === "pyvault2") await kluis.createVault(vault);
+      await kluis.setPolicy(vault, pySp.appId, { secrets: ALL });
+    }
+    const res = await run(PYTHON, ["test/programs/secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: "pyvault", RESTORE_VAULT_NAME: "pyvault2" } });
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout);
+
+    assert.equal(out.set.value, "wachtwoord ☃ 🔑 ü");
+    assert.equal(out.set.content_type, "text/plain");
+    assert.deepEqual(out.set.tags, { env: "test" });
+    assert.equal(out.latest, "second");
+    assert.equal(out.by_version, "wachtwoord ☃ 🔑 ü");
+    assert.deepEqual(out.updated, { ...out.updated, enabled: false, content_type: "application/json", tags: { k: "v" } });
+    assert.deepEqual(out.disabled, { status: 403, code: "Forbidden", message: out.disabled.message, inner: "SecretDisabled" });
+    assert.match(out.disabled.message, /Operation get is not allowed on a disabled secret\./);
+    assert.equal(out.reenabled, "second");
+    assert.deepEqual(out.versions, out.version_ids);
+    assert.equal(out.expired.status, 403);
+    assert.equal(out.expired.inner, "SecretExpired");
+    assert.equal(out.not_yet_valid.inner, "SecretNotYetValid");
+    assert.equal(out.big_roundtrip, true);
+    assert.equal(out.too_big.status, 400);
+    assert.equal(out.too_big.code, "BadParameter");
+    assert.equal(out.too_big_absent.status, 404);
+    assert.deepEqual(out.pages, [25, 5]);
+    assert.equal(out.listed.length, 30);
+    assert.equal(out.deleted.recovery_id, "https://pyvault.vault.azure.net/deletedsecrets/py-secret");
+    assert.equal(out.get_deleted, "py-secret");
+    assert.deepEqual(out.listed_deleted, ["py-secret"]);
+    assert.equal(out.reuse_deleted.status, 409);
+    assert.equal(out.recovered, "second");
+    assert.equal(out.restored.value, "second");
+    assert.match(out.restored.id, /^https:\/\/pyvault2\.vault\.azure\.net\/secrets\/py-secret\/[0-9a-f]{32}$/);
+    assert.deepEqual(out.restored.versions, out.version_ids);
+    assert.equal(out.restore_existing.status, 409);
+    assert.equal(out.restore_tampered.status, 400);
+    assert.equal(out.purged.status, 404);
+    assert.equal(out.reused_after_purge, "fresh");
+  });
+});
