@@ -228,6 +228,34 @@ describe("certificates API", () => {
     await assert.rejects(client.getIssuer("digi"), (e: any) => e.statusCode === 404);
   });
 
+  it("backs up a certificate with its key and secret, and restores it into a second vault", async () => {
+    const other = await kluis.createServicePrincipal("certvault2-app");
+    await kluis.createVault("certvault2");
+    await kluis.setPolicy("certvault2", other.appId, { certificates: ALL, secrets: ["get"] });
+    await kluis.setPolicy("certvault", other.appId, { certificates: ["backup"] });
+    const source = new CertificateClient(vaultUrl("certvault"), credentialFor(kluis, other), clientOptions(kluis));
+    const target = new CertificateClient(vaultUrl("certvault2"), credentialFor(kluis, other), clientOptions(kluis));
+    const original = await client.getCertificate("from-pfx");
+    const blob = await source.backupCertificate("from-pfx");
+    assert.ok(blob && blob.length > 100);
+
+    const restored = await target.restoreCertificateBackup(blob);
+    assert.equal(restored.name, "from-pfx");
+    assert.equal(restored.properties.version, original.properties.version);
+    assert.deepEqual(Buffer.from(restored.cer!), Buffer.from(original.cer!));
+    assert.match(restored.properties.id!, /^https:\/\/certvault2\.vault\.azure\.net\//);
+    // The linked secret came along and still holds the private key.
+    const token = await accessToken(kluis, other);
+    const secret = await rawRequest(kluis, "certvault2.localhost", "GET", `/secrets/from-pfx?${API}`, { token });
+    assert.equal(secret.status, 200);
+    assert.equal(secret.body.contentType, "application/x-pkcs12");
+
+    await assert.rejects(target.restoreCertificateBackup(blob), (e: any) => e.statusCode === 409);
+    const tampered = Buffer.from(blob);
+    tampered[Math.floor(tampered.length / 2)]! ^= 1;
+    await assert.rejects(target.restoreCertificateBackup(tampered), (e: any) => e.statusCode === 400 && e.code === "BadParameter");
+  });
+
   it("refuses policies that cannot work with 400 naming the field, and stores nothing", async () => {
     const token = await accessToken(kluis, sp);
     const bad: [string, object, RegExp][] = [

@@ -13,9 +13,10 @@ import { buildPfx } from "../crypto/pkcs12.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
 import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
 import { checkObjectName, newVersionId, objectUrl } from "../objects/names.js";
-import { pageResponse, type PageRequest } from "../objects/paging.js";
+import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, deletedFields, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import { assertNotDeleted, deletedFields, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import type { ObjectKind, Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import {
@@ -43,17 +44,10 @@ const certificateNotFound = (name: string) =>
 const deletedCertificateNotFound = (name: string) => notFound("CertificateNotFound", `Deleted Certificate not found: ${name}`);
 const pendingNotFound = (name: string) => notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
 
-async function liveName(scope: VaultScope, name: string): Promise<CertificateName> {
-  const record = await scope.store.getName<CertificateState>(scope.vault.name, "certificate", checkObjectName(name, "certificate"));
-  if (!record || record.deletedAt !== null) throw certificateNotFound(name);
-  return record;
-}
-
-async function deletedName(scope: VaultScope, name: string): Promise<CertificateName> {
-  const record = await scope.store.getName<CertificateState>(scope.vault.name, "certificate", checkObjectName(name, "certificate"));
-  if (!record || record.deletedAt === null) throw deletedCertificateNotFound(name);
-  return record;
-}
+const liveName = (scope: VaultScope, name: string) =>
+  nameInState<CertificateState>(scope.store, scope.vault.name, "certificate", name, false, () => certificateNotFound(name));
+const deletedName = (scope: VaultScope, name: string) =>
+  nameInState<CertificateState>(scope.store, scope.vault.name, "certificate", name, true, () => deletedCertificateNotFound(name));
 
 // -- create and the pending operation ---------------------------------------------------------
 
@@ -430,11 +424,7 @@ export async function getCertificates(scope: VaultScope, page: PageRequest, incl
 
 export async function getCertificateVersions(scope: VaultScope, name: string, page: PageRequest) {
   await liveName(scope, name);
-  const after = page.after === undefined ? undefined : Number(page.after);
-  const versions = await scope.store.listVersions<StoredAttributes, CertificateVersion["data"]>(scope.vault.name, "certificate", name, {
-    limit: page.limit,
-    after: Number.isFinite(after) ? after : undefined,
-  });
+  const versions = await scope.store.listVersions<StoredAttributes, CertificateVersion["data"]>(scope.vault.name, "certificate", name, versionPage(page));
   return pageResponse(scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) => certificateItem(scope, v, true));
 }
 
@@ -477,4 +467,21 @@ export async function recoverDeletedCertificate(scope: VaultScope, name: string)
 export async function purgeDeletedCertificate(scope: VaultScope, name: string) {
   await deletedName(scope, name);
   await scope.store.transaction((tx) => purgeNames(tx, scope.vault, LINKED_KINDS, name));
+}
+
+// -- backup and restore -------------------------------------------------------------------------
+
+/** The certificate with every version of itself, its key and its secret, sealed into one opaque blob. */
+export async function backupCertificate(scope: VaultScope, name: string) {
+  await liveName(scope, name);
+  const backup = await collectBackup(scope.store, scope.vault.name, LINKED_KINDS, name);
+  // A pending request's key is not part of a backup, as in Key Vault: only issued versions travel.
+  for (const o of backup.objects) if (o.kind === "certificate") o.state = { ...(o.state as CertificateState), pending: undefined };
+  return { value: sealBackup(scope.store, "certificate", backup) };
+}
+
+export async function restoreCertificate(scope: VaultScope, body: Record<string, unknown>) {
+  const backup = openBackup<NamesBackup>(scope.store, "certificate", body.value);
+  await scope.store.transaction((tx) => restoreBackup(tx, scope.vault, backup, "Certificate"));
+  return getCertificate(scope, backup.name);
 }

@@ -12,6 +12,7 @@ import {
   setCertificateIssuer,
 } from "./issuers.js";
 import {
+  backupCertificate,
   createCertificate,
   deleteCertificate,
   deleteCertificateOperation,
@@ -26,6 +27,7 @@ import {
   mergeCertificate,
   purgeDeletedCertificate,
   recoverDeletedCertificate,
+  restoreCertificate,
   updateCertificate,
   updateCertificateOperation,
   updateCertificatePolicy,
@@ -73,6 +75,8 @@ export async function certificateRoutes(app: FastifyInstance) {
   app.patch("/certificates/:name", need("update"), (req) => updateCertificate(req.scope, name(req), undefined, jsonBody(req)));
   app.patch("/certificates/:name/:version", need("update"), (req) => updateCertificate(req.scope, name(req), version(req), jsonBody(req)));
   app.delete("/certificates/:name", need("delete"), (req) => deleteCertificate(req.scope, name(req)));
+  app.post("/certificates/:name/backup", need("backup"), (req) => backupCertificate(req.scope, name(req)));
+  app.post("/certificates/restore", need("restore"), (req) => restoreCertificate(req.scope, jsonBody(req)));
 
   app.get("/deletedcertificates", need("list"), (req) => getDeletedCertificates(req.scope, readPageRequest(query(req))));
   app.get("/deletedcertificates/:name", need("get"), (req) => getDeletedCertificate(req.scope, name(req)));

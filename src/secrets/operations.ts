@@ -1,7 +1,7 @@
 // The secret operations of the Key Vault data plane, named after the REST operations they implement.
-import { badParameter, conflict, forbidden, notFound } from "../http/errors.js";
+import { badParameter, forbidden, notFound } from "../http/errors.js";
 import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
-import { openBackup, sealBackup } from "../objects/backup.js";
+import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
@@ -175,45 +175,15 @@ export async function purgeDeletedSecret(scope: VaultScope, name: string) {
 
 // -- backup and restore ---------------------------------------------------------------------------
 
-/** What a backup blob holds: every version, oldest first, with its value. */
-interface SecretBackup {
-  name: string;
-  versions: (Omit<SecretVersion, "vault" | "kind" | "seq" | "sealed"> & { value: string })[];
-}
-
-async function allVersions(store: Store, vault: string, name: string): Promise<SecretVersion[]> {
-  const all: SecretVersion[] = [];
-  let after: number | undefined;
-  do {
-    const page = await store.listVersions<StoredAttributes, SecretVersionData>(vault, KIND, name, { limit: 100, after });
-    all.push(...page.items);
-    after = page.next === undefined ? undefined : Number(page.next);
-  } while (after !== undefined);
-  return all;
-}
-
 export async function backupSecret(scope: VaultScope, name: string) {
   assertNotManaged(await liveName(scope.store, scope.vault.name, name), "backup");
-  const versions = await allVersions(scope.store, scope.vault.name, name);
-  const backup: SecretBackup = {
-    name,
-    versions: versions.map(({ vault: _vault, kind: _kind, seq: _seq, sealed, ...v }) => ({ ...v, value: sealed!.toString("utf8") })),
-  };
-  return { value: sealBackup(scope.store, KIND, backup) };
+  return { value: sealBackup(scope.store, KIND, await collectBackup(scope.store, scope.vault.name, [KIND], name)) };
 }
 
 /** Restores every version under its own id into this vault; the name must be free (neither live nor deleted). */
 export async function restoreSecret(scope: VaultScope, body: Record<string, unknown>) {
-  const backup = openBackup<SecretBackup>(scope.store, KIND, body.value);
+  const backup = openBackup<NamesBackup>(scope.store, KIND, body.value);
   const { store, vault } = scope;
-  await store.transaction(async (tx) => {
-    const existing = await tx.getName<SecretState>(vault.name, KIND, backup.name);
-    assertNotDeleted(existing, KIND, backup.name);
-    if (existing) throw conflict(`Secret ${backup.name} already exists in this vault; a backup is only restored under a free name.`);
-    await tx.putName(newName(vault.name, backup.name));
-    for (const { value, ...v } of backup.versions) {
-      await tx.putVersion({ ...v, vault: vault.name, kind: KIND, sealed: Buffer.from(value, "utf8") });
-    }
-  });
+  await store.transaction((tx) => restoreBackup(tx, vault, backup, "Secret"));
   return secretBundle(scope, await findVersion(store, vault.name, backup.name), false);
 }
