@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
 import { adCommands } from "./commands/ad.js";
 import { keyvaultCommands } from "./commands/keyvault.js";
+import { roleCommands } from "./commands/role.js";
 import { serverCommands } from "./commands/server.js";
 
 const program = new Command("kluis")
@@ -14,6 +15,7 @@ const program = new Command("kluis")
 serverCommands(program);
 adCommands(program);
 keyvaultCommands(program);
+roleCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -1,7 +1,7 @@
 // The Key Vault data plane's request pipeline: resolve the vault from the host name, authenticate the bearer
 // token (or answer with Key Vault's challenge), check the api-version, then authorize the route's permission.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { assertAllowed } from "../authorization/access-policies.js";
+import { authorizeDataPlane } from "../authorization/authorize.js";
 import type { RequiredPermission } from "../authorization/permissions.js";
 import { authenticate } from "../identity/authenticate.js";
 import { VAULT_AUDIENCE, type Caller } from "../identity/tokens.js";
@@ -59,7 +59,7 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) =>
       const need = req.routeOptions.config.permission;
       if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
       const { vault } = req.scope;
-      assertAllowed(vault.properties.accessPolicies, req.caller, need, vault);
+      await authorizeDataPlane(ctx, vault, req.caller, need);
     });
 
     for (const register of routes) await register(app);

@@ -1,6 +1,7 @@
 // Builds the HTTPS application: identity provider, management API and the Key Vault data plane, side by side.
 import type { SecureContext } from "node:tls";
 import Fastify, { type FastifyInstance } from "fastify";
+import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
 import { installErrorHandling } from "../http/error-handler.js";
@@ -41,6 +42,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = 
   await app.register(async (scoped) => identityRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
+  await app.register(async (scoped) => roleRoutes(scoped, ctx));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes]));
   return app;
 }

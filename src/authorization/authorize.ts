@@ -1,0 +1,35 @@
+// The authorization step of a data-plane request: access policies, or role-based access when the vault uses it.
+import { forbidden } from "../http/errors.js";
+import type { Caller } from "../identity/tokens.js";
+import type { Store } from "../store/store.js";
+import { vaultResourceId, type Vault } from "../vaults/model.js";
+import { assertAllowed } from "./access-policies.js";
+import type { RequiredPermission } from "./permissions.js";
+import { listRoleAssignments, roleGrants } from "./role-assignments.js";
+import { dataActionFor } from "./roles.js";
+
+export async function authorizeDataPlane(
+  ctx: { store: Store; subscriptionId: string },
+  vault: Vault,
+  caller: Caller,
+  need: RequiredPermission,
+): Promise<void> {
+  if (!vault.properties.enableRbacAuthorization) return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
+  const resource = vaultResourceId(ctx.subscriptionId, vault);
+  if (roleGrants(await listRoleAssignments(ctx.store), caller, resource, need)) return;
+  // Key Vault's RBAC refusal, line for line.
+  throw forbidden(
+    [
+      "Caller is not authorized to perform action on resource.",
+      "If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.",
+      `Caller: appid=${caller.appId};oid=${caller.objectId};iss=https://sts.windows.net/${caller.tenantId}/`,
+      `Action: '${dataActionFor(need)}'`,
+      `Resource: '${resource.toLowerCase()}'`,
+      "Assignment: (not found)",
+      "DecisionReason: 'DeniedWithNoValidRBAC' ",
+      `Vault: ${vault.name};location=${vault.location}`,
+      "",
+    ].join("\r\n"),
+    "ForbiddenByRbac",
+  );
+}

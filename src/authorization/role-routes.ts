@@ -1,0 +1,77 @@
+// ARM's Microsoft.Authorization API for Key Vault's built-in roles: role definitions and role assignments at the
+// subscription, resource-group or vault scope. Administrators only, like the rest of the management API.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { jsonBody } from "../http/body.js";
+import { KeyVaultError } from "../http/errors.js";
+import type { ServerContext } from "../server/context.js";
+import { requireAdministrator } from "./administrator.js";
+import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
+import { ROLE_DEFINITIONS, type RoleDefinition } from "./roles.js";
+
+const AUTH = "providers/Microsoft.Authorization";
+const SCOPES = [
+  "/subscriptions/:subscriptionId",
+  "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup",
+  "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName",
+];
+
+export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.addHook("onRequest", requireAdministrator(ctx));
+
+  const definitionId = (r: RoleDefinition) => `/subscriptions/${ctx.subscriptionId}/${AUTH}/roleDefinitions/${r.id}`;
+  const definitionJson = (r: RoleDefinition) => ({
+    id: definitionId(r),
+    name: r.id,
+    type: "Microsoft.Authorization/roleDefinitions",
+    properties: {
+      roleName: r.roleName,
+      description: r.description,
+      type: "BuiltInRole",
+      permissions: [{ actions: [], notActions: [], dataActions: r.dataActions, notDataActions: [] }],
+      assignableScopes: ["/"],
+    },
+  });
+  const assignmentJson = (a: RoleAssignment) => ({
+    id: `${a.scope}/${AUTH}/roleAssignments/${a.name}`,
+    name: a.name,
+    type: "Microsoft.Authorization/roleAssignments",
+    properties: {
+      roleDefinitionId: `/subscriptions/${ctx.subscriptionId}/${AUTH}/roleDefinitions/${a.roleDefinitionId}`,
+      principalId: a.principalId,
+      principalType: "ServicePrincipal",
+      scope: a.scope,
+    },
+  });
+  /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
+  const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
+
+  app.get(`/subscriptions/:subscriptionId/${AUTH}/roleDefinitions`, async () => ({ value: ROLE_DEFINITIONS.map(definitionJson) }));
+  app.get(`/subscriptions/:subscriptionId/${AUTH}/roleDefinitions/:id`, async (req) => {
+    const role = ROLE_DEFINITIONS.find((r) => r.id === (req.params as { id: string }).id.toLowerCase());
+    if (!role) throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
+    return definitionJson(role);
+  });
+
+  for (const scope of SCOPES) {
+    // Assignments that apply at this scope: made here or above it, as ARM's atScope() lists them.
+    app.get(`${scope}/${AUTH}/roleAssignments`, async (req) => {
+      const here = scopeOf(req);
+      return { value: (await listRoleAssignments(ctx.store)).filter((a) => withinScope(here, a.scope) || withinScope(a.scope, here)).map(assignmentJson) };
+    });
+    app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
+      const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
+      const assignment = await createRoleAssignment(ctx.store, scopeOf(req), (req.params as { assignmentName: string }).assignmentName, properties);
+      return reply.code(201).send(assignmentJson(assignment));
+    });
+    app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req) => {
+      const name = (req.params as { assignmentName: string }).assignmentName;
+      const found = (await listRoleAssignments(ctx.store)).find((a) => a.name === name);
+      if (!found) throw new KeyVaultError(404, "RoleAssignmentNotFound", `The role assignment '${name}' is not found.`);
+      return assignmentJson(found);
+    });
+    app.delete(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
+      const removed = await deleteRoleAssignment(ctx.store, (req.params as { assignmentName: string }).assignmentName);
+      return removed ? assignmentJson(removed) : reply.code(204).send();
+    });
+  }
+}
