@@ -1,5 +1,15 @@
 // Asymmetric key generation and JWK views, all through node:crypto (keygen runs on libuv's thread pool).
-import { generateKeyPair as generateKeyPairCb, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import {
+  constants,
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as generateKeyPairCb,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  type KeyObject,
+} from "node:crypto";
 
 export type KeyType = "RSA" | "RSA-HSM" | "EC" | "EC-HSM";
 export type CurveName = "P-256" | "P-256K" | "P-384" | "P-521";
@@ -43,7 +53,25 @@ export function privateKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
   if (kty === "EC") parts.crv = JWK_BY_CURVE[String(jwk.crv)] ?? jwk.crv;
   const key = createPrivateKey({ key: { kty, ...parts } as never, format: "jwk" });
   if (kty === "EC" && !CURVE_BY_JWK[(key.export({ format: "jwk" }) as { crv: string }).crv]) throw new Error(`unsupported curve ${String(jwk.crv)}`);
+  assertKeyPair(key);
   return key;
+}
+
+/** node:crypto reads a JWK without checking that its parts belong together; a pairwise test does. */
+function assertKeyPair(key: KeyObject): void {
+  if (key.asymmetricKeyType === "rsa") {
+    const size = Math.ceil(key.asymmetricKeyDetails!.modulusLength! / 8);
+    const message = Buffer.concat([Buffer.from([0]), randomBytes(size - 1)]);
+    const raw = { padding: constants.RSA_NO_PADDING };
+    const roundTrip = privateDecrypt({ key, ...raw }, publicEncrypt({ key: createPublicKey(key), ...raw }, message));
+    if (!roundTrip.equals(message)) throw new Error("the private and public parts do not match");
+    return;
+  }
+  const jwk = key.export({ format: "jwk" }) as Record<string, string>;
+  const ecdh = createECDH(key.asymmetricKeyDetails!.namedCurve!);
+  ecdh.setPrivateKey(Buffer.from(jwk.d!, "base64url"));
+  const expected = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+  if (!ecdh.getPublicKey().equals(expected)) throw new Error("the private and public parts do not match");
 }
 
 /** The public half of a key as Key Vault's JSON Web Key fields (base64url, Key Vault's curve names). */

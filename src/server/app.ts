@@ -7,6 +7,7 @@ import { dataPlane } from "../http/data-plane.js";
 import { installErrorHandling } from "../http/error-handler.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { identityRoutes } from "../identity/routes.js";
+import { keyRoutes } from "../keys/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
 import type { ServerContext } from "./context.js";
@@ -43,6 +44,6 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = 
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
-  await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes]));
+  await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));
   return app;
 }

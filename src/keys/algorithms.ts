@@ -1,0 +1,413 @@
+// Key Vault's cryptographic algorithms over node:crypto. Key Vault signs a digest the client computed, which
+// node:crypto's sign/verify cannot (they hash their input), so RSA signatures are padded here and run through the
+// raw RSA primitive; ECDSA signs with OpenSSL's scalar multiplication (ECDH) and verifies with bigint curve arithmetic.
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  randomBytes,
+  timingSafeEqual,
+  type CipherGCMTypes,
+  type KeyObject,
+} from "node:crypto";
+import { badParameter } from "../http/errors.js";
+import { CURVES, type CurveName } from "../crypto/keys.js";
+
+/** Key material an operation runs on: an asymmetric private key or the bytes of an `oct` key. */
+export type KeyMaterial = { kind: "asymmetric"; key: KeyObject } | { kind: "oct"; bytes: Buffer };
+
+const SHA: Record<string, { hash: string; length: number; digestInfo: string }> = {
+  "256": { hash: "sha256", length: 32, digestInfo: "3031300d060960864801650304020105000420" },
+  "384": { hash: "sha384", length: 48, digestInfo: "3041300d060960864801650304020205000430" },
+  "512": { hash: "sha512", length: 64, digestInfo: "3051300d060960864801650304020305000440" },
+};
+
+const SIGN_ALGORITHMS: Record<string, { family: "RS" | "PS" | "ES"; sha: string; crv?: CurveName }> = {
+  RS256: { family: "RS", sha: "256" },
+  RS384: { family: "RS", sha: "384" },
+  RS512: { family: "RS", sha: "512" },
+  PS256: { family: "PS", sha: "256" },
+  PS384: { family: "PS", sha: "384" },
+  PS512: { family: "PS", sha: "512" },
+  ES256: { family: "ES", sha: "256", crv: "P-256" },
+  ES256K: { family: "ES", sha: "256", crv: "P-256K" },
+  ES384: { family: "ES", sha: "384", crv: "P-384" },
+  ES512: { family: "ES", sha: "512", crv: "P-521" },
+};
+
+const unsupported = (alg: string, kty: string) => badParameter(`Algorithm ${alg} is not supported for key type ${kty}.`);
+
+function rsaKey(material: KeyMaterial, alg: string): KeyObject {
+  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "rsa") throw unsupported(alg, keyTypeOf(material));
+  return material.key;
+}
+
+function keyTypeOf(material: KeyMaterial): string {
+  if (material.kind === "oct") return "oct";
+  return material.key.asymmetricKeyType === "rsa" ? "RSA" : "EC";
+}
+
+function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
+  const spec = SIGN_ALGORITHMS[alg];
+  if (!spec) throw badParameter(`Invalid algorithm: ${alg}.`);
+  const sha = SHA[spec.sha]!;
+  if (digest.length !== sha.length) throw badParameter(`Invalid digest length for ${alg}: expected ${sha.length} bytes, got ${digest.length}.`);
+  if (spec.family !== "ES") return { ...spec, sha, key: rsaKey(material, alg) };
+  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "ec") throw unsupported(alg, keyTypeOf(material));
+  const crv = curveOf(material.key);
+  if (crv !== spec.crv) throw badParameter(`Algorithm ${alg} requires curve ${spec.crv}; this key's curve is ${crv}.`);
+  return { ...spec, sha, key: material.key };
+}
+
+// -- sign / verify ----------------------------------------------------------------------------
+
+export function sign(material: KeyMaterial, alg: string, digest: Buffer): Buffer {
+  const spec = signAlgorithm(alg, material, digest);
+  if (spec.family === "RS") return privateEncrypt({ key: spec.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(spec.sha, digest));
+  if (spec.family === "PS") return rsaRaw(spec.key, emsaPssEncode(digest, spec.sha.hash, modulusBits(spec.key) - 1));
+  return ecdsaSign(spec.key, digest);
+}
+
+export function verify(material: KeyMaterial, alg: string, digest: Buffer, signature: Buffer): boolean {
+  const spec = signAlgorithm(alg, material, digest);
+  try {
+    if (spec.family === "RS") {
+      const recovered = publicDecrypt({ key: spec.key, padding: constants.RSA_PKCS1_PADDING }, signature);
+      return constantEqual(recovered, digestInfo(spec.sha, digest));
+    }
+    if (spec.family === "PS") {
+      const em = publicEncrypt({ key: spec.key, padding: constants.RSA_NO_PADDING }, signature);
+      return emsaPssVerify(digest, em, spec.sha.hash, modulusBits(spec.key) - 1);
+    }
+  } catch {
+    return false; // a signature of the wrong size or out of range
+  }
+  return ecdsaVerify(spec.key, digest, signature);
+}
+
+const digestInfo = (sha: { digestInfo: string }, digest: Buffer) => Buffer.concat([Buffer.from(sha.digestInfo, "hex"), digest]);
+
+const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
+
+const modulusBits = (key: KeyObject) => key.asymmetricKeyDetails!.modulusLength!;
+
+/** m^d mod n for an encoded message no longer than the modulus. */
+function rsaRaw(key: KeyObject, em: Buffer): Buffer {
+  const k = Math.ceil(modulusBits(key) / 8);
+  return privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.alloc(k - em.length), em]));
+}
+
+function mgf1(seed: Buffer, length: number, hash: string): Buffer {
+  const blocks: Buffer[] = [];
+  for (let counter = 0; blocks.length * seed.length < length; counter++) {
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(counter);
+    blocks.push(createHash(hash).update(seed).update(c).digest());
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/** EMSA-PSS (RFC 8017 §9.1) with MGF1 on the same hash and a salt as long as the hash, as Key Vault signs. */
+function emsaPssEncode(mHash: Buffer, hash: string, emBits: number): Buffer {
+  const hLen = mHash.length;
+  const emLen = Math.ceil(emBits / 8);
+  const salt = randomBytes(hLen);
+  const h = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
+  const db = Buffer.concat([Buffer.alloc(emLen - 2 * hLen - 2), Buffer.from([1]), salt]);
+  const mask = mgf1(h, db.length, hash);
+  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
+  db[0]! &= 0xff >> (8 * emLen - emBits);
+  return Buffer.concat([db, h, Buffer.from([0xbc])]);
+}
+
+function emsaPssVerify(mHash: Buffer, encoded: Buffer, hash: string, emBits: number): boolean {
+  const hLen = mHash.length;
+  const emLen = Math.ceil(emBits / 8);
+  const em = encoded.subarray(encoded.length - emLen);
+  if (encoded.subarray(0, encoded.length - emLen).some((b) => b !== 0) || em[emLen - 1] !== 0xbc) return false;
+  const db = Buffer.from(em.subarray(0, emLen - hLen - 1));
+  const h = em.subarray(emLen - hLen - 1, emLen - 1);
+  if ((db[0]! & ~(0xff >> (8 * emLen - emBits))) !== 0) return false;
+  const mask = mgf1(h, db.length, hash);
+  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
+  db[0]! &= 0xff >> (8 * emLen - emBits);
+  const sep = db.indexOf(1);
+  if (sep < 0 || db.subarray(0, sep).some((b) => b !== 0)) return false;
+  const salt = db.subarray(sep + 1);
+  return constantEqual(createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest(), h);
+}
+
+// -- ECDSA over a given digest -------------------------------------------------------------------
+
+interface Curve {
+  p: bigint;
+  a: bigint;
+  n: bigint;
+  g: Point;
+  bytes: number;
+}
+type Point = { x: bigint; y: bigint } | null;
+
+const hex = (s: string) => BigInt(`0x${s}`);
+const curve = (p: string, a: string, gx: string, gy: string, n: string, bytes: number): Curve => ({
+  p: hex(p),
+  a: hex(a),
+  g: { x: hex(gx), y: hex(gy) },
+  n: hex(n),
+  bytes,
+});
+
+// Domain parameters (SEC 2 / FIPS 186-4), as `openssl ecparam -param_enc explicit` prints them.
+const CURVE_PARAMS: Record<CurveName, Curve> = {
+  "P-256": curve(
+    "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
+    "ffffffff00000001000000000000000000000000fffffffffffffffffffffffc",
+    "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
+    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+    "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+    32,
+  ),
+  "P-256K": curve(
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f",
+    "0",
+    "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+    "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8",
+    "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+    32,
+  ),
+  "P-384": curve(
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc",
+    "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7",
+    "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f",
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
+    48,
+  ),
+  "P-521": curve(
+    "1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc",
+    "c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
+    "11839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650",
+    "1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+    66,
+  ),
+};
+
+const OPENSSL_CURVE_TO_NAME = Object.fromEntries(Object.entries(CURVES).map(([name, openssl]) => [openssl, name])) as Record<string, CurveName>;
+
+const curveOf = (key: KeyObject): CurveName => OPENSSL_CURVE_TO_NAME[key.asymmetricKeyDetails!.namedCurve!]!;
+
+const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
+const toBig = (b: Buffer) => (b.length ? BigInt(`0x${b.toString("hex")}`) : 0n);
+const toBytes = (v: bigint, length: number) => Buffer.from(v.toString(16).padStart(length * 2, "0"), "hex");
+
+function inverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+  }
+  return mod(s0, m);
+}
+
+/** The digest as an integer, truncated to the order's bit length (FIPS 186-4 §6.4). */
+function digestScalar(c: Curve, digest: Buffer): bigint {
+  const excess = digest.length * 8 - c.n.toString(2).length;
+  return excess > 0 ? toBig(digest) >> BigInt(excess) : toBig(digest);
+}
+
+function ecdsaSign(key: KeyObject, digest: Buffer): Buffer {
+  const crv = curveOf(key);
+  const c = CURVE_PARAMS[crv];
+  const d = toBig(Buffer.from(key.export({ format: "jwk" }).d!, "base64url"));
+  const z = digestScalar(c, digest);
+  for (;;) {
+    const k = randomScalar(c);
+    // k·G by OpenSSL (ECDH), so no point arithmetic of ours sees the nonce; the scalar arithmetic below is bigint, not constant-time.
+    const ecdh = createECDH(CURVES[crv]);
+    ecdh.setPrivateKey(toBytes(k, c.bytes));
+    const r = mod(toBig(ecdh.getPublicKey().subarray(1, 1 + c.bytes)), c.n);
+    const s = mod(inverse(k, c.n) * (z + r * d), c.n);
+    if (r !== 0n && s !== 0n) return Buffer.concat([toBytes(r, c.bytes), toBytes(s, c.bytes)]);
+  }
+}
+
+function randomScalar(c: Curve): bigint {
+  for (;;) {
+    const k = toBig(randomBytes(c.bytes + 8)) % c.n;
+    if (k !== 0n) return k;
+  }
+}
+
+function ecdsaVerify(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
+  const c = CURVE_PARAMS[curveOf(key)];
+  if (signature.length !== 2 * c.bytes) return false;
+  const r = toBig(signature.subarray(0, c.bytes));
+  const s = toBig(signature.subarray(c.bytes));
+  if (r <= 0n || r >= c.n || s <= 0n || s >= c.n) return false;
+  const jwk = key.export({ format: "jwk" });
+  const q = { x: toBig(Buffer.from(jwk.x!, "base64url")), y: toBig(Buffer.from(jwk.y!, "base64url")) };
+  const w = inverse(s, c.n);
+  const point = add(c, multiply(c, c.g, mod(digestScalar(c, digest) * w, c.n)), multiply(c, q, mod(r * w, c.n)));
+  return point !== null && mod(point.x, c.n) === r;
+}
+
+function add(c: Curve, p1: Point, p2: Point): Point {
+  if (!p1) return p2;
+  if (!p2) return p1;
+  let slope: bigint;
+  if (p1.x === p2.x) {
+    if (mod(p1.y + p2.y, c.p) === 0n) return null;
+    slope = mod((3n * p1.x * p1.x + c.a) * inverse(2n * p1.y, c.p), c.p);
+  } else {
+    slope = mod((p2.y - p1.y) * inverse(p2.x - p1.x, c.p), c.p);
+  }
+  const x = mod(slope * slope - p1.x - p2.x, c.p);
+  return { x, y: mod(slope * (p1.x - x) - p1.y, c.p) };
+}
+
+/** Double-and-add; only used to verify, on public values. */
+function multiply(c: Curve, p: Point, k: bigint): Point {
+  let result: Point = null;
+  let addend = p;
+  for (let e = k; e > 0n; e >>= 1n) {
+    if (e & 1n) result = add(c, result, addend);
+    addend = add(c, addend, addend);
+  }
+  return result;
+}
+
+// -- encrypt / decrypt, wrap / unwrap ----------------------------------------------------------------
+
+export interface CipherInput {
+  value: Buffer;
+  iv?: Buffer;
+  aad?: Buffer;
+  tag?: Buffer;
+}
+
+export interface CipherOutput {
+  value: Buffer;
+  iv?: Buffer;
+  tag?: Buffer;
+  aad?: Buffer;
+}
+
+const RSA_ENCRYPTION: Record<string, { padding: number; oaepHash?: string }> = {
+  RSA1_5: { padding: constants.RSA_PKCS1_PADDING },
+  "RSA-OAEP": { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
+  "RSA-OAEP-256": { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+};
+
+const AES = /^A(128|192|256)(GCM|CBC|CBCPAD|KW)$/;
+
+function aesSpec(alg: string, material: KeyMaterial) {
+  const m = AES.exec(alg);
+  if (!m) return undefined;
+  if (material.kind !== "oct") throw unsupported(alg, keyTypeOf(material));
+  const bits = Number(m[1]);
+  if (material.bytes.length * 8 !== bits) throw badParameter(`Algorithm ${alg} requires a ${bits}-bit key; this key has ${material.bytes.length * 8} bits.`);
+  return { bits, mode: m[2] as "GCM" | "CBC" | "CBCPAD" | "KW", key: material.bytes };
+}
+
+const decryptionFailed = () => badParameter("The ciphertext could not be decrypted.");
+
+export function encrypt(material: KeyMaterial, alg: string, input: CipherInput): CipherOutput {
+  const rsa = RSA_ENCRYPTION[alg];
+  if (rsa) {
+    const key = rsaKey(material, alg);
+    try {
+      return { value: publicEncrypt({ key, ...rsa }, input.value) };
+    } catch {
+      throw badParameter(`The plaintext is too long for ${alg} with this key.`);
+    }
+  }
+  const aes = aesSpec(alg, material);
+  if (!aes || aes.mode === "KW") throw badParameter(`Invalid algorithm for encrypt: ${alg}.`);
+  if (aes.mode === "GCM") {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, iv);
+    if (input.aad) cipher.setAAD(input.aad);
+    const value = Buffer.concat([cipher.update(input.value), cipher.final()]);
+    return { value, iv, tag: cipher.getAuthTag(), ...(input.aad ? { aad: input.aad } : {}) };
+  }
+  const iv = cbcIv(input.iv);
+  const cipher = createCipheriv(`aes-${aes.bits}-cbc`, aes.key, iv);
+  cipher.setAutoPadding(aes.mode === "CBCPAD");
+  try {
+    return { value: Buffer.concat([cipher.update(input.value), cipher.final()]), iv };
+  } catch {
+    throw badParameter(`The plaintext for ${alg} must be a multiple of 16 bytes.`);
+  }
+}
+
+function cbcIv(iv: Buffer | undefined): Buffer {
+  if (iv?.length !== 16) throw badParameter("AES-CBC needs an iv of 16 bytes.");
+  return iv;
+}
+
+export function decrypt(material: KeyMaterial, alg: string, input: CipherInput): Buffer {
+  const rsa = RSA_ENCRYPTION[alg];
+  if (rsa) return rsaDecrypt(rsaKey(material, alg), rsa, input.value);
+  const aes = aesSpec(alg, material);
+  if (!aes || aes.mode === "KW") throw badParameter(`Invalid algorithm for decrypt: ${alg}.`);
+  try {
+    if (aes.mode === "GCM") {
+      if (!input.iv || !input.tag) throw badParameter("AES-GCM decryption needs iv and tag.");
+      const decipher = createDecipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, input.iv);
+      if (input.aad) decipher.setAAD(input.aad);
+      decipher.setAuthTag(input.tag);
+      return Buffer.concat([decipher.update(input.value), decipher.final()]);
+    }
+    const decipher = createDecipheriv(`aes-${aes.bits}-cbc`, aes.key, cbcIv(input.iv));
+    decipher.setAutoPadding(aes.mode === "CBCPAD");
+    return Buffer.concat([decipher.update(input.value), decipher.final()]);
+  } catch (err) {
+    if (err instanceof Error && "status" in err) throw err;
+    throw decryptionFailed();
+  }
+}
+
+function rsaDecrypt(key: KeyObject, spec: { padding: number; oaepHash?: string }, value: Buffer): Buffer {
+  if (value.length !== Math.ceil(modulusBits(key) / 8)) throw decryptionFailed();
+  try {
+    if (spec.padding !== constants.RSA_PKCS1_PADDING) return privateDecrypt({ key, ...spec }, value);
+    // Node refuses PKCS#1 v1.5 private decryption (CVE-2023-46809); remove the padding from the raw result.
+    const em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, value);
+    const sep = em.indexOf(0, 2);
+    if (em[0] !== 0 || em[1] !== 2 || sep < 10) throw decryptionFailed();
+    return em.subarray(sep + 1);
+  } catch {
+    throw decryptionFailed();
+  }
+}
+
+export function wrapKey(material: KeyMaterial, alg: string, value: Buffer): Buffer {
+  if (RSA_ENCRYPTION[alg]) return encrypt(material, alg, { value }).value;
+  const aes = aesSpec(alg, material);
+  if (aes?.mode !== "KW") throw badParameter(`Invalid algorithm for wrapKey: ${alg}.`);
+  if (value.length < 16 || value.length % 8 !== 0) throw badParameter("The key to wrap must be a multiple of 8 bytes, at least 16.");
+  const cipher = createCipheriv(`id-aes${aes.bits}-wrap`, aes.key, KW_IV);
+  return Buffer.concat([cipher.update(value), cipher.final()]);
+}
+
+export function unwrapKey(material: KeyMaterial, alg: string, value: Buffer): Buffer {
+  if (RSA_ENCRYPTION[alg]) return decrypt(material, alg, { value });
+  const aes = aesSpec(alg, material);
+  if (aes?.mode !== "KW") throw badParameter(`Invalid algorithm for unwrapKey: ${alg}.`);
+  try {
+    const decipher = createDecipheriv(`id-aes${aes.bits}-wrap`, aes.key, KW_IV);
+    return Buffer.concat([decipher.update(value), decipher.final()]);
+  } catch {
+    throw decryptionFailed();
+  }
+}
+
+/** RFC 3394's default initial value. */
+const KW_IV = Buffer.from("a6a6a6a6a6a6a6a6", "hex");
