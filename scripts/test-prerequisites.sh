@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives Kluis with: python3-azure (the Python SDKs) and openssl.
+# Debian packages the test suite drives Kluis with: python3-azure (the Python SDKs), openssl, and PostgreSQL's
+# server (the multi-node tests start their own throwaway cluster).
 # Installs them when missing, so `npm test` does all set-up on a fresh machine.
 set -euo pipefail
 missing=()
 dpkg -s python3-azure >/dev/null 2>&1 || missing+=(python3-azure)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "The tests need these Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2

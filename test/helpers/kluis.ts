@@ -62,14 +62,18 @@ export class Kluis {
   private child?: ChildProcess;
   info!: ServerInfo;
 
-  private constructor(readonly dataDir: string, private readonly extraArgs: string[]) {}
+  private constructor(
+    readonly dataDir: string,
+    private readonly extraArgs: string[],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   /** Starts a server on free ports with a CONNECT proxy, on a new data directory that trusts the suite's CA. */
-  static async start(opts: { args?: string[] } = {}): Promise<Kluis> {
+  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Kluis> {
     const dataDir = mkdtempSync(join(tmpdir(), "kluis-test-"));
     const caDir = process.env.KLUIS_TEST_CA_DIR;
     if (caDir) for (const f of ["ca.pem", "ca-key.pem"]) copyFileSync(join(caDir, f), join(dataDir, f));
-    const kluis = new Kluis(dataDir, opts.args ?? []);
+    const kluis = new Kluis(dataDir, opts.args ?? [], opts.env ?? {});
     await kluis.launch();
     return kluis;
   }
@@ -78,7 +82,7 @@ export class Kluis {
     const infoFile = join(this.dataDir, "server.json");
     rmSync(infoFile, { force: true });
     const child = spawn(process.execPath, [KLUIS_BIN, "server", "start", "--data-dir", this.dataDir, "--port", "0", "--proxy-port", "0", ...this.extraArgs], {
-      env: cleanEnv(),
+      env: { ...cleanEnv(), ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -107,7 +111,8 @@ export class Kluis {
   /** Stops with SIGTERM (a clean shutdown) or SIGKILL (a crash). */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    // A child that already ended (exit code, or killed by a signal) has nothing left to wait for.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     child.kill(signal);
     return exited;
