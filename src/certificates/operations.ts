@@ -93,24 +93,31 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     if (current?.state.pending?.status === "inProgress") {
       throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
     }
-    const now = Date.now();
-    await tx.putName<CertificateState>({
-      vault: vault.name,
-      kind: "certificate",
-      name,
-      deletedAt: null,
-      scheduledPurgeAt: null,
-      state: {
-        policy,
-        policyCreatedAt: current?.state.policyCreatedAt ?? now,
-        policyUpdatedAt: now,
-        pending: op,
-      },
-      sealedState: privateKeyToDer(key),
-    });
+    await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
   });
   if (isSelfIssued(op)) void completeSelfIssued(store, vault, name);
   return operationJson(scope, name, op);
+}
+
+/** Writes the certificate's name: its policy (keeping when the policy was first made), its operation, the pending key. */
+async function putCertificateName(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  current: CertificateName | undefined,
+  { policy, pending }: Pick<CertificateState, "policy" | "pending">,
+  sealedState: Buffer | null,
+): Promise<void> {
+  const now = Date.now();
+  await tx.putName<CertificateState>({
+    vault: vault.name,
+    kind: "certificate",
+    name,
+    deletedAt: null,
+    scheduledPurgeAt: null,
+    state: { policy, policyCreatedAt: current?.state.policyCreatedAt ?? now, policyUpdatedAt: now, pending },
+    sealedState,
+  });
 }
 
 const isSelfIssued = (op: PendingOperation) => op.issuer.name.toLowerCase() === "self";
@@ -345,16 +352,7 @@ export async function importCertificate(scope: VaultScope, name: string, body: R
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     assertNotDeleted(current, "certificate", name);
-    const now = Date.now();
-    await tx.putName<CertificateState>({
-      vault: vault.name,
-      kind: "certificate",
-      name,
-      deletedAt: null,
-      scheduledPurgeAt: null,
-      state: { policy, policyCreatedAt: current?.state.policyCreatedAt ?? now, policyUpdatedAt: now, pending: current?.state.pending },
-      sealedState: current?.sealedState ?? null,
-    });
+    await putCertificateName(tx, vault, name, current, { policy, pending: current?.state.pending }, current?.sealedState ?? null);
     await writeCertificateVersion(tx, vault, name, policy, key, chain, attributes, tags);
   });
   return getCertificate(scope, name);
