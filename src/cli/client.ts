@@ -1,11 +1,17 @@
 // How the CLI reaches a server: its URL and CA from --server/KLUIS_URL or the data directory, a token from the
 // server's own token endpoint (administrator credential, or AZURE_CLIENT_ID/SECRET), and JSON over HTTPS.
+import { lookup } from "node:dns";
 import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Command } from "commander";
 import { dataDir, defaultDataDir, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
 
-export class CliError extends Error {}
+export class CliError extends Error {
+  /** The HTTP status of the server's answer, when the error is one. */
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
 
 export interface Connection {
   url: string;
@@ -47,9 +53,13 @@ interface HttpResult {
   body: unknown;
 }
 
+/** Resolves NAME.localhost as localhost (RFC 6761, as browsers and curl do), so vault URLs work without a hosts entry. */
+const localhostLookup: typeof lookup = ((hostname: string, options: object, callback: never) =>
+  lookup(hostname.endsWith(".localhost") ? "localhost" : hostname, options, callback)) as typeof lookup;
+
 export function httpRequest(conn: Pick<Connection, "ca">, method: string, url: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: opts.headers, ...(conn.ca ? { ca: conn.ca } : {}) }, (res) => {
+    const req = request(url, { method, headers: opts.headers, lookup: localhostLookup, ...(conn.ca ? { ca: conn.ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -98,7 +108,7 @@ export async function callApi(conn: Connection, scope: string, method: string, u
   });
   if (res.status >= 400) {
     const err = (res.body as { error?: { message?: string } } | undefined)?.error;
-    throw new CliError(err?.message ?? `request failed with status ${res.status}`);
+    throw new CliError(err?.message ?? `request failed with status ${res.status}`, res.status);
   }
   return res.body;
 }

@@ -3,19 +3,29 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
 import { adCommands } from "./commands/ad.js";
+import { certificateCommands } from "./commands/certificate.js";
+import { keyCommands } from "./commands/key.js";
 import { keyvaultCommands } from "./commands/keyvault.js";
 import { roleCommands } from "./commands/role.js";
+import { secretCommands } from "./commands/secret.js";
 import { serverCommands } from "./commands/server.js";
+import { withOutputOptions } from "./output.js";
 
 const program = new Command("kluis")
   .description("Kluis: a self-hosted vault server that speaks the Azure Key Vault REST API")
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(str) });
+  .configureHelp({ showGlobalOptions: true })
+  // commander's usage errors ("error: unknown option '--x'") on one line, as az's "ERROR: ..."
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "ERROR: ")) });
+withOutputOptions(program);
 
 serverCommands(program);
 adCommands(program);
-keyvaultCommands(program);
+const keyvault = keyvaultCommands(program);
 roleCommands(program);
+certificateCommands(keyvault);
+secretCommands(keyvault);
+keyCommands(keyvault);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -4,7 +4,7 @@ import { normalizePermissions, type Collection } from "../../authorization/permi
 import { allPermissions, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../../vaults/operations.js";
 import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
-import { printJson } from "../output.js";
+import { printResult } from "../output.js";
 
 const PERMISSION_FLAGS: [Collection, string][] = [
   ["certificates", "certificatePermissions"],
@@ -12,6 +12,12 @@ const PERMISSION_FLAGS: [Collection, string][] = [
   ["secrets", "secretPermissions"],
   ["storage", "storagePermissions"],
 ];
+
+/** A vault as az prints it: ARM's resource plus the resourceGroup az adds from its id. */
+function azVault(vault: unknown): unknown {
+  const id = (vault as { id?: string }).id ?? "";
+  return { ...(vault as object), resourceGroup: /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? null };
+}
 
 export function keyvaultCommands(program: Command): Command {
   const kv = program.command("keyvault").description("Manage vaults and their contents");
@@ -29,8 +35,8 @@ export function keyvaultCommands(program: Command): Command {
     .action(async (o) => {
       const m = mgmt(o);
       const admin = await m.servicePrincipal(m.conn.credential.clientId);
-      printJson(
-        await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
+      printResult(
+        azVault(await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
           location: o.location,
           properties: {
             sku: { family: "A", name: "standard" },
@@ -40,7 +46,7 @@ export function keyvaultCommands(program: Command): Command {
             ...(o.enableRbacAuthorization ? { enableRbacAuthorization: true } : {}),
             accessPolicies: [{ tenantId: m.conn.tenantId, objectId: admin.id, permissions: allPermissions() }],
           },
-        }),
+        })),
       );
     });
 
@@ -48,7 +54,7 @@ export function keyvaultCommands(program: Command): Command {
     .description("Show a vault")
     .requiredOption("-n, --name <name>", "vault name")
     .addHelpText("after", "\nExample:\n  kluis keyvault show --name myvault")
-    .action(async (o) => printJson(await mgmt(o).findVault(o.name)));
+    .action(async (o) => printResult(azVault(await mgmt(o).findVault(o.name))));
 
   withConnection(kv.command("list"))
     .description("List vaults")
@@ -60,7 +66,7 @@ export function keyvaultCommands(program: Command): Command {
       const path = o.resourceGroup
         ? `/subscriptions/${sub}/resourceGroups/${o.resourceGroup}/providers/Microsoft.KeyVault/vaults`
         : `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`;
-      printJson(((await m.call("GET", path)) as { value: unknown[] }).value);
+      printResult(((await m.call("GET", path)) as { value: unknown[] }).value.map(azVault));
     });
 
   withConnection(kv.command("delete"))
@@ -106,7 +112,7 @@ export function keyvaultCommands(program: Command): Command {
       await m.call("PUT", `${vault.id}/accessPolicies/add`, {
         properties: { accessPolicies: [{ tenantId: m.conn.tenantId, objectId, permissions }] },
       });
-      printJson(await m.findVault(o.name));
+      printResult(azVault(await m.findVault(o.name)));
     });
 
   principalOptions(withConnection(kv.command("delete-policy")))
@@ -119,7 +125,7 @@ export function keyvaultCommands(program: Command): Command {
       await m.call("PUT", `${vault.id}/accessPolicies/remove`, {
         properties: { accessPolicies: [{ tenantId: m.conn.tenantId, objectId, permissions: {} }] },
       });
-      printJson(await m.findVault(o.name));
+      printResult(azVault(await m.findVault(o.name)));
     });
 
   return kv;

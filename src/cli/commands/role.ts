@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { findRole } from "../../authorization/roles.js";
 import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
-import { printJson } from "../output.js";
+import { printResult } from "../output.js";
 
 export function roleCommands(program: Command): void {
   const role = program.command("role").description("Role-based access for vaults that use it (--enable-rbac-authorization)");
@@ -32,7 +32,7 @@ export function roleCommands(program: Command): void {
       const m = mgmt(o);
       const scope = await scopeOf(m, o.scope);
       const sub = await m.subscriptionId();
-      printJson(
+      printResult(
         await m.call("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
           properties: {
             roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${definition.id}`,
@@ -48,7 +48,7 @@ export function roleCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  kluis role assignment list --scope myvault")
     .action(async (o) => {
       const m = mgmt(o);
-      printJson(((await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)) as { value: unknown[] }).value);
+      printResult(((await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)) as { value: unknown[] }).value);
     });
 
   withConnection(assignment.command("delete"))
@@ -64,6 +64,6 @@ export function roleCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  kluis role definition list")
     .action(async (o) => {
       const m = mgmt(o);
-      printJson(((await m.call("GET", `/subscriptions/${await m.subscriptionId()}/providers/Microsoft.Authorization/roleDefinitions`)) as { value: unknown[] }).value);
+      printResult(((await m.call("GET", `/subscriptions/${await m.subscriptionId()}/providers/Microsoft.Authorization/roleDefinitions`)) as { value: unknown[] }).value);
     });
 }

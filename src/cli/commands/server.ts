@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { dataDir, defaultDataDir, type ServerInfo } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
-import { runServer } from "../../server/start.js";
 import { CliError } from "../client.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -28,6 +27,8 @@ export function serverCommands(program: Command): void {
     .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
+      // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
+      const { runServer } = await import("../../server/start.js");
       await runServer({
         dataDir: o.dataDir,
         port: o.port,
