@@ -451,3 +451,21 @@ describe("keys", () => {
     });
   });
 });
+
+describe("random bytes", () => {
+  let kluis: Kluis;
+  before(async () => {
+    kluis = await Kluis.start();
+  });
+  after(() => kluis.dispose());
+
+  it("draws the requested number of random bytes, and refuses a count outside 1-128", async () => {
+    const sp = await kluis.vaultWithPrincipal("rngvault", { keys: ["get"] });
+    const client = new KeyClient(vaultUrl("rngvault"), credentialFor(kluis, sp), clientOptions(kluis));
+    const a = await client.getRandomBytes(32);
+    const b = await client.getRandomBytes(32);
+    assert.equal(a.length, 32);
+    assert.notDeepEqual(Buffer.from(a), Buffer.from(b));
+    await assert.rejects(client.getRandomBytes(129), (e: any) => e.statusCode === 400 && e.code === "BadParameter");
+  });
+});

@@ -476,3 +476,12 @@ export async function decrypt(scope: VaultScope, name: string, version: string |
   const v = await usableVersion(scope, name, version, "decrypt");
   return { kid: kidOf(scope, v), value: b64(algorithms.decrypt(materialFor(v), alg, input)) };
 }
+
+/** GetRandomBytes: `count` (1-128) bytes from the operating system's CSPRNG, base64url. */
+export function getRandomBytes(body: Record<string, unknown>) {
+  const count = body.count;
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 128) {
+    throw badParameter("count must be an integer between 1 and 128.");
+  }
+  return { value: randomBytes(count as number).toString("base64url") };
+}

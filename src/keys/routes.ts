@@ -13,8 +13,9 @@ import {
   getDeletedKeys,
   getKey,
   getKeyRotationPolicy,
-  getKeys,
   getKeyVersions,
+  getKeys,
+  getRandomBytes,
   importKey,
   purgeDeletedKey,
   recoverDeletedKey,
@@ -44,6 +45,8 @@ function cryptoRoute(app: FastifyInstance, path: string, permission: string, ope
 
 export async function keyRoutes(app: FastifyInstance) {
   app.get("/keys", need("list"), (req) => getKeys(req.scope, readPageRequest(query(req))));
+  // Key Vault serves /rng on Managed HSM, where it needs the rng action; here any key reader may draw.
+  app.post("/rng", need("get"), (req) => getRandomBytes(jsonBody(req)));
   app.post("/keys/:name/create", need("create"), (req) => createKey(req.scope, name(req), jsonBody(req)));
   app.put("/keys/:name", need("import"), (req) => importKey(req.scope, name(req), jsonBody(req)));
   app.post("/keys/restore", need("restore"), (req) => restoreKey(req.scope, jsonBody(req)));
