@@ -321,5 +321,7 @@ describe("certificates API from Python (azure-keyvault-certificates)", () => {
     assert.deepEqual(out.deleted_listed, ["py-imported"]);
     assert.equal(out.recovered, "py-imported");
     assert.equal(out.purged, true);
+    assert.deepEqual(out.merged, { name: "py-merge", same_cer: true, status: "completed" });
+    assert.deepEqual(out.restored, { name: "py-ec", same_cer: true, same_version: true });
   });
 });

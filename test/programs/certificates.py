@@ -1,7 +1,10 @@
 # Drives Kluis's certificates API with Python's azure-keyvault-certificates; prints what it saw as JSON.
-# Usage: certificates.py VAULT_NAME PFX_PATH PFX_PASSWORD   (credentials and trust come from the environment)
+# Usage: certificates.py VAULT_NAME PFX_PATH PFX_PASSWORD   (credentials and trust come from the environment;
+# the PFX's folder also holds an openssl CA, ca.pem and ca.key, that signs the request merged below)
 import base64
 import json
+import os
+import subprocess
 import sys
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -78,5 +81,28 @@ try:
     out["purged"] = False
 except ResourceNotFoundError:
     out["purged"] = True
+
+# An Unknown-issuer request, signed by the openssl CA and merged.
+ca_dir = os.path.dirname(pfx_path)
+client.begin_create_certificate("py-merge", CertificatePolicy(issuer_name=WellKnownIssuerNames.unknown, subject="CN=py-merge"))
+csr = client.get_certificate_operation("py-merge").csr
+with open(os.path.join(ca_dir, "py-merge.csr"), "w") as f:
+    f.write("-----BEGIN CERTIFICATE REQUEST-----\n" + base64.encodebytes(csr).decode() + "-----END CERTIFICATE REQUEST-----\n")
+subprocess.run(
+    ["openssl", "x509", "-req", "-in", "py-merge.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "py-merge.der", "-outform", "DER", "-days", "30"],
+    cwd=ca_dir, check=True, capture_output=True,
+)
+with open(os.path.join(ca_dir, "py-merge.der"), "rb") as f:
+    signed = f.read()
+merged = client.merge_certificate("py-merge", [signed])
+out["merged"] = {"name": merged.name, "same_cer": merged.cer == signed, "status": client.get_certificate_operation("py-merge").status}
+
+# Backup, purge, restore.
+backup = client.backup_certificate("py-ec")
+original = client.get_certificate("py-ec")
+client.begin_delete_certificate("py-ec").wait()
+client.purge_deleted_certificate("py-ec")
+restored = client.restore_certificate_backup(backup)
+out["restored"] = {"name": restored.name, "same_cer": restored.cer == original.cer, "same_version": restored.properties.version == original.properties.version}
 
 print(json.dumps(out))
