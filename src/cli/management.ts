@@ -5,6 +5,13 @@ import { callApi, type Connection } from "./client.js";
 const ARM_API_VERSION = "2023-07-01";
 const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;
 
+/** ARM's Microsoft.KeyVault/deletedVaults resource. */
+export interface DeletedVault {
+  id: string;
+  name: string;
+  properties: { vaultId: string; location: string; deletionDate: string; scheduledPurgeDate: string; purgeProtectionEnabled: boolean };
+}
+
 export class Management {
   private subscription?: string;
   constructor(readonly conn: Connection) {}
@@ -33,6 +40,16 @@ export class Management {
     };
     const vault = list.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
     if (!vault) throw new Error(`The Vault '${name}' not found within subscription.`);
+    return vault;
+  }
+
+  async deletedVaults(): Promise<DeletedVault[]> {
+    return ((await this.call("GET", `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/deletedVaults`)) as { value: DeletedVault[] }).value;
+  }
+
+  async findDeletedVault(name: string): Promise<DeletedVault> {
+    const vault = (await this.deletedVaults()).find((v) => v.name.toLowerCase() === name.toLowerCase());
+    if (!vault) throw new Error(`No deleted vault named '${name}' was found in this subscription.`);
     return vault;
   }
 

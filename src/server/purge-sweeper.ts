@@ -8,7 +8,10 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
   for (const { vault, kind, name } of expired) {
     await store.transaction((tx) => tx.purgeName(vault, kind, name));
   }
-  return expired.length;
+  // Deleted vaults go with everything in them, purge protection or not: their retention has ended.
+  const vaults = await store.listExpiredVaults(now);
+  for (const vault of vaults) await store.transaction((tx) => tx.deleteVault(vault));
+  return expired.length + vaults.length;
 }
 
 /** Sweeps every `intervalMs`; returns a function that stops it. */

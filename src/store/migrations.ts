@@ -61,6 +61,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Vaults are soft-deleted too: kept, with everything in them, until purged or their retention ends.
+  "0002_vault_soft_delete": {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("vaults").addColumn("deleted_at", "bigint").execute();
+      await db.schema.alterTable("vaults").addColumn("scheduled_purge_at", "bigint").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

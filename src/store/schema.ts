@@ -17,6 +17,8 @@ export interface Database {
     properties: string;
     tags: string;
     created_at: number;
+    deleted_at: number | null;
+    scheduled_purge_at: number | null;
   };
   /** One row per named object (certificate, key or secret) in a vault, deleted or not. */
   object_names: {

@@ -24,6 +24,9 @@ export interface VaultRecord<P = Record<string, unknown>> {
   properties: P;
   tags: Record<string, string>;
   createdAt: number;
+  /** Set while the vault is soft-deleted. */
+  deletedAt?: number | null;
+  scheduledPurgeAt?: number | null;
 }
 
 /** A named object in a vault; `state` holds what belongs to the name rather than a version (a policy, a pending operation). */
@@ -155,14 +158,37 @@ export class Store {
   }
 
   // -- vaults ---------------------------------------------------------------------------------
-  async getVault<P>(name: string): Promise<VaultRecord<P> | undefined> {
-    const row = await this.db.selectFrom("vaults").selectAll().where("name", "=", name).executeTakeFirst();
+  /** The live vault of that name, or with `deleted` the soft-deleted one. */
+  async getVault<P>(name: string, deleted = false): Promise<VaultRecord<P> | undefined> {
+    const row = await this.db
+      .selectFrom("vaults")
+      .selectAll()
+      .where("name", "=", name)
+      .where("deleted_at", deleted ? "is not" : "is", null)
+      .executeTakeFirst();
     return row && toVault<P>(row);
   }
 
-  async listVaults<P>(): Promise<VaultRecord<P>[]> {
-    const rows = await this.db.selectFrom("vaults").selectAll().orderBy("name").execute();
+  /** Live vaults, or with `deleted` the soft-deleted ones. */
+  async listVaults<P>(deleted = false): Promise<VaultRecord<P>[]> {
+    const rows = await this.db.selectFrom("vaults").selectAll().where("deleted_at", deleted ? "is not" : "is", null).orderBy("name").execute();
     return rows.map((r) => toVault<P>(r));
+  }
+
+  /** Marks a vault deleted (or, with nulls, recovered); its contents stay untouched. */
+  async setVaultDeleted(name: string, deletedAt: number | null, scheduledPurgeAt: number | null): Promise<boolean> {
+    const res = await this.db
+      .updateTable("vaults")
+      .set({ deleted_at: deletedAt, scheduled_purge_at: scheduledPurgeAt })
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Soft-deleted vaults whose scheduled purge date has passed. */
+  async listExpiredVaults(now: number): Promise<string[]> {
+    const rows = await this.db.selectFrom("vaults").select("name").where("scheduled_purge_at", "<=", now).execute();
+    return rows.map((r) => r.name);
   }
 
   async putVault<P>(v: VaultRecord<P>): Promise<void> {
@@ -174,6 +200,8 @@ export class Store {
       properties: JSON.stringify(v.properties),
       tags: JSON.stringify(v.tags),
       created_at: v.createdAt,
+      deleted_at: v.deletedAt ?? null,
+      scheduled_purge_at: v.scheduledPurgeAt ?? null,
     };
     await this.db
       .insertInto("vaults")
@@ -182,7 +210,7 @@ export class Store {
       .execute();
   }
 
-  /** Removes the vault and everything in it. */
+  /** Purge: removes the vault and everything in it. */
   async deleteVault(name: string): Promise<boolean> {
     await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
     await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
@@ -396,5 +424,7 @@ function toVault<P>(r: Database["vaults"]): VaultRecord<P> {
     properties: JSON.parse(r.properties) as P,
     tags: JSON.parse(r.tags) as Record<string, string>,
     createdAt: Number(r.created_at),
+    deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+    scheduledPurgeAt: r.scheduled_purge_at === null ? null : Number(r.scheduled_purge_at),
   };
 }

@@ -34,6 +34,8 @@ export function vaultResourceId(subscriptionId: string, vault: Vault): string {
 
 /** The ARM resource JSON for a vault. */
 export function toArmVault(subscriptionId: string, vault: Vault) {
+  const { deletedAt: _deletedAt, scheduledPurgeAt: _purgeAt, ...record } = vault;
+  vault = record;
   return {
     id: vaultResourceId(subscriptionId, vault),
     name: vault.name,
@@ -45,6 +47,23 @@ export function toArmVault(subscriptionId: string, vault: Vault) {
       ...vault.properties,
       vaultUri: `https://${vault.name}.vault.azure.net/`,
       provisioningState: "Succeeded",
+    },
+  };
+}
+
+/** The ARM resource JSON for a soft-deleted vault (Microsoft.KeyVault/deletedVaults). */
+export function toArmDeletedVault(subscriptionId: string, vault: Vault) {
+  return {
+    id: `/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/locations/${vault.location}/deletedVaults/${vault.name}`,
+    name: vault.name,
+    type: "Microsoft.KeyVault/deletedVaults",
+    properties: {
+      vaultId: vaultResourceId(subscriptionId, vault),
+      location: vault.location,
+      deletionDate: new Date(vault.deletedAt!).toISOString(),
+      scheduledPurgeDate: new Date(vault.scheduledPurgeAt!).toISOString(),
+      tags: vault.tags,
+      purgeProtectionEnabled: vault.properties.enablePurgeProtection ?? false,
     },
   };
 }

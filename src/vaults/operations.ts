@@ -4,6 +4,7 @@ import { mergePolicy, type AccessPolicyEntry } from "../authorization/access-pol
 import { normalizePermissions, PERMISSIONS, type Collection } from "../authorization/permissions.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
+import { invalidateVault } from "./cache.js";
 import { DEFAULT_RETENTION_DAYS, VAULT_NAME_PATTERN, type Vault, type VaultProperties } from "./model.js";
 
 export const DEFAULT_RESOURCE_GROUP = "kluis";
@@ -12,7 +13,8 @@ export const DEFAULT_LOCATION = "local";
 export interface VaultInput {
   location?: string;
   tags?: Record<string, string>;
-  properties?: Partial<VaultProperties>;
+  /** createMode "recover" brings a soft-deleted vault back, as in ARM. */
+  properties?: Partial<VaultProperties> & { createMode?: "default" | "recover" };
 }
 
 const vaultNotFound = (name: string) =>
@@ -42,7 +44,19 @@ export async function createOrUpdateVault(
   if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
     throw badParameter("softDeleteRetentionInDays must be an integer between 7 and 90.");
   }
-  return store.transaction(async (tx) => {
+  const written = await store.transaction(async (tx) => {
+    const deleted = await tx.getVault<VaultProperties>(name.toLowerCase(), true);
+    if (deleted && p.createMode !== "recover") {
+      throw new KeyVaultError(
+        409,
+        "ConflictError",
+        `A vault with the same name already exists in deleted state. You need to either recover or purge existing key vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.`,
+      );
+    }
+    if (p.createMode === "recover") {
+      if (!deleted) throw new KeyVaultError(404, "ResourceNotFound", `The vault '${name}' is not in a deleted state.`);
+      await tx.setVaultDeleted(deleted.name, null, null);
+    }
     const existing = await tx.getVault<VaultProperties>(name.toLowerCase());
     if (existing && existing.resourceGroup !== resourceGroup) {
       throw new KeyVaultError(409, "VaultAlreadyExists", `The vault name '${name}' is already in use.`);
@@ -76,10 +90,31 @@ export async function createOrUpdateVault(
     await tx.putVault(vault);
     return vault;
   });
+  invalidateVault(store, name);
+  return written;
 }
 
+/** Soft delete: the vault and everything in it stay recoverable for its retention period. */
 export async function deleteVault(store: Store, name: string): Promise<void> {
-  if (!(await store.deleteVault(name.toLowerCase()))) throw vaultNotFound(name);
+  const vault = await getVault(store, name);
+  const now = Date.now();
+  await store.setVaultDeleted(vault.name, now, now + vault.properties.softDeleteRetentionInDays * 24 * 3600 * 1000);
+  invalidateVault(store, name);
+}
+
+export async function getDeletedVault(store: Store, name: string): Promise<Vault> {
+  const vault = await store.getVault<VaultProperties>(name.toLowerCase(), true);
+  if (!vault) throw new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/deletedVaults/${name}' was not found.`);
+  return vault;
+}
+
+/** Purge: the deleted vault and everything in it are gone for good (refused while purge protection is on). */
+export async function purgeDeletedVault(store: Store, name: string): Promise<void> {
+  const vault = await getDeletedVault(store, name);
+  if (vault.properties.enablePurgeProtection) {
+    throw new KeyVaultError(409, "Conflict", `Vault '${vault.name}' has purge protection enabled; it is purged when its retention period ends.`);
+  }
+  await store.deleteVault(vault.name);
 }
 
 export type AccessPolicyOperation = "add" | "replace" | "remove";
@@ -91,7 +126,7 @@ export async function updateAccessPolicy(
   operation: AccessPolicyOperation,
   entries: AccessPolicyEntry[],
 ): Promise<Vault> {
-  return store.transaction(async (tx) => {
+  const result = await store.transaction(async (tx) => {
     const vault = await getVault(tx, name);
     let policies = vault.properties.accessPolicies;
     for (const entry of entries.map(checkEntry)) {
@@ -103,6 +138,8 @@ export async function updateAccessPolicy(
     await tx.putVault(updated);
     return updated;
   });
+  invalidateVault(store, name);
+  return result;
 }
 
 /** Validates one access-policy entry, lower-casing permission names; unknown names are a 400. */

@@ -5,11 +5,13 @@ import { requireAdministrator } from "../authorization/administrator.js";
 import { jsonBody } from "../http/body.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
-import { toArmVault, type VaultProperties } from "./model.js";
+import { toArmDeletedVault, toArmVault, type VaultProperties } from "./model.js";
 import {
   createOrUpdateVault,
   deleteVault,
+  getDeletedVault,
   getVault,
+  purgeDeletedVault,
   updateAccessPolicy,
   type AccessPolicyOperation,
   type VaultInput,
@@ -70,6 +72,16 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.delete(one, async (req, reply) => {
     await deleteVault(ctx.store, params(req).vaultName);
+    return reply.code(200).send();
+  });
+
+  app.get(`${base}/providers/Microsoft.KeyVault/deletedVaults`, async () => ({
+    value: (await ctx.store.listVaults<VaultProperties>(true)).map((v) => toArmDeletedVault(ctx.subscriptionId, v)),
+  }));
+  const deleted = `${base}/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:vaultName`;
+  app.get(deleted, async (req) => toArmDeletedVault(ctx.subscriptionId, await getDeletedVault(ctx.store, params(req).vaultName)));
+  app.post(`${deleted}/purge`, async (req, reply) => {
+    await purgeDeletedVault(ctx.store, params(req).vaultName);
     return reply.code(200).send();
   });
 

@@ -70,12 +70,47 @@ export function keyvaultCommands(program: Command): Command {
     });
 
   withConnection(kv.command("delete"))
-    .description("Delete a vault and everything in it")
+    .description("Delete a vault (soft delete: it and everything in it stay recoverable for its retention period)")
     .requiredOption("-n, --name <name>", "vault name")
     .addHelpText("after", "\nExample:\n  kluis keyvault delete --name myvault")
     .action(async (o) => {
       const m = mgmt(o);
       await m.call("DELETE", (await m.findVault(o.name)).id);
+    });
+
+  withConnection(kv.command("list-deleted"))
+    .description("List soft-deleted vaults")
+    .addHelpText("after", "\nExample:\n  kluis keyvault list-deleted")
+    .action(async (o) => printResult(await mgmt(o).deletedVaults()));
+
+  withConnection(kv.command("show-deleted"))
+    .description("Show a soft-deleted vault")
+    .requiredOption("-n, --name <name>", "vault name")
+    .addHelpText("after", "\nExample:\n  kluis keyvault show-deleted --name myvault")
+    .action(async (o) => printResult(await mgmt(o).findDeletedVault(o.name)));
+
+  withConnection(kv.command("recover"))
+    .description("Recover a soft-deleted vault with everything in it")
+    .requiredOption("-n, --name <name>", "vault name")
+    .addHelpText("after", "\nExample:\n  kluis keyvault recover --name myvault")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const deleted = await m.findDeletedVault(o.name);
+      const recovered = await m.call("PUT", deleted.properties.vaultId, {
+        location: deleted.properties.location,
+        properties: { createMode: "recover", tenantId: m.conn.tenantId, sku: { family: "A", name: "standard" } },
+      });
+      printResult(azVault(recovered as Parameters<typeof azVault>[0]));
+    });
+
+  withConnection(kv.command("purge"))
+    .description("Permanently delete a soft-deleted vault and everything in it")
+    .requiredOption("-n, --name <name>", "vault name")
+    .option("-l, --location <location>", "the deleted vault's location")
+    .addHelpText("after", "\nExample:\n  kluis keyvault purge --name myvault")
+    .action(async (o) => {
+      const m = mgmt(o);
+      await m.call("POST", `${(await m.findDeletedVault(o.name)).id}/purge`);
     });
 
   const principalOptions = (cmd: Command) =>
