@@ -1,6 +1,7 @@
 // The certificate operations of the Key Vault data plane, named after the REST operations they implement.
 import { randomUUID, X509Certificate, type KeyObject } from "node:crypto";
-import { generateKeyPair, privateKeyFromDer, privateKeyToDer, publicJwk } from "../crypto/keys.js";
+import { privateKeyFromDer, privateKeyToDer, publicJwk } from "../crypto/keys.js";
+import { generateKeyPair } from "../crypto/key-pool.js";
 import {
   certificateMatchesKey,
   leafFirst,

@@ -7,7 +7,7 @@ import { authenticate } from "../identity/authenticate.js";
 import { VAULT_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { VaultScope } from "../objects/scope.js";
 import type { ServerContext } from "../server/context.js";
-import type { VaultProperties } from "../vaults/model.js";
+import { cachedVault } from "../vaults/cache.js";
 import { checkApiVersion } from "./api-version.js";
 import { KeyVaultError, notFound } from "./errors.js";
 import { challengeResource, parseVaultHost} from "./vault-host.js";
@@ -36,7 +36,9 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) =>
 
     app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
       const host = parseVaultHost(req.hostname, ctx.hostnames);
-      const vault = host && (await ctx.store.getVault<VaultProperties>(host.vault));
+      // From a bounded cache that vault writes invalidate; its TTL is short (see vaults/cache.ts) so that nodes
+      // sharing one PostgreSQL database see each other's access-policy changes within a second or two.
+      const vault = host && (await cachedVault(ctx.store, host.vault));
       if (!host || !vault) throw notFound("VaultNotFound", `No vault is served at ${req.hostname}.`);
       const result = await authenticate(req, ctx.tokens, VAULT_AUDIENCE);
       if (!("caller" in result)) {

@@ -36,7 +36,28 @@ export function audienceFor(scopeOrResource: string, vaultDomains: readonly stri
   return undefined;
 }
 
+/** How many verified tokens the cache keeps; past that the least recently used one goes. */
+const VERIFIED_CACHE_SIZE = 10_000;
+/** The clock skew every check allows, as jose's `clockTolerance` does. */
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+interface VerifiedToken {
+  caller: Caller;
+  /** The token's `aud` claim, checked again on every hit (a token verified for one API is not good for another). */
+  audience: string;
+  /** The `exp` claim, in seconds since the epoch. */
+  expiresAt: number;
+}
+
 export class TokenService {
+  /**
+   * Tokens that verified, keyed by the token string. A signature check is the costliest step of a request, and its
+   * outcome for a given string never changes: the signing key, issuer and tenant are fixed for the process, and a
+   * token is not revocable. Only expiry moves, so each hit checks `exp` (with the same tolerance) and the audience.
+   * Failures are not cached. Bounded: least recently used first out.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
+
   private constructor(
     readonly tenantId: string,
     private readonly privateKey: KeyObject,
@@ -96,13 +117,29 @@ export class TokenService {
 
   /** Verifies signature, expiry, issuer and audience; throws on any failure. */
   async verify(token: string, audience: string): Promise<Caller> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      this.verified.delete(token);
+      const now = Math.floor(Date.now() / 1000);
+      if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && (cached.audience === audience || cached.audience === `${audience}/`)) {
+        this.verified.set(token, cached); // most recently used last
+        return { ...cached.caller };
+      }
+      // Expired, or another audience: let jose give the precise error (or accept it for this audience).
+    }
     const { payload } = await jwtVerify(token, this.publicKey, {
       issuer: this.issuer,
       audience: [audience, `${audience}/`],
       algorithms: ["RS256"],
-      clockTolerance: 60,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
     if (typeof payload.oid !== "string" || typeof payload.appid !== "string") throw new Error("token lacks oid/appid");
-    return { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) };
+    const caller = { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) };
+    // Only tokens with an expiry and one audience are cached: that is every token this service issues.
+    if (typeof payload.exp === "number" && typeof payload.aud === "string") {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { caller, audience: payload.aud, expiresAt: payload.exp });
+    }
+    return caller;
   }
 }

@@ -1,6 +1,7 @@
 // `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
 import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { warmKeyPool } from "../crypto/key-pool.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
 import { dataDir, type ServerInfo } from "./data-dir.js";
@@ -30,6 +31,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
     opts.proxyPort === undefined
       ? undefined
       : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames });
+  warmKeyPool();
   const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
 
   const info: ServerInfo = {
