@@ -4,10 +4,10 @@ import { generateKeyPair, isEc, isRsa, privateKeyFromDer, privateKeyFromJwk, pri
 import { badParameter, forbidden, notFound } from "../http/errors.js";
 import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
-import { checkObjectName, newVersionId, objectUrl } from "../objects/names.js";
-import { pageResponse, type PageRequest } from "../objects/paging.js";
+import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
+import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import { assertNotDeleted, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
 import * as algorithms from "./algorithms.js";
 import {
   COLLECTION,
@@ -36,17 +36,10 @@ const keyDisabled = (operation: string) => forbidden(`Operation ${operation} is 
 
 const isOct = (kty: string) => kty === "oct" || kty === "oct-HSM";
 
-async function liveName(scope: VaultScope, name: string): Promise<KeyName> {
-  const record = await scope.store.getName<KeyState>(scope.vault.name, "key", checkObjectName(name, "key"));
-  if (!record || record.deletedAt !== null) throw keyNotFound(name);
-  return record;
-}
-
-async function deletedName(scope: VaultScope, name: string): Promise<KeyName> {
-  const record = await scope.store.getName<KeyState>(scope.vault.name, "key", checkObjectName(name, "key"));
-  if (!record || record.deletedAt === null) throw deletedKeyNotFound(name);
-  return record;
-}
+const liveName = (scope: VaultScope, name: string): Promise<KeyName> =>
+  nameInState<KeyState>(scope.store, scope.vault.name, "key", name, false, () => keyNotFound(name));
+const deletedName = (scope: VaultScope, name: string): Promise<KeyName> =>
+  nameInState<KeyState>(scope.store, scope.vault.name, "key", name, true, () => deletedKeyNotFound(name));
 
 /** The named version of a live key, or its newest one when `version` is empty. */
 async function keyVersion(scope: VaultScope, name: string, version?: string): Promise<KeyVersion> {
@@ -121,20 +114,13 @@ interface NewVersion {
 async function writeKeyVersion(scope: VaultScope, name: string, operation: string, fresh: NewVersion): Promise<KeyVersion> {
   const { kty, keyOps, material, attributes, tags, exportable } = fresh;
   const { store, vault } = scope;
-  const now = Date.now();
   const { data, sealed } = materialRecord(material);
-  const version = {
-    vault: vault.name,
-    kind: "key" as const,
-    name,
-    version: newVersionId(),
-    createdAt: now,
-    updatedAt: now,
+  const version = newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, "key", name, {
     attributes,
     tags,
     data: { kty, key_ops: keyOps, ...data, ...(exportable !== undefined ? { exportable } : {}) },
     sealed,
-  };
+  });
   const seq = await store.transaction(async (tx) => {
     const current = await tx.getName<KeyState>(vault.name, "key", name);
     assertNotDeleted(current, "key", name);
@@ -256,11 +242,7 @@ export async function getKeys(scope: VaultScope, page: PageRequest) {
 
 export async function getKeyVersions(scope: VaultScope, name: string, page: PageRequest) {
   await liveName(scope, name);
-  const after = page.after === undefined ? undefined : Number(page.after);
-  const versions = await scope.store.listVersions<StoredAttributes, KeyVersionData>(scope.vault.name, "key", name, {
-    limit: page.limit,
-    after: Number.isFinite(after) ? after : undefined,
-  });
+  const versions = await scope.store.listVersions<StoredAttributes, KeyVersionData>(scope.vault.name, "key", name, versionPage(page));
   return pageResponse(scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) => keyItem(scope, v, true));
 }
 
