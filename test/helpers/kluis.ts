@@ -19,18 +19,23 @@ export interface RunResult {
 
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: ROOT });
+    // stdin is /dev/null unless the test feeds it: a child that exits before reading a pipe makes our write fail
+    // with EPIPE, which would surface as an uncaught exception in the test runner.
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: ROOT, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? "");
+    if (child.stdin) {
+      child.stdin.on("error", () => {}); // the child may exit without reading its input; its exit code tells
+      child.stdin.end(opts.input);
+    }
   });
 }
 
