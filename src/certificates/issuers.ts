@@ -69,7 +69,7 @@ export async function setCertificateIssuer(scope: VaultScope, name: string, body
     const record: NameRecord<IssuerState> = {
       vault: scope.vault.name,
       kind: "certificate-issuer",
-      name,
+      name: existing?.name ?? name, // issuer names are case-insensitive; the first spelling stays
       deletedAt: null,
       scheduledPurgeAt: null,
       state: {

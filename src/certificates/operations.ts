@@ -113,7 +113,7 @@ async function putCertificateName(
   await tx.putName<CertificateState>({
     vault: vault.name,
     kind: "certificate",
-    name,
+    name: current?.name ?? name, // names are case-insensitive; the first spelling stays
     deletedAt: null,
     scheduledPurgeAt: null,
     state: { policy, policyCreatedAt: current?.state.policyCreatedAt ?? now, policyUpdatedAt: now, pending },
@@ -130,7 +130,7 @@ const inFlight = new Map<string, Promise<void>>();
  * running, so an operation interrupted by a restart still completes.
  */
 export function completeSelfIssued(store: Store, vault: Vault, name: string): Promise<void> {
-  const key = `${vault.name}/${name}`;
+  const key = `${vault.name}/${name.toLowerCase()}`;
   let job = inFlight.get(key);
   if (!job) {
     job = issuePending(store, vault, name).finally(() => inFlight.delete(key));
@@ -159,7 +159,7 @@ async function issuePending(store: Store, vault: Vault, name: string): Promise<v
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     // Another node, or a cancel, may have finished the operation meanwhile.
     if (current?.state.pending?.requestId !== op.requestId || current.state.pending.status !== "inProgress") return;
-    const version = await writeCertificateVersion(tx, vault, name, current.state.policy, key, [cer], op.attributes, op.tags, op.version);
+    const version = await writeCertificateVersion(tx, vault, current.name, current.state.policy, key, [cer], op.attributes, op.tags, op.version);
     await tx.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
@@ -311,7 +311,7 @@ export async function mergeCertificate(scope: VaultScope, name: string, body: Re
   const attributes = readAttributes(body.attributes, op.attributes);
   const tags = readTags(body.tags, op.tags);
   await scope.store.transaction(async (tx) => {
-    const version = await writeCertificateVersion(tx, scope.vault, name, record.state.policy, key, chain, attributes, tags, op.version);
+    const version = await writeCertificateVersion(tx, scope.vault, record.name, record.state.policy, key, chain, attributes, tags, op.version);
     await tx.putName<CertificateState>({
       ...record,
       state: { ...record.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
@@ -354,7 +354,7 @@ export async function importCertificate(scope: VaultScope, name: string, body: R
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     assertNotDeleted(current, "certificate", name);
     await putCertificateName(tx, vault, name, current, { policy, pending: current?.state.pending }, current?.sealedState ?? null);
-    await writeCertificateVersion(tx, vault, name, policy, key, chain, attributes, tags);
+    await writeCertificateVersion(tx, vault, current?.name ?? name, policy, key, chain, attributes, tags);
   });
   return getCertificate(scope, name);
 }

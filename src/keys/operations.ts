@@ -115,20 +115,20 @@ async function writeKeyVersion(scope: VaultScope, name: string, operation: strin
   const { kty, keyOps, material, attributes, tags, exportable } = fresh;
   const { store, vault } = scope;
   const { data, sealed } = materialRecord(material);
-  const version = newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, "key", name, {
-    attributes,
-    tags,
-    data: { kty, key_ops: keyOps, ...data, ...(exportable !== undefined ? { exportable } : {}) },
-    sealed,
-  });
-  const seq = await store.transaction(async (tx) => {
+  return store.transaction(async (tx) => {
     const current = await tx.getName<KeyState>(vault.name, "key", name);
     assertNotDeleted(current, "key", name);
     if (current?.state.managed) throw managedKey(operation);
     if (!current) await tx.putName<KeyState>({ vault: vault.name, kind: "key", name, deletedAt: null, scheduledPurgeAt: null, state: {}, sealedState: null });
-    return tx.putVersion(version);
+    // A new version keeps the name as first written: names are case-insensitive.
+    const version = newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, "key", current?.name ?? name, {
+      attributes,
+      tags,
+      data: { kty, key_ops: keyOps, ...data, ...(exportable !== undefined ? { exportable } : {}) },
+      sealed,
+    });
+    return { ...version, seq: await tx.putVersion(version) };
   });
-  return { ...version, seq };
 }
 
 /**

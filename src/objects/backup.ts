@@ -42,9 +42,11 @@ const MAX_VERSIONS = 500;
 /** Every version of `name` in each of `kinds` (a certificate takes its key and secret along). */
 export async function collectBackup(store: Store, vault: string, kinds: ObjectKind[], name: string): Promise<NamesBackup> {
   const objects: BackedUpName[] = [];
+  let stored = name; // the name as first written (lookups are case-insensitive)
   for (const kind of kinds) {
     const record = await store.getName(vault, kind, name);
     if (!record) continue;
+    stored = record.name;
     const versions: BackedUpName["versions"] = [];
     let after: number | undefined;
     do {
@@ -57,7 +59,7 @@ export async function collectBackup(store: Store, vault: string, kinds: ObjectKi
     } while (after !== undefined);
     objects.push({ kind, state: record.state, versions });
   }
-  return { name, objects };
+  return { name: stored, objects };
 }
 
 /** Writes a backup into `vault` under its own name and version ids; the name must be free in every kind it holds. */

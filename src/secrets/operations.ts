@@ -80,7 +80,8 @@ export async function setSecret(scope: VaultScope, name: string, body: Record<st
     assertNotDeleted(record, KIND, name);
     assertNotManaged(record, "set");
     if (!record) await tx.putName(newName(vault.name, name));
-    const v = newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, KIND, name, {
+    // A new version keeps the name as first written: names are case-insensitive.
+    const v = newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, KIND, record?.name ?? name, {
       attributes,
       tags,
       data: contentType === undefined ? {} : { contentType },

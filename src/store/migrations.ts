@@ -1,5 +1,5 @@
 // Schema, written with Kysely's builder so one migration serves SQLite and PostgreSQL.
-import { Kysely, Migrator, type Migration, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from "kysely";
 
 const migrations: Record<string, Migration> = {
   "0001_initial": {
@@ -66,6 +66,52 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       await db.schema.alterTable("vaults").addColumn("deleted_at", "bigint").execute();
       await db.schema.alterTable("vaults").addColumn("scheduled_purge_at", "bigint").execute();
+    },
+  },
+  // Key Vault object names are case-insensitive: rows are keyed by the lower-cased name (`name_key`), and `name`
+  // keeps the spelling the object was created with. The tables are rebuilt because SQLite cannot change a primary key.
+  "0003_case_insensitive_names": {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("object_names").renameTo("object_names_0002").execute();
+      await db.schema
+        .createTable("object_names")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name_key", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("deleted_at", "bigint")
+        .addColumn("scheduled_purge_at", "bigint")
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("sealed_state", "text")
+        .addPrimaryKeyConstraint("object_names_key_pk", ["vault", "kind", "name_key"])
+        .execute();
+      await sql`INSERT INTO object_names (vault, kind, name_key, name, deleted_at, scheduled_purge_at, state, sealed_state)
+        SELECT vault, kind, lower(name), name, deleted_at, scheduled_purge_at, state, sealed_state FROM object_names_0002`.execute(db);
+      await db.schema.dropTable("object_names_0002").execute();
+
+      await db.schema.dropIndex("object_versions_by_seq").execute();
+      await db.schema.alterTable("object_versions").renameTo("object_versions_0002").execute();
+      await db.schema
+        .createTable("object_versions")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name_key", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("version", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addColumn("attributes", "text", (c) => c.notNull())
+        .addColumn("tags", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("sealed", "text")
+        .addPrimaryKeyConstraint("object_versions_key_pk", ["vault", "kind", "name_key", "version"])
+        .execute();
+      await sql`INSERT INTO object_versions (vault, kind, name_key, name, version, seq, created_at, updated_at, attributes, tags, data, sealed)
+        SELECT vault, kind, lower(name), name, version, seq, created_at, updated_at, attributes, tags, data, sealed FROM object_versions_0002`.execute(db);
+      await db.schema.dropTable("object_versions_0002").execute();
+      await db.schema.createIndex("object_versions_by_seq").on("object_versions").columns(["vault", "kind", "name_key", "seq"]).execute();
+      await db.schema.createIndex("object_names_by_purge_date").on("object_names").column("scheduled_purge_at").execute();
     },
   },
 };

@@ -24,6 +24,9 @@ export interface Database {
   object_names: {
     vault: string;
     kind: string;
+    /** The name lower-cased: Key Vault names are case-insensitive. */
+    name_key: string;
+    /** The name as first written. */
     name: string;
     deleted_at: number | null;
     scheduled_purge_at: number | null;
@@ -34,6 +37,7 @@ export interface Database {
   object_versions: {
     vault: string;
     kind: string;
+    name_key: string;
     name: string;
     version: string;
     seq: number;

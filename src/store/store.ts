@@ -219,13 +219,14 @@ export class Store {
   }
 
   // -- named objects --------------------------------------------------------------------------
+  /** Names match case-insensitively, as in Key Vault; the record carries the name as first written. */
   async getName<S>(vault: string, kind: ObjectKind, name: string): Promise<NameRecord<S> | undefined> {
     const row = await this.db
       .selectFrom("object_names")
       .selectAll()
       .where("vault", "=", vault)
       .where("kind", "=", kind)
-      .where("name", "=", name)
+      .where("name_key", "=", nameKey(name))
       .executeTakeFirst();
     return row && this.toName<S>(row);
   }
@@ -234,6 +235,7 @@ export class Store {
     const values = {
       vault: n.vault,
       kind: n.kind,
+      name_key: nameKey(n.name),
       name: n.name,
       deleted_at: n.deletedAt,
       scheduled_purge_at: n.scheduledPurgeAt,
@@ -244,7 +246,9 @@ export class Store {
       .insertInto("object_names")
       .values(values)
       .onConflict((oc) =>
-        oc.columns(["vault", "kind", "name"]).doUpdateSet({
+        // `name` follows the record so that the row's sealing context (which names it) stays the one it was sealed with.
+        oc.columns(["vault", "kind", "name_key"]).doUpdateSet({
+          name: values.name,
           deleted_at: values.deleted_at,
           scheduled_purge_at: values.scheduled_purge_at,
           state: values.state,
@@ -254,7 +258,7 @@ export class Store {
       .execute();
   }
 
-  /** Lists names in name order, either the live ones or the deleted ones. */
+  /** Lists names in case-insensitive name order, either the live ones or the deleted ones. */
   async listNames<S>(
     vault: string,
     kind: ObjectKind,
@@ -266,10 +270,10 @@ export class Store {
       .where("vault", "=", vault)
       .where("kind", "=", kind)
       .where("deleted_at", opts.deleted ? "is not" : "is", null);
-    if (opts.after !== undefined) q = q.where("name", ">", opts.after);
-    const rows = await q.orderBy("name").limit(opts.limit + 1).execute();
+    if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
+    const rows = await q.orderBy("name_key").limit(opts.limit + 1).execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
-    return { items, next: rows.length > opts.limit ? items[items.length - 1]!.name : undefined };
+    return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
   }
 
   /** Purge: the name and all its versions are gone for good. */
@@ -278,13 +282,13 @@ export class Store {
       .deleteFrom("object_versions")
       .where("vault", "=", vault)
       .where("kind", "=", kind)
-      .where("name", "=", name)
+      .where("name_key", "=", nameKey(name))
       .execute();
     await this.db
       .deleteFrom("object_names")
       .where("vault", "=", vault)
       .where("kind", "=", kind)
-      .where("name", "=", name)
+      .where("name_key", "=", nameKey(name))
       .execute();
   }
 
@@ -312,7 +316,7 @@ export class Store {
       .selectAll()
       .where("vault", "=", vault)
       .where("kind", "=", kind)
-      .where("name", "=", name);
+      .where("name_key", "=", nameKey(name));
     q = version ? q.where("version", "=", version) : q.orderBy("seq", "desc").limit(1);
     const row = await q.executeTakeFirst();
     return row && this.toVersion<A, D>(row);
@@ -329,7 +333,7 @@ export class Store {
       .selectAll()
       .where("vault", "=", vault)
       .where("kind", "=", kind)
-      .where("name", "=", name);
+      .where("name_key", "=", nameKey(name));
     if (opts.after !== undefined) q = q.where("seq", ">", opts.after);
     const rows = await q.orderBy("seq").limit(opts.limit + 1).execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toVersion<A, D>(r));
@@ -342,6 +346,7 @@ export class Store {
     const values = {
       vault: v.vault,
       kind: v.kind,
+      name_key: nameKey(v.name),
       name: v.name,
       version: v.version,
       seq,
@@ -356,7 +361,7 @@ export class Store {
       .insertInto("object_versions")
       .values(values)
       .onConflict((oc) =>
-        oc.columns(["vault", "kind", "name", "version"]).doUpdateSet({
+        oc.columns(["vault", "kind", "name_key", "version"]).doUpdateSet({
           updated_at: values.updated_at,
           attributes: values.attributes,
           tags: values.tags,
@@ -399,6 +404,9 @@ export class Store {
     return v;
   }
 }
+
+/** The key a name is stored and looked up under: Key Vault names are case-insensitive. */
+const nameKey = (name: string) => name.toLowerCase();
 
 const nameContext = (n: { vault: string; kind: string; name: string }) => `name/${n.vault}/${n.kind}/${n.name}`;
 const versionContext = (v: { vault: string; kind: string; name: string; version: string }) =>
