@@ -4,6 +4,7 @@ import { createPrivateKey, generateKeyPairSync, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
+import { SecretClient } from "@azure/keyvault-secrets";
 import { SignJWT } from "jose";
 import { loadMasterKey, Sealer } from "../src/crypto/sealing.js";
 import { purgeExpiredDeletions } from "../src/server/purge-sweeper.js";
@@ -166,6 +167,33 @@ describe("core server", () => {
     const deleted = await after2.getDeletedCertificate("gone");
     assert.equal(deleted.name, "gone");
     await assert.rejects(after2.beginCreateCertificate("gone", DefaultCertificatePolicy), (err: any) => err.statusCode === 409);
+  });
+
+  it("keeps every acknowledged write of a concurrent burst across a crash, and none of the refused ones", async () => {
+    // Concurrent writes share SQLite COMMITs (src/store/commit-group.ts): a refusal inside a group must undo only
+    // itself, and a write is answered only once the COMMIT holding it is on disk.
+    const writer = await kluis.createServicePrincipal("burst");
+    await kluis.setPolicy("corevault", writer.appId, { secrets: ["get", "list", "set", "delete", "recover"] });
+    const client = new SecretClient(vaultUrl("corevault"), credentialFor(kluis, writer), clientOptions(kluis));
+    await client.setSecret("burst-deleted", "original");
+    await (await client.beginDeleteSecret("burst-deleted")).pollUntilDone();
+
+    const names = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
+    const writes = [...names.map((n) => client.setSecret(n, `value of ${n}`)), ...Array.from({ length: 10 }, (_, i) => client.setSecret("burst-deleted", `refused ${i}`))];
+    const outcomes = await Promise.allSettled(writes);
+    assert.equal(outcomes.slice(0, 30).filter((o) => o.status === "fulfilled").length, 30);
+    for (const o of outcomes.slice(30)) assert.equal(o.status === "rejected" && (o.reason as { statusCode?: number }).statusCode, 409);
+
+    await kluis.restart("SIGKILL");
+
+    const after2 = new SecretClient(vaultUrl("corevault"), credentialFor(kluis, writer), clientOptions(kluis));
+    for (const n of names) assert.equal((await after2.getSecret(n)).value, `value of ${n}`);
+    await (await after2.beginRecoverDeletedSecret("burst-deleted")).pollUntilDone();
+    const recovered = await after2.getSecret("burst-deleted");
+    assert.equal(recovered.value, "original");
+    const versions: unknown[] = [];
+    for await (const v of after2.listPropertiesOfSecretVersions("burst-deleted")) versions.push(v);
+    assert.equal(versions.length, 1, "the refused writes added no version");
   });
 
   it("shuts down cleanly on SIGTERM", async () => {

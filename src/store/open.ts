@@ -3,6 +3,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import pg from "pg";
 import type { Sealer } from "../crypto/sealing.js";
+import { CommitGroup } from "./commit-group.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
@@ -10,14 +11,15 @@ import { Store } from "./store.js";
 export async function openStore(opts: { sqliteFile?: string; postgresUrl?: string; sealer: Sealer }): Promise<Store> {
   const db = new Kysely<Database>({ dialect: opts.postgresUrl ? postgresDialect(opts.postgresUrl) : sqliteDialect(opts.sqliteFile!) });
   await migrate(db);
-  return new Store(db, opts.sealer);
+  // PostgreSQL runs transactions side by side on its pool; SQLite has one connection, so its writes share COMMITs.
+  return new Store(db, opts.sealer, undefined, opts.postgresUrl ? undefined : new CommitGroup(db));
 }
 
 function sqliteDialect(file: string): SqliteDialect {
   const sqlite = new SqliteDatabase(file);
   // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
-  // KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss guarantee (not the process-kill one) for writes that do
-  // not wait for an fsync each: SQLite's fsync blocks the event loop, and bounds secret PUT throughput.
+  // Concurrent writes share one fsync (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss
+  // guarantee (not the process-kill one) for commits that do not wait for an fsync at all.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma(`synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`);
   sqlite.pragma("busy_timeout = 5000");

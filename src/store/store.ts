@@ -2,6 +2,7 @@
 // every dialect; secret material is sealed here, so nothing above ever writes it in the clear.
 import { Kysely, type Transaction } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
+import type { CommitGroup } from "./commit-group.js";
 import type { Database } from "./schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
@@ -76,13 +77,16 @@ export class Store {
     private readonly db: Executor,
     private readonly sealer: Sealer,
     private readonly root?: Kysely<Database>,
+    /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
+    private readonly commits?: CommitGroup,
   ) {}
 
   /** Runs `fn` atomically: either every write inside it is committed, or none is. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     const db = this.root ?? (this.db as Kysely<Database>);
     if (this.db !== db) return fn(this);
-    return db.transaction().execute((trx) => fn(new Store(trx, this.sealer, db)));
+    const work = (trx: Transaction<Database>) => fn(new Store(trx, this.sealer, db));
+    return this.commits ? this.commits.run(work) : db.transaction().execute(work);
   }
 
   async close(): Promise<void> {
