@@ -175,6 +175,17 @@ describe("secrets", () => {
     assert.equal((await failure(() => other.getSecret("portable"))).status, 404, "a refused restore writes nothing");
   });
 
+  it("restores a backup bigger than the 4 MB limit of other requests", async () => {
+    // 160 versions of 25,600 characters: the blob is about 7 MB.
+    const versions: string[] = [];
+    for (let i = 0; i < 160; i++) versions.push((await client.setSecret("bulky", String(i % 10).repeat(25_600))).properties.version!);
+    const blob = (await client.backupSecret("bulky"))!;
+    assert.ok(blob.length > 4 * 1024 * 1024, `blob of ${blob.length} bytes`);
+    await other.restoreSecretBackup(blob);
+    assert.equal((await other.getSecret("bulky")).value, "9".repeat(25_600));
+    assert.equal((await other.getSecret("bulky", { version: versions[0]! })).value, "0".repeat(25_600));
+  });
+
   it("answers 403 naming the missing permission", async () => {
     const reader = await kluis.createServicePrincipal("secret-reader");
     await kluis.setPolicy("secvault", reader.appId, { secrets: ["get", "list"] });

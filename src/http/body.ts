@@ -9,3 +9,9 @@ export function jsonBody(req: FastifyRequest): Record<string, unknown> {
   if (typeof body !== "object" || Array.isArray(body)) throw badParameter("The request body must be a JSON object.");
   return body as Record<string, unknown>;
 }
+
+/**
+ * Restore requests carry a whole backup: up to 500 versions (Key Vault's backup limit) of a 25 KB secret, base64
+ * inside an encrypted blob that is base64url again, is about 70 MB at worst. Other requests keep the server's 4 MB.
+ */
+export const RESTORE_BODY_LIMIT = 96 * 1024 * 1024;
