@@ -264,6 +264,7 @@ describe("certificates API", () => {
       ["badsubject", { x509_props: { subject: "not a dn" } }, /subject/],
       ["zeromonths", { x509_props: { subject: "CN=x", validity_months: 0 } }, /validity_months/],
       ["badkty", { key_props: { kty: "oct" } }, /kty/],
+      ["nullaction", { lifetime_actions: [null] }, /lifetime_actions\[0\]/],
     ];
     for (const [name, policy, field] of bad) {
       const res = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/${name}/create?${API}`, {

@@ -156,8 +156,9 @@ function readLifetimeActions(v: unknown, base: LifetimeAction[] | undefined, iss
   if (!Array.isArray(v)) throw badParameter("policy.lifetime_actions must be an array.");
   return v.map((item, i) => {
     const field = `policy.lifetime_actions[${i}]`;
-    const trigger = obj(obj(item, field).trigger, `${field}.trigger`);
-    const actionType = obj((item as Json).action, `${field}.action`).action_type;
+    const entry = obj(item, field);
+    const trigger = obj(entry.trigger, `${field}.trigger`);
+    const actionType = obj(entry.action, `${field}.action`).action_type;
     if (actionType !== "AutoRenew" && actionType !== "EmailContacts") {
       throw badParameter(`${field}.action.action_type must be AutoRenew or EmailContacts.`);
     }
