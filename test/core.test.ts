@@ -121,7 +121,7 @@ describe("core server", () => {
     assert.equal((await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: t })).status, 403);
   });
 
-  it("uses Key Vault's error shape for unknown routes, bad JSON, bad names, unknown objects and api-versions", async () => {
+  it("uses Key Vault's error shape for unknown routes, bad JSON, bad names, over-long paths, unknown objects and api-versions", async () => {
     const cases: [string, string, string | undefined, number, string][] = [
       ["GET", `/nothing-here?${API}`, undefined, 404, "NotFound"],
       ["POST", `/certificates/c2/create?${API}`, "{not json", 400, "BadParameter"],
@@ -132,6 +132,8 @@ describe("core server", () => {
       ["GET", `/certificates?api-version=1.0`, undefined, 400, "BadParameter"],
       ["GET", `/certificates`, undefined, 400, "BadParameter"],
       ["POST", `/certificates/c3/create?${API}`, JSON.stringify({ policy: { key_props: { kty: "RSA", key_size: 1024 } } }), 400, "BadParameter"],
+      // Refused by the router itself, before any handler: a path segment over its limit.
+      ["GET", `/certificates/c4/${"a".repeat(300)}?${API}`, undefined, 400, "BadParameter"],
     ];
     for (const [method, path, body, status, code] of cases) {
       const res = await rawRequest(kluis, host, method, path, { token, body });

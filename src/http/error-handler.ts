@@ -1,6 +1,6 @@
 // Every failure leaves as Key Vault's error JSON: our own errors as they are, framework errors (bad JSON,
 // body too large) with their status and a BadParameter-style code, anything unexpected as a bare 500.
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { KeyVaultError } from "./errors.js";
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -20,4 +20,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
   );
+}
+
+/** Errors Fastify raises while routing, before any handler (an undecodable URL, a path segment over the limit). */
+export function routingError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "The request URI contains a name or version that is too long." : "The request URI is not valid.";
+  void reply.code(400).send({ error: { code: "BadParameter", message } });
 }
