@@ -1,7 +1,10 @@
 // Vault soft delete, as ARM's Microsoft.KeyVault/deletedVaults: delete keeps the vault and its contents until it
 // is recovered or purged; a deleted name cannot be reused; purge protection refuses purge.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis } from "./helpers/kluis.js";
 
 describe("vault soft delete", () => {
@@ -51,5 +54,27 @@ describe("vault soft delete", () => {
     assert.notEqual(purge.code, 0);
     assert.match(purge.stderr, /purge protection/);
     assert.equal((await kluis.cliJson(["keyvault", "list-deleted"])).length, 1);
+  });
+
+  it("answers properties of the wrong type with ARM's 400 and creates nothing", async () => {
+    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+    const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
+    const subscription = (await rawRequest(kluis, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token })).body.value[0].subscriptionId;
+    const vault = `/subscriptions/${subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/typedvault?api-version=2023-07-01`;
+    const bad: [object, RegExp][] = [
+      [{ location: "x", properties: { enableRbacAuthorization: "yes" } }, /enableRbacAuthorization/],
+      [{ location: "x", properties: { accessPolicies: true } }, /accessPolicies/],
+      [{ location: "x", properties: { accessPolicies: [{ tenantId: "t", objectId: "o", permissions: { secrets: [null] } }] } }, /secrets/],
+      [{ location: "x", properties: { sku: { family: "A", name: "gold" } } }, /sku/],
+      [{ location: 7 }, /location/],
+      [{ location: "x", tags: { a: 1 } }, /tags/],
+    ];
+    for (const [body, field] of bad) {
+      const res = await rawRequest(kluis, "localhost", "PUT", vault, { token, body: JSON.stringify(body) });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.code, "BadParameter");
+      assert.match(res.body.error.message, field);
+    }
+    assert.equal((await rawRequest(kluis, "localhost", "GET", vault, { token })).status, 404);
   });
 });

@@ -26,6 +26,27 @@ export async function getVault(store: Store, name: string): Promise<Vault> {
   return vault;
 }
 
+const BOOLEAN_PROPERTIES = ["enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment", "enableRbacAuthorization", "enablePurgeProtection"] as const;
+
+/** ARM answers a property of the wrong type with 400; nothing of such a request is stored. */
+function checkVaultInput(input: unknown): VaultInput {
+  const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(input)) throw badParameter("The request body must be a JSON object.");
+  const { location, tags, properties: p } = input as VaultInput;
+  if (location !== undefined && typeof location !== "string") throw badParameter("location must be a string.");
+  if (tags !== undefined && (!isObject(tags) || Object.values(tags).some((t) => typeof t !== "string"))) throw badParameter("tags must be an object of strings.");
+  if (p === undefined) return input as VaultInput;
+  if (!isObject(p)) throw badParameter("properties must be an object.");
+  for (const key of BOOLEAN_PROPERTIES) {
+    if (p[key] !== undefined && typeof p[key] !== "boolean") throw badParameter(`properties.${key} must be a boolean.`);
+  }
+  if (p.accessPolicies !== undefined && !Array.isArray(p.accessPolicies)) throw badParameter("properties.accessPolicies must be an array.");
+  if (p.sku !== undefined && (!isObject(p.sku) || !["standard", "premium"].includes(p.sku.name))) throw badParameter("properties.sku.name must be standard or premium.");
+  if (p.publicNetworkAccess !== undefined && !["Enabled", "Disabled"].includes(p.publicNetworkAccess)) throw badParameter("properties.publicNetworkAccess must be Enabled or Disabled.");
+  if (p.createMode !== undefined && !["default", "recover"].includes(p.createMode)) throw badParameter("properties.createMode must be default or recover.");
+  return input as VaultInput;
+}
+
 /** PUT semantics: creates the vault, or replaces the given properties of an existing one. */
 export async function createOrUpdateVault(
   store: Store,
@@ -39,7 +60,7 @@ export async function createOrUpdateVault(
       `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
     );
   }
-  const p = input.properties ?? {};
+  const p = checkVaultInput(input).properties ?? {};
   const retention = p.softDeleteRetentionInDays ?? DEFAULT_RETENTION_DAYS;
   if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
     throw badParameter("softDeleteRetentionInDays must be an integer between 7 and 90.");
@@ -151,7 +172,7 @@ function checkEntry(entry: AccessPolicyEntry): AccessPolicyEntry {
   for (const collection of Object.keys(PERMISSIONS) as Collection[]) {
     const names = entry.permissions?.[collection];
     if (names === undefined) continue;
-    if (!Array.isArray(names)) throw badParameter(`permissions.${collection} must be an array.`);
+    if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) throw badParameter(`permissions.${collection} must be an array of permission names.`);
     const { valid, unknown } = normalizePermissions(collection, names);
     if (unknown.length) throw badParameter(`Unknown ${collection} permission(s): ${unknown.join(", ")}.`);
     permissions[collection] = valid;
