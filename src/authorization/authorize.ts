@@ -8,14 +8,21 @@ import type { RequiredPermission } from "./permissions.js";
 import { listRoleAssignments, roleGrants } from "./role-assignments.js";
 import { dataActionFor } from "./roles.js";
 
+/**
+ * Authorizes `need` on the vault, or on one object of it when the request names one (`objectName`, of the
+ * permission's collection): role assignments scoped to that object then count too, and only for it.
+ */
 export async function authorizeDataPlane(
   ctx: { store: Store; subscriptionId: string },
   vault: Vault,
   caller: Caller,
   need: RequiredPermission,
+  objectName?: string,
 ): Promise<void> {
   if (!vault.properties.enableRbacAuthorization) return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
-  const resource = vaultResourceId(ctx.subscriptionId, vault);
+  const vaultId = vaultResourceId(ctx.subscriptionId, vault);
+  // An object's id lies under its vault's, so assignments at the vault or above apply to it as well.
+  const resource = objectName === undefined ? vaultId : `${vaultId}/${need.collection}/${objectName}`;
   if (roleGrants(await listRoleAssignments(ctx.store), caller, resource, need)) return;
   // Key Vault's RBAC refusal, line for line.
   throw forbidden(

@@ -1,8 +1,9 @@
 // ARM's Microsoft.Authorization API for Key Vault's built-in roles: role definitions and role assignments at the
-// subscription, resource-group or vault scope. Administrators only, like the rest of the management API.
+// subscription, resource-group, vault or single-object scope. Administrators only, like the rest of the management API.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
+import { checkObjectName } from "../objects/names.js";
 import type { ServerContext } from "../server/context.js";
 import { requireAdministrator } from "./administrator.js";
 import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
@@ -13,7 +14,26 @@ const SCOPES = [
   "/subscriptions/:subscriptionId",
   "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup",
   "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName",
+  // One object of a vault: its kind is a parameter so that an unknown one is ARM's 400, not a missing route.
+  "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName/:objectKind/:objectName",
 ];
+
+/** The objects of a vault that Azure lets a role assignment be scoped to. */
+const OBJECT_KINDS = ["secrets", "keys", "certificates"];
+
+/** Refuses a scope inside a vault unless it names a secret, key or certificate by a name Key Vault accepts. */
+function checkObjectScope(params: { objectKind?: string; objectName?: string }): void {
+  if (params.objectKind === undefined || params.objectName === undefined) return;
+  const kind = params.objectKind.toLowerCase();
+  if (!OBJECT_KINDS.includes(kind)) {
+    throw new KeyVaultError(
+      400,
+      "InvalidResourceType",
+      `The resource type 'vaults/${params.objectKind}' could not be found in the namespace 'Microsoft.KeyVault'. A role assignment inside a vault is scoped to one of its ${OBJECT_KINDS.join(", ")}.`,
+    );
+  }
+  checkObjectName(params.objectName, kind.slice(0, -1));
+}
 
 export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
@@ -59,6 +79,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       return { value: (await listRoleAssignments(ctx.store)).filter((a) => withinScope(here, a.scope) || withinScope(a.scope, here)).map(assignmentJson) };
     });
     app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
+      checkObjectScope(req.params as { objectKind?: string; objectName?: string });
       const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
       const assignment = await createRoleAssignment(ctx.store, scopeOf(req), (req.params as { assignmentName: string }).assignmentName, properties);
       return reply.code(201).send(assignmentJson(assignment));

@@ -61,7 +61,9 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) =>
       const need = req.routeOptions.config.permission;
       if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
       const { vault } = req.scope;
-      await authorizeDataPlane(ctx, vault, req.caller, need);
+      // Routes on one certificate, key or secret name it :name, so that assignments scoped to it can apply.
+      const { name } = req.params as { name?: string };
+      await authorizeDataPlane(ctx, vault, req.caller, need, name);
     });
 
     for (const register of routes) await register(app);

@@ -24,8 +24,12 @@ export function roleCommands(program: Command): void {
     .description("Grant a built-in Key Vault role to a principal at a scope")
     .requiredOption("--role <role>", "role name or id, e.g. \"Key Vault Secrets User\"")
     .requiredOption("--assignee <id>", "service principal application id or object id")
-    .requiredOption("--scope <scope>", "resource id of the vault (or a vault name), resource group or subscription")
-    .addHelpText("after", '\nExample:\n  kluis role assignment create --role "Key Vault Secrets User" --assignee APPID --scope /subscriptions/SUB/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/myvault')
+    .requiredOption("--scope <scope>", "resource id of a secret, key or certificate, of the vault (or a vault name), resource group or subscription")
+    .addHelpText(
+      "after",
+      '\nExample:\n  kluis role assignment create --role "Key Vault Secrets User" --assignee APPID --scope /subscriptions/SUB/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/myvault' +
+        '\n  kluis role assignment create --role "Key Vault Secrets User" --assignee APPID --scope /subscriptions/SUB/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/myvault/secrets/db-password',
+    )
     .action(async (o) => {
       const definition = findRole(o.role);
       if (!definition) throw new CliError(`Role '${o.role}' doesn't exist.`);
