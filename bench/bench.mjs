@@ -416,8 +416,9 @@ ${table}
   answers with a fixed JSON body of the same size as Kluis's answer (bench/bare-server.mjs). Kluis and the bare
   server take turns (two rounds of half the duration each; the better round of each counts).
 - The SQLite store syncs every commit to disk (\`synchronous = FULL\`), and better-sqlite3's fsync blocks the event
-  loop: that bounds PUT. \`KLUIS_SQLITE_SYNCHRONOUS=NORMAL npm run bench\` measures the alternative (durable when the
-  process is killed, not on power loss).
+  loop; writes that arrive together share one COMMIT and its fsync (src/store/commit-group.ts), which is what lets
+  PUT scale with connections. \`KLUIS_SQLITE_SYNCHRONOUS=NORMAL npm run bench\` measures the alternative (durable
+  when the process is killed, not on power loss).
 - **Sign**: \`POST /keys/{name}/{version}/sign\` with a SHA-256 digest, against \`node:crypto\` \`sign\` of the same key
   type in a loop on one thread (Kluis serves a request on one event loop).
 - **Certificates**: \`POST /certificates/{name}/create\` with \`{"policy":{"issuer":{"name":"Self"},"x509_props":{"subject":"CN=x"}}}\`
