@@ -222,26 +222,31 @@ function digestScalar(c: Curve, digest: Buffer): bigint {
   return excess > 0 ? toBig(digest) >> BigInt(excess) : toBig(digest);
 }
 
+/** Each key's private scalar, read once per KeyObject (operations.ts keeps one KeyObject per stored version). */
+const privateScalars = new WeakMap<KeyObject, bigint>();
+
+function privateScalar(key: KeyObject): bigint {
+  let d = privateScalars.get(key);
+  if (d === undefined) {
+    d = toBig(Buffer.from(key.export({ format: "jwk" }).d!, "base64url"));
+    privateScalars.set(key, d);
+  }
+  return d;
+}
+
 function ecdsaSign(key: KeyObject, digest: Buffer): Buffer {
   const crv = curveOf(key);
   const c = CURVE_PARAMS[crv];
-  const d = toBig(Buffer.from(key.export({ format: "jwk" }).d!, "base64url"));
+  const d = privateScalar(key);
   const z = digestScalar(c, digest);
   for (;;) {
-    const k = randomScalar(c);
-    // k·G by OpenSSL (ECDH), so no point arithmetic of ours sees the nonce; the scalar arithmetic below is bigint, not constant-time.
+    // OpenSSL's ECDH key generation draws the nonce k uniformly from [1, n-1] and computes k·G natively, so no point
+    // arithmetic of ours sees the nonce; the scalar arithmetic below is bigint, not constant-time.
     const ecdh = createECDH(CURVES[crv]);
-    ecdh.setPrivateKey(toBytes(k, c.bytes));
-    const r = mod(toBig(ecdh.getPublicKey().subarray(1, 1 + c.bytes)), c.n);
-    const s = mod(inverse(k, c.n) * (z + r * d), c.n);
-    if (r !== 0n && s !== 0n) return Buffer.concat([toBytes(r, c.bytes), toBytes(s, c.bytes)]);
-  }
-}
-
-function randomScalar(c: Curve): bigint {
-  for (;;) {
-    const k = toBig(randomBytes(c.bytes + 8)) % c.n;
-    if (k !== 0n) return k;
+    const r = toBig(ecdh.generateKeys().subarray(1, 1 + c.bytes)) % c.n;
+    if (r === 0n) continue;
+    const s = (inverse(toBig(ecdh.getPrivateKey()), c.n) * (z + r * d)) % c.n;
+    if (s !== 0n) return Buffer.concat([toBytes(r, c.bytes), toBytes(s, c.bytes)]);
   }
 }
 
