@@ -61,12 +61,27 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
 
-  const issuerName = policy.issuer.name.toLowerCase();
-  const external = issuerName !== "self" && issuerName !== "unknown";
-  if (external && !(await issuerExists(scope, policy.issuer.name))) {
+  if (isPartnerIssuer(policy) && !(await issuerExists(scope, policy.issuer.name))) {
     throw badParameter(`policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`);
   }
 
+  const { op, key } = await requestVersion(policy, attributes, tags);
+  await store.transaction(async (tx) => {
+    const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
+    assertNotDeleted(current, "certificate", name);
+    if (current?.state.pending?.status === "inProgress") {
+      throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
+    }
+    await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
+  });
+  if (isSelfIssued(op)) void completeSelfIssued(store, vault, name);
+  return operationJson(scope, name, op);
+}
+
+const isPartnerIssuer = (policy: CertificatePolicy) => !["self", "unknown"].includes(policy.issuer.name.toLowerCase());
+
+/** A new version's request: a fresh key, its CSR and the pending operation that will issue it. */
+async function requestVersion(policy: CertificatePolicy, attributes: StoredAttributes, tags: Record<string, string>): Promise<{ op: PendingOperation; key: KeyObject }> {
   const key = await generateKeyPair({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
   const csr = await createCsr(policy, key);
   const op: PendingOperation = {
@@ -81,23 +96,40 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     tags,
   };
   // Kluis reaches no public CA: a request to a partner issuer fails at once, in the operation, as an unreachable CA would.
-  if (external) {
+  if (isPartnerIssuer(policy)) {
     Object.assign(op, {
       status: "failed",
       statusDetails: "The issuer provider could not be reached.",
       error: { code: "IssuerProviderUnreachable", message: `Kluis cannot reach the provider of issuer '${policy.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.` },
     });
   }
-  await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
-    assertNotDeleted(current, "certificate", name);
-    if (current?.state.pending?.status === "inProgress") {
-      throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
-    }
-    await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
+  return { op, key };
+}
+
+/**
+ * AutoRenew: a new version under the certificate's current policy, with the newest version's tags, requested as a create
+ * without a body would be and, for issuer Self, issued as of `now`. `stillDue` runs first inside the write, because on
+ * a shared database another node may have renewed meanwhile; returns whether a renewal was requested.
+ */
+export async function renewCertificate(
+  store: Store,
+  vault: Vault,
+  record: CertificateName,
+  latest: CertificateVersion,
+  now: number,
+  stillDue: (tx: Store) => Promise<boolean>,
+): Promise<boolean> {
+  const { op, key } = await requestVersion(record.state.policy, { enabled: true }, latest.tags);
+  const requested = await store.transaction(async (tx) => {
+    if (!(await stillDue(tx))) return false;
+    const current = await tx.getName<CertificateState>(vault.name, "certificate", record.name);
+    // The key was made for the policy read before; a policy changed since then waits for the next sweep.
+    if (!current || current.state.policyUpdatedAt !== record.state.policyUpdatedAt) return false;
+    await tx.putName<CertificateState>({ ...current, state: { ...current.state, pending: op }, sealedState: privateKeyToDer(key) });
+    return true;
   });
-  if (isSelfIssued(op)) void completeSelfIssued(store, vault, name);
-  return operationJson(scope, name, op);
+  if (requested && isSelfIssued(op)) await completeSelfIssued(store, vault, record.name, now);
+  return requested;
 }
 
 /** Writes the certificate's name: its policy (keeping when the policy was first made), its operation, the pending key. */
@@ -121,32 +153,33 @@ async function putCertificateName(
   });
 }
 
-const isSelfIssued = (op: PendingOperation) => op.issuer.name.toLowerCase() === "self";
+export const isSelfIssued = (op: PendingOperation) => op.issuer.name.toLowerCase() === "self";
 
 const inFlight = new Map<string, Promise<void>>();
 
 /**
- * Issues a pending self-signed certificate. Runs right after create; GET pending also starts it when none is
- * running, so an operation interrupted by a restart still completes.
+ * Issues a pending self-signed certificate, valid from `now`. Runs right after create; GET pending (and the renewal
+ * sweep, for the certificates it renews) also starts it when none is running, so an operation interrupted by a
+ * restart still completes.
  */
-export function completeSelfIssued(store: Store, vault: Vault, name: string): Promise<void> {
+export function completeSelfIssued(store: Store, vault: Vault, name: string, now = Date.now()): Promise<void> {
   const key = `${vault.name}/${name.toLowerCase()}`;
   let job = inFlight.get(key);
   if (!job) {
-    job = issuePending(store, vault, name).finally(() => inFlight.delete(key));
+    job = issuePending(store, vault, name, now).finally(() => inFlight.delete(key));
     inFlight.set(key, job);
   }
   return job;
 }
 
-async function issuePending(store: Store, vault: Vault, name: string): Promise<void> {
+async function issuePending(store: Store, vault: Vault, name: string, now: number): Promise<void> {
   const record = await store.getName<CertificateState>(vault.name, "certificate", name);
   const op = record?.state.pending;
   if (!record || record.deletedAt !== null || op?.status !== "inProgress" || !record.sealedState) return;
   const key = privateKeyFromDer(record.sealedState);
   let cer: Buffer;
   try {
-    cer = await issueSelfSigned(record.state.policy, key);
+    cer = await issueSelfSigned(record.state.policy, key, new Date(now));
   } catch (err) {
     await finishOperation(store, vault, name, op.requestId, {
       status: "failed",
@@ -156,8 +189,9 @@ async function issuePending(store: Store, vault: Vault, name: string): Promise<v
     return;
   }
   await store.transaction(async (tx) => {
+    // Another node, or a cancel, may have finished the operation meanwhile; the lock makes this read see it.
+    await tx.lockName(vault.name, "certificate", name);
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
-    // Another node, or a cancel, may have finished the operation meanwhile.
     if (current?.state.pending?.requestId !== op.requestId || current.state.pending.status !== "inProgress") return;
     const version = await writeCertificateVersion(tx, vault, current.name, current.state.policy, key, [cer], op.attributes, op.tags, op.version);
     await tx.putName<CertificateState>({

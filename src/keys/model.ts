@@ -6,7 +6,7 @@ import { objectUrl } from "../objects/names.js";
 import type { VaultScope } from "../objects/scope.js";
 import type { NameRecord, VersionRecord } from "../store/store.js";
 
-/** A key's rotation policy; stored only (rotation on schedule is not run yet). */
+/** A key's rotation policy; its Rotate actions are run by rotation-schedule.ts, Notify actions are not (no Event Grid). */
 export interface RotationPolicy {
   lifetimeActions: { trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string }; action: { type: "Rotate" | "Notify" } }[];
   expiryTime?: string;

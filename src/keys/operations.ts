@@ -8,6 +8,8 @@ import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.j
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
 import { assertNotDeleted, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import type { Store } from "../store/store.js";
+import type { Vault } from "../vaults/model.js";
 import * as algorithms from "./algorithms.js";
 import {
   COLLECTION,
@@ -108,27 +110,34 @@ interface NewVersion {
   attributes: StoredAttributes;
   tags: Record<string, string>;
   exportable?: boolean;
+  /** When the version was made, if not at the time of writing (a scheduled rotation is made as of its sweep's `now`). */
+  createdAt?: number;
 }
 
 /** Adds a version (creating the name); `operation` names the request in the refusal for a certificate's key. */
-async function writeKeyVersion(scope: VaultScope, name: string, operation: string, fresh: NewVersion): Promise<KeyVersion> {
-  const { kty, keyOps, material, attributes, tags, exportable } = fresh;
-  const { store, vault } = scope;
+function writeKeyVersion(scope: VaultScope, name: string, operation: string, fresh: NewVersion): Promise<KeyVersion> {
+  return scope.store.transaction((tx) => putKeyVersion(tx, scope.vault, name, operation, fresh));
+}
+
+/** writeKeyVersion inside the caller's transaction. */
+async function putKeyVersion(tx: Store, vault: Vault, name: string, operation: string, fresh: NewVersion): Promise<KeyVersion> {
+  const { kty, keyOps, material, attributes, tags, exportable, createdAt } = fresh;
   const { data, sealed } = materialRecord(material);
-  return store.transaction(async (tx) => {
-    const current = await tx.getName<KeyState>(vault.name, "key", name);
-    assertNotDeleted(current, "key", name);
-    if (current?.state.managed) throw managedKey(operation);
-    if (!current) await tx.putName<KeyState>({ vault: vault.name, kind: "key", name, deletedAt: null, scheduledPurgeAt: null, state: {}, sealedState: null });
-    // A new version keeps the name as first written: names are case-insensitive.
-    const version = newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, "key", current?.name ?? name, {
+  const current = await tx.getName<KeyState>(vault.name, "key", name);
+  assertNotDeleted(current, "key", name);
+  if (current?.state.managed) throw managedKey(operation);
+  if (!current) await tx.putName<KeyState>({ vault: vault.name, kind: "key", name, deletedAt: null, scheduledPurgeAt: null, state: {}, sealedState: null });
+  // A new version keeps the name as first written: names are case-insensitive.
+  const version = {
+    ...newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, "key", current?.name ?? name, {
       attributes,
       tags,
       data: { kty, key_ops: keyOps, ...data, ...(exportable !== undefined ? { exportable } : {}) },
       sealed,
-    });
-    return { ...version, seq: await tx.putVersion(version) };
-  });
+    }),
+    ...(createdAt !== undefined ? { createdAt, updatedAt: createdAt } : {}),
+  };
+  return { ...version, seq: await tx.putVersion(version) };
 }
 
 /**
@@ -265,7 +274,7 @@ export async function updateKey(scope: VaultScope, name: string, version: string
 const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/;
 
 /** Seconds in an ISO 8601 duration of years, months and days (Key Vault's policy units; a month counts 30 days). */
-function durationSeconds(value: unknown, field: string): number {
+export function durationSeconds(value: unknown, field: string): number {
   const m = typeof value === "string" ? DURATION.exec(value) : null;
   if (!m || value === "P") throw badParameter(`${field} must be an ISO 8601 duration in years, months or days, e.g. P90D.`);
   const [years, months, days] = [m[1], m[2], m[3]].map((n) => Number(n ?? 0));
@@ -318,21 +327,40 @@ function specOf(v: KeyVersion): Record<string, unknown> {
   return { crv: v.data.crv };
 }
 
-/** A new version like the newest one (type, size or curve, key_ops, tags); expiring as the rotation policy says. */
-export async function rotateKey(scope: VaultScope, name: string) {
+/** The version a rotation adds, made at `now`: like the newest one (type, size or curve, key_ops, tags), expiring as the rotation policy says. */
+async function rotatedVersion(scope: VaultScope, name: string, now: number): Promise<NewVersion> {
   const record = await unmanagedName(scope, name, "rotate");
   const latest = await keyVersion(scope, name);
   const material = await generateMaterial(latest.data.kty, specOf(latest));
   const expiryTime = record.state.rotationPolicy?.expiryTime;
-  const attributes: StoredAttributes = { enabled: true, ...(expiryTime ? { exp: Math.floor(Date.now() / 1000) + durationSeconds(expiryTime, "expiryTime") } : {}) };
-  return keyBundle(scope, await writeKeyVersion(scope, name, "rotate", {
+  const attributes: StoredAttributes = { enabled: true, ...(expiryTime ? { exp: Math.floor(now / 1000) + durationSeconds(expiryTime, "expiryTime") } : {}) };
+  return {
     kty: latest.data.kty,
     keyOps: latest.data.key_ops,
     material,
     attributes,
     tags: latest.tags,
     exportable: latest.data.exportable,
-  }));
+    createdAt: now,
+  };
+}
+
+/** RotateKey: the rotated version, made now. */
+export async function rotateKey(scope: VaultScope, name: string) {
+  return keyBundle(scope, await writeKeyVersion(scope, name, "rotate", await rotatedVersion(scope, name, Date.now())));
+}
+
+/**
+ * The rotation policy's own rotation, made as of `now`. `stillDue` runs first inside the write, because on a shared
+ * database another node may have rotated meanwhile; returns whether a version was added.
+ */
+export async function rotateKeyOnSchedule(scope: VaultScope, name: string, now: number, stillDue: (tx: Store) => Promise<boolean>): Promise<boolean> {
+  const fresh = await rotatedVersion(scope, name, now);
+  return scope.store.transaction(async (tx) => {
+    if (!(await stillDue(tx))) return false;
+    await putKeyVersion(tx, scope.vault, name, "rotate", fresh);
+    return true;
+  });
 }
 
 // -- soft delete lifecycle ---------------------------------------------------------------------------
@@ -423,12 +451,12 @@ async function valueOperation(
   version: string | undefined,
   body: Record<string, unknown>,
   operation: string,
-  run: (material: algorithms.KeyMaterial, alg: string, value: Buffer) => Buffer,
+  run: (material: algorithms.KeyMaterial, alg: string, value: Buffer) => Buffer | Promise<Buffer>,
 ) {
   const alg = readAlgorithm(body);
   const value = readBytes(body, "value", true)!;
   const v = await usableVersion(scope, name, version, operation);
-  return { kid: kidOf(scope, v), value: b64(run(materialFor(v), alg, value)) };
+  return { kid: kidOf(scope, v), value: b64(await run(materialFor(v), alg, value)) };
 }
 
 export const sign = (scope: VaultScope, name: string, version: string | undefined, body: Record<string, unknown>) =>
@@ -470,7 +498,7 @@ export async function decrypt(scope: VaultScope, name: string, version: string |
   const alg = readAlgorithm(body);
   const input = cipherInput(body);
   const v = await usableVersion(scope, name, version, "decrypt");
-  return { kid: kidOf(scope, v), value: b64(algorithms.decrypt(materialFor(v), alg, input)) };
+  return { kid: kidOf(scope, v), value: b64(await algorithms.decrypt(materialFor(v), alg, input)) };
 }
 
 /** GetRandomBytes: `count` (1-128) bytes from the operating system's CSPRNG, base64url. */

@@ -6,6 +6,7 @@ import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
 import { dataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
+import { startLifetimeActions } from "./lifetime-actions.js";
 import { startConnectProxy } from "./proxy.js";
 import { startPurgeSweeper } from "./purge-sweeper.js";
 import { ensureTls } from "./tls.js";
@@ -33,6 +34,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
       : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames });
   warmKeyPool();
   const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
+  const stopLifetimeActions = startLifetimeActions(ctx.store, 60_000, (err) => app.log.error({ err }, "lifetime actions failed"));
 
   const info: ServerInfo = {
     url: port === 443 ? "https://localhost" : `https://localhost:${port}`,
@@ -49,6 +51,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
+      await stopLifetimeActions();
       await proxy?.close();
       await app.close();
       await ctx.store.close();

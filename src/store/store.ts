@@ -262,11 +262,14 @@ export class Store {
       .execute();
   }
 
-  /** Lists names in case-insensitive name order, either the live ones or the deleted ones. */
+  /**
+   * Lists names in case-insensitive name order, either the live ones or the deleted ones. `stateMentions` keeps names
+   * whose stored state text contains it (e.g. `"AutoRenew"`): a pre-filter for sweeps, which read the state themselves.
+   */
   async listNames<S>(
     vault: string,
     kind: ObjectKind,
-    opts: { deleted: boolean; limit: number; after?: string },
+    opts: { deleted: boolean; limit: number; after?: string; stateMentions?: string },
   ): Promise<Page<NameRecord<S>>> {
     let q = this.db
       .selectFrom("object_names")
@@ -275,9 +278,24 @@ export class Store {
       .where("kind", "=", kind)
       .where("deleted_at", opts.deleted ? "is not" : "is", null);
     if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
+    if (opts.stateMentions !== undefined) q = q.where("state", "like", `%${opts.stateMentions}%`);
     const rows = await q.orderBy("name_key").limit(opts.limit + 1).execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
     return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
+  }
+
+  /**
+   * Holds the name's row until the transaction ends, so that what the transaction reads next includes any write
+   * another node committed first (a PostgreSQL row lock; SQLite runs one write at a time anyway).
+   */
+  async lockName(vault: string, kind: ObjectKind, name: string): Promise<void> {
+    await this.db
+      .updateTable("object_names")
+      .set((eb) => ({ name: eb.ref("name") }))
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name_key", "=", nameKey(name))
+      .execute();
   }
 
   /** Purge: the name and all its versions are gone for good. */
