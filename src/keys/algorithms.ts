@@ -7,8 +7,6 @@ import {
   createDecipheriv,
   createECDH,
   createHash,
-  privateDecrypt,
-  privateEncrypt,
   publicDecrypt,
   publicEncrypt,
   randomBytes,
@@ -18,6 +16,7 @@ import {
 } from "node:crypto";
 import { badParameter } from "../http/errors.js";
 import { CURVES, type CurveName } from "../crypto/keys.js";
+import { privateKeyOperation } from "../crypto/private-key-workers.js";
 
 /** Key material an operation runs on: an asymmetric private key or the bytes of an `oct` key. */
 export type KeyMaterial = { kind: "asymmetric"; key: KeyObject } | { kind: "oct"; bytes: Buffer };
@@ -67,9 +66,10 @@ function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
 
 // -- sign / verify ----------------------------------------------------------------------------
 
-export function sign(material: KeyMaterial, alg: string, digest: Buffer): Buffer {
+/** RSA signatures are made on a worker thread (see private-key-workers.ts); ECDSA's costs the event loop less than handing it over. */
+export async function sign(material: KeyMaterial, alg: string, digest: Buffer): Promise<Buffer> {
   const spec = signAlgorithm(alg, material, digest);
-  if (spec.family === "RS") return privateEncrypt({ key: spec.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(spec.sha, digest));
+  if (spec.family === "RS") return privateKeyOperation("privateEncrypt", { key: spec.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(spec.sha, digest));
   if (spec.family === "PS") return rsaRaw(spec.key, emsaPssEncode(digest, spec.sha.hash, modulusBits(spec.key) - 1));
   return ecdsaSign(spec.key, digest);
 }
@@ -98,9 +98,9 @@ const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingS
 const modulusBits = (key: KeyObject) => key.asymmetricKeyDetails!.modulusLength!;
 
 /** m^d mod n for an encoded message no longer than the modulus. */
-function rsaRaw(key: KeyObject, em: Buffer): Buffer {
+function rsaRaw(key: KeyObject, em: Buffer): Promise<Buffer> {
   const k = Math.ceil(modulusBits(key) / 8);
-  return privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.alloc(k - em.length), em]));
+  return privateKeyOperation("privateDecrypt", { key, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.alloc(k - em.length), em]));
 }
 
 function mgf1(seed: Buffer, length: number, hash: string): Buffer {
@@ -357,7 +357,7 @@ function cbcIv(iv: Buffer | undefined): Buffer {
   return iv;
 }
 
-export function decrypt(material: KeyMaterial, alg: string, input: CipherInput): Buffer {
+export async function decrypt(material: KeyMaterial, alg: string, input: CipherInput): Promise<Buffer> {
   const rsa = RSA_ENCRYPTION[alg];
   if (rsa) return rsaDecrypt(rsaKey(material, alg), rsa, input.value);
   const aes = aesSpec(alg, material);
@@ -379,12 +379,12 @@ export function decrypt(material: KeyMaterial, alg: string, input: CipherInput):
   }
 }
 
-function rsaDecrypt(key: KeyObject, spec: { padding: number; oaepHash?: string }, value: Buffer): Buffer {
+async function rsaDecrypt(key: KeyObject, spec: { padding: number; oaepHash?: string }, value: Buffer): Promise<Buffer> {
   if (value.length !== Math.ceil(modulusBits(key) / 8)) throw decryptionFailed();
   try {
-    if (spec.padding !== constants.RSA_PKCS1_PADDING) return privateDecrypt({ key, ...spec }, value);
+    if (spec.padding !== constants.RSA_PKCS1_PADDING) return await privateKeyOperation("privateDecrypt", { key, ...spec }, value);
     // Node refuses PKCS#1 v1.5 private decryption (CVE-2023-46809); remove the padding from the raw result.
-    const em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, value);
+    const em = await privateKeyOperation("privateDecrypt", { key, padding: constants.RSA_NO_PADDING }, value);
     const sep = em.indexOf(0, 2);
     if (em[0] !== 0 || em[1] !== 2 || sep < 10) throw decryptionFailed();
     return em.subarray(sep + 1);
@@ -402,7 +402,7 @@ export function wrapKey(material: KeyMaterial, alg: string, value: Buffer): Buff
   return Buffer.concat([cipher.update(value), cipher.final()]);
 }
 
-export function unwrapKey(material: KeyMaterial, alg: string, value: Buffer): Buffer {
+export async function unwrapKey(material: KeyMaterial, alg: string, value: Buffer): Promise<Buffer> {
   if (RSA_ENCRYPTION[alg]) return decrypt(material, alg, { value });
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw badParameter(`Invalid algorithm for unwrapKey: ${alg}.`);
