@@ -420,7 +420,11 @@ ${table}
   PUT scale with connections. \`KLUIS_SQLITE_SYNCHRONOUS=NORMAL npm run bench\` measures the alternative (durable
   when the process is killed, not on power loss).
 - **Sign**: \`POST /keys/{name}/{version}/sign\` with a SHA-256 digest, against \`node:crypto\` \`sign\` of the same key
-  type in a loop on one thread (Kluis serves a request on one event loop).
+  type in a loop on one thread. Kluis serves requests on one event loop and makes RSA signatures on
+  max(1, cores - 1) worker threads (src/crypto/private-key-workers.ts): one thread on this 2-core machine, as many
+  as the ceiling uses; on a bigger machine the RSA ceiling would have to run on as many threads to compare alike.
+  ECDSA signs on the event loop (handing it to a worker would cost about what it saves), so ES256 is bound by the
+  request pipeline (about 200 µs a request), not by signing (25 µs in \`node:crypto\`).
 - **Certificates**: \`POST /certificates/{name}/create\` with \`{"policy":{"issuer":{"name":"Self"},"x509_props":{"subject":"CN=x"}}}\`
   (RSA-2048), then \`GET /certificates/{name}/pending\` until the status is no longer \`inProgress\` (polled every 2 ms
   for the one-client figure, every 10 ms with ${CERT_CLIENTS} clients). The one-client figure is taken after 3 s idle, so a
