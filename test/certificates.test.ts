@@ -86,6 +86,20 @@ describe("certificates API", () => {
     });
   }
 
+  it("keeps the key pair across versions with reuseKey, and makes a new one without it", async () => {
+    const publicKeyOf = (cer?: Uint8Array) => x509Of(cer).publicKey.export({ type: "spki", format: "der" });
+    const policy: CertificatePolicy = { issuerName: "Self", subject: "CN=reuse", reuseKey: true };
+    const first = await create("reused", policy);
+    const second = await create("reused", policy);
+    assert.notEqual(second.properties.version, first.properties.version);
+    assert.notEqual(x509Of(second.cer).serialNumber, x509Of(first.cer).serialNumber);
+    assert.deepEqual(publicKeyOf(second.cer), publicKeyOf(first.cer), "same key pair");
+
+    const older = await create("fresh", { ...policy, reuseKey: false });
+    const fresh = await create("fresh", { ...policy, reuseKey: false });
+    assert.notDeepEqual(publicKeyOf(fresh.cer), publicKeyOf(older.cer), "a new key pair");
+  });
+
   it("keeps an Unknown-issuer request pending with a CSR, and merges the chain an openssl CA signed", async () => {
     await client.beginCreateCertificate("merged", { issuerName: "Unknown", subject: "CN=merged.example.com" });
     const op = (await client.getCertificateOperation("merged")).getOperationState().certificateOperation!;

@@ -1,6 +1,6 @@
 // The certificate operations of the Key Vault data plane, named after the REST operations they implement.
 import { randomUUID, X509Certificate, type KeyObject } from "node:crypto";
-import { privateKeyFromDer, privateKeyToDer, publicJwk } from "../crypto/keys.js";
+import { keyMatchesSpec, privateKeyFromDer, privateKeyToDer, publicJwk } from "../crypto/keys.js";
 import { generateKeyPair } from "../crypto/key-pool.js";
 import {
   certificateMatchesKey,
@@ -65,7 +65,7 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     throw badParameter(`policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`);
   }
 
-  const { op, key } = await requestVersion(policy, attributes, tags);
+  const { op, key } = await requestVersion(policy, attributes, tags, await keyToReuse(store, vault, name, policy));
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     assertNotDeleted(current, "certificate", name);
@@ -80,9 +80,26 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
 
 const isPartnerIssuer = (policy: CertificatePolicy) => !["self", "unknown"].includes(policy.issuer.name.toLowerCase());
 
-/** A new version's request: a fresh key, its CSR and the pending operation that will issue it. */
-async function requestVersion(policy: CertificatePolicy, attributes: StoredAttributes, tags: Record<string, string>): Promise<{ op: PendingOperation; key: KeyObject }> {
-  const key = await generateKeyPair({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
+const keySpecOf = (policy: CertificatePolicy) => ({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
+
+/** With `reuse_key`, a new version keeps the newest version's key pair, as long as it is what the policy asks for. */
+async function keyToReuse(store: Store, vault: Vault, name: string, policy: CertificatePolicy): Promise<KeyObject | undefined> {
+  if (!policy.key_props.reuse_key) return undefined;
+  const linked = await store.getName<{ managed?: boolean }>(vault.name, "key", name);
+  const newest = linked?.state.managed ? await store.getVersion(vault.name, "key", name) : undefined;
+  if (!newest?.sealed) return undefined;
+  const key = privateKeyFromDer(newest.sealed);
+  return keyMatchesSpec(key, keySpecOf(policy)) ? key : undefined;
+}
+
+/** A new version's request: its key (fresh unless one is reused), its CSR and the pending operation that will issue it. */
+async function requestVersion(
+  policy: CertificatePolicy,
+  attributes: StoredAttributes,
+  tags: Record<string, string>,
+  reused?: KeyObject,
+): Promise<{ op: PendingOperation; key: KeyObject }> {
+  const key = reused ?? (await generateKeyPair(keySpecOf(policy)));
   const csr = await createCsr(policy, key);
   const op: PendingOperation = {
     requestId: randomUUID().replaceAll("-", ""),
@@ -119,7 +136,8 @@ export async function renewCertificate(
   now: number,
   stillDue: (tx: Store) => Promise<boolean>,
 ): Promise<boolean> {
-  const { op, key } = await requestVersion(record.state.policy, { enabled: true }, latest.tags);
+  const { policy } = record.state;
+  const { op, key } = await requestVersion(policy, { enabled: true }, latest.tags, await keyToReuse(store, vault, record.name, policy));
   const requested = await store.transaction(async (tx) => {
     if (!(await stillDue(tx))) return false;
     const current = await tx.getName<CertificateState>(vault.name, "certificate", record.name);

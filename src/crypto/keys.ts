@@ -39,6 +39,13 @@ export function generateKeyPair(spec: KeySpec): Promise<KeyObject> {
   });
 }
 
+/** Whether `key` is of the type and size (RSA) or curve (EC) that `spec` asks for. */
+export function keyMatchesSpec(key: KeyObject, spec: KeySpec): boolean {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (isRsa(spec.kty)) return key.asymmetricKeyType === "rsa" && details.modulusLength === (spec.keySize ?? 2048);
+  return key.asymmetricKeyType === "ec" && details.namedCurve === CURVES[spec.crv ?? "P-256"];
+}
+
 export const privateKeyToDer = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 export const privateKeyFromDer = (der: Buffer): KeyObject => createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 
