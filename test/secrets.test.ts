@@ -1,10 +1,11 @@
 // Issue 4's acceptance: every secrets operation through the official SDKs (JavaScript in process, Python as a
 // subprocess), with Key Vault's errors for disabled, expired, managed and malformed cases, and nothing changed by a refusal.
 import assert from "node:assert/strict";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
+import { CertificateClient, DefaultCertificatePolicy, type CertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, rawRequest } from "./helpers/http.js";
 import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
@@ -253,6 +254,67 @@ describe("secrets", () => {
       assert.equal(refused.inner, "SecretManagedByKeyVault");
     }
     assert.equal((await client.getSecret("web-cert")).value, secret.value, "nothing changed");
+  });
+
+  it("converts a certificate's PFX secret to PEM on outContentType (7.6) and refuses every other conversion", async () => {
+    const certificates = new CertificateClient(vaultUrl("secvault"), credentialFor(kluis, sp), clientOptions(kluis));
+    const create = async (name: string, policy: CertificatePolicy) =>
+      (await certificates.beginCreateCertificate(name, policy, { intervalInMs: 100 })).pollUntilDone();
+    const PEM = "application/x-pem-file";
+    const PFX = "application/x-pkcs12";
+    const labels = (pem: string) => [...pem.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) => m[1]);
+    const refusal = /only PFX to PEM conversion of a certificate's secret is supported/;
+
+    for (const [name, policy] of [
+      ["pem-out-rsa", DefaultCertificatePolicy],
+      ["pem-out-ec", { ...DefaultCertificatePolicy, keyType: "EC", keyCurveName: "P-256" }],
+    ] as const) {
+      const cert = await create(name, policy);
+      const converted = await client.getSecret(name, { outContentType: PEM });
+      assert.equal(converted.properties.contentType, PEM);
+      assert.equal(converted.properties.id, cert.secretId);
+      assert.equal(converted.properties.certificateKeyId, cert.keyId);
+      assert.deepEqual(labels(converted.value!), ["PRIVATE KEY", "CERTIFICATE"], "key (PKCS#8) first, then the chain");
+      const key = createPrivateKey(converted.value!);
+      const leaf = new X509Certificate(converted.value!);
+      assert.ok(leaf.checkPrivateKey(key), "the key belongs to the certificate");
+      assert.ok(leaf.raw.equals(Buffer.from(cert.cer!)), "the leaf is the certificate's cer");
+      const byVersion = await client.getSecret(name, { version: converted.properties.version!, outContentType: PEM });
+      assert.equal(byVersion.value, converted.value);
+
+      const original = await client.getSecret(name);
+      assert.equal(original.properties.contentType, PFX);
+      assert.ok(!original.value!.includes("-----BEGIN"), "without outContentType the PFX, base64");
+      const asPfx = await client.getSecret(name, { outContentType: PFX });
+      assert.deepEqual([asPfx.properties.contentType, asPfx.value], [PFX, original.value], "PFX on a PFX: unchanged");
+    }
+
+    const certificatesOnly = await client.getSecret((await create("pem-out-noexport", { ...DefaultCertificatePolicy, exportable: false })).name, { outContentType: PEM });
+    assert.deepEqual(labels(certificatesOnly.value!), ["CERTIFICATE"], "a non-exportable key stays out");
+
+    await create("pem-cert", { ...DefaultCertificatePolicy, contentType: PEM });
+    const pemSecret = await client.getSecret("pem-cert");
+    assert.equal((await client.getSecret("pem-cert", { outContentType: PEM })).value, pemSecret.value, "PEM on a PEM: unchanged");
+    const pemToPfx = await failure(() => client.getSecret("pem-cert", { outContentType: PFX }));
+    assert.deepEqual([pemToPfx.status, pemToPfx.code], [400, "BadParameter"]);
+    assert.match(pemToPfx.message, refusal);
+
+    await client.setSecret("plain-pem", "-----BEGIN CERTIFICATE-----", { contentType: PEM });
+    assert.equal((await client.getSecret("plain-pem", { outContentType: PEM })).value, "-----BEGIN CERTIFICATE-----", "a plain secret already in the format: unchanged");
+    await client.setSecret("plain-pfx", "bm90IGEgcGZ4", { contentType: PFX });
+    await client.setSecret("plain-text", "text", { contentType: "text/plain" });
+    await client.setSecret("plain-untyped", "untyped");
+    for (const name of ["plain-pfx", "plain-text", "plain-untyped"]) {
+      const refused = await failure(() => client.getSecret(name, { outContentType: PEM }));
+      assert.deepEqual([refused.status, refused.code], [400, "BadParameter"], name);
+      assert.match(refused.message, refusal);
+    }
+
+    const token = await accessToken(kluis, sp);
+    const unknown = await rawRequest(kluis, "secvault.localhost", "GET", `/secrets/pem-out-rsa?api-version=7.6&outContentType=application%2Fjson`, { token });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.code, "BadParameter");
+    assert.match(unknown.body.error.message, /outContentType/);
   });
 
   it("keeps values encrypted at rest", async () => {

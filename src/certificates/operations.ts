@@ -8,6 +8,7 @@ import {
   readPem,
   readPfx,
   UnreadableCertificateError,
+  writePem,
   type CertificateMaterial,
 } from "../crypto/certificate-files.js";
 import { buildPfx } from "../crypto/pkcs12.js";
@@ -292,8 +293,7 @@ export async function writeCertificateVersion(
 function secretValue(policy: CertificatePolicy, pkcs8: Buffer, chain: Buffer[]): Buffer {
   const key = policy.key_props.exportable ? pkcs8 : undefined;
   if (policy.secret_props.contentType === "application/x-pem-file") {
-    const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
-    return Buffer.from((key ? pem("PRIVATE KEY", key) : "") + chain.map((c) => pem("CERTIFICATE", c)).join(""), "utf8");
+    return Buffer.from(writePem({ privateKey: key, certificates: chain }), "utf8");
   }
   return Buffer.from(buildPfx(key, chain).toString("base64"), "utf8");
 }

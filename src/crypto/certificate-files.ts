@@ -1,4 +1,5 @@
-// Reading what users import: PKCS#12 (with or without a password) and PEM (private key and certificates, any order).
+// Reading what users import: PKCS#12 (with or without a password) and PEM (private key and certificates, any order);
+// writing PEM, the layout of a certificate's secret in PEM.
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 
@@ -57,6 +58,13 @@ export function readPem(text: string): CertificateMaterial {
     }
   }
   return { privateKey, certificates };
+}
+
+const pemBlock = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
+
+/** PEM text: the private key (PKCS#8), if there is one, then the certificates in the given order. */
+export function writePem({ privateKey, certificates }: CertificateMaterial): string {
+  return (privateKey ? pemBlock("PRIVATE KEY", privateKey) : "") + certificates.map((c) => pemBlock("CERTIFICATE", c)).join("");
 }
 
 const spki = (key: KeyObject) => (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });

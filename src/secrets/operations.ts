@@ -1,4 +1,5 @@
 // The secret operations of the Key Vault data plane, named after the REST operations they implement.
+import { readPfx, writePem } from "../crypto/certificate-files.js";
 import { badParameter, forbidden, notFound } from "../http/errors.js";
 import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
@@ -66,6 +67,32 @@ function readContentType(input: unknown): string | undefined {
   return input;
 }
 
+const PFX = "application/x-pkcs12";
+const PEM = "application/x-pem-file";
+export type OutContentType = typeof PFX | typeof PEM;
+
+/** GetSecret's `outContentType` query parameter: absent, or one of Key Vault's two formats. */
+export function readOutContentType(query: Record<string, unknown>): OutContentType | undefined {
+  const input = query.outContentType;
+  if (input === undefined) return undefined;
+  if (input !== PFX && input !== PEM) throw badParameter(`The value of outContentType must be ${PFX} or ${PEM}.`);
+  return input;
+}
+
+/**
+ * The version in the format `outContentType` asks for. A version already in that format comes back unchanged,
+ * a plain secret whose contentType is exactly the asked one included (nothing to convert). The only conversion is
+ * a certificate's PFX (no password, as Kluis stores it) to PEM, in the layout of a PEM certificate's secret.
+ */
+function inContentType(v: SecretVersion, outContentType: OutContentType | undefined): SecretVersion {
+  if (outContentType === undefined || outContentType === v.data.contentType) return v;
+  if (outContentType !== PEM || v.data.contentType !== PFX || !v.data.managed) {
+    throw badParameter("outContentType: only PFX to PEM conversion of a certificate's secret is supported.");
+  }
+  const pem = writePem(readPfx(Buffer.from(v.sealed!.toString("utf8"), "base64"), undefined));
+  return { ...v, data: { ...v.data, contentType: PEM }, sealed: Buffer.from(pem, "utf8") };
+}
+
 // -- set and read -------------------------------------------------------------------------------
 
 export async function setSecret(scope: VaultScope, name: string, body: Record<string, unknown>) {
@@ -92,11 +119,11 @@ export async function setSecret(scope: VaultScope, name: string, body: Record<st
   return secretBundle(scope, created, true);
 }
 
-export async function getSecret(scope: VaultScope, name: string, version?: string) {
+export async function getSecret(scope: VaultScope, name: string, version?: string, outContentType?: OutContentType) {
   await liveName(scope.store, scope.vault.name, name);
   const v = await findVersion(scope.store, scope.vault.name, name, version);
   assertReadable(v.attributes);
-  return secretBundle(scope, v, true);
+  return secretBundle(scope, inContentType(v, outContentType), true);
 }
 
 /** Live or deleted names with their latest version, one page, as `map` shows them. */

@@ -11,6 +11,7 @@ import {
   getSecrets,
   getSecretVersions,
   purgeDeletedSecret,
+  readOutContentType,
   recoverDeletedSecret,
   restoreSecret,
   setSecret,
@@ -27,8 +28,8 @@ export async function secretRoutes(app: FastifyInstance) {
   app.post("/secrets/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreSecret(req.scope, jsonBody(req)));
   app.put("/secrets/:name", need("set"), (req) => setSecret(req.scope, name(req), jsonBody(req)));
   app.get("/secrets/:name/versions", need("list"), (req) => getSecretVersions(req.scope, name(req), readPageRequest(query(req))));
-  app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req)));
-  app.get("/secrets/:name/:version", need("get"), (req) => getSecret(req.scope, name(req), version(req)));
+  app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req), undefined, readOutContentType(query(req))));
+  app.get("/secrets/:name/:version", need("get"), (req) => getSecret(req.scope, name(req), version(req), readOutContentType(query(req))));
   // Python's SDK updates the latest version as PATCH /secrets/{name}/ (an empty version).
   app.patch("/secrets/:name", need("set"), (req) => updateSecret(req.scope, name(req), undefined, jsonBody(req)));
   app.patch("/secrets/:name/:version", need("set"), (req) => updateSecret(req.scope, name(req), version(req), jsonBody(req)));
