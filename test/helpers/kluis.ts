@@ -66,6 +66,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
 export class Kluis {
   private child?: ChildProcess;
   info!: ServerInfo;
+  /** Everything the server has printed (stdout and stderr), across restarts: its logs. */
+  output = "";
 
   private constructor(
     readonly dataDir: string,
@@ -91,8 +93,12 @@ export class Kluis {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
+    const record = (d: Buffer) => {
+      output += d;
+      this.output += d;
+    };
+    child.stdout!.on("data", record);
+    child.stderr!.on("data", record);
     this.child = child;
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`kluis exited early (${child.exitCode}):\n${output}`);
