@@ -85,6 +85,10 @@ export async function createOrUpdateVault(
     if (existing && p.softDeleteRetentionInDays !== undefined && p.softDeleteRetentionInDays !== existing.properties.softDeleteRetentionInDays) {
       throw badParameter("softDeleteRetentionInDays cannot be changed once the vault exists.");
     }
+    // Purge protection, once on, cannot be turned off: Azure answers an explicit false with this 400.
+    if (existing?.properties.enablePurgeProtection && p.enablePurgeProtection === false) {
+      throw new KeyVaultError(400, "BadRequest", `The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.`);
+    }
     const properties: VaultProperties = {
       tenantId,
       sku: p.sku ?? existing?.properties.sku ?? { family: "A", name: "standard" },
@@ -95,7 +99,6 @@ export async function createOrUpdateVault(
       enableSoftDelete: true,
       softDeleteRetentionInDays: existing?.properties.softDeleteRetentionInDays ?? retention,
       enableRbacAuthorization: p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? false,
-      // Purge protection, once on, cannot be turned off (as in Azure).
       ...((p.enablePurgeProtection ?? existing?.properties.enablePurgeProtection) ? { enablePurgeProtection: true } : {}),
       publicNetworkAccess: p.publicNetworkAccess ?? existing?.properties.publicNetworkAccess ?? "Enabled",
     };
