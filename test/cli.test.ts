@@ -234,6 +234,42 @@ describe("kluis CLI", () => {
     });
   });
 
+  describe("keyvault update", () => {
+    const update = ["keyvault", "update", "--name", "cliupdate"];
+
+    it("toggles RBAC authorization and replaces tags; show reflects it", async () => {
+      await kluis.createVault("cliupdate");
+      const updated = await kluis.cliJson([...update, "--enable-rbac-authorization", "true", "--tags", "env=prod", "team=kv", "--public-network-access", "Disabled"]);
+      assert.equal(updated.properties.enableRbacAuthorization, true);
+      assert.equal(updated.properties.publicNetworkAccess, "Disabled");
+      assert.deepEqual(updated.tags, { env: "prod", team: "kv" });
+      assert.equal(updated.resourceGroup, "kluis");
+      assert.deepEqual(await kluis.cliJson(["keyvault", "show", "--name", "cliupdate"]), updated);
+
+      const back = await kluis.cliJson([...update, "-g", "kluis", "--enable-rbac-authorization", "false", "--enabled-for-deployment", "true"]);
+      assert.equal(back.properties.enableRbacAuthorization, false);
+      assert.equal(back.properties.enabledForDeployment, true);
+      assert.deepEqual(back.tags, { env: "prod", team: "kv" }, "tags stay unless --tags is given");
+      assert.deepEqual((await kluis.cliJson([...update, "--tags", ""])).tags, {});
+      assert.deepEqual((await kluis.cliJson(["keyvault", "show", "--name", "cliupdate"])).properties, (await kluis.cliJson(update)).properties);
+
+      assertOneLineError(await kluis.cli([...update, "-g", "otherrg", "--enabled-for-deployment", "false"]), /under resource group 'otherrg' was not found/);
+      assertOneLineError(await kluis.cli([...update, "--public-network-access", "Sometimes"]), /invalid choice: 'Sometimes'/);
+      assert.match((await kluis.cli(["keyvault", "update", "--help"])).stdout, /Example:\n  kluis keyvault update /);
+    });
+
+    it("refuses turning purge protection off and changing the retention, with one line", async () => {
+      assert.equal((await kluis.cliJson([...update, "--enable-purge-protection", "true"])).properties.enablePurgeProtection, true);
+      assertOneLineError(await kluis.cli([...update, "--enable-purge-protection", "false"]), /"enablePurgeProtection" cannot be set to false/);
+      assertOneLineError(await kluis.cli([...update, "--retention-days", "30"]), /softDeleteRetentionInDays cannot be changed/);
+      assertOneLineError(await kluis.cli([...update, "--retention-days", "thirty"]), /--retention-days: invalid int value/);
+      const shown = await kluis.cliJson(["keyvault", "show", "--name", "cliupdate"]);
+      assert.equal(shown.properties.enablePurgeProtection, true);
+      assert.equal(shown.properties.softDeleteRetentionInDays, 90);
+      assert.equal((await kluis.cliJson([...update, "--retention-days", "90"])).properties.softDeleteRetentionInDays, 90, "the same retention is no change");
+    });
+  });
+
   describe("secret", () => {
     let env: NodeJS.ProcessEnv;
     const v = ["--vault-name", "clisecrets"];
@@ -410,6 +446,20 @@ describe("kluis CLI", () => {
       assert.equal((await kluis.cli(["keyvault", "key", "purge", ...v, "-n", "ec1"], env)).code, 0);
       const restored = await kluis.cliJson(["keyvault", "key", "restore", ...v, "-f", backup], env);
       assert.equal(restored.name, "ec1");
+    });
+
+    it("draws random bytes as az's {value: base64}, by --vault-name or the vault's --id", async () => {
+      const first = await kluis.cliJson(["keyvault", "key", "random", ...v, "--count", "32"], env);
+      assert.deepEqual(Object.keys(first), ["value"]);
+      assert.match(first.value, /^[A-Za-z0-9+/]+=*$/, "standard base64");
+      assert.equal(Buffer.from(first.value, "base64").length, 32);
+      const second = await kluis.cliJson(["keyvault", "key", "random", "--id", "https://clikeys.vault.azure.net", "--count", "32"], env);
+      assert.equal(Buffer.from(second.value, "base64").length, 32);
+      assert.notEqual(second.value, first.value);
+      for (const count of ["0", "129"]) {
+        assertOneLineError(await kluis.cli(["keyvault", "key", "random", ...v, "--count", count], env), /count must be an integer between 1 and 128/);
+      }
+      assertOneLineError(await kluis.cli(["keyvault", "key", "random", "--count", "8"], env), /--id or --vault-name/);
     });
 
     it("fails with one line for a bad algorithm, bad base64, missing permission", async () => {

@@ -44,6 +44,14 @@ export function booleanArgument(flag: string): (value: string) => boolean {
   };
 }
 
+/** An integer; the range is the server's to check, so its message is the one shown. */
+export function integerArgument(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value.trim())) throw new CliError(`argument ${flag}: invalid int value: '${value}'`);
+    return Number.parseInt(value, 10);
+  };
+}
+
 /** An ISO-8601 date (az's --expires/--not-before) as Key Vault's epoch seconds. */
 export function dateArgument(flag: string): (value: string) => number {
   return (value) => {

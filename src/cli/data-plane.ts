@@ -82,19 +82,31 @@ export function withObject(cmd: Command, what: string, opts: { version?: boolean
   return cmd;
 }
 
+function idUrl(id: string): URL {
+  try {
+    return new URL(id);
+  } catch {
+    throw new CliError(`argument --id: not an identifier URL: '${id}'`);
+  }
+}
+
+/** The vault of an --id URL: its host's first label, or the default vault for the server's own (loopback) host. */
+const vaultOfUrl = (url: URL) => (LOOPBACK.includes(url.hostname) ? DEFAULT_VAULT : url.hostname.split(".")[0]!);
+
+/** The vault --vault-name or --id (the vault's URL) designates, for commands on the vault itself. */
+export function vaultRef(o: VaultOptions): string {
+  if (o.id) return vaultOfUrl(idUrl(o.id));
+  if (!o.vaultName) throw new CliError("Give --id or --vault-name.");
+  return o.vaultName;
+}
+
 /** The object --id or --vault-name/--name designate; the vault of an --id is its host's first label. */
 export function objectRef(o: VaultOptions & { name?: string; version?: string }): ObjectRef {
   if (o.id) {
-    let url: URL;
-    try {
-      url = new URL(o.id);
-    } catch {
-      throw new CliError(`argument --id: not an identifier URL: '${o.id}'`);
-    }
+    const url = idUrl(o.id);
     const [, , name, version] = url.pathname.split("/");
-    const label = url.hostname.split(".")[0]!;
     if (!name) throw new CliError(`argument --id: no object name in '${o.id}'`);
-    return { vault: LOOPBACK.includes(url.hostname) ? DEFAULT_VAULT : label, name, version: version || undefined };
+    return { vault: vaultOfUrl(url), name, version: version || undefined };
   }
   if (!o.vaultName || !o.name) throw new CliError("Give --id, or --vault-name and --name.");
   return { vault: o.vaultName, name: o.name, version: o.version };

@@ -2,10 +2,10 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { argumentText, booleanArgument, choiceArgument, jsonArgument } from "../arguments.js";
+import { argumentText, booleanArgument, choiceArgument, integerArgument, jsonArgument } from "../arguments.js";
 import { keyItemOut, keyOut, rotationPolicyIn, rotationPolicyOut } from "../az-models.js";
 import { CliError } from "../client.js";
-import { DataPlane, objectPath, toBase64, withObject, withVault } from "../data-plane.js";
+import { DataPlane, objectPath, toBase64, vaultRef, withObject, withVault } from "../data-plane.js";
 import { printResult } from "../output.js";
 import { attributesBody, command, downloadCommand, sharedObjectCommands, target, withAttributeOptions, type ObjectKind, type ObjectOptions } from "./vault-objects.js";
 
@@ -91,6 +91,16 @@ export function keyCommands(keyvault: Command): void {
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
       printResult(keyOut((await dp.call("POST", `${objectPath("keys", o)}/rotate`)) as Json));
+    });
+
+  // Key Vault's GetRandomBytes (POST /rng); az prints the bytes as {"value": base64}.
+  withVault(command(group, "random", "Get random bytes from the vault's random number generator", `${sample} random --vault-name myvault --count 32`), false)
+    .option("--id <url>", "the vault's URL (https://VAULT.vault.azure.net); replaces --vault-name")
+    .requiredOption("--count <n>", "number of bytes (1-128)", integerArgument("--count"))
+    .action(async (o) => {
+      const dp = DataPlane.forVault(o, vaultRef(o));
+      const { value } = (await dp.call("POST", "/rng", { count: o.count })) as { value: string };
+      printResult({ value: toBase64(value) });
     });
 
   withAttributeOptions(withObject(command(group, "set-attributes", "Update a key's attributes, tags or operations", `${sample} set-attributes --vault-name myvault --name mykey --enabled false`), "key"))

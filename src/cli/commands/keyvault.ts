@@ -1,7 +1,8 @@
-// `kluis keyvault create|show|list|delete|set-policy|delete-policy`, with `az keyvault`'s flag names.
+// `kluis keyvault create|show|update|list|delete|set-policy|delete-policy`, with `az keyvault`'s flag names.
 import type { Command } from "commander";
 import { normalizePermissions, type Collection } from "../../authorization/permissions.js";
 import { allPermissions, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../../vaults/operations.js";
+import { booleanArgument, choiceArgument, integerArgument, tagsArgument } from "../arguments.js";
 import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
@@ -13,10 +14,21 @@ const PERMISSION_FLAGS: [Collection, string][] = [
   ["storage", "storagePermissions"],
 ];
 
+/** The vault properties `keyvault update` sets from flags of the same name (commander's camelCase). */
+const UPDATABLE_PROPERTIES = [
+  "enableRbacAuthorization",
+  "enablePurgeProtection",
+  "enabledForDeployment",
+  "enabledForDiskEncryption",
+  "enabledForTemplateDeployment",
+  "publicNetworkAccess",
+] as const;
+
+const resourceGroupOf = (id: string) => /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? null;
+
 /** A vault as az prints it: ARM's resource plus the resourceGroup az adds from its id. */
 function azVault(vault: unknown): unknown {
-  const id = (vault as { id?: string }).id ?? "";
-  return { ...(vault as object), resourceGroup: /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? null };
+  return { ...(vault as object), resourceGroup: resourceGroupOf((vault as { id?: string }).id ?? "") };
 }
 
 export function keyvaultCommands(program: Command): Command {
@@ -55,6 +67,32 @@ export function keyvaultCommands(program: Command): Command {
     .requiredOption("-n, --name <name>", "vault name")
     .addHelpText("after", "\nExample:\n  kluis keyvault show --name myvault")
     .action(async (o) => printResult(azVault(await mgmt(o).findVault(o.name))));
+
+  withConnection(kv.command("update"))
+    .description("Update a vault's properties or tags")
+    .requiredOption("-n, --name <name>", "vault name")
+    .option("-g, --resource-group <group>", "proceed only if the vault is in this resource group")
+    .option("--enable-rbac-authorization <bool>", "use role-based access instead of access policies", booleanArgument("--enable-rbac-authorization"))
+    .option("--enable-purge-protection <bool>", "purge protection (irreversible: once on, it stays on)", booleanArgument("--enable-purge-protection"))
+    .option("--enabled-for-deployment <bool>", "let virtual machines retrieve certificates stored as secrets", booleanArgument("--enabled-for-deployment"))
+    .option("--enabled-for-disk-encryption <bool>", "let Azure Disk Encryption retrieve secrets and unwrap keys", booleanArgument("--enabled-for-disk-encryption"))
+    .option("--enabled-for-template-deployment <bool>", "let Resource Manager retrieve secrets", booleanArgument("--enabled-for-template-deployment"))
+    .option("--public-network-access <access>", "Enabled or Disabled", choiceArgument("--public-network-access", ["Enabled", "Disabled"] as const))
+    .option("--retention-days <days>", "soft-delete retention in days (fixed when the vault is created)", integerArgument("--retention-days"))
+    .option("--tags <tags...>", "space-separated tags: key[=value] ...; replace the vault's tags; \"\" clears them")
+    .addHelpText("after", "\nExample:\n  kluis keyvault update --name myvault --enable-rbac-authorization true --tags env=prod")
+    .action(async (o) => {
+      const m = mgmt(o);
+      const vault = await m.findVault(o.name);
+      if (o.resourceGroup && resourceGroupOf(vault.id)?.toLowerCase() !== o.resourceGroup.toLowerCase()) {
+        throw new CliError(`The Resource 'Microsoft.KeyVault/vaults/${o.name}' under resource group '${o.resourceGroup}' was not found.`);
+      }
+      // PATCH sends only what changes; the server refuses what Azure refuses (retention, purge protection off).
+      const properties: Record<string, unknown> = {};
+      for (const key of UPDATABLE_PROPERTIES) if (o[key] !== undefined) properties[key] = o[key];
+      if (o.retentionDays !== undefined) properties.softDeleteRetentionInDays = o.retentionDays;
+      printResult(azVault(await m.call("PATCH", vault.id, { properties, ...(o.tags ? { tags: tagsArgument(o.tags) } : {}) })));
+    });
 
   withConnection(kv.command("list"))
     .description("List vaults")
