@@ -45,11 +45,14 @@ export class Sealer {
   }
 }
 
+/** The key file a data directory holds when KLUIS_MASTER_KEY is not set: the key in base64. */
+export const masterKeyFile = (dataDir: string) => join(dataDir, "master.key");
+
 /** KLUIS_MASTER_KEY (base64 or hex of 32 bytes) wins; otherwise a key file made once, owner-only. */
 export function loadMasterKey(dataDir: string, env = process.env): Buffer {
   const fromEnv = env.KLUIS_MASTER_KEY;
   if (fromEnv) return parseKey(fromEnv, "KLUIS_MASTER_KEY");
-  const file = join(dataDir, "master.key");
+  const file = masterKeyFile(dataDir);
   if (!existsSync(file)) {
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
   }

@@ -1,5 +1,5 @@
 // The files of a data directory: the store, the master key, the PKI, the administrator credential, the running server's address.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export interface DataDir {
@@ -44,6 +44,19 @@ export interface ServerInfo {
   tenantId: string;
   subscriptionId: string;
   pid: number;
+}
+
+/** The server recorded in the data directory, if its process is alive: one killed outright leaves its file behind. */
+export function runningServer(dir: DataDir): ServerInfo | undefined {
+  if (!existsSync(dir.serverInfo)) return undefined;
+  const info = JSON.parse(readFileSync(dir.serverInfo, "utf8")) as ServerInfo;
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch (err) {
+    // EPERM: the process exists, under another user.
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? info : undefined;
+  }
 }
 
 /** The administrator credential, readable by the owner only. */

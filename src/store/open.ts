@@ -50,6 +50,6 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
   };
 }
 
-function postgresDialect(url: string): PostgresDialect {
+export function postgresDialect(url: string): PostgresDialect {
   return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
 }

@@ -1,9 +1,11 @@
-// `kluis server start` and `kluis server env`.
+// `kluis server start`, `kluis server env` and `kluis server copy-store`.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { dataDir, defaultDataDir, type ServerInfo } from "../../server/data-dir.js";
+import { masterKeyFile } from "../../crypto/sealing.js";
+import { dataDir, defaultDataDir, runningServer, type DataDir, type ServerInfo } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../client.js";
+import { printResult } from "../output.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const portNumber = (value: string) => {
@@ -50,4 +52,31 @@ export function serverCommands(program: Command): void {
       if (!existsSync(dir.serverInfo)) throw new CliError(`No running server found in ${dir.root}; start one with 'kluis server start'.`);
       process.stdout.write(clientEnvironment(JSON.parse(readFileSync(dir.serverInfo, "utf8")) as ServerInfo) + "\n");
     });
+
+  server
+    .command("copy-store")
+    .description("Copy a stopped server's SQLite store into an empty PostgreSQL database, to run several nodes on it")
+    .option("--data-dir <dir>", "data directory of the stopped server (env KLUIS_DATA_DIR)", defaultDataDir())
+    .requiredOption("--to <url>", "PostgreSQL connection URL of an empty database")
+    .addHelpText("after", "\nExample:\n  kluis server copy-store --data-dir ./data --to postgres://kluis@db.example/kluis")
+    .action(async (o) => {
+      const dir = dataDir(o.dataDir);
+      if (!existsSync(dir.database)) throw new CliError(`No SQLite store at ${dir.database}: pass the data directory of the server to move.`);
+      const running = runningServer(dir);
+      if (running) throw new CliError(`A server (pid ${running.pid}) is running on ${dir.root}; stop it first, so that no write is left behind.`);
+      // Loaded here, as for `start`: client commands do not load SQLite and PostgreSQL.
+      const { copyStore } = await import("../../store/copy.js");
+      printResult({ copied: await copyStore(dir.database, o.to), ...whatNodesNeed(dir) });
+    });
+}
+
+/** The copy moves the rows only: every node also needs the master key they are sealed under, and the same CA. */
+function whatNodesNeed(dir: DataDir): { masterKey: string; caFiles: string } {
+  const keyFile = masterKeyFile(dir.root);
+  return {
+    masterKey: existsSync(keyFile)
+      ? `Every node needs KLUIS_MASTER_KEY="$(cat ${keyFile})" (unless the server ran with its own KLUIS_MASTER_KEY: then that one); the copied rows are sealed under it.`
+      : "Every node needs the KLUIS_MASTER_KEY the server ran with; the copied rows are sealed under it.",
+    caFiles: `Give every node's data directory ${dir.caCert} and ${dir.caKey}, so that clients trusting this CA trust every node.`,
+  };
 }
