@@ -186,7 +186,12 @@ describe("core server", () => {
     assert.equal(outcomes.slice(0, 30).filter((o) => o.status === "fulfilled").length, 30);
     for (const o of outcomes.slice(30)) assert.equal(o.status === "rejected" && (o.reason as { statusCode?: number }).statusCode, 409);
 
-    await kluis.restart("SIGKILL");
+    await kluis.stop("SIGKILL");
+    // The killed server left its server.json behind; the CLI must not take it for a running server.
+    const env = await kluis.cli(["server", "env"]);
+    assert.notEqual(env.code, 0);
+    assert.match(env.stderr, /No running server/);
+    await kluis.restart();
 
     const after2 = new SecretClient(vaultUrl("corevault"), credentialFor(kluis, writer), clientOptions(kluis));
     for (const n of names) assert.equal((await after2.getSecret(n)).value, `value of ${n}`);

@@ -4,7 +4,7 @@ import { lookup } from "node:dns";
 import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Command } from "commander";
-import { dataDir, defaultDataDir, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
+import { dataDir, defaultDataDir, runningServer, type AdminCredential } from "../server/data-dir.js";
 
 export class CliError extends Error {
   /** The HTTP status of the server's answer, when the error is one. */
@@ -34,7 +34,7 @@ export function withConnection(cmd: Command): Command {
 
 export function connect(opts: ConnectionOptions, env = process.env): Connection {
   const dir = dataDir(opts.dataDir ?? defaultDataDir(env));
-  const info = existsSync(dir.serverInfo) ? (JSON.parse(readFileSync(dir.serverInfo, "utf8")) as ServerInfo) : undefined;
+  const info = runningServer(dir);
   const url = (opts.server ?? env.KLUIS_URL ?? info?.url)?.replace(/\/$/, "");
   if (!url) throw new CliError(`No server found: pass --server, set KLUIS_URL, or start one with 'kluis server start --data-dir ${dir.root}'.`);
   const caFile = env.KLUIS_CA_FILE ?? (existsSync(dir.caCert) ? dir.caCert : undefined);

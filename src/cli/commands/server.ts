@@ -1,8 +1,8 @@
 // `kluis server start`, `kluis server env` and `kluis server copy-store`.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { masterKeyFile } from "../../crypto/sealing.js";
-import { dataDir, defaultDataDir, runningServer, type DataDir, type ServerInfo } from "../../server/data-dir.js";
+import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../client.js";
 import { printResult } from "../output.js";
@@ -49,8 +49,9 @@ export function serverCommands(program: Command): void {
     .addHelpText("after", '\nExample:\n  eval "$(kluis server env --data-dir ./data)"')
     .action((o) => {
       const dir = dataDir(o.dataDir);
-      if (!existsSync(dir.serverInfo)) throw new CliError(`No running server found in ${dir.root}; start one with 'kluis server start'.`);
-      process.stdout.write(clientEnvironment(JSON.parse(readFileSync(dir.serverInfo, "utf8")) as ServerInfo) + "\n");
+      const info = runningServer(dir);
+      if (!info) throw new CliError(`No running server found in ${dir.root}; start one with 'kluis server start'.`);
+      process.stdout.write(clientEnvironment(info) + "\n");
     });
 
   server
