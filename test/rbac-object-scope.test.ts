@@ -2,47 +2,15 @@
 // actions on that object only (any version, any spelling of its name), never on its neighbours or the collection.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, fetchToken, rawRequest } from "./helpers/http.js";
+import { accessToken, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { armRequest, eventually, forbiddenByRbac, listingForbidden } from "./helpers/rbac.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const VAULT = "objscopevault";
-
-/** Expects an SDK call to fail with Key Vault's RBAC refusal. */
-async function forbiddenByRbac(promise: Promise<unknown>): Promise<void> {
-  await assert.rejects(promise, (err: { statusCode?: number; message: string; details?: unknown }) => {
-    assert.equal(err.statusCode, 403, err.message);
-    assert.match(JSON.stringify(err.details ?? {}), /ForbiddenByRbac/);
-    return true;
-  });
-}
-
-/** Expects an SDK listing to fail with 403: its paging error keeps the status only, not the body. */
-async function listingForbidden(pages: AsyncIterableIterator<unknown>): Promise<void> {
-  await assert.rejects(pages.next(), (err: { statusCode?: number; message: string }) => {
-    assert.equal(err.statusCode, 403, err.message);
-    return true;
-  });
-}
-
-/** Retries `check` until it passes: role assignments are read through a cache of about a second. */
-async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
-}
 
 describe("role assignments scoped to one object", () => {
   let kluis: Kluis;
@@ -74,12 +42,10 @@ describe("role assignments scoped to one object", () => {
     new CryptographyClient(`${vaultUrl(VAULT)}/keys/${key}`, credentialFor(kluis, sp), clientOptions(kluis)).sign("ES256", createHash("sha256").update("data").digest());
 
   /** A role assignment PUT straight to the ARM API as the administrator, for what the CLI would not send. */
-  const putAssignment = async (scope: string) => {
-    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
-    const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
-    const body = JSON.stringify({ properties: { roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6", principalId: reader.appId } });
-    return rawRequest(kluis, "localhost", "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`, { token, body });
-  };
+  const putAssignment = (scope: string) =>
+    armRequest(kluis, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
+      properties: { roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6", principalId: reader.appId },
+    });
 
   it("lets Key Vault Secrets User on one secret read that secret only, in any spelling and version", async () => {
     const assignment = await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Secrets User", "--assignee", reader.appId, "--scope", `${vaultId}/secrets/a`]);

@@ -65,7 +65,7 @@ describe("role-based access", () => {
 
   it("lists the built-in roles and rejects an unknown one", async () => {
     const roles = await kluis.cliJson(["role", "definition", "list"]);
-    assert.ok(roles.some((r: any) => r.properties.roleName === "Key Vault Administrator"));
+    assert.ok(roles.some((r: any) => r.roleName === "Key Vault Administrator" && r.roleType === "BuiltInRole"));
     const bad = await kluis.cli(["role", "assignment", "create", "--role", "Vault Emperor", "--assignee", reader.appId, "--scope", vaultId]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /^ERROR: Role 'Vault Emperor' doesn't exist\./);

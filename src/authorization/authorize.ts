@@ -4,6 +4,7 @@ import type { Caller } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
 import { vaultResourceId, type Vault } from "../vaults/model.js";
 import { assertAllowed } from "./access-policies.js";
+import { listRoleDefinitions } from "./custom-roles.js";
 import type { RequiredPermission } from "./permissions.js";
 import { listRoleAssignments, roleGrants } from "./role-assignments.js";
 import { dataActionFor } from "./roles.js";
@@ -23,7 +24,7 @@ export async function authorizeDataPlane(
   const vaultId = vaultResourceId(ctx.subscriptionId, vault);
   // An object's id lies under its vault's, so assignments at the vault or above apply to it as well.
   const resource = objectName === undefined ? vaultId : `${vaultId}/${need.collection}/${objectName}`;
-  if (roleGrants(await listRoleAssignments(ctx.store), caller, resource, need)) return;
+  if (roleGrants(await listRoleAssignments(ctx.store), await listRoleDefinitions(ctx.store), caller, resource, need)) return;
   // Key Vault's RBAC refusal, line for line.
   throw forbidden(
     [

@@ -1,11 +1,12 @@
-// Role assignments: which principal holds which built-in role at which ARM scope. A vault that uses role-based
-// access (enableRbacAuthorization) ignores its access policies and asks these instead.
+// Role assignments: which principal holds which role (built-in or custom) at which ARM scope. A vault that uses
+// role-based access (enableRbacAuthorization) ignores its access policies and asks these instead.
 import { randomUUID } from "node:crypto";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
 import type { RequiredPermission } from "./permissions.js";
-import { dataActionFor, findRole, roleAllows } from "./roles.js";
+import { dataActionFor, findRole, roleAllows, type RoleDefinition } from "./roles.js";
+import { settingList } from "./setting-list.js";
 
 export interface RoleAssignment {
   name: string;
@@ -14,32 +15,33 @@ export interface RoleAssignment {
   roleDefinitionId: string;
 }
 
-const SETTING = "role_assignments";
-/** Several nodes share one database: a short-lived copy keeps the hot path off the store without going stale for long. */
-const CACHE_MS = 1000;
-let cache: { at: number; store: Store; assignments: RoleAssignment[] } | undefined;
+const stored = settingList<RoleAssignment>("role_assignments");
 
-export async function listRoleAssignments(store: Store): Promise<RoleAssignment[]> {
-  if (cache && cache.store === store && Date.now() - cache.at < CACHE_MS) return cache.assignments;
-  const assignments = JSON.parse((await store.getSetting(SETTING)) ?? "[]") as RoleAssignment[];
-  cache = { at: Date.now(), store, assignments };
-  return assignments;
+export const listRoleAssignments = (store: Store): Promise<RoleAssignment[]> => stored.read(store);
+const save = (store: Store, assignments: RoleAssignment[]) => stored.write(store, assignments);
+
+/** Refuses an assignment of `role` at `scope` outside the role's assignable scopes (a custom role's choice). */
+export function assertAssignable(role: RoleDefinition, scope: string): void {
+  if (role.assignableScopes.some((s) => withinScope(scope, s))) return;
+  throw new KeyVaultError(
+    400,
+    "ScopeDoesNotMatchRoleDefinition",
+    `The role '${role.roleName}' cannot be assigned at scope '${scope}': its assignable scopes are ${role.assignableScopes.map((s) => `'${s}'`).join(", ")}.`,
+  );
 }
 
-async function save(store: Store, assignments: RoleAssignment[]): Promise<void> {
-  await store.putSetting(SETTING, JSON.stringify(assignments));
-  cache = undefined;
-}
-
+/** `roles`: every role definition, built-in and custom, that `input.roleDefinitionId` may name. */
 export async function createRoleAssignment(
   store: Store,
+  roles: readonly RoleDefinition[],
   scope: string,
   name: string | undefined,
   input: { roleDefinitionId?: unknown; principalId?: unknown },
 ): Promise<RoleAssignment> {
   if (typeof input.principalId !== "string" || input.principalId === "") throw badParameter("properties.principalId is required.");
-  const role = typeof input.roleDefinitionId === "string" ? findRole(input.roleDefinitionId) : undefined;
+  const role = typeof input.roleDefinitionId === "string" ? findRole(roles, input.roleDefinitionId) : undefined;
   if (!role) throw new KeyVaultError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${String(input.roleDefinitionId)}' does not exist.`);
+  assertAssignable(role, scope);
   const assignments = await listRoleAssignments(store);
   const assignment: RoleAssignment = { name: name ?? randomUUID(), scope, principalId: input.principalId, roleDefinitionId: role.id };
   const clash = assignments.find((a) => a.name === assignment.name);
@@ -57,19 +59,25 @@ export async function deleteRoleAssignment(store: Store, name: string): Promise<
   return found;
 }
 
-/** True when `resource` is `scope` or lies under it (ARM ids compare case-insensitively). */
+/** True when `resource` is `scope` or lies under it (ARM ids compare case-insensitively; "/", the root, holds all). */
 export function withinScope(resource: string, scope: string): boolean {
   const r = resource.toLowerCase();
-  const s = scope.toLowerCase();
+  const s = scope.toLowerCase().replace(/\/$/, "");
   return r === s || r.startsWith(`${s}/`);
 }
 
-/** True when a role the caller holds at the resource's scope, or above it, grants the permission's data action. */
-export function roleGrants(assignments: readonly RoleAssignment[], caller: Caller, resourceId: string, need: RequiredPermission): boolean {
+/** True when a role (of `roles`) the caller holds at the resource's scope, or above it, grants the permission's data action. */
+export function roleGrants(
+  assignments: readonly RoleAssignment[],
+  roles: readonly RoleDefinition[],
+  caller: Caller,
+  resourceId: string,
+  need: RequiredPermission,
+): boolean {
   const action = dataActionFor(need);
   return assignments.some((a) => {
     if (a.principalId !== caller.objectId || !withinScope(resourceId, a.scope)) return false;
-    const role = findRole(a.roleDefinitionId);
+    const role = findRole(roles, a.roleDefinitionId);
     return role !== undefined && roleAllows(role, action);
   });
 }

@@ -1,19 +1,26 @@
-// ARM's Microsoft.Authorization API for Key Vault's built-in roles: role definitions and role assignments at the
-// subscription, resource-group, vault or single-object scope. Administrators only, like the rest of the management API.
+// ARM's Microsoft.Authorization API for Key Vault roles: role definitions (built-in, and custom ones at the
+// subscription, resource-group or vault scope) and role assignments at the subscription, resource-group, vault or
+// single-object scope. Administrators only, like the rest of the management API.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
 import { checkObjectName } from "../objects/names.js";
 import type { ServerContext } from "../server/context.js";
 import { requireAdministrator } from "./administrator.js";
+import { deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
 import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
-import { ROLE_DEFINITIONS, type RoleDefinition } from "./roles.js";
+import type { RoleDefinition } from "./roles.js";
 
 const AUTH = "providers/Microsoft.Authorization";
-const SCOPES = [
+/** The subscription, a resource group, a vault: where role definitions are served. */
+const DEFINITION_SCOPES = [
   "/subscriptions/:subscriptionId",
   "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup",
   "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName",
+];
+/** Where role assignments are served: those scopes, and one object of a vault. */
+const SCOPES = [
+  ...DEFINITION_SCOPES,
   // One object of a vault: its kind is a parameter so that an unknown one is ARM's 400, not a missing route.
   "/subscriptions/:subscriptionId/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName/:objectKind/:objectName",
 ];
@@ -46,9 +53,9 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     properties: {
       roleName: r.roleName,
       description: r.description,
-      type: "BuiltInRole",
-      permissions: [{ actions: [], notActions: [], dataActions: r.dataActions, notDataActions: [] }],
-      assignableScopes: ["/"],
+      type: r.roleType,
+      permissions: r.permissions,
+      assignableScopes: r.assignableScopes,
     },
   });
   const assignmentJson = (a: RoleAssignment) => ({
@@ -65,12 +72,29 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
   const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
 
-  app.get(`/subscriptions/:subscriptionId/${AUTH}/roleDefinitions`, async () => ({ value: ROLE_DEFINITIONS.map(definitionJson) }));
-  app.get(`/subscriptions/:subscriptionId/${AUTH}/roleDefinitions/:id`, async (req) => {
-    const role = ROLE_DEFINITIONS.find((r) => r.id === (req.params as { id: string }).id.toLowerCase());
-    if (!role) throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
-    return definitionJson(role);
-  });
+  // az creates a custom role at its first assignable scope. A custom role is listed at, under and above the scopes
+  // it is assignable at, so that the subscription lists them all.
+  for (const scope of DEFINITION_SCOPES) {
+    app.get(`${scope}/${AUTH}/roleDefinitions`, async (req) => {
+      const here = scopeOf(req);
+      const roles = await listRoleDefinitions(ctx.store);
+      return { value: roles.filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here))).map(definitionJson) };
+    });
+    app.get(`${scope}/${AUTH}/roleDefinitions/:id`, async (req) => {
+      const id = (req.params as { id: string }).id.toLowerCase();
+      const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
+      if (!role) throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
+      return definitionJson(role);
+    });
+    app.put(`${scope}/${AUTH}/roleDefinitions/:id`, async (req, reply) => {
+      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req));
+      return reply.code(201).send(definitionJson(role));
+    });
+    app.delete(`${scope}/${AUTH}/roleDefinitions/:id`, async (req, reply) => {
+      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id);
+      return removed ? definitionJson(removed) : reply.code(204).send();
+    });
+  }
 
   for (const scope of SCOPES) {
     // Assignments that apply at this scope: made here or above it, as ARM's atScope() lists them.
@@ -81,7 +105,8 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
       checkObjectScope(req.params as { objectKind?: string; objectName?: string });
       const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
-      const assignment = await createRoleAssignment(ctx.store, scopeOf(req), (req.params as { assignmentName: string }).assignmentName, properties);
+      const roles = await listRoleDefinitions(ctx.store);
+      const assignment = await createRoleAssignment(ctx.store, roles, scopeOf(req), (req.params as { assignmentName: string }).assignmentName, properties);
       return reply.code(201).send(assignmentJson(assignment));
     });
     app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req) => {

@@ -1,26 +1,46 @@
-// Azure's built-in Key Vault roles (role-based access) and the data action each data-plane permission is.
+// Azure's built-in Key Vault roles (role-based access), the data action each data-plane permission is, and how a
+// role's permissions (built-in or custom) match an action.
 import type { RequiredPermission } from "./permissions.js";
+
+/** One entry of a role's permissions; control-plane actions are kept as given (only administrators manage here). */
+export interface RolePermission {
+  actions: string[];
+  notActions: string[];
+  dataActions: string[];
+  notDataActions: string[];
+}
 
 export interface RoleDefinition {
   id: string;
   roleName: string;
   description: string;
-  dataActions: string[];
+  roleType: "BuiltInRole" | "CustomRole";
+  permissions: RolePermission[];
+  assignableScopes: string[];
 }
 
 const KV = "Microsoft.KeyVault/vaults";
 
+const builtIn = (id: string, roleName: string, description: string, dataActions: string[]): RoleDefinition => ({
+  id,
+  roleName,
+  description,
+  roleType: "BuiltInRole",
+  permissions: [{ actions: [], notActions: [], dataActions, notDataActions: [] }],
+  assignableScopes: ["/"],
+});
+
 /** The built-in roles, with Azure's ids and data actions (wildcards as Azure writes them). */
 export const ROLE_DEFINITIONS: RoleDefinition[] = [
-  { id: "00482a5a-887f-4fb3-b363-3b7fe8e74483", roleName: "Key Vault Administrator", description: "Perform all data plane operations on a key vault and all objects in it.", dataActions: [`${KV}/*`] },
-  { id: "21090545-7ca7-4776-b22c-e363652d74d2", roleName: "Key Vault Reader", description: "Read metadata of key vaults and its certificates, keys, and secrets.", dataActions: [`${KV}/*/read`, `${KV}/secrets/readMetadata/action`] },
-  { id: "a4417e6f-fecd-4de8-b567-7b0420556985", roleName: "Key Vault Certificates Officer", description: "Perform any action on the certificates of a key vault.", dataActions: [`${KV}/certificatecas/*`, `${KV}/certificates/*`, `${KV}/certificatecontacts/write`, `${KV}/keys/read`, `${KV}/secrets/readMetadata/action`, `${KV}/secrets/getSecret/action`] },
-  { id: "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", roleName: "Key Vault Certificate User", description: "Read entire certificate contents including secret and key portion.", dataActions: [`${KV}/certificates/read`, `${KV}/secrets/getSecret/action`, `${KV}/secrets/readMetadata/action`, `${KV}/keys/read`] },
-  { id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", roleName: "Key Vault Crypto Officer", description: "Perform any action on the keys of a key vault.", dataActions: [`${KV}/keys/*`, `${KV}/keyrotationpolicies/*`] },
-  { id: "12338af0-0e69-4776-bea7-57ae8d297424", roleName: "Key Vault Crypto User", description: "Perform cryptographic operations using keys.", dataActions: ["read", "update/action", "backup/action", "encrypt/action", "decrypt/action", "wrap/action", "unwrap/action", "sign/action", "verify/action"].map((a) => `${KV}/keys/${a}`) },
-  { id: "e147488a-f6f5-4113-8e2d-b22465e65bf6", roleName: "Key Vault Crypto Service Encryption User", description: "Read metadata of keys and perform wrap/unwrap operations.", dataActions: ["read", "wrap/action", "unwrap/action"].map((a) => `${KV}/keys/${a}`) },
-  { id: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", roleName: "Key Vault Secrets Officer", description: "Perform any action on the secrets of a key vault.", dataActions: [`${KV}/secrets/*`] },
-  { id: "4633458b-17de-408a-b874-0445c86b69e6", roleName: "Key Vault Secrets User", description: "Read secret contents.", dataActions: [`${KV}/secrets/getSecret/action`, `${KV}/secrets/readMetadata/action`] },
+  builtIn("00482a5a-887f-4fb3-b363-3b7fe8e74483", "Key Vault Administrator", "Perform all data plane operations on a key vault and all objects in it.", [`${KV}/*`]),
+  builtIn("21090545-7ca7-4776-b22c-e363652d74d2", "Key Vault Reader", "Read metadata of key vaults and its certificates, keys, and secrets.", [`${KV}/*/read`, `${KV}/secrets/readMetadata/action`]),
+  builtIn("a4417e6f-fecd-4de8-b567-7b0420556985", "Key Vault Certificates Officer", "Perform any action on the certificates of a key vault.", [`${KV}/certificatecas/*`, `${KV}/certificates/*`, `${KV}/certificatecontacts/write`, `${KV}/keys/read`, `${KV}/secrets/readMetadata/action`, `${KV}/secrets/getSecret/action`]),
+  builtIn("db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", "Key Vault Certificate User", "Read entire certificate contents including secret and key portion.", [`${KV}/certificates/read`, `${KV}/secrets/getSecret/action`, `${KV}/secrets/readMetadata/action`, `${KV}/keys/read`]),
+  builtIn("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "Key Vault Crypto Officer", "Perform any action on the keys of a key vault.", [`${KV}/keys/*`, `${KV}/keyrotationpolicies/*`]),
+  builtIn("12338af0-0e69-4776-bea7-57ae8d297424", "Key Vault Crypto User", "Perform cryptographic operations using keys.", ["read", "update/action", "backup/action", "encrypt/action", "decrypt/action", "wrap/action", "unwrap/action", "sign/action", "verify/action"].map((a) => `${KV}/keys/${a}`)),
+  builtIn("e147488a-f6f5-4113-8e2d-b22465e65bf6", "Key Vault Crypto Service Encryption User", "Read metadata of keys and perform wrap/unwrap operations.", ["read", "wrap/action", "unwrap/action"].map((a) => `${KV}/keys/${a}`)),
+  builtIn("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer", "Perform any action on the secrets of a key vault.", [`${KV}/secrets/*`]),
+  builtIn("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User", "Read secret contents.", [`${KV}/secrets/getSecret/action`, `${KV}/secrets/readMetadata/action`]),
 ];
 
 /** Access-policy permission → data action (the vocabulary of role-based access). */
@@ -59,12 +79,23 @@ function matches(pattern: string, action: string): boolean {
   return regex.test(action);
 }
 
+/** Each permission grants its data actions minus its own exclusions, as Azure computes a role's effective permissions. */
 export function roleAllows(role: RoleDefinition, action: string): boolean {
-  return role.dataActions.some((pattern) => matches(pattern, action));
+  return role.permissions.some(
+    (p) => p.dataActions.some((pattern) => matches(pattern, action)) && !p.notDataActions.some((pattern) => matches(pattern, action)),
+  );
 }
 
-/** A role by its id or by its name (what `az role assignment create --role` accepts). */
-export function findRole(idOrName: string): RoleDefinition | undefined {
+/** Every data action a data-plane request can need: what a custom role's data actions are checked against. */
+const KNOWN_DATA_ACTIONS = [...new Set(Object.values(ACTIONS).flatMap((byPermission) => Object.values(byPermission)))].map((a) => `${KV}/${a}`);
+
+/** True when the data action, or wildcard, names at least one data action Kluis checks. */
+export function isKnownDataAction(pattern: string): boolean {
+  return KNOWN_DATA_ACTIONS.some((action) => matches(pattern, action));
+}
+
+/** A role by its id or by its name (what `az role assignment create --role` accepts), among `roles`. */
+export function findRole<T extends Pick<RoleDefinition, "id" | "roleName">>(roles: readonly T[], idOrName: string): T | undefined {
   const key = idOrName.split("/").pop()!.toLowerCase();
-  return ROLE_DEFINITIONS.find((r) => r.id === key || r.roleName.toLowerCase() === idOrName.toLowerCase());
+  return roles.find((r) => r.id === key || r.roleName.toLowerCase() === idOrName.toLowerCase());
 }

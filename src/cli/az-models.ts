@@ -1,5 +1,5 @@
-// Key Vault REST bodies reshaped as az prints them (the SDK models as JSON): camelCase, ISO dates, nulls for
-// absent fields, standard base64 for bytes, the object's name next to its id.
+// Key Vault REST bodies (and ARM role definitions) reshaped as az prints them (the SDK models as JSON): camelCase,
+// ISO dates, nulls for absent fields, standard base64 for bytes, the object's name next to its id.
 import { toBase64 } from "./data-plane.js";
 
 type Json = Record<string, unknown>;
@@ -223,5 +223,40 @@ export function rotationPolicyIn(p: Json): Json {
       action: { type: a.action },
     })),
     attributes: p.expiresIn ? { expiryTime: p.expiresIn } : {},
+  };
+}
+
+// Role definitions: `az role definition list` flattens ARM's properties → {assignableScopes, description, id, name,
+// permissions, roleName, roleType, type}.
+export function roleDefinitionOut(b: Json): Json {
+  const p = (b.properties ?? {}) as Json;
+  return sortKeys({
+    assignableScopes: or(p.assignableScopes),
+    description: or(p.description),
+    id: b.id,
+    name: b.name,
+    permissions: or(p.permissions),
+    roleName: or(p.roleName),
+    roleType: or(p.type),
+    type: b.type,
+  });
+}
+
+/**
+ * az's role definition file as ARM's PUT body. As az does, top-level names take any first-letter case ("Name",
+ * "AssignableScopes") and the permission is either the top-level Actions/NotActions/DataActions/NotDataActions or a
+ * "permissions" list.
+ */
+export function roleDefinitionIn(file: Json): Json {
+  const d = Object.fromEntries(Object.entries(file).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), v])) as Json;
+  const permission = (p: Json) => ({ actions: p.actions ?? [], notActions: p.notActions ?? [], dataActions: p.dataActions ?? [], notDataActions: p.notDataActions ?? [] });
+  return {
+    properties: {
+      roleName: d.name,
+      description: or(d.description),
+      type: "CustomRole",
+      permissions: Array.isArray(d.permissions) ? (d.permissions as Json[]).map(permission) : [permission(d)],
+      assignableScopes: or(d.assignableScopes),
+    },
   };
 }
