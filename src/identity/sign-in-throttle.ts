@@ -42,7 +42,7 @@ class FailureWindows {
   constructor(private readonly limit: number) {}
 
   /** The failures of `key` still inside the window. */
-  recent(key: string, now: number): number[] {
+  private recent(key: string, now: number): number[] {
     const times = this.failures.get(key);
     if (!times) return [];
     while (times.length > 0 && times[0]! <= now - SIGN_IN_LIMITS.windowMs) times.shift();

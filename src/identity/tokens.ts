@@ -187,7 +187,7 @@ export class TokenService {
     if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
-      audience: Array.isArray(payload.aud) ? audience : payload.aud!,
+      audience: typeof payload.aud === "string" ? payload.aud : audience,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
       credentialGeneration: generation as number,
     };
