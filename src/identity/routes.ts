@@ -108,7 +108,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (!audience) {
       return aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${requested ?? "(none)"} was not found in the tenant.`);
     }
-    // The client's own address: the CONNECT proxy listens on loopback only, so proxied clients are local ones.
+    // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.
     const principal = await authenticateClient(store, signIn, clientId, clientSecret, req.socket.remoteAddress ?? "");
     if (principal === "unknown-client") {
       return aadError(reply, 400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
