@@ -31,7 +31,8 @@ describe("hot-path caches", () => {
 
   it("a verified token is served from the cache for its own audience only, and not past its expiry", async () => {
     const tokens = await TokenService.open(store);
-    const principal = { objectId: randomUUID(), appId: randomUUID(), displayName: "p", secretHash: "", isAdmin: false, createdAt: Date.now() };
+    const principal = { objectId: randomUUID(), appId: randomUUID(), displayName: "p", secretHash: "", isAdmin: false, createdAt: Date.now(), credentialGeneration: 0 };
+    await store.insertPrincipal(principal); // a token's principal must exist for it to verify
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
     const token = await tokens.issue(principal, VAULT_AUDIENCE);
     const first = await tokens.verify(token, VAULT_AUDIENCE);

@@ -77,6 +77,7 @@ describe("core server", () => {
         .setProtectedHeader({ alg: "RS256" })
         .setIssuer(`https://sts.windows.net/${kluis.info.tenantId}/`)
         .setAudience(aud)
+        .setIssuedAt(exp - 3599)
         .setExpirationTime(exp)
         .sign(key);
     const now = Math.floor(Date.now() / 1000);

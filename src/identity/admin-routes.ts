@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { requireAdministrator } from "../authorization/administrator.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
-import { createServicePrincipal, resetServicePrincipalCredential } from "./principals.js";
+import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "./principals.js";
 
 export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
@@ -36,14 +36,17 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
 
   app.delete("/kluis/servicePrincipals/:appId", async (req, reply) => {
     const { appId } = req.params as { appId: string };
-    if (!(await ctx.store.deletePrincipal(appId))) throw notFound(appId);
+    const deleted = await deleteServicePrincipal(ctx.store, appId);
+    if (!deleted) throw notFound(appId);
+    ctx.tokens.forgetPrincipal(deleted.objectId);
     return reply.code(204).send();
   });
 
   app.post("/kluis/servicePrincipals/:appId/credentials/reset", async (req) => {
     const { appId } = req.params as { appId: string };
-    const password = await resetServicePrincipalCredential(ctx.store, appId);
-    if (!password) throw notFound(appId);
-    return { appId, password, tenant: ctx.tokens.tenantId };
+    const reset = await resetServicePrincipalCredential(ctx.store, appId);
+    if (!reset) throw notFound(appId);
+    ctx.tokens.forgetPrincipal(reset.objectId);
+    return { appId, password: reset.password, tenant: ctx.tokens.tenantId };
   });
 }

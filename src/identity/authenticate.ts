@@ -1,6 +1,7 @@
 // Reads and verifies the bearer token of a request; which audience is expected depends on the API called.
 import type { FastifyRequest } from "fastify";
-import type { Caller, TokenService } from "./tokens.js";
+import { errors } from "jose";
+import { InvalidTokenError, type Caller, type TokenService } from "./tokens.js";
 
 export type AuthResult = { caller: Caller } | { missing: true } | { invalid: string };
 
@@ -12,6 +13,8 @@ export async function authenticate(req: FastifyRequest, tokens: TokenService, au
   try {
     return { caller: await tokens.verify(match[1]!, audience) };
   } catch (err) {
+    // A bad token is a 401; anything else (the store failing to say whether the principal stands) is a server error.
+    if (!(err instanceof errors.JOSEError || err instanceof InvalidTokenError)) throw err;
     return { invalid: tokenProblem(err) };
   }
 }
@@ -21,8 +24,12 @@ function tokenProblem(err: unknown): string {
   switch (code) {
     case "ERR_JWT_EXPIRED":
       return "AKV10022: Invalid token: the token is expired.";
-    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
-      return `AKV10022: Invalid token: ${(err as { claim?: string }).claim ?? "a claim"} is not valid for this server.`;
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
+      const { claim = "a claim", reason } = err as { claim?: string; reason?: string };
+      return reason === "missing" ? `AKV10022: Invalid token: the token has no '${claim}' claim.` : `AKV10022: Invalid token: ${claim} is not valid for this server.`;
+    }
+    case "ERR_KLUIS_TOKEN_REVOKED":
+      return "AKV10022: Invalid token: the principal it was issued to was deleted, or its credential reset, since.";
     default:
       return "AKV10022: Invalid token: the signature or format is not valid.";
   }

@@ -1,7 +1,11 @@
 // Service principals: an application id, an object id, and a client secret kept only as a slow hash.
 import { randomUUID } from "node:crypto";
+import { dropFromAccessPolicies } from "../authorization/access-policies.js";
 import { hashSecret, newClientSecret, verifySecret } from "../crypto/passwords.js";
 import type { PrincipalRecord, Store } from "../store/store.js";
+import { invalidateVault } from "../vaults/cache.js";
+import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
+import type { VerifiedSecrets } from "./verified-secrets.js";
 
 export interface NewServicePrincipal {
   appId: string;
@@ -19,26 +23,71 @@ export async function createServicePrincipal(store: Store, displayName: string, 
     secretHash: await hashSecret(password),
     isAdmin,
     createdAt: Date.now(),
+    credentialGeneration: 0,
   };
   await store.insertPrincipal(record);
   return { appId: record.appId, objectId: record.objectId, displayName, password };
 }
 
-/** A new client secret for an existing principal; the old one stops working at once. */
-export async function resetServicePrincipalCredential(store: Store, appId: string): Promise<string | undefined> {
-  if (!(await store.getPrincipalByAppId(appId))) return undefined;
+/**
+ * A new client secret for an existing principal; the old one stops working at once, and so do the tokens issued
+ * under it (the store moves the principal's credential generation on; tokens carry the one they were issued under).
+ */
+export async function resetServicePrincipalCredential(store: Store, appId: string): Promise<{ objectId: string; password: string } | undefined> {
+  const principal = await store.getPrincipalByAppId(appId);
+  if (!principal) return undefined;
   const password = newClientSecret();
   await store.updatePrincipalSecret(appId, await hashSecret(password));
-  return password;
+  return { objectId: principal.objectId, password };
 }
 
-/** Checks a client id and secret the way Azure AD does: an unknown application and a wrong secret are different errors. */
+/**
+ * Deletes a principal and its entries in every vault's access policies (Azure would show them as an unknown
+ * identity; nothing could ever match them again). Its tokens stop working with it: a token's principal must exist.
+ */
+export async function deleteServicePrincipal(store: Store, appId: string): Promise<PrincipalRecord | undefined> {
+  const deleted = await store.transaction(async (tx) => {
+    const principal = await tx.getPrincipalByAppId(appId);
+    if (!principal || !(await tx.deletePrincipal(appId))) return undefined;
+    return { principal, vaults: await dropFromAccessPolicies(tx, principal.objectId) };
+  });
+  for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
+  return deleted?.principal;
+}
+
+/** What the token endpoint keeps between requests to check client secrets: verified secrets and the throttle. */
+export interface SignIn {
+  verified: VerifiedSecrets;
+  throttle: SignInThrottle;
+}
+
+/** Longer secrets are refused without hashing them: Azure's, and Kluis's, are 40 characters. */
+const MAX_SECRET_LENGTH = 256;
+
+/**
+ * Checks a client id and secret the way Azure AD does: an unknown application and a wrong secret are different
+ * errors. A secret verified lately costs nothing; any other needs a scrypt hash, which the throttle may refuse.
+ */
 export async function authenticateClient(
   store: Store,
+  signIn: SignIn,
   appId: string,
   secret: string,
-): Promise<PrincipalRecord | "unknown-client" | "invalid-secret"> {
+  address: string,
+): Promise<PrincipalRecord | "unknown-client" | "invalid-secret" | Refusal> {
   const principal = await store.getPrincipalByAppId(appId);
   if (!principal) return "unknown-client";
-  return (await verifySecret(secret, principal.secretHash)) ? principal : "invalid-secret";
+  if (signIn.verified.has(principal, secret)) return principal;
+  const admission = signIn.throttle.admit(appId, address);
+  if ("reason" in admission) return admission;
+  let valid = false;
+  try {
+    await admission.ready;
+    valid = secret.length <= MAX_SECRET_LENGTH && (await verifySecret(secret, principal.secretHash));
+  } finally {
+    admission.done(valid);
+  }
+  if (!valid) return "invalid-secret";
+  signIn.verified.add(principal, secret);
+  return principal;
 }

@@ -4,8 +4,10 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
-import { authenticateClient } from "./principals.js";
+import { authenticateClient, type SignIn } from "./principals.js";
+import { SignInThrottle } from "./sign-in-throttle.js";
 import { audienceFor, TOKEN_LIFETIME_SECONDS, type TokenService } from "./tokens.js";
+import { VerifiedSecrets } from "./verified-secrets.js";
 
 /** Tenant names a client may put in the authority path: the server's tenant and Azure's well-known aliases. */
 function knownTenant(tokens: TokenService, tenant: string): boolean {
@@ -28,6 +30,7 @@ const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
+  const signIn: SignIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req) => {
@@ -85,7 +88,9 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   async function issueToken(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
-    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    // A form gives strings; a JSON body could give anything, and only strings are read from it.
+    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const form = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")) as Record<string, string | undefined>;
     if (!knownTenant(tokens, tenant)) return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     if (form.grant_type !== "client_credentials") {
       return aadError(reply, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type; only client_credentials is supported.");
@@ -103,12 +108,20 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (!audience) {
       return aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${requested ?? "(none)"} was not found in the tenant.`);
     }
-    const principal = await authenticateClient(store, clientId, clientSecret);
+    // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.
+    const principal = await authenticateClient(store, signIn, clientId, clientSecret, req.socket.remoteAddress ?? "");
     if (principal === "unknown-client") {
       return aadError(reply, 400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
     }
     if (principal === "invalid-secret") {
       return aadError(reply, 401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+    }
+    // Entra answers a throttled client-credentials request with 429 and Retry-After.
+    if ("reason" in principal) {
+      reply.header("retry-after", String(principal.retryAfterSeconds));
+      return principal.reason === "address-locked"
+        ? aadError(reply, 429, "temporarily_unavailable", 50053, `Too many sign-ins with a wrong client secret came from this address; retry after ${principal.retryAfterSeconds} seconds.`)
+        : aadError(reply, 429, "temporarily_unavailable", 50196, `Too many sign-ins for application '${clientId}' or from this address are being checked at once; retry after ${principal.retryAfterSeconds} seconds.`);
     }
     const accessToken = await tokens.issue(principal, audience);
     const now = Math.floor(Date.now() / 1000);
@@ -132,5 +145,9 @@ function basicCredentials(header: string | undefined): [string?, string?] {
   const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return [];
-  return [decodeURIComponent(decoded.slice(0, colon)), decodeURIComponent(decoded.slice(colon + 1))];
+  try {
+    return [decodeURIComponent(decoded.slice(0, colon)), decodeURIComponent(decoded.slice(colon + 1))];
+  } catch {
+    return []; // malformed percent-encoding: no credentials, as if the header were absent
+  }
 }

@@ -1,7 +1,8 @@
 // Access tokens: RS256 JWTs signed with the server's own key, shaped like Azure AD v1 app tokens.
 import { createPublicKey, generateKeyPairSync, createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
-import { SignJWT, calculateJwkThumbprint, exportJWK, jwtVerify, type JWK } from "jose";
+import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import type { PrincipalRecord, Store } from "../store/store.js";
+import { PrincipalStates } from "./principal-states.js";
 
 export const VAULT_AUDIENCE = "https://vault.azure.net";
 export const MANAGEMENT_AUDIENCE = "https://management.azure.com";
@@ -40,25 +41,41 @@ export function audienceFor(scopeOrResource: string, vaultDomains: readonly stri
 const VERIFIED_CACHE_SIZE = 10_000;
 /** The clock skew every check allows, as jose's `clockTolerance` does. */
 const CLOCK_TOLERANCE_SECONDS = 60;
+/** The private claim naming the principal's credential generation a token was issued under (see principal-states.ts). */
+const CREDENTIAL_GENERATION_CLAIM = "kluis_cred_gen";
+
+/** A token refused for what it says rather than how it is signed or dated (jose's errors cover those). */
+export class InvalidTokenError extends Error {
+  constructor(
+    /** "revoked": its principal was deleted, or its credential reset, after it was issued. */
+    readonly code: "ERR_KLUIS_TOKEN_REVOKED" | "ERR_KLUIS_TOKEN_MALFORMED",
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 interface VerifiedToken {
   caller: Caller;
   /** The token's `aud` claim, checked again on every hit (a token verified for one API is not good for another). */
   audience: string;
-  /** The `exp` claim, in seconds since the epoch. */
+  /** When the token stops being good, in seconds since the epoch: its `exp`, or its `iat` plus the lifetime if sooner. */
   expiresAt: number;
+  /** The principal's credential generation the token was issued under. */
+  credentialGeneration: number;
 }
 
 export class TokenService {
   /**
    * Tokens that verified, keyed by the token string. A signature check is the costliest step of a request, and its
-   * outcome for a given string never changes: the signing key, issuer and tenant are fixed for the process, and a
-   * token is not revocable. Only expiry moves, so each hit checks `exp` (with the same tolerance) and the audience.
-   * Failures are not cached. Bounded: least recently used first out.
+   * outcome for a given string never changes: the signing key, issuer and tenant are fixed for the process. Expiry
+   * moves, so each hit checks it (with the same tolerance) and the audience; revocation moves, so each use asks
+   * the principal's state (itself briefly cached). Failures are not cached. Bounded: least recently used first out.
    */
   private readonly verified = new Map<string, VerifiedToken>();
 
   private constructor(
+    private readonly principals: PrincipalStates,
     readonly tenantId: string,
     private readonly privateKey: KeyObject,
     private readonly publicKey: KeyObject,
@@ -82,7 +99,7 @@ export class TokenService {
     const publicKey = createPublicKey(privateKey);
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
-    return new TokenService(tenantId, privateKey, publicKey, kid, { ...jwk, kid, use: "sig", alg: "RS256" });
+    return new TokenService(new PrincipalStates(store), tenantId, privateKey, publicKey, kid, { ...jwk, kid, use: "sig", alg: "RS256" });
   }
 
   /** The issuer every token carries and every verification demands. */
@@ -103,6 +120,7 @@ export class TokenService {
       idtyp: "app",
       appidacr: "1",
       ver: "1.0",
+      [CREDENTIAL_GENERATION_CLAIM]: principal.credentialGeneration,
     })
       .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: this.kid })
       .setIssuer(this.issuer)
@@ -115,31 +133,69 @@ export class TokenService {
       .sign(this.privateKey);
   }
 
-  /** Verifies signature, expiry, issuer and audience; throws on any failure. */
+  /**
+   * Verifies signature, expiry (`exp` and `iat` required, `nbf` if present), issuer and audience, then that the
+   * principal still exists under the credential the token was issued for; throws on any failure.
+   */
   async verify(token: string, audience: string): Promise<Caller> {
+    const verified = this.cachedVerification(token, audience) ?? (await this.verifySignatureAndClaims(token, audience));
+    // A store that fails to answer throws as it is: the server's problem, not the token's.
+    const state = await this.principals.current(verified.caller.objectId);
+    if (!state || state.appId !== verified.caller.appId || state.credentialGeneration !== verified.credentialGeneration) {
+      throw new InvalidTokenError("ERR_KLUIS_TOKEN_REVOKED", "the token's principal was deleted or its credential reset");
+    }
+    return { ...verified.caller };
+  }
+
+  /** Forgets what this process knew of a principal it deleted or gave a new credential: its tokens fail at once. */
+  forgetPrincipal(objectId: string): void {
+    this.principals.forget(objectId);
+  }
+
+  private cachedVerification(token: string, audience: string): VerifiedToken | undefined {
     const cached = this.verified.get(token);
-    if (cached) {
-      this.verified.delete(token);
-      const now = Math.floor(Date.now() / 1000);
-      if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && (cached.audience === audience || cached.audience === `${audience}/`)) {
-        this.verified.set(token, cached); // most recently used last
-        return { ...cached.caller };
-      }
-      // Expired, or another audience: let jose give the precise error (or accept it for this audience).
+    if (!cached) return undefined;
+    this.verified.delete(token);
+    const now = Math.floor(Date.now() / 1000);
+    if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && (cached.audience === audience || cached.audience === `${audience}/`)) {
+      this.verified.set(token, cached); // most recently used last
+      return cached;
     }
-    const { payload } = await jwtVerify(token, this.publicKey, {
-      issuer: this.issuer,
-      audience: [audience, `${audience}/`],
-      algorithms: ["RS256"],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    });
-    if (typeof payload.oid !== "string" || typeof payload.appid !== "string") throw new Error("token lacks oid/appid");
-    const caller = { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) };
-    // Only tokens with an expiry and one audience are cached: that is every token this service issues.
-    if (typeof payload.exp === "number" && typeof payload.aud === "string") {
+    // Expired, or another audience: let jose give the precise error (or accept it for this audience).
+    return undefined;
+  }
+
+  private async verifySignatureAndClaims(token: string, audience: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.publicKey, {
+        issuer: this.issuer,
+        audience: [audience, `${audience}/`],
+        algorithms: ["RS256"],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        // A token without an expiry would be good forever; `maxTokenAge` also refuses an `iat` in the future.
+        requiredClaims: ["exp", "iat"],
+        maxTokenAge: TOKEN_LIFETIME_SECONDS,
+      }));
+    } catch (err) {
+      // Whatever a hostile string makes jose throw, it is a bad token (a 401), never a server error.
+      throw err instanceof errors.JOSEError ? err : new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "the token cannot be parsed");
+    }
+    if (typeof payload.oid !== "string" || typeof payload.appid !== "string") throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token lacks oid/appid");
+    // Tokens issued before generations existed carry none: they belong to generation 0, the one before any reset.
+    const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
+    if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
+    const verified: VerifiedToken = {
+      caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
+      audience: typeof payload.aud === "string" ? payload.aud : audience,
+      expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
+      credentialGeneration: generation as number,
+    };
+    // Only tokens with one audience are cached: that is every token this service issues.
+    if (typeof payload.aud === "string") {
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { caller, audience: payload.aud, expiresAt: payload.exp });
+      this.verified.set(token, verified);
     }
-    return caller;
+    return verified;
   }
 }

@@ -114,6 +114,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("object_names_by_purge_date").on("object_names").column("scheduled_purge_at").execute();
     },
   },
+  // A principal's credential generation moves on with every credential reset; a token carries the generation it was
+  // issued under, so that a reset revokes the tokens issued before it (identity/principal-states.ts).
+  "0004_principal_credential_generation": {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("principals").addColumn("credential_generation", "integer", (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,8 @@ export interface Database {
     secret_hash: string;
     is_admin: number;
     created_at: number;
+    /** Moves on with every credential reset: tokens issued under an older generation are refused. */
+    credential_generation: number;
   };
   vaults: {
     name: string;

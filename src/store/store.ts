@@ -15,6 +15,8 @@ export interface PrincipalRecord {
   secretHash: string;
   isAdmin: boolean;
   createdAt: number;
+  /** Moves on with every credential reset; tokens carry the generation they were issued under. */
+  credentialGeneration: number;
 }
 
 export interface VaultRecord<P = Record<string, unknown>> {
@@ -176,16 +178,27 @@ export class Store {
         secret_hash: p.secretHash,
         is_admin: p.isAdmin ? 1 : 0,
         created_at: p.createdAt,
+        credential_generation: p.credentialGeneration,
       })
       .execute();
   }
 
+  /** Replaces the secret's hash and moves the credential generation on, which revokes the tokens issued before. */
   async updatePrincipalSecret(appId: string, secretHash: string): Promise<void> {
-    await this.db.updateTable("principals").set({ secret_hash: secretHash }).where("app_id", "=", appId).execute();
+    await this.db
+      .updateTable("principals")
+      .set((eb) => ({ secret_hash: secretHash, credential_generation: eb("credential_generation", "+", 1) }))
+      .where("app_id", "=", appId)
+      .execute();
   }
 
   async getPrincipalByAppId(appId: string): Promise<PrincipalRecord | undefined> {
     const row = await this.db.selectFrom("principals").selectAll().where("app_id", "=", appId).executeTakeFirst();
+    return row && toPrincipal(row);
+  }
+
+  async getPrincipalByObjectId(objectId: string): Promise<PrincipalRecord | undefined> {
+    const row = await this.db.selectFrom("principals").selectAll().where("object_id", "=", objectId).executeTakeFirst();
     return row && toPrincipal(row);
   }
 
@@ -469,6 +482,7 @@ function toPrincipal(r: Database["principals"]): PrincipalRecord {
     secretHash: r.secret_hash,
     isAdmin: Number(r.is_admin) === 1,
     createdAt: Number(r.created_at),
+    credentialGeneration: Number(r.credential_generation),
   };
 }
 

@@ -1,5 +1,5 @@
 // Raw HTTPS requests to a vault of a test server, for what the SDKs never send (no token, bad JSON, bad names).
-import { request } from "node:https";
+import { request, type Agent } from "node:https";
 import { readFileSync } from "node:fs";
 import type { Kluis, ServicePrincipal } from "./kluis.js";
 
@@ -15,7 +15,7 @@ export function rawRequest(
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string; headers?: Record<string, string> } = {},
+  opts: { token?: string; body?: string; headers?: Record<string, string> } & Connection = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -26,6 +26,8 @@ export function rawRequest(
         method,
         path,
         ca: readFileSync(kluis.caFile),
+        agent: opts.agent,
+        localAddress: opts.localAddress,
         headers: {
           host: `${host}:${kluis.info.port}`,
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
@@ -52,12 +54,24 @@ export function rawRequest(
   });
 }
 
+/** How a request reaches the server: which agent's connections, from which loopback address (e.g. 127.0.0.2). */
+export interface Connection {
+  agent?: Agent;
+  localAddress?: string;
+}
+
 /** Client-credentials token from the server's token endpoint, as a form POST. */
-export async function fetchToken(kluis: Kluis, sp: Pick<ServicePrincipal, "appId" | "password">, scope = "https://vault.azure.net/.default"): Promise<RawResponse> {
+export async function fetchToken(
+  kluis: Kluis,
+  sp: Pick<ServicePrincipal, "appId" | "password">,
+  scope = "https://vault.azure.net/.default",
+  connection: Connection = {},
+): Promise<RawResponse> {
   const form = new URLSearchParams({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope });
   return rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
     body: form.toString(),
     headers: { "content-type": "application/x-www-form-urlencoded" },
+    ...connection,
   });
 }
 
