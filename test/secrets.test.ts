@@ -332,7 +332,7 @@ describe("secrets", () => {
       if (vault === "pyvault2") await kluis.createVault(vault);
       await kluis.setPolicy(vault, pySp.appId, { secrets: ALL });
     }
-    const res = await run(PYTHON, ["test/programs/secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: "pyvault", RESTORE_VAULT_NAME: "pyvault2" } });
+    const res = await run(PYTHON, ["test/programs/vault_secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: "pyvault", RESTORE_VAULT_NAME: "pyvault2" } });
     assert.equal(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout);
 
