@@ -121,7 +121,7 @@ async function requestVersion(
  * Vault, the create answers inProgress and the failure shows in the pending operation later: this long after the
  * request, long enough for an SDK's first poll (made right after the create) to still see inProgress.
  */
-export const PARTNER_ISSUER_ANSWER_MS = 3000;
+const PARTNER_ISSUER_ANSWER_MS = 3000;
 
 const partnerFailure = (op: PendingOperation): Partial<PendingOperation> => ({
   status: "failed",
