@@ -5,7 +5,7 @@ import { X509Certificate } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, type CertificatePolicy } from "@azure/keyvault-certificates";
 import { accessToken, rawRequest } from "./helpers/http.js";
-import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
+import { Kluis, PYTHON_SDKS, runPython, type ServicePrincipal } from "./helpers/kluis.js";
 import { OpenSsl } from "./helpers/openssl.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
@@ -123,6 +123,33 @@ describe("certificates API", () => {
     assert.equal(final.getOperationState().certificateOperation?.status, "completed");
   });
 
+  it("merges x5c entries given as the certificate's base64 text or PEM text, as JavaScript's documented sample does (issue 11)", async () => {
+    const ca = new X509Certificate(openssl.read("ca.pem"));
+    const signFor = async (name: string) => {
+      await client.beginCreateCertificate(name, { issuerName: "Unknown", subject: `CN=${name}` });
+      const csr = (await client.getCertificateOperation(name)).getOperationState().certificateOperation!.csr!;
+      openssl.write(`${name}.csr`, `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.from(csr).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`);
+      openssl.signCsr(`${name}.csr`, `${name}.pem`);
+      return openssl.read(`${name}.pem`).toString();
+    };
+    // The SDK's sample: readFileSync("test.crt").toString().split("\n").slice(1, -1).join("") keeps the END line.
+    const sample = await signFor("merge-sample");
+    const base64Text = sample.split("\n").slice(1, -1).join("");
+    const fromSample = await client.mergeCertificate("merge-sample", [Buffer.from(base64Text)]);
+    assert.deepEqual(Buffer.from(fromSample.cer!), new X509Certificate(sample).raw);
+
+    const bare = await signFor("merge-base64");
+    const merged = await client.mergeCertificate("merge-base64", [Buffer.from(new X509Certificate(bare).raw.toString("base64")), Buffer.from(openssl.read("ca.pem"))]);
+    assert.deepEqual(Buffer.from(merged.cer!), new X509Certificate(bare).raw);
+    assert.ok(x509Of(merged.cer).checkIssued(ca));
+
+    const pem = await signFor("merge-pem");
+    await assert.rejects(client.mergeCertificate("merge-pem", [Buffer.from("not a certificate")]), (e: any) => e.statusCode === 400 && /x5c entry is not a certificate/.test(e.message));
+    const fromPem = await client.mergeCertificate("merge-pem", [Buffer.from(pem)]);
+    assert.deepEqual(Buffer.from(fromPem.cer!), new X509Certificate(pem).raw);
+    assert.equal((await client.getCertificateOperation("merge-pem")).getOperationState().certificateOperation?.status, "completed");
+  });
+
   it("imports a password-protected PFX and a PEM made by openssl, in either order; refuses a wrong password and a mismatched key", async () => {
     openssl.makeLeaf("imported");
     openssl.run("pkcs12", "-export", "-inkey", "imported.key", "-in", "imported.pem", "-certfile", "ca.pem", "-out", "imported.pfx", "-passout", "pass:s3cret");
@@ -146,6 +173,11 @@ describe("certificates API", () => {
     );
     await assert.rejects(client.getCertificate("mismatch"), (e: any) => e.statusCode === 404);
     await assert.rejects(client.getCertificate("bad-pwd"), (e: any) => e.statusCode === 404);
+
+    // PEM bytes without a PEM content type are sent base64-encoded, as Python's SDK always sends them (issue 11).
+    const fromBase64Pem = await client.importCertificate("pem-as-base64", Buffer.from(key + cert));
+    assert.deepEqual(Buffer.from(fromBase64Pem.cer!), Buffer.from(fromPfx.cer!));
+    assert.equal(fromBase64Pem.policy?.contentType, "application/x-pem-file");
   });
 
   it("lists more than 25 certificates over nextLink pages, and versions", async () => {
@@ -233,11 +265,22 @@ describe("certificates API", () => {
     // The JS SDK hands back the raw items (id and provider), without a parsed name.
     for await (const i of client.listPropertiesOfIssuers()) listed.push(i.id!.split("/").pop());
     assert.deepEqual(listed, ["digi"]);
-    // A partner issuer cannot be reached from here: the operation fails, visibly.
-    await assert.rejects(client.beginCreateCertificate("via-digi", { issuerName: "digi", subject: "CN=x" }));
+    // A partner issuer cannot be reached from here: as in Key Vault, the request answers inProgress (so the poller
+    // starts), and the pending operation then fails, visibly (issue 11).
+    const poller = await client.beginCreateCertificate("via-digi", { issuerName: "digi", subject: "CN=x" }, { intervalInMs: 500 });
+    assert.equal(poller.isDone(), false, "the create and the first poll answered inProgress");
+    await assert.rejects(poller.pollUntilDone(), /cannot reach the provider of issuer 'digi'/);
     const failed = (await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/via-digi/pending?${API}`, { token })).body;
     assert.equal(failed.status, "failed");
+    assert.equal(failed.error.code, "IssuerProviderUnreachable");
     assert.match(failed.error.message, /cannot reach the provider of issuer 'digi'/);
+    const created = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/via-digi-raw/create?${API}`, {
+      token,
+      body: JSON.stringify({ policy: { issuer: { name: "digi" }, x509_props: { subject: "CN=raw" } } }),
+    });
+    assert.equal(created.status, 202);
+    assert.equal(created.body.status, "inProgress");
+    assert.equal(created.body.error, undefined);
     await client.deleteIssuer("digi");
     await assert.rejects(client.getIssuer("digi"), (e: any) => e.statusCode === 404);
   });
@@ -295,11 +338,11 @@ describe("certificates API", () => {
   });
 });
 
-describe("certificates API from Python (azure-keyvault-certificates)", () => {
+describe("certificates API from Python (azure-keyvault-certificates, Debian's and PyPI's)", () => {
   let kluis: Kluis;
   const openssl = new OpenSsl();
   before(async () => {
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     openssl.makeCa();
     openssl.makeLeaf("pyleaf", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     openssl.run("pkcs12", "-export", "-inkey", "pyleaf.key", "-in", "pyleaf.pem", "-out", "pyleaf.pfx", "-passout", "pass:pw123");
@@ -309,9 +352,10 @@ describe("certificates API from Python (azure-keyvault-certificates)", () => {
     await kluis.dispose();
   });
 
-  it("runs every operation the Python client offers and gets Key Vault's answers", async () => {
-    const sp = await kluis.vaultWithPrincipal("pycerts", { certificates: ALL });
-    const res = await run(PYTHON, ["test/programs/certificates.py", "pycerts", openssl.path("pyleaf.pfx"), "pw123"], { env: kluis.sdkEnv(sp) });
+  for (const sdk of PYTHON_SDKS) it(`runs every operation the Python client offers and gets Key Vault's answers (${sdk.label})`, async () => {
+    const vault = `pycerts-${sdk.id}`;
+    const sp = await kluis.vaultWithPrincipal(vault, { certificates: ALL });
+    const res = await runPython(sdk, ["test/programs/certificates.py", vault, openssl.path("pyleaf.pfx"), "pw123"], { env: kluis.sdkEnv(sp) });
     assert.equal(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout);
     const created = new X509Certificate(Buffer.from(out.created.cer, "base64"));
@@ -322,14 +366,20 @@ describe("certificates API from Python (azure-keyvault-certificates)", () => {
     assert.deepEqual(out.policy, { key_type: "EC", curve: "P-384", dns: ["py.example.com"], validity: 3, content_type: "application/x-pem-file" });
     assert.equal(out.versions, 2);
     assert.deepEqual(out.updated, { enabled: false, tags: { lang: "py" } });
+    assert.deepEqual(out.policy_updated, { returned: ["CN=py2.example.com", 6], stored: ["CN=py2.example.com", 6] });
     assert.equal(out.wrong_password, 400);
     const imported = new X509Certificate(Buffer.from(out.imported.cer, "base64"));
     assert.ok(imported.raw.equals(new X509Certificate(openssl.read("pyleaf.pem")).raw));
     assert.equal(out.imported.issuer, "Unknown");
-    assert.deepEqual(out.listed, ["py-ec", "py-imported"]);
+    // PEM, which the SDK sends base64-encoded (issue 11).
+    assert.deepEqual(out.imported_pem, { name: "py-pem", cer: out.imported.cer, content_type: "application/x-pem-file" });
+    assert.deepEqual(out.listed, ["py-ec", "py-imported", "py-pem"]);
     assert.deepEqual(out.contacts, ["py@example.com"]);
     assert.deepEqual(out.issuer, { name: "py-issuer", provider: "Test", account_id: "acct" });
     assert.deepEqual(out.issuers, ["py-issuer"]);
+    // A partner issuer: the create and the first poll say inProgress, a later poll says failed (issue 11).
+    assert.deepEqual(out.partner.seen, [["inProgress", null], ["inProgress", null], ["failed", "IssuerProviderUnreachable"]]);
+    assert.equal(out.partner.result, sdk.id === "debian" ? "unreadable" : "failed");
     assert.equal(out.pending_status, "inProgress");
     assert.equal(out.cancel_requested, true);
     assert.match(out.deleted.recovery_id, /\/deletedcertificates\/py-imported$/);
@@ -337,6 +387,8 @@ describe("certificates API from Python (azure-keyvault-certificates)", () => {
     assert.equal(out.recovered, "py-imported");
     assert.equal(out.purged, true);
     assert.deepEqual(out.merged, { name: "py-merge", same_cer: true, status: "completed" });
+    assert.deepEqual(out.merged_pem, { name: "py-merge-pem", same_cer: true }, "x5c as base64 of PEM text (issue 11)");
     assert.deepEqual(out.restored, { name: "py-ec", same_cer: true, same_version: true });
+    assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.certificates]);
   });
 });

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, WellKnownIssuer } from "@azure/keyvault-certificates";
 import { CryptographyClient, KeyClient, type JsonWebKey, type KeyVaultKey } from "@azure/keyvault-keys";
-import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
+import { Kluis, PYTHON_SDKS, runPython, type ServicePrincipal } from "./helpers/kluis.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const VAULT = "keysvault";
@@ -79,7 +79,7 @@ describe("keys", () => {
   let remote: (key: KeyVaultKey | string) => CryptographyClient;
 
   before(async () => {
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     manager = await kluis.vaultWithPrincipal(VAULT, { keys: [...MANAGE, ...CRYPTO], certificates: ["get", "create"] });
     cryptographer = await kluis.createServicePrincipal("keys-crypto");
     await kluis.setPolicy(VAULT, cryptographer.appId, { keys: CRYPTO });
@@ -425,9 +425,14 @@ describe("keys", () => {
     });
   });
 
-  describe("Python azure-keyvault-keys", () => {
-    it("runs the keys program: create, import, sign, decrypt, unwrap, update, delete, recover, purge, rotate, backup, restore", async () => {
-      const res = await run(PYTHON, ["test/programs/keys.py"], { env: { ...kluis.sdkEnv(manager), KEY_VAULT_NAME: VAULT } });
+  describe("Python azure-keyvault-keys (Debian's and PyPI's)", () => {
+    for (const sdk of PYTHON_SDKS) it(`runs the keys program: create, import, sign, verify and encrypt locally and remotely, decrypt, unwrap, update, delete, recover, purge, rotate, backup, restore (${sdk.label})`, async () => {
+      const vault = `pykeys-${sdk.id}`;
+      await kluis.createVault(vault);
+      await kluis.setPolicy(vault, manager.appId, { keys: [...MANAGE, ...CRYPTO] });
+      await kluis.setPolicy(vault, cryptographer.appId, { keys: CRYPTO });
+      const env = { ...kluis.sdkEnv(manager), KEY_VAULT_NAME: vault, CRYPTO_CLIENT_ID: cryptographer.appId, CRYPTO_CLIENT_SECRET: cryptographer.password };
+      const res = await runPython(sdk, ["test/programs/keys.py"], { env });
       assert.equal(res.code, 0, res.stderr);
       const out = JSON.parse(res.stdout);
       const pub = (jwk: Record<string, string>) =>
@@ -439,15 +444,22 @@ describe("keys", () => {
       }
       assert.equal(out.signatures.length, 4);
       assert.deepEqual(out.roundTrips, { "RSA-OAEP-256": true, RSA1_5: true, "RSA-OAEP": true, wrap: true });
+      const both = { local_verify: true, remote_verify: true, remote_rejects_tampered: true };
+      assert.deepEqual(out.localAndRemote, { PS256: both, ES384: both, encrypt: { local_then_remote: true, remote_then_remote: true, remote_wrap: true } });
+      for (const op of ["verify", "encrypt", "wrapkey"]) {
+        const sent = new RegExp(`"url":"/keys/py-rsa/[0-9a-f]{32}/${op}\\?[^"]*","host":"${vault}\\.vault\\.azure\\.net"`);
+        assert.match(kluis.output, sent, `the remote client sent ${op} to the vault`);
+      }
       assert.equal(out.imported.kty, "EC");
       assert.deepEqual(out.updated, { enabled: false, tags: { env: "test" } });
       assert.equal(out.disabledError, 403);
-      assert.equal(out.deleted.recovery_id, `https://${VAULT}.vault.azure.net/deletedkeys/py-rsa`);
+      assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedkeys/py-rsa`);
       assert.equal(out.recovered, true);
       assert.equal(out.purged, true);
       assert.deepEqual(out.policy, { expires_in: "P60D", actions: [["Rotate", "P30D"]] });
       assert.deepEqual(out.rotated, { new_version: true, same_size: true });
       assert.equal(out.restored, true);
+      assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.keys]);
     });
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy, type CertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, rawRequest } from "./helpers/http.js";
-import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
+import { Kluis, PYTHON_SDKS, runPython, type ServicePrincipal } from "./helpers/kluis.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const ALL = ["get", "list", "set", "delete", "backup", "restore", "recover", "purge"];
@@ -38,7 +38,7 @@ describe("secrets", () => {
   let other: SecretClient;
 
   before(async () => {
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     sp = await kluis.vaultWithPrincipal("secvault", { secrets: ALL, certificates: ["get", "create"] });
     await kluis.createVault("secvault2");
     await kluis.setPolicy("secvault2", sp.appId, { secrets: ALL });
@@ -87,21 +87,20 @@ describe("secrets", () => {
     assert.equal((await collect(client.listPropertiesOfSecretVersions("big"))).length, 1);
   });
 
-  it("refuses the value of a disabled, expired or not yet valid secret with Key Vault's 403, but still lists it", async () => {
+  it("refuses the value of a disabled secret with Key Vault's 403, returns an expired or not yet valid one as Key Vault does, and lists them", async () => {
     const s = await client.setSecret("toggled", "v", { enabled: false });
     const disabled = await failure(() => client.getSecret("toggled"));
     assert.deepEqual(disabled, { status: 403, code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", inner: "SecretDisabled" });
     await client.updateSecretProperties("toggled", s.properties.version!, { enabled: true });
     assert.equal((await client.getSecret("toggled")).value, "v");
 
-    await client.setSecret("expired", "v", { expiresOn: new Date(Date.now() - 3600_000) });
-    const expired = await failure(() => client.getSecret("expired"));
-    assert.equal(expired.status, 403);
-    assert.equal(expired.inner, "SecretExpired");
-    await client.setSecret("early", "v", { notBefore: new Date(Date.now() + 3600_000) });
-    const early = await failure(() => client.getSecret("early"));
-    assert.equal(early.status, 403);
-    assert.equal(early.inner, "SecretNotYetValid");
+    // Key Vault's documentation says 403, the service answers 200 with the value (Azure/AzureKeyVault#19; issue 11).
+    await client.setSecret("expired", "old", { expiresOn: new Date(Date.now() - 3600_000) });
+    const expired = await client.getSecret("expired");
+    assert.equal(expired.value, "old");
+    assert.ok(expired.properties.expiresOn! < new Date());
+    await client.setSecret("early", "later", { notBefore: new Date(Date.now() + 3600_000) });
+    assert.equal((await client.getSecret("early")).value, "later");
 
     const listed = await collect(client.listPropertiesOfSecrets());
     assert.ok(listed.some((p) => p.name === "expired" && p.expiresOn !== undefined));
@@ -325,14 +324,14 @@ describe("secrets", () => {
     }
   });
 
-  it("runs every operation through Python's azure-keyvault-secrets", async () => {
-    await kluis.vaultWithPrincipal("pyvault", { secrets: ALL });
-    const pySp = await kluis.createServicePrincipal("py-secrets");
-    for (const vault of ["pyvault", "pyvault2"]) {
-      if (vault === "pyvault2") await kluis.createVault(vault);
-      await kluis.setPolicy(vault, pySp.appId, { secrets: ALL });
+  for (const sdk of PYTHON_SDKS) it(`runs every operation through Python's azure-keyvault-secrets (${sdk.label})`, async () => {
+    const [vault, restoreVault] = [`pyvault-${sdk.id}`, `pyvault2-${sdk.id}`];
+    const pySp = await kluis.createServicePrincipal(`py-secrets-${sdk.id}`);
+    for (const v of [vault, restoreVault]) {
+      await kluis.createVault(v);
+      await kluis.setPolicy(v, pySp.appId, { secrets: ALL });
     }
-    const res = await run(PYTHON, ["test/programs/secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: "pyvault", RESTORE_VAULT_NAME: "pyvault2" } });
+    const res = await runPython(sdk, ["test/programs/vault_secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: vault, RESTORE_VAULT_NAME: restoreVault } });
     assert.equal(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout);
 
@@ -346,26 +345,55 @@ describe("secrets", () => {
     assert.match(out.disabled.message, /Operation get is not allowed on a disabled secret\./);
     assert.equal(out.reenabled, "second");
     assert.deepEqual(out.versions, out.version_ids);
-    assert.equal(out.expired.status, 403);
-    assert.equal(out.expired.inner, "SecretExpired");
-    assert.equal(out.not_yet_valid.inner, "SecretNotYetValid");
+    assert.deepEqual(out.expired, { value: "x" }, "returned as Key Vault returns it (issue 11)");
+    assert.deepEqual(out.not_yet_valid, { value: "x" });
     assert.equal(out.big_roundtrip, true);
     assert.equal(out.too_big.status, 400);
     assert.equal(out.too_big.code, "BadParameter");
     assert.equal(out.too_big_absent.status, 404);
     assert.deepEqual(out.pages, [25, 5]);
     assert.equal(out.listed.length, 30);
-    assert.equal(out.deleted.recovery_id, "https://pyvault.vault.azure.net/deletedsecrets/py-secret");
+    assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedsecrets/py-secret`);
     assert.equal(out.get_deleted, "py-secret");
     assert.deepEqual(out.listed_deleted, ["py-secret"]);
     assert.equal(out.reuse_deleted.status, 409);
     assert.equal(out.recovered, "second");
     assert.equal(out.restored.value, "second");
-    assert.match(out.restored.id, /^https:\/\/pyvault2\.vault\.azure\.net\/secrets\/py-secret\/[0-9a-f]{32}$/);
+    assert.match(out.restored.id, new RegExp(`^https://${restoreVault}\\.vault\\.azure\\.net/secrets/py-secret/[0-9a-f]{32}$`));
     assert.deepEqual(out.restored.versions, out.version_ids);
     assert.equal(out.restore_existing.status, 409);
     assert.equal(out.restore_tampered.status, 400);
     assert.equal(out.purged.status, 404);
     assert.equal(out.reused_after_purge, "fresh");
+    assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.secrets]);
+  });
+});
+
+describe("secrets under --strict-secret-validity", () => {
+  let kluis: Kluis;
+  before(async () => {
+    kluis = await Kluis.start({ args: ["--strict-secret-validity"] });
+  });
+  after(() => kluis.dispose());
+
+  it("refuses the value outside nbf/exp with the documented 403, still returns a valid one (JavaScript and Python)", async () => {
+    const sp = await kluis.vaultWithPrincipal("strictvault", { secrets: ALL });
+    const client = new SecretClient(vaultUrl("strictvault"), credentialFor(kluis, sp), clientOptions(kluis));
+    await client.setSecret("expired", "v", { expiresOn: new Date(Date.now() - 3600_000) });
+    const expired = await failure(() => client.getSecret("expired"));
+    assert.deepEqual(expired, { status: 403, code: "Forbidden", message: "Operation get is not allowed on a expired secret.", inner: "SecretExpired" });
+    await client.setSecret("early", "v", { notBefore: new Date(Date.now() + 3600_000) });
+    const early = await failure(() => client.getSecret("early"));
+    assert.deepEqual([early.status, early.inner], [403, "SecretNotYetValid"]);
+    await client.setSecret("valid", "v", { notBefore: new Date(Date.now() - 3600_000), expiresOn: new Date(Date.now() + 3600_000) });
+    assert.equal((await client.getSecret("valid")).value, "v");
+
+    // The same refusal as Python's SDK reports it.
+    const program = "from azure.identity import DefaultAzureCredential\nfrom azure.keyvault.secrets import SecretClient\nfrom azure.core.exceptions import HttpResponseError\nimport sys\ntry:\n    SecretClient('https://strictvault.vault.azure.net', DefaultAzureCredential()).get_secret(sys.argv[1])\nexcept HttpResponseError as e:\n    print(e.status_code, e.model.error.inner_error.code)\n";
+    for (const sdk of PYTHON_SDKS) {
+      const res = await runPython(sdk, ["-c", program, "expired"], { env: kluis.sdkEnv(sp) });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout.trim(), "403 SecretExpired", sdk.label);
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface PendingOperation {
   /** Attributes and tags the create asked for, applied to the version when it is issued. */
   attributes: StoredAttributes;
   tags: Record<string, string>;
+  /** When the request was made (ms); absent in operations stored before Kluis recorded it. */
+  requestedAt?: number;
 }
 
 /** State of a certificate name: its one policy and its latest operation. */

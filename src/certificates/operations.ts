@@ -5,11 +5,10 @@ import { generateKeyPair } from "../crypto/key-pool.js";
 import {
   certificateMatchesKey,
   leafFirst,
-  readPem,
-  readPfx,
+  readImportedContent,
+  readMergedCertificates,
   UnreadableCertificateError,
   writePem,
-  type CertificateMaterial,
 } from "../crypto/certificate-files.js";
 import { buildPfx } from "../crypto/pkcs12.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
@@ -70,7 +69,7 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
     assertNotDeleted(current, "certificate", name);
-    if (current?.state.pending?.status === "inProgress") {
+    if (current?.state.pending && statusAt(current.state.pending, Date.now()) === "inProgress") {
       throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
     }
     await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
@@ -79,7 +78,7 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
   return operationJson(scope, name, op);
 }
 
-const isPartnerIssuer = (policy: CertificatePolicy) => !["self", "unknown"].includes(policy.issuer.name.toLowerCase());
+const isPartnerIssuer = ({ issuer }: { issuer: CertificatePolicy["issuer"] }) => !["self", "unknown"].includes(issuer.name.toLowerCase());
 
 const keySpecOf = (policy: CertificatePolicy) => ({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
 
@@ -112,16 +111,28 @@ async function requestVersion(
     version: newVersionId(),
     attributes,
     tags,
+    requestedAt: Date.now(),
   };
-  // Kluis reaches no public CA: a request to a partner issuer fails at once, in the operation, as an unreachable CA would.
-  if (isPartnerIssuer(policy)) {
-    Object.assign(op, {
-      status: "failed",
-      statusDetails: "The issuer provider could not be reached.",
-      error: { code: "IssuerProviderUnreachable", message: `Kluis cannot reach the provider of issuer '${policy.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.` },
-    });
-  }
   return { op, key };
+}
+
+/**
+ * Kluis reaches no public CA, so a partner issuer's request ends as one whose provider is unreachable. As in Key
+ * Vault, the create answers inProgress and the failure shows in the pending operation later: this long after the
+ * request, long enough for an SDK's first poll (made right after the create) to still see inProgress.
+ */
+const PARTNER_ISSUER_ANSWER_MS = 3000;
+
+const partnerFailure = (op: PendingOperation): Partial<PendingOperation> => ({
+  status: "failed",
+  statusDetails: "The issuer provider could not be reached.",
+  error: { code: "IssuerProviderUnreachable", message: `Kluis cannot reach the provider of issuer '${op.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.` },
+});
+
+/** The operation's status at `now`: a partner issuer's request counts as failed once its answer is due, written or not. */
+function statusAt(op: PendingOperation, now: number): PendingOperation["status"] {
+  const partnerAnswerDue = op.status === "inProgress" && isPartnerIssuer(op) && now >= (op.requestedAt ?? 0) + PARTNER_ISSUER_ANSWER_MS;
+  return partnerAnswerDue ? "failed" : op.status;
 }
 
 /**
@@ -224,7 +235,8 @@ async function issuePending(store: Store, vault: Vault, name: string, now: numbe
 async function finishOperation(store: Store, vault: Vault, name: string, requestId: string, change: Partial<PendingOperation>) {
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
-    if (current?.state.pending?.requestId !== requestId) return;
+    // Only an operation still in progress ends, once: a cancel and a failure may race.
+    if (current?.state.pending?.requestId !== requestId || current.state.pending.status !== "inProgress") return;
     await tx.putName<CertificateState>({ ...current, state: { ...current.state, pending: { ...current.state.pending, ...change } }, sealedState: null });
   });
 }
@@ -299,12 +311,12 @@ function secretValue(policy: CertificatePolicy, pkcs8: Buffer, chain: Buffer[]):
 }
 
 export async function getCertificateOperation(scope: VaultScope, name: string) {
-  const record = await liveName(scope, name).catch(() => {
-    throw pendingNotFound(name);
-  });
-  const op = record.state.pending;
-  if (!op) throw pendingNotFound(name);
+  let op = (await pendingOf(scope, name)).state.pending!;
   if (op.status === "inProgress" && isSelfIssued(op)) void completeSelfIssued(scope.store, scope.vault, name);
+  if (op.status !== statusAt(op, Date.now())) {
+    await finishOperation(scope.store, scope.vault, name, op.requestId, partnerFailure(op));
+    op = (await pendingOf(scope, name)).state.pending!;
+  }
   return operationJson(scope, name, op);
 }
 
@@ -312,7 +324,7 @@ export async function updateCertificateOperation(scope: VaultScope, name: string
   if (typeof body.cancellation_requested !== "boolean") throw badParameter("cancellation_requested must be a boolean.");
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
-  if (body.cancellation_requested && op.status === "inProgress") {
+  if (body.cancellation_requested && statusAt(op, Date.now()) === "inProgress") {
     await finishOperation(scope.store, scope.vault, name, op.requestId, {
       cancellationRequested: true,
       status: "cancelled",
@@ -346,18 +358,23 @@ async function pendingOf(scope: VaultScope, name: string): Promise<CertificateNa
 export async function mergeCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
   const x5c = body.x5c;
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== "string")) {
-    throw badParameter("x5c must be a non-empty array of base64 DER certificates.");
+    throw badParameter("x5c must be a non-empty array of base64 certificates.");
   }
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
-  if (op.status !== "inProgress" || !record.sealedState) {
-    throw new KeyVaultError(403, "Forbidden", `The pending operation of certificate '${name}' is ${op.status}; nothing is waiting for a merge.`);
+  const status = statusAt(op, Date.now());
+  if (status !== "inProgress" || !record.sealedState) {
+    throw new KeyVaultError(403, "Forbidden", `The pending operation of certificate '${name}' is ${status}; nothing is waiting for a merge.`);
   }
-  const chain = (x5c as string[]).map((c) => Buffer.from(c, "base64"));
-  const key = privateKeyFromDer(record.sealedState);
+  let chain: Buffer[];
   try {
-    if (!certificateMatchesKey(chain[0]!, key)) throw new Error("mismatch");
-  } catch {
+    chain = (x5c as string[]).flatMap(readMergedCertificates);
+  } catch (err) {
+    if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
+    throw err;
+  }
+  const key = privateKeyFromDer(record.sealedState);
+  if (!certificateMatchesKey(chain[0]!, key)) {
     throw badParameter("The first certificate in x5c does not carry the public key of the pending certificate request.");
   }
   const attributes = readAttributes(body.attributes, op.attributes);
@@ -373,20 +390,19 @@ export async function mergeCertificate(scope: VaultScope, name: string, body: Re
   return getCertificate(scope, name);
 }
 
-/** Imports a PFX (base64, optional password) or PEM (key and certificates in any order) as a new version. */
+/** Imports a PFX (base64, optional password) or PEM (key and certificates in any order; as text or base64) as a new version. */
 export async function importCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
   checkObjectName(name, "certificate");
   const { store, vault } = scope;
-  if (typeof body.value !== "string" || body.value === "") throw badParameter("value must hold the certificate content (base64 PFX or PEM text).");
+  if (typeof body.value !== "string" || body.value === "") throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
   if (body.pwd !== undefined && body.pwd !== null && typeof body.pwd !== "string") throw badParameter("pwd must be a string.");
   const existing = await store.getName<CertificateState>(vault.name, "certificate", name);
   assertNotDeleted(existing, "certificate", name);
 
-  const isPem = body.value.includes("-----BEGIN");
-  let material: CertificateMaterial;
+  let material: ReturnType<typeof readImportedContent>;
   let chain: Buffer[];
   try {
-    material = isPem ? readPem(body.value) : readPfx(Buffer.from(body.value, "base64"), (body.pwd as string | undefined) ?? undefined);
+    material = readImportedContent(body.value, (body.pwd as string | undefined) ?? undefined);
     if (!material.privateKey) throw new UnreadableCertificateError("The content holds no private key; Key Vault imports a certificate together with its private key.");
     chain = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
   } catch (err) {
@@ -397,7 +413,7 @@ export async function importCertificate(scope: VaultScope, name: string, body: R
   if (!certificateMatchesKey(chain[0]!, key) && !chain.some((c) => certificateMatchesKey(c, key))) {
     throw badParameter("The private key does not match the certificate.");
   }
-  const contentType = isPem ? "application/x-pem-file" : "application/x-pkcs12";
+  const contentType = material.format === "pem" ? "application/x-pem-file" : "application/x-pkcs12";
   const derived = policyFromCertificate(chain[0]!, key, contentType);
   const policy = body.policy === undefined ? derived : readPolicy({ ...(body.policy as object), key_props: { ...derived.key_props, ...((body.policy as { key_props?: object }).key_props ?? {}) } }, derived);
   const attributes = readAttributes(body.attributes, { enabled: true });

@@ -60,6 +60,46 @@ export function readPem(text: string): CertificateMaterial {
   return { privateKey, certificates };
 }
 
+/**
+ * ImportCertificate's `value`: PEM text, base64 of PEM text (Python's SDK base64-encodes whatever bytes it is given,
+ * PEM included; Key Vault accepts both), or a base64 PFX.
+ */
+export function readImportedContent(value: string, password: string | undefined): CertificateMaterial & { format: "pem" | "pfx" } {
+  if (value.includes("-----BEGIN")) return { ...readPem(value), format: "pem" };
+  const bytes = Buffer.from(value, "base64");
+  const text = bytes.toString("latin1");
+  if (text.includes("-----BEGIN")) return { ...readPem(text), format: "pem" };
+  return { ...readPfx(bytes, password), format: "pfx" };
+}
+
+/** The DER of `bytes` when they are one DER certificate (a SEQUENCE that parses), else undefined. */
+function derCertificate(bytes: Buffer): Buffer | undefined {
+  if (bytes[0] !== 0x30) return undefined; // node:crypto would also take PEM text here; only DER is wanted
+  try {
+    return new X509Certificate(bytes).raw;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One `x5c` entry of MergeCertificate: base64 of the DER (the REST shape), or base64 of the certificate's base64
+ * text or PEM text, which Key Vault also accepts. JavaScript's documented `Buffer.from(base64Text)` sends the
+ * latter; its sample's text even keeps the END line. An entry in PEM may hold several certificates.
+ */
+export function readMergedCertificates(entry: string): Buffer[] {
+  const bytes = Buffer.from(entry, "base64");
+  const der = derCertificate(bytes);
+  if (der) return [der];
+  const text = bytes.toString("latin1");
+  const bodies = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [text];
+  return bodies.map((body) => {
+    const decoded = derCertificate(Buffer.from(body.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""), "base64"));
+    if (!decoded) throw new UnreadableCertificateError("An x5c entry is not a certificate: give base64 of its DER, of its base64 text or of its PEM text.");
+    return decoded;
+  });
+}
+
 const pemBlock = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
 
 /** PEM text: the private key (PKCS#8), if there is one, then the certificates in the given order. */

@@ -1,5 +1,7 @@
-// The api-versions the official SDKs send: Python's defaults (7.3 for certificates and secrets,
-// 7.4-preview.1 for keys in Debian's build) and JavaScript's 2025-07-01.
+// The api-versions the official SDKs send: Debian's Python build (7.3 for certificates and secrets, 7.4-preview.1
+// for keys), JavaScript's 2025-07-01, and PyPI's current Python SDKs (2026-04-01 for certificates and secrets,
+// 2025-07-01 for keys; their betas sent 2026-03-01-preview). 2026-04-01 changes nothing Kluis serves: it adds only
+// an internal-use `platformManaged` certificate policy field.
 import { badParameter } from "./errors.js";
 
 export const SUPPORTED_API_VERSIONS = new Set([
@@ -16,6 +18,8 @@ export const SUPPORTED_API_VERSIONS = new Set([
   "7.6-preview.1",
   "7.6-preview.2",
   "2025-07-01",
+  "2026-03-01-preview",
+  "2026-04-01",
 ]);
 
 export function checkApiVersion(query: Record<string, unknown>): string {
@@ -24,7 +28,7 @@ export function checkApiVersion(query: Record<string, unknown>): string {
     throw badParameter("The 'api-version' query parameter is missing.");
   }
   if (!SUPPORTED_API_VERSIONS.has(version)) {
-    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2025-07-01).`);
+    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2026-04-01).`);
   }
   return version;
 }

@@ -29,7 +29,7 @@ function challengeAuthority(req: FastifyRequest, tenantId: string): string {
   return `https://${host}/${tenantId}`;
 }
 
-export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) => Promise<void>)[]) {
+export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ctx: ServerContext) => Promise<void>)[]) {
   return async (app: FastifyInstance) => {
     app.decorateRequest("scope", null as unknown as VaultScope);
     app.decorateRequest("caller", null as unknown as Caller);
@@ -63,7 +63,7 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) =>
       await authorizeDataPlane(ctx, vault, req.caller, need, name);
     });
 
-    for (const register of routes) await register(app);
+    for (const register of routes) await register(app, ctx);
   };
 }
 

@@ -47,10 +47,14 @@ function assertNotManaged(record: SecretName | undefined, operation: string): vo
   }
 }
 
-/** A value is withheld while its version is disabled or outside its nbf/exp window. */
-function assertReadable({ enabled, nbf, exp }: StoredAttributes, now = toSeconds(Date.now())): void {
+/**
+ * A value is withheld while its version is disabled. Key Vault's documentation also withholds it outside the
+ * nbf/exp window, but the service returns it (Azure/AzureKeyVault#19): only `strictValidity` refuses it then.
+ */
+function assertReadable({ enabled, nbf, exp }: StoredAttributes, strictValidity: boolean, now = toSeconds(Date.now())): void {
   const refuse = (state: string, innerCode: string) => forbidden(`Operation get is not allowed on a ${state} secret.`, innerCode);
   if (!enabled) throw refuse("disabled", "SecretDisabled");
+  if (!strictValidity) return;
   if (nbf !== undefined && now < nbf) throw refuse("not yet valid", "SecretNotYetValid");
   if (exp !== undefined && now >= exp) throw refuse("expired", "SecretExpired");
 }
@@ -119,10 +123,15 @@ export async function setSecret(scope: VaultScope, name: string, body: Record<st
   return secretBundle(scope, created, true);
 }
 
-export async function getSecret(scope: VaultScope, name: string, version?: string, outContentType?: OutContentType) {
+export async function getSecret(
+  scope: VaultScope,
+  name: string,
+  version: string | undefined,
+  { outContentType, strictValidity }: { outContentType?: OutContentType; strictValidity: boolean },
+) {
   await liveName(scope.store, scope.vault.name, name);
   const v = await findVersion(scope.store, scope.vault.name, name, version);
-  assertReadable(v.attributes);
+  assertReadable(v.attributes, strictValidity);
   return secretBundle(scope, inContentType(v, outContentType), true);
 }
 

@@ -1,5 +1,6 @@
 // REST routes of the secrets API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ServerContext } from "../server/context.js";
 import { jsonBody, RESTORE_BODY_LIMIT } from "../http/body.js";
 import { readPageRequest } from "../objects/paging.js";
 import {
@@ -23,13 +24,14 @@ const name = (req: FastifyRequest) => (req.params as { name: string }).name;
 const version = (req: FastifyRequest) => (req.params as { version?: string }).version;
 const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
-export async function secretRoutes(app: FastifyInstance) {
+export async function secretRoutes(app: FastifyInstance, { strictSecretValidity }: ServerContext) {
+  const read = (req: FastifyRequest) => ({ outContentType: readOutContentType(query(req)), strictValidity: strictSecretValidity });
   app.get("/secrets", need("list"), (req) => getSecrets(req.scope, readPageRequest(query(req))));
   app.post("/secrets/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreSecret(req.scope, jsonBody(req)));
   app.put("/secrets/:name", need("set"), (req) => setSecret(req.scope, name(req), jsonBody(req)));
   app.get("/secrets/:name/versions", need("list"), (req) => getSecretVersions(req.scope, name(req), readPageRequest(query(req))));
-  app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req), undefined, readOutContentType(query(req))));
-  app.get("/secrets/:name/:version", need("get"), (req) => getSecret(req.scope, name(req), version(req), readOutContentType(query(req))));
+  app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req), undefined, read(req)));
+  app.get("/secrets/:name/:version", need("get"), (req) => getSecret(req.scope, name(req), version(req), read(req)));
   // Python's SDK updates the latest version as PATCH /secrets/{name}/ (an empty version).
   app.patch("/secrets/:name", need("set"), (req) => updateSecret(req.scope, name(req), undefined, jsonBody(req)));
   app.patch("/secrets/:name/:version", need("set"), (req) => updateSecret(req.scope, name(req), version(req), jsonBody(req)));

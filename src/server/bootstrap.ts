@@ -11,14 +11,23 @@ import { allPermissions, createOrUpdateVault, DEFAULT_RESOURCE_GROUP } from "../
 import type { ServerContext } from "./context.js";
 import { ensureDataDir, type AdminCredential, type DataDir } from "./data-dir.js";
 
-export async function openContext(dir: DataDir, opts: { postgresUrl?: string; hostnames: string[] }): Promise<ServerContext> {
+export async function openContext(
+  dir: DataDir,
+  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean },
+): Promise<ServerContext> {
   ensureDataDir(dir);
   const sealer = new Sealer(loadMasterKey(dir.root));
   const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer });
   const tokens = await TokenService.open(store);
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   await ensureAdministrator(store, dir, tokens.tenantId);
-  return { store, tokens, subscriptionId, hostnames: opts.hostnames.map((h) => h.toLowerCase()) };
+  return {
+    store,
+    tokens,
+    subscriptionId,
+    hostnames: opts.hostnames.map((h) => h.toLowerCase()),
+    strictSecretValidity: opts.strictSecretValidity ?? false,
+  };
 }
 
 async function setting(store: Store, key: string, make: () => string): Promise<string> {

@@ -9,4 +9,9 @@ export interface ServerContext {
   subscriptionId: string;
   /** Extra host names (from --hostname) that address this server. */
   hostnames: string[];
+  /**
+   * GetSecret refuses a value outside its nbf/exp window (403), as Microsoft documents; the service itself returns it
+   * and refuses only a disabled secret, so that is the default (--strict-secret-validity).
+   */
+  strictSecretValidity: boolean;
 }

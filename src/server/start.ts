@@ -19,11 +19,12 @@ export interface StartOptions {
   hostnames: string[];
   postgresUrl?: string;
   logLevel: string;
+  strictSecretValidity?: boolean;
 }
 
 export async function startServer(opts: StartOptions): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const dir = dataDir(opts.dataDir);
-  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames });
+  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames, strictSecretValidity: opts.strictSecretValidity });
   const tls = await ensureTls(dir, ctx.hostnames);
   const app = await buildApp(ctx, tls, opts.logLevel);
   await app.listen({ port: opts.port, host: opts.host });

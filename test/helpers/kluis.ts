@@ -11,6 +11,25 @@ export const KLUIS_BIN = join(ROOT, "dist/cli/kluis.js");
 /** Debian's python3, which has python3-azure; not the pyenv one first on PATH. */
 export const PYTHON = "/usr/bin/python3";
 
+/**
+ * The Python SDKs every test/programs/*.py runs under: Debian's python3-azure (a 2023 build that sends older
+ * api-versions) and the current PyPI packages that scripts/prepare-python.sh installs into .venv-sdk.
+ */
+export const PYTHON_SDKS = [
+  { id: "debian", label: "Debian python3-azure", python: PYTHON, apiVersions: { certificates: "7.3", secrets: "7.3", keys: "7.4-preview.1" } },
+  { id: "pypi", label: "PyPI SDK", python: join(ROOT, ".venv-sdk/bin/python"), apiVersions: { certificates: "2026-04-01", secrets: "2026-04-01", keys: "2025-07-01" } },
+] as const;
+export type PythonSdk = (typeof PYTHON_SDKS)[number];
+
+/** Runs a program under one of PYTHON_SDKS; a missing interpreter fails the test, it is never skipped. */
+export function runPython(sdk: PythonSdk, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+  if (!existsSync(sdk.python)) {
+    const fix = sdk.python === PYTHON ? "apt-get install python3-azure" : "bash scripts/prepare-python.sh (npm test runs it)";
+    throw new Error(`${sdk.label}: ${sdk.python} is missing; run ${fix}`);
+  }
+  return run(sdk.python, args, opts);
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -109,6 +128,23 @@ export class Kluis {
       await sleep(100);
     }
     throw new Error(`kluis did not start:\n${output}`);
+  }
+
+  /**
+   * The api-versions of the requests this server logged for https://VAULT.vault.azure.net, sorted: what the SDK
+   * programs that used it sent.
+   * Needs the server started with `--log-level info` (Fastify logs each incoming request's URL at info).
+   */
+  apiVersionsSent(vault: string): string[] {
+    const seen = new Set<string>();
+    for (const line of this.output.split("\n")) {
+      if (!line.startsWith("{")) continue;
+      const req = (JSON.parse(line) as { req?: { url?: string; host?: string } }).req;
+      const version = req?.url?.match(/[?&]api(?:-|%2D)version=([^&]+)/i)?.[1];
+      // SDK programs address NAME.vault.azure.net; the CLI, NAME.localhost.
+      if (version && req!.host === `${vault}.vault.azure.net`) seen.add(version);
+    }
+    return [...seen].sort();
   }
 
   get caFile(): string {

@@ -1,12 +1,13 @@
-# Drives the keys API through Debian's azure-keyvault-keys and prints what happened as JSON, for test/keys.test.ts
-# to check (signatures are verified there with node:crypto, not here).
+# Drives the keys API through Python's azure-keyvault-keys and prints what happened as JSON, for test/keys.test.ts
+# to check (signatures are verified there with node:crypto, not here). CRYPTO_CLIENT_ID/CRYPTO_CLIENT_SECRET name a
+# principal of the same tenant that may use keys but not get them: its CryptographyClient does every operation remotely.
 import base64
 import hashlib
 import json
 import os
 
 from azure.core.exceptions import HttpResponseError
-from azure.identity import DefaultAzureCredential
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
 from azure.keyvault.keys import JsonWebKey, KeyClient, KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
 from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -40,6 +41,29 @@ signatures = [
     signature(rsa, SignatureAlgorithm.ps384, "sha384"),
     signature(p384, SignatureAlgorithm.es384, "sha384"),
 ]
+
+# Local and remote: from_jwk verifies and encrypts with the public key alone; a client that may not get the key
+# (keys/get refused) sends verify, encrypt and wrap to the vault too.
+remote_only = ClientSecretCredential(os.environ["AZURE_TENANT_ID"], os.environ["CRYPTO_CLIENT_ID"], os.environ["CRYPTO_CLIENT_SECRET"])
+local_and_remote = {}
+for key, alg, hash_name in ((rsa, SignatureAlgorithm.ps256, "sha256"), (p384, SignatureAlgorithm.es384, "sha384")):
+    digest = hashlib.new(hash_name, os.urandom(16)).digest()
+    remote = CryptographyClient(key.id, credential=remote_only)
+    local = CryptographyClient.from_jwk(key.key)
+    signed = remote.sign(alg, digest).signature
+    tampered = bytes([signed[0] ^ 1]) + signed[1:]
+    local_and_remote[alg.value] = {
+        "local_verify": local.verify(alg, digest, signed).is_valid,
+        "remote_verify": remote.verify(alg, digest, signed).is_valid,
+        "remote_rejects_tampered": not remote.verify(alg, digest, tampered).is_valid,
+    }
+remote = CryptographyClient(rsa.id, credential=remote_only)
+secret = os.urandom(32)
+local_and_remote["encrypt"] = {
+    "local_then_remote": remote.decrypt(EncryptionAlgorithm.rsa_oaep_256, CryptographyClient.from_jwk(rsa.key).encrypt(EncryptionAlgorithm.rsa_oaep_256, secret).ciphertext).plaintext == secret,
+    "remote_then_remote": remote.decrypt(EncryptionAlgorithm.rsa_oaep, remote.encrypt(EncryptionAlgorithm.rsa_oaep, secret).ciphertext).plaintext == secret,
+    "remote_wrap": remote.unwrap_key(KeyWrapAlgorithm.rsa_oaep, remote.wrap_key(KeyWrapAlgorithm.rsa_oaep, secret).encrypted_key).key == secret,
+}
 
 crypto = CryptographyClient(rsa, credential=credential)
 plaintext = os.urandom(32)
@@ -89,6 +113,7 @@ restored = client.restore_key_backup(backup)
 print(json.dumps({
     "signatures": signatures,
     "roundTrips": round_trips,
+    "localAndRemote": local_and_remote,
     "imported": {"kty": getattr(imported.key_type, "value", imported.key_type)},
     "updated": {"enabled": updated.properties.enabled, "tags": updated.properties.tags},
     "disabledError": disabled_error,

@@ -27,6 +27,11 @@ export function serverCommands(program: Command): void {
     .option("--hostname <name>", "another host name the server answers to (repeatable)", collect, [])
     .option("--postgres <url>", "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)", process.env.KLUIS_POSTGRES_URL)
     .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
+    .option(
+      "--strict-secret-validity",
+      "refuse a secret's value outside its nbf/exp window (403), as documented; Key Vault itself returns it (env KLUIS_STRICT_SECRET_VALIDITY=1)",
+      process.env.KLUIS_STRICT_SECRET_VALIDITY === "1",
+    )
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
@@ -39,6 +44,7 @@ export function serverCommands(program: Command): void {
         hostnames: o.hostname,
         postgresUrl: o.postgres,
         logLevel: o.logLevel,
+        strictSecretValidity: o.strictSecretValidity,
       });
     });
 

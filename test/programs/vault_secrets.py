@@ -1,5 +1,6 @@
-# Drives every secrets operation through Python's azure-keyvault-secrets (Debian's python3-azure), as an unmodified
-# program would, and prints what it saw as one JSON object for test/secrets.test.ts to check.
+# Drives every secrets operation through Python's azure-keyvault-secrets, as an unmodified program would, and prints
+# what it saw as one JSON object for test/secrets.test.ts to check. (Not named secrets.py: that would shadow the
+# standard library's secrets module, which msal imports.)
 import json
 import os
 from datetime import datetime, timedelta, timezone
@@ -24,6 +25,14 @@ def failure(call):
     return None
 
 
+def value_or_failure(name):
+    """The value get_secret returns, or how it failed."""
+    try:
+        return {"value": client.get_secret(name).value}
+    except HttpResponseError:
+        return failure(lambda: client.get_secret(name))
+
+
 def props(p):
     return {"name": p.name, "version": p.version, "enabled": p.enabled, "content_type": p.content_type, "tags": p.tags}
 
@@ -46,8 +55,8 @@ out["version_ids"] = sorted([first.properties.version, second.properties.version
 now = datetime.now(timezone.utc)
 client.set_secret("py-expired", "x", expires_on=now - timedelta(hours=1))
 client.set_secret("py-early", "x", not_before=now + timedelta(hours=1))
-out["expired"] = failure(lambda: client.get_secret("py-expired"))
-out["not_yet_valid"] = failure(lambda: client.get_secret("py-early"))
+out["expired"] = value_or_failure("py-expired")
+out["not_yet_valid"] = value_or_failure("py-early")
 
 # size limit
 big = "x" * 25600
