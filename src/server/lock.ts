@@ -9,10 +9,11 @@ import type { DataDir } from "./data-dir.js";
 /** Takes the data directory's lock, or throws naming the server that holds it. Returns the release. */
 export function lockDataDir(dir: DataDir): () => void {
   const db = new SqliteDatabase(dir.lock, { timeout: 0 });
-  // EXCLUSIVE locking mode keeps the lock BEGIN EXCLUSIVE takes until the connection closes.
-  db.pragma("locking_mode = EXCLUSIVE");
-  db.pragma("journal_mode = MEMORY"); // nothing is ever written: no journal file beside it
   try {
+    // EXCLUSIVE locking mode keeps the lock BEGIN EXCLUSIVE takes until the connection closes. Nothing is ever
+    // written, so no journal file is needed beside it (setting that reads the file: it can meet the lock too).
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = MEMORY");
     db.exec("BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
