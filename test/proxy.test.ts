@@ -71,7 +71,7 @@ describe("CONNECT proxy", () => {
   let kluis: Kluis;
 
   before(async () => {
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--hostname", "kluis.example"] });
   });
   after(() => kluis.dispose());
 
@@ -102,11 +102,11 @@ describe("CONNECT proxy", () => {
     for (const name of names) assert.equal(await statusOf(kluis.info.proxyPort, `${name}:443`), 403, `CONNECT ${name}:443`);
   });
 
-  it("tunnels every routed name to Kluis, whose certificate covers each of them", async () => {
-    const routed = ["myvault.vault.azure.net", "login.microsoftonline.com", "management.azure.com", "graph.microsoft.com"];
+  it("tunnels every routed name to Kluis (Azure's, --hostname's), whose certificate covers each of them", async () => {
+    const routed = ["myvault.vault.azure.net", "login.microsoftonline.com", "management.azure.com", "graph.microsoft.com", "kluis.example", "myvault.kluis.example"];
     // The certificate first, read from disk, so that a name it lacks fails here without a CONNECT.
     const san = new X509Certificate(readFileSync(join(kluis.dataDir, "server.pem"))).subjectAltName ?? "";
-    for (const name of ["*.vault.azure.net", ...routed.slice(1)]) assert.ok(san.split(", ").includes(`DNS:${name}`), `certificate lacks ${name}: ${san}`);
+    for (const name of ["*.vault.azure.net", "login.microsoftonline.com", "management.azure.com", "graph.microsoft.com", "kluis.example", "*.kluis.example"]) assert.ok(san.split(", ").includes(`DNS:${name}`), `certificate lacks ${name}: ${san}`);
     for (const name of routed) assert.match(await healthThroughTunnel(kluis, name), /^HTTP\/1\.1 200 [^]*"status":"ok"/, name);
     assert.match(await healthThroughTunnel(kluis, "myvault.localhost", kluis.info.port), /^HTTP\/1\.1 200 /);
     assert.match(await healthThroughTunnel(kluis, "localhost", kluis.info.port), /^HTTP\/1\.1 200 /);

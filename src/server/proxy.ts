@@ -7,10 +7,13 @@ import { createServer, STATUS_CODES } from "node:http";
 import { BlockList, connect, isIP, type AddressInfo, type Socket } from "node:net";
 import { matchesName, serverNames } from "./server-names.js";
 
-/** Routed by name only: an address (127.0.0.1, [::1], 0x7f000001...) is checked like any other host. */
+/**
+ * Routed by name: an address (127.0.0.1, [::1], 0x7f000001...) is checked like any other host, unless the operator
+ * gave it as a --hostname.
+ */
 export function routesToKluis(host: string, hostnames: readonly string[] = []): boolean {
-  const name = host.replace(/\.$/, "");
-  return serverNames(hostnames).some((n) => isIP(n) === 0 && matchesName(name, n));
+  const name = host.replace(/\.$/, "").toLowerCase();
+  return hostnames.includes(name) || serverNames(hostnames).some((n) => isIP(n) === 0 && matchesName(name, n));
 }
 
 /** `host:port` or `[IPv6]:port`, the only form RFC 9110 allows a CONNECT target; anything else is undefined. */
