@@ -2,9 +2,10 @@
 // localhost names, every --hostname) are tunnelled to Kluis; any other host only to port 443 and only when every
 // address it resolves to is public, so that the proxy cannot reach this machine's or its network's own services.
 // Clients use it through HTTPS_PROXY.
+import type { LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { createServer, STATUS_CODES } from "node:http";
-import { BlockList, connect, isIP, type AddressInfo, type Socket } from "node:net";
+import { BlockList, connect, isIP, type AddressInfo, type LookupFunction, type Socket } from "node:net";
 import { matchesName, serverNames } from "./server-names.js";
 
 /**
@@ -53,7 +54,7 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /** Where a tunnel goes, or the status that refuses it. */
-type Route = { address: string; port: number } | { status: 400 | 403 | 502; reason: string };
+type Route = { host: string; addresses: LookupAddress[]; port: number } | { status: 400 | 403 | 502; reason: string };
 
 async function route(target: string, kluisPort: number, hostnames: readonly string[]): Promise<Route> {
   const parsed = parseConnectTarget(target);
@@ -61,11 +62,11 @@ async function route(target: string, kluisPort: number, hostnames: readonly stri
   const { host, port } = parsed;
   if (routesToKluis(host, hostnames)) {
     if (port !== 443 && port !== kluisPort) return { status: 403, reason: `Kluis's names are reached on port 443 or ${kluisPort}.` };
-    return { address: "127.0.0.1", port: kluisPort };
+    return { host: "127.0.0.1", addresses: [{ address: "127.0.0.1", family: 4 }], port: kluisPort };
   }
   if (port !== 443) return { status: 403, reason: "Only port 443 is tunnelled." };
   // Resolve first and connect to the address checked, so that a name cannot resolve to a private address later.
-  let addresses: { address: string }[];
+  let addresses: LookupAddress[];
   try {
     addresses = await lookup(host, { all: true, verbatim: true });
   } catch {
@@ -73,7 +74,7 @@ async function route(target: string, kluisPort: number, hostnames: readonly stri
   }
   if (addresses.length === 0) return { status: 502, reason: "The host name does not resolve." };
   if (!addresses.every((a) => isPublicAddress(a.address))) return { status: 403, reason: "Only public addresses are tunnelled." };
-  return { address: addresses[0]!.address, port };
+  return { host, addresses, port };
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -106,7 +107,7 @@ export function startConnectProxy(opts: { port: number; host: string; kluisPort:
     route(req.url ?? "", opts.kluisPort, opts.hostnames)
       .then((to) => {
         if ("status" in to) return answer(client, to.status, to.reason);
-        if (!client.destroyed) tunnel(client, head, to.address, to.port, tunnels);
+        if (!client.destroyed) tunnel(client, head, to, tunnels);
       })
       .catch(() => answer(client, 502, "The tunnel could not be opened."));
   });
@@ -121,8 +122,14 @@ export function startConnectProxy(opts: { port: number; host: string; kluisPort:
   });
 }
 
-function tunnel(client: Socket, head: Buffer, address: string, port: number, tunnels: Set<Socket>): void {
-  const target = connect({ host: address, port });
+/** A resolver that answers the addresses already checked, so that connect() (trying each, IPv6 and IPv4) never asks DNS again. */
+const checkedAddresses =
+  (addresses: LookupAddress[]): LookupFunction =>
+  (_host, options, callback) =>
+    options.all ? callback(null, addresses) : callback(null, addresses[0]!.address, addresses[0]!.family);
+
+function tunnel(client: Socket, head: Buffer, to: { host: string; addresses: LookupAddress[]; port: number }, tunnels: Set<Socket>): void {
+  const target = connect({ host: to.host, port: to.port, lookup: checkedAddresses(to.addresses), autoSelectFamily: true });
   tunnels.add(target);
   let connected = false;
   const close = () => {
