@@ -7,6 +7,9 @@ import { join } from "node:path";
 
 const FORMAT = "v1";
 
+/** A sealed value that does not open: sealed under another master key, altered, or moved to another row. */
+export class UnsealError extends Error {}
+
 export class Sealer {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error("master key must be 32 bytes");
@@ -32,11 +35,15 @@ export class Sealer {
   }
 
   openBytes(raw: Buffer, context: string): Buffer {
-    // A fixed tag length: GCM would otherwise accept a truncated tag from a forged envelope.
-    const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12), { authTagLength: 16 });
-    decipher.setAAD(Buffer.from(context, "utf8"));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+    try {
+      // A fixed tag length: GCM would otherwise accept a truncated tag from a forged envelope.
+      const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12), { authTagLength: 16 });
+      decipher.setAAD(Buffer.from(context, "utf8"));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+    } catch {
+      throw new UnsealError("a sealed value does not open under this master key");
+    }
   }
 
   /** A sealer under a key derived from this one (HKDF-SHA256), so that what leaves the store never shares its key. */
@@ -47,6 +54,9 @@ export class Sealer {
 
 /** The key file a data directory holds when KLUIS_MASTER_KEY is not set: the key in base64. */
 export const masterKeyFile = (dataDir: string) => join(dataDir, "master.key");
+
+/** Where loadMasterKey takes the key from, for messages: the variable's name or the file's path, never the key. */
+export const masterKeySource = (dataDir: string, env = process.env) => (env.KLUIS_MASTER_KEY ? "KLUIS_MASTER_KEY" : masterKeyFile(dataDir));
 
 /** KLUIS_MASTER_KEY (base64 or hex of 32 bytes) wins; otherwise a key file made once, owner-only. */
 export function loadMasterKey(dataDir: string, env = process.env): Buffer {

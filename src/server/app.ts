@@ -11,6 +11,7 @@ import { keyRoutes } from "../keys/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
 import type { ServerContext } from "./context.js";
+import type { LineSink } from "./safe-output.js";
 
 export interface TlsMaterial {
   key: string;
@@ -18,10 +19,10 @@ export interface TlsMaterial {
   SNICallback?: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => void;
 }
 
-export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = "warn"): Promise<FastifyInstance> {
+export async function buildApp(ctx: ServerContext, tls: TlsMaterial, log: { level: string; stream: LineSink }): Promise<FastifyInstance> {
   const app = Fastify({
     https: tls,
-    logger: { level: logLevel, redact: ["req.headers.authorization"] },
+    logger: { level: log.level, stream: log.stream, redact: ["req.headers.authorization"] },
     // Object names may be 127 characters long (Fastify would answer 414 past 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 4 * 1024 * 1024,

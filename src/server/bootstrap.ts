@@ -1,7 +1,7 @@
 // First start and every start: the master key, the store, the token service, the administrator and the default vault.
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { loadMasterKey, Sealer } from "../crypto/sealing.js";
+import { loadMasterKey, masterKeyFile, masterKeySource, Sealer, UnsealError } from "../crypto/sealing.js";
 import { DEFAULT_VAULT } from "../http/vault-host.js";
 import { createServicePrincipal } from "../identity/principals.js";
 import { TokenService } from "../identity/tokens.js";
@@ -9,16 +9,21 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { allPermissions, createOrUpdateVault, DEFAULT_RESOURCE_GROUP } from "../vaults/operations.js";
 import type { ServerContext } from "./context.js";
-import { ensureDataDir, type AdminCredential, type DataDir } from "./data-dir.js";
+import type { AdminCredential, DataDir } from "./data-dir.js";
 
+/** Opens the server's state in an existing, owner-only data directory (ensureDataDir). */
 export async function openContext(
   dir: DataDir,
   opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean },
 ): Promise<ServerContext> {
-  ensureDataDir(dir);
   const sealer = new Sealer(loadMasterKey(dir.root));
   const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer });
-  const tokens = await TokenService.open(store);
+  // The token-signing key is the first sealed value a start reads: failing to open it means the wrong master key.
+  const tokens = await TokenService.open(store).catch(async (err: unknown) => {
+    if (!(err instanceof UnsealError)) throw err;
+    await store.close();
+    throw new Error(wrongMasterKey(dir, opts.postgresUrl !== undefined));
+  });
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   await ensureAdministrator(store, dir, tokens.tenantId);
   return {
@@ -28,6 +33,15 @@ export async function openContext(
     hostnames: opts.hostnames.map((h) => h.toLowerCase()),
     strictSecretValidity: opts.strictSecretValidity ?? false,
   };
+}
+
+/** Says which key failed and where the right one goes; never the key itself (nor the PostgreSQL URL, which may hold a password). */
+function wrongMasterKey(dir: DataDir, postgres: boolean): string {
+  const store = postgres ? "the PostgreSQL store" : `the store ${dir.database}`;
+  const source = masterKeySource(dir.root);
+  return source === "KLUIS_MASTER_KEY"
+    ? `The master key in KLUIS_MASTER_KEY does not open ${store}, which was written under another key: set KLUIS_MASTER_KEY to that key (without KLUIS_MASTER_KEY the key is read from ${masterKeyFile(dir.root)}).`
+    : `The master key in ${source} does not open ${store}, which was written under another key: put that key back in ${source}, or set KLUIS_MASTER_KEY to it.`;
 }
 
 async function setting(store: Store, key: string, make: () => string): Promise<string> {

@@ -1,5 +1,5 @@
 // The files of a data directory: the store, the master key, the PKI, the administrator credential, the running server's address.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export interface DataDir {
@@ -11,6 +11,10 @@ export interface DataDir {
   serverKey: string;
   adminCredential: string;
   serverInfo: string;
+  /** Held (an OS lock) by the one server running on the directory; see lock.ts. */
+  lock: string;
+  /** The pid of the server holding the lock, for the message a second one prints. */
+  lockOwner: string;
 }
 
 export function defaultDataDir(env = process.env): string {
@@ -28,11 +32,23 @@ export function dataDir(path: string): DataDir {
     serverKey: join(root, "server-key.pem"),
     adminCredential: join(root, "admin.json"),
     serverInfo: join(root, "server.json"),
+    lock: join(root, "server.lock"),
+    lockOwner: join(root, "server.pid"),
   };
 }
 
+/**
+ * Creates the data directory, and makes it and everything in it owner-only (0700, files 0600): it holds the store,
+ * the master key, the CA key and the administrator's password, and a directory made by hand or copied keeps its
+ * modes. Symbolic links are left alone (chmod would follow them out of the directory).
+ */
 export function ensureDataDir(dir: DataDir): void {
   mkdirSync(dir.root, { recursive: true, mode: 0o700 });
+  chmodSync(dir.root, 0o700);
+  for (const entry of readdirSync(dir.root, { withFileTypes: true })) {
+    if (entry.isFile()) chmodSync(join(dir.root, entry.name), 0o600);
+    else if (entry.isDirectory()) chmodSync(join(dir.root, entry.name), 0o700);
+  }
 }
 
 /** What a running server writes so the CLI and scripts can find it. */

@@ -4,11 +4,13 @@ import type { AddressInfo } from "node:net";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
-import { dataDir, type ServerInfo } from "./data-dir.js";
+import { dataDir, ensureDataDir, type DataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
 import { startLifetimeActions } from "./lifetime-actions.js";
+import { lockDataDir } from "./lock.js";
 import { startConnectProxy } from "./proxy.js";
 import { startPurgeSweeper } from "./purge-sweeper.js";
+import { safeOutput, type LineSink } from "./safe-output.js";
 import { ensureTls } from "./tls.js";
 
 export interface StartOptions {
@@ -22,11 +24,25 @@ export interface StartOptions {
   strictSecretValidity?: boolean;
 }
 
-export async function startServer(opts: StartOptions): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
+export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const dir = dataDir(opts.dataDir);
+  // Everything the server creates from here on (the store's WAL and SHM files, certificates, server.json) is
+  // owner-only, as ensureDataDir makes what is already there.
+  process.umask(0o077);
+  ensureDataDir(dir);
+  const unlock = lockDataDir(dir);
+  try {
+    return await serve(opts, dir, log, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: () => void): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames, strictSecretValidity: opts.strictSecretValidity });
   const tls = await ensureTls(dir, ctx.hostnames);
-  const app = await buildApp(ctx, tls, opts.logLevel);
+  const app = await buildApp(ctx, tls, { level: opts.logLevel, stream: log });
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
@@ -57,25 +73,28 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
       await app.close();
       await ctx.store.close();
       rmSync(dir.serverInfo, { force: true });
+      unlock();
     })());
   return { info, stop };
 }
 
 /** Runs until SIGINT/SIGTERM, printing where the server is and what a client exports. */
 export async function runServer(opts: StartOptions): Promise<void> {
-  const { info, stop } = await startServer(opts);
-  process.stdout.write(
+  const stdout = safeOutput(1);
+  const stderr = safeOutput(2);
+  const { info, stop } = await startServer(opts, stdout);
+  stdout.write(
     `Kluis is listening on ${info.url}${info.proxyPort ? ` (CONNECT proxy on 127.0.0.1:${info.proxyPort})` : ""}\n` +
       `CA certificate: ${info.caFile}\n` +
       `Tenant: ${info.tenantId}\n\n` +
       `A client exports:\n${clientEnvironment(info)}\n`,
   );
   const onSignal = (signal: NodeJS.Signals) => {
-    process.stdout.write(`Received ${signal}, shutting down.\n`);
+    stdout.write(`Received ${signal}, shutting down.\n`);
     stop().then(
       () => process.exit(0),
       (err) => {
-        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        stderr.write(`shutdown failed: ${(err as Error).message}\n`);
         process.exit(1);
       },
     );

@@ -6,9 +6,9 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import { x509 } from "../crypto/x509.js";
 import type { TlsMaterial } from "./app.js";
 import type { DataDir } from "./data-dir.js";
+import { serverNames } from "./server-names.js";
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-const BASE_NAMES = ["localhost", "127.0.0.1", "::1", "*.localhost", "*.vault.azure.net", "login.microsoftonline.com", "management.azure.com"];
 
 const serial = () => {
   const b = randomBytes(16);
@@ -98,11 +98,6 @@ function sniForLocalhostVaults(ca: CaMaterial): NonNullable<TlsMaterial["SNICall
     }
     context.then((c) => done(null, c), (err: Error) => done(err, undefined));
   };
-}
-
-/** Names the server certificate must cover: the fixed ones plus each --hostname and its subdomains. */
-export function serverNames(hostnames: readonly string[]): string[] {
-  return [...new Set([...BASE_NAMES, ...hostnames.flatMap((h) => (isIP(h) ? [h] : [h, `*.${h}`]))])];
 }
 
 /** Creates the local root CA unless the data directory already has one (a user may bring their own). */

@@ -71,6 +71,7 @@ interface ServerInfo {
   proxyPort: number;
   caFile: string;
   tenantId: string;
+  pid: number;
 }
 
 /** Environment without the machine's preset CA and proxy settings, so each test states its own. */
@@ -94,11 +95,11 @@ export class Kluis {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Starts a server on free ports with a CONNECT proxy, on a new data directory that trusts the suite's CA. */
-  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Kluis> {
-    const dataDir = mkdtempSync(join(tmpdir(), "kluis-test-"));
+  /** Starts a server on free ports with a CONNECT proxy, on a new data directory (or `dataDir`) that trusts the suite's CA. */
+  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string } = {}): Promise<Kluis> {
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kluis-test-"));
     const caDir = process.env.KLUIS_TEST_CA_DIR;
-    if (caDir) for (const f of ["ca.pem", "ca-key.pem"]) copyFileSync(join(caDir, f), join(dataDir, f));
+    if (caDir) for (const f of ["ca.pem", "ca-key.pem"]) if (!existsSync(join(dataDir, f))) copyFileSync(join(caDir, f), join(dataDir, f));
     const kluis = new Kluis(dataDir, opts.args ?? [], opts.env ?? {});
     await kluis.launch();
     return kluis;
