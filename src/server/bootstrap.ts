@@ -11,10 +11,13 @@ import { allPermissions, createOrUpdateVault, DEFAULT_RESOURCE_GROUP } from "../
 import type { ServerContext } from "./context.js";
 import { ensureDataDir, type AdminCredential, type DataDir } from "./data-dir.js";
 
-export async function openContext(dir: DataDir, opts: { postgresUrl?: string; hostnames: string[] }): Promise<ServerContext> {
+export async function openContext(
+  dir: DataDir,
+  opts: { postgresUrl?: string; hostnames: string[]; onDatabaseError?: (err: Error) => void },
+): Promise<ServerContext> {
   ensureDataDir(dir);
   const sealer = new Sealer(loadMasterKey(dir.root));
-  const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer });
+  const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer, onConnectionError: opts.onDatabaseError });
   const tokens = await TokenService.open(store);
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   await ensureAdministrator(store, dir, tokens.tenantId);

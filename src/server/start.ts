@@ -1,6 +1,7 @@
 // `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
 import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
@@ -23,9 +24,13 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const dir = dataDir(opts.dataDir);
-  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames });
+  // PostgreSQL may end an idle connection at any time (a restart, a failover); the app's logger exists once it is built.
+  let log: FastifyBaseLogger | undefined;
+  const onDatabaseError = (err: Error) => log?.warn({ reason: err.message }, "database connection lost");
+  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames, onDatabaseError });
   const tls = await ensureTls(dir, ctx.hostnames);
   const app = await buildApp(ctx, tls, opts.logLevel);
+  log = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
@@ -50,7 +55,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      stopSweeper();
+      await stopSweeper();
       await stopLifetimeActions();
       await proxy?.close();
       await app.close();

@@ -15,7 +15,7 @@ export function rawRequest(
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string; headers?: Record<string, string> } = {},
+  opts: { token?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -48,6 +48,8 @@ export function rawRequest(
       },
     );
     req.on("error", reject);
+    // A server that hangs fails the request instead of the test runner's whole timeout.
+    if (opts.timeoutMs !== undefined) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
     req.end(opts.body);
   });
 }

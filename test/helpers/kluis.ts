@@ -111,6 +111,11 @@ export class Kluis {
     throw new Error(`kluis did not start:\n${output}`);
   }
 
+  /** Whether the server process is still running (it has neither exited nor been killed). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get caFile(): string {
     return join(this.dataDir, "ca.pem");
   }
