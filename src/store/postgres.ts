@@ -68,6 +68,8 @@ class OutageAwareClient {
   constructor(private readonly client: pg.PoolClient) {}
 
   async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
+    // A query sent behind a timed-out one would wait for it (a ROLLBACK, say): fail it now, the client is dropped anyway.
+    if (this.broken) throw new StoreUnavailableError(new Error("an earlier query on this connection failed"));
     try {
       // pg types `command` as any string; Kysely reads only the commands it names.
       return (await this.client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>;

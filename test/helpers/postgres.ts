@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL server for tests: its own cluster in a temporary directory, on a free loopback port,
 // run as the `postgres` system user (PostgreSQL refuses to run as root).
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,22 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Process ids whose parent is `parent`, from /proc. */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The field after the parenthesised command name (which may hold spaces) is the state, then the parent's id.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) children.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return children;
 }
 
 export class Postgres {
@@ -80,6 +96,15 @@ export class Postgres {
   /** Starts the server (again) on the same data directory and port. */
   startServer(): Promise<void> {
     return this.asPostgresAsync("pg_ctl", "-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-o", `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`, "start");
+  }
+
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) the server and every backend: connections stay open and nothing answers, as
+   * when the database host hangs or the network drops packets without a reset.
+   */
+  signalAll(signal: "SIGSTOP" | "SIGCONT"): void {
+    const postmaster = Number(readFileSync(join(this.dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    for (const pid of [postmaster, ...childrenOf(postmaster)]) process.kill(pid, signal);
   }
 
   /** Whether the server is running (`pg_ctl status` exits non-zero when it is not). */
