@@ -7,9 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
-import { Kluis } from "./helpers/kluis.js";
+import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
+import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const API = "api-version=7.5";
 const VAULT = "outagevault";
@@ -42,6 +44,7 @@ async function waitFor(what: string, ms: number, check: () => boolean | Promise<
 describe("PostgreSQL outages, two nodes under load", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
   let pg: Postgres;
   let nodes: Kluis[];
+  let sp: ServicePrincipal;
   let tokens: string[];
   let adminTokens: string[];
   let vaultPath: string;
@@ -51,7 +54,7 @@ describe("PostgreSQL outages, two nodes under load", { skip: !Postgres.available
   before(async () => {
     pg = await Postgres.start();
     nodes = [await Kluis.start({ args: ["--postgres", pg.url], env }), await Kluis.start({ args: ["--postgres", pg.url], env })];
-    const sp = await nodes[0]!.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
+    sp = await nodes[0]!.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
     tokens = await Promise.all(nodes.map((n) => accessToken(n, sp)));
     const admin = JSON.parse(readFileSync(join(nodes[0]!.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
     adminTokens = await Promise.all(nodes.map(async (n) => (await fetchToken(n, admin, "https://management.azure.com/.default")).body.access_token as string));
@@ -186,6 +189,38 @@ describe("PostgreSQL outages, two nodes under load", { skip: !Postgres.available
       async () => pg.signalAll("SIGSTOP"),
       async () => pg.signalAll("SIGCONT"),
     ));
+
+  it("lets the official SDK ride out a short outage by itself: it retries the 503 after Retry-After", async () => {
+    const statuses: number[] = [];
+    const client = new SecretClient(vaultUrl(VAULT), credentialFor(nodes[1]!, sp), {
+      ...clientOptions(nodes[1]!),
+      additionalPolicies: [
+        {
+          position: "perRetry",
+          policy: {
+            name: "record-statuses",
+            sendRequest: async (request, next) => {
+              const response = await next(request);
+              statuses.push(response.status);
+              return response;
+            },
+          },
+        },
+      ],
+    });
+    await client.setSecret("sdk-before", "token fetched and cached before the outage");
+    await pg.stopServer("fast");
+    let during: Promise<string | undefined>;
+    try {
+      during = client.setSecret("sdk-during", "written across the outage").then((s) => s.value);
+      await waitFor("the SDK's first try answered 503", 30_000, () => statuses.includes(503));
+    } finally {
+      await pg.startServer();
+    }
+    assert.equal(await during, "written across the outage");
+    assert.equal((await client.getSecret("sdk-during")).value, "written across the outage");
+    assert.deepEqual(statuses.slice(-3), [503, 200, 200], "a 503, its successful retry, then the read");
+  });
 
   it("logs the outage, briefly, and no secret value", () => {
     for (const [n, node] of nodes.entries()) {
