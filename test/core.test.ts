@@ -28,9 +28,11 @@ describe("core server", () => {
   });
   after(() => kluis.dispose());
 
-  it("answers /healthz", async () => {
-    const res = await rawRequest(kluis, "localhost", "GET", "/healthz");
-    assert.equal(res.status, 200);
+  it("answers /healthz and /healthz/live (alive), and /healthz/ready (its store answers)", async () => {
+    for (const path of ["/healthz", "/healthz/live"]) assert.equal((await rawRequest(kluis, "localhost", "GET", path)).status, 200, path);
+    const ready = await rawRequest(kluis, "localhost", "GET", "/healthz/ready");
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body, { status: "ready" });
   });
 
   it("challenges a request without a token with Key Vault's WWW-Authenticate", async () => {

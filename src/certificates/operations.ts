@@ -44,6 +44,10 @@ const certificateNotFound = (name: string) =>
   notFound("CertificateNotFound", `A certificate with (name/id) ${name} was not found in this key vault. If you recently deleted this certificate you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
 const deletedCertificateNotFound = (name: string) => notFound("CertificateNotFound", `Deleted Certificate not found: ${name}`);
 const pendingNotFound = (name: string) => notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
+/** A certificate that is not there has no pending operation either; any other failure (the database away) stays what it is. */
+const notFoundAsPending = (name: string) => (err: unknown): never => {
+  throw err instanceof KeyVaultError && err.status === 404 ? pendingNotFound(name) : err;
+};
 
 const liveName = (scope: VaultScope, name: string) =>
   nameInState<CertificateState>(scope.store, scope.vault.name, "certificate", name, false, () => certificateNotFound(name));
@@ -74,7 +78,7 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     }
     await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
   });
-  if (isSelfIssued(op)) void completeSelfIssued(store, vault, name);
+  if (isSelfIssued(op)) completeInBackground(store, vault, name);
   return operationJson(scope, name, op);
 }
 
@@ -186,6 +190,14 @@ async function putCertificateName(
 export const isSelfIssued = (op: PendingOperation) => op.issuer.name.toLowerCase() === "self";
 
 const inFlight = new Map<string, Promise<void>>();
+
+/**
+ * completeSelfIssued without waiting for it. An issue that fails (the database away) leaves the operation inProgress:
+ * the next GET of the operation, or the renewal sweep, starts it again.
+ */
+function completeInBackground(store: Store, vault: Vault, name: string): void {
+  completeSelfIssued(store, vault, name).catch(() => {});
+}
 
 /**
  * Issues a pending self-signed certificate, valid from `now`. Runs right after create; GET pending (and the renewal
@@ -312,7 +324,7 @@ function secretValue(policy: CertificatePolicy, pkcs8: Buffer, chain: Buffer[]):
 
 export async function getCertificateOperation(scope: VaultScope, name: string) {
   let op = (await pendingOf(scope, name)).state.pending!;
-  if (op.status === "inProgress" && isSelfIssued(op)) void completeSelfIssued(scope.store, scope.vault, name);
+  if (op.status === "inProgress" && isSelfIssued(op)) completeInBackground(scope.store, scope.vault, name);
   if (op.status !== statusAt(op, Date.now())) {
     await finishOperation(scope.store, scope.vault, name, op.requestId, partnerFailure(op));
     op = (await pendingOf(scope, name)).state.pending!;
@@ -347,9 +359,7 @@ export async function deleteCertificateOperation(scope: VaultScope, name: string
 }
 
 async function pendingOf(scope: VaultScope, name: string): Promise<CertificateName> {
-  const record = await liveName(scope, name).catch(() => {
-    throw pendingNotFound(name);
-  });
+  const record = await liveName(scope, name).catch(notFoundAsPending(name));
   if (!record.state.pending) throw pendingNotFound(name);
   return record;
 }

@@ -1,11 +1,22 @@
 // Every failure leaves as Key Vault's error JSON: our own errors as they are, framework errors (bad JSON,
-// body too large) with their status and a BadParameter-style code, anything unexpected as a bare 500.
+// body too large) with their status and a BadParameter-style code, an unreachable database as 503 with Retry-After,
+// anything unexpected as a bare 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { StoreUnavailableError } from "../store/unavailable.js";
 import { KeyVaultError } from "./errors.js";
 
+/** What a client is told to wait before retrying while the database is unreachable; the SDKs' retry policies honour it. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** ARM's error shape is Key Vault's: both APIs answer an outage with this body. */
+const serviceUnavailable = {
+  error: { code: "ServiceUnavailable", message: "The service is temporarily unavailable: its database cannot be reached. Retry the request later." },
+};
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | KeyVaultError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | KeyVaultError | StoreUnavailableError, req, reply) => {
     if (err instanceof KeyVaultError) return reply.code(err.status).send(err.toBody());
+    if (err instanceof StoreUnavailableError) return answerOutage(req, reply, err, () => reply.code(503).send(serviceUnavailable));
     const status = err.statusCode ?? 500;
     if (status < 500) {
       const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
@@ -20,6 +31,30 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
   );
+}
+
+/**
+ * For routes whose errors have another shape (Entra's token endpoint): an outage is answered by `answer` (503), with
+ * Retry-After; every other error goes on to the server's handler above.
+ */
+export function installOutageHandling(app: FastifyInstance, answer: (reply: FastifyReply) => FastifyReply): void {
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof StoreUnavailableError) return answerOutage(req, reply, err, () => answer(reply));
+    throw err;
+  });
+}
+
+/** How often an outage is logged at most: every request fails while it lasts, and one line says it all. */
+const OUTAGE_LOG_INTERVAL_MS = 10_000;
+let lastOutageLog = 0;
+
+function answerOutage(req: FastifyRequest, reply: FastifyReply, err: StoreUnavailableError, answer: () => FastifyReply): FastifyReply {
+  if (Date.now() - lastOutageLog >= OUTAGE_LOG_INTERVAL_MS) {
+    lastOutageLog = Date.now();
+    req.log.warn({ reason: err.message }, "database unreachable: answering 503 until it is back");
+  }
+  reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  return answer();
 }
 
 /** Errors Fastify raises while routing, before any handler (an undecodable URL, a path segment over the limit). */

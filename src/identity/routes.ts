@@ -2,6 +2,7 @@
 // JWKS and the OAuth2 client-credentials token endpoint (v2 and v1 forms). Errors use Azure AD's shape.
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { installOutageHandling } from "../http/error-handler.js";
 import { vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
 import { authenticateClient, type SignIn } from "./principals.js";
@@ -31,6 +32,8 @@ const originOf = (req: FastifyRequest) => `https://${req.host}`;
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
   const signIn: SignIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
+  // Entra's answer to a transient failure of its directory; MSAL retries it.
+  installOutageHandling(app, (reply) => aadError(reply, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."));
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req) => {

@@ -1,6 +1,7 @@
 // Scheduled work over named objects (rotation, renewal): every live vault, a page of names at a time, so that a
 // sweep of a big store never holds all of it in memory.
 import type { NameRecord, ObjectKind, Store } from "../store/store.js";
+import { StoreUnavailableError } from "../store/unavailable.js";
 import type { Vault } from "../vaults/model.js";
 
 const PAGE = 100;
@@ -8,6 +9,7 @@ const PAGE = 100;
 /**
  * Calls `act` for each live name of `kind` in each live vault whose stored state mentions `stateMentions`; returns
  * how many times it acted. A name that fails does not hold up the others: the failures are thrown together at the end.
+ * The database going away ends the sweep at once: every other name would fail the same way; the next sweep catches up.
  */
 export async function sweepLiveNames<S>(
   store: Store,
@@ -25,6 +27,7 @@ export async function sweepLiveNames<S>(
         try {
           if (await act(vault, record)) acted++;
         } catch (err) {
+          if (err instanceof StoreUnavailableError) throw err;
           failures.push(err);
         }
       }

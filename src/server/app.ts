@@ -11,6 +11,7 @@ import { keyRoutes } from "../keys/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
 import type { ServerContext } from "./context.js";
+import { healthRoutes } from "./health.js";
 import type { LineSink } from "./safe-output.js";
 
 export interface TlsMaterial {
@@ -41,7 +42,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, log: { leve
     done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  app.get("/healthz", async () => ({ status: "ok" }));
+  healthRoutes(app, ctx.store);
   await app.register(async (scoped) => identityRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));

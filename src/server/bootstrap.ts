@@ -14,10 +14,10 @@ import type { AdminCredential, DataDir } from "./data-dir.js";
 /** Opens the server's state in an existing, owner-only data directory (ensureDataDir). */
 export async function openContext(
   dir: DataDir,
-  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean },
+  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean; onDatabaseError?: (err: Error) => void },
 ): Promise<ServerContext> {
   const sealer = new Sealer(loadMasterKey(dir.root));
-  const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer });
+  const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer, onConnectionError: opts.onDatabaseError });
   // The token-signing key is the first sealed value a start reads: failing to open it means the wrong master key.
   const tokens = await TokenService.open(store).catch(async (err: unknown) => {
     if (!(err instanceof UnsealError)) throw err;

@@ -1,5 +1,6 @@
 // Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date.
 import type { Store } from "../store/store.js";
+import { every } from "./schedule.js";
 
 const BATCH = 500;
 
@@ -14,9 +15,7 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
   return expired.length + vaults.length;
 }
 
-/** Sweeps every `intervalMs`; returns a function that stops it. */
-export function startPurgeSweeper(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => void {
-  const timer = setInterval(() => purgeExpiredDeletions(store).catch(onError), intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+/** Sweeps every `intervalMs`; returns a function that stops it (see schedule.ts). */
+export function startPurgeSweeper(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => Promise<void> {
+  return every(intervalMs, () => purgeExpiredDeletions(store), onError);
 }

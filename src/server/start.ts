@@ -1,6 +1,7 @@
 // `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
 import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
@@ -40,9 +41,18 @@ export async function startServer(opts: StartOptions, log: LineSink): Promise<{ 
 }
 
 async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: () => void): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
-  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames, strictSecretValidity: opts.strictSecretValidity });
+  // PostgreSQL may end an idle connection at any time (a restart, a failover); the app's logger exists once it is built.
+  let appLog: FastifyBaseLogger | undefined;
+  const onDatabaseError = (err: Error) => appLog?.warn({ reason: err.message }, "database connection lost");
+  const ctx = await openContext(dir, {
+    postgresUrl: opts.postgresUrl,
+    hostnames: opts.hostnames,
+    strictSecretValidity: opts.strictSecretValidity,
+    onDatabaseError,
+  });
   const tls = await ensureTls(dir, ctx.hostnames);
   const app = await buildApp(ctx, tls, { level: opts.logLevel, stream: log });
+  appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
@@ -67,7 +77,7 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      stopSweeper();
+      await stopSweeper();
       await stopLifetimeActions();
       await proxy?.close();
       await app.close();

@@ -4,7 +4,7 @@
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect, sql, type Transaction } from "kysely";
 import { migrate } from "./migrations.js";
-import { postgresDialect } from "./open.js";
+import { postgresDialect } from "./postgres.js";
 
 /** Bind parameters per INSERT: far below PostgreSQL's 65,535, so a batch of large rows stays a few megabytes. */
 const PARAMETERS_PER_INSERT = 10_000;

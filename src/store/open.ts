@@ -1,18 +1,40 @@
 // Opens the configured store: the embedded SQLite file by default, PostgreSQL when a URL is given.
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
-import pg from "pg";
+import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
 import { migrate } from "./migrations.js";
+import { postgresDialect } from "./postgres.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
 
-export async function openStore(opts: { sqliteFile?: string; postgresUrl?: string; sealer: Sealer }): Promise<Store> {
-  const db = new Kysely<Database>({ dialect: opts.postgresUrl ? postgresDialect(opts.postgresUrl) : sqliteDialect(opts.sqliteFile!) });
+export interface StoreOptions {
+  sqliteFile?: string;
+  postgresUrl?: string;
+  sealer: Sealer;
+  /** PostgreSQL: told when a connection fails outside a query (see postgres.ts). */
+  onConnectionError?: (err: Error) => void;
+}
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
+  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!) });
   await migrate(db);
-  // PostgreSQL runs transactions side by side on its pool; SQLite has one connection, so its writes share COMMITs.
-  return new Store(db, opts.sealer, undefined, opts.postgresUrl ? undefined : new CommitGroup(db));
+  // SQLite has one connection, so its writes share COMMITs.
+  return new Store(db, opts.sealer, undefined, new CommitGroup(db));
+}
+
+/** PostgreSQL runs transactions side by side on its pool, under the limits for serving requests (postgres.ts). */
+async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
+  // Migrations run without those limits: one may copy a whole table.
+  const migrator = new Kysely<Database>({ dialect: postgresDialect(url) });
+  try {
+    await migrate(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+  const db = new Kysely<Database>({ dialect: postgresDialect(url, { requestLimits: true, onConnectionError: opts.onConnectionError }) });
+  return new Store(db, opts.sealer);
 }
 
 function sqliteDialect(file: string): SqliteDialect {
@@ -48,8 +70,4 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
       return statement;
     },
   };
-}
-
-export function postgresDialect(url: string): PostgresDialect {
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
 }

@@ -1,6 +1,6 @@
 // The storage interface: typed records in, typed records out. One implementation over Kysely serves
 // every dialect; secret material is sealed here, so nothing above ever writes it in the clear.
-import { Kysely, type Compilable, type CompiledQuery, type Transaction } from "kysely";
+import { Kysely, sql, type Compilable, type CompiledQuery, type Transaction } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Database } from "./schema.js";
@@ -127,6 +127,11 @@ export class Store {
     if (this.db !== db) return fn(this);
     const work = (trx: Transaction<Database>) => fn(new Store(trx, this.sealer, db));
     return this.commits ? this.commits.run(work) : db.transaction().execute(work);
+  }
+
+  /** The cheapest round trip to the database: throws when it cannot be reached. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {

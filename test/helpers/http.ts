@@ -15,7 +15,7 @@ export function rawRequest(
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string; headers?: Record<string, string> } & Connection = {},
+  opts: { token?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } & Connection = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -50,6 +50,8 @@ export function rawRequest(
       },
     );
     req.on("error", reject);
+    // A server that hangs fails the request instead of the test runner's whole timeout.
+    if (opts.timeoutMs !== undefined) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
     req.end(opts.body);
   });
 }

@@ -148,6 +148,11 @@ export class Kluis {
     return [...seen].sort();
   }
 
+  /** Whether the server process is still running (it has neither exited nor been killed). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get caFile(): string {
     return join(this.dataDir, "ca.pem");
   }

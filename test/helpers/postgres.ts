@@ -1,10 +1,11 @@
 // A throwaway PostgreSQL server for tests: its own cluster in a temporary directory, on a free loopback port,
 // run as the `postgres` system user (PostgreSQL refuses to run as root).
-import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 
 function binDir(): string | undefined {
   const root = "/usr/lib/postgresql";
@@ -20,6 +21,22 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Process ids whose parent is `parent`, from /proc. */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The field after the parenthesised command name (which may hold spaces) is the state, then the parent's id.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) children.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return children;
 }
 
 export class Postgres {
@@ -43,24 +60,67 @@ export class Postgres {
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
     if (userInfo().uid === 0) chownSync(dir, uid, uid);
     pg.asPostgres("initdb", "-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync");
-    pg.asPostgres("pg_ctl", "-D", join(dir, "data"), "-l", join(dir, "log"), "-w", "-o", `-p ${pg.port} -k ${dir} -h 127.0.0.1 -F`, "start");
+    await pg.startServer();
     pg.asPostgres("createdb", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", "kluis");
     return pg;
   }
 
   private asPostgres(tool: string, ...args: string[]): void {
+    const [cmd, argv] = this.command(tool, args);
+    execFileSync(cmd, argv, { stdio: "pipe" });
+  }
+
+  /** Like asPostgres, without blocking the event loop: what the test drives keeps running meanwhile. */
+  private async asPostgresAsync(tool: string, ...args: string[]): Promise<void> {
+    const [cmd, argv] = this.command(tool, args);
+    await promisify(execFile)(cmd, argv);
+  }
+
+  private command(tool: string, args: string[]): [string, string[]] {
     const cmd = join(this.bin, tool);
-    if (userInfo().uid === 0) execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" });
-    else execFileSync(cmd, args, { stdio: "pipe" });
+    return userInfo().uid === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
   }
 
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/kluis`;
   }
 
+  /**
+   * Stops the server, keeping its data directory and port for startServer(): `fast` is an orderly shutdown that ends
+   * every session (57P01), `immediate` kills the backends without a checkpoint, as a crash would (recovery on start).
+   */
+  stopServer(mode: "fast" | "immediate"): Promise<void> {
+    return this.asPostgresAsync("pg_ctl", "-D", join(this.dir, "data"), "-m", mode, "-w", "stop");
+  }
+
+  /** Starts the server (again) on the same data directory and port. */
+  startServer(): Promise<void> {
+    return this.asPostgresAsync("pg_ctl", "-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-o", `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`, "start");
+  }
+
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) the server and every backend: connections stay open and nothing answers, as
+   * when the database host hangs or the network drops packets without a reset.
+   */
+  signalAll(signal: "SIGSTOP" | "SIGCONT"): void {
+    const postmaster = Number(readFileSync(join(this.dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    for (const pid of [postmaster, ...childrenOf(postmaster)]) process.kill(pid, signal);
+  }
+
+  /** Whether the server is running (`pg_ctl status` exits non-zero when it is not). */
+  running(): boolean {
+    try {
+      this.asPostgres("pg_ctl", "-D", join(this.dir, "data"), "status");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the server for good (when it runs) and removes its cluster. */
   stop(): void {
     try {
-      this.asPostgres("pg_ctl", "-D", join(this.dir, "data"), "-m", "fast", "-w", "stop");
+      if (this.running()) this.asPostgres("pg_ctl", "-D", join(this.dir, "data"), "-m", "fast", "-w", "stop");
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }

@@ -1,0 +1,89 @@
+// The PostgreSQL connection pool, made to ride out database outages (a restart, a failover): no connection error
+// reaches the process as an unhandled 'error' event, every wait on the database is bounded, a connection that failed
+// is never reused, and failures of the connection class leave as StoreUnavailableError (503 to clients).
+// pg.Pool reconnects lazily: the first query after the database is back opens a new connection.
+import { PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from "kysely";
+import pg from "pg";
+import { isConnectionFailure, StoreUnavailableError } from "./unavailable.js";
+
+const POOL_SIZE = 10;
+
+/** Connecting, or waiting for a free connection of the pool: past this the request is answered 503. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Bounds for serving requests, none of which runs long: the server cancels a statement after 15 s, the client gives up
+ * 5 s later on a server that stopped answering (a network fault that sends no reset), and a node that vanished in the
+ * middle of a transaction has its session, and the row locks it held, ended after 30 s.
+ */
+const REQUEST_LIMITS = { statement_timeout: 15_000, query_timeout: 20_000, idle_in_transaction_session_timeout: 30_000 };
+
+export interface PostgresOptions {
+  /** Applies REQUEST_LIMITS; off for migrations and copy-store, which may legitimately run long on a big store. */
+  requestLimits?: boolean;
+  /** Told when a connection fails outside a query (an idle one ended by the server); the pool has already dropped it. */
+  onConnectionError?: (err: Error) => void;
+}
+
+export function postgresDialect(url: string, opts: PostgresOptions = {}): PostgresDialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: "kluis",
+    ...(opts.requestLimits ? REQUEST_LIMITS : {}),
+  });
+  // Every client listens for its own errors for its whole life: pg-pool listens only while a client is idle, so a
+  // connection ended between two queries of a transaction would otherwise be an unhandled 'error' and end the process.
+  pool.on("connect", (client) => client.on("error", (err) => opts.onConnectionError?.(err)));
+  // The pool re-emits an idle client's error, which that client's own listener has already reported.
+  pool.on("error", () => {});
+  return new PostgresDialect({ pool: new OutageAwarePool(pool) });
+}
+
+/** The pool as Kysely uses it, translating connection failures and discarding the clients they happened on. */
+class OutageAwarePool implements PostgresPool {
+  private readonly clients = new WeakMap<pg.PoolClient, OutageAwareClient>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await this.pool.connect().catch(translate);
+    let wrapped = this.clients.get(client);
+    if (!wrapped) this.clients.set(client, (wrapped = new OutageAwareClient(client)));
+    // Kysely streams through the cursor form of query() only with a `cursor` configured; the store has none.
+    return wrapped as unknown as PostgresPoolClient;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+class OutageAwareClient {
+  /** Set once a query failed for a connection reason: the client may still be waiting on it, so it is never reused. */
+  private broken = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
+    // A query sent behind a timed-out one would wait for it (a ROLLBACK, say): fail it now, the client is dropped anyway.
+    if (this.broken) throw new StoreUnavailableError(new Error("an earlier query on this connection failed"));
+    try {
+      // pg types `command` as any string; Kysely reads only the commands it names.
+      return (await this.client.query(sql, [...parameters])) as unknown as PostgresQueryResult<R>;
+    } catch (err) {
+      if (isConnectionFailure(err)) this.broken = true;
+      return translate(err);
+    }
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy || this.broken);
+  }
+}
+
+function translate(err: unknown): never {
+  throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
+}
