@@ -2,7 +2,7 @@
 import { x509 } from "../crypto/x509.js";
 import { isCurveName, isEc, isRsa, type CurveName, type KeyType } from "../crypto/keys.js";
 import { badParameter } from "../http/errors.js";
-import { checkRsaSize } from "../objects/limits.js";
+import { checkPolicyList, checkRsaSize, checkSubject } from "../objects/limits.js";
 
 export const KEY_USAGES = [
   "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
@@ -44,7 +44,7 @@ const obj = (v: unknown, field: string): Json => {
 const stringList = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) throw badParameter(`${field} must be an array of strings.`);
-  return v as string[];
+  return checkPolicyList(v as string[], field);
 };
 
 /** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults. */
@@ -88,7 +88,7 @@ export function readPolicy(input: unknown, base?: CertificatePolicy): Certificat
   const anySan = Object.values(sans).some((list) => list && list.length > 0);
   if (typeof subject !== "string") throw badParameter("policy.x509_props.subject must be a string.");
   if (subject === "" && !anySan) throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
-  if (subject !== "") checkSubject(subject);
+  if (subject !== "") checkSubjectName(checkSubject(subject, "policy.x509_props.subject"));
   const keyUsage = (stringList(xp.key_usage, "policy.x509_props.key_usage") ??
     base?.x509_props.key_usage ??
     (isRsa(kty) ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"])) as KeyUsage[];
@@ -138,7 +138,7 @@ export function canonicalSubject(subject: string): string {
   });
 }
 
-function checkSubject(subject: string): void {
+function checkSubjectName(subject: string): void {
   try {
     const name = new x509.Name(canonicalSubject(subject));
     if (name.toJSON().length === 0) throw new Error("empty");
