@@ -73,10 +73,35 @@ export function dataActionFor(need: RequiredPermission): string {
   return `${KV}/${ACTIONS[need.collection][need.permission] ?? `${need.collection}/${need.permission}/action`}`;
 }
 
-/** Azure's wildcard match: `*` stands for any run of characters, case-insensitively. */
+/**
+ * Azure's wildcard match: `*` stands for any run of characters, case-insensitively. A scan with one backtracking
+ * point (the last `*`), at most pattern × action steps; a regular expression of `.*` runs backtracks exponentially
+ * on a pattern like `a*a*a*…b`. A pattern with more literal characters than the action cannot match.
+ */
 function matches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
-  return regex.test(action);
+  const p = pattern.toLowerCase();
+  const a = action.toLowerCase();
+  if (p.length - p.split("*").length + 1 > a.length) return false;
+  let pi = 0;
+  let ai = 0;
+  let star = -1; // the pattern index after the last `*` seen
+  let resume = 0; // where in the action that `*`'s run ends so far
+  while (ai < a.length) {
+    if (pi < p.length && p[pi] === "*") {
+      star = ++pi;
+      resume = ai;
+    } else if (pi < p.length && p[pi] === a[ai]) {
+      pi++;
+      ai++;
+    } else if (star >= 0) {
+      pi = star;
+      ai = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === "*") pi++;
+  return pi === p.length;
 }
 
 /** Each permission grants its data actions minus its own exclusions, as Azure computes a role's effective permissions. */

@@ -12,7 +12,8 @@ import {
 } from "../crypto/certificate-files.js";
 import { buildPfx } from "../crypto/pkcs12.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
-import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
+import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
+import { checkImportedKey, MAX_UNIX_TIME } from "../objects/limits.js";
 import { checkObjectName, newVersionId, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
@@ -271,7 +272,9 @@ export async function writeCertificateVersion(
   const now = Date.now();
   const leaf = chain[0]!;
   const x = new X509Certificate(leaf);
-  const validity = { nbf: Math.floor(Date.parse(x.validFrom) / 1000), exp: Math.floor(Date.parse(x.validTo) / 1000) };
+  // An imported certificate may say 1950 (X.509's UTCTime starts there); dates stay within what every SDK reads.
+  const unixTime = (date: string) => Math.min(Math.max(toSeconds(Date.parse(date)), 0), MAX_UNIX_TIME);
+  const validity = { nbf: unixTime(x.validFrom), exp: unixTime(x.validTo) };
   const common = { vault: vault.name, name, version, createdAt: now, updatedAt: now, tags };
   const linkedAttributes = { ...attributes, ...validity };
 
@@ -420,6 +423,7 @@ export async function importCertificate(scope: VaultScope, name: string, body: R
     throw badParameter("The certificate content could not be read.");
   }
   const key = privateKeyFromDer(material.privateKey);
+  checkImportedKey(key, "value");
   if (!certificateMatchesKey(chain[0]!, key) && !chain.some((c) => certificateMatchesKey(c, key))) {
     throw badParameter("The private key does not match the certificate.");
   }

@@ -1,7 +1,8 @@
 // Certificate policies: Key Vault's defaults filled in, and anything that cannot work refused with a 400 naming the field.
 import { x509 } from "../crypto/x509.js";
-import { CURVES, RSA_SIZES, isEc, isRsa, type CurveName, type KeyType } from "../crypto/keys.js";
+import { isCurveName, isEc, isRsa, type CurveName, type KeyType } from "../crypto/keys.js";
 import { badParameter } from "../http/errors.js";
+import { checkPolicyList, checkRsaSize, checkSubject } from "../objects/limits.js";
 
 export const KEY_USAGES = [
   "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
@@ -43,7 +44,7 @@ const obj = (v: unknown, field: string): Json => {
 const stringList = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) throw badParameter(`${field} must be an array of strings.`);
-  return v as string[];
+  return checkPolicyList(v as string[], field);
 };
 
 /** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults. */
@@ -65,12 +66,11 @@ export function readPolicy(input: unknown, base?: CertificatePolicy): Certificat
   };
   if (isRsa(kty)) {
     const size = kp.key_size ?? (base && isRsa(base.key_props.kty) ? base.key_props.key_size : undefined) ?? 2048;
-    if (!RSA_SIZES.includes(size as 2048)) throw badParameter(`policy.key_props.key_size ${String(size)} is not supported; use 2048, 3072 or 4096.`);
-    key_props.key_size = size as number;
+    key_props.key_size = checkRsaSize(size, "policy.key_props.key_size");
   } else {
     const crv = crvIn ?? (base && isEc(base.key_props.kty) ? base.key_props.crv : undefined) ?? "P-256";
-    if (!(crv in CURVES)) throw badParameter(`policy.key_props.crv '${crv}' is not supported; use P-256, P-256K, P-384 or P-521.`);
-    key_props.crv = crv as CurveName;
+    if (!isCurveName(crv)) throw badParameter(`policy.key_props.crv '${String(crv)}' is not supported; use P-256, P-256K, P-384 or P-521.`);
+    key_props.crv = crv;
   }
 
   const contentType = (sp.contentType ?? base?.secret_props.contentType ?? "application/x-pkcs12") as string;
@@ -88,7 +88,7 @@ export function readPolicy(input: unknown, base?: CertificatePolicy): Certificat
   const anySan = Object.values(sans).some((list) => list && list.length > 0);
   if (typeof subject !== "string") throw badParameter("policy.x509_props.subject must be a string.");
   if (subject === "" && !anySan) throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
-  if (subject !== "") checkSubject(subject);
+  if (subject !== "") checkSubjectName(checkSubject(subject, "policy.x509_props.subject"));
   const keyUsage = (stringList(xp.key_usage, "policy.x509_props.key_usage") ??
     base?.x509_props.key_usage ??
     (isRsa(kty) ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"])) as KeyUsage[];
@@ -138,7 +138,7 @@ export function canonicalSubject(subject: string): string {
   });
 }
 
-function checkSubject(subject: string): void {
+function checkSubjectName(subject: string): void {
   try {
     const name = new x509.Name(canonicalSubject(subject));
     if (name.toJSON().length === 0) throw new Error("empty");

@@ -1,11 +1,10 @@
 // X.509 for certificate policies: self-signed certificates and CSRs from a policy and a node:crypto key.
 import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
 import { webcryptoFor, x509 } from "../crypto/x509.js";
-import { CURVES, isRsa, type CurveName } from "../crypto/keys.js";
+import { curveNameOf, isRsa, type CurveName } from "../crypto/keys.js";
 import { canonicalSubject, type CertificatePolicy } from "./policy.js";
 
-const CURVE_BY_OPENSSL = Object.fromEntries(Object.entries(CURVES).map(([name, openssl]) => [openssl, name])) as Record<string, CurveName>;
-const HASH_BY_CURVE: Record<string, string> = { "P-256": "SHA-256", "P-256K": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
+const HASH_BY_CURVE: Record<CurveName, string> = { "P-256": "SHA-256", "P-256K": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
 
 /** How the certificate or CSR is signed, and with which WebCrypto (secp256k1 needs its own). */
 function signer(policy: CertificatePolicy) {
@@ -113,7 +112,7 @@ export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | unde
     key_props: {
       exportable: true,
       kty: rsa ? "RSA" : "EC",
-      ...(rsa ? { key_size: details.modulusLength } : { crv: CURVE_BY_OPENSSL[details.namedCurve ?? ""] }),
+      ...(rsa ? { key_size: details.modulusLength } : { crv: curveNameOf(publicKey) }),
       reuse_key: false,
     },
     secret_props: { contentType },

@@ -39,16 +39,51 @@ export function readPfx(pfx: Buffer, password: string | undefined): CertificateM
   return { privateKey: keyDer, certificates };
 }
 
+interface PemBlock {
+  label: string;
+  /** The whole block, BEGIN to END line. */
+  text: string;
+  /** What lies between the BEGIN and END lines (base64 and line breaks). */
+  body: string;
+}
+
+const BEGIN = "-----BEGIN ";
+const DASHES = "-----";
+const PEM_LABEL = /^[A-Z0-9 ]{1,64}$/;
+
+/**
+ * The PEM blocks of `text`, in order, in one forward scan (each character is looked at a bounded number of times,
+ * whatever the input: a pattern that pairs BEGIN with END lines backtracks quadratically on a run of BEGIN lines).
+ * Text around the blocks is ignored, as openssl does; a block whose BEGIN line is not followed by its own END line
+ * before the next dashes is malformed.
+ */
+function pemBlocks(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  let at = 0;
+  for (let begin = text.indexOf(BEGIN, at); begin >= 0; begin = text.indexOf(BEGIN, at)) {
+    const labelEnd = text.indexOf(DASHES, begin + BEGIN.length);
+    const label = labelEnd < 0 ? "" : text.slice(begin + BEGIN.length, labelEnd);
+    if (!PEM_LABEL.test(label)) throw new UnreadableCertificateError("The PEM content has a malformed BEGIN line.");
+    const bodyStart = labelEnd + DASHES.length;
+    const bodyEnd = text.indexOf(DASHES, bodyStart);
+    const end = `-----END ${label}-----`;
+    if (bodyEnd < 0 || !text.startsWith(end, bodyEnd)) throw new UnreadableCertificateError(`The PEM block ${label} has no END line.`);
+    at = bodyEnd + end.length;
+    blocks.push({ label, text: text.slice(begin, at), body: text.slice(bodyStart, bodyEnd) });
+  }
+  return blocks;
+}
+
 /** Parses PEM text holding a private key (PKCS#8, or PKCS#1/SEC1) and certificates, in any order. */
 export function readPem(text: string): CertificateMaterial {
-  const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
+  const blocks = pemBlocks(text);
   if (blocks.length === 0) throw new UnreadableCertificateError("The PEM content holds no PEM blocks.");
   const certificates: Buffer[] = [];
   let privateKey: Buffer | undefined;
-  for (const [block, label] of blocks) {
+  for (const { label, text: block, body } of blocks) {
     if (label === "CERTIFICATE") {
-      certificates.push(Buffer.from(block.replace(/-----[^-]+-----|\s/g, ""), "base64"));
-    } else if (/PRIVATE KEY$/.test(label!)) {
+      certificates.push(Buffer.from(body.replace(/\s/g, ""), "base64"));
+    } else if (label.endsWith("PRIVATE KEY")) {
       if (label === "ENCRYPTED PRIVATE KEY") throw new UnreadableCertificateError("Encrypted PEM private keys are not supported; import a PKCS#12 file with a password instead.");
       try {
         privateKey = createPrivateKey(block).export({ type: "pkcs8", format: "der" });

@@ -14,13 +14,20 @@ import {
 export type KeyType = "RSA" | "RSA-HSM" | "EC" | "EC-HSM";
 export type CurveName = "P-256" | "P-256K" | "P-384" | "P-521";
 
-export const RSA_SIZES = [2048, 3072, 4096] as const;
 export const CURVES: Record<CurveName, string> = {
   "P-256": "prime256v1",
   "P-256K": "secp256k1",
   "P-384": "secp384r1",
   "P-521": "secp521r1",
 };
+
+/** Whether a request's `crv` is one of Key Vault's curves (an own key: "constructor" is no curve). */
+export const isCurveName = (crv: unknown): crv is CurveName => typeof crv === "string" && Object.hasOwn(CURVES, crv);
+
+const CURVE_BY_OPENSSL = new Map(Object.entries(CURVES).map(([name, openssl]) => [openssl, name as CurveName]));
+
+/** Key Vault's name for the curve of an EC key, or undefined for a curve Key Vault does not have. */
+export const curveNameOf = (key: KeyObject): CurveName | undefined => CURVE_BY_OPENSSL.get(key.asymmetricKeyDetails?.namedCurve ?? "");
 
 export interface KeySpec {
   kty: KeyType;
@@ -49,24 +56,42 @@ export function keyMatchesSpec(key: KeyObject, spec: KeySpec): boolean {
 export const privateKeyToDer = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 export const privateKeyFromDer = (der: Buffer): KeyObject => createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 
-const CURVE_BY_JWK: Record<string, CurveName> = { "P-256": "P-256", "secp256k1": "P-256K", "P-384": "P-384", "P-521": "P-521" };
-const JWK_BY_CURVE: Record<string, string> = Object.fromEntries(Object.entries(CURVE_BY_JWK).map(([jwk, name]) => [name, jwk]));
+/** JWK curve names (RFC 7518, and node's secp256k1) to Key Vault's, and back. */
+const CURVE_BY_JWK = new Map<string, CurveName>([["P-256", "P-256"], ["secp256k1", "P-256K"], ["P-384", "P-384"], ["P-521", "P-521"]]);
+const JWK_BY_CURVE = new Map([...CURVE_BY_JWK].map(([jwk, name]) => [name as string, jwk]));
 
-/** A private key from a JSON Web Key with Key Vault's curve names; throws on anything node:crypto cannot read. */
+/**
+ * A private key from a JSON Web Key with Key Vault's curve names; throws on anything node:crypto cannot read and on
+ * a curve Key Vault does not have. Whether its parts belong together is assertKeyPair's to check.
+ */
 export function privateKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
   const kty = isRsa(String(jwk.kty)) ? "RSA" : "EC";
   const fields = kty === "RSA" ? ["n", "e", "d", "p", "q", "dp", "dq", "qi"] : ["x", "y", "d"];
   const parts = Object.fromEntries(fields.map((f) => [f, jwk[f]]));
-  if (kty === "EC") parts.crv = JWK_BY_CURVE[String(jwk.crv)] ?? jwk.crv;
-  const key = createPrivateKey({ key: { kty, ...parts } as never, format: "jwk" });
-  if (kty === "EC" && !CURVE_BY_JWK[(key.export({ format: "jwk" }) as { crv: string }).crv]) throw new Error(`unsupported curve ${String(jwk.crv)}`);
-  assertKeyPair(key);
-  return key;
+  if (kty === "EC") {
+    const crv = JWK_BY_CURVE.get(String(jwk.crv)) ?? (CURVE_BY_JWK.has(String(jwk.crv)) ? String(jwk.crv) : undefined);
+    if (!crv) throw new Error(`unsupported curve ${String(jwk.crv)}`);
+    parts.crv = crv;
+  }
+  return createPrivateKey({ key: { kty, ...parts } as never, format: "jwk" });
 }
 
-/** node:crypto reads a JWK without checking that its parts belong together; a pairwise test does. */
-function assertKeyPair(key: KeyObject): void {
+const bigintOf = (base64url: string | undefined) => BigInt(`0x0${Buffer.from(base64url ?? "", "base64url").toString("hex")}`);
+
+/**
+ * node:crypto reads a JWK without checking that its parts belong together. RSA: n = p·q, d inverts e modulo p-1
+ * and q-1, and the CRT parts follow from them (cheap bigint arithmetic; OpenSSL signs with the CRT parts only, so a
+ * wrong d would otherwise pass), then a raw round trip. EC: d times the generator is the point (x, y).
+ */
+export function assertKeyPair(key: KeyObject): void {
   if (key.asymmetricKeyType === "rsa") {
+    const jwk = key.export({ format: "jwk" });
+    const [n, e, d, p, q, dp, dq, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(bigintOf) as bigint[];
+    const consistent =
+      p! > 1n && q! > 1n && p! * q! === n &&
+      (e! * d!) % (p! - 1n) === 1n && (e! * d!) % (q! - 1n) === 1n &&
+      dp === d! % (p! - 1n) && dq === d! % (q! - 1n) && (qi! * q!) % p! === 1n;
+    if (!consistent) throw new Error("the private and public parts do not match");
     const size = Math.ceil(key.asymmetricKeyDetails!.modulusLength! / 8);
     const message = Buffer.concat([Buffer.from([0]), randomBytes(size - 1)]);
     const raw = { padding: constants.RSA_NO_PADDING };
@@ -85,5 +110,5 @@ function assertKeyPair(key: KeyObject): void {
 export function publicJwk(key: KeyObject): Record<string, string> {
   const jwk = createPublicKey(key).export({ format: "jwk" }) as Record<string, string>;
   if (jwk.kty === "RSA") return { n: jwk.n!, e: jwk.e! };
-  return { crv: CURVE_BY_JWK[jwk.crv!] ?? jwk.crv!, x: jwk.x!, y: jwk.y! };
+  return { crv: CURVE_BY_JWK.get(jwk.crv!) ?? jwk.crv!, x: jwk.x!, y: jwk.y! };
 }

@@ -33,22 +33,12 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
 }
 
-/**
- * For routes whose errors have another shape (Entra's token endpoint): an outage is answered by `answer` (503), with
- * Retry-After; every other error goes on to the server's handler above.
- */
-export function installOutageHandling(app: FastifyInstance, answer: (reply: FastifyReply) => FastifyReply): void {
-  app.setErrorHandler((err, req, reply) => {
-    if (err instanceof StoreUnavailableError) return answerOutage(req, reply, err, () => answer(reply));
-    throw err;
-  });
-}
-
 /** How often an outage is logged at most: every request fails while it lasts, and one line says it all. */
 const OUTAGE_LOG_INTERVAL_MS = 10_000;
 let lastOutageLog = 0;
 
-function answerOutage(req: FastifyRequest, reply: FastifyReply, err: StoreUnavailableError, answer: () => FastifyReply): FastifyReply {
+/** Answers an outage with `answer` (503) and Retry-After, logging it at most once per interval. */
+export function answerOutage(req: FastifyRequest, reply: FastifyReply, err: StoreUnavailableError, answer: () => FastifyReply): FastifyReply {
   if (Date.now() - lastOutageLog >= OUTAGE_LOG_INTERVAL_MS) {
     lastOutageLog = Date.now();
     req.log.warn({ reason: err.message }, "database unreachable: answering 503 until it is back");

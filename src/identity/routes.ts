@@ -1,10 +1,10 @@
 // The identity provider endpoints MSAL and azure-identity call: instance discovery, OpenID configuration,
 // JWKS and the OAuth2 client-credentials token endpoint (v2 and v1 forms). Errors use Azure AD's shape.
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { installOutageHandling } from "../http/error-handler.js";
 import { vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
+import { aadError, installEntraErrors } from "./errors.js";
+import { decodePercent, parseForm } from "./form.js";
 import { authenticateClient, type SignIn } from "./principals.js";
 import { SignInThrottle } from "./sign-in-throttle.js";
 import { audienceFor, TOKEN_LIFETIME_SECONDS, type TokenService } from "./tokens.js";
@@ -15,30 +15,25 @@ function knownTenant(tokens: TokenService, tenant: string): boolean {
   return [tokens.tenantId, "adfs", "common", "organizations", "consumers"].includes(tenant.toLowerCase());
 }
 
-function aadError(reply: FastifyReply, status: number, error: string, code: number, description: string) {
-  return reply.code(status).send({
-    error,
-    error_description: `AADSTS${code}: ${description}`,
-    error_codes: [code],
-    timestamp: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z"),
-    trace_id: randomUUID(),
-    correlation_id: randomUUID(),
-  });
-}
-
 /** Origin the client used, so that documents point back at the same host and port. */
 const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
   const signIn: SignIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
-  // Entra's answer to a transient failure of its directory; MSAL retries it.
-  installOutageHandling(app, (reply) => aadError(reply, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."));
+  installEntraErrors(app);
+  // Queries too are decoded strictly here (Fastify's parser passes a malformed `%` through).
+  app.addHook("onRequest", async (req) => {
+    const q = req.url.indexOf("?");
+    if (q >= 0) parseForm(req.url.slice(q + 1), "query");
+  });
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
-  app.get("/common/discovery/instance", async (req) => {
+  app.get("/common/discovery/instance", async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const authorize = new URL(q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize");
+    const endpoint = String(q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize");
+    if (!URL.canParse(endpoint)) return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
+    const authorize = new URL(endpoint);
     const tenant = authorize.pathname.split("/")[1] || "common";
     const authorityHost = authorize.host;
     return {
@@ -148,9 +143,5 @@ function basicCredentials(header: string | undefined): [string?, string?] {
   const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return [];
-  try {
-    return [decodeURIComponent(decoded.slice(0, colon)), decodeURIComponent(decoded.slice(colon + 1))];
-  } catch {
-    return []; // malformed percent-encoding: no credentials, as if the header were absent
-  }
+  return [decodePercent(decoded.slice(0, colon), "The Basic client id"), decodePercent(decoded.slice(colon + 1), "The Basic client secret")];
 }

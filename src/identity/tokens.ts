@@ -6,14 +6,15 @@ import { PrincipalStates } from "./principal-states.js";
 
 export const VAULT_AUDIENCE = "https://vault.azure.net";
 export const MANAGEMENT_AUDIENCE = "https://management.azure.com";
-const AUDIENCE_ALIASES: Record<string, string> = {
-  "https://vault.azure.net": VAULT_AUDIENCE,
-  "https://vault.azure.net/": VAULT_AUDIENCE,
-  "https://management.azure.com": MANAGEMENT_AUDIENCE,
-  "https://management.azure.com/": MANAGEMENT_AUDIENCE,
-  "https://management.core.windows.net": MANAGEMENT_AUDIENCE,
-  "https://management.core.windows.net/": MANAGEMENT_AUDIENCE,
-};
+/** A Map: the requested resource indexes it, and an object literal would find "constructor" in it. */
+const AUDIENCE_ALIASES = new Map([
+  ["https://vault.azure.net", VAULT_AUDIENCE],
+  ["https://vault.azure.net/", VAULT_AUDIENCE],
+  ["https://management.azure.com", MANAGEMENT_AUDIENCE],
+  ["https://management.azure.com/", MANAGEMENT_AUDIENCE],
+  ["https://management.core.windows.net", MANAGEMENT_AUDIENCE],
+  ["https://management.core.windows.net/", MANAGEMENT_AUDIENCE],
+]);
 export const TOKEN_LIFETIME_SECONDS = 3599;
 
 /** Who is calling, as read from a verified access token. */
@@ -31,7 +32,8 @@ export interface Caller {
 export function audienceFor(scopeOrResource: string, vaultDomains: readonly string[] = []): string | undefined {
   for (const item of scopeOrResource.split(/\s+/)) {
     const resource = item.replace(/\/\.default$/, "").replace(/\/$/, "");
-    if (AUDIENCE_ALIASES[resource]) return AUDIENCE_ALIASES[resource];
+    const alias = AUDIENCE_ALIASES.get(resource);
+    if (alias) return alias;
     if (vaultDomains.some((d) => resource === `https://${d}`)) return VAULT_AUDIENCE;
   }
   return undefined;

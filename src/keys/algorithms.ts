@@ -15,30 +15,34 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { badParameter } from "../http/errors.js";
-import { CURVES, type CurveName } from "../crypto/keys.js";
+import { CURVES, curveNameOf, type CurveName } from "../crypto/keys.js";
 import { privateKeyOperation } from "../crypto/private-key-workers.js";
 
 /** Key material an operation runs on: an asymmetric private key or the bytes of an `oct` key. */
 export type KeyMaterial = { kind: "asymmetric"; key: KeyObject } | { kind: "oct"; bytes: Buffer };
 
-const SHA: Record<string, { hash: string; length: number; digestInfo: string }> = {
-  "256": { hash: "sha256", length: 32, digestInfo: "3031300d060960864801650304020105000420" },
-  "384": { hash: "sha384", length: 48, digestInfo: "3041300d060960864801650304020205000430" },
-  "512": { hash: "sha512", length: 64, digestInfo: "3051300d060960864801650304020305000440" },
-};
+// Tables a request's `alg` indexes are Maps: on an object literal, "constructor" or "__proto__" would find a member.
+interface Sha {
+  hash: string;
+  length: number;
+  digestInfo: string;
+}
+const SHA256: Sha = { hash: "sha256", length: 32, digestInfo: "3031300d060960864801650304020105000420" };
+const SHA384: Sha = { hash: "sha384", length: 48, digestInfo: "3041300d060960864801650304020205000430" };
+const SHA512: Sha = { hash: "sha512", length: 64, digestInfo: "3051300d060960864801650304020305000440" };
 
-const SIGN_ALGORITHMS: Record<string, { family: "RS" | "PS" | "ES"; sha: string; crv?: CurveName }> = {
-  RS256: { family: "RS", sha: "256" },
-  RS384: { family: "RS", sha: "384" },
-  RS512: { family: "RS", sha: "512" },
-  PS256: { family: "PS", sha: "256" },
-  PS384: { family: "PS", sha: "384" },
-  PS512: { family: "PS", sha: "512" },
-  ES256: { family: "ES", sha: "256", crv: "P-256" },
-  ES256K: { family: "ES", sha: "256", crv: "P-256K" },
-  ES384: { family: "ES", sha: "384", crv: "P-384" },
-  ES512: { family: "ES", sha: "512", crv: "P-521" },
-};
+const SIGN_ALGORITHMS = new Map<string, { family: "RS" | "PS" | "ES"; sha: Sha; crv?: CurveName }>([
+  ["RS256", { family: "RS", sha: SHA256 }],
+  ["RS384", { family: "RS", sha: SHA384 }],
+  ["RS512", { family: "RS", sha: SHA512 }],
+  ["PS256", { family: "PS", sha: SHA256 }],
+  ["PS384", { family: "PS", sha: SHA384 }],
+  ["PS512", { family: "PS", sha: SHA512 }],
+  ["ES256", { family: "ES", sha: SHA256, crv: "P-256" }],
+  ["ES256K", { family: "ES", sha: SHA256, crv: "P-256K" }],
+  ["ES384", { family: "ES", sha: SHA384, crv: "P-384" }],
+  ["ES512", { family: "ES", sha: SHA512, crv: "P-521" }],
+]);
 
 const unsupported = (alg: string, kty: string) => badParameter(`Algorithm ${alg} is not supported for key type ${kty}.`);
 
@@ -53,15 +57,15 @@ function keyTypeOf(material: KeyMaterial): string {
 }
 
 function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
-  const spec = SIGN_ALGORITHMS[alg];
+  const spec = SIGN_ALGORITHMS.get(alg);
   if (!spec) throw badParameter(`Invalid algorithm: ${alg}.`);
-  const sha = SHA[spec.sha]!;
+  const { sha } = spec;
   if (digest.length !== sha.length) throw badParameter(`Invalid digest length for ${alg}: expected ${sha.length} bytes, got ${digest.length}.`);
-  if (spec.family !== "ES") return { ...spec, sha, key: rsaKey(material, alg) };
+  if (spec.family !== "ES") return { ...spec, key: rsaKey(material, alg) };
   if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "ec") throw unsupported(alg, keyTypeOf(material));
   const crv = curveOf(material.key);
   if (crv !== spec.crv) throw badParameter(`Algorithm ${alg} requires curve ${spec.crv}; this key's curve is ${crv}.`);
-  return { ...spec, sha, key: material.key };
+  return { ...spec, key: material.key };
 }
 
 // -- sign / verify ----------------------------------------------------------------------------
@@ -199,9 +203,8 @@ const CURVE_PARAMS: Record<CurveName, Curve> = {
   ),
 };
 
-const OPENSSL_CURVE_TO_NAME = Object.fromEntries(Object.entries(CURVES).map(([name, openssl]) => [openssl, name])) as Record<string, CurveName>;
-
-const curveOf = (key: KeyObject): CurveName => OPENSSL_CURVE_TO_NAME[key.asymmetricKeyDetails!.namedCurve!]!;
+/** Stored EC keys are all on Key Vault's curves (checked on create and import). */
+const curveOf = (key: KeyObject): CurveName => curveNameOf(key)!;
 
 const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
 const toBig = (b: Buffer) => (b.length ? BigInt(`0x${b.toString("hex")}`) : 0n);
@@ -304,11 +307,11 @@ export interface CipherOutput {
   aad?: Buffer;
 }
 
-const RSA_ENCRYPTION: Record<string, { padding: number; oaepHash?: string }> = {
-  RSA1_5: { padding: constants.RSA_PKCS1_PADDING },
-  "RSA-OAEP": { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
-  "RSA-OAEP-256": { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
-};
+const RSA_ENCRYPTION = new Map<string, { padding: number; oaepHash?: string }>([
+  ["RSA1_5", { padding: constants.RSA_PKCS1_PADDING }],
+  ["RSA-OAEP", { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" }],
+  ["RSA-OAEP-256", { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }],
+]);
 
 const AES = /^A(128|192|256)(GCM|CBC|CBCPAD|KW)$/;
 
@@ -324,7 +327,7 @@ function aesSpec(alg: string, material: KeyMaterial) {
 const decryptionFailed = () => badParameter("The ciphertext could not be decrypted.");
 
 export function encrypt(material: KeyMaterial, alg: string, input: CipherInput): CipherOutput {
-  const rsa = RSA_ENCRYPTION[alg];
+  const rsa = RSA_ENCRYPTION.get(alg);
   if (rsa) {
     const key = rsaKey(material, alg);
     try {
@@ -358,7 +361,7 @@ function cbcIv(iv: Buffer | undefined): Buffer {
 }
 
 export async function decrypt(material: KeyMaterial, alg: string, input: CipherInput): Promise<Buffer> {
-  const rsa = RSA_ENCRYPTION[alg];
+  const rsa = RSA_ENCRYPTION.get(alg);
   if (rsa) return rsaDecrypt(rsaKey(material, alg), rsa, input.value);
   const aes = aesSpec(alg, material);
   if (!aes || aes.mode === "KW") throw badParameter(`Invalid algorithm for decrypt: ${alg}.`);
@@ -394,7 +397,7 @@ async function rsaDecrypt(key: KeyObject, spec: { padding: number; oaepHash?: st
 }
 
 export function wrapKey(material: KeyMaterial, alg: string, value: Buffer): Buffer {
-  if (RSA_ENCRYPTION[alg]) return encrypt(material, alg, { value }).value;
+  if (RSA_ENCRYPTION.has(alg)) return encrypt(material, alg, { value }).value;
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw badParameter(`Invalid algorithm for wrapKey: ${alg}.`);
   if (value.length < 16 || value.length % 8 !== 0) throw badParameter("The key to wrap must be a multiple of 8 bytes, at least 16.");
@@ -403,7 +406,7 @@ export function wrapKey(material: KeyMaterial, alg: string, value: Buffer): Buff
 }
 
 export async function unwrapKey(material: KeyMaterial, alg: string, value: Buffer): Promise<Buffer> {
-  if (RSA_ENCRYPTION[alg]) return decrypt(material, alg, { value });
+  if (RSA_ENCRYPTION.has(alg)) return decrypt(material, alg, { value });
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw badParameter(`Invalid algorithm for unwrapKey: ${alg}.`);
   try {

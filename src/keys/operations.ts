@@ -1,9 +1,10 @@
 // The key operations of the Key Vault data plane, named after the REST operations they implement.
 import { randomBytes, type KeyObject } from "node:crypto";
-import { generateKeyPair, isEc, isRsa, privateKeyFromDer, privateKeyFromJwk, privateKeyToDer, publicJwk, RSA_SIZES, CURVES, type CurveName } from "../crypto/keys.js";
+import { assertKeyPair, CURVES, generateKeyPair, isCurveName, isEc, isRsa, privateKeyFromDer, privateKeyFromJwk, privateKeyToDer, publicJwk } from "../crypto/keys.js";
 import { badParameter, forbidden, notFound } from "../http/errors.js";
-import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
+import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
+import { checkImportedKey, checkRsaSize, invalidProperty, MAX_DURATION_SECONDS, MAX_UNIX_TIME, RSA_PUBLIC_EXPONENT } from "../objects/limits.js";
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
@@ -168,16 +169,15 @@ async function generateMaterial(kty: string, body: Record<string, unknown>): Pro
     return { kind: "oct", bytes: randomBytes((size as number) / 8) };
   }
   if (isRsa(kty)) {
-    const size = body.key_size ?? 2048;
-    if (!(RSA_SIZES as readonly unknown[]).includes(size)) throw badParameter(`Invalid key_size for an RSA key: ${String(size)}. It must be one of ${RSA_SIZES.join(", ")}.`);
-    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== 65537) {
-      throw badParameter("Only the public exponent 65537 is supported.");
+    const size = checkRsaSize(body.key_size ?? 2048, "key_size");
+    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== RSA_PUBLIC_EXPONENT) {
+      throw invalidProperty("public_exponent", `must be ${RSA_PUBLIC_EXPONENT}`);
     }
-    return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: size as number }) };
+    return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: size }) };
   }
   const crv = body.crv ?? "P-256";
-  if (typeof crv !== "string" || !(crv in CURVES)) throw badParameter(`Invalid curve (crv): '${String(crv)}'. It must be one of ${Object.keys(CURVES).join(", ")}.`);
-  return { kind: "asymmetric", key: await generateKeyPair({ kty: "EC", crv: crv as CurveName }) };
+  if (!isCurveName(crv)) throw badParameter(`Invalid curve (crv): '${String(crv)}'. It must be one of ${Object.keys(CURVES).join(", ")}.`);
+  return { kind: "asymmetric", key: await generateKeyPair({ kty: "EC", crv }) };
 }
 
 /** `attributes.exportable`, a key attribute the shared object attributes do not have. */
@@ -208,11 +208,20 @@ function importedMaterial(jwk: Record<string, unknown>, kty: string): algorithms
     return { kind: "oct", bytes };
   }
   if (typeof jwk.d !== "string") throw invalidJwk("the private key ('d') is missing.");
+  let key: KeyObject;
   try {
-    return { kind: "asymmetric", key: privateKeyFromJwk(jwk) };
+    key = privateKeyFromJwk(jwk);
   } catch (err) {
     throw invalidJwk((err as Error).message);
   }
+  // Size first: the pairwise check of an oversized RSA key would cost a long private operation.
+  checkImportedKey(key, "key");
+  try {
+    assertKeyPair(key);
+  } catch (err) {
+    throw invalidJwk((err as Error).message);
+  }
+  return { kind: "asymmetric", key };
 }
 
 export async function importKey(scope: VaultScope, name: string, body: Record<string, unknown>) {
@@ -278,7 +287,11 @@ export function durationSeconds(value: unknown, field: string): number {
   const m = typeof value === "string" ? DURATION.exec(value) : null;
   if (!m || value === "P") throw badParameter(`${field} must be an ISO 8601 duration in years, months or days, e.g. P90D.`);
   const [years, months, days] = [m[1], m[2], m[3]].map((n) => Number(n ?? 0));
-  return ((years! * 365) + (months! * 30) + days!) * 24 * 3600;
+  const seconds = ((years! * 365) + (months! * 30) + days!) * 24 * 3600;
+  // A fixed bound (not one from now) keeps an accepted policy valid at every later sweep; the dates computed from
+  // it are clamped to what every SDK can read (rotatedVersion).
+  if (seconds > MAX_DURATION_SECONDS) throw invalidProperty(field, "is longer than 1000 years");
+  return seconds;
 }
 
 function readLifetimeAction(input: unknown): RotationPolicy["lifetimeActions"][number] {
@@ -333,7 +346,8 @@ async function rotatedVersion(scope: VaultScope, name: string, now: number): Pro
   const latest = await keyVersion(scope, name);
   const material = await generateMaterial(latest.data.kty, specOf(latest));
   const expiryTime = record.state.rotationPolicy?.expiryTime;
-  const attributes: StoredAttributes = { enabled: true, ...(expiryTime ? { exp: Math.floor(now / 1000) + durationSeconds(expiryTime, "expiryTime") } : {}) };
+  const exp = expiryTime ? Math.min(toSeconds(now) + durationSeconds(expiryTime, "expiryTime"), MAX_UNIX_TIME) : undefined;
+  const attributes: StoredAttributes = { enabled: true, ...(exp !== undefined ? { exp } : {}) };
   return {
     kty: latest.data.kty,
     keyOps: latest.data.key_ops,

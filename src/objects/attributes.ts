@@ -1,6 +1,7 @@
 // Object attributes as Key Vault sends them: stored parts (enabled, nbf, exp) plus derived ones.
 import { badParameter } from "../http/errors.js";
 import { recoveryLevel, type Vault } from "../vaults/model.js";
+import { checkTags, checkUnixTime } from "./limits.js";
 
 /** What is stored per version; times are Unix seconds as on the wire. */
 export interface StoredAttributes {
@@ -41,8 +42,7 @@ export function readAttributes(input: unknown, base: StoredAttributes): StoredAt
     const v = a[field];
     if (v === undefined) continue;
     if (v === null) delete out[field];
-    else if (typeof v === "number" && Number.isFinite(v)) out[field] = Math.floor(v);
-    else throw badParameter(`attributes.${field} must be a Unix time in seconds.`);
+    else out[field] = checkUnixTime(v, `attributes.${field}`);
   }
   return out;
 }
@@ -50,11 +50,5 @@ export function readAttributes(input: unknown, base: StoredAttributes): StoredAt
 export function readTags(input: unknown, base: Record<string, string> = {}): Record<string, string> {
   if (input === undefined) return base;
   if (input === null) return {};
-  if (typeof input !== "object" || Array.isArray(input)) throw badParameter("tags must be an object of strings.");
-  const tags = input as Record<string, unknown>;
-  if (Object.keys(tags).length > 15) throw badParameter("An object can have at most 15 tags.");
-  for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== "string") throw badParameter(`Tag '${k}' must have a string value.`);
-  }
-  return tags as Record<string, string>;
+  return checkTags(input);
 }

@@ -3,6 +3,7 @@
 import { badParameter, conflict } from "../http/errors.js";
 import type { ObjectKind, Store, VersionRecord } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
+import { checkRestoredVersion } from "./limits.js";
 import { assertNotDeleted } from "./soft-delete.js";
 
 /** Bound to the blob as associated data: a key's blob never opens as a secret's, and the format can change later. */
@@ -69,6 +70,7 @@ export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup
     assertNotDeleted(existing, kind, backup.name);
     if (existing) throw conflict(`${label} ${backup.name} already exists in this vault; a backup is only restored under a free name.`);
   }
+  for (const { versions } of backup.objects) versions.forEach(checkRestoredVersion);
   for (const { kind, state, versions } of backup.objects) {
     await tx.putName({ vault: vault.name, kind, name: backup.name, deletedAt: null, scheduledPurgeAt: null, state, sealedState: null });
     for (const { sealed, ...v } of versions) {

@@ -3,6 +3,7 @@ import { readPfx, writePem } from "../crypto/certificate-files.js";
 import { badParameter, forbidden, notFound } from "../http/errors.js";
 import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
+import { checkContentType } from "../objects/limits.js";
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
@@ -67,8 +68,7 @@ function readValue(input: unknown): string {
 
 function readContentType(input: unknown): string | undefined {
   if (input === undefined || input === null) return undefined;
-  if (typeof input !== "string") throw badParameter("contentType must be a string.");
-  return input;
+  return checkContentType(input);
 }
 
 const PFX = "application/x-pkcs12";
