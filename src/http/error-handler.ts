@@ -1,10 +1,11 @@
 // Every failure leaves as Key Vault's error JSON: our own errors as they are, framework errors (bad JSON,
 // body too large) with their status and a BadParameter-style code, anything unexpected as a bare 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { KeyVaultError } from "./errors.js";
+import { KeyVaultError, RetryLaterError } from "./errors.js";
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | KeyVaultError, req, reply) => {
+    if (err instanceof RetryLaterError) reply.header("retry-after", String(err.retryAfter));
     if (err instanceof KeyVaultError) return reply.code(err.status).send(err.toBody());
     const status = err.statusCode ?? 500;
     if (status < 500) {

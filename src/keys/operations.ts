@@ -473,7 +473,7 @@ export async function verify(scope: VaultScope, name: string, version: string | 
   const digest = readBytes(body, "digest", true)!;
   const signature = readBytes(body, "value", true)!;
   const v = await usableVersion(scope, name, version, "verify");
-  return { value: algorithms.verify(materialFor(v), alg, digest, signature) };
+  return { value: await algorithms.verify(materialFor(v), alg, digest, signature) };
 }
 
 function cipherInput(body: Record<string, unknown>): algorithms.CipherInput {

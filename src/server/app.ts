@@ -10,6 +10,7 @@ import { identityRoutes } from "../identity/routes.js";
 import { keyRoutes } from "../keys/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
+import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "./context.js";
 
 export interface TlsMaterial {
@@ -18,16 +19,32 @@ export interface TlsMaterial {
   SNICallback?: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => void;
 }
 
-export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = "warn"): Promise<FastifyInstance> {
+export interface AppOptions {
+  logLevel?: string;
+  /** Connections held at once; past it new ones are closed on accept (see connection-limits.ts). */
+  maxConnections: number;
+}
+
+export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    https: tls,
-    logger: { level: logLevel, redact: ["req.headers.authorization"] },
+    https: {
+      ...tls,
+      handshakeTimeout: TIMEOUTS.handshake,
+      headersTimeout: TIMEOUTS.headers,
+      requestTimeout: TIMEOUTS.request,
+      connectionsCheckingInterval: TIMEOUTS.check,
+    },
+    requestTimeout: TIMEOUTS.request,
+    keepAliveTimeout: TIMEOUTS.keepAlive,
+    connectionTimeout: TIMEOUTS.inactivity,
+    logger: { level: opts.logLevel ?? "warn", redact: ["req.headers.authorization"] },
     // Object names may be 127 characters long (Fastify would answer 414 past 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
   });
+  app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
 
   // Clients send `Content-Type: application/json` with an empty body (the SDKs' first, unauthenticated try).

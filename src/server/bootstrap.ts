@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadMasterKey, Sealer } from "../crypto/sealing.js";
+import { Throttle, type ThrottleLimits } from "../http/throttling.js";
 import { DEFAULT_VAULT } from "../http/vault-host.js";
 import { createServicePrincipal } from "../identity/principals.js";
 import { TokenService } from "../identity/tokens.js";
@@ -11,14 +12,20 @@ import { allPermissions, createOrUpdateVault, DEFAULT_RESOURCE_GROUP } from "../
 import type { ServerContext } from "./context.js";
 import { ensureDataDir, type AdminCredential, type DataDir } from "./data-dir.js";
 
-export async function openContext(dir: DataDir, opts: { postgresUrl?: string; hostnames: string[] }): Promise<ServerContext> {
+export async function openContext(dir: DataDir, opts: { postgresUrl?: string; hostnames: string[]; throttling?: ThrottleLimits }): Promise<ServerContext> {
   ensureDataDir(dir);
   const sealer = new Sealer(loadMasterKey(dir.root));
   const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer });
   const tokens = await TokenService.open(store);
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   await ensureAdministrator(store, dir, tokens.tenantId);
-  return { store, tokens, subscriptionId, hostnames: opts.hostnames.map((h) => h.toLowerCase()) };
+  return {
+    store,
+    tokens,
+    subscriptionId,
+    hostnames: opts.hostnames.map((h) => h.toLowerCase()),
+    ...(opts.throttling ? { throttle: new Throttle(opts.throttling) } : {}),
+  };
 }
 
 async function setting(store: Store, key: string, make: () => string): Promise<string> {

@@ -1,4 +1,5 @@
 // What every route needs from the running server.
+import type { Throttle } from "../http/throttling.js";
 import type { TokenService } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
 
@@ -9,4 +10,6 @@ export interface ServerContext {
   subscriptionId: string;
   /** Extra host names (from --hostname) that address this server. */
   hostnames: string[];
+  /** Key Vault's service limits, when the server was started with them (--throttling). */
+  throttle?: Throttle;
 }

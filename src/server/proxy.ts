@@ -2,6 +2,7 @@
 // are tunnelled to Kluis, every other host is tunnelled unchanged. Clients use it through HTTPS_PROXY.
 import { createServer } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
+import { TIMEOUTS } from "./connection-limits.js";
 
 const ROUTED = [/\.vault\.azure\.net$/i, /^login\.microsoftonline\.com$/i, /^management\.azure\.com$/i, /^localhost$/i, /\.localhost$/i, /^127\.0\.0\.1$/];
 
@@ -15,10 +16,18 @@ export interface ConnectProxy {
   close(): Promise<void>;
 }
 
-export function startConnectProxy(opts: { port: number; host: string; kluisPort: number; hostnames: string[] }): Promise<ConnectProxy> {
-  const server = createServer((_req, res) => {
+export function startConnectProxy(opts: {
+  port: number;
+  host: string;
+  kluisPort: number;
+  hostnames: string[];
+  maxConnections: number;
+}): Promise<ConnectProxy> {
+  const server = createServer({ headersTimeout: TIMEOUTS.headers, requestTimeout: TIMEOUTS.headers, connectionsCheckingInterval: TIMEOUTS.check }, (_req, res) => {
     res.writeHead(405, { "content-type": "text/plain" }).end("Only CONNECT is supported.\n");
   });
+  server.maxConnections = opts.maxConnections;
+  server.keepAliveTimeout = TIMEOUTS.keepAlive;
   // Tunnels are not tracked by server.close(); keep them to end them on shutdown.
   const tunnels = new Set<Socket>();
   server.on("connect", (req, client: Socket, head: Buffer) => {
@@ -42,6 +51,8 @@ export function startConnectProxy(opts: { port: number; host: string; kluisPort:
     };
     target.on("close", close);
     client.on("close", close);
+    // A tunnel on which nothing moves is ended, as Kluis ends its own idle connections.
+    client.setTimeout(TIMEOUTS.inactivity, close);
     target.on("error", () => {
       if (client.writable) client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
       close();

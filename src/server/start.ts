@@ -2,8 +2,10 @@
 import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { warmKeyPool } from "../crypto/key-pool.js";
+import type { ThrottleLimits } from "../http/throttling.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
+import { proxyConnections } from "./connection-limits.js";
 import { dataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
 import { startLifetimeActions } from "./lifetime-actions.js";
@@ -19,19 +21,23 @@ export interface StartOptions {
   hostnames: string[];
   postgresUrl?: string;
   logLevel: string;
+  /** See connection-limits.ts for the default. */
+  maxConnections: number;
+  /** Key Vault's service limits; none when absent. */
+  throttling?: ThrottleLimits;
 }
 
 export async function startServer(opts: StartOptions): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const dir = dataDir(opts.dataDir);
-  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames });
+  const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames, throttling: opts.throttling });
   const tls = await ensureTls(dir, ctx.hostnames);
-  const app = await buildApp(ctx, tls, opts.logLevel);
+  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, maxConnections: opts.maxConnections });
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
     opts.proxyPort === undefined
       ? undefined
-      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames });
+      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames, maxConnections: proxyConnections(opts.maxConnections) });
   warmKeyPool();
   const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
   const stopLifetimeActions = startLifetimeActions(ctx.store, 60_000, (err) => app.log.error({ err }, "lifetime actions failed"));

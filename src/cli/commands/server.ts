@@ -8,6 +8,11 @@ import { CliError } from "../client.js";
 import { printResult } from "../output.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`invalid number: ${value}`);
+  return n;
+};
 const portNumber = (value: string) => {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port: ${value}`);
@@ -27,10 +32,24 @@ export function serverCommands(program: Command): void {
     .option("--hostname <name>", "another host name the server answers to (repeatable)", collect, [])
     .option("--postgres <url>", "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)", process.env.KLUIS_POSTGRES_URL)
     .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
+    .option("--max-connections <n>", "connections held at once (env KLUIS_MAX_CONNECTIONS; default 512, or half the open-files limit)", positiveInteger)
+    .option(
+      "--throttling <limits>",
+      "Key Vault's service limits: off, azure, or azure's with some set per 10 s, e.g. other=50,write=10,keyCreate=5,caller=20 (env KLUIS_THROTTLING)",
+      process.env.KLUIS_THROTTLING ?? "off",
+    )
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
+      const { defaultMaxConnections } = await import("../../server/connection-limits.js");
+      const { parseThrottling } = await import("../../http/throttling.js");
+      let throttling;
+      try {
+        throttling = parseThrottling(o.throttling);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
       await runServer({
         dataDir: o.dataDir,
         port: o.port,
@@ -39,6 +58,8 @@ export function serverCommands(program: Command): void {
         hostnames: o.hostname,
         postgresUrl: o.postgres,
         logLevel: o.logLevel,
+        maxConnections: o.maxConnections ?? (process.env.KLUIS_MAX_CONNECTIONS ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS) : defaultMaxConnections()),
+        throttling,
       });
     });
 
