@@ -1,6 +1,6 @@
 // REST routes of the secrets API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonBody, RESTORE_BODY_LIMIT } from "../http/body.js";
+import { jsonBody, restoreRoute } from "../http/body.js";
 import { readPageRequest } from "../objects/paging.js";
 import {
   backupSecret,
@@ -25,7 +25,7 @@ const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 
 export async function secretRoutes(app: FastifyInstance) {
   app.get("/secrets", need("list"), (req) => getSecrets(req.scope, readPageRequest(query(req))));
-  app.post("/secrets/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreSecret(req.scope, jsonBody(req)));
+  app.post("/secrets/restore", restoreRoute(need("restore")), (req) => restoreSecret(req.scope, jsonBody(req)));
   app.put("/secrets/:name", need("set"), (req) => setSecret(req.scope, name(req), jsonBody(req)));
   app.get("/secrets/:name/versions", need("list"), (req) => getSecretVersions(req.scope, name(req), readPageRequest(query(req))));
   app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req), undefined, readOutContentType(query(req))));

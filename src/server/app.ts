@@ -5,6 +5,7 @@ import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
 import { installErrorHandling, routingError } from "../http/error-handler.js";
+import { parseBackupBody } from "../http/large-bodies.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { identityRoutes } from "../identity/routes.js";
 import { keyRoutes } from "../keys/routes.js";
@@ -48,11 +49,19 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   installErrorHandling(app);
 
   // Clients send `Content-Type: application/json` with an empty body (the SDKs' first, unauthenticated try).
+  // Read as bytes, so that a restore's blob is decoded from them without a string copy (see large-bodies.ts).
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) =>
-    body === "" ? done(null, undefined) : parseJson(req, body as string, done),
-  );
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    if (!req.routeOptions.config.backupBody) return parseJson(req, bytes.toString("utf8"), done);
+    try {
+      done(null, parseBackupBody(bytes));
+    } catch (err) {
+      done(Object.assign(err as Error, { statusCode: 400 }), undefined); // malformed JSON
+    }
+  });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
