@@ -54,7 +54,7 @@ describe("restore bodies", () => {
   });
   after(() => kluis.dispose());
 
-  it("reads concurrent 36 MB restores within a memory budget: the server's peak RSS stays bounded", async () => {
+  it("reads concurrent 36 MB restores within a memory budget: the server's peak RSS stays bounded", async (t) => {
     const before = memory(kluis, "VmRSS");
     // One body for every request (the test's own memory): a blob of the right shape that no key opens.
     const body = Buffer.from(`{"value":"${randomBytes(27 * 1024 * 1024).toString("base64url")}"}`);
@@ -64,7 +64,7 @@ describe("restore bodies", () => {
     // Every connection is made before any body is sent, so that the test's own encryption of the bodies never
     // holds a handshake back past the server's handshake timeout.
     const sockets = await Promise.all(
-      Array.from({ length: 10 }, () =>
+      Array.from({ length: 16 }, () =>
         new Promise<TLSSocket>((resolve, reject) => {
           const socket = tlsConnect({ host: "127.0.0.1", port: kluis.info.port, servername: "bigrestore.localhost", ca: readFileSync(kluis.caFile) }, () => resolve(socket));
           socket.once("error", reject);
@@ -98,8 +98,9 @@ describe("restore bodies", () => {
     }
     assert.ok(results.filter((r) => r.status === 400).length >= 2, "restores waited for room rather than failing");
     const growth = memory(kluis, "VmHWM") - before;
-    // Unbounded, ten bodies held at once as string + parsed string + bytes + plaintext peaked far above 1 GB.
-    assert.ok(growth < 700 * 1024 * 1024, `peak RSS grew by ${Math.round(growth / 1048576)} MB`);
+    t.diagnostic(`peak RSS growth ${Math.round(growth / 1048576)} MB; statuses ${results.map((r) => r.status).join(",")}`);
+    // Unbounded, sixteen bodies held at once as string + parsed string + bytes + plaintext peaked far above 1 GB.
+    assert.ok(growth < 600 * 1024 * 1024, `peak RSS grew by ${Math.round(growth / 1048576)} MB`);
     assert.equal((await rawRequest(kluis, "localhost", "GET", "/healthz")).status, 200);
   });
 
@@ -170,7 +171,7 @@ describe("ECDSA off the event loop", () => {
   });
   after(() => kluis.dispose());
 
-  it("40 concurrent ES512 verifies give the right answers while /healthz answers every poll", async () => {
+  it("40 concurrent ES512 verifies give the right answers while /healthz answers every poll", async (t) => {
     const call = (path: string, body: unknown) => rawRequest(kluis, "ecvault.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
     const created = await call("/keys/p521/create", { kty: "EC", crv: "P-521" });
     assert.equal(created.status, 200);
@@ -197,6 +198,7 @@ describe("ECDSA off the event loop", () => {
     await poller;
     verdicts.forEach((res, i) => assert.deepEqual([res.status, res.body.value], [200, i % 2 === 0], `verify ${i}`));
     const answered = await Promise.all(polls);
+    t.diagnostic(`${answered.filter(Boolean).length} of ${answered.length} /healthz polls answered`);
     assert.ok(answered.length > 0);
     assert.equal(answered.filter((a) => !a).length, 0, `${answered.filter((a) => !a).length} of ${answered.length} /healthz polls went unanswered`);
   });
