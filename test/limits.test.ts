@@ -268,3 +268,27 @@ describe("throttling", () => {
     assert.equal((await client.getSecret("four")).value, "value-four");
   });
 });
+
+describe("throttling weights", () => {
+  let kluis: Kluis;
+
+  before(async () => {
+    kluis = await Kluis.start({ env: { KLUIS_THROTTLING: "other=4" } });
+  });
+  after(() => kluis.dispose());
+
+  it("an RSA-3072 operation counts four against Azure's 'other' limit (1,000 against RSA-2048's 4,000)", async () => {
+    const sp = await kluis.vaultWithPrincipal("weighted", { keys: ["create", "sign", "verify"] });
+    const token = await accessToken(kluis, sp);
+    const call = (path: string, body: unknown) => rawRequest(kluis, "weighted.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
+    assert.equal((await call("/keys/rsa3072/create", { kty: "RSA", key_size: 3072 })).status, 200, "a key create is not an 'other' operation");
+    const digest = createHash("sha256").update("m").digest().toString("base64url");
+    const first = await call("/keys/rsa3072/sign", { alg: "RS256", value: digest });
+    assert.equal(first.status, 200);
+    // The first sign took the whole budget of 4: the next is throttled, with the time for 4 to come back.
+    const second = await call("/keys/rsa3072/sign", { alg: "RS256", value: digest });
+    assert.equal(second.status, 429);
+    assert.equal(second.body.error.code, "Throttled");
+    assert.ok(Number(second.headers["retry-after"]) >= 1);
+  });
+});

@@ -60,7 +60,11 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance) =>
       const need = req.routeOptions.config.permission;
       if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
       // Throttled and authorized before the body is read, so a refused request costs no parsing (a restore body may be large).
-      ctx.throttle?.admit(vault.name, requestKind(req.method, need), req.caller.objectId);
+      const { throttle } = ctx;
+      if (throttle) {
+        throttle.admit(vault.name, requestKind(req.method, need), req.caller.objectId);
+        req.scope.throttle = (weight) => throttle.admit(vault.name, "other", req.caller.objectId, weight);
+      }
       // Routes on one certificate, key or secret name it :name, so that assignments scoped to it can apply.
       const { name } = req.params as { name?: string };
       await authorizeDataPlane(ctx, vault, req.caller, need, name);

@@ -49,6 +49,12 @@ export function requestKind(method: string, need: RequiredPermission): "other" |
   return "other";
 }
 
+/**
+ * What one operation with an RSA key counts against "other": Azure allows 4,000 RSA-2048, 1,000 RSA-3072 and 500
+ * RSA-4096 software-key operations per 10 s, and enforces the weighted sum.
+ */
+export const rsaOperationWeight = (modulusBits: number) => (modulusBits > 3072 ? 8 : modulusBits > 2048 ? 4 : 1);
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -65,6 +71,7 @@ export class Throttle {
 
   /** Counts one request of `kind` by `caller` in `vault`, or throws Key Vault's 429 (with the seconds to wait). */
   admit(vault: string, kind: "other" | "write" | "keyCreate", caller: string, weight = 1): void {
+    if (weight <= 0) return;
     const checks: [string, number | undefined, string][] = [
       [`${kind}\n${vault}`, this.limits[kind], "VaultRequestTypeLimitReached"],
       [`caller\n${vault}\n${caller}`, this.limits.caller, "CallerRequestLimitReached"],

@@ -2,6 +2,7 @@
 import { randomBytes, type KeyObject } from "node:crypto";
 import { generateKeyPair, isEc, isRsa, privateKeyFromDer, privateKeyFromJwk, privateKeyToDer, publicJwk, RSA_SIZES, CURVES, type CurveName } from "../crypto/keys.js";
 import { badParameter, forbidden, notFound } from "../http/errors.js";
+import { rsaOperationWeight } from "../http/throttling.js";
 import { readAttributes, readTags, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
@@ -438,6 +439,8 @@ async function usableVersion(scope: VaultScope, name: string, version: string | 
     if (v.attributes.exp !== undefined && now >= v.attributes.exp) throw forbidden(`Operation ${operation} is not allowed on an expired key.`, "KeyExpired");
   }
   if (!v.data.key_ops.includes(operation)) throw forbidden(`Operation ${operation} is not permitted on this key.`, "KeyOperationForbidden");
+  // The request counted once already (data-plane.ts); a larger RSA key counts the rest of its weight now.
+  if (scope.throttle && isRsa(v.data.kty) && v.data.n) scope.throttle(rsaOperationWeight(Math.floor((v.data.n.length * 6) / 8) * 8) - 1);
   return v;
 }
 

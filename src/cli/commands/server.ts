@@ -2,6 +2,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { masterKeyFile } from "../../crypto/sealing.js";
+import { parseThrottling } from "../../http/throttling.js";
+import { defaultMaxConnections } from "../../server/connection-limits.js";
 import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../client.js";
@@ -42,8 +44,6 @@ export function serverCommands(program: Command): void {
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
-      const { defaultMaxConnections } = await import("../../server/connection-limits.js");
-      const { parseThrottling } = await import("../../http/throttling.js");
       let throttling;
       try {
         throttling = parseThrottling(o.throttling);
