@@ -1,6 +1,6 @@
 // REST routes of the certificates API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonBody, RESTORE_BODY_LIMIT } from "../http/body.js";
+import { jsonBody, restoreRoute } from "../http/body.js";
 import { readPageRequest } from "../objects/paging.js";
 import {
   deleteCertificateContacts,
@@ -76,7 +76,7 @@ export async function certificateRoutes(app: FastifyInstance) {
   app.patch("/certificates/:name/:version", need("update"), (req) => updateCertificate(req.scope, name(req), version(req), jsonBody(req)));
   app.delete("/certificates/:name", need("delete"), (req) => deleteCertificate(req.scope, name(req)));
   app.post("/certificates/:name/backup", need("backup"), (req) => backupCertificate(req.scope, name(req)));
-  app.post("/certificates/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreCertificate(req.scope, jsonBody(req)));
+  app.post("/certificates/restore", restoreRoute(need("restore")), (req) => restoreCertificate(req.scope, jsonBody(req)));
 
   app.get("/deletedcertificates", need("list"), (req) => getDeletedCertificates(req.scope, readPageRequest(query(req))));
   app.get("/deletedcertificates/:name", need("get"), (req) => getDeletedCertificate(req.scope, name(req)));

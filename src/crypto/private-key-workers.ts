@@ -1,9 +1,10 @@
-// RSA private-key operations (about 250 µs each at 2048 bits, eight times that at 4096) run on worker threads:
-// the event loop keeps serving requests meanwhile, and another core does the arithmetic. Handing one over costs the
-// event loop about 25 µs. KeyObjects cross to a worker by reference to the same native key; nothing is exported.
+// RSA private-key operations (about 250 µs each at 2048 bits, eight times that at 4096) and the P-384/P-521 scalar
+// multiplications of ECDSA (milliseconds each) run on worker threads: the event loop keeps serving requests
+// meanwhile, and another core does the arithmetic. Handing one over costs the event loop about 25 µs. KeyObjects
+// cross to a worker by reference to the same native key; nothing is exported.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { KeyObject } from "node:crypto";
+import { createECDH, type KeyObject } from "node:crypto";
 
 export interface PrivateKeyOptions {
   key: KeyObject;
@@ -11,15 +12,32 @@ export interface PrivateKeyOptions {
   oaepHash?: string;
 }
 
-type Operation = "privateEncrypt" | "privateDecrypt";
+type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply";
+
+/**
+ * k·G on an OpenSSL curve, for a given scalar k (big-endian, in [1, n-1]) or a fresh random one drawn by OpenSSL:
+ * the point (uncompressed), then k. Self-contained: its source also runs in the workers.
+ */
+export function baseMultiply(curve: string, k?: Buffer): Buffer {
+  const ecdh = createECDH(curve);
+  if (k) ecdh.setPrivateKey(k);
+  else ecdh.generateKeys();
+  return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
+}
 
 // Inline, so that it runs the same from dist/ and under tsx (a worker file would need a loader for .ts).
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const crypto = require("node:crypto");
-parentPort.on("message", ({ id, operation, options, data }) => {
+const { createECDH } = crypto;
+const operations = {
+  privateEncrypt: crypto.privateEncrypt,
+  privateDecrypt: crypto.privateDecrypt,
+  baseMultiply: ${baseMultiply.toString()},
+};
+parentPort.on("message", ({ id, operation, args }) => {
   try {
-    parentPort.postMessage({ id, result: crypto[operation](options, data) });
+    parentPort.postMessage({ id, result: operations[operation](...args) });
   } catch (err) {
     parentPort.postMessage({ id, error: String(err && err.message) });
   }
@@ -60,11 +78,11 @@ class PrivateKeyWorker {
     return this.pending.size;
   }
 
-  run(operation: Operation, options: PrivateKeyOptions, data: Buffer): Promise<Buffer> {
+  run(operation: Operation, args: unknown[]): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, operation, options, data });
+      this.worker.postMessage({ id, operation, args });
     });
   }
 }
@@ -77,8 +95,17 @@ function workers(): PrivateKeyWorker[] {
   return pool;
 }
 
-/** `crypto.privateEncrypt` / `crypto.privateDecrypt` on the least busy worker; rejects as they would throw. */
-export function privateKeyOperation(operation: Operation, options: PrivateKeyOptions, data: Buffer): Promise<Buffer> {
+function onIdleWorker(operation: Operation, args: unknown[]): Promise<Buffer> {
   const idle = workers().reduce((best, w) => (w.load < best.load ? w : best));
-  return idle.run(operation, options, data);
+  return idle.run(operation, args);
+}
+
+/** `crypto.privateEncrypt` / `crypto.privateDecrypt` on the least busy worker; rejects as they would throw. */
+export function privateKeyOperation(operation: "privateEncrypt" | "privateDecrypt", options: PrivateKeyOptions, data: Buffer): Promise<Buffer> {
+  return onIdleWorker(operation, [options, data]);
+}
+
+/** `baseMultiply` on the least busy worker. */
+export function baseMultiplyOnWorker(curve: string, k?: Buffer): Promise<Buffer> {
+  return onIdleWorker("baseMultiply", [curve, k]);
 }

@@ -1,6 +1,15 @@
 // Request bodies: the JSON object a Key Vault operation expects, or a 400 in Key Vault's shape.
 import type { FastifyRequest } from "fastify";
+import type { RequiredPermission } from "../authorization/permissions.js";
 import { badParameter } from "./errors.js";
+import { reserveBodyMemory } from "./large-bodies.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The body is a backup to restore: parsed by parseBackupBody (see server/app.ts). */
+    backupBody?: boolean;
+  }
+}
 
 /** The JSON object body; an absent body reads as an empty object. */
 export function jsonBody(req: FastifyRequest): Record<string, unknown> {
@@ -15,3 +24,10 @@ export function jsonBody(req: FastifyRequest): Record<string, unknown> {
  * inside an encrypted blob that is base64url again, is about 70 MB at worst. Other requests keep the server's 4 MB.
  */
 export const RESTORE_BODY_LIMIT = 96 * 1024 * 1024;
+
+/** A restore route's options: its permission, and a body up to RESTORE_BODY_LIMIT read within the server's budget. */
+export const restoreRoute = (route: { config: { permission: RequiredPermission } }) => ({
+  config: { ...route.config, backupBody: true },
+  bodyLimit: RESTORE_BODY_LIMIT,
+  preParsing: reserveBodyMemory,
+});

@@ -1,5 +1,6 @@
 // The Key Vault data plane's request pipeline: resolve the vault from the host name, authenticate the bearer
-// token (or answer with Key Vault's challenge), check the api-version, then authorize the route's permission.
+// token (or answer with Key Vault's challenge), check the api-version, count the request against the service limits
+// (when on), then authorize the route's permission.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { authorizeDataPlane } from "../authorization/authorize.js";
 import type { RequiredPermission } from "../authorization/permissions.js";
@@ -10,7 +11,8 @@ import type { ServerContext } from "../server/context.js";
 import { cachedVault } from "../vaults/cache.js";
 import { checkApiVersion } from "./api-version.js";
 import { KeyVaultError, notFound } from "./errors.js";
-import { challengeResource, parseVaultHost} from "./vault-host.js";
+import { requestKind } from "./throttling.js";
+import { challengeResource, parseVaultHost } from "./vault-host.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -55,9 +57,14 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
         vaultUrl: `https://${req.host}`,
         apiVersion: checkApiVersion(req.query as Record<string, unknown>),
       };
-      // Authorized before the body is read, so a refused request costs no parsing (a restore body may be large).
       const need = req.routeOptions.config.permission;
       if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
+      // Throttled and authorized before the body is read, so a refused request costs no parsing (a restore body may be large).
+      const { throttle } = ctx;
+      if (throttle) {
+        throttle.admit(vault.name, requestKind(req.method, need), req.caller.objectId);
+        req.scope.throttle = (weight) => throttle.admit(vault.name, "other", req.caller.objectId, weight);
+      }
       // Routes on one certificate, key or secret name it :name, so that assignments scoped to it can apply.
       const { name } = req.params as { name?: string };
       await authorizeDataPlane(ctx, vault, req.caller, need, name);

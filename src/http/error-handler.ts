@@ -3,7 +3,7 @@
 // anything unexpected as a bare 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { StoreUnavailableError } from "../store/unavailable.js";
-import { KeyVaultError } from "./errors.js";
+import { KeyVaultError, RetryLaterError } from "./errors.js";
 
 /** What a client is told to wait before retrying while the database is unreachable; the SDKs' retry policies honour it. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -15,6 +15,7 @@ const serviceUnavailable = {
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | KeyVaultError | StoreUnavailableError, req, reply) => {
+    if (err instanceof RetryLaterError) reply.header("retry-after", String(err.retryAfter));
     if (err instanceof KeyVaultError) return reply.code(err.status).send(err.toBody());
     if (err instanceof StoreUnavailableError) return answerOutage(req, reply, err, () => reply.code(503).send(serviceUnavailable));
     const status = err.statusCode ?? 500;

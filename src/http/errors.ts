@@ -29,3 +29,14 @@ export const forbidden = (message: string, innerCode?: string) => new KeyVaultEr
 export const conflict = (message: string, innerCode?: string) => new KeyVaultError(409, "Conflict", message, innerCode);
 
 export const unauthorized = (message: string) => new KeyVaultError(401, "Unauthorized", message);
+
+/** An error the client should retry after `retryAfter` seconds, sent as the Retry-After header (see error-handler.ts). */
+export class RetryLaterError extends KeyVaultError {
+  constructor(status: number, code: string, message: string, readonly retryAfter: number) {
+    super(status, code, message);
+  }
+}
+
+/** Key Vault's 429 when a service limit is reached, worded as Azure words it. */
+export const throttled = (reason: string, retryAfter: number) =>
+  new RetryLaterError(429, "Throttled", `Request was not processed because too many requests were received. Reason: ${reason}`, retryAfter);

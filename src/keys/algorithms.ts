@@ -1,11 +1,10 @@
 // Key Vault's cryptographic algorithms over node:crypto. Key Vault signs a digest the client computed, which
 // node:crypto's sign/verify cannot (they hash their input), so RSA signatures are padded here and run through the
-// raw RSA primitive; ECDSA signs with OpenSSL's scalar multiplication (ECDH) and verifies with bigint curve arithmetic.
+// raw RSA primitive; ECDSA signs and verifies with OpenSSL's scalar multiplication (ECDH) and bigint scalar arithmetic.
 import {
   constants,
   createCipheriv,
   createDecipheriv,
-  createECDH,
   createHash,
   publicDecrypt,
   publicEncrypt,
@@ -16,7 +15,7 @@ import {
 } from "node:crypto";
 import { badParameter } from "../http/errors.js";
 import { CURVES, curveNameOf, type CurveName } from "../crypto/keys.js";
-import { privateKeyOperation } from "../crypto/private-key-workers.js";
+import { baseMultiply, baseMultiplyOnWorker, privateKeyOperation } from "../crypto/private-key-workers.js";
 
 /** Key material an operation runs on: an asymmetric private key or the bytes of an `oct` key. */
 export type KeyMaterial = { kind: "asymmetric"; key: KeyObject } | { kind: "oct"; bytes: Buffer };
@@ -70,7 +69,7 @@ function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
 
 // -- sign / verify ----------------------------------------------------------------------------
 
-/** RSA signatures are made on a worker thread (see private-key-workers.ts); ECDSA's costs the event loop less than handing it over. */
+/** RSA signatures, and ECDSA's on P-384 and P-521, are made on a worker thread (see private-key-workers.ts). */
 export async function sign(material: KeyMaterial, alg: string, digest: Buffer): Promise<Buffer> {
   const spec = signAlgorithm(alg, material, digest);
   if (spec.family === "RS") return privateKeyOperation("privateEncrypt", { key: spec.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(spec.sha, digest));
@@ -78,7 +77,7 @@ export async function sign(material: KeyMaterial, alg: string, digest: Buffer): 
   return ecdsaSign(spec.key, digest);
 }
 
-export function verify(material: KeyMaterial, alg: string, digest: Buffer, signature: Buffer): boolean {
+export async function verify(material: KeyMaterial, alg: string, digest: Buffer, signature: Buffer): Promise<boolean> {
   const spec = signAlgorithm(alg, material, digest);
   try {
     if (spec.family === "RS") {
@@ -149,58 +148,18 @@ function emsaPssVerify(mHash: Buffer, encoded: Buffer, hash: string, emBits: num
 
 // -- ECDSA over a given digest -------------------------------------------------------------------
 
+/** What ECDSA's scalar arithmetic needs of a curve: its order n and the byte length of its coordinates. */
 interface Curve {
-  p: bigint;
-  a: bigint;
   n: bigint;
-  g: Point;
   bytes: number;
 }
-type Point = { x: bigint; y: bigint } | null;
 
-const hex = (s: string) => BigInt(`0x${s}`);
-const curve = (p: string, a: string, gx: string, gy: string, n: string, bytes: number): Curve => ({
-  p: hex(p),
-  a: hex(a),
-  g: { x: hex(gx), y: hex(gy) },
-  n: hex(n),
-  bytes,
-});
-
-// Domain parameters (SEC 2 / FIPS 186-4), as `openssl ecparam -param_enc explicit` prints them.
+// Orders from SEC 2 / FIPS 186-4, as `openssl ecparam -param_enc explicit` prints them.
 const CURVE_PARAMS: Record<CurveName, Curve> = {
-  "P-256": curve(
-    "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
-    "ffffffff00000001000000000000000000000000fffffffffffffffffffffffc",
-    "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
-    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
-    "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
-    32,
-  ),
-  "P-256K": curve(
-    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f",
-    "0",
-    "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
-    "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8",
-    "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-    32,
-  ),
-  "P-384": curve(
-    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
-    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc",
-    "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7",
-    "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f",
-    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
-    48,
-  ),
-  "P-521": curve(
-    "1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-    "1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc",
-    "c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
-    "11839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650",
-    "1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
-    66,
-  ),
+  "P-256": { n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"), bytes: 32 },
+  "P-256K": { n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"), bytes: 32 },
+  "P-384": { n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"), bytes: 48 },
+  "P-521": { n: BigInt("0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409"), bytes: 66 },
 };
 
 /** Stored EC keys are all on Key Vault's curves (checked on create and import). */
@@ -237,58 +196,48 @@ function privateScalar(key: KeyObject): bigint {
   return d;
 }
 
-function ecdsaSign(key: KeyObject, digest: Buffer): Buffer {
+/** Curves whose scalar multiplication costs the event loop more than handing it to a worker (P-521: milliseconds). */
+const ON_WORKER: ReadonlySet<CurveName> = new Set(["P-384", "P-521"]);
+
+/** k·G for a given k, or a fresh random k (OpenSSL draws it uniformly from [1, n-1]): the point's x, and k. */
+async function multiplyBase(crv: CurveName, k?: bigint): Promise<{ x: bigint; k: bigint }> {
+  const c = CURVE_PARAMS[crv];
+  const scalar = k === undefined ? undefined : toBytes(k, c.bytes);
+  const out = ON_WORKER.has(crv) ? await baseMultiplyOnWorker(CURVES[crv], scalar) : baseMultiply(CURVES[crv], scalar);
+  return { x: toBig(out.subarray(1, 1 + c.bytes)), k: toBig(out.subarray(1 + 2 * c.bytes)) };
+}
+
+async function ecdsaSign(key: KeyObject, digest: Buffer): Promise<Buffer> {
   const crv = curveOf(key);
   const c = CURVE_PARAMS[crv];
   const d = privateScalar(key);
   const z = digestScalar(c, digest);
   for (;;) {
-    // OpenSSL's ECDH key generation draws the nonce k uniformly from [1, n-1] and computes k·G natively, so no point
-    // arithmetic of ours sees the nonce; the scalar arithmetic below is bigint, not constant-time.
-    const ecdh = createECDH(CURVES[crv]);
-    const r = toBig(ecdh.generateKeys().subarray(1, 1 + c.bytes)) % c.n;
+    // No point arithmetic of ours sees the nonce: OpenSSL draws k and computes k·G natively; the scalar arithmetic
+    // below is bigint, not constant-time.
+    const nonce = await multiplyBase(crv);
+    const r = nonce.x % c.n;
     if (r === 0n) continue;
-    const s = (inverse(toBig(ecdh.getPrivateKey()), c.n) * (z + r * d)) % c.n;
+    const s = (inverse(nonce.k, c.n) * (z + r * d)) % c.n;
     if (s !== 0n) return Buffer.concat([toBytes(r, c.bytes), toBytes(s, c.bytes)]);
   }
 }
 
-function ecdsaVerify(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
-  const c = CURVE_PARAMS[curveOf(key)];
+/**
+ * Key Vault keys always hold their private scalar d, so u1·G + u2·Q (FIPS 186-4 §6.4.2) is (u1 + u2·d)·G: one
+ * native multiplication instead of bigint point arithmetic (which cost P-521 some 100 ms of the event loop).
+ */
+async function ecdsaVerify(key: KeyObject, digest: Buffer, signature: Buffer): Promise<boolean> {
+  const crv = curveOf(key);
+  const c = CURVE_PARAMS[crv];
   if (signature.length !== 2 * c.bytes) return false;
   const r = toBig(signature.subarray(0, c.bytes));
   const s = toBig(signature.subarray(c.bytes));
   if (r <= 0n || r >= c.n || s <= 0n || s >= c.n) return false;
-  const jwk = key.export({ format: "jwk" });
-  const q = { x: toBig(Buffer.from(jwk.x!, "base64url")), y: toBig(Buffer.from(jwk.y!, "base64url")) };
   const w = inverse(s, c.n);
-  const point = add(c, multiply(c, c.g, mod(digestScalar(c, digest) * w, c.n)), multiply(c, q, mod(r * w, c.n)));
-  return point !== null && mod(point.x, c.n) === r;
-}
-
-function add(c: Curve, p1: Point, p2: Point): Point {
-  if (!p1) return p2;
-  if (!p2) return p1;
-  let slope: bigint;
-  if (p1.x === p2.x) {
-    if (mod(p1.y + p2.y, c.p) === 0n) return null;
-    slope = mod((3n * p1.x * p1.x + c.a) * inverse(2n * p1.y, c.p), c.p);
-  } else {
-    slope = mod((p2.y - p1.y) * inverse(p2.x - p1.x, c.p), c.p);
-  }
-  const x = mod(slope * slope - p1.x - p2.x, c.p);
-  return { x, y: mod(slope * (p1.x - x) - p1.y, c.p) };
-}
-
-/** Double-and-add; only used to verify, on public values. */
-function multiply(c: Curve, p: Point, k: bigint): Point {
-  let result: Point = null;
-  let addend = p;
-  for (let e = k; e > 0n; e >>= 1n) {
-    if (e & 1n) result = add(c, result, addend);
-    addend = add(c, addend, addend);
-  }
-  return result;
+  const k = mod((digestScalar(c, digest) + r * privateScalar(key)) * w, c.n);
+  if (k === 0n) return false; // the point at infinity
+  return (await multiplyBase(crv, k)).x % c.n === r;
 }
 
 // -- encrypt / decrypt, wrap / unwrap ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 import { randomBytes, type KeyObject } from "node:crypto";
 import { assertKeyPair, CURVES, generateKeyPair, isCurveName, isEc, isRsa, privateKeyFromDer, privateKeyFromJwk, privateKeyToDer, publicJwk } from "../crypto/keys.js";
 import { badParameter, forbidden, notFound } from "../http/errors.js";
+import { rsaOperationWeight } from "../http/throttling.js";
 import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { checkImportedKey, checkRsaSize, invalidProperty, MAX_DURATION_SECONDS, MAX_UNIX_TIME, RSA_PUBLIC_EXPONENT } from "../objects/limits.js";
@@ -452,6 +453,8 @@ async function usableVersion(scope: VaultScope, name: string, version: string | 
     if (v.attributes.exp !== undefined && now >= v.attributes.exp) throw forbidden(`Operation ${operation} is not allowed on an expired key.`, "KeyExpired");
   }
   if (!v.data.key_ops.includes(operation)) throw forbidden(`Operation ${operation} is not permitted on this key.`, "KeyOperationForbidden");
+  // The request counted once already (data-plane.ts); a larger RSA key counts the rest of its weight now.
+  if (scope.throttle && isRsa(v.data.kty) && v.data.n) scope.throttle(rsaOperationWeight(Math.floor((v.data.n.length * 6) / 8) * 8) - 1);
   return v;
 }
 
@@ -487,7 +490,7 @@ export async function verify(scope: VaultScope, name: string, version: string | 
   const digest = readBytes(body, "digest", true)!;
   const signature = readBytes(body, "value", true)!;
   const v = await usableVersion(scope, name, version, "verify");
-  return { value: algorithms.verify(materialFor(v), alg, digest, signature) };
+  return { value: await algorithms.verify(materialFor(v), alg, digest, signature) };
 }
 
 function cipherInput(body: Record<string, unknown>): algorithms.CipherInput {

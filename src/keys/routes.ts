@@ -1,6 +1,6 @@
 // REST routes of the keys API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonBody, RESTORE_BODY_LIMIT } from "../http/body.js";
+import { jsonBody, restoreRoute } from "../http/body.js";
 import { readPageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
 import {
@@ -49,7 +49,7 @@ export async function keyRoutes(app: FastifyInstance) {
   app.post("/rng", need("get"), (req) => getRandomBytes(jsonBody(req)));
   app.post("/keys/:name/create", need("create"), (req) => createKey(req.scope, name(req), jsonBody(req)));
   app.put("/keys/:name", need("import"), (req) => importKey(req.scope, name(req), jsonBody(req)));
-  app.post("/keys/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreKey(req.scope, jsonBody(req)));
+  app.post("/keys/restore", restoreRoute(need("restore")), (req) => restoreKey(req.scope, jsonBody(req)));
   app.post("/keys/:name/backup", need("backup"), (req) => backupKey(req.scope, name(req)));
   app.post("/keys/:name/rotate", need("rotate"), (req) => rotateKey(req.scope, name(req)));
   app.get("/keys/:name/rotationpolicy", need("getrotationpolicy"), (req) => getKeyRotationPolicy(req.scope, name(req)));

@@ -14,11 +14,15 @@ export function sealBackup(store: Store, kind: ObjectKind, payload: unknown): st
   return store.sealExport(Buffer.from(JSON.stringify(payload), "utf8"), context(kind)).toString("base64url");
 }
 
-/** The payload of a blob made by `sealBackup` for the same kind; anything else is a 400. */
+/**
+ * The payload of a blob made by `sealBackup` for the same kind; anything else is a 400. Restore routes hand the blob
+ * over already decoded (see http/large-bodies.ts).
+ */
 export function openBackup<T>(store: Store, kind: ObjectKind, blob: unknown): T {
-  if (typeof blob !== "string" || blob === "") throw badParameter("The backup blob 'value' must be a base64url string.");
+  const sealed = Buffer.isBuffer(blob) ? blob : typeof blob === "string" ? Buffer.from(blob, "base64url") : undefined;
+  if (!sealed?.length) throw badParameter("The backup blob 'value' must be a base64url string.");
   try {
-    const plain = store.openExport(Buffer.from(blob, "base64url"), context(kind));
+    const plain = store.openExport(sealed, context(kind));
     return JSON.parse(plain.toString("utf8")) as T;
   } catch {
     throw badParameter(`The backup blob is corrupt, or is not a ${kind} backup made by this server.`);

@@ -8,4 +8,6 @@ export interface VaultScope {
   /** e.g. https://myvault.vault.azure.net, used to build ids the client can follow. */
   vaultUrl: string;
   apiVersion: string;
+  /** With service limits on: counts `weight` more of this request (a weighted key operation), or throws the 429. */
+  throttle?: (weight: number) => void;
 }

@@ -1,7 +1,7 @@
 // REST routes of the secrets API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerContext } from "../server/context.js";
-import { jsonBody, RESTORE_BODY_LIMIT } from "../http/body.js";
+import { jsonBody, restoreRoute } from "../http/body.js";
 import { readPageRequest } from "../objects/paging.js";
 import {
   backupSecret,
@@ -27,7 +27,7 @@ const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
 export async function secretRoutes(app: FastifyInstance, { strictSecretValidity }: ServerContext) {
   const read = (req: FastifyRequest) => ({ outContentType: readOutContentType(query(req)), strictValidity: strictSecretValidity });
   app.get("/secrets", need("list"), (req) => getSecrets(req.scope, readPageRequest(query(req))));
-  app.post("/secrets/restore", { ...need("restore"), bodyLimit: RESTORE_BODY_LIMIT }, (req) => restoreSecret(req.scope, jsonBody(req)));
+  app.post("/secrets/restore", restoreRoute(need("restore")), (req) => restoreSecret(req.scope, jsonBody(req)));
   app.put("/secrets/:name", need("set"), (req) => setSecret(req.scope, name(req), jsonBody(req)));
   app.get("/secrets/:name/versions", need("list"), (req) => getSecretVersions(req.scope, name(req), readPageRequest(query(req))));
   app.get("/secrets/:name", need("get"), (req) => getSecret(req.scope, name(req), undefined, read(req)));

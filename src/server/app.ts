@@ -5,12 +5,14 @@ import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
 import { installErrorHandling, routingError } from "../http/error-handler.js";
+import { parseBackupBody } from "../http/large-bodies.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { parseForm } from "../identity/form.js";
 import { identityRoutes } from "../identity/routes.js";
 import { keyRoutes } from "../keys/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
+import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "./context.js";
 import { healthRoutes } from "./health.js";
 import type { LineSink } from "./safe-output.js";
@@ -21,24 +23,50 @@ export interface TlsMaterial {
   SNICallback?: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => void;
 }
 
-export async function buildApp(ctx: ServerContext, tls: TlsMaterial, log: { level: string; stream: LineSink }): Promise<FastifyInstance> {
+export interface AppOptions {
+  logLevel?: string;
+  /** Where log lines go: written so that a failing output never stops the server (safe-output.ts). */
+  stream: LineSink;
+  /** Connections held at once; past it new ones are closed on accept (see connection-limits.ts). */
+  maxConnections: number;
+}
+
+export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    https: tls,
-    logger: { level: log.level, stream: log.stream, redact: ["req.headers.authorization"] },
+    https: {
+      ...tls,
+      handshakeTimeout: TIMEOUTS.handshake,
+      headersTimeout: TIMEOUTS.headers,
+      requestTimeout: TIMEOUTS.request,
+      connectionsCheckingInterval: TIMEOUTS.check,
+    },
+    requestTimeout: TIMEOUTS.request,
+    keepAliveTimeout: TIMEOUTS.keepAlive,
+    connectionTimeout: TIMEOUTS.inactivity,
+    logger: { level: opts.logLevel ?? "warn", stream: opts.stream, redact: ["req.headers.authorization"] },
     // Object names may be 127 characters long (Fastify would answer 414 past 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
   });
+  app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
 
   // Clients send `Content-Type: application/json` with an empty body (the SDKs' first, unauthenticated try).
+  // Read as bytes, so that a restore's blob is decoded from them without a string copy (see large-bodies.ts).
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) =>
-    body === "" ? done(null, undefined) : parseJson(req, body as string, done),
-  );
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    if (!req.routeOptions.config.backupBody) return parseJson(req, bytes.toString("utf8"), done);
+    try {
+      done(null, parseBackupBody(bytes));
+    } catch (err) {
+      done(Object.assign(err as Error, { statusCode: 400 }), undefined); // malformed JSON
+    }
+  });
   // Only the identity endpoints take forms; they answer a malformed one in Entra's shape (identity/errors.ts).
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
     try {

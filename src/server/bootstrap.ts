@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadMasterKey, masterKeyFile, masterKeySource, Sealer, UnsealError } from "../crypto/sealing.js";
+import { Throttle, type ThrottleLimits } from "../http/throttling.js";
 import { DEFAULT_VAULT } from "../http/vault-host.js";
 import { createServicePrincipal } from "../identity/principals.js";
 import { TokenService } from "../identity/tokens.js";
@@ -14,7 +15,7 @@ import type { AdminCredential, DataDir } from "./data-dir.js";
 /** Opens the server's state in an existing, owner-only data directory (ensureDataDir). */
 export async function openContext(
   dir: DataDir,
-  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean; onDatabaseError?: (err: Error) => void },
+  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean; onDatabaseError?: (err: Error) => void; throttling?: ThrottleLimits },
 ): Promise<ServerContext> {
   const sealer = new Sealer(loadMasterKey(dir.root));
   const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer, onConnectionError: opts.onDatabaseError });
@@ -32,6 +33,7 @@ export async function openContext(
     subscriptionId,
     hostnames: opts.hostnames.map((h) => h.toLowerCase()),
     strictSecretValidity: opts.strictSecretValidity ?? false,
+    ...(opts.throttling ? { throttle: new Throttle(opts.throttling) } : {}),
   };
 }
 

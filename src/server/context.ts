@@ -1,4 +1,5 @@
 // What every route needs from the running server.
+import type { Throttle } from "../http/throttling.js";
 import type { TokenService } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
 
@@ -14,4 +15,6 @@ export interface ServerContext {
    * and refuses only a disabled secret, so that is the default (--strict-secret-validity).
    */
   strictSecretValidity: boolean;
+  /** Key Vault's service limits, when the server was started with them (--throttling). */
+  throttle?: Throttle;
 }

@@ -7,6 +7,7 @@ import { lookup } from "node:dns/promises";
 import { createServer, STATUS_CODES } from "node:http";
 import { BlockList, connect, isIP, type AddressInfo, type LookupFunction, type Socket } from "node:net";
 import { matchesName, serverNames } from "./server-names.js";
+import { TIMEOUTS } from "./connection-limits.js";
 
 /**
  * Routed by name: an address (127.0.0.1, [::1], 0x7f000001...) is checked like any other host, unless the operator
@@ -94,10 +95,18 @@ export interface ConnectProxy {
   close(): Promise<void>;
 }
 
-export function startConnectProxy(opts: { port: number; host: string; kluisPort: number; hostnames: string[] }): Promise<ConnectProxy> {
-  const server = createServer((_req, res) => {
+export function startConnectProxy(opts: {
+  port: number;
+  host: string;
+  kluisPort: number;
+  hostnames: string[];
+  maxConnections: number;
+}): Promise<ConnectProxy> {
+  const server = createServer({ headersTimeout: TIMEOUTS.headers, requestTimeout: TIMEOUTS.headers, connectionsCheckingInterval: TIMEOUTS.check }, (_req, res) => {
     res.writeHead(405, { "content-type": "text/plain" }).end("Only CONNECT is supported.\n");
   });
+  server.maxConnections = opts.maxConnections;
+  server.keepAliveTimeout = TIMEOUTS.keepAlive;
   // Tunnels are not tracked by server.close(); keep them to end them on shutdown.
   const tunnels = new Set<Socket>();
   server.on("connect", (req, client: Socket, head: Buffer) => {
@@ -151,6 +160,8 @@ function tunnel(client: Socket, head: Buffer, to: { host: string; addresses: Loo
     if (head.length) target.write(head);
     target.pipe(client);
     client.pipe(target);
+    // A tunnel on which nothing moves is ended, as Kluis ends its own idle connections.
+    client.setTimeout(TIMEOUTS.inactivity, close);
   });
   target.on("error", () => (connected ? close() : refuse(502, "The host refused the connection.")));
   target.on("close", () => connected && close());

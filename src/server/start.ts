@@ -3,8 +3,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
+import type { ThrottleLimits } from "../http/throttling.js";
 import { buildApp } from "./app.js";
 import { openContext } from "./bootstrap.js";
+import { proxyConnections } from "./connection-limits.js";
 import { dataDir, ensureDataDir, type DataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
 import { startLifetimeActions } from "./lifetime-actions.js";
@@ -23,6 +25,10 @@ export interface StartOptions {
   postgresUrl?: string;
   logLevel: string;
   strictSecretValidity?: boolean;
+  /** See connection-limits.ts for the default. */
+  maxConnections: number;
+  /** Key Vault's service limits; none when absent. */
+  throttling?: ThrottleLimits;
 }
 
 export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
@@ -48,17 +54,18 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
     postgresUrl: opts.postgresUrl,
     hostnames: opts.hostnames,
     strictSecretValidity: opts.strictSecretValidity,
+    throttling: opts.throttling,
     onDatabaseError,
   });
   const tls = await ensureTls(dir, ctx.hostnames);
-  const app = await buildApp(ctx, tls, { level: opts.logLevel, stream: log });
+  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections });
   appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
     opts.proxyPort === undefined
       ? undefined
-      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames });
+      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames, maxConnections: proxyConnections(opts.maxConnections) });
   warmKeyPool();
   const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
   const stopLifetimeActions = startLifetimeActions(ctx.store, 60_000, (err) => app.log.error({ err }, "lifetime actions failed"));

@@ -68,10 +68,10 @@ export interface ServicePrincipal {
 interface ServerInfo {
   url: string;
   port: number;
+  pid: number;
   proxyPort: number;
   caFile: string;
   tenantId: string;
-  pid: number;
 }
 
 /** Environment without the machine's preset CA and proxy settings, so each test states its own. */
@@ -93,14 +93,18 @@ export class Kluis {
     readonly dataDir: string,
     private readonly extraArgs: string[],
     private readonly env: NodeJS.ProcessEnv,
+    private readonly openFilesLimit?: number,
   ) {}
 
-  /** Starts a server on free ports with a CONNECT proxy, on a new data directory (or `dataDir`) that trusts the suite's CA. */
-  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string } = {}): Promise<Kluis> {
+  /**
+   * Starts a server on free ports with a CONNECT proxy, on a new data directory (or `dataDir`) that trusts the suite's
+   * CA; `openFilesLimit` runs it under `ulimit -n`.
+   */
+  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; openFilesLimit?: number } = {}): Promise<Kluis> {
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kluis-test-"));
     const caDir = process.env.KLUIS_TEST_CA_DIR;
     if (caDir) for (const f of ["ca.pem", "ca-key.pem"]) if (!existsSync(join(dataDir, f))) copyFileSync(join(caDir, f), join(dataDir, f));
-    const kluis = new Kluis(dataDir, opts.args ?? [], opts.env ?? {});
+    const kluis = new Kluis(dataDir, opts.args ?? [], opts.env ?? {}, opts.openFilesLimit);
     await kluis.launch();
     return kluis;
   }
@@ -108,7 +112,12 @@ export class Kluis {
   private async launch(): Promise<void> {
     const infoFile = join(this.dataDir, "server.json");
     rmSync(infoFile, { force: true });
-    const child = spawn(process.execPath, [KLUIS_BIN, "server", "start", "--data-dir", this.dataDir, "--port", "0", "--proxy-port", "0", ...this.extraArgs], {
+    const args = [KLUIS_BIN, "server", "start", "--data-dir", this.dataDir, "--port", "0", "--proxy-port", "0", ...this.extraArgs];
+    const [cmd, cmdArgs] =
+      this.openFilesLimit === undefined
+        ? [process.execPath, args]
+        : ["bash", ["-c", `ulimit -n ${this.openFilesLimit} && exec "$0" "$@"`, process.execPath, ...args]];
+    const child = spawn(cmd, cmdArgs, {
       env: { ...cleanEnv(), ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

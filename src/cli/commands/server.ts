@@ -2,12 +2,19 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { masterKeyFile } from "../../crypto/sealing.js";
+import { parseThrottling } from "../../http/throttling.js";
+import { defaultMaxConnections } from "../../server/connection-limits.js";
 import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../client.js";
 import { printResult } from "../output.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`invalid number: ${value}`);
+  return n;
+};
 const portNumber = (value: string) => {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port: ${value}`);
@@ -32,10 +39,22 @@ export function serverCommands(program: Command): void {
       "refuse a secret's value outside its nbf/exp window (403), as documented; Key Vault itself returns it (env KLUIS_STRICT_SECRET_VALIDITY=1)",
       process.env.KLUIS_STRICT_SECRET_VALIDITY === "1",
     )
+    .option("--max-connections <n>", "connections held at once (env KLUIS_MAX_CONNECTIONS; default 512, or half the open-files limit)", positiveInteger)
+    .option(
+      "--throttling <limits>",
+      "Key Vault's service limits: off, azure, or azure's with some set per 10 s, e.g. other=50,write=10,keyCreate=5,caller=20 (env KLUIS_THROTTLING)",
+      process.env.KLUIS_THROTTLING ?? "off",
+    )
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
+      let throttling;
+      try {
+        throttling = parseThrottling(o.throttling);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
       await runServer({
         dataDir: o.dataDir,
         port: o.port,
@@ -45,6 +64,8 @@ export function serverCommands(program: Command): void {
         postgresUrl: o.postgres,
         logLevel: o.logLevel,
         strictSecretValidity: o.strictSecretValidity,
+        maxConnections: o.maxConnections ?? (process.env.KLUIS_MAX_CONNECTIONS ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS) : defaultMaxConnections()),
+        throttling,
       });
     });
 
