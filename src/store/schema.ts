@@ -9,6 +9,15 @@ export interface Database {
     is_admin: number;
     created_at: number;
   };
+  /** ARM resource groups (Microsoft.Resources/resourceGroups) of the one subscription. */
+  resource_groups: {
+    /** The name lower-cased: ARM names are case-insensitive. */
+    name_key: string;
+    name: string;
+    location: string;
+    tags: string;
+    created_at: number;
+  };
   vaults: {
     name: string;
     id: string;
