@@ -1,12 +1,20 @@
-// Management APIs (ARM vaults, service principals) are for the server's administrator principals only.
+// Management APIs (ARM vaults, resource groups, service principals) are for the server's administrator principals
+// only; any principal with a management token may list subscriptions, and sees none unless it administers them.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { authenticate } from "../identity/authenticate.js";
-import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
+import { MANAGEMENT_AUDIENCE, type Caller } from "../identity/tokens.js";
 import { KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
 
-/** An onRequest hook: authenticates for the management audience, then requires an administrator. */
-export function requireAdministrator(ctx: ServerContext) {
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the management hooks: who called, and whether it administers this server. */
+    managementCaller?: Caller & { isAdministrator: boolean };
+  }
+}
+
+/** An onRequest hook: authenticates for the management audience and records whether the caller is an administrator. */
+export function authenticateManagement(ctx: ServerContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const result = await authenticate(req, ctx.tokens, MANAGEMENT_AUDIENCE);
     if ("missing" in result || "invalid" in result) {
@@ -16,12 +24,22 @@ export function requireAdministrator(ctx: ServerContext) {
       );
       throw new KeyVaultError(401, "AuthenticationFailed", "missing" in result ? "Authentication failed. The 'Authorization' header is missing." : result.invalid);
     }
-    const principal = await ctx.store.getPrincipalByAppId(result.caller.appId);
-    if (!principal?.isAdmin) {
+    const isAdministrator = (await ctx.store.getPrincipalByAppId(result.caller.appId))?.isAdmin ?? false;
+    req.managementCaller = { ...result.caller, isAdministrator };
+  };
+}
+
+/** An onRequest hook: authenticates for the management audience, then requires an administrator. */
+export function requireAdministrator(ctx: ServerContext) {
+  const authenticateHook = authenticateManagement(ctx);
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    await authenticateHook(req, reply);
+    const caller = req.managementCaller!;
+    if (!caller.isAdministrator) {
       throw new KeyVaultError(
         403,
         "AuthorizationFailed",
-        `The client '${result.caller.appId}' with object id '${result.caller.objectId}' does not have authorization to perform action '${req.method} ${req.routeOptions.url}'.`,
+        `The client '${caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${req.method} ${req.routeOptions.url}'.`,
       );
     }
   };

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
 import { adCommands } from "./commands/ad.js";
 import { certificateCommands } from "./commands/certificate.js";
+import { groupCommands } from "./commands/group.js";
 import { keyCommands } from "./commands/key.js";
 import { keyvaultCommands } from "./commands/keyvault.js";
 import { roleCommands } from "./commands/role.js";
@@ -21,6 +22,7 @@ withOutputOptions(program);
 
 serverCommands(program);
 adCommands(program);
+groupCommands(program);
 const keyvault = keyvaultCommands(program);
 roleCommands(program);
 certificateCommands(keyvault);

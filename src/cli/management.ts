@@ -1,6 +1,6 @@
 // The ARM and service-principal calls the CLI makes, as the administrator.
 import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
-import { callApi, type Connection } from "./client.js";
+import { callApi, CliError, type Connection } from "./client.js";
 
 const ARM_API_VERSION = "2023-07-01";
 const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;
@@ -24,7 +24,10 @@ export class Management {
   async subscriptionId(): Promise<string> {
     if (!this.subscription) {
       const subs = (await this.call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] };
-      this.subscription = subs.value[0]!.subscriptionId;
+      // As az says it: a principal that may manage nothing sees no subscription.
+      const first = subs.value[0];
+      if (!first) throw new CliError("No subscriptions found for the signed-in identity: management commands need the administrator (unset AZURE_CLIENT_ID to use it).");
+      this.subscription = first.subscriptionId;
     }
     return this.subscription;
   }

@@ -10,6 +10,8 @@ import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { parseForm } from "../identity/form.js";
 import { identityRoutes } from "../identity/routes.js";
 import { keyRoutes } from "../keys/routes.js";
+import { metadataRoutes } from "../resources/metadata.js";
+import { accountRoutes, resourceRoutes } from "../resources/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
 import { vaultRoutes } from "../vaults/routes.js";
 import { TIMEOUTS } from "./connection-limits.js";
@@ -45,7 +47,9 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     connectionTimeout: TIMEOUTS.inactivity,
     logger: { level: opts.logLevel ?? "warn", stream: opts.stream, redact: ["req.headers.authorization"] },
     // Object names may be 127 characters long (Fastify would answer 414 past 100).
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // ARM paths are case-insensitive (az sends both /resourcegroups/ and /resourceGroups/); parameters keep their case.
+    // `az cloud register --endpoint-resource-manager https://HOST/` asks for //metadata/endpoints.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256, caseSensitive: false },
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
@@ -78,6 +82,9 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
 
   healthRoutes(app, ctx.store);
   await app.register(async (scoped) => identityRoutes(scoped, ctx));
+  await app.register(metadataRoutes);
+  await app.register(async (scoped) => accountRoutes(scoped, ctx));
+  await app.register(async (scoped) => resourceRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
   await app.register(async (scoped) => roleRoutes(scoped, ctx));

@@ -8,7 +8,7 @@ import { createServicePrincipal } from "../identity/principals.js";
 import { TokenService } from "../identity/tokens.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
-import { allPermissions, createOrUpdateVault, DEFAULT_RESOURCE_GROUP } from "../vaults/operations.js";
+import { allPermissions, createOrUpdateVault, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../vaults/operations.js";
 import type { ServerContext } from "./context.js";
 import type { AdminCredential, DataDir } from "./data-dir.js";
 
@@ -26,6 +26,10 @@ export async function openContext(
     throw new Error(wrongMasterKey(dir, opts.postgresUrl !== undefined));
   });
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
+  // The default vault's group; the CLI creates vaults in it unless told otherwise.
+  if (!(await store.getResourceGroup(DEFAULT_RESOURCE_GROUP))) {
+    await store.putResourceGroup({ name: DEFAULT_RESOURCE_GROUP, location: DEFAULT_LOCATION, tags: {}, createdAt: Date.now() });
+  }
   await ensureAdministrator(store, dir, tokens.tenantId);
   return {
     store,

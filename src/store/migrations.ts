@@ -121,6 +121,32 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("principals").addColumn("credential_generation", "integer", (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  // Resource groups: vaults live in one, as in ARM. Every group an existing vault names is created, in the vault's
+  // location, so stores written before groups existed keep working.
+  "0005_resource_groups": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("resource_groups")
+        .addColumn("name_key", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("location", "text", (c) => c.notNull())
+        .addColumn("tags", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      const rows = await sql<{ resource_group: string; location: string; created_at: number }>`
+        SELECT resource_group, min(location) AS location, min(created_at) AS created_at FROM vaults GROUP BY resource_group`.execute(db);
+      const seen = new Set<string>();
+      for (const r of rows.rows) {
+        const key = r.resource_group.toLowerCase();
+        if (seen.has(key)) continue;
+        seen.add(key);
+        await db
+          .insertInto("resource_groups")
+          .values({ name_key: key, name: r.resource_group, location: r.location, tags: "{}", created_at: Number(r.created_at) })
+          .execute();
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -11,6 +11,15 @@ export interface Database {
     /** Moves on with every credential reset: tokens issued under an older generation are refused. */
     credential_generation: number;
   };
+  /** ARM resource groups (Microsoft.Resources/resourceGroups) of the one subscription. */
+  resource_groups: {
+    /** The name lower-cased: ARM names are case-insensitive. */
+    name_key: string;
+    name: string;
+    location: string;
+    tags: string;
+    created_at: number;
+  };
   vaults: {
     name: string;
     id: string;

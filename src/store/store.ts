@@ -32,6 +32,13 @@ export interface VaultRecord<P = Record<string, unknown>> {
   scheduledPurgeAt?: number | null;
 }
 
+export interface ResourceGroupRecord {
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
 /** A named object in a vault; `state` holds what belongs to the name rather than a version (a policy, a pending operation). */
 export interface NameRecord<S = Record<string, unknown>> {
   vault: string;
@@ -214,6 +221,32 @@ export class Store {
 
   async deletePrincipal(appId: string): Promise<boolean> {
     const res = await this.db.deleteFrom("principals").where("app_id", "=", appId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  // -- resource groups ------------------------------------------------------------------------
+  async getResourceGroup(name: string): Promise<ResourceGroupRecord | undefined> {
+    const row = await this.db.selectFrom("resource_groups").selectAll().where("name_key", "=", name.toLowerCase()).executeTakeFirst();
+    return row && toResourceGroup(row);
+  }
+
+  async listResourceGroups(): Promise<ResourceGroupRecord[]> {
+    const rows = await this.db.selectFrom("resource_groups").selectAll().orderBy("name_key").execute();
+    return rows.map(toResourceGroup);
+  }
+
+  /** Creates the group, or replaces its tags (a group's name spelling and location never change). */
+  async putResourceGroup(g: ResourceGroupRecord): Promise<void> {
+    const tags = JSON.stringify(g.tags);
+    await this.db
+      .insertInto("resource_groups")
+      .values({ name_key: g.name.toLowerCase(), name: g.name, location: g.location, tags, created_at: g.createdAt })
+      .onConflict((oc) => oc.column("name_key").doUpdateSet({ tags }))
+      .execute();
+  }
+
+  async deleteResourceGroup(name: string): Promise<boolean> {
+    const res = await this.db.deleteFrom("resource_groups").where("name_key", "=", name.toLowerCase()).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 
@@ -489,6 +522,10 @@ function toPrincipal(r: Database["principals"]): PrincipalRecord {
     createdAt: Number(r.created_at),
     credentialGeneration: Number(r.credential_generation),
   };
+}
+
+function toResourceGroup(r: Database["resource_groups"]): ResourceGroupRecord {
+  return { name: r.name, location: r.location, tags: JSON.parse(r.tags) as Record<string, string>, createdAt: Number(r.created_at) };
 }
 
 function toVault<P>(r: Database["vaults"]): VaultRecord<P> {

@@ -54,6 +54,8 @@ export async function createOrUpdateVault(
   resourceGroup: string,
   name: string,
   input: VaultInput,
+  /** A new vault's enableRbacAuthorization when the request leaves it out (ARM's default depends on its api-version). */
+  rbacByDefault = false,
 ): Promise<Vault> {
   if (!VAULT_NAME_PATTERN.test(name)) {
     throw badParameter(
@@ -98,7 +100,7 @@ export async function createOrUpdateVault(
       enabledForTemplateDeployment: p.enabledForTemplateDeployment ?? existing?.properties.enabledForTemplateDeployment ?? false,
       enableSoftDelete: true,
       softDeleteRetentionInDays: existing?.properties.softDeleteRetentionInDays ?? retention,
-      enableRbacAuthorization: p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? false,
+      enableRbacAuthorization: p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? rbacByDefault,
       ...((p.enablePurgeProtection ?? existing?.properties.enablePurgeProtection) ? { enablePurgeProtection: true } : {}),
       publicNetworkAccess: p.publicNetworkAccess ?? existing?.properties.publicNetworkAccess ?? "Enabled",
     };
@@ -116,6 +118,24 @@ export async function createOrUpdateVault(
   });
   invalidateVault(store, name);
   return written;
+}
+
+/** ARM's CheckNameAvailability: vault names are global, and a soft-deleted vault still holds its name. */
+export async function checkNameAvailability(store: Store, input: { name?: unknown; type?: unknown }) {
+  if (typeof input.name !== "string") throw badParameter("name must be a string.");
+  if (input.type !== "Microsoft.KeyVault/vaults") throw badParameter("type must be 'Microsoft.KeyVault/vaults'.");
+  const name = input.name;
+  if (!VAULT_NAME_PATTERN.test(name)) {
+    return {
+      nameAvailable: false,
+      reason: "AccountNameInvalid",
+      message: `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
+    };
+  }
+  const taken = (await store.getVault(name.toLowerCase())) ?? (await store.getVault(name.toLowerCase(), true));
+  return taken
+    ? { nameAvailable: false, reason: "AlreadyExists", message: `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` }
+    : { nameAvailable: true };
 }
 
 /** Soft delete: the vault and everything in it stay recoverable for its retention period. */

@@ -3,10 +3,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
 import { requireAdministrator } from "../authorization/administrator.js";
 import { jsonBody } from "../http/body.js";
-import { badParameter, KeyVaultError } from "../http/errors.js";
+import { requireSubscription } from "../http/arm.js";
+import { badParameter } from "../http/errors.js";
+import { getResourceGroup } from "../resources/operations.js";
 import type { ServerContext } from "../server/context.js";
 import { toArmDeletedVault, toArmVault, type VaultProperties } from "./model.js";
 import {
+  checkNameAvailability,
   createOrUpdateVault,
   deleteVault,
   getDeletedVault,
@@ -17,28 +20,14 @@ import {
   type VaultInput,
 } from "./operations.js";
 
+/** ARM api-version 2026-02-01 and later create RBAC vaults unless told otherwise; earlier ones access-policy vaults. */
+const rbacByDefault = (req: FastifyRequest) => ((req.query as { "api-version"?: string })["api-version"] ?? "") >= "2026-02-01";
+
 type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
 
 export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
-  app.addHook("preHandler", async (req) => {
-    const { subscriptionId } = req.params as Partial<VaultParams>;
-    if (subscriptionId !== undefined && subscriptionId !== ctx.subscriptionId) {
-      throw new KeyVaultError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
-    }
-  });
-
-  app.get("/subscriptions", async () => ({
-    value: [
-      {
-        id: `/subscriptions/${ctx.subscriptionId}`,
-        subscriptionId: ctx.subscriptionId,
-        tenantId: ctx.tokens.tenantId,
-        displayName: "Kluis",
-        state: "Enabled",
-      },
-    ],
-  }));
+  app.addHook("preHandler", requireSubscription(ctx.subscriptionId));
 
   const base = "/subscriptions/:subscriptionId";
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
@@ -59,8 +48,9 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.put(one, async (req, reply) => {
     const { resourceGroup, vaultName } = params(req);
+    const group = await getResourceGroup(ctx.store, resourceGroup);
     const existed = await ctx.store.getVault(vaultName.toLowerCase());
-    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, resourceGroup, vaultName, jsonBody(req) as VaultInput);
+    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group.name, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
     return reply.code(existed ? 200 : 201).send(arm(vault));
   });
 
@@ -74,6 +64,14 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     await deleteVault(ctx.store, params(req).vaultName);
     return reply.code(200).send();
   });
+
+  app.post(`${base}/providers/Microsoft.KeyVault/checkNameAvailability`, async (req) =>
+    checkNameAvailability(ctx.store, jsonBody(req) as { name?: unknown; type?: unknown }),
+  );
+  // Kluis has no managed HSMs; az keyvault list and list-deleted ask for them beside vaults.
+  app.get(`${base}/providers/Microsoft.KeyVault/managedHSMs`, async () => ({ value: [] }));
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/managedHSMs`, async () => ({ value: [] }));
+  app.get(`${base}/providers/Microsoft.KeyVault/deletedManagedHSMs`, async () => ({ value: [] }));
 
   app.get(`${base}/providers/Microsoft.KeyVault/deletedVaults`, async () => ({
     value: (await ctx.store.listVaults<VaultProperties>(true)).map((v) => toArmDeletedVault(ctx.subscriptionId, v)),

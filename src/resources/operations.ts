@@ -1,0 +1,82 @@
+// Resource groups (Microsoft.Resources/resourceGroups): what ARM's operations on them do to the store.
+import { badParameter, KeyVaultError } from "../http/errors.js";
+import type { ResourceGroupRecord, Store } from "../store/store.js";
+import { deleteVault } from "../vaults/operations.js";
+
+export interface ResourceGroupInput {
+  location?: unknown;
+  tags?: unknown;
+}
+
+// ARM: up to 90 letters, digits, '-', '.', '(', ')' or '_' (Unicode letters and digits too), not ending in '.'.
+const GROUP_NAME = /^[-\p{L}\p{N}_.()]{1,90}$/u;
+
+export const resourceGroupNotFound = (name: string) =>
+  new KeyVaultError(404, "ResourceGroupNotFound", `Resource group '${name}' could not be found.`);
+
+export async function getResourceGroup(store: Store, name: string): Promise<ResourceGroupRecord> {
+  const group = await store.getResourceGroup(name);
+  if (!group) throw resourceGroupNotFound(name);
+  return group;
+}
+
+function checkTags(tags: unknown): Record<string, string> | undefined {
+  if (tags === undefined || tags === null) return undefined;
+  const isObject = typeof tags === "object" && !Array.isArray(tags);
+  if (!isObject || Object.values(tags).some((t) => typeof t !== "string")) throw badParameter("tags must be an object of strings.");
+  return tags as Record<string, string>;
+}
+
+/** PUT: creates the group (201) or replaces its tags (200); its location cannot change. */
+export async function createOrUpdateResourceGroup(
+  store: Store,
+  name: string,
+  input: ResourceGroupInput,
+): Promise<{ group: ResourceGroupRecord; created: boolean }> {
+  if (!GROUP_NAME.test(name) || name.endsWith(".")) {
+    throw new KeyVaultError(
+      400,
+      "InvalidResourceGroup",
+      `The provided resource group name '${name}' has invalid characters or length. The name can only be a letter, digit, '-', '.', '(', ')' or '_', at most 90 characters, and cannot end in '.'.`,
+    );
+  }
+  if (typeof input.location !== "string" || input.location === "") {
+    throw new KeyVaultError(400, "LocationRequired", "The location property is required for this definition.");
+  }
+  const location = input.location;
+  const tags = checkTags(input.tags);
+  return store.transaction(async (tx) => {
+    const existing = await tx.getResourceGroup(name);
+    if (existing && existing.location.toLowerCase() !== location.toLowerCase()) {
+      throw new KeyVaultError(
+        409,
+        "InvalidResourceGroupLocation",
+        `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+      );
+    }
+    const group: ResourceGroupRecord = existing
+      ? { ...existing, tags: tags ?? existing.tags }
+      : { name, location, tags: tags ?? {}, createdAt: Date.now() };
+    await tx.putResourceGroup(group);
+    return { group, created: !existing };
+  });
+}
+
+/** PATCH: only tags change. */
+export async function updateResourceGroup(store: Store, name: string, input: ResourceGroupInput): Promise<ResourceGroupRecord> {
+  const tags = checkTags(input.tags);
+  return store.transaction(async (tx) => {
+    const group = await getResourceGroup(tx, name);
+    const updated = { ...group, tags: tags ?? group.tags };
+    await tx.putResourceGroup(updated);
+    return updated;
+  });
+}
+
+/** Deleting a group deletes what is in it: its vaults are soft-deleted (recoverable, as in Azure), then the group goes. */
+export async function deleteResourceGroup(store: Store, name: string): Promise<void> {
+  const group = await getResourceGroup(store, name);
+  const vaults = (await store.listVaults()).filter((v) => v.resourceGroup.toLowerCase() === group.name.toLowerCase());
+  for (const vault of vaults) await deleteVault(store, vault.name);
+  await store.deleteResourceGroup(group.name);
+}
