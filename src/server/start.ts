@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import { buildApp } from "./app.js";
+import { writeClientTrust } from "./client-trust.js";
 import { openContext } from "./bootstrap.js";
 import { dataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
@@ -25,6 +26,7 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
   const dir = dataDir(opts.dataDir);
   const ctx = await openContext(dir, { postgresUrl: opts.postgresUrl, hostnames: opts.hostnames });
   const tls = await ensureTls(dir, ctx.hostnames);
+  writeClientTrust(dir);
   const app = await buildApp(ctx, tls, opts.logLevel);
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
@@ -41,6 +43,8 @@ export async function startServer(opts: StartOptions): Promise<{ info: ServerInf
     port,
     ...(proxy ? { proxyPort: proxy.port } : {}),
     caFile: dir.caCert,
+    caBundleFile: dir.caBundle,
+    javaTrustStoreFile: dir.javaTrustStore,
     tenantId: ctx.tokens.tenantId,
     subscriptionId: ctx.subscriptionId,
     pid: process.pid,
