@@ -1,5 +1,6 @@
 // The api-versions the official SDKs send: Python's defaults (7.3 for certificates and secrets,
-// 7.4-preview.1 for keys in Debian's build) and JavaScript's 2025-07-01.
+// 7.4-preview.1 for keys in Debian's build), JavaScript's and Go's 2025-07-01, and 2026-04-01, the default of Go's
+// azsecrets 1.5.1 (the same secrets API as 2025-07-01).
 import { badParameter } from "./errors.js";
 
 export const SUPPORTED_API_VERSIONS = new Set([
@@ -16,6 +17,7 @@ export const SUPPORTED_API_VERSIONS = new Set([
   "7.6-preview.1",
   "7.6-preview.2",
   "2025-07-01",
+  "2026-04-01",
 ]);
 
 export function checkApiVersion(query: Record<string, unknown>): string {
@@ -24,7 +26,7 @@ export function checkApiVersion(query: Record<string, unknown>): string {
     throw badParameter("The 'api-version' query parameter is missing.");
   }
   if (!SUPPORTED_API_VERSIONS.has(version)) {
-    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2025-07-01).`);
+    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2026-04-01).`);
   }
   return version;
 }
