@@ -10,7 +10,9 @@ const jvmOption = (name: string, value: string) => (/[\s"']/.test(value) ? `"-D$
 /**
  * TLS trust for each runtime, none losing the system's CAs: Python's requests (REQUESTS_CA_BUNDLE) and aiohttp,
  * Go and .NET on Linux (SSL_CERT_FILE) replace their roots with the bundle; Node adds NODE_EXTRA_CA_CERTS to its
- * own; Java reads the trust store named by JAVA_TOOL_OPTIONS, which every JVM picks up.
+ * own; Java reads the trust store named by JAVA_TOOL_OPTIONS, which every JVM picks up. The JVM ignores HTTPS_PROXY
+ * (and Azure's Java SDK reads it only with -Djava.net.useSystemProxies=true), so the proxy goes there too, as the
+ * JVM's own https.proxyHost/https.proxyPort, which the SDK's HTTP clients and the JDK's all honour.
  * With the CONNECT proxy, everything (vault hosts and login.microsoftonline.com) goes through HTTPS_PROXY, so the
  * SDKs' defaults work with the server's tenant. Without it, the SDKs reach the token endpoint directly on this
  * server's port, using tenant `adfs` (which skips MSAL's instance discovery on login.microsoftonline.com).
@@ -28,6 +30,7 @@ export function clientEnvironment(info: ServerInfo): string {
       jvmOption("javax.net.ssl.trustStoreType", "PKCS12"),
       jvmOption("javax.net.ssl.trustStorePassword", JAVA_TRUST_STORE_PASSWORD),
     ];
+    if (info.proxyPort) options.push(jvmOption("https.proxyHost", "127.0.0.1"), jvmOption("https.proxyPort", String(info.proxyPort)));
     vars.push(["JAVA_TOOL_OPTIONS", options.join(" ")]);
   }
   vars.push(["KLUIS_URL", info.url]);
