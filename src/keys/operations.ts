@@ -170,7 +170,8 @@ async function generateMaterial(kty: string, body: Record<string, unknown>): Pro
   if (isRsa(kty)) {
     const size = body.key_size ?? 2048;
     if (!(RSA_SIZES as readonly unknown[]).includes(size)) throw badParameter(`Invalid key_size for an RSA key: ${String(size)}. It must be one of ${RSA_SIZES.join(", ")}.`);
-    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== 65537) {
+    // 0 is "unset": Azure's Java SDK holds the exponent in an int and sends public_exponent 0 unless told otherwise.
+    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== 0 && body.public_exponent !== 65537) {
       throw badParameter("Only the public exponent 65537 is supported.");
     }
     return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: size as number }) };
