@@ -17,7 +17,7 @@ describe("Go SDK clients", () => {
   let certs: OpenSsl;
 
   before(async () => {
-    requireBuilt(["quickstart", "certificates", "secrets", "keys"].map((p) => `${BIN}/${p}`), "the Go toolchain", "scripts/prepare-go.sh");
+    requireBuilt(["quickstart", "certificates", "secrets", "keys"].map((p) => `${BIN}/${p}`), ["go"], "Go", "scripts/prepare-go.sh");
     kluis = await Kluis.start();
     certs = certificateFiles();
     // A vault per program: a certificate brings a key and a secret of its name, which the others would list.

@@ -1,5 +1,6 @@
 // The client matrix's harness (issue 11): programs in other languages, built ahead by scripts/prepare-*.sh, run
 // as a user runs them: in a shell prepared by `eval "$(kluis server env)"` plus the application's credentials.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, KLUIS_BIN, ROOT, run, type Kluis, type RunResult, type ServicePrincipal } from "./kluis.js";
@@ -8,11 +9,16 @@ import { OpenSsl } from "./openssl.js";
 /** Every permission on every kind of object: the programs drive whole APIs. */
 export const ALL_PERMISSIONS = { certificates: ["all"], keys: ["all"], secrets: ["all"] };
 
-/** Fails with what to run when a program was not built (the toolchain's prepare script builds it). */
-export function requireBuilt(files: string[], toolchain: string, script: string): void {
+/**
+ * Fails, saying what to install or run, when a command the programs need is missing or a program was not built
+ * (the toolchain's prepare script builds it): a missing toolchain must fail the suite, never skip it.
+ */
+export function requireBuilt(files: string[], commands: string[], toolchain: string, script: string): void {
+  const absent = commands.filter((c) => spawnSync("bash", ["-c", `command -v ${c}`]).status !== 0);
+  if (absent.length) throw new Error(`${absent.join(", ")} not on PATH: these tests need ${toolchain}`);
   const missing = files.filter((f) => !existsSync(join(ROOT, f)));
   if (missing.length) {
-    throw new Error(`${missing.join(", ")} not built: run 'bash ${script}' (needs ${toolchain}; npm test runs it through scripts/test-prerequisites.sh)`);
+    throw new Error(`${missing.join(", ")} not built: run 'bash ${script}' (npm test runs it through scripts/test-prerequisites.sh)`);
   }
 }
 
