@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { rootCertificates } from "node:tls";
+import { systemCertificates } from "../src/server/client-trust.js";
 import { ALL_PERMISSIONS, certificateFiles, requireBuilt, runWithServerEnv, serverEnv, steps } from "./helpers/clients.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import type { OpenSsl } from "./helpers/openssl.js";
@@ -48,6 +50,11 @@ describe("Go SDK clients", () => {
     assert.equal(env.NODE_EXTRA_CA_CERTS, kluis.caFile);
     assert.equal(env.HTTPS_PROXY, kluis.proxyUrl);
     assert.equal(env.AZURE_TENANT_ID, sp.tenant);
+  });
+
+  it("falls back to the Mozilla roots Node ships with on a system without a CA bundle file", () => {
+    assert.deepEqual(systemCertificates(["/nonexistent/ca-certificates.crt"]), [...rootCertificates]);
+    assert.ok(systemCertificates().length > 1);
   });
 
   it("runs the certificates quickstart: default policy, poll, get, delete, then 409 on re-create", async () => {
