@@ -171,7 +171,8 @@ async function generateMaterial(kty: string, body: Record<string, unknown>): Pro
   }
   if (isRsa(kty)) {
     const size = checkRsaSize(body.key_size ?? 2048, "key_size");
-    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== RSA_PUBLIC_EXPONENT) {
+    // 0 is "unset": Azure's Java SDK holds the exponent in an int and sends public_exponent 0 unless told otherwise.
+    if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== 0 && body.public_exponent !== RSA_PUBLIC_EXPONENT) {
       throw invalidProperty("public_exponent", `must be ${RSA_PUBLIC_EXPONENT}`);
     }
     return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: size }) };

@@ -7,6 +7,9 @@ export interface DataDir {
   database: string;
   caCert: string;
   caKey: string;
+  /** The system's CAs plus Kluis's CA, as PEM and as a Java trust store (src/server/client-trust.ts). */
+  caBundle: string;
+  javaTrustStore: string;
   serverCert: string;
   serverKey: string;
   adminCredential: string;
@@ -28,6 +31,8 @@ export function dataDir(path: string): DataDir {
     database: join(root, "kluis.db"),
     caCert: join(root, "ca.pem"),
     caKey: join(root, "ca-key.pem"),
+    caBundle: join(root, "ca-bundle.pem"),
+    javaTrustStore: join(root, "ca-bundle.p12"),
     serverCert: join(root, "server.pem"),
     serverKey: join(root, "server-key.pem"),
     adminCredential: join(root, "admin.json"),
@@ -57,6 +62,9 @@ export interface ServerInfo {
   port: number;
   proxyPort?: number;
   caFile: string;
+  /** Absent in the file of a server started by a version before them. */
+  caBundleFile?: string;
+  javaTrustStoreFile?: string;
   tenantId: string;
   subscriptionId: string;
   pid: number;

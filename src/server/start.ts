@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import type { ThrottleLimits } from "../http/throttling.js";
 import { buildApp } from "./app.js";
+import { writeClientTrust } from "./client-trust.js";
 import { openContext } from "./bootstrap.js";
 import { proxyConnections } from "./connection-limits.js";
 import { dataDir, ensureDataDir, type DataDir, type ServerInfo } from "./data-dir.js";
@@ -58,6 +59,7 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
     onDatabaseError,
   });
   const tls = await ensureTls(dir, ctx.hostnames);
+  writeClientTrust(dir);
   const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections });
   appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
@@ -75,6 +77,8 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
     port,
     ...(proxy ? { proxyPort: proxy.port } : {}),
     caFile: dir.caCert,
+    caBundleFile: dir.caBundle,
+    javaTrustStoreFile: dir.javaTrustStore,
     tenantId: ctx.tokens.tenantId,
     subscriptionId: ctx.subscriptionId,
     pid: process.pid,

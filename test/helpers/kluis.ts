@@ -75,10 +75,10 @@ interface ServerInfo {
 }
 
 /** Environment without the machine's preset CA and proxy settings, so each test states its own. */
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|CURL_CA_BUNDLE)/.test(k)) delete env[k];
+    if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|CURL_CA_BUNDLE|SSL_CERT_FILE|JAVA_TOOL_OPTIONS)/.test(k)) delete env[k];
   }
   return env;
 }
