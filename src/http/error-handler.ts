@@ -9,7 +9,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     const status = err.statusCode ?? 500;
     if (status < 500) {
       const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
-      const message = err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError ? "The request body is not valid JSON." : err.message;
+      const message =
+        status === 415
+          ? `The content type '${req.headers["content-type"] ?? ""}' is not supported; send application/json.`
+          : err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError
+            ? "The request body is not valid JSON."
+            : err.message;
       return reply.code(status).send({ error: { code, message } });
     }
     // Log the failure, never the request body: it may hold secret values.

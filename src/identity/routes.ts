@@ -1,7 +1,7 @@
 // The identity provider endpoints MSAL and azure-identity call: instance discovery, OpenID configuration,
 // JWKS and the OAuth2 client-credentials token endpoint (v2 and v1 forms). Errors use Azure AD's shape.
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
 import { authenticateClient } from "./principals.js";
@@ -26,18 +26,35 @@ function aadError(reply: FastifyReply, status: number, error: string, code: numb
 /** Origin the client used, so that documents point back at the same host and port. */
 const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
+/** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
+function formFields(body: unknown): Record<string, string | undefined> {
+  if (body === null || typeof body !== "object") return {};
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string"));
+}
+
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
 
+  // Clients of these endpoints read Azure AD's error shape, also when the body cannot be read (a form is expected)
+  // or something unexpected fails.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status < 500) return aadError(reply, status, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+    req.log.error({ err, method: req.method, url: req.routeOptions.url }, "unexpected error");
+    return aadError(reply, 500, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.");
+  });
+
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
-  app.get("/common/discovery/instance", async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const authorize = new URL(q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize");
+  app.get("/common/discovery/instance", async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
+    const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+    if (authorize?.protocol !== "https:") return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
     const tenant = authorize.pathname.split("/")[1] || "common";
     const authorityHost = authorize.host;
     return {
       tenant_discovery_endpoint: `https://${authorityHost}/${tenant}/v2.0/.well-known/openid-configuration`,
-      "api-version": q["api-version"] ?? "1.1",
+      "api-version": typeof q["api-version"] === "string" ? q["api-version"] : "1.1",
       metadata: [
         {
           preferred_network: "login.microsoftonline.com",
@@ -85,7 +102,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   async function issueToken(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
-    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    const form = formFields(req.body);
     if (!knownTenant(tokens, tenant)) return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     if (form.grant_type !== "client_credentials") {
       return aadError(reply, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type; only client_credentials is supported.");

@@ -1,5 +1,5 @@
 // Raw HTTPS requests to a vault of a test server, for what the SDKs never send (no token, bad JSON, bad names).
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
 import type { Kluis, ServicePrincipal } from "./kluis.js";
 
@@ -9,14 +9,29 @@ export interface RawResponse {
   body: any;
 }
 
-/** Sends a request to `https://{host}{path}` (host e.g. "myvault.localhost"), connecting to the server on loopback. */
+/** Keep-alive connections to a test server, trusting its CA, for tests that send many requests. */
+export function keepAliveAgent(kluis: Kluis, maxSockets = 16): Agent {
+  return new Agent({ keepAlive: true, maxSockets, ca: readFileSync(kluis.caFile) });
+}
+
+/**
+ * Sends a request to `https://{host}{path}` (host e.g. "myvault.localhost"), connecting to the server on loopback:
+ * on a connection of its own, or of `agent`. A header set to undefined is left out.
+ */
 export function rawRequest(
   kluis: Kluis,
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string; headers?: Record<string, string> } = {},
+  opts: { token?: string; body?: string | Buffer; headers?: Record<string, string | undefined>; agent?: Agent } = {},
 ): Promise<RawResponse> {
+  const headers: Record<string, string | undefined> = {
+    host: `${host}:${kluis.info.port}`,
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+    ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+    ...opts.headers,
+  };
+  for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -25,13 +40,8 @@ export function rawRequest(
         servername: host,
         method,
         path,
-        ca: readFileSync(kluis.caFile),
-        headers: {
-          host: `${host}:${kluis.info.port}`,
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-          ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-          ...opts.headers,
-        },
+        ...(opts.agent ? { agent: opts.agent } : { ca: readFileSync(kluis.caFile) }),
+        headers: headers as Record<string, string>,
       },
       (res) => {
         let text = "";

@@ -52,6 +52,9 @@ interface ServerInfo {
   proxyPort: number;
   caFile: string;
   tenantId: string;
+  subscriptionId: string;
+  /** The server process, as it recorded itself. */
+  pid: number;
 }
 
 /** Environment without the machine's preset CA and proxy settings, so each test states its own. */
