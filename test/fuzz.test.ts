@@ -678,6 +678,32 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     assertAlive(kluis);
   });
 
+  // What the properties above found (each a 5xx or a foreign error shape before its fix), pinned down.
+  it("found by fuzzing: the token endpoint and instance discovery answer hostile input in Entra's shape, never a 500", async () => {
+    const token = (body: string, contentType: string) =>
+      rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, { body, headers: { "content-type": contentType }, agent: pool });
+    // A JSON body with non-string parameters was read as a form: a number `scope` failed in split(), a 500.
+    const numbers = await token(JSON.stringify({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope: 1 }), "application/json");
+    assert.equal(numbers.status, 400);
+    assertEntraError(numbers, "non-string scope");
+    assert.equal(numbers.body.error, "invalid_resource");
+    // A body of a type no parser reads: Fastify's 415 was answered in Key Vault's shape.
+    const text = await token("<grant_type>client_credentials</grant_type>", "application/xml");
+    assert.equal(text.status, 415);
+    assertEntraError(text, "XML body");
+    assert.equal(text.body.error_codes[0], 900144);
+    // An authorization_endpoint that is no URL made `new URL` throw: a 500.
+    for (const endpoint of ["x", "", "http://[::1", "file:///etc/passwd"]) {
+      const res = await rawRequest(kluis, "login.microsoftonline.com", "GET", `/common/discovery/instance?authorization_endpoint=${percentEncode(endpoint)}&api-version=1.1`, { agent: pool });
+      assert.equal(res.status, 400, endpoint);
+      assert.match(res.body.error_description, /^AADSTS50049: Unknown or invalid instance/);
+    }
+    // The data plane's 415 says what is wrong (it said the body was not valid JSON).
+    const unsupported = await rawRequest(kluis, VAULT_HOST, "PUT", "/secrets/s415?api-version=7.5", { token: vaultToken, body: '{"value":"a"}', headers: { "content-type": "application/xml" }, agent: pool });
+    assert.deepEqual([unsupported.status, unsupported.body.error.code], [415, "UnsupportedMediaType"]);
+    assert.match(unsupported.body.error.message, /content type 'application\/xml' is not supported/);
+  });
+
   it("the server is alive and healthy after every property", async () => {
     assertAlive(kluis);
     const res = await rawRequest(kluis, "localhost", "GET", "/healthz", { agent: pool });
