@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, createPublicKey, createSecretKey, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import fc from "fast-check";
@@ -702,6 +703,23 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     const unsupported = await rawRequest(kluis, VAULT_HOST, "PUT", "/secrets/s415?api-version=7.5", { token: vaultToken, body: '{"value":"a"}', headers: { "content-type": "application/xml" }, agent: pool });
     assert.deepEqual([unsupported.status, unsupported.body.error.code], [415, "UnsupportedMediaType"]);
     assert.match(unsupported.body.error.message, /content type 'application\/xml' is not supported/);
+  });
+
+  it("found by fuzzing: headers past Node's limit and malformed HTTP are answered in Key Vault's shape (were Fastify's)", async () => {
+    const huge = await rawRequest(kluis, VAULT_HOST, "GET", "/secrets?api-version=7.5", { headers: { authorization: `Bearer ${"A".repeat(20_000)}` } });
+    assert.equal(huge.status, 431);
+    assertKeyVaultError(huge, "20 KB Authorization header");
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: "127.0.0.1", port: kluis.info.port, servername: VAULT_HOST, ca: readFileSync(kluis.caFile) }, () =>
+        socket.end(`PUT /secrets/s1?api-version=7.5 HTTP/1.1\r\nHost: ${VAULT_HOST}\r\nContent-Length: abc\r\n\r\n`),
+      );
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("close", () => resolve(text));
+      socket.on("error", (err) => (text ? resolve(text) : reject(err))); // the server closes right after answering
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.deepEqual(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)), { error: { code: "BadRequest", message: "The request is not valid HTTP." } });
   });
 
   it("the server is alive and healthy after every property", async () => {

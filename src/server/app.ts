@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
-import { installErrorHandling, routingError } from "../http/error-handler.js";
+import { clientError, installErrorHandling, routingError } from "../http/error-handler.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { identityRoutes } from "../identity/routes.js";
 import { keyRoutes } from "../keys/routes.js";
@@ -27,6 +27,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, logLevel = 
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
+    clientErrorHandler: clientError,
   });
   installErrorHandling(app);
 
