@@ -1,6 +1,8 @@
 // Every failure leaves as Key Vault's error JSON: our own errors as they are, framework errors (bad JSON,
 // body too large) with their status and a BadParameter-style code, an unreachable database as 503 with Retry-After,
 // anything unexpected as a bare 500.
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { StoreUnavailableError } from "../store/unavailable.js";
 import { KeyVaultError, RetryLaterError } from "./errors.js";
@@ -21,7 +23,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     const status = err.statusCode ?? 500;
     if (status < 500) {
       const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
-      const message = err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError ? "The request body is not valid JSON." : err.message;
+      const message =
+        status === 415
+          ? `The content type '${req.headers["content-type"] ?? ""}' is not supported; send application/json.`
+          : err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError
+            ? "The request body is not valid JSON."
+            : err.message;
       return reply.code(status).send({ error: { code, message } });
     }
     // Log the failure, never the request body: it may hold secret values.
@@ -52,4 +59,23 @@ export function answerOutage(req: FastifyRequest, reply: FastifyReply, err: Stor
 export function routingError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const message = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "The request URI contains a name or version that is too long." : "The request URI is not valid.";
   void reply.code(400).send({ error: { code: "BadParameter", message } });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route (headers over its 16 KB limit, malformed HTTP, a timeout):
+ * answered in Key Vault's shape too, then the connection is closed, as Fastify's own handler does.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "RequestHeaderFieldsTooLarge", "The request headers are too large."]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "RequestTimeout", "The request was not received in time."]
+        : [400, "BadRequest", "The request is not valid HTTP."];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

@@ -19,7 +19,7 @@ export function aadError(reply: FastifyReply, status: number, error: string, cod
 /**
  * What fails before an identity handler runs (an undecodable form or query, a body too large or of another type)
  * is Entra's invalid_request; an unreachable database is Entra's answer to a transient failure of its directory
- * (503, which MSAL retries); server errors go on to the server's handler, which logs them.
+ * (503, which MSAL retries); anything unexpected is logged and answered as Entra's server_error.
  */
 export function installEntraErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | StoreUnavailableError, req, reply) => {
@@ -27,8 +27,12 @@ export function installEntraErrors(app: FastifyInstance): void {
       return answerOutage(req, reply, err, () => aadError(reply, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."));
     }
     const status = err.statusCode ?? 500;
-    if (status >= 500) throw err;
-    const description = err instanceof MalformedEncodingError ? err.message : "The request could not be read.";
-    return aadError(reply, status, "invalid_request", 900144, description);
+    if (status < 500) {
+      const description = err instanceof MalformedEncodingError ? err.message : "The request body must contain the following parameter: 'grant_type'.";
+      return aadError(reply, status, "invalid_request", 900144, description);
+    }
+    // Clients of these endpoints read Entra's shape also when something unexpected fails; the log says what.
+    req.log.error({ err, method: req.method, url: req.routeOptions.url }, "unexpected error");
+    return aadError(reply, 500, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.");
   });
 }

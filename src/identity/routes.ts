@@ -18,6 +18,12 @@ function knownTenant(tokens: TokenService, tenant: string): boolean {
 /** Origin the client used, so that documents point back at the same host and port. */
 const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
+/** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
+function formFields(body: unknown): Record<string, string | undefined> {
+  if (body === null || typeof body !== "object") return {};
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string"));
+}
+
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
   const signIn: SignIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
@@ -30,15 +36,15 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req, reply) => {
-    const q = req.query as Record<string, string | undefined>;
-    const endpoint = String(q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize");
-    if (!URL.canParse(endpoint)) return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
-    const authorize = new URL(endpoint);
+    const q = req.query as Record<string, unknown>;
+    const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
+    const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+    if (authorize?.protocol !== "https:") return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
     const tenant = authorize.pathname.split("/")[1] || "common";
     const authorityHost = authorize.host;
     return {
       tenant_discovery_endpoint: `https://${authorityHost}/${tenant}/v2.0/.well-known/openid-configuration`,
-      "api-version": q["api-version"] ?? "1.1",
+      "api-version": typeof q["api-version"] === "string" ? q["api-version"] : "1.1",
       metadata: [
         {
           preferred_network: "login.microsoftonline.com",
@@ -86,9 +92,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   async function issueToken(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
-    // A form gives strings; a JSON body could give anything, and only strings are read from it.
-    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
-    const form = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")) as Record<string, string | undefined>;
+    const form = formFields(req.body);
     if (!knownTenant(tokens, tenant)) return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     if (form.grant_type !== "client_credentials") {
       return aadError(reply, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type; only client_credentials is supported.");

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
-import { installErrorHandling, routingError } from "../http/error-handler.js";
+import { clientError, installErrorHandling, routingError } from "../http/error-handler.js";
 import { parseBackupBody } from "../http/large-bodies.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { parseForm } from "../identity/form.js";
@@ -53,6 +53,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
+    clientErrorHandler: clientError,
   });
   app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);

@@ -1,5 +1,5 @@
 // Raw HTTPS requests to a vault of a test server, for what the SDKs never send (no token, bad JSON, bad names).
-import { request, type Agent } from "node:https";
+import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
 import type { Kluis, ServicePrincipal } from "./kluis.js";
 
@@ -9,14 +9,29 @@ export interface RawResponse {
   body: any;
 }
 
-/** Sends a request to `https://{host}{path}` (host e.g. "myvault.localhost"), connecting to the server on loopback. */
+/** Keep-alive connections to a test server, trusting its CA, for tests that send many requests. */
+export function keepAliveAgent(kluis: Kluis, maxSockets = 16): Agent {
+  return new Agent({ keepAlive: true, maxSockets, ca: readFileSync(kluis.caFile) });
+}
+
+/**
+ * Sends a request to `https://{host}{path}` (host e.g. "myvault.localhost"), connecting to the server on loopback:
+ * on a connection of its own, or of `agent`. A header set to undefined is left out.
+ */
 export function rawRequest(
   kluis: Kluis,
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } & Connection = {},
+  opts: { token?: string; body?: string | Buffer; headers?: Record<string, string | undefined>; timeoutMs?: number } & Connection = {},
 ): Promise<RawResponse> {
+  const headers: Record<string, string | undefined> = {
+    host: `${host}:${kluis.info.port}`,
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+    ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+    ...opts.headers,
+  };
+  for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -28,12 +43,7 @@ export function rawRequest(
         ca: readFileSync(kluis.caFile),
         agent: opts.agent,
         localAddress: opts.localAddress,
-        headers: {
-          host: `${host}:${kluis.info.port}`,
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-          ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-          ...opts.headers,
-        },
+        headers: headers as Record<string, string>,
       },
       (res) => {
         let text = "";

@@ -68,10 +68,12 @@ export interface ServicePrincipal {
 interface ServerInfo {
   url: string;
   port: number;
-  pid: number;
   proxyPort: number;
   caFile: string;
   tenantId: string;
+  subscriptionId: string;
+  /** The server process, as it recorded itself. */
+  pid: number;
 }
 
 /** Environment without the machine's preset CA and proxy settings, so each test states its own. */
