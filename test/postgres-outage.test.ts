@@ -60,7 +60,7 @@ describe("PostgreSQL outages, two nodes under load", { skip: !Postgres.available
     adminTokens = await Promise.all(nodes.map(async (n) => (await fetchToken(n, admin, "https://management.azure.com/.default")).body.access_token as string));
     const subscription = (await rawRequest(nodes[0]!, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token: adminTokens[0] })).body.value[0]
       .subscriptionId as string;
-    vaultPath = `/subscriptions/${subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/${VAULT}?api-version=2023-07-01`;
+    vaultPath = `/subscriptions/${subscription}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/${VAULT}?api-version=2023-07-01`;
   });
   after(async () => {
     for (const node of nodes ?? []) await node.dispose();

@@ -60,7 +60,7 @@ describe("vault soft delete", () => {
     const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
     const subscription = (await rawRequest(kluis, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token })).body.value[0].subscriptionId;
-    const vault = `/subscriptions/${subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/typedvault?api-version=2023-07-01`;
+    const vault = `/subscriptions/${subscription}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/typedvault?api-version=2023-07-01`;
     const bad: [object, RegExp][] = [
       [{ location: "x", properties: { enableRbacAuthorization: "yes" } }, /enableRbacAuthorization/],
       [{ location: "x", properties: { accessPolicies: true } }, /accessPolicies/],
