@@ -1,6 +1,5 @@
 // The ARM JSON of Microsoft.Resources: subscriptions, tenants, resource groups and generic resources.
 import type { ResourceGroupRecord } from "../store/store.js";
-import { vaultResourceId, type Vault } from "../vaults/model.js";
 
 export function toArmSubscription(subscriptionId: string, tenantId: string) {
   return {
@@ -31,16 +30,5 @@ export function toArmResourceGroup(subscriptionId: string, group: ResourceGroupR
     location: group.location,
     tags: group.tags,
     properties: { provisioningState: "Succeeded" },
-  };
-}
-
-/** A vault as `/resources` lists it: the generic resource shape. */
-export function toGenericResource(subscriptionId: string, vault: Vault) {
-  return {
-    id: vaultResourceId(subscriptionId, vault),
-    name: vault.name,
-    type: "Microsoft.KeyVault/vaults",
-    location: vault.location,
-    tags: vault.tags,
   };
 }

@@ -6,9 +6,9 @@ import { requireSubscription } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
-import type { VaultProperties } from "../vaults/model.js";
+import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js";
 import { matchesFilter, parseResourceFilter } from "./filter.js";
-import { toArmResourceGroup, toArmSubscription, toArmTenant, toGenericResource } from "./model.js";
+import { toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
 import {
   createOrUpdateResourceGroup,
   deleteResourceGroup,
@@ -77,7 +77,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
       value: vaults
         .filter((v) => group === undefined || v.resourceGroup.toLowerCase() === group.toLowerCase())
         .filter((v) => matchesFilter(filter, { type: "Microsoft.KeyVault/vaults", name: v.name, resourceGroup: v.resourceGroup }))
-        .map((v) => toGenericResource(sub, v)),
+        .map((v) => toGenericVaultResource(sub, v)),
     };
   };
   app.get("/subscriptions/:subscriptionId/resources", async (req) => listResources(req));

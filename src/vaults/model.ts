@@ -32,16 +32,23 @@ export function vaultResourceId(subscriptionId: string, vault: Vault): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
 }
 
-/** The ARM resource JSON for a vault. */
-export function toArmVault(subscriptionId: string, vault: Vault) {
-  const { deletedAt: _deletedAt, scheduledPurgeAt: _purgeAt, ...record } = vault;
-  vault = record;
+/** A vault as ARM's generic resource (what `/resources` lists): id, name, type, location, tags. */
+export function toGenericVaultResource(subscriptionId: string, vault: Vault) {
   return {
     id: vaultResourceId(subscriptionId, vault),
     name: vault.name,
     type: "Microsoft.KeyVault/vaults",
     location: vault.location,
     tags: vault.tags,
+  };
+}
+
+/** The ARM resource JSON for a vault. */
+export function toArmVault(subscriptionId: string, vault: Vault) {
+  const { deletedAt: _deletedAt, scheduledPurgeAt: _purgeAt, ...record } = vault;
+  vault = record;
+  return {
+    ...toGenericVaultResource(subscriptionId, vault),
     systemData: { createdAt: new Date(vault.createdAt).toISOString() },
     properties: {
       ...vault.properties,
