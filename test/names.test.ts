@@ -117,7 +117,8 @@ describe("upgrade of a database written before names were folded", () => {
       await client.setSecret("Mixed-Case", "kept");
       await kluis.stop();
 
-      // Put the tables back in their pre-0003 shape (primary keys on the spelled name, no name_key).
+      // Put the store back in its 0002 shape: the tables as before 0003 (primary keys on the spelled name, no
+      // name_key), and without what later migrations added (credential generations, resource groups).
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
       db.exec(`
         CREATE TABLE names_0002 (vault text not null, kind text not null, name text not null, deleted_at bigint, scheduled_purge_at bigint,
@@ -131,7 +132,9 @@ describe("upgrade of a database written before names were folded", () => {
         INSERT INTO versions_0002 SELECT vault, kind, name, version, seq, created_at, updated_at, attributes, tags, data, sealed FROM object_versions;
         DROP TABLE object_versions; ALTER TABLE versions_0002 RENAME TO object_versions;
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
-        DELETE FROM kysely_migration WHERE name = '0003_case_insensitive_names';
+        ALTER TABLE principals DROP COLUMN credential_generation;
+        DROP TABLE resource_groups;
+        DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal((db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n, 1);
       db.close();
