@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
+import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
 import { decodePercent, parseForm } from "./form.js";
 import { authenticateClient, type SignIn } from "./principals.js";
@@ -15,8 +16,6 @@ function knownTenant(tokens: TokenService, tenant: string): boolean {
   return [tokens.tenantId, "adfs", "common", "organizations", "consumers"].includes(tenant.toLowerCase());
 }
 
-/** Origin the client used, so that documents point back at the same host and port. */
-const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
 export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
   const { store, tokens } = ctx;
@@ -102,7 +101,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
     }
     // MSAL sends a v2 `scope` even to the v1 path the ADFS metadata names; v1 clients send `resource`.
     const requested = form.scope ?? form.resource;
-    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames));
+    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames), originOf(req));
     if (!audience) {
       return aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${requested ?? "(none)"} was not found in the tenant.`);
     }
