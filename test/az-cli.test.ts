@@ -231,10 +231,12 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.equal(accounts[0].cloudName, "kluis");
     });
 
-    it("manages groups and vaults", async () => {
+    it("manages groups and vaults, looking the caller up in Graph", async () => {
       assert.equal((await shell.azJson("group", "create", "-n", "rg2", "-l", "westeurope")).name, "rg2");
-      const v = await shell.azJson("keyvault", "create", "-n", "azcloudvault", "-g", "rg2", "--enable-rbac-authorization", "false", "--no-self-perms");
+      // Graph through the registered cloud: a token for the server's own URL, used on /v1.0/.
+      const v = await shell.azJson("keyvault", "create", "-n", "azcloudvault", "-g", "rg2", "--enable-rbac-authorization", "false");
       assert.equal(v.name, "azcloudvault");
+      assert.deepEqual(v.properties.accessPolicies.map((p: { objectId: string }) => p.objectId), [admin.objectId]);
       assert.ok((await shell.azJson<{ name: string }[]>("keyvault", "list")).some((x) => x.name === "azcloudvault"));
       const res = await shell.az("group", "delete", "-n", "rg2", "--yes");
       assert.equal(res.code, 0, res.stderr);
