@@ -64,6 +64,16 @@ describe("Microsoft Graph (v1.0)", () => {
     assert.equal(arm.status, 200, JSON.stringify(arm.body));
     // That origin's token is not good at another host name of the server.
     assertGraphError(await graph("GET", "/servicePrincipals", own), 401, "InvalidAuthenticationToken");
+    // Only the server's own names are such an origin, not a vault's: the token endpoint reached as a vault's host
+    // issues no token for that host.
+    const vaultHost = `v1.localhost:${kluis.info.port}`;
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: admin.appId, client_secret: admin.password, scope: `https://${vaultHost}/.default` });
+    const refused = await rawRequest(kluis, "v1.localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
+      body: form.toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, "invalid_resource");
   });
 
   it("answers a missing or malformed token with 401 in Graph's shape", async () => {

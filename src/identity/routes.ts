@@ -1,7 +1,7 @@
 // The identity provider endpoints MSAL and azure-identity call: instance discovery, OpenID configuration,
 // JWKS and the OAuth2 client-credentials token endpoint (v2 and v1 forms). Errors use Azure AD's shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { vaultDomains } from "../http/vault-host.js";
+import { isServerHost, vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
 import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
@@ -101,7 +101,9 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
     }
     // MSAL sends a v2 `scope` even to the v1 path the ADFS metadata names; v1 clients send `resource`.
     const requested = form.scope ?? form.resource;
-    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames), originOf(req));
+    // The server's own URL (a registered cloud's Graph and ARM resource) only where it is reached by its own name.
+    const ownOrigin = isServerHost(req.hostname, ctx.hostnames) ? originOf(req) : undefined;
+    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames), ownOrigin);
     if (!audience) {
       return aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${requested ?? "(none)"} was not found in the tenant.`);
     }
