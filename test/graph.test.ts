@@ -100,8 +100,18 @@ describe("Microsoft Graph (v1.0)", () => {
     assert.equal((await graph("GET", `/applications/${app.id}`, otherToken)).body.appId, other.appId);
   });
 
-  it("answers /me for an application token with Request_BadRequest, as Graph does (az falls back on it)", async () => {
-    assertGraphError(await graph("GET", "/me", adminToken), 400, "Request_BadRequest");
+  it("answers /me for an application token with 400 BadRequest, as Graph does (az falls back on it)", async () => {
+    const me = await graph("GET", "/me", adminToken);
+    assertGraphError(me, 400, "BadRequest");
+    assert.equal(me.body.error.message, "/me request is only valid with delegated authentication flow.");
+  });
+
+  it("patches an application with its own display name (create-for-rbac run again), and refuses what Kluis does not keep", async () => {
+    const app = (await graph("GET", `/applications?$filter=${encodeURIComponent(`appId eq '${other.appId}'`)}`, adminToken)).body.value[0];
+    assert.equal((await graph("PATCH", `/applications/${app.id}`, adminToken, { displayName: "graph-other" })).status, 204);
+    assertGraphError(await graph("PATCH", `/applications/${app.id}`, adminToken, { displayName: "renamed" }), 400, "Request_BadRequest");
+    assertGraphError(await graph("PATCH", `/applications/${app.id}`, adminToken, { identifierUris: ["api://x"] }), 400, "Request_BadRequest");
+    assertGraphError(await graph("PATCH", `/applications/${app.id}`, otherToken, { displayName: "graph-other" }), 403, "Authorization_RequestDenied");
   });
 
   it("creates an application, its password and its service principal as az ad sp create-for-rbac does", async () => {

@@ -57,24 +57,29 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     return (await store.listPrincipals()).filter((p) => predicate(filterable(p)));
   }
   const servicePrincipal = async (id: string) => store.getPrincipalByObjectId(id);
-  const application = async (id: string) => (await store.listPrincipals()).find((p) => applicationIdOf(p) === id.toLowerCase());
+  /** Application ids are derived, so finding one reads every principal: only an administrator's request does. */
+  async function application(req: FastifyRequest): Promise<PrincipalRecord | undefined> {
+    const id = idParam(req).toLowerCase();
+    if (!req.graphCaller!.isAdministrator) {
+      const self = await store.getPrincipalByObjectId(req.graphCaller!.objectId);
+      if (!self || applicationIdOf(self) !== id) throw graphDenied();
+      return self;
+    }
+    return (await store.listPrincipals()).find((p) => applicationIdOf(p) === id);
+  }
 
   /** Deleting an application or a service principal deletes the one record; its tokens stop working. */
   async function remove(p: PrincipalRecord, reply: FastifyReply) {
-    const deleted = await deleteServicePrincipal(store, p.appId);
-    if (!deleted) throw graphNotFound(p.objectId);
-    tokens.forgetPrincipal(deleted.objectId);
+    if (!(await deleteServicePrincipal(store, tokens, p.appId))) throw graphNotFound(p.objectId);
     return reply.code(204).send();
   }
 
   /** addPassword: Kluis keeps one secret per principal, so a new password replaces the old one. */
   async function addPassword(req: FastifyRequest, p: PrincipalRecord) {
-    const reset = await resetServicePrincipalCredential(store, p.appId);
+    const reset = await resetServicePrincipalCredential(store, tokens, p.appId);
     if (!reset) throw graphNotFound(p.objectId);
-    tokens.forgetPrincipal(reset.objectId);
-    const updated = (await store.getPrincipalByAppId(p.appId)) ?? p;
     const credential = body(req).passwordCredential;
-    return newPasswordView(updated, reset.password, typeof credential === "object" && credential !== null ? (credential as Record<string, unknown>).displayName : undefined);
+    return newPasswordView(reset.principal, reset.password, typeof credential === "object" && credential !== null ? (credential as Record<string, unknown>).displayName : undefined);
   }
 
   /** removePassword of the current secret replaces it with one nobody knows: the principal can no longer sign in. */
@@ -84,14 +89,13 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (!applicationView(p).passwordCredentials.some((c) => c.keyId === keyId.toLowerCase())) {
       throw graphNotFound(keyId);
     }
-    const reset = await resetServicePrincipalCredential(store, p.appId);
-    if (reset) tokens.forgetPrincipal(reset.objectId);
+    if (!(await resetServicePrincipalCredential(store, tokens, p.appId))) throw graphNotFound(p.objectId);
     return reply.code(204).send();
   }
 
   // An application token has no signed-in user; az falls back to looking its service principal up.
   app.get("/me", async () => {
-    throw graphBadRequest("/me request is only valid with delegated authentication flow.");
+    throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
   });
 
   // -- service principals ---------------------------------------------------------------------------------------
@@ -155,7 +159,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   });
 
   app.get("/applications/:id", async (req) => {
-    const p = await application(idParam(req));
+    const p = await application(req);
     requireSelfOrAdministrator(req, p);
     if (!p) throw graphNotFound(idParam(req));
     return entity("applications", applicationView(p));
@@ -164,7 +168,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   // az patches an application it finds by name (create-for-rbac run twice); Kluis keeps only the display name.
   app.patch("/applications/:id", async (req, reply) => {
     requireAdministrator(req);
-    const p = await application(idParam(req));
+    const p = await application(req);
     if (!p) throw graphNotFound(idParam(req));
     for (const [property, value] of Object.entries(body(req))) {
       if (property !== "displayName") throw graphBadRequest(`Kluis does not keep the property '${property}' of an application.`);
@@ -175,21 +179,21 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.delete("/applications/:id", async (req, reply) => {
     requireAdministrator(req);
-    const p = await application(idParam(req));
+    const p = await application(req);
     if (!p) throw graphNotFound(idParam(req));
     return remove(p, reply);
   });
 
   app.post("/applications/:id/addPassword", async (req) => {
     requireAdministrator(req);
-    const p = await application(idParam(req));
+    const p = await application(req);
     if (!p) throw graphNotFound(idParam(req));
     return addPassword(req, p);
   });
 
   app.post("/applications/:id/removePassword", async (req, reply) => {
     requireAdministrator(req);
-    const p = await application(idParam(req));
+    const p = await application(req);
     if (!p) throw graphNotFound(idParam(req));
     return removePassword(req, reply, p);
   });
