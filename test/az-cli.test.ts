@@ -1,13 +1,14 @@
 // Issue 10 (first part): the real Azure CLI, pinned from PyPI (scripts/prepare-azure-cli.sh), runs the management half
 // of the quickstart against Kluis with only environment variables: through Kluis's CONNECT proxy with az's default
 // cloud, and through a cloud registered from Kluis's /metadata/endpoints without the proxy. It signs in as the
-// administrator service principal; users, Microsoft Graph and management roles are not served yet, so the app is made
-// with `kluis ad sp create-for-rbac` and policies name its object id.
+// administrator service principal; the app is made with `az ad sp create-for-rbac` and policies name it by --spn
+// (Microsoft Graph, src/graph/). Users and management roles are not served yet.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis, PYTHON, ROOT, run, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
 
 const AZ = join(ROOT, ".venv-az/bin/az");
@@ -15,16 +16,14 @@ const AZ = join(ROOT, ".venv-az/bin/az");
 describe("the Azure CLI (az 2.91 from PyPI)", () => {
   let kluis: Kluis;
   let admin: { appId: string; password: string; tenant: string; objectId: string };
-  let app: ServicePrincipal & { objectId: string };
+  /** The quickstart's app, made by `az ad sp create-for-rbac` (proxy route). */
+  let app: ServicePrincipal;
   const configDirs: string[] = [];
 
   before(async () => {
     if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
     kluis = await Kluis.start();
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
-    const sp = await kluis.createServicePrincipal("quickstart-app");
-    const shown = await kluis.cliJson<{ id: string }>(["ad", "sp", "show", "--id", sp.appId]);
-    app = { ...sp, objectId: shown.id };
   });
   after(async () => {
     await kluis.dispose();
@@ -83,8 +82,14 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("creates an access-policy vault with --enable-rbac-authorization false and an RBAC vault by default", async () => {
-      const v = await azJson("keyvault", "create", "-n", "azquickvault", "-g", "rg", "--enable-rbac-authorization", "false", "--no-self-perms");
+      // Without --no-self-perms az looks its caller up in Graph (/me fails for an app, then servicePrincipals) and
+      // grants it everything.
+      const v = await azJson("keyvault", "create", "-n", "azquickvault", "-g", "rg", "--enable-rbac-authorization", "false");
       assert.equal(v.properties.enableRbacAuthorization, false);
+      assert.deepEqual(
+        v.properties.accessPolicies.map((p: { objectId: string; permissions: { certificates: string[] } }) => [p.objectId, p.permissions.certificates]),
+        [[admin.objectId, ["all"]]],
+      );
       assert.equal(v.properties.vaultUri, "https://azquickvault.vault.azure.net/");
       const r = await azJson("keyvault", "create", "-n", "azrbacvault", "-g", "rg", "--no-self-perms");
       assert.equal(r.properties.enableRbacAuthorization, true, "today's az creates RBAC vaults unless told otherwise");
@@ -99,16 +104,28 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.ok(names.includes("azquickvault") && names.includes("azrbacvault"), names.join(","));
     });
 
-    it("refuses set-policy on the RBAC vault as az words it, and sets it on the access-policy vault", async () => {
-      const refused = await az("keyvault", "set-policy", "-n", "azrbacvault", "--object-id", app.objectId, "--certificate-permissions", "get");
+    it("creates the quickstart's app with az ad sp create-for-rbac, without a role", async () => {
+      const created = await azJson<ServicePrincipal>("ad", "sp", "create-for-rbac", "-n", "quickstart-app");
+      assert.deepEqual(Object.keys(created).sort(), ["appId", "displayName", "password", "tenant"]);
+      assert.match(created.appId, /^[0-9a-f-]{36}$/);
+      assert.equal(created.displayName, "quickstart-app");
+      assert.equal(created.tenant, admin.tenant);
+      assert.equal(created.password.length, 40);
+      app = created;
+      // No --role: no role assignment (the app signing in finds no subscription, in the test below).
+    });
+
+    it("refuses set-policy on the RBAC vault as az words it, and sets it by --spn on the access-policy vault", async () => {
+      const refused = await az("keyvault", "set-policy", "-n", "azrbacvault", "--spn", app.appId, "--certificate-permissions", "get");
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /Cannot set policies to a vault with '--enable-rbac-authorization' specified/);
       const v = await azJson(
-        "keyvault", "set-policy", "-n", "azquickvault", "--object-id", app.objectId,
+        "keyvault", "set-policy", "-n", "azquickvault", "--spn", app.appId,
         "--certificate-permissions", "delete", "get", "list", "create",
         "--secret-permissions", "get", "set", "--key-permissions", "create", "get",
       );
-      const entry = v.properties.accessPolicies.find((p: { objectId: string }) => p.objectId === app.objectId);
+      const shown = await azJson<{ id: string }>("ad", "sp", "show", "--id", app.appId);
+      const entry = v.properties.accessPolicies.find((p: { objectId: string }) => p.objectId === shown.id);
       assert.deepEqual([...entry.permissions.certificates].sort(), ["create", "delete", "get", "list"]);
     });
 
@@ -122,9 +139,8 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("reaches the data plane: certificate show, secret set and show, key create", async () => {
-      // The quickstart deleted its certificate; make one the administrator can show.
-      await azJson("keyvault", "set-policy", "-n", "azquickvault", "--object-id", admin.objectId,
-        "--certificate-permissions", "all", "--secret-permissions", "all", "--key-permissions", "all");
+      // The quickstart deleted its certificate; make one as the administrator, who has all permissions since
+      // `keyvault create` gave them (no set-policy for it).
       const policy = (await az("keyvault", "certificate", "get-default-policy")).stdout;
       const created = await az("keyvault", "certificate", "create", "--vault-name", "azquickvault", "-n", "cert", "-p", policy);
       assert.equal(created.code, 0, created.stderr);
@@ -139,16 +155,6 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.equal(key.key.crv, "P-256");
     });
 
-    it("deletes the group, soft-deleting its vaults, which list-deleted shows", async () => {
-      const deleted = await az("group", "delete", "-n", "rg", "--yes");
-      assert.equal(deleted.code, 0, deleted.stderr);
-      assert.equal((await az("group", "exists", "-n", "rg")).stdout.trim(), "false");
-      const names = (await azJson<{ name: string }[]>("keyvault", "list-deleted")).map((v) => v.name);
-      assert.ok(names.includes("azquickvault") && names.includes("azrbacvault"), names.join(","));
-      const live = (await azJson<{ name: string }[]>("keyvault", "list")).map((v) => v.name);
-      assert.ok(!live.includes("azquickvault"), live.join(","));
-    });
-
     it("lets an app without a role sign in only with --allow-no-subscriptions", async () => {
       const other = azShell(true);
       const refused = await other.az("login", "--service-principal", "-u", app.appId, "-p", app.password, "--tenant", app.tenant);
@@ -158,6 +164,53 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.equal(allowed.code, 0, allowed.stderr);
       const group = await other.az("group", "create", "-n", "rg9", "-l", "westeurope");
       assert.notEqual(group.code, 0);
+    });
+
+    it("shows, lists, resets and deletes the app with az ad sp and az ad app", async () => {
+      const sp = await azJson("ad", "sp", "show", "--id", app.appId);
+      assert.equal(sp.appId, app.appId);
+      assert.equal(sp.displayName, "quickstart-app");
+      assert.deepEqual(sp.servicePrincipalNames, [app.appId]);
+      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--display-name", "quickstart")).map((x) => x.id), [sp.id]);
+      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--spn", app.appId)).map((x) => x.id), [sp.id]);
+      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--filter", "displayName eq 'quickstart-app'")).map((x) => x.id), [sp.id]);
+      const application = await azJson("ad", "app", "show", "--id", app.appId);
+      assert.equal(application.appId, app.appId);
+      assert.notEqual(application.id, sp.id, "the application object has an id of its own");
+      assert.deepEqual((await azJson<{ appId: string }[]>("ad", "app", "list", "--display-name", "quickstart-app")).map((x) => x.appId), [app.appId]);
+
+      // credential reset: the old secret is refused, the new one works.
+      const reset = await azJson<{ appId: string; password: string; tenant: string }>("ad", "sp", "credential", "reset", "--id", app.appId);
+      assert.equal(reset.appId, app.appId);
+      assert.equal(reset.tenant, admin.tenant);
+      assert.notEqual(reset.password, app.password);
+      const old = await fetchToken(kluis, app);
+      assert.equal(old.status, 401);
+      assert.equal(old.body.error, "invalid_client");
+      const fresh = await fetchToken(kluis, { appId: app.appId, password: reset.password });
+      assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+
+      // delete: the app's token stops working.
+      const token = fresh.body.access_token as string;
+      const vault = (path: string) => rawRequest(kluis, "azquickvault.vault.azure.net", "GET", `${path}?api-version=7.5`, { token });
+      assert.equal((await vault("/secrets/db-password")).status, 200);
+      const deleted = await az("ad", "sp", "delete", "--id", app.appId);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal((await vault("/secrets/db-password")).status, 401);
+      const gone = await az("ad", "sp", "show", "--id", app.appId);
+      assert.notEqual(gone.code, 0);
+      assert.match(gone.stderr, /does not exist/);
+      assert.deepEqual(await azJson("ad", "app", "list", "--display-name", "quickstart-app"), []);
+    });
+
+    it("deletes the group, soft-deleting its vaults, which list-deleted shows", async () => {
+      const deleted = await az("group", "delete", "-n", "rg", "--yes");
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal((await az("group", "exists", "-n", "rg")).stdout.trim(), "false");
+      const names = (await azJson<{ name: string }[]>("keyvault", "list-deleted")).map((v) => v.name);
+      assert.ok(names.includes("azquickvault") && names.includes("azrbacvault"), names.join(","));
+      const live = (await azJson<{ name: string }[]>("keyvault", "list")).map((v) => v.name);
+      assert.ok(!live.includes("azquickvault"), live.join(","));
     });
   });
 
@@ -178,10 +231,12 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.equal(accounts[0].cloudName, "kluis");
     });
 
-    it("manages groups and vaults", async () => {
+    it("manages groups and vaults, looking the caller up in Graph", async () => {
       assert.equal((await shell.azJson("group", "create", "-n", "rg2", "-l", "westeurope")).name, "rg2");
-      const v = await shell.azJson("keyvault", "create", "-n", "azcloudvault", "-g", "rg2", "--enable-rbac-authorization", "false", "--no-self-perms");
+      // Graph through the registered cloud: a token for the server's own URL, used on /v1.0/.
+      const v = await shell.azJson("keyvault", "create", "-n", "azcloudvault", "-g", "rg2", "--enable-rbac-authorization", "false");
       assert.equal(v.name, "azcloudvault");
+      assert.deepEqual(v.properties.accessPolicies.map((p: { objectId: string }) => p.objectId), [admin.objectId]);
       assert.ok((await shell.azJson<{ name: string }[]>("keyvault", "list")).some((x) => x.name === "azcloudvault"));
       const res = await shell.az("group", "delete", "-n", "rg2", "--yes");
       assert.equal(res.code, 0, res.stderr);

@@ -1,7 +1,7 @@
 // Management APIs (ARM vaults, resource groups, service principals) are for the server's administrator principals
 // only; any principal with a management token may list subscriptions, and sees none unless it administers them.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { authenticate } from "../identity/authenticate.js";
+import { authenticate, originOf } from "../identity/authenticate.js";
 import { MANAGEMENT_AUDIENCE, type Caller } from "../identity/tokens.js";
 import { KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
@@ -13,10 +13,11 @@ declare module "fastify" {
   }
 }
 
-/** An onRequest hook: authenticates for the management audience and records whether the caller is an administrator. */
+/** An onRequest hook: authenticates for the management audience (or the server's own origin) and records whether the caller is an administrator. */
 export function authenticateManagement(ctx: ServerContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const result = await authenticate(req, ctx.tokens, MANAGEMENT_AUDIENCE);
+    // ARM SDKs pointed at the server's own URL ask for a token for that URL.
+    const result = await authenticate(req, ctx.tokens, [MANAGEMENT_AUDIENCE, originOf(req)]);
     if ("missing" in result || "invalid" in result) {
       reply.header(
         "www-authenticate",

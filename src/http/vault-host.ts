@@ -13,10 +13,14 @@ export interface VaultHost {
   domain?: string;
 }
 
+/** Whether a host name addresses the server itself (loopback or a --hostname), not a vault under it. */
+export const isServerHost = (hostname: string, serverHostnames: readonly string[] = []) =>
+  LOOPBACK_HOSTS.includes(hostname.toLowerCase()) || serverHostnames.includes(hostname.toLowerCase());
+
 /** The vault a host name designates, or undefined for hosts that address no vault (login.microsoftonline.com). */
 export function parseVaultHost(hostname: string, serverHostnames: readonly string[] = []): VaultHost | undefined {
   const host = hostname.toLowerCase();
-  if (LOOPBACK_HOSTS.includes(host) || serverHostnames.includes(host)) return { vault: DEFAULT_VAULT };
+  if (isServerHost(host, serverHostnames)) return { vault: DEFAULT_VAULT };
   for (const domain of vaultDomains(serverHostnames)) {
     if (host.endsWith(`.${domain}`)) {
       const label = host.slice(0, -domain.length - 1);

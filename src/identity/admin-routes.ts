@@ -36,17 +36,15 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
 
   app.delete("/kluis/servicePrincipals/:appId", async (req, reply) => {
     const { appId } = req.params as { appId: string };
-    const deleted = await deleteServicePrincipal(ctx.store, appId);
+    const deleted = await deleteServicePrincipal(ctx.store, ctx.tokens, appId);
     if (!deleted) throw notFound(appId);
-    ctx.tokens.forgetPrincipal(deleted.objectId);
     return reply.code(204).send();
   });
 
   app.post("/kluis/servicePrincipals/:appId/credentials/reset", async (req) => {
     const { appId } = req.params as { appId: string };
-    const reset = await resetServicePrincipalCredential(ctx.store, appId);
+    const reset = await resetServicePrincipalCredential(ctx.store, ctx.tokens, appId);
     if (!reset) throw notFound(appId);
-    ctx.tokens.forgetPrincipal(reset.objectId);
     return { appId, password: reset.password, tenant: ctx.tokens.tenantId };
   });
 }

@@ -3,9 +3,12 @@ import type { FastifyRequest } from "fastify";
 import { errors } from "jose";
 import { InvalidTokenError, type Caller, type TokenService } from "./tokens.js";
 
+/** The origin the client reached the server at (lowercased): a registered cloud's Graph and ARM resource. */
+export const originOf = (req: FastifyRequest) => `https://${req.host.toLowerCase()}`;
+
 export type AuthResult = { caller: Caller } | { missing: true } | { invalid: string };
 
-export async function authenticate(req: FastifyRequest, tokens: TokenService, audience: string): Promise<AuthResult> {
+export async function authenticate(req: FastifyRequest, tokens: TokenService, audience: string | readonly string[]): Promise<AuthResult> {
   const header = req.headers.authorization;
   if (!header) return { missing: true };
   const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { dropFromAccessPolicies } from "../authorization/access-policies.js";
 import { hashSecret, newClientSecret, verifySecret } from "../crypto/passwords.js";
 import type { PrincipalRecord, Store } from "../store/store.js";
+import type { TokenService } from "./tokens.js";
 import { invalidateVault } from "../vaults/cache.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
 import type { VerifiedSecrets } from "./verified-secrets.js";
@@ -31,27 +32,35 @@ export async function createServicePrincipal(store: Store, displayName: string, 
 
 /**
  * A new client secret for an existing principal; the old one stops working at once, and so do the tokens issued
- * under it (the store moves the principal's credential generation on; tokens carry the one they were issued under).
+ * under it (the store moves the principal's credential generation on; tokens carry the one they were issued under,
+ * and this process forgets what it cached of the principal).
  */
-export async function resetServicePrincipalCredential(store: Store, appId: string): Promise<{ objectId: string; password: string } | undefined> {
-  const principal = await store.getPrincipalByAppId(appId);
-  if (!principal) return undefined;
+export async function resetServicePrincipalCredential(
+  store: Store,
+  tokens: TokenService,
+  appId: string,
+): Promise<{ principal: PrincipalRecord; password: string } | undefined> {
+  if (!(await store.getPrincipalByAppId(appId))) return undefined;
   const password = newClientSecret();
   await store.updatePrincipalSecret(appId, await hashSecret(password));
-  return { objectId: principal.objectId, password };
+  const principal = await store.getPrincipalByAppId(appId);
+  if (!principal) return undefined; // deleted meanwhile
+  tokens.forgetPrincipal(principal.objectId);
+  return { principal, password };
 }
 
 /**
  * Deletes a principal and its entries in every vault's access policies (Azure would show them as an unknown
  * identity; nothing could ever match them again). Its tokens stop working with it: a token's principal must exist.
  */
-export async function deleteServicePrincipal(store: Store, appId: string): Promise<PrincipalRecord | undefined> {
+export async function deleteServicePrincipal(store: Store, tokens: TokenService, appId: string): Promise<PrincipalRecord | undefined> {
   const deleted = await store.transaction(async (tx) => {
     const principal = await tx.getPrincipalByAppId(appId);
     if (!principal || !(await tx.deletePrincipal(appId))) return undefined;
     return { principal, vaults: await dropFromAccessPolicies(tx, principal.objectId) };
   });
   for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
+  if (deleted) tokens.forgetPrincipal(deleted.principal.objectId);
   return deleted?.principal;
 }
 

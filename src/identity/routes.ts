@@ -1,8 +1,9 @@
 // The identity provider endpoints MSAL and azure-identity call: instance discovery, OpenID configuration,
 // JWKS and the OAuth2 client-credentials token endpoint (v2 and v1 forms). Errors use Azure AD's shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { vaultDomains } from "../http/vault-host.js";
+import { isServerHost, vaultDomains } from "../http/vault-host.js";
 import type { ServerContext } from "../server/context.js";
+import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
 import { decodePercent, parseForm } from "./form.js";
 import { authenticateClient, type SignIn } from "./principals.js";
@@ -15,8 +16,6 @@ function knownTenant(tokens: TokenService, tenant: string): boolean {
   return [tokens.tenantId, "adfs", "common", "organizations", "consumers"].includes(tenant.toLowerCase());
 }
 
-/** Origin the client used, so that documents point back at the same host and port. */
-const originOf = (req: FastifyRequest) => `https://${req.host}`;
 
 /** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
 function formFields(body: unknown): Record<string, string | undefined> {
@@ -106,7 +105,9 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext) {
     }
     // MSAL sends a v2 `scope` even to the v1 path the ADFS metadata names; v1 clients send `resource`.
     const requested = form.scope ?? form.resource;
-    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames));
+    // The server's own URL (a registered cloud's Graph and ARM resource) only where it is reached by its own name.
+    const ownOrigin = isServerHost(req.hostname, ctx.hostnames) ? originOf(req) : undefined;
+    const audience = requested && audienceFor(requested, vaultDomains(ctx.hostnames), ownOrigin);
     if (!audience) {
       return aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${requested ?? "(none)"} was not found in the tenant.`);
     }

@@ -6,6 +6,7 @@ import { PrincipalStates } from "./principal-states.js";
 
 export const VAULT_AUDIENCE = "https://vault.azure.net";
 export const MANAGEMENT_AUDIENCE = "https://management.azure.com";
+export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
 /** A Map: the requested resource indexes it, and an object literal would find "constructor" in it. */
 const AUDIENCE_ALIASES = new Map([
   ["https://vault.azure.net", VAULT_AUDIENCE],
@@ -14,6 +15,8 @@ const AUDIENCE_ALIASES = new Map([
   ["https://management.azure.com/", MANAGEMENT_AUDIENCE],
   ["https://management.core.windows.net", MANAGEMENT_AUDIENCE],
   ["https://management.core.windows.net/", MANAGEMENT_AUDIENCE],
+  ["https://graph.microsoft.com", GRAPH_AUDIENCE],
+  ["https://graph.microsoft.com/", GRAPH_AUDIENCE],
 ]);
 export const TOKEN_LIFETIME_SECONDS = 3599;
 
@@ -27,14 +30,16 @@ export interface Caller {
 /**
  * The resource a token is for, from a v2 `scope` (".../.default") or a v1 `resource`; undefined if unknown.
  * Vaults under one of the server's own domains (NAME.localhost, NAME.<--hostname>) challenge with that domain
- * as their resource, so those domains are vault audiences too.
+ * as their resource, so those domains are vault audiences too. A registered cloud names the server's own origin (the
+ * one the client reached it at) as its Microsoft Graph and ARM resource; a token for it carries that origin (given lowercased).
  */
-export function audienceFor(scopeOrResource: string, vaultDomains: readonly string[] = []): string | undefined {
+export function audienceFor(scopeOrResource: string, vaultDomains: readonly string[] = [], ownOrigin?: string): string | undefined {
   for (const item of scopeOrResource.split(/\s+/)) {
     const resource = item.replace(/\/\.default$/, "").replace(/\/$/, "");
     const alias = AUDIENCE_ALIASES.get(resource);
     if (alias) return alias;
     if (vaultDomains.some((d) => resource === `https://${d}`)) return VAULT_AUDIENCE;
+    if (ownOrigin !== undefined && resource.toLowerCase() === ownOrigin) return ownOrigin;
   }
   return undefined;
 }
@@ -139,8 +144,9 @@ export class TokenService {
    * Verifies signature, expiry (`exp` and `iat` required, `nbf` if present), issuer and audience, then that the
    * principal still exists under the credential the token was issued for; throws on any failure.
    */
-  async verify(token: string, audience: string): Promise<Caller> {
-    const verified = this.cachedVerification(token, audience) ?? (await this.verifySignatureAndClaims(token, audience));
+  async verify(token: string, audience: string | readonly string[]): Promise<Caller> {
+    const audiences = typeof audience === "string" ? [audience] : audience;
+    const verified = this.cachedVerification(token, audiences) ?? (await this.verifySignatureAndClaims(token, audiences));
     // A store that fails to answer throws as it is: the server's problem, not the token's.
     const state = await this.principals.current(verified.caller.objectId);
     if (!state || state.appId !== verified.caller.appId || state.credentialGeneration !== verified.credentialGeneration) {
@@ -154,12 +160,12 @@ export class TokenService {
     this.principals.forget(objectId);
   }
 
-  private cachedVerification(token: string, audience: string): VerifiedToken | undefined {
+  private cachedVerification(token: string, audiences: readonly string[]): VerifiedToken | undefined {
     const cached = this.verified.get(token);
     if (!cached) return undefined;
     this.verified.delete(token);
     const now = Math.floor(Date.now() / 1000);
-    if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && (cached.audience === audience || cached.audience === `${audience}/`)) {
+    if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && acceptedAudiences(audiences).includes(cached.audience)) {
       this.verified.set(token, cached); // most recently used last
       return cached;
     }
@@ -167,12 +173,12 @@ export class TokenService {
     return undefined;
   }
 
-  private async verifySignatureAndClaims(token: string, audience: string): Promise<VerifiedToken> {
+  private async verifySignatureAndClaims(token: string, audiences: readonly string[]): Promise<VerifiedToken> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.publicKey, {
         issuer: this.issuer,
-        audience: [audience, `${audience}/`],
+        audience: acceptedAudiences(audiences),
         algorithms: ["RS256"],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         // A token without an expiry would be good forever; `maxTokenAge` also refuses an `iat` in the future.
@@ -189,7 +195,7 @@ export class TokenService {
     if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
-      audience: typeof payload.aud === "string" ? payload.aud : audience,
+      audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
       credentialGeneration: generation as number,
     };
@@ -200,4 +206,9 @@ export class TokenService {
     }
     return verified;
   }
+}
+
+/** Each audience an API accepts, with and without the trailing slash clients may keep. */
+function acceptedAudiences(audiences: readonly string[]): string[] {
+  return audiences.flatMap((a) => [a, `${a}/`]);
 }

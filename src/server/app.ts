@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
+import { graphRoutes } from "../graph/routes.js";
 import { clientError, installErrorHandling, routingError } from "../http/error-handler.js";
 import { parseBackupBody } from "../http/large-bodies.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
@@ -88,6 +89,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
+  await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));
   return app;

@@ -1,0 +1,205 @@
+// The part of Microsoft Graph (v1.0) that `az ad sp|app` and `az keyvault create|set-policy` use: applications and
+// service principals (list with $filter, create, show, delete, addPassword, removePassword) and /me. Served on the
+// same HTTPS server: the proxy routes graph.microsoft.com here, and a registered cloud names the server's own URL.
+// Administrators may do everything; any principal may read its own objects.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { authenticate, originOf } from "../identity/authenticate.js";
+import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
+import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
+import type { ServerContext } from "../server/context.js";
+import type { PrincipalRecord } from "../store/store.js";
+import { GraphError, graphBadRequest, graphDenied, graphNotFound, installGraphErrors } from "./errors.js";
+import { parseFilter } from "./filter.js";
+import { applicationIdOf, applicationView, filterable, newPasswordView, servicePrincipalView } from "./model.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    graphCaller?: Caller & { isAdministrator: boolean };
+  }
+}
+
+/** Graph's limit on an application's display name. */
+const MAX_DISPLAY_NAME = 256;
+const GRAPH = "https://graph.microsoft.com/v1.0";
+
+export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
+  const { store, tokens } = ctx;
+  installGraphErrors(app);
+
+  // Graph's own audience, or (for a registered cloud) the origin the client reached the server at.
+  app.addHook("onRequest", async (req, reply) => {
+    const result = await authenticate(req, tokens, [GRAPH_AUDIENCE, originOf(req)]);
+    if ("missing" in result || "invalid" in result) {
+      reply.header("www-authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/${tokens.tenantId}/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`);
+      throw new GraphError(401, "InvalidAuthenticationToken", "missing" in result ? "Access token is empty." : `Access token validation failure. ${result.invalid}`);
+    }
+    const isAdministrator = (await store.getPrincipalByAppId(result.caller.appId))?.isAdmin ?? false;
+    req.graphCaller = { ...result.caller, isAdministrator };
+  });
+
+  const requireAdministrator = (req: FastifyRequest) => {
+    if (!req.graphCaller!.isAdministrator) throw graphDenied();
+  };
+  /** Reading an object: its own principal may, as well as an administrator. */
+  const requireSelfOrAdministrator = (req: FastifyRequest, p: PrincipalRecord | undefined) => {
+    if (!req.graphCaller!.isAdministrator && p?.objectId !== req.graphCaller!.objectId) throw graphDenied();
+  };
+  const idParam = (req: FastifyRequest) => (req.params as { id: string }).id;
+  const body = (req: FastifyRequest) => (typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+  const listed = (entity: string, value: unknown[]) => ({ "@odata.context": `${GRAPH}/$metadata#${entity}`, value });
+  const entity = (set: string, view: object) => ({ "@odata.context": `${GRAPH}/$metadata#${set}/$entity`, ...view });
+
+  /** The principals a list request asks for: all of them, or those its $filter selects. */
+  async function selected(req: FastifyRequest): Promise<PrincipalRecord[]> {
+    const filter = (req.query as Record<string, unknown>)["$filter"];
+    if (Array.isArray(filter)) throw graphBadRequest("Query option '$filter' was specified more than once, but it must be specified at most once.");
+    const predicate = typeof filter === "string" ? parseFilter(filter) : () => true;
+    return (await store.listPrincipals()).filter((p) => predicate(filterable(p)));
+  }
+  const servicePrincipal = async (id: string) => store.getPrincipalByObjectId(id);
+  /** Application ids are derived, so finding one reads every principal: only an administrator's request does. */
+  async function application(req: FastifyRequest): Promise<PrincipalRecord | undefined> {
+    const id = idParam(req).toLowerCase();
+    if (!req.graphCaller!.isAdministrator) {
+      const self = await store.getPrincipalByObjectId(req.graphCaller!.objectId);
+      if (!self || applicationIdOf(self) !== id) throw graphDenied();
+      return self;
+    }
+    return (await store.listPrincipals()).find((p) => applicationIdOf(p) === id);
+  }
+
+  /** Deleting an application or a service principal deletes the one record; its tokens stop working. */
+  async function remove(p: PrincipalRecord, reply: FastifyReply) {
+    if (!(await deleteServicePrincipal(store, tokens, p.appId))) throw graphNotFound(p.objectId);
+    return reply.code(204).send();
+  }
+
+  /** addPassword: Kluis keeps one secret per principal, so a new password replaces the old one. */
+  async function addPassword(req: FastifyRequest, p: PrincipalRecord) {
+    const reset = await resetServicePrincipalCredential(store, tokens, p.appId);
+    if (!reset) throw graphNotFound(p.objectId);
+    const credential = body(req).passwordCredential;
+    return newPasswordView(reset.principal, reset.password, typeof credential === "object" && credential !== null ? (credential as Record<string, unknown>).displayName : undefined);
+  }
+
+  /** removePassword of the current secret replaces it with one nobody knows: the principal can no longer sign in. */
+  async function removePassword(req: FastifyRequest, reply: FastifyReply, p: PrincipalRecord) {
+    const keyId = body(req).keyId;
+    if (typeof keyId !== "string") throw graphBadRequest("The keyId is required.");
+    if (!applicationView(p).passwordCredentials.some((c) => c.keyId === keyId.toLowerCase())) {
+      throw graphNotFound(keyId);
+    }
+    if (!(await resetServicePrincipalCredential(store, tokens, p.appId))) throw graphNotFound(p.objectId);
+    return reply.code(204).send();
+  }
+
+  // An application token has no signed-in user; az falls back to looking its service principal up.
+  app.get("/me", async () => {
+    throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+  });
+
+  // -- service principals ---------------------------------------------------------------------------------------
+  app.get("/servicePrincipals", async (req) => {
+    requireAdministrator(req);
+    return listed("servicePrincipals", (await selected(req)).map((p) => servicePrincipalView(p, tokens.tenantId)));
+  });
+
+  // The application's principal already exists (it is one record): creating its service principal shows it.
+  app.post("/servicePrincipals", async (req, reply) => {
+    requireAdministrator(req);
+    const appId = body(req).appId;
+    if (typeof appId !== "string") throw graphBadRequest("The appId of the service principal is required.");
+    const p = await store.getPrincipalByAppId(appId);
+    if (!p) throw graphBadRequest(`The appId '${appId}' of the service principal does not reference a valid application object.`);
+    return reply.code(201).send(entity("servicePrincipals", servicePrincipalView(p, tokens.tenantId)));
+  });
+
+  app.get("/servicePrincipals/:id", async (req) => {
+    const p = await servicePrincipal(idParam(req));
+    requireSelfOrAdministrator(req, p);
+    if (!p) throw graphNotFound(idParam(req));
+    return entity("servicePrincipals", servicePrincipalView(p, tokens.tenantId));
+  });
+
+  app.delete("/servicePrincipals/:id", async (req, reply) => {
+    requireAdministrator(req);
+    const p = await servicePrincipal(idParam(req));
+    if (!p) throw graphNotFound(idParam(req));
+    return remove(p, reply);
+  });
+
+  app.post("/servicePrincipals/:id/addPassword", async (req) => {
+    requireAdministrator(req);
+    const p = await servicePrincipal(idParam(req));
+    if (!p) throw graphNotFound(idParam(req));
+    return addPassword(req, p);
+  });
+
+  app.post("/servicePrincipals/:id/removePassword", async (req, reply) => {
+    requireAdministrator(req);
+    const p = await servicePrincipal(idParam(req));
+    if (!p) throw graphNotFound(idParam(req));
+    return removePassword(req, reply, p);
+  });
+
+  // -- applications ---------------------------------------------------------------------------------------------
+  app.get("/applications", async (req) => {
+    requireAdministrator(req);
+    return listed("applications", (await selected(req)).map(applicationView));
+  });
+
+  // A new application is a new principal whose secret nobody knows until addPassword gives it one.
+  app.post("/applications", async (req, reply) => {
+    requireAdministrator(req);
+    const displayName = validDisplayName(body(req).displayName);
+    const created = await createServicePrincipal(store, displayName);
+    const p = await store.getPrincipalByAppId(created.appId);
+    if (!p) throw graphNotFound(created.appId);
+    return reply.code(201).send(entity("applications", applicationView(p)));
+  });
+
+  app.get("/applications/:id", async (req) => {
+    const p = await application(req); // a principal that is not an administrator finds only its own
+    if (!p) throw graphNotFound(idParam(req));
+    return entity("applications", applicationView(p));
+  });
+
+  // az patches an application it finds by name (create-for-rbac run twice); Kluis keeps only the display name.
+  app.patch("/applications/:id", async (req, reply) => {
+    requireAdministrator(req);
+    const p = await application(req);
+    if (!p) throw graphNotFound(idParam(req));
+    for (const [property, value] of Object.entries(body(req))) {
+      if (property !== "displayName") throw graphBadRequest(`Kluis does not keep the property '${property}' of an application.`);
+      if (validDisplayName(value) !== p.displayName) throw graphBadRequest("Kluis cannot rename an application.");
+    }
+    return reply.code(204).send();
+  });
+
+  app.delete("/applications/:id", async (req, reply) => {
+    requireAdministrator(req);
+    const p = await application(req);
+    if (!p) throw graphNotFound(idParam(req));
+    return remove(p, reply);
+  });
+
+  app.post("/applications/:id/addPassword", async (req) => {
+    requireAdministrator(req);
+    const p = await application(req);
+    if (!p) throw graphNotFound(idParam(req));
+    return addPassword(req, p);
+  });
+
+  app.post("/applications/:id/removePassword", async (req, reply) => {
+    requireAdministrator(req);
+    const p = await application(req);
+    if (!p) throw graphNotFound(idParam(req));
+    return removePassword(req, reply, p);
+  });
+}
+
+function validDisplayName(value: unknown): string {
+  if (typeof value !== "string" || !value.trim()) throw graphBadRequest("The displayName is required.");
+  if (value.length > MAX_DISPLAY_NAME) throw graphBadRequest(`The displayName may be at most ${MAX_DISPLAY_NAME} characters long.`);
+  return value.trim();
+}
