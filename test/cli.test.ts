@@ -30,6 +30,13 @@ describe("kluis CLI", () => {
   });
   after(() => kluis.dispose());
 
+  it("prints its version, the package's, with --version", async () => {
+    const res = await kluis.cli(["--version"]);
+    assert.equal(res.code, 0, res.stderr);
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    assert.equal(res.stdout.trim(), version);
+  });
+
   describe("certificate", () => {
     let sp: ServicePrincipal;
     let env: NodeJS.ProcessEnv;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `kluis` command: the server, identity and vault management, with `az`'s command names.
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
 import { adCommands } from "./commands/ad.js";
@@ -12,8 +13,12 @@ import { secretCommands } from "./commands/secret.js";
 import { serverCommands } from "./commands/server.js";
 import { withOutputOptions } from "./output.js";
 
+/** The package's version (dist/cli/kluis.js sits two folders below package.json). */
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
 const program = new Command("kluis")
   .description("Kluis: a self-hosted vault server that speaks the Azure Key Vault REST API")
+  .version(version, "-v, --version", "print the version")
   .exitOverride()
   .configureHelp({ showGlobalOptions: true })
   // commander's usage errors ("error: unknown option '--x'") on one line, as az's "ERROR: ..."
