@@ -53,7 +53,9 @@ describe("PostgreSQL outages, two nodes under load", { skip: !Postgres.available
 
   before(async () => {
     pg = await Postgres.start();
-    nodes = [await Kluis.start({ args: ["--postgres", pg.url], env }), await Kluis.start({ args: ["--postgres", pg.url], env })];
+    // One at a time into the list, so that after() stops whichever did start.
+    nodes = [];
+    for (let i = 0; i < 2; i++) nodes.push(await Kluis.start({ args: ["--postgres", pg.url], env }));
     sp = await nodes[0]!.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
     tokens = await Promise.all(nodes.map((n) => accessToken(n, sp)));
     const admin = JSON.parse(readFileSync(join(nodes[0]!.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };

@@ -1,5 +1,5 @@
 // `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
-import { rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
@@ -83,7 +83,9 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
     subscriptionId: ctx.subscriptionId,
     pid: process.pid,
   };
-  writeFileSync(dir.serverInfo, JSON.stringify(info, null, 2) + "\n");
+  // Written whole, then renamed: the CLI and tests read it as soon as it exists.
+  writeFileSync(`${dir.serverInfo}.tmp`, JSON.stringify(info, null, 2) + "\n");
+  renameSync(`${dir.serverInfo}.tmp`, dir.serverInfo);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -139,6 +139,8 @@ export class Kluis {
       }
       await sleep(100);
     }
+    // A server that did not start in time must not outlive the test (its pipes would keep the runner waiting).
+    child.kill("SIGKILL");
     throw new Error(`kluis did not start:\n${output}`);
   }
 
