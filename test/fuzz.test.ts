@@ -223,6 +223,13 @@ const MANAGEMENT_ROUTES = [
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault", "POST /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault/purge",
   ...ROLE_SCOPES.flatMap((scope) => ["GET", "PUT", "DELETE"].map((m) => `${m} ${scope}/${AUTH}/roleDefinitions/:id`).concat(`GET ${scope}/${AUTH}/roleDefinitions`)),
   ...[...ROLE_SCOPES, `${VAULT_ARM}/:kind/:obj`].flatMap((scope) => ["GET", "PUT", "DELETE"].map((m) => `${m} ${scope}/${AUTH}/roleAssignments/:id`).concat(`GET ${scope}/${AUTH}/roleAssignments`)),
+  // Resource groups (never the `kluis` group, which holds the fuzzed vault), resources, name checks, HSM lists, metadata.
+  "GET /tenants", "GET /subscriptions/:sub", "GET /subscriptions/:sub/resourcegroups", "GET /subscriptions/:sub/resourcegroups/:grp",
+  "PUT /subscriptions/:sub/resourcegroups/:grp", "PATCH /subscriptions/:sub/resourcegroups/:grp", "DELETE /subscriptions/:sub/resourcegroups/:grp",
+  "GET /subscriptions/:sub/operationresults/:id", "GET /subscriptions/:sub/resources", "GET /subscriptions/:sub/resourcegroups/:grp/resources",
+  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability", "GET /subscriptions/:sub/providers/Microsoft.KeyVault/managedHSMs",
+  "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/managedHSMs", "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedManagedHSMs",
+  "GET /metadata/endpoints",
   "POST /kluis/servicePrincipals", "GET /kluis/servicePrincipals", "GET /kluis/servicePrincipals/:app", "DELETE /kluis/servicePrincipals/:app", "POST /kluis/servicePrincipals/:app/credentials/reset",
 ];
 
@@ -234,6 +241,7 @@ function managementRequest(subscriptionId: string, tenantId: string, otherApp: s
       otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 10 }),
       sub: fc.oneof({ weight: 6, arbitrary: fc.constant(subscriptionId) }, { weight: 1, arbitrary: segment(["x"]) }),
       rg: fc.oneof({ weight: 4, arbitrary: fc.constant("kluis") }, { weight: 1, arbitrary: segment(["x"]) }),
+      grp: segment(["rg1", "rg2", "RG1"]).filter((g) => g.toLowerCase() !== "kluis"),
       vault: segment(["mgmt1", "mgmt2", "default"]).filter((v) => v.toLowerCase() !== VAULT),
       op: fc.constantFrom("add", "replace", "remove", "Add", "x", ""),
       loc: fc.constantFrom("westeurope", "x", ""),
@@ -241,16 +249,18 @@ function managementRequest(subscriptionId: string, tenantId: string, otherApp: s
       kind: fc.constantFrom("secrets", "keys", "certificates", "x", "Secrets"),
       obj: segment(["s1", "x"]),
       app: fc.oneof(fc.constant(otherApp), fc.uuid(), segment(["x"])),
-      apiVersion: fc.oneof(fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", ""), hostileString.map((v) => `?api-version=${percentEncode(v)}`)),
+      apiVersion: fc.oneof(fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", "?api-version=2026-02-01", ""), hostileString.map((v) => `?api-version=${percentEncode(v)}`)),
+      filter: fc.option(fc.oneof(fc.constantFrom("resourceType eq 'Microsoft.KeyVault/vaults'", "resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'mgmt1'", "name eq 'it''s'", "x"), hostileString), { freq: 2 }),
       body: fc.option(fc.oneof({ weight: 6, arbitrary: armBody(tenantId, subscriptionId).map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) }), { freq: 8 }),
       contentType: fc.constantFrom(...CONTENT_TYPES),
     })
     .map((r) => {
       const [method, template] = r.route.split(" ") as [string, string];
-      const path = template.replace(/:(sub|rg|vault|op|loc|id|kind|obj|app)\b/g, (_, p: "sub") => r[p]);
+      const path = template.replace(/:(sub|rg|grp|vault|op|loc|id|kind|obj|app)\b/g, (_, p: "sub") => r[p]);
       const m = r.otherMethod ?? method;
       const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(m);
-      return { routed: r.otherMethod == null, method: m, path: path + r.apiVersion, body: sendsBody ? r.body! : undefined, contentType: sendsBody ? r.contentType : undefined };
+      const filter = r.filter != null ? `${r.apiVersion ? "&" : "?"}$filter=${percentEncode(r.filter)}` : "";
+      return { routed: r.otherMethod == null, method: m, path: path + r.apiVersion + filter, body: sendsBody ? r.body! : undefined, contentType: sendsBody ? r.contentType : undefined };
     });
 }
 
@@ -324,8 +334,52 @@ const armBody = (tenantId: string, subscriptionId: string) => {
     roleDefinitionId: fc.oneof(fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6", "00482a5a-887f-4fb3-b363-3b7fe8e74483", `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`), hostileString),
     principalId: fc.oneof(fc.uuid(), hostileString),
   });
-  return objectOf({ location: fc.constantFrom("westeurope", "", "x"), properties, tags: FIELD_VALUES.tags!, displayName: hostileString });
+  return objectOf({
+    location: fc.constantFrom("westeurope", "", "x"),
+    properties,
+    tags: FIELD_VALUES.tags!,
+    displayName: hostileString,
+    // checkNameAvailability's body.
+    name: fc.oneof(fc.constantFrom("mgmt1", "default", "fuzz", "free-name"), hostileString),
+    type: fc.constantFrom("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/managedHSMs", "x", ""),
+  });
 };
+
+/** Microsoft Graph's routes, on a principal made for them (never one the other properties use). */
+const GRAPH_ROUTES = [
+  "GET /v1.0/me", "GET /v1.0/servicePrincipals", "POST /v1.0/servicePrincipals", "GET /v1.0/servicePrincipals/:id", "DELETE /v1.0/servicePrincipals/:id",
+  "POST /v1.0/servicePrincipals/:id/addPassword", "POST /v1.0/servicePrincipals/:id/removePassword",
+  "GET /v1.0/applications", "POST /v1.0/applications", "GET /v1.0/applications/:id", "PATCH /v1.0/applications/:id", "DELETE /v1.0/applications/:id",
+  "POST /v1.0/applications/:id/addPassword", "POST /v1.0/applications/:id/removePassword",
+];
+const GRAPH_FILTERS = [
+  "appId eq '00000000-0000-0000-0000-000000000000'", "displayName eq 'x'", "startswith(displayName,'fuzz')", "servicePrincipalNames/any(c:c eq 'x')",
+  "appId eq 'it''s'", "displayName eq", "eq eq eq", "(((((", "appId in ('a','b')",
+];
+function graphRequest(victim: { objectId: string; appId: string }) {
+  return fc
+    .record({
+      route: fc.constantFrom(...GRAPH_ROUTES),
+      otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 10 }),
+      id: fc.oneof(fc.constantFrom(victim.objectId, victim.appId), fc.uuid(), segment(["x"])),
+      filter: fc.option(fc.oneof(fc.constantFrom(...GRAPH_FILTERS), hostileString), { freq: 2 }),
+      body: fc.option(
+        fc.oneof(
+          { weight: 6, arbitrary: objectOf({ displayName: hostileString, appId: fc.oneof(fc.constant(victim.appId), fc.uuid(), hostileString), passwordCredential: objectOf({ displayName: hostileString, endDateTime: hostileString }), keyId: fc.oneof(fc.uuid(), hostileString), tags: jsonValue }).map((b) => JSON.stringify(b)) },
+          { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+        ),
+        { freq: 6 },
+      ),
+      contentType: fc.constantFrom(...CONTENT_TYPES),
+    })
+    .map((r) => {
+      const [method, template] = r.route.split(" ") as [string, string];
+      const m = r.otherMethod ?? method;
+      const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(m);
+      const filter = r.filter != null && m === "GET" ? `?$filter=${percentEncode(r.filter)}` : "";
+      return { method: m, path: template.replace(":id", r.id) + filter, body: sendsBody ? r.body! : undefined, contentType: sendsBody ? r.contentType : undefined };
+    });
+}
 
 /** Token-endpoint and discovery requests, with form, JSON or junk bodies and Basic credentials. */
 function identityRequest(tenantId: string, principal: { appId: string; password: string }) {
@@ -605,6 +659,8 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     await fc.assert(
       fc.asyncProperty(management, async ({ request: r, authorization }) => {
         const { res, what } = await send("localhost", r.method, r.path, { body: r.body, headers: { "content-type": r.contentType, authorization } });
+        // ARM's cloud metadata is public, as Azure's is: any token, or none, reads it.
+        if (r.method === "GET" && r.path.startsWith("/metadata/")) return assert.equal(res.status, 200, what);
         if (!r.routed || unrouted(res)) return assertKeyVaultError(res, what, r.method);
         assert.equal(res.status, 401, `${what} with ${authorization.slice(0, 80)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
         assertKeyVaultError(res, what, r.method);
@@ -637,6 +693,21 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
         if (res.status >= 400) assertKeyVaultError(res, what, r.method);
       }),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
+  });
+
+  it("Microsoft Graph (service principals, applications, $filter) as the administrator: below 500, Graph's error shape", async () => {
+    const graphToken = (await fetchToken(kluis, admin, "https://graph.microsoft.com/.default")).body.access_token as string;
+    const { appId } = await kluis.createServicePrincipal("fuzz-graph-victim");
+    const found = await rawRequest(kluis, "localhost", "GET", `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`, { token: graphToken });
+    const victim = { appId, objectId: found.body.value[0].id as string };
+    await fc.assert(
+      fc.asyncProperty(graphRequest(victim), fc.constantFrom("localhost", "graph.microsoft.com"), async (r, host) => {
+        const { res, what } = await send(host, r.method, r.path, { token: graphToken, body: r.body, headers: { "content-type": r.contentType } });
+        if (res.status >= 400) assertKeyVaultError(res, what, r.method);
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
     );
     assertAlive(kluis);
   });
