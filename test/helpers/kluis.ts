@@ -90,6 +90,8 @@ export class Kluis {
   info!: ServerInfo;
   /** Everything the server has printed (stdout and stderr), across restarts: its logs. */
   output = "";
+  /** The CLI's KLUIS_CONFIG_DIRs (sign-ins) live under it: never the user's ~/.kluis. */
+  private readonly cliConfigs = mkdtempSync(join(tmpdir(), "kluis-cli-config-"));
 
   private constructor(
     readonly dataDir: string,
@@ -192,11 +194,23 @@ export class Kluis {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.cliConfigs, { recursive: true, force: true });
   }
 
-  /** Runs the `kluis` CLI against this server, as its administrator unless `env` says otherwise. */
+  /**
+   * Runs the `kluis` CLI against this server, as its administrator (no sign-in) unless `env` says otherwise, e.g.
+   * with the KLUIS_CONFIG_DIR of `signIn`.
+   */
   cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, ...env } });
+    const noSignIn = join(this.cliConfigs, "none");
+    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env } });
+  }
+
+  /** `kluis login --service-principal` as `sp` in a config directory of its own; returns the env that selects it. */
+  async signIn(sp: ServicePrincipal): Promise<NodeJS.ProcessEnv> {
+    const env = { KLUIS_CONFIG_DIR: mkdtempSync(join(this.cliConfigs, "sp-")) };
+    await this.cliJson(["login", "--service-principal", "-u", sp.appId, "-p", sp.password, "--tenant", sp.tenant], env);
+    return env;
   }
 
   async cliJson<T = any>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
