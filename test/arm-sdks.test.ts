@@ -120,7 +120,17 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       assert.ok((await collect(keyVault.vaults.listBySubscription())).some((v) => v.name === name));
       assert.deepEqual((await collect(keyVault.vaults.listByResourceGroup(group))).map((v) => v.name), [name]);
 
-      const patched = await keyVault.vaults.update(group, name, { tags: { env: "prod" }, properties: { enabledForDeployment: true } });
+      // ARM addresses a vault under its group, whose name is case-insensitive; through another group it is not there.
+      const other = `rg-other-${tag}`;
+      await resources.resourceGroups.createOrUpdate(other, { location: "westeurope" });
+      const notThere = (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceNotFound";
+      await assert.rejects(keyVault.vaults.get(other, name), notThere);
+      await assert.rejects(keyVault.vaults.update(other, name, { tags: {} }), notThere);
+      await assert.rejects(keyVault.vaults.updateAccessPolicy(other, name, "add", { properties: { accessPolicies: [policy] } }), notThere);
+      await keyVault.vaults.delete(other, name); // a vault not there: 204, and this one stays
+      assert.equal((await keyVault.vaults.get(group.toUpperCase(), name)).name, name);
+
+      const patched = await keyVault.vaults.update(group.toUpperCase(), name, { tags: { env: "prod" }, properties: { enabledForDeployment: true } });
       assert.equal(patched.tags?.env, "prod");
       assert.equal(patched.properties.enabledForDeployment, true);
 
