@@ -41,6 +41,8 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
   /** Kluis's URL as endpoint (the SDKs then ask for `https://localhost:PORT/.default`), Kluis as authority host. */
   function atKluisUrl(): Clients {
     const endpoint = `https://localhost:${kluis.info.port}`;
+    // MSAL would otherwise ask login.microsoftonline.com whether this authority is valid (instance discovery): without
+    // the proxy that host is out of reach. `disableInstanceDiscovery` is azure-identity's option for private clouds.
     const credential = new ClientSecretCredential(tenant, admin.appId, admin.password, { authorityHost: endpoint, disableInstanceDiscovery: true });
     return {
       resources: new ResourceManagementClient(credential, subscription, { endpoint, $host: endpoint }),
@@ -128,6 +130,9 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       await assert.rejects(keyVault.vaults.update(other, name, { tags: {} }), notThere);
       await assert.rejects(keyVault.vaults.updateAccessPolicy(other, name, "add", { properties: { accessPolicies: [policy] } }), notThere);
       await keyVault.vaults.delete(other, name); // a vault not there: 204, and this one stays
+      const noGroup = (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceGroupNotFound";
+      await assert.rejects(collect(keyVault.vaults.listByResourceGroup(`${other}-none`)), noGroup);
+      await assert.rejects(keyVault.vaults.get(`${other}-none`, name), noGroup);
       assert.equal((await keyVault.vaults.get(group.toUpperCase(), name)).name, name);
 
       const patched = await keyVault.vaults.update(group.toUpperCase(), name, { tags: { env: "prod" }, properties: { enabledForDeployment: true } });

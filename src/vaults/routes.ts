@@ -34,33 +34,27 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
   const arm = (vault: Parameters<typeof toArmVault>[1]) => toArmVault(ctx.subscriptionId, vault);
   const params = (req: FastifyRequest) => req.params as VaultParams;
-  /** The path's vault, in the path's group (ARM answers ResourceGroupNotFound first when the group is not there). */
-  const findVault = async (req: FastifyRequest) => {
-    const group = await getResourceGroup(ctx.store, params(req).resourceGroup);
-    return { group, vault: await findVaultInGroup(ctx.store, group.name, params(req).vaultName) };
-  };
-  const vaultOf = async (req: FastifyRequest) => {
-    const group = await getResourceGroup(ctx.store, params(req).resourceGroup);
-    return getVaultInGroup(ctx.store, group.name, params(req).vaultName);
-  };
+  /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
+  const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
+  /** The path's vault, under the path's group. */
+  const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
 
   app.get(`${base}/providers/Microsoft.KeyVault/vaults`, async () => ({
     value: (await ctx.store.listVaults<VaultProperties>()).map(arm),
   }));
 
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => ({
-    value: (await ctx.store.listVaults<VaultProperties>())
-      .filter((v) => v.resourceGroup.toLowerCase() === params(req).resourceGroup.toLowerCase())
-      .map(arm),
-  }));
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => {
+    const group = (await groupOf(req)).toLowerCase();
+    return { value: (await ctx.store.listVaults<VaultProperties>()).filter((v) => v.resourceGroup.toLowerCase() === group).map(arm) };
+  });
 
   app.get(one, async (req) => arm(await vaultOf(req)));
 
   app.put(one, async (req, reply) => {
-    const { resourceGroup, vaultName } = params(req);
-    const group = await getResourceGroup(ctx.store, resourceGroup);
+    const { vaultName } = params(req);
+    const group = await groupOf(req);
     const existed = await ctx.store.getVault(vaultName.toLowerCase());
-    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group.name, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
+    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
     return reply.code(existed ? 200 : 201).send(arm(vault));
   });
 
@@ -71,7 +65,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
   app.delete(one, async (req, reply) => {
-    const { vault } = await findVault(req);
+    const vault = await findVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
     if (!vault) return reply.code(204).send();
     await deleteVault(ctx.store, vault.name);
     return reply.code(200).send();
