@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { KeyVaultManagementClient, type AccessPolicyEntry } from "@azure/arm-keyvault";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { ClientSecretCredential } from "@azure/identity";
-import { Kluis } from "./helpers/kluis.js";
+import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { clientOptions } from "./helpers/sdk.js";
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -28,7 +28,7 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
   let admin: { appId: string; password: string };
   let tenant: string;
   let subscription: string;
-  let app: { appId: string };
+  let app: ServicePrincipal;
   before(async () => {
     kluis = await Kluis.start();
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
@@ -59,6 +59,15 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       keyVault: new KeyVaultManagementClient(credential, subscription, options),
     };
   }
+
+  it("answers ARM's AuthorizationFailed to a principal that does not administer the server", async () => {
+    const options = clientOptions(kluis);
+    const credential = new ClientSecretCredential(tenant, app.appId, app.password, options);
+    const denied = (err: { statusCode?: number; code?: string; message?: string }) =>
+      err.statusCode === 403 && err.code === "AuthorizationFailed" && err.message!.includes(app.appId);
+    await assert.rejects(collect(new ResourceManagementClient(credential, subscription, options).resourceGroups.list()), denied);
+    await assert.rejects(new KeyVaultManagementClient(credential, subscription, options).vaults.get("kluis", "default"), denied);
+  });
 
   for (const [setup, clients] of [
     ["pointed at Kluis's URL", atKluisUrl],
