@@ -1,7 +1,7 @@
 // Issue 10 part 7: the `kluis` CLI acts as the identity it signed in with (`kluis login`, as `az login`), not as
 // whatever AZURE_CLIENT_ID/AZURE_CLIENT_SECRET a shell exports for a program.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,12 +11,18 @@ describe("kluis login, logout, account show", () => {
   let kluis: Kluis;
   let admin: { appId: string };
   let app: ServicePrincipal;
+  /** The config directories of the sign-ins made here. */
+  let work: string;
   before(async () => {
     kluis = await Kluis.start();
+    work = mkdtempSync(join(tmpdir(), "kluis-login-"));
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
     app = await kluis.vaultWithPrincipal("loginvault", { secrets: ["get", "set"] });
   });
-  after(() => kluis.dispose());
+  after(async () => {
+    await kluis.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   const appVariables = () => ({ AZURE_CLIENT_ID: app.appId, AZURE_CLIENT_SECRET: app.password, AZURE_TENANT_ID: app.tenant });
 
@@ -31,7 +37,7 @@ describe("kluis login, logout, account show", () => {
   });
 
   it("signs in as a service principal, keeps it owner-only, acts as it, and logs out", async () => {
-    const config = mkdtempSync(join(tmpdir(), "kluis-login-"));
+    const config = mkdtempSync(join(work, "login-"));
     const env = { KLUIS_CONFIG_DIR: join(config, "profile-dir") };
     const login = await kluis.cliJson(["login", "--service-principal", "-u", app.appId, "-p", app.password, "--tenant", app.tenant], env);
     assert.deepEqual(login.map((a: { user: unknown; tenantId: string; name: string }) => [a.user, a.tenantId, a.name]), [
@@ -62,11 +68,21 @@ describe("kluis login, logout, account show", () => {
   });
 
   it("refuses a wrong secret with Entra's error and keeps no sign-in", async () => {
-    const env = { KLUIS_CONFIG_DIR: mkdtempSync(join(tmpdir(), "kluis-login-")) };
+    const env = { KLUIS_CONFIG_DIR: mkdtempSync(join(work, "login-")) };
     const res = await kluis.cli(["login", "--service-principal", "-u", app.appId, "-p", "wrong", "--tenant", app.tenant], env);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /^ERROR: AADSTS7000215: Invalid client secret provided/);
     assert.equal(existsSync(join(env.KLUIS_CONFIG_DIR, "profile.json")), false);
+    assert.equal((await kluis.cliJson(["account", "show"], env)).user.name, admin.appId);
+  });
+
+  it("refuses a damaged sign-in rather than guess who to act as, and logs out of it", async () => {
+    const env = { KLUIS_CONFIG_DIR: mkdtempSync(join(work, "login-")) };
+    writeFileSync(join(env.KLUIS_CONFIG_DIR, "profile.json"), "{not json", { mode: 0o600 });
+    const shown = await kluis.cli(["account", "show"], env);
+    assert.match(shown.stderr, /^ERROR: The sign-in in .*profile\.json cannot be read; run 'kluis logout' and 'kluis login' again\./);
+    assert.equal((await kluis.cli(["keyvault", "list"], env)).code, 1);
+    assert.equal((await kluis.cli(["logout"], env)).code, 0);
     assert.equal((await kluis.cliJson(["account", "show"], env)).user.name, admin.appId);
   });
 
