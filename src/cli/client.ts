@@ -29,7 +29,7 @@ export interface ConnectionOptions {
 /** Adds the options every command that talks to a server takes. */
 export function withConnection(cmd: Command): Command {
   return cmd
-    .option("--server <url>", "server URL (env KLUIS_URL; default: the running server of --data-dir)")
+    .option("--server <url>", "server URL (env KLUIS_URL; default: the one signed in to with kluis login, else the running server of --data-dir)")
     .option("--data-dir <dir>", "data directory holding the server's CA and administrator credential (env KLUIS_DATA_DIR)");
 }
 
@@ -38,7 +38,8 @@ export function serverOf(opts: ConnectionOptions, env = process.env): Omit<Conne
   const dir = dataDir(opts.dataDir ?? defaultDataDir(env));
   const info = runningServer(dir);
   const profile = readProfile(env);
-  const url = (opts.server ?? env.KLUIS_URL ?? info?.url ?? profile?.server)?.replace(/\/$/, "");
+  // The server signed in to comes before the data directory's: a login names its server, as az's names its cloud.
+  const url = (opts.server ?? env.KLUIS_URL ?? profile?.server ?? info?.url)?.replace(/\/$/, "");
   if (!url) throw new CliError(`No server found: pass --server, set KLUIS_URL, or start one with 'kluis server start --data-dir ${dir.root}'.`);
   const caFile = env.KLUIS_CA_FILE ?? (existsSync(dir.caCert) ? dir.caCert : undefined);
   const admin = existsSync(dir.adminCredential) ? (JSON.parse(readFileSync(dir.adminCredential, "utf8")) as AdminCredential) : undefined;
