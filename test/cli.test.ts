@@ -18,8 +18,6 @@ function assertOneLineError(res: RunResult, pattern: RegExp): void {
   assert.doesNotMatch(res.stderr, /\n\s+at /);
 }
 
-const spEnv = (sp: ServicePrincipal) => ({ AZURE_CLIENT_ID: sp.appId, AZURE_CLIENT_SECRET: sp.password, AZURE_TENANT_ID: sp.tenant });
-
 describe("kluis CLI", () => {
   let kluis: Kluis;
   let work: string;
@@ -55,7 +53,7 @@ describe("kluis CLI", () => {
         "keyvault", "set-policy", "--name", "clicerts", "--spn", sp.appId,
         "--certificate-permissions", "get", "list", "create", "delete", "recover", "purge", "update", "import", "backup", "restore", "managecontacts", "manageissuers",
       ]);
-      env = spEnv(sp);
+      env = await kluis.signIn(sp);
 
       const policy = await kluis.cli(["keyvault", "certificate", "get-default-policy"], env);
       assert.equal(policy.code, 0);
@@ -217,7 +215,7 @@ describe("kluis CLI", () => {
       const reader = await kluis.createServicePrincipal("cli-reader");
       await kluis.setPolicy("clicerts", reader.appId, { certificates: ["get"] });
       assertOneLineError(
-        await kluis.cli(["keyvault", "certificate", "create", vault, "clicerts", "-n", "x", "--policy", "@" + policyFile(work, "CN=x")], spEnv(reader)),
+        await kluis.cli(["keyvault", "certificate", "create", vault, "clicerts", "-n", "x", "--policy", "@" + policyFile(work, "CN=x")], await kluis.signIn(reader)),
         /does not have certificates create permission on key vault 'clicerts/,
       );
     });
@@ -282,7 +280,7 @@ describe("kluis CLI", () => {
     const v = ["--vault-name", "clisecrets"];
 
     before(async () => {
-      env = spEnv(
+      env = await kluis.signIn(
         await kluis.vaultWithPrincipal("clisecrets", {
           secrets: ["get", "list", "set", "delete", "recover", "purge", "backup", "restore"],
         }),
@@ -359,7 +357,7 @@ describe("kluis CLI", () => {
       assertOneLineError(await kluis.cli(["keyvault", "secret", "show", "--vault-name", "nosuchvault", "-n", "x"], env), /No vault is served/);
       const reader = await kluis.createServicePrincipal("secret-reader");
       await kluis.setPolicy("clisecrets", reader.appId, { secrets: ["get"] });
-      assertOneLineError(await kluis.cli(["keyvault", "secret", "list", ...v], spEnv(reader)), /does not have secrets list permission/);
+      assertOneLineError(await kluis.cli(["keyvault", "secret", "list", ...v], await kluis.signIn(reader)), /does not have secrets list permission/);
     });
   });
 
@@ -368,7 +366,7 @@ describe("kluis CLI", () => {
     const v = ["--vault-name", "clikeys"];
 
     before(async () => {
-      env = spEnv(
+      env = await kluis.signIn(
         await kluis.vaultWithPrincipal("clikeys", {
           keys: ["get", "list", "create", "update", "import", "delete", "recover", "purge", "backup", "restore", "rotate", "encrypt", "decrypt", "sign", "verify", "getrotationpolicy", "setrotationpolicy"],
         }),
@@ -474,7 +472,7 @@ describe("kluis CLI", () => {
       assertOneLineError(await kluis.cli(["keyvault", "key", "create", ...v, "-n", "x", "--kty", "DSA"], env), /invalid choice: 'DSA'/);
       const reader = await kluis.createServicePrincipal("key-reader");
       await kluis.setPolicy("clikeys", reader.appId, { keys: ["get"] });
-      assertOneLineError(await kluis.cli(["keyvault", "key", "sign", ...v, "-n", "rsa1", "-a", "RS256", "--digest", createHash("sha256").digest("base64")], spEnv(reader)), /does not have keys sign permission/);
+      assertOneLineError(await kluis.cli(["keyvault", "key", "sign", ...v, "-n", "rsa1", "-a", "RS256", "--digest", createHash("sha256").digest("base64")], await kluis.signIn(reader)), /does not have keys sign permission/);
     });
   });
 });

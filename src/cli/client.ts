@@ -1,10 +1,11 @@
 // How the CLI reaches a server: its URL and CA from --server/KLUIS_URL or the data directory, a token from the
-// server's own token endpoint (administrator credential, or AZURE_CLIENT_ID/SECRET), and JSON over HTTPS.
+// server's own token endpoint (the `kluis login` identity, else the administrator credential), and JSON over HTTPS.
 import { lookup } from "node:dns";
 import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Command } from "commander";
-import { dataDir, defaultDataDir, runningServer, type AdminCredential } from "../server/data-dir.js";
+import { dataDir, defaultDataDir, runningServer, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
+import { readProfile, type Profile } from "./profile.js";
 
 export class CliError extends Error {
   /** The HTTP status of the server's answer, when the error is one. */
@@ -28,24 +29,37 @@ export interface ConnectionOptions {
 /** Adds the options every command that talks to a server takes. */
 export function withConnection(cmd: Command): Command {
   return cmd
-    .option("--server <url>", "server URL (env KLUIS_URL; default: the running server of --data-dir)")
+    .option("--server <url>", "server URL (env KLUIS_URL; default: the one signed in to with kluis login, else the running server of --data-dir)")
     .option("--data-dir <dir>", "data directory holding the server's CA and administrator credential (env KLUIS_DATA_DIR)");
 }
 
-export function connect(opts: ConnectionOptions, env = process.env): Connection {
+/** The server a command talks to and the CA it trusts, before any credential. */
+export function serverOf(opts: ConnectionOptions, env = process.env): Omit<Connection, "credential" | "tenantId"> & { info?: ServerInfo; admin?: AdminCredential; profile?: Profile } {
   const dir = dataDir(opts.dataDir ?? defaultDataDir(env));
   const info = runningServer(dir);
-  const url = (opts.server ?? env.KLUIS_URL ?? info?.url)?.replace(/\/$/, "");
+  const profile = readProfile(env);
+  // The server signed in to comes before the data directory's: a login names its server, as az's names its cloud.
+  const url = (opts.server ?? env.KLUIS_URL ?? profile?.server ?? info?.url)?.replace(/\/$/, "");
   if (!url) throw new CliError(`No server found: pass --server, set KLUIS_URL, or start one with 'kluis server start --data-dir ${dir.root}'.`);
   const caFile = env.KLUIS_CA_FILE ?? (existsSync(dir.caCert) ? dir.caCert : undefined);
   const admin = existsSync(dir.adminCredential) ? (JSON.parse(readFileSync(dir.adminCredential, "utf8")) as AdminCredential) : undefined;
-  const useEnv = env.AZURE_CLIENT_ID && env.AZURE_CLIENT_SECRET;
-  const credential = useEnv
-    ? { clientId: env.AZURE_CLIENT_ID!, clientSecret: env.AZURE_CLIENT_SECRET! }
-    : admin && { clientId: admin.appId, clientSecret: admin.password };
-  if (!credential) throw new CliError(`No credential: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run on the server's data directory (${dir.root}).`);
-  const tenantId = (useEnv ? env.AZURE_TENANT_ID : undefined) ?? info?.tenantId ?? admin?.tenant ?? "adfs";
-  return { url, ca: caFile && readFileSync(caFile, "utf8"), tenantId, credential };
+  return { url, ca: caFile && readFileSync(caFile, "utf8"), info, admin, profile };
+}
+
+/**
+ * The server and who the CLI acts as: the identity of `kluis login` (sent to the server signed in to only), else the
+ * administrator credential of the data directory. AZURE_CLIENT_ID/SECRET are a program's settings, not the CLI's.
+ */
+export function connect(opts: ConnectionOptions, env = process.env): Connection {
+  const { url, ca, info, admin, profile } = serverOf(opts, env);
+  if (profile) {
+    if (profile.server !== url) {
+      throw new CliError(`Signed in to ${profile.server}, not ${url}: run 'kluis login' for it, or 'kluis logout' to act as the administrator of the server's data directory.`);
+    }
+    return { url, ca, tenantId: profile.tenantId, credential: { clientId: profile.user.name, clientSecret: profile.user.clientSecret } };
+  }
+  if (!admin) throw new CliError("Please run 'kluis login' to setup account (or run on the server's data directory, whose administrator the CLI then acts as).");
+  return { url, ca, tenantId: info?.tenantId ?? admin.tenant, credential: { clientId: admin.appId, clientSecret: admin.password } };
 }
 
 interface HttpResult {

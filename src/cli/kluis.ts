@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
+import { accountCommands } from "./commands/account.js";
 import { adCommands } from "./commands/ad.js";
 import { certificateCommands } from "./commands/certificate.js";
 import { groupCommands } from "./commands/group.js";
@@ -21,11 +22,18 @@ const program = new Command("kluis")
   .version(version, "-v, --version", "print the version")
   .exitOverride()
   .configureHelp({ showGlobalOptions: true })
+  .addHelpText(
+    "after",
+    "\nWho: the identity of 'kluis login' (kept in $KLUIS_CONFIG_DIR, default ~/.kluis), else, on the server's machine, the\n" +
+      "administrator credential of the data directory. AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID are for programs:\n" +
+      "they do not change who the CLI acts as.",
+  )
   // commander's usage errors ("error: unknown option '--x'") on one line, as az's "ERROR: ..."
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "ERROR: ")) });
 withOutputOptions(program);
 
 serverCommands(program);
+accountCommands(program);
 adCommands(program);
 groupCommands(program);
 const keyvault = keyvaultCommands(program);

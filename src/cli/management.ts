@@ -26,7 +26,7 @@ export class Management {
       const subs = (await this.call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] };
       // As az says it: a principal that may manage nothing sees no subscription.
       const first = subs.value[0];
-      if (!first) throw new CliError("No subscriptions found for the signed-in identity: management commands need the administrator (unset AZURE_CLIENT_ID to use it).");
+      if (!first) throw new CliError("No subscriptions found for the signed-in identity: management commands need the administrator ('kluis logout' to act as it on the server's machine).");
       this.subscription = first.subscriptionId;
     }
     return this.subscription;

@@ -26,6 +26,20 @@ export async function getVault(store: Store, name: string): Promise<Vault> {
   return vault;
 }
 
+/** A vault as ARM addresses it, under its resource group: through another group it is not there. */
+export async function findVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault | undefined> {
+  const vault = await store.getVault<VaultProperties>(name.toLowerCase());
+  return vault && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() ? vault : undefined;
+}
+
+export async function getVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault> {
+  const vault = await findVaultInGroup(store, resourceGroup, name);
+  if (!vault) {
+    throw new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`);
+  }
+  return vault;
+}
+
 const BOOLEAN_PROPERTIES = ["enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment", "enableRbacAuthorization", "enablePurgeProtection"] as const;
 
 /** ARM answers a property of the wrong type with 400; nothing of such a request is stored. */

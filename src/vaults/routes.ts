@@ -12,8 +12,9 @@ import {
   checkNameAvailability,
   createOrUpdateVault,
   deleteVault,
+  findVaultInGroup,
   getDeletedVault,
-  getVault,
+  getVaultInGroup,
   purgeDeletedVault,
   updateAccessPolicy,
   type AccessPolicyOperation,
@@ -33,35 +34,40 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
   const arm = (vault: Parameters<typeof toArmVault>[1]) => toArmVault(ctx.subscriptionId, vault);
   const params = (req: FastifyRequest) => req.params as VaultParams;
+  /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
+  const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
+  /** The path's vault, under the path's group. */
+  const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
 
   app.get(`${base}/providers/Microsoft.KeyVault/vaults`, async () => ({
     value: (await ctx.store.listVaults<VaultProperties>()).map(arm),
   }));
 
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => ({
-    value: (await ctx.store.listVaults<VaultProperties>())
-      .filter((v) => v.resourceGroup.toLowerCase() === params(req).resourceGroup.toLowerCase())
-      .map(arm),
-  }));
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => {
+    const group = (await groupOf(req)).toLowerCase();
+    return { value: (await ctx.store.listVaults<VaultProperties>()).filter((v) => v.resourceGroup.toLowerCase() === group).map(arm) };
+  });
 
-  app.get(one, async (req) => arm(await getVault(ctx.store, params(req).vaultName)));
+  app.get(one, async (req) => arm(await vaultOf(req)));
 
   app.put(one, async (req, reply) => {
-    const { resourceGroup, vaultName } = params(req);
-    const group = await getResourceGroup(ctx.store, resourceGroup);
+    const { vaultName } = params(req);
+    const group = await groupOf(req);
     const existed = await ctx.store.getVault(vaultName.toLowerCase());
-    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group.name, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
+    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
     return reply.code(existed ? 200 : 201).send(arm(vault));
   });
 
   app.patch(one, async (req) => {
-    const { resourceGroup, vaultName } = params(req);
-    await getVault(ctx.store, vaultName);
-    return arm(await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, resourceGroup, vaultName, jsonBody(req) as VaultInput));
+    const vault = await vaultOf(req);
+    return arm(await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, vault.resourceGroup, vault.name, jsonBody(req) as VaultInput));
   });
 
+  // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
   app.delete(one, async (req, reply) => {
-    await deleteVault(ctx.store, params(req).vaultName);
+    const vault = await findVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+    if (!vault) return reply.code(204).send();
+    await deleteVault(ctx.store, vault.name);
     return reply.code(200).send();
   });
 
@@ -89,7 +95,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
     const entries = body.properties?.accessPolicies;
     if (!Array.isArray(entries)) throw badParameter("properties.accessPolicies must be an array.");
-    const vault = await updateAccessPolicy(ctx.store, params(req).vaultName, operation as AccessPolicyOperation, entries);
+    const vault = await updateAccessPolicy(ctx.store, (await vaultOf(req)).name, operation as AccessPolicyOperation, entries);
     return {
       id: `${arm(vault).id}/accessPolicies/${operation}`,
       type: "Microsoft.KeyVault/vaults/accessPolicies",

@@ -1,7 +1,8 @@
 // Test harness: a real Kluis server (the built CLI, over HTTPS, on a temporary data directory with a real SQLite
 // file) plus helpers to run the CLI, Python and Node programs against it as a user would.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -90,6 +91,8 @@ export class Kluis {
   info!: ServerInfo;
   /** Everything the server has printed (stdout and stderr), across restarts: its logs. */
   output = "";
+  /** The CLI's KLUIS_CONFIG_DIRs (sign-ins) live under it, made at the first sign-in: never the user's ~/.kluis. */
+  private readonly cliConfigs = join(tmpdir(), `kluis-cli-config-${randomUUID()}`);
 
   private constructor(
     readonly dataDir: string,
@@ -192,11 +195,24 @@ export class Kluis {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.cliConfigs, { recursive: true, force: true });
   }
 
-  /** Runs the `kluis` CLI against this server, as its administrator unless `env` says otherwise. */
+  /**
+   * Runs the `kluis` CLI against this server, as its administrator (no sign-in) unless `env` says otherwise, e.g.
+   * with the KLUIS_CONFIG_DIR of `signIn`.
+   */
   cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, ...env } });
+    const noSignIn = join(this.cliConfigs, "none");
+    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env } });
+  }
+
+  /** `kluis login --service-principal` as `sp` in a config directory of its own; returns the env that selects it. */
+  async signIn(sp: ServicePrincipal): Promise<NodeJS.ProcessEnv> {
+    mkdirSync(this.cliConfigs, { recursive: true, mode: 0o700 });
+    const env = { KLUIS_CONFIG_DIR: mkdtempSync(join(this.cliConfigs, "sp-")) };
+    await this.cliJson(["login", "--service-principal", "-u", sp.appId, "-p", sp.password, "--tenant", sp.tenant], env);
+    return env;
   }
 
   async cliJson<T = any>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
