@@ -16,8 +16,8 @@ export interface DeviceFlow {
   deviceCode: string;
   userCode: string;
   clientId: string;
-  /** What the client asked for (its scope or resource) and the audience that names. */
-  audience: string;
+  /** What the client asked for (a v2 scope or a v1 resource): polling asks for nothing, and gets tokens for it. */
+  requested: { scope?: string; resource?: string };
   expiresAt: number;
   /** Set by the sign-in page: who signed in. */
   approvedFor?: string;
@@ -28,14 +28,14 @@ export class DeviceCodes {
   private readonly byUserCode = new Map<string, DeviceFlow>();
 
   /** A new pending flow, or undefined when too many are pending. */
-  start(clientId: string, audience: string, now = Date.now()): DeviceFlow | undefined {
+  start(clientId: string, requested: DeviceFlow["requested"], now = Date.now()): DeviceFlow | undefined {
     this.sweep(now);
     if (this.byDeviceCode.size >= MAX_PENDING_DEVICE_CODES) return undefined;
     let userCode: string;
     do {
       userCode = Array.from({ length: USER_CODE_LENGTH }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]).join("");
     } while (this.byUserCode.has(userCode));
-    const flow: DeviceFlow = { deviceCode: randomBytes(32).toString("base64url"), userCode, clientId, audience, expiresAt: now + DEVICE_CODE_LIFETIME_SECONDS * 1000 };
+    const flow: DeviceFlow = { deviceCode: randomBytes(32).toString("base64url"), userCode, clientId, requested, expiresAt: now + DEVICE_CODE_LIFETIME_SECONDS * 1000 };
     this.byDeviceCode.set(flow.deviceCode, flow);
     this.byUserCode.set(userCode, flow);
     return flow;

@@ -158,7 +158,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     if (refused) return refused;
     const audience = requestedAudience(req, form);
     if (!audience) return unknownResource(reply, form);
-    const flow = deviceCodes.start(form.client_id!, audience);
+    const flow = deviceCodes.start(form.client_id!, form.scope !== undefined ? { scope: form.scope } : { resource: form.resource });
     if (!flow) return aadError(reply, 429, "temporarily_unavailable", 50196, "Too many device code sign-ins are pending; retry later.");
     const verificationUri = `${signInPageOrigin(req)}/devicelogin`;
     reply.header("cache-control", "no-store, no-cache");
@@ -215,8 +215,9 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     const refused = await refusedPublicClient(reply, form.client_id);
     if (refused) return refused;
     const clientId = form.client_id!;
-    const audience = requestedAudience(req, form);
-    if (!audience) return unknownResource(reply, form);
+    // A device code poll names no resource: its flow's is checked when it ends.
+    const audience = form.grant_type === DEVICE_CODE_GRANT ? undefined : requestedAudience(req, form);
+    if (!audience && form.grant_type !== DEVICE_CODE_GRANT) return unknownResource(reply, form);
     let signedIn: { objectId: string; credentialGeneration?: number; authTime?: number };
     if (form.grant_type === "password") {
       const { username, password } = form;
@@ -238,14 +239,17 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
       if (flow === "expired") return aadError(reply, 400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
       if (flow === "unknown") return aadError(reply, 400, "invalid_grant", 70000, "The provided value for the input parameter 'device_code' is not valid.");
       signedIn = { objectId: flow.approvedFor! };
+      form = { ...form, ...flow.requested };
     }
+    const resource = audience ?? requestedAudience(req, form);
+    if (!resource) return unknownResource(reply, form);
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
     const user = await store.getUserByObjectId(signedIn.objectId);
     if (!user || (signedIn.credentialGeneration ?? user.credentialGeneration) !== user.credentialGeneration) {
       return aadError(reply, 400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.");
     }
     if (!user.accountEnabled) return aadError(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
-    const issued = await tokens.issueForUser(user, audience, clientId, signedIn.authTime);
+    const issued = await tokens.issueForUser(user, resource, clientId, signedIn.authTime);
     return tokenResponse(reply, form, issued.accessToken, {
       refresh_token: issued.refreshToken,
       id_token: issued.idToken,
