@@ -23,7 +23,10 @@ export const TOKEN_LIFETIME_SECONDS = 3599;
 /** A refresh token unused this long expires; one refresh token chain ends this long after its sign-in, whatever its use. */
 export const REFRESH_TOKEN_IDLE_SECONDS = 24 * 60 * 60;
 export const REFRESH_TOKEN_MAX_SECONDS = 7 * 24 * 60 * 60;
-/** The refresh token's own type and audience: no API accepts it as an access token, nor the token endpoint an access token as it. */
+/**
+ * The refresh token's own type and audience: no API accepts it as an access token (no API has its audience, and it has
+ * no oid or appid), nor the token endpoint an access token as one (another type and audience).
+ */
 const REFRESH_TOKEN_TYPE = "kluis-rt+jwt";
 const REFRESH_TOKEN_AUDIENCE = "urn:kluis:refresh-token";
 
@@ -272,7 +275,6 @@ export class TokenService {
         issuer: this.issuer,
         audience: acceptedAudiences(audiences),
         algorithms: ["RS256"],
-        typ: "JWT", // not a refresh token
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         // A token without an expiry would be good forever; `maxTokenAge` also refuses an `iat` in the future.
         requiredClaims: ["exp", "iat"],
