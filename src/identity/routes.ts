@@ -215,9 +215,8 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     const refused = await refusedPublicClient(reply, form.client_id);
     if (refused) return refused;
     const clientId = form.client_id!;
-    // A device code poll names no resource: its flow's is checked when it ends.
-    const audience = form.grant_type === DEVICE_CODE_GRANT ? undefined : requestedAudience(req, form);
-    if (!audience && form.grant_type !== DEVICE_CODE_GRANT) return unknownResource(reply, form);
+    // Checked before any password is: a device code poll names none (its flow's, checked at its start, is used).
+    if (form.grant_type !== DEVICE_CODE_GRANT && !requestedAudience(req, form)) return unknownResource(reply, form);
     let signedIn: { objectId: string; credentialGeneration?: number; authTime?: number };
     if (form.grant_type === "password") {
       const { username, password } = form;
@@ -241,7 +240,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
       signedIn = { objectId: flow.approvedFor! };
       form = { ...form, ...flow.requested };
     }
-    const resource = audience ?? requestedAudience(req, form);
+    const resource = requestedAudience(req, form);
     if (!resource) return unknownResource(reply, form);
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
     const user = await store.getUserByObjectId(signedIn.objectId);
