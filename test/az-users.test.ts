@@ -63,10 +63,11 @@ describe("people sign in (users, az login)", () => {
   }
 
   const tenantPath = (path: string) => `/${kluis.info.tenantId}/oauth2/v2.0/${path}`;
-  const form = (path: string, fields: Record<string, string>) =>
+  const form = (path: string, fields: Record<string, string>, localAddress?: string) =>
     rawRequest(kluis, "localhost", "POST", path, {
       body: new URLSearchParams(fields).toString(),
       headers: { "content-type": "application/x-www-form-urlencoded" },
+      localAddress,
     });
   const passwordGrant = (username: string, password: string, scope = "https://vault.azure.net/.default offline_access openid profile", clientId = AZ_CLIENT_ID) =>
     form(tenantPath("token"), { grant_type: "password", client_id: clientId, username, password, scope, client_info: "1" });
@@ -243,6 +244,15 @@ describe("people sign in (users, az login)", () => {
       assert.match(pending.body.error_description, /^AADSTS70016:/);
       const unknown = await poll("not-a-device-code");
       assert.equal(unknown.body.error, "invalid_grant");
+    });
+
+    it("bounds the device codes pending from one address", async () => {
+      const start = (localAddress: string) => form(tenantPath("devicecode"), { client_id: AZ_CLIENT_ID, scope: "https://vault.azure.net/.default" }, localAddress);
+      const statuses: number[] = [];
+      for (let i = 0; i < 21; i++) statuses.push((await start("127.0.0.3")).status);
+      assert.deepEqual(statuses, [...Array(20).fill(200), 429]);
+      const other = await start("127.0.0.4");
+      assert.equal(other.status, 200, "another address still starts one");
     });
 
     it("serves the sign-in page without script, framing or a form another site can post", async () => {

@@ -158,8 +158,12 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     if (refused) return refused;
     const audience = requestedAudience(req, form);
     if (!audience) return unknownResource(reply, form);
-    const flow = deviceCodes.start(form.client_id!, form.scope !== undefined ? { scope: form.scope } : { resource: form.resource });
-    if (!flow) return aadError(reply, 429, "temporarily_unavailable", 50196, "Too many device code sign-ins are pending; retry later.");
+    const requested = form.scope !== undefined ? { scope: form.scope } : { resource: form.resource };
+    const flow = deviceCodes.start(form.client_id!, requested, req.socket.remoteAddress ?? "");
+    if (!flow) {
+      reply.header("retry-after", "60");
+      return aadError(reply, 429, "temporarily_unavailable", 50196, "Too many device code sign-ins are pending from this address or on this server; retry later.");
+    }
     const verificationUri = `${signInPageOrigin(req)}/devicelogin`;
     reply.header("cache-control", "no-store, no-cache");
     return {
