@@ -4,14 +4,12 @@
 // HTTPS), and both reach ARM, Graph and the data plane. Direct HTTP requests check what az never sends: wrong
 // passwords and codes, tokens of one kind used as another, the sign-in page's CSRF and headers, and revocation.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
-import { Kluis, ROOT, run, type RunResult } from "./helpers/kluis.js";
-
-const AZ = join(ROOT, ".venv-az/bin/az");
+import { azShell, requireAz, type AzShell } from "./helpers/az.js";
+import { Kluis } from "./helpers/kluis.js";
 const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const ALICE = { upn: "alice@kluis.local", password: "Alice-pa55word" };
 
@@ -30,7 +28,7 @@ describe("people sign in (users, az login)", () => {
   const configDirs: string[] = [];
 
   before(async () => {
-    if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
+    requireAz();
     kluis = await Kluis.start();
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as AdminFile;
   });
@@ -39,28 +37,7 @@ describe("people sign in (users, az login)", () => {
     for (const d of configDirs) rmSync(d, { recursive: true, force: true });
   });
 
-  /** A shell of az's own through the proxy: a fresh config directory and Kluis's CA. */
-  function azShell() {
-    const configDir = mkdtempSync(join(tmpdir(), "kluis-az-"));
-    configDirs.push(configDir);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: configDir,
-      AZURE_CONFIG_DIR: configDir,
-      AZURE_CORE_COLLECT_TELEMETRY: "false",
-      AZURE_CORE_NO_COLOR: "true",
-      REQUESTS_CA_BUNDLE: kluis.caFile,
-      HTTPS_PROXY: kluis.proxyUrl,
-    };
-    const az = (args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> =>
-      run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000, ...opts });
-    const azJson = async <T = any>(...args: string[]): Promise<T> => {
-      const res = await az([...args, "-o", "json"]);
-      assert.equal(res.code, 0, `az ${args.join(" ")}: ${res.stderr}`);
-      return JSON.parse(res.stdout) as T;
-    };
-    return { az, azJson };
-  }
+  const newShell = () => azShell(kluis, true, configDirs);
 
   const tenantPath = (path: string) => `/${kluis.info.tenantId}/oauth2/v2.0/${path}`;
   const form = (path: string, fields: Record<string, string>, localAddress?: string) =>
@@ -77,10 +54,10 @@ describe("people sign in (users, az login)", () => {
 
   describe("through az", () => {
     const adminShell = () => shells.admin!;
-    const shells: { admin?: ReturnType<typeof azShell>; alice?: ReturnType<typeof azShell> } = {};
+    const shells: { admin?: AzShell; alice?: AzShell } = {};
     before(() => {
-      shells.admin = azShell();
-      shells.alice = azShell();
+      shells.admin = newShell();
+      shells.alice = newShell();
     });
 
     it("signs in as the administrator with az login -u admin -p, and sees the subscription", async () => {
@@ -95,7 +72,7 @@ describe("people sign in (users, az login)", () => {
     });
 
     it("refuses a wrong password as Entra words it", async () => {
-      const res = await azShell().az(["login", "-u", "admin", "-p", "not-the-password"]);
+      const res = await newShell().az(["login", "-u", "admin", "-p", "not-the-password"]);
       assert.notEqual(res.code, 0);
       assert.match(res.stderr, /AADSTS50126: Error validating credentials due to invalid username or password/);
     });
