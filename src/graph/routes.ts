@@ -142,13 +142,11 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     };
     const invalid = invalidNewUser(fields);
     if (invalid) throw graphBadRequest(invalid);
-    if (await store.getUserByPrincipalName(fields.userPrincipalName)) {
-      throw graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
-    }
+    const taken = () => graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
+    if (await store.getUserByPrincipalName(fields.userPrincipalName)) throw taken();
     const created = await createUser(store, fields).catch(async (err: unknown) => {
       // Two requests for the same name at once: the store's unique UPN refuses the second.
-      if (await store.getUserByPrincipalName(fields.userPrincipalName)) throw graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
-      throw err;
+      throw (await store.getUserByPrincipalName(fields.userPrincipalName)) ? taken() : err;
     });
     return reply.code(201).send(entity("users", userView(created)));
   });
