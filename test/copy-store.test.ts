@@ -106,7 +106,7 @@ describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.avai
     const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
 
     const rows = sqliteRows(join(source.dataDir, "kluis.db"));
-    assert.deepEqual(Object.keys(out.copied).sort(), ["object_names", "object_versions", "principals", "resource_groups", "settings", "vaults"]);
+    assert.deepEqual(Object.keys(out.copied).sort(), ["object_names", "object_versions", "principals", "resource_groups", "settings", "users", "vaults"]);
     assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
     assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
 

@@ -118,7 +118,7 @@ describe("upgrade of a database written before names were folded", () => {
       await kluis.stop();
 
       // Put the store back in its 0002 shape: the tables as before 0003 (primary keys on the spelled name, no
-      // name_key), and without what later migrations added (credential generations, resource groups).
+      // name_key), and without what later migrations added (credential generations, resource groups, users).
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
       db.exec(`
         CREATE TABLE names_0002 (vault text not null, kind text not null, name text not null, deleted_at bigint, scheduled_purge_at bigint,
@@ -134,6 +134,7 @@ describe("upgrade of a database written before names were folded", () => {
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
         ALTER TABLE principals DROP COLUMN credential_generation;
         DROP TABLE resource_groups;
+        DROP TABLE users;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal((db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n, 1);

@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { MANAGEMENT_AUDIENCE, type Caller } from "../identity/tokens.js";
+import { isAdministrator as isAdministratorObject } from "../identity/users.js";
 import { KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
 
@@ -25,7 +26,7 @@ export function authenticateManagement(ctx: ServerContext) {
       );
       throw new KeyVaultError(401, "AuthenticationFailed", "missing" in result ? "Authentication failed. The 'Authorization' header is missing." : result.invalid);
     }
-    const isAdministrator = (await ctx.store.getPrincipalByAppId(result.caller.appId))?.isAdmin ?? false;
+    const isAdministrator = await isAdministratorObject(ctx.store, result.caller.objectId);
     req.managementCaller = { ...result.caller, isAdministrator };
   };
 }

@@ -1,14 +1,17 @@
 // The OData `$filter` clauses az sends to Microsoft Graph, joined by `and`:
 //   appId eq 'X', displayName eq 'X', startswith(displayName,'X'), servicePrincipalNames/any(c:c eq 'X'),
-//   identifierUris/any(s:s eq 'X'). Anything else is refused as Graph refuses a query it does not support.
+//   identifierUris/any(s:s eq 'X'), userPrincipalName eq 'X', mail eq 'X', startswith(userPrincipalName,'X').
+// Anything else is refused as Graph refuses a query it does not support.
 import { GraphError } from "./errors.js";
 
-/** What a directory object offers to a filter. */
+/** What a directory object offers to a filter: an application's properties, or a user's. */
 export interface Filterable {
-  appId: string;
   displayName: string;
-  servicePrincipalNames: readonly string[];
-  identifierUris: readonly string[];
+  appId?: string;
+  servicePrincipalNames?: readonly string[];
+  identifierUris?: readonly string[];
+  userPrincipalName?: string;
+  mail?: string | null;
 }
 
 export type Predicate = (o: Filterable) => boolean;
@@ -19,11 +22,14 @@ const CLAUSES: [RegExp, (value: string) => Predicate][] = [
   [new RegExp(String.raw`^appId\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.appId, v)],
   [new RegExp(String.raw`^displayName\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.displayName, v)],
   [new RegExp(String.raw`^startswith\(\s*displayName\s*,\s*${STRING}\s*\)$`, "i"), (v) => (o) => o.displayName.toLowerCase().startsWith(v.toLowerCase())],
-  [new RegExp(String.raw`^servicePrincipalNames/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => o.servicePrincipalNames.some((n) => same(n, v))],
-  [new RegExp(String.raw`^identifierUris/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => o.identifierUris.some((n) => same(n, v))],
+  [new RegExp(String.raw`^servicePrincipalNames/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => (o.servicePrincipalNames ?? []).some((n) => same(n, v))],
+  [new RegExp(String.raw`^identifierUris/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => (o.identifierUris ?? []).some((n) => same(n, v))],
+  [new RegExp(String.raw`^userPrincipalName\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.userPrincipalName, v)],
+  [new RegExp(String.raw`^startswith\(\s*userPrincipalName\s*,\s*${STRING}\s*\)$`, "i"), (v) => (o) => (o.userPrincipalName ?? "").toLowerCase().startsWith(v.toLowerCase())],
+  [new RegExp(String.raw`^mail\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.mail, v)],
 ];
-/** Graph compares strings without regard to case. */
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+/** Graph compares strings without regard to case; an absent property equals nothing. */
+const same = (a: string | null | undefined, b: string) => typeof a === "string" && a.toLowerCase() === b.toLowerCase();
 
 /** Longer filters are refused unread (az's longest is four clauses of a name each). */
 const MAX_FILTER_LENGTH = 2048;

@@ -2,7 +2,7 @@
 // principal's id is the record's object id, the application's id is derived from it, and both show the record's one
 // client secret as their one password credential.
 import { createHash } from "node:crypto";
-import type { PrincipalRecord } from "../store/store.js";
+import type { PrincipalRecord, UserRecord } from "../store/store.js";
 import type { Filterable } from "./filter.js";
 
 /** A stable UUID-shaped id derived from `parts` (the same parts always give the same id, as UUID v5 does). */
@@ -73,5 +73,24 @@ export function newPasswordView(p: PrincipalRecord, secretText: string, displayN
     keyId: passwordKeyIdOf(p),
     secretText,
     startDateTime: new Date().toISOString(),
+  };
+}
+
+export const filterableUser = (u: UserRecord): Filterable => ({ displayName: u.displayName, userPrincipalName: u.userPrincipalName, mail: null });
+
+/** Graph's default properties of a user (what /users and /me answer without $select); Kluis keeps no mail or phone. */
+export function userView(u: UserRecord) {
+  return {
+    businessPhones: [],
+    displayName: u.displayName,
+    givenName: null,
+    jobTitle: null,
+    mail: null,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: null,
+    surname: null,
+    userPrincipalName: u.userPrincipalName,
+    id: u.objectId,
   };
 }

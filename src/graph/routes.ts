@@ -1,16 +1,18 @@
-// The part of Microsoft Graph (v1.0) that `az ad sp|app` and `az keyvault create|set-policy` use: applications and
-// service principals (list with $filter, create, show, delete, addPassword, removePassword) and /me. Served on the
-// same HTTPS server: the proxy routes graph.microsoft.com here, and a registered cloud names the server's own URL.
-// Administrators may do everything; any principal may read its own objects.
+// The part of Microsoft Graph (v1.0) that `az ad sp|app|user|signed-in-user` and `az keyvault create|set-policy` use:
+// applications and service principals (list with $filter, create, show, delete, addPassword, removePassword), users
+// (list with $filter, create, show, delete) and /me. Served on the same HTTPS server: the proxy routes
+// graph.microsoft.com here, and a registered cloud names the server's own URL. Administrators may do everything; any
+// principal may read its own objects, and users may read users (as Entra's members may).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
+import { createUser, deleteUser, findUser, invalidNewUser, isAdministrator } from "../identity/users.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { ServerContext } from "../server/context.js";
-import type { PrincipalRecord } from "../store/store.js";
+import type { PrincipalRecord, UserRecord } from "../store/store.js";
 import { GraphError, graphBadRequest, graphDenied, graphNotFound, installGraphErrors } from "./errors.js";
-import { parseFilter } from "./filter.js";
-import { applicationIdOf, applicationView, filterable, newPasswordView, servicePrincipalView } from "./model.js";
+import { parseFilter, type Filterable } from "./filter.js";
+import { applicationIdOf, applicationView, filterable, filterableUser, newPasswordView, servicePrincipalView, userView } from "./model.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -33,8 +35,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
       reply.header("www-authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/${tokens.tenantId}/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`);
       throw new GraphError(401, "InvalidAuthenticationToken", "missing" in result ? "Access token is empty." : `Access token validation failure. ${result.invalid}`);
     }
-    const isAdministrator = (await store.getPrincipalByAppId(result.caller.appId))?.isAdmin ?? false;
-    req.graphCaller = { ...result.caller, isAdministrator };
+    req.graphCaller = { ...result.caller, isAdministrator: await isAdministrator(store, result.caller.objectId) };
   });
 
   const requireAdministrator = (req: FastifyRequest) => {
@@ -49,13 +50,14 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   const listed = (entity: string, value: unknown[]) => ({ "@odata.context": `${GRAPH}/$metadata#${entity}`, value });
   const entity = (set: string, view: object) => ({ "@odata.context": `${GRAPH}/$metadata#${set}/$entity`, ...view });
 
-  /** The principals a list request asks for: all of them, or those its $filter selects. */
-  async function selected(req: FastifyRequest): Promise<PrincipalRecord[]> {
+  /** The objects a list request asks for: all of them, or those its $filter selects. */
+  function selected<T>(req: FastifyRequest, all: T[], view: (o: T) => Filterable): T[] {
     const filter = (req.query as Record<string, unknown>)["$filter"];
     if (Array.isArray(filter)) throw graphBadRequest("Query option '$filter' was specified more than once, but it must be specified at most once.");
     const predicate = typeof filter === "string" ? parseFilter(filter) : () => true;
-    return (await store.listPrincipals()).filter((p) => predicate(filterable(p)));
+    return all.filter((o) => predicate(view(o)));
   }
+  const principalsSelected = async (req: FastifyRequest) => selected(req, await store.listPrincipals(), filterable);
   const servicePrincipal = async (id: string) => store.getPrincipalByObjectId(id);
   /** Application ids are derived, so finding one reads every principal: only an administrator's request does. */
   async function application(req: FastifyRequest): Promise<PrincipalRecord | undefined> {
@@ -93,15 +95,72 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     return reply.code(204).send();
   }
 
-  // An application token has no signed-in user; az falls back to looking its service principal up.
-  app.get("/me", async () => {
-    throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+  // The signed-in user; an application token has none (az falls back to looking its service principal up).
+  app.get("/me", async (req) => {
+    const user = await store.getUserByObjectId(req.graphCaller!.objectId);
+    if (!user) throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+    return entity("users", userView(user));
+  });
+
+  // -- users ----------------------------------------------------------------------------------------------------
+  /** Users are read by administrators and by users (Entra's members read the directory); not by other applications. */
+  const requireUserReader = async (req: FastifyRequest) => {
+    if (!req.graphCaller!.isAdministrator && !(await store.getUserByObjectId(req.graphCaller!.objectId))) throw graphDenied();
+  };
+  /** /users/{id | userPrincipalName}. */
+  const user = async (req: FastifyRequest): Promise<UserRecord> => {
+    const found = await findUser(store, idParam(req));
+    if (!found) throw graphNotFound(idParam(req));
+    return found;
+  };
+
+  app.get("/users", async (req) => {
+    await requireUserReader(req);
+    return listed("users", selected(req, await store.listUsers(), filterableUser).map(userView));
+  });
+
+  app.get("/users/:id", async (req) => {
+    await requireUserReader(req);
+    return entity("users", userView(await user(req)));
+  });
+
+  // az ad user create: accountEnabled, displayName, mailNickname, passwordProfile.password, userPrincipalName.
+  app.post("/users", async (req, reply) => {
+    requireAdministrator(req);
+    const b = body(req);
+    const profile = typeof b.passwordProfile === "object" && b.passwordProfile !== null ? (b.passwordProfile as Record<string, unknown>) : {};
+    const missing = ["userPrincipalName", "mailNickname"].find((p) => typeof b[p] !== "string" || !(b[p] as string).trim());
+    if (missing) throw graphBadRequest(`Invalid value specified for property '${missing}' of resource 'User'.`);
+    if (typeof profile.password !== "string") throw graphBadRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.");
+    if (b.accountEnabled !== undefined && typeof b.accountEnabled !== "boolean") throw graphBadRequest("Invalid value specified for property 'accountEnabled' of resource 'User'.");
+    const fields = {
+      userPrincipalName: (b.userPrincipalName as string).trim(),
+      displayName: validDisplayName(b.displayName),
+      mailNickname: (b.mailNickname as string).trim().slice(0, 64),
+      password: profile.password,
+      accountEnabled: b.accountEnabled as boolean | undefined,
+    };
+    const invalid = invalidNewUser(fields);
+    if (invalid) throw graphBadRequest(invalid);
+    const taken = () => graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
+    if (await store.getUserByPrincipalName(fields.userPrincipalName)) throw taken();
+    const created = await createUser(store, fields).catch(async (err: unknown) => {
+      // Two requests for the same name at once: the store's unique UPN refuses the second.
+      throw (await store.getUserByPrincipalName(fields.userPrincipalName)) ? taken() : err;
+    });
+    return reply.code(201).send(entity("users", userView(created)));
+  });
+
+  app.delete("/users/:id", async (req, reply) => {
+    requireAdministrator(req);
+    if (!(await deleteUser(store, tokens, (await user(req)).objectId))) throw graphNotFound(idParam(req));
+    return reply.code(204).send();
   });
 
   // -- service principals ---------------------------------------------------------------------------------------
   app.get("/servicePrincipals", async (req) => {
     requireAdministrator(req);
-    return listed("servicePrincipals", (await selected(req)).map((p) => servicePrincipalView(p, tokens.tenantId)));
+    return listed("servicePrincipals", (await principalsSelected(req)).map((p) => servicePrincipalView(p, tokens.tenantId)));
   });
 
   // The application's principal already exists (it is one record): creating its service principal shows it.
@@ -145,7 +204,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   // -- applications ---------------------------------------------------------------------------------------------
   app.get("/applications", async (req) => {
     requireAdministrator(req);
-    return listed("applications", (await selected(req)).map(applicationView));
+    return listed("applications", (await principalsSelected(req)).map(applicationView));
   });
 
   // A new application is a new principal whose secret nobody knows until addPassword gives it one.

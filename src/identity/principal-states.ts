@@ -1,5 +1,5 @@
-// Whether a token's principal still stands as it did when the token was issued: the principal exists and its
-// credential generation is the token's. Read on every authenticated request, so kept in a short-lived cache.
+// Whether a token's principal (an application's service principal, or a user) still stands as it did when the token
+// was issued: it exists (a user: enabled) and its credential generation is the token's. Read on every authenticated request, so kept in a short-lived cache.
 import type { Store } from "../store/store.js";
 
 /**
@@ -10,8 +10,10 @@ import type { Store } from "../store/store.js";
 export const PRINCIPAL_STATE_TTL_MS = 1500;
 const PRINCIPAL_STATE_CACHE_SIZE = 10_000;
 
+/** A service principal (`appId` set) or a user (`appId` undefined; `enabled` false when its account is disabled). */
 export interface PrincipalState {
-  appId: string;
+  appId?: string;
+  enabled: boolean;
   credentialGeneration: number;
 }
 
@@ -26,18 +28,25 @@ export class PrincipalStates {
 
   constructor(private readonly store: Store) {}
 
-  /** The principal of that object id as the store has it (at most the TTL old), or undefined when it is gone. */
+  /** The principal or user of that object id as the store has it (at most the TTL old), or undefined when it is gone. */
   current(objectId: string, now = Date.now()): Promise<PrincipalState | undefined> {
     const hit = this.cache.get(objectId);
     if (hit && hit.expiresAt > now) return hit.state;
     this.cache.delete(objectId);
-    const state = this.store.getPrincipalByObjectId(objectId).then((p) => p && { appId: p.appId, credentialGeneration: p.credentialGeneration });
+    const state = this.read(objectId);
     if (this.cache.size >= PRINCIPAL_STATE_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     const entry = { state, expiresAt: now + PRINCIPAL_STATE_TTL_MS };
     this.cache.set(objectId, entry);
     // A failed read is not remembered: the next request asks the store again.
     state.catch(() => this.cache.get(objectId) === entry && this.cache.delete(objectId));
     return state;
+  }
+
+  private async read(objectId: string): Promise<PrincipalState | undefined> {
+    const p = await this.store.getPrincipalByObjectId(objectId);
+    if (p) return { appId: p.appId, enabled: true, credentialGeneration: p.credentialGeneration };
+    const u = await this.store.getUserByObjectId(objectId);
+    return u && { enabled: u.accountEnabled, credentialGeneration: u.credentialGeneration };
   }
 
   /** Forgets a principal this process deleted or gave a new credential, so that its old tokens are refused at once. */

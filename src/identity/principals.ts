@@ -70,8 +70,8 @@ export interface SignIn {
   throttle: SignInThrottle;
 }
 
-/** Longer secrets are refused without hashing them: Azure's, and Kluis's, are 40 characters. */
-const MAX_SECRET_LENGTH = 256;
+/** Longer secrets and passwords are refused without hashing them: Azure's, and Kluis's, secrets are 40 characters. */
+export const MAX_SECRET_LENGTH = 256;
 
 /**
  * Checks a client id and secret the way Azure AD does: an unknown application and a wrong secret are different
@@ -87,16 +87,22 @@ export async function authenticateClient(
   const principal = await store.getPrincipalByAppId(appId);
   if (!principal) return "unknown-client";
   if (signIn.verified.has(principal, secret)) return principal;
-  const admission = signIn.throttle.admit(appId, address);
+  const checked = await checkSecret(signIn.throttle, appId, address, secret, principal.secretHash);
+  if (checked !== true) return checked === false ? "invalid-secret" : checked;
+  signIn.verified.add(principal, secret);
+  return principal;
+}
+
+/** One throttled scrypt check of `secret` against `hash` for `account` from `address`: true, false, or a refusal. */
+export async function checkSecret(throttle: SignInThrottle, account: string, address: string, secret: string, hash: string): Promise<boolean | Refusal> {
+  const admission = throttle.admit(account, address);
   if ("reason" in admission) return admission;
   let valid = false;
   try {
     await admission.ready;
-    valid = secret.length <= MAX_SECRET_LENGTH && (await verifySecret(secret, principal.secretHash));
+    valid = secret.length <= MAX_SECRET_LENGTH && (await verifySecret(secret, hash));
   } finally {
     admission.done(valid);
   }
-  if (!valid) return "invalid-secret";
-  signIn.verified.add(principal, secret);
-  return principal;
+  return valid;
 }

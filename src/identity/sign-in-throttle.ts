@@ -1,4 +1,4 @@
-// Bounds on client-secret checks at the token endpoint. Each check is a deliberately slow scrypt hash (a few hundred
+// Bounds on password and client-secret checks at the token endpoint and the sign-in page. Each check is a deliberately slow scrypt hash (a few hundred
 // milliseconds of a core, 32 MiB) run on libuv's small thread pool, so unbounded wrong-secret requests would queue
 // every honest caller (and every file read) behind them. A check that cannot run at once is refused with 429 and
 // costs nothing; past a burst of failures an address is refused outright and an application checks one at a time.
@@ -8,7 +8,7 @@ export const SIGN_IN_LIMITS = {
   running: 2,
   /** Hashes waiting for a running slot, on this node; past that, 429 at once. */
   waiting: 16,
-  /** Hashes running or waiting for one application (appId). */
+  /** Hashes running or waiting for one application (appId) or user. */
   perApplication: 4,
   /** Hashes running or waiting for one client address (an IPv6 address counts by its /64). */
   perAddress: 4,
@@ -16,7 +16,7 @@ export const SIGN_IN_LIMITS = {
   windowMs: 60_000,
   /** Failed checks from one address in the window; past that, its unverified attempts are refused until the oldest ages out. */
   addressFailures: 10,
-  /** Failed checks for one application in the window; past that, its checks run one at a time (the rest get 429). */
+  /** Failed checks for one application or user in the window; past that, its checks run one at a time (the rest get 429). */
   applicationFailures: 20,
   /** Addresses and applications whose failures are remembered; past that, the least recently failed is forgotten. */
   tracked: 10_000,
@@ -78,10 +78,13 @@ export class SignInThrottle {
   private readonly addressFailures = new FailureWindows(SIGN_IN_LIMITS.addressFailures);
   private readonly applicationFailures = new FailureWindows(SIGN_IN_LIMITS.applicationFailures);
 
-  /** Admits a secret check for `appId` from `address`, or refuses it without any hashing. */
-  admit(appId: string, address: string, now = Date.now()): Admission | Refusal {
+  /**
+   * Admits a secret check for `account` (an application's appId, or `user:` and a user's UPN) from `address`, or
+   * refuses it without any hashing.
+   */
+  admit(account: string, address: string, now = Date.now()): Admission | Refusal {
     const addressKey = `address:${addressGroup(address)}`;
-    const appKey = `app:${appId}`;
+    const appKey = `app:${account}`;
     if (this.addressFailures.reached(addressKey, now)) {
       return { reason: "address-locked", retryAfterSeconds: Math.max(1, Math.ceil(this.addressFailures.retryAfterMs(addressKey, now) / 1000)) };
     }

@@ -1,7 +1,8 @@
-// Access tokens: RS256 JWTs signed with the server's own key, shaped like Azure AD v1 app tokens.
+// Access tokens: RS256 JWTs signed with the server's own key, shaped like Azure AD v1 app and user tokens; for users
+// also the id_token, client_info and refresh token MSAL keeps.
 import { createPublicKey, generateKeyPairSync, createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
-import type { PrincipalRecord, Store } from "../store/store.js";
+import type { PrincipalRecord, Store, UserRecord } from "../store/store.js";
 import { PrincipalStates } from "./principal-states.js";
 
 export const VAULT_AUDIENCE = "https://vault.azure.net";
@@ -19,6 +20,15 @@ const AUDIENCE_ALIASES = new Map([
   ["https://graph.microsoft.com/", GRAPH_AUDIENCE],
 ]);
 export const TOKEN_LIFETIME_SECONDS = 3599;
+/** A refresh token unused this long expires; one refresh token chain ends this long after its sign-in, whatever its use. */
+export const REFRESH_TOKEN_IDLE_SECONDS = 24 * 60 * 60;
+export const REFRESH_TOKEN_MAX_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * The refresh token's own type and audience: no API accepts it as an access token (no API has its audience, and it has
+ * no oid or appid), nor the token endpoint an access token as one (another type and audience).
+ */
+const REFRESH_TOKEN_TYPE = "kluis-rt+jwt";
+const REFRESH_TOKEN_AUDIENCE = "urn:kluis:refresh-token";
 
 /** Who is calling, as read from a verified access token. */
 export interface Caller {
@@ -64,6 +74,8 @@ export class InvalidTokenError extends Error {
 
 interface VerifiedToken {
   caller: Caller;
+  /** A user's token (`idtyp: user`) or an application's. */
+  isUser: boolean;
   /** The token's `aud` claim, checked again on every hit (a token verified for one API is not good for another). */
   audience: string;
   /** When the token stops being good, in seconds since the epoch: its `exp`, or its `iat` plus the lifetime if sooner. */
@@ -118,6 +130,88 @@ export class TokenService {
     return { keys: [this.jwk] };
   }
 
+  /** What a refresh token says, once verified: whose it is, for which client, under which credential generation. */
+  async verifyRefreshToken(token: string): Promise<{ objectId: string; clientId: string; credentialGeneration: number; authTime: number } | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.publicKey, {
+        issuer: this.issuer,
+        audience: REFRESH_TOKEN_AUDIENCE,
+        typ: REFRESH_TOKEN_TYPE,
+        algorithms: ["RS256"],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ["exp", "iat", "sub", "auth_time"],
+        maxTokenAge: REFRESH_TOKEN_IDLE_SECONDS,
+      });
+      const { sub, cid, auth_time: authTime, [CREDENTIAL_GENERATION_CLAIM]: generation } = payload;
+      if (typeof sub !== "string" || typeof cid !== "string" || !Number.isSafeInteger(authTime) || !Number.isSafeInteger(generation)) return undefined;
+      return { objectId: sub, clientId: cid, credentialGeneration: generation as number, authTime: authTime as number };
+    } catch {
+      return undefined; // any malformed, forged or expired string is simply not a refresh token
+    }
+  }
+
+  /**
+   * A signed-in user's tokens for a public client: the access token (a v1 user token), the id_token and client_info
+   * MSAL builds its account from, and a refresh token that lives a day past its last use and a week past the sign-in.
+   */
+  async issueForUser(user: UserRecord, audience: string, clientId: string, authTime = Math.floor(Date.now() / 1000)) {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: JWTPayload, lifetime: number, typ = "JWT") =>
+      new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ, kid: this.kid }).setIssuedAt(now).setNotBefore(now).setExpirationTime(now + lifetime).sign(this.privateKey);
+    const accessToken = await sign(
+      {
+        aud: audience,
+        iss: this.issuer,
+        sub: user.objectId,
+        jti: randomUUID(),
+        acr: "1",
+        amr: ["pwd"],
+        appid: clientId,
+        appidacr: "0",
+        idtyp: "user",
+        name: user.displayName,
+        oid: user.objectId,
+        scp: "user_impersonation",
+        tid: this.tenantId,
+        unique_name: user.userPrincipalName,
+        upn: user.userPrincipalName,
+        ver: "1.0",
+        [CREDENTIAL_GENERATION_CLAIM]: user.credentialGeneration,
+      },
+      TOKEN_LIFETIME_SECONDS,
+    );
+    // The id_token is v2's, for the client: no API accepts it (another issuer and audience, no appid).
+    const idToken = await sign(
+      {
+        aud: clientId,
+        iss: `https://login.microsoftonline.com/${this.tenantId}/v2.0`,
+        sub: user.objectId,
+        name: user.displayName,
+        oid: user.objectId,
+        preferred_username: user.userPrincipalName,
+        tid: this.tenantId,
+        ver: "2.0",
+      },
+      TOKEN_LIFETIME_SECONDS,
+    );
+    const refreshLifetime = Math.max(0, Math.min(REFRESH_TOKEN_IDLE_SECONDS, authTime + REFRESH_TOKEN_MAX_SECONDS - now));
+    const refreshToken = await sign(
+      {
+        aud: REFRESH_TOKEN_AUDIENCE,
+        iss: this.issuer,
+        sub: user.objectId,
+        jti: randomUUID(),
+        cid: clientId,
+        auth_time: authTime,
+        [CREDENTIAL_GENERATION_CLAIM]: user.credentialGeneration,
+      },
+      refreshLifetime,
+      REFRESH_TOKEN_TYPE,
+    );
+    const clientInfo = Buffer.from(JSON.stringify({ uid: user.objectId, utid: this.tenantId })).toString("base64url");
+    return { accessToken, idToken, refreshToken, clientInfo };
+  }
+
   async issue(principal: PrincipalRecord, audience: string): Promise<string> {
     return new SignJWT({
       appid: principal.appId,
@@ -149,13 +243,14 @@ export class TokenService {
     const verified = this.cachedVerification(token, audiences) ?? (await this.verifySignatureAndClaims(token, audiences));
     // A store that fails to answer throws as it is: the server's problem, not the token's.
     const state = await this.principals.current(verified.caller.objectId);
-    if (!state || state.appId !== verified.caller.appId || state.credentialGeneration !== verified.credentialGeneration) {
+    const stands = verified.isUser ? state?.appId === undefined && state?.enabled : state?.appId === verified.caller.appId;
+    if (!state || !stands || state.credentialGeneration !== verified.credentialGeneration) {
       throw new InvalidTokenError("ERR_KLUIS_TOKEN_REVOKED", "the token's principal was deleted or its credential reset");
     }
     return { ...verified.caller };
   }
 
-  /** Forgets what this process knew of a principal it deleted or gave a new credential: its tokens fail at once. */
+  /** Forgets what this process knew of a principal or user it deleted or gave a new credential: its tokens fail at once. */
   forgetPrincipal(objectId: string): void {
     this.principals.forget(objectId);
   }
@@ -195,6 +290,7 @@ export class TokenService {
     if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
+      isUser: payload.idtyp === "user",
       audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
       credentialGeneration: generation as number,

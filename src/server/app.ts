@@ -10,6 +10,10 @@ import { parseBackupBody } from "../http/large-bodies.js";
 import { servicePrincipalRoutes } from "../identity/admin-routes.js";
 import { parseForm } from "../identity/form.js";
 import { identityRoutes } from "../identity/routes.js";
+import { DeviceCodes } from "../identity/device-codes.js";
+import { signInPageRoutes } from "../identity/sign-in-page.js";
+import { SignInThrottle } from "../identity/sign-in-throttle.js";
+import { VerifiedSecrets } from "../identity/verified-secrets.js";
 import { keyRoutes } from "../keys/routes.js";
 import { metadataRoutes } from "../resources/metadata.js";
 import { accountRoutes, resourceRoutes } from "../resources/routes.js";
@@ -83,7 +87,11 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
 
   healthRoutes(app, ctx.store);
-  await app.register(async (scoped) => identityRoutes(scoped, ctx));
+  // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
+  const signIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
+  const deviceCodes = new DeviceCodes();
+  await app.register(async (scoped) => identityRoutes(scoped, ctx, signIn, deviceCodes));
+  await app.register(async (scoped) => signInPageRoutes(scoped, ctx.store, signIn, deviceCodes));
   await app.register(metadataRoutes);
   await app.register(async (scoped) => accountRoutes(scoped, ctx));
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));

@@ -4,7 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { loadMasterKey, masterKeyFile, masterKeySource, Sealer, UnsealError } from "../crypto/sealing.js";
 import { Throttle, type ThrottleLimits } from "../http/throttling.js";
 import { DEFAULT_VAULT } from "../http/vault-host.js";
+import { newClientSecret } from "../crypto/passwords.js";
 import { createServicePrincipal } from "../identity/principals.js";
+import { ADMIN_USER_PRINCIPAL_NAME, createUser } from "../identity/users.js";
 import { TokenService } from "../identity/tokens.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
@@ -60,20 +62,36 @@ async function setting(store: Store, key: string, make: () => string): Promise<s
 }
 
 /**
- * The administrator principal, its credential file (owner-only) and the default vault granting it every
- * permission, all made on first start.
+ * The administrator principal and user, their credential file (owner-only) and the default vault granting them every
+ * permission, all made on first start. A data directory from before users existed gets its administrator user (and
+ * the file its password) at its next start.
  */
 async function ensureAdministrator(store: Store, dir: DataDir, tenantId: string): Promise<void> {
   const recorded = existsSync(dir.adminCredential)
     ? (JSON.parse(readFileSync(dir.adminCredential, "utf8")) as AdminCredential)
     : undefined;
-  if (recorded && (await store.getPrincipalByAppId(recorded.appId))) return;
-  const admin = await createServicePrincipal(store, "kluis-administrator", true);
-  const credential: AdminCredential = { appId: admin.appId, password: admin.password, tenant: tenantId, objectId: admin.objectId };
-  writeFileSync(dir.adminCredential, JSON.stringify(credential, null, 2) + "\n", { mode: 0o600 });
-  if (!(await store.getVault(DEFAULT_VAULT))) {
+  let credential = recorded && (await store.getPrincipalByAppId(recorded.appId)) ? recorded : undefined;
+  const firstStart = !credential;
+  if (!credential) {
+    const admin = await createServicePrincipal(store, "kluis-administrator", true);
+    credential = { appId: admin.appId, password: admin.password, tenant: tenantId, objectId: admin.objectId };
+  }
+  // Another node of the same PostgreSQL store may have made the administrator user: its password is in that node's file.
+  const userStands = credential.user && (await store.getUserByObjectId(credential.user.objectId));
+  if (!userStands && !(await store.getUserByPrincipalName(ADMIN_USER_PRINCIPAL_NAME))) {
+    const password = `${newClientSecret()}aA1!`; // meets Entra's complexity rule whatever the random part holds
+    const user = await createUser(store, { userPrincipalName: ADMIN_USER_PRINCIPAL_NAME, displayName: "Kluis administrator", mailNickname: "admin", password, isAdmin: true });
+    credential = { ...credential, user: { userPrincipalName: user.userPrincipalName, password, objectId: user.objectId } };
+  } else if (!userStands) {
+    credential = { ...credential, user: undefined };
+  }
+  if (JSON.stringify(credential) !== JSON.stringify(recorded)) {
+    writeFileSync(dir.adminCredential, JSON.stringify(credential, null, 2) + "\n", { mode: 0o600 });
+  }
+  if (firstStart && !(await store.getVault(DEFAULT_VAULT))) {
+    const administrators = [credential.objectId, ...(credential.user ? [credential.user.objectId] : [])];
     await createOrUpdateVault(store, tenantId, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, {
-      properties: { accessPolicies: [{ tenantId, objectId: admin.objectId, permissions: allPermissions() }] },
+      properties: { accessPolicies: administrators.map((objectId) => ({ tenantId, objectId, permissions: allPermissions() })) },
     });
   }
 }

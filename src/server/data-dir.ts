@@ -89,4 +89,6 @@ export interface AdminCredential {
   password: string;
   tenant: string;
   objectId: string;
+  /** The administrator user (`az login -u admin -p PASSWORD`); absent where another node of the same store made it. */
+  user?: { userPrincipalName: string; password: string; objectId: string };
 }

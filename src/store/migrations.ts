@@ -147,6 +147,26 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  // People who sign in (identity/users.ts). The UPN is unique without regard to case, as in Entra (`upn_key` is it
+  // lower-cased); the password is a slow salted hash, as client secrets are; the credential generation revokes tokens
+  // as a principal's does.
+  "0006_users": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("users")
+        .addColumn("object_id", "text", (c) => c.primaryKey())
+        .addColumn("upn_key", "text", (c) => c.notNull().unique())
+        .addColumn("user_principal_name", "text", (c) => c.notNull())
+        .addColumn("display_name", "text", (c) => c.notNull())
+        .addColumn("mail_nickname", "text", (c) => c.notNull())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("account_enabled", "integer", (c) => c.notNull().defaultTo(1))
+        .addColumn("is_admin", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("credential_generation", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

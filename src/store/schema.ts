@@ -11,6 +11,21 @@ export interface Database {
     /** Moves on with every credential reset: tokens issued under an older generation are refused. */
     credential_generation: number;
   };
+  /** People who sign in with a password (identity/users.ts). */
+  users: {
+    object_id: string;
+    /** The user principal name lower-cased: UPNs are case-insensitive. */
+    upn_key: string;
+    user_principal_name: string;
+    display_name: string;
+    mail_nickname: string;
+    password_hash: string;
+    account_enabled: number;
+    is_admin: number;
+    created_at: number;
+    /** Moves on with every password change: tokens issued under an older generation are refused. */
+    credential_generation: number;
+  };
   /** ARM resource groups (Microsoft.Resources/resourceGroups) of the one subscription. */
   resource_groups: {
     /** The name lower-cased: ARM names are case-insensitive. */

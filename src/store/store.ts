@@ -19,6 +19,19 @@ export interface PrincipalRecord {
   credentialGeneration: number;
 }
 
+export interface UserRecord {
+  objectId: string;
+  userPrincipalName: string;
+  displayName: string;
+  mailNickname: string;
+  passwordHash: string;
+  accountEnabled: boolean;
+  isAdmin: boolean;
+  createdAt: number;
+  /** Moves on with every password change; tokens carry the generation they were issued under. */
+  credentialGeneration: number;
+}
+
 export interface VaultRecord<P = Record<string, unknown>> {
   name: string;
   id: string;
@@ -221,6 +234,46 @@ export class Store {
 
   async deletePrincipal(appId: string): Promise<boolean> {
     const res = await this.db.deleteFrom("principals").where("app_id", "=", appId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  // -- users --------------------------------------------------------------------------------------
+  async insertUser(u: UserRecord): Promise<void> {
+    await this.db
+      .insertInto("users")
+      .values({
+        object_id: u.objectId,
+        upn_key: u.userPrincipalName.toLowerCase(),
+        user_principal_name: u.userPrincipalName,
+        display_name: u.displayName,
+        mail_nickname: u.mailNickname,
+        password_hash: u.passwordHash,
+        account_enabled: u.accountEnabled ? 1 : 0,
+        is_admin: u.isAdmin ? 1 : 0,
+        created_at: u.createdAt,
+        credential_generation: u.credentialGeneration,
+      })
+      .execute();
+  }
+
+  async getUserByObjectId(objectId: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("object_id", "=", objectId).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** UPNs are compared without regard to case. */
+  async getUserByPrincipalName(userPrincipalName: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("upn_key", "=", userPrincipalName.toLowerCase()).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.db.selectFrom("users").selectAll().orderBy("created_at").execute();
+    return rows.map(toUser);
+  }
+
+  async deleteUser(objectId: string): Promise<boolean> {
+    const res = await this.db.deleteFrom("users").where("object_id", "=", objectId).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 
@@ -518,6 +571,20 @@ function toPrincipal(r: Database["principals"]): PrincipalRecord {
     appId: r.app_id,
     displayName: r.display_name,
     secretHash: r.secret_hash,
+    isAdmin: Number(r.is_admin) === 1,
+    createdAt: Number(r.created_at),
+    credentialGeneration: Number(r.credential_generation),
+  };
+}
+
+function toUser(r: Database["users"]): UserRecord {
+  return {
+    objectId: r.object_id,
+    userPrincipalName: r.user_principal_name,
+    displayName: r.display_name,
+    mailNickname: r.mail_nickname,
+    passwordHash: r.password_hash,
+    accountEnabled: Number(r.account_enabled) === 1,
     isAdmin: Number(r.is_admin) === 1,
     createdAt: Number(r.created_at),
     credentialGeneration: Number(r.credential_generation),

@@ -37,7 +37,12 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+/** Runs a program to its end; `onStderr` sees its stderr so far as it grows (to answer a prompt it prints). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onStderr?: (soFar: string) => void } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     // stdin is /dev/null unless the test feeds it: a child that exits before reading a pipe makes our write fail
     // with EPIPE, which would surface as an uncaught exception in the test runner.
@@ -45,7 +50,10 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
     child.on("error", reject);
     child.on("close", (code) => {

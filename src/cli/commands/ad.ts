@@ -1,11 +1,14 @@
-// `kluis ad sp ...`: service principals, printed in the shapes `az ad sp` prints.
+// `kluis ad sp ...` and `kluis ad user ...`: service principals and users, printed in the shapes `az ad sp|user` print.
+// Users are managed through the server's Microsoft Graph routes, as az does.
 import type { Command } from "commander";
-import { connect, withConnection, type ConnectionOptions } from "../client.js";
+import { GRAPH_AUDIENCE } from "../../identity/tokens.js";
+import { callApi, connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
 
 export function adCommands(program: Command): void {
-  const sp = program.command("ad").description("Identity: service principals").command("sp").description("Manage service principals");
+  const ad = program.command("ad").description("Identity: service principals and users");
+  const sp = ad.command("sp").description("Manage service principals");
   const mgmt = (o: ConnectionOptions) => new Management(connect(o));
 
   withConnection(sp.command("create-for-rbac"))
@@ -41,4 +44,59 @@ export function adCommands(program: Command): void {
     .requiredOption("--id <appId>", "application id")
     .addHelpText("after", "\nExample:\n  kluis ad sp credential reset --id 00000000-0000-0000-0000-000000000000")
     .action(async (o) => printResult(await mgmt(o).call("POST", `/kluis/servicePrincipals/${encodeURIComponent(o.id)}/credentials/reset`)));
+
+  const user = ad.command("user").description("Manage users");
+  const graph = (o: ConnectionOptions, method: string, path: string, body?: unknown) => {
+    const conn = connect(o);
+    return callApi(conn, `${GRAPH_AUDIENCE}/.default`, method, `${conn.url}/v1.0${path}`, body);
+  };
+  const userPath = (id: string) => `/users/${encodeURIComponent(id).replaceAll("%40", "@")}`;
+
+  withConnection(user.command("create"))
+    .description("Create a user")
+    .requiredOption("--display-name <name>", "the user's display name")
+    .requiredOption("--password <password>", "the user's password")
+    .requiredOption("--user-principal-name <upn>", "the user's sign-in name, e.g. alice@kluis.local")
+    .option("--mail-nickname <alias>", "mail alias (default: the UPN's part before @)")
+    .addHelpText("after", "\nExample:\n  kluis ad user create --display-name Alice --password 'S3cret-pass' --user-principal-name alice@kluis.local")
+    .action(async (o) => {
+      const body = {
+        accountEnabled: true,
+        displayName: o.displayName,
+        mailNickname: o.mailNickname ?? String(o.userPrincipalName).split("@")[0],
+        passwordProfile: { forceChangePasswordNextSignIn: false, password: o.password },
+        userPrincipalName: o.userPrincipalName,
+      };
+      printResult(await graph(o, "POST", "/users", body));
+    });
+
+  withConnection(user.command("list"))
+    .description("List users")
+    .option("--upn <upn>", "only the user of this user principal name")
+    .option("--display-name <name>", "only users whose display name starts with this")
+    .option("--filter <filter>", "an OData $filter")
+    .addHelpText("after", "\nExample:\n  kluis ad user list --display-name Ali")
+    .action(async (o) => {
+      const clauses = [
+        ...(o.filter ? [o.filter as string] : []),
+        ...(o.upn ? [`userPrincipalName eq '${String(o.upn).replaceAll("'", "''")}'`] : []),
+        ...(o.displayName ? [`startswith(displayName,'${String(o.displayName).replaceAll("'", "''")}')`] : []),
+      ];
+      const query = clauses.length > 0 ? `?$filter=${encodeURIComponent(clauses.join(" and "))}` : "";
+      printResult(((await graph(o, "GET", `/users${query}`)) as { value: unknown[] }).value);
+    });
+
+  withConnection(user.command("show"))
+    .description("Show a user")
+    .requiredOption("--id <idOrUpn>", "object id or user principal name")
+    .addHelpText("after", "\nExample:\n  kluis ad user show --id alice@kluis.local")
+    .action(async (o) => printResult(await graph(o, "GET", userPath(o.id))));
+
+  withConnection(user.command("delete"))
+    .description("Delete a user: its tokens stop working and its access-policy entries go")
+    .requiredOption("--id <idOrUpn>", "object id or user principal name")
+    .addHelpText("after", "\nExample:\n  kluis ad user delete --id alice@kluis.local")
+    .action(async (o) => {
+      await graph(o, "DELETE", userPath(o.id));
+    });
 }

@@ -1,0 +1,44 @@
+// The real Azure CLI (pinned from PyPI by scripts/prepare-azure-cli.sh) in a shell of its own for a test server.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, run, type Kluis, type RunResult } from "./kluis.js";
+
+export const AZ = join(ROOT, ".venv-az/bin/az");
+
+/** Fails at once, naming the fix, when the Azure CLI is not installed. */
+export function requireAz(): void {
+  if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
+}
+
+export interface AzShell {
+  az(args: string[], opts?: Parameters<typeof run>[2]): Promise<RunResult>;
+  /** Runs az with `-o json`, asserts it succeeded, and parses its output. */
+  azJson<T = any>(...args: string[]): Promise<T>;
+}
+
+/**
+ * A shell of az's own: a fresh config directory (pushed to `configDirs` for the test to remove), Kluis's CA, and
+ * (for the proxy route) HTTPS_PROXY.
+ */
+export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzShell {
+  const configDir = mkdtempSync(join(tmpdir(), "kluis-az-"));
+  configDirs.push(configDir);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: configDir,
+    AZURE_CONFIG_DIR: configDir,
+    AZURE_CORE_COLLECT_TELEMETRY: "false",
+    AZURE_CORE_NO_COLOR: "true",
+    REQUESTS_CA_BUNDLE: kluis.caFile,
+    ...(proxy ? { HTTPS_PROXY: kluis.proxyUrl } : {}),
+  };
+  const az = (args: string[], opts: Parameters<typeof run>[2] = {}) => run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000, ...opts });
+  const azJson = async <T = any>(...args: string[]): Promise<T> => {
+    const res = await az([...args, "-o", "json"]);
+    assert.equal(res.code, 0, `az ${args.join(" ")}: ${res.stderr}`);
+    return JSON.parse(res.stdout) as T;
+  };
+  return { az, azJson };
+}
