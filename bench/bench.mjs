@@ -689,6 +689,17 @@ ${table()}
   vault; then \`GET /secrets/many-RANDOM\` under load and from one client (2,000 in a row), the first page of \`GET /secrets\` from one client (50 times),
   the SQLite file size (database + WAL) and the server's RSS (VmRSS) at the end. 1,000,000 secrets, as the issue
   asks, by default (about 10 minutes on a 2-core machine); \`npm run bench -- --secrets 100000\` (or BENCH_SECRETS) for a quicker run.
+- **Start-up** (\`--start\`): \`kluis server start\` (dist/ built) from spawn to the first 200 on \`/healthz\`, polled every
+  5 ms; once on a new data directory (it makes the CA, certificates, master key and store), then 5 restarts on it.
+  Ceiling: Node starting bench/bare-server.mjs (Fastify over HTTPS, same certificate) to its first 200.
+- **Quickstart** (\`--quickstart\`): test/programs/quickstart.py (Microsoft's Python certificate quickstart, unchanged)
+  with .venv-sdk's SDK through the CONNECT proxy, 10 runs 0.5 s apart on a Kluis of its own that logs requests, which
+  counts each run's \`GET /pending\` polls (1: the SDK's first poll found the certificate complete, so it never slept its
+  5 s polling interval). Ceiling: the same interpreter importing azure.identity and azure.keyvault.certificates only.
+- **PostgreSQL** (\`--postgres\`): a throwaway PostgreSQL (test/helpers/postgres.ts: loopback, \`fsync\` off) with 1, then 2
+  Kluis nodes sharing it (same master key, same CA), \`GET|PUT /secrets/bench\` with the connections split evenly over
+  the nodes; CPU-seconds from /proc (user + system, all threads) of the Kluis processes only. Ceiling: \`pgbench\`
+  select-only and simple-update (scale 1, same connections and duration) on the same PostgreSQL.
 - The load generator runs on the same machine and takes one of its cores; the ceilings pay the same price.
 `;
   writeFileSync(join(OUT, "RESULTS.md"), md);
