@@ -1,10 +1,10 @@
 // The ceiling for the secret figures: a bare Fastify HTTPS server (same TLS certificate as Kluis) that answers
 // GET and PUT with fixed JSON bodies of the sizes Kluis answers with. Prints its port on stdout.
-// Usage: node bench/bare-server.mjs CERT_PEM KEY_PEM GET_BODY_BYTES PUT_BODY_BYTES
+// Usage: node bench/bare-server.mjs CERT_PEM KEY_PEM GET_BODY_BYTES PUT_BODY_BYTES [PORT]
 import { readFileSync } from "node:fs";
 import Fastify from "fastify";
 
-const [certFile, keyFile, getSize, putSize] = process.argv.slice(2);
+const [certFile, keyFile, getSize, putSize, port = "0"] = process.argv.slice(2);
 
 /** A JSON object of exactly `size` bytes: {"value":"xxx…"}. */
 function body(size) {
@@ -17,6 +17,7 @@ const putBody = body(putSize);
 const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(keyFile) }, logger: false });
 app.get("/secrets/:name", async (_req, reply) => reply.type("application/json; charset=utf-8").send(getBody));
 app.put("/secrets/:name", async (_req, reply) => reply.type("application/json; charset=utf-8").send(putBody));
-await app.listen({ port: 0, host: "localhost" });
+app.get("/healthz", async () => ({ status: "ok" })); // the start-up figure's ceiling
+await app.listen({ port: Number(port), host: "localhost" });
 process.stdout.write(`${app.server.address().port}\n`);
 process.on("SIGTERM", () => app.close().then(() => process.exit(0)));

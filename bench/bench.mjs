@@ -8,10 +8,15 @@
 //   --connections C   BENCH_CONNECTIONS   concurrent keep-alive connections for every HTTP figure (default 16)
 //   --cert-clients K  BENCH_CERT_CLIENTS  concurrent clients creating certificates (default 4)
 //   --out DIR         BENCH_OUT           where results.json and RESULTS.md go (default bench/)
-import { spawn } from "node:child_process";
-import { createHash, generateKeyPair, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+// Scenarios: --core (secrets, signing, certificates, many secrets), --quickstart (the Python SDK certificate
+// quickstart, 10 runs), --start (start to first 200 on /healthz), --postgres (1 and 2 nodes on one PostgreSQL, with
+// pgbench). Without any, a run is --core --quickstart --start; --all adds --postgres. Only a run of the default set
+// or --all writes results.json and RESULTS.md; a run of chosen scenarios prints its table.
+import { execFileSync, spawn } from "node:child_process";
+import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from "node:crypto";
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import https from "node:https";
+import net from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +40,11 @@ const CONNECTIONS = Number(option("--connections", "BENCH_CONNECTIONS", "16"));
 const CERT_CLIENTS = Number(option("--cert-clients", "BENCH_CERT_CLIENTS", "4"));
 const OUT = option("--out", "BENCH_OUT", here);
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
+const SCENARIOS = ["core", "quickstart", "start", "postgres"];
+const chosen = SCENARIOS.filter((name) => process.argv.includes(`--${name}`));
+const ALL = process.argv.includes("--all");
+const RUN = new Set(ALL ? SCENARIOS : chosen.length ? chosen : ["core", "quickstart", "start"]);
+const WRITE = ALL || chosen.length === 0;
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -43,12 +53,14 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const children = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
-async function startKluis() {
-  const dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-"));
-  // BENCH_KLUIS: another build's dist/cli/kluis.js, to measure it with the same benchmark (before/after a change).
-  const cli = process.env.BENCH_KLUIS ?? join(root, "dist/cli/kluis.js");
-  const proc = spawn(process.execPath, [cli, "server", "start", "--data-dir", dataDir, "--port", "0", "--proxy-port", "0"], {
-    stdio: ["ignore", "ignore", "inherit"],
+// BENCH_KLUIS: another build's dist/cli/kluis.js, to measure it with the same benchmark (before/after a change).
+const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/cli/kluis.js");
+
+/** Starts Kluis on `dataDir` (a fresh one by default) and waits for its server.json. */
+async function startKluis({ dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-")), args = [], env = {}, stdout = "ignore" } = {}) {
+  const proc = spawn(process.execPath, [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", "0", "--proxy-port", "0", ...args], {
+    stdio: ["ignore", stdout, "inherit"],
+    env: { ...process.env, ...env },
   });
   children.push(proc);
   const infoFile = join(dataDir, "server.json");
@@ -85,6 +97,44 @@ function stop(proc) {
     if (proc.exitCode !== null) return resolve();
     proc.once("exit", resolve);
     proc.kill("SIGTERM");
+  });
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds, from /proc. */
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString()) || 100;
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the 3rd (state) on
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime: the 14th and 15th
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment without what would point a client elsewhere (as the tests' cleanEnv). */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)/.test(k)) delete env[k];
+  return env;
+}
+
+/** Runs a program to its end; returns its wall time in ms, or throws with its output when it fails. */
+function timedRun(cmd, args, { env, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const proc = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"], cwd: root });
+    let output = "";
+    proc.stdout.on("data", (d) => (output += d));
+    proc.stderr.on("data", (d) => (output += d));
+    proc.on("error", reject);
+    proc.on("exit", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${output.slice(-2000)}`))));
+    proc.stdin.end(input ?? "");
   });
 }
 
@@ -199,18 +249,37 @@ const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digi
 
 async function main() {
   const started = Date.now();
-  log(`machine: ${CORES} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}; connections ${CONNECTIONS}, ${DURATION} s per phase, ${SECRETS} secrets`);
-  const kluis = await startKluis();
-  const http = client(kluis.port, kluis.ca);
-  const tokenRes = await expectOk(
-    http("POST", `/${kluis.admin.tenant}/oauth2/v2.0/token`, {
-      form: { grant_type: "client_credentials", client_id: kluis.admin.appId, client_secret: kluis.admin.password, scope: "https://vault.azure.net/.default" },
+  log(`machine: ${CORES} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}; connections ${CONNECTIONS}, ${DURATION} s per phase, ${SECRETS} secrets; scenarios ${[...RUN].join(", ")}`);
+  // Start-up first: no other Kluis runs then, and its data directory is small.
+  if (RUN.has("start")) await measureStart();
+  if (RUN.has("quickstart")) await measureQuickstart();
+  if (RUN.has("core")) {
+    const kluis = await startKluis();
+    log(`Kluis on port ${kluis.port} (pid ${kluis.proc.pid}), data in ${kluis.dataDir}`);
+    await measureCore(kluis);
+    await stop(kluis.proc);
+    rmSync(kluis.dataDir, { recursive: true, force: true });
+  }
+  if (RUN.has("postgres")) await measurePostgres();
+  printTable();
+  if (WRITE) write({ started, secrets: SECRETS });
+}
+
+/** A token for the data plane, as the data directory's administrator. */
+async function adminToken(http, admin) {
+  const res = await expectOk(
+    http("POST", `/${admin.tenant}/oauth2/v2.0/token`, {
+      form: { grant_type: "client_credentials", client_id: admin.appId, client_secret: admin.password, scope: "https://vault.azure.net/.default" },
     }),
     "token",
   );
-  const token = tokenRes.json.access_token;
+  return res.json.access_token;
+}
+
+async function measureCore(kluis) {
+  const http = client(kluis.port, kluis.ca);
+  const token = await adminToken(http, kluis.admin);
   const auth = { authorization: `Bearer ${token}` };
-  log(`Kluis on port ${kluis.port} (pid ${kluis.proc.pid}), data in ${kluis.dataDir}`);
 
   // 1. secrets GET / PUT against a bare Fastify HTTPS server -----------------------------------------
   log("1. secret GET/PUT");
@@ -384,10 +453,197 @@ async function main() {
   figure(`${SECRETS} secrets: database size`, dbBytes / 1024 / 1024, "MB");
   figure(`${SECRETS} secrets: server RSS`, rss, "MB", { target: "< 300 MB", met: (v) => v < 300 });
 
-  await stop(kluis.proc);
-  rmSync(kluis.dataDir, { recursive: true, force: true });
-  write({ started, secrets: SECRETS, inserted: insert.requests.total });
 }
+
+// -- start-up -------------------------------------------------------------------------------------
+
+/**
+ * Spawns a server and times spawn → first 200 on `path`, polling every 5 ms with a fresh connection that trusts
+ * `caFile` (tried once it exists: a first start makes it).
+ */
+async function timeToFirst200(spawnServer, port, path, caFile) {
+  const t0 = performance.now();
+  const proc = spawnServer();
+  children.push(proc);
+  const get = (ca) =>
+    new Promise((resolve) => {
+      const req = https.get({ host: "localhost", port, path, ca, agent: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+      });
+      req.on("error", () => resolve(0));
+    });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode} before answering`);
+    if (existsSync(caFile) && (await get(readFileSync(caFile))) === 200) break;
+    if (performance.now() - t0 > 60_000) throw new Error("no 200 within 60 s");
+    await sleep(5);
+  }
+  const ms = performance.now() - t0;
+  await stop(proc);
+  return ms;
+}
+
+async function measureStart() {
+  log("start: server start to first 200 on /healthz (dist/ built)");
+  const dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-start-"));
+  const kluisAt = (port) => () => spawn(process.execPath, [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "ignore", "inherit"] });
+  const port = await freePort();
+  // The first start makes the CA, the server certificate, the master key and the store; later starts find them.
+  const ca = join(dataDir, "ca.pem");
+  const first = await timeToFirst200(kluisAt(port), port, "/healthz", ca);
+  const restarts = [];
+  for (let i = 0; i < 5; i++) restarts.push(await timeToFirst200(kluisAt(port), port, "/healthz", ca));
+  // Ceiling: Node starting a bare Fastify HTTPS server (bench/bare-server.mjs, same certificate) to its first 200.
+  const bare = [];
+  for (let i = 0; i < 5; i++) {
+    const barePort = await freePort();
+    bare.push(
+      await timeToFirst200(
+        () => spawn(process.execPath, [join(here, "bare-server.mjs"), join(dataDir, "server.pem"), join(dataDir, "server-key.pem"), "10", "10", String(barePort)], { stdio: ["ignore", "ignore", "inherit"] }),
+        barePort,
+        "/healthz",
+        ca,
+      ),
+    );
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  figure("start to first 200 on /healthz, restart (p50 of 5)", percentile(restarts, 50), "ms", { ceiling: percentile(bare, 50), higherIsBetter: false, target: "< 1000 ms", met: (v) => v < 1000 });
+  figure("start to first 200 on /healthz, restart (slowest of 5)", Math.max(...restarts), "ms", { target: "< 1000 ms", met: (v) => v < 1000 });
+  figure("start to first 200 on /healthz, first start (new CA, keys, store)", first, "ms");
+}
+
+// -- the Python SDK certificate quickstart --------------------------------------------------------
+
+async function measureQuickstart() {
+  const RUNS = 10;
+  log(`quickstart: test/programs/quickstart.py with .venv-sdk's Python SDK, ${RUNS} runs`);
+  const python = join(root, ".venv-sdk/bin/python");
+  if (!existsSync(python)) throw new Error(`${python} is missing: run bash scripts/prepare-python.sh`);
+  // A Kluis of its own, logging requests: the log counts each run's polls of GET /pending.
+  const logFile = join(os.tmpdir(), `kluis-bench-quickstart-${process.pid}.log`);
+  const logFd = openSync(logFile, "w");
+  const kluis = await startKluis({ args: ["--log-level", "info"], stdout: logFd });
+  const env = {
+    ...cleanEnv(),
+    REQUESTS_CA_BUNDLE: join(kluis.dataDir, "ca.pem"),
+    HTTPS_PROXY: `http://127.0.0.1:${kluis.info.proxyPort}`,
+    AZURE_CLIENT_ID: kluis.admin.appId,
+    AZURE_CLIENT_SECRET: kluis.admin.password,
+    AZURE_TENANT_ID: kluis.admin.tenant,
+    KEY_VAULT_NAME: "default",
+  };
+  // Ceiling: the same interpreter importing what the quickstart imports, and nothing else.
+  const imports = [];
+  for (let i = 0; i < 3; i++) imports.push(await timedRun(python, ["-c", "import azure.identity, azure.keyvault.certificates"], { env }));
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    await sleep(500); // an idle server between runs, as a developer's suite would meet it
+    runs.push(await timedRun(python, [join(root, "test/programs/quickstart.py")], { env, input: `quick-${i}\n` }));
+  }
+  await stop(kluis.proc);
+  closeSync(logFd);
+  // Polls per run: 1 means the SDK's first poll found the certificate complete and it never slept its 5 s interval.
+  const requests = readFileSync(logFile, "utf8").match(/"url":"\/certificates\/quick-\d+\/pending/g) ?? [];
+  const polls = Array.from({ length: RUNS }, (_, i) => requests.filter((r) => r.includes(`/quick-${i}/`)).length);
+  rmSync(logFile, { force: true });
+  rmSync(kluis.dataDir, { recursive: true, force: true });
+  log(`  runs (ms): ${runs.map((ms) => ms.toFixed(0)).join(", ")}; GET /pending per run: ${polls.join(", ")}`);
+  figure(`certificate quickstart (Python SDK), slowest of ${RUNS} runs`, Math.max(...runs), "ms", { target: "every run < 2000 ms", met: (v) => v < 2000 });
+  figure(`certificate quickstart (Python SDK), p50 of ${RUNS} runs (ceiling: the interpreter importing the SDK)`, percentile(runs, 50), "ms", { ceiling: percentile(imports, 50), higherIsBetter: false });
+  figure(`certificate quickstart (Python SDK), most GET /pending polls in one run (1 = no 5 s poll interval slept)`, Math.max(...polls), "polls", { target: "1", met: (v) => v === 1 });
+}
+
+// -- several nodes on one PostgreSQL ----------------------------------------------------------------
+
+async function measurePostgres() {
+  log("postgres: 1 and 2 Kluis nodes on one PostgreSQL, and pgbench on it");
+  // The tests' throwaway PostgreSQL (its own cluster, loopback, fsync off: -F), loaded through tsx like the tests.
+  const { tsImport } = await import("tsx/esm/api");
+  const { Postgres } = await tsImport("../test/helpers/postgres.ts", import.meta.url);
+  const pg = await Postgres.start();
+  const nodes = [];
+  try {
+    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+    const a = await startKluis({ args: ["--postgres", pg.url], env });
+    nodes.push(a);
+    const http = client(a.port, a.ca);
+    const token = await adminToken(http, a.admin);
+    const auth = { authorization: `Bearer ${token}` };
+    const putBody = JSON.stringify({ value: "s".repeat(64) });
+    await expectOk(http("PUT", `/secrets/bench?${API}`, { token, body: { value: "s".repeat(64) } }), "set secret");
+
+    /** Load on `targets` (nodes), the connections split evenly; req/s summed, p99 the worst, CPU of every node. */
+    const load = async (targets, method) => {
+      const cpu0 = targets.map((n) => cpuSeconds(n.proc.pid));
+      const results = await Promise.all(
+        targets.map((n) =>
+          cannon(n.port, {
+            connections: Math.max(1, Math.floor(CONNECTIONS / targets.length)),
+            method,
+            path: `/secrets/bench?${API}`,
+            headers: auth,
+            ...(method === "PUT" ? { body: putBody } : {}),
+          }),
+        ),
+      );
+      const cpu = targets.reduce((sum, n, i) => sum + cpuSeconds(n.proc.pid) - cpu0[i], 0);
+      const total = results.reduce((sum, r) => sum + r.total, 0);
+      return { rps: results.reduce((sum, r) => sum + r.rps, 0), p99: Math.max(...results.map((r) => r.p99)), perCpuSecond: total / cpu };
+    };
+    const oneGet = await load([a], "GET");
+    const onePut = await load([a], "PUT");
+
+    // The second node: its own data directory with the first's CA (clients trust both) and administrator.
+    const bDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-b-"));
+    chmodSync(bDir, 0o700);
+    for (const f of ["ca.pem", "ca-key.pem", "admin.json"]) {
+      copyFileSync(join(a.dataDir, f), join(bDir, f));
+      chmodSync(join(bDir, f), 0o600);
+    }
+    const b = await startKluis({ dataDir: bDir, args: ["--postgres", pg.url], env });
+    nodes.push(b);
+    await expectOk(client(b.port, b.ca)("GET", `/secrets/bench?${API}`, { token }), "GET through the second node");
+    const twoGet = await load([a, b], "GET");
+    const twoPut = await load([a, b], "PUT");
+    for (const n of nodes) await stop(n.proc);
+
+    // Ceiling: pgbench on the same PostgreSQL, same connections and duration, its own database.
+    const bin = join("/usr/lib/postgresql", readdirSync("/usr/lib/postgresql").sort().pop(), "bin");
+    const conn = ["-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres"];
+    execFileSync(join(bin, "createdb"), [...conn, "pgbench"]);
+    execFileSync(join(bin, "pgbench"), [...conn, "-i", "-q", "-s", "1", "pgbench"], { stdio: "ignore" });
+    const pgbench = (script) => {
+      const out = execFileSync(join(bin, "pgbench"), [...conn, "-b", script, "-n", "-c", String(CONNECTIONS), "-j", String(CORES), "-T", String(DURATION), "pgbench"]).toString();
+      return Number(/tps = ([\d.]+)/.exec(out)[1]);
+    };
+    const selectOnly = pgbench("select-only");
+    const simpleUpdate = pgbench("simple-update");
+
+    figure("PostgreSQL, 1 node: secret GET throughput", oneGet.rps, "req/s", { ceiling: selectOnly });
+    figure("PostgreSQL, 1 node: secret GET p99", oneGet.p99, "ms");
+    figure("PostgreSQL, 1 node: secret PUT throughput", onePut.rps, "req/s", { ceiling: simpleUpdate });
+    figure("PostgreSQL, 1 node: secret PUT p99", onePut.p99, "ms");
+    figure("PostgreSQL, 2 nodes: secret GET throughput", twoGet.rps, "req/s", { ceiling: selectOnly });
+    figure("PostgreSQL, 2 nodes: secret GET p99", twoGet.p99, "ms");
+    figure("PostgreSQL, 2 nodes: secret PUT throughput", twoPut.rps, "req/s", { ceiling: simpleUpdate });
+    figure("PostgreSQL, 2 nodes: secret PUT p99", twoPut.p99, "ms");
+    figure("PostgreSQL: secret GET per CPU-second of Kluis, 2 nodes (ceiling: 1 node)", twoGet.perCpuSecond, "req/CPU-s", { ceiling: oneGet.perCpuSecond, target: "ratio >= 0.80", met: (_v, r) => r >= 0.8 });
+    figure("PostgreSQL: secret PUT per CPU-second of Kluis, 2 nodes (ceiling: 1 node)", twoPut.perCpuSecond, "req/CPU-s", { ceiling: onePut.perCpuSecond });
+    rmSync(bDir, { recursive: true, force: true });
+  } finally {
+    for (const n of nodes) await stop(n.proc);
+    for (const n of nodes) rmSync(n.dataDir, { recursive: true, force: true });
+    pg.stop();
+  }
+}
+
+function table() {
+  const rows = figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.ceiling === null ? "" : `${fmt(f.ceiling)} ${f.unit}`} | ${f.ratio === null ? "" : `${(f.ratio * 100).toFixed(0)}%`} | ${f.target ?? ""} | ${f.met === null ? "" : f.met ? "met" : "**missed**"} |`);
+  return ["| figure | Kluis | ceiling | ratio | target | |", "|---|---:|---:|---:|---|---|", ...rows].join("\n");
+}
+
+const printTable = () => process.stdout.write(`\n${table()}\n`);
 
 function write(run) {
   const meta = {
@@ -397,16 +653,13 @@ function write(run) {
     parameters: { connections: CONNECTIONS, durationSeconds: DURATION, certificateClients: CERT_CLIENTS, secrets: run.secrets, sqliteSynchronous: process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL", keyPoolSize: Number(process.env.KLUIS_KEY_POOL_SIZE ?? 8) },
   };
   writeFileSync(join(OUT, "results.json"), JSON.stringify({ ...meta, figures }, null, 2) + "\n");
-  const rows = figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.ceiling === null ? "" : `${fmt(f.ceiling)} ${f.unit}`} | ${f.ratio === null ? "" : `${(f.ratio * 100).toFixed(0)}%`} | ${f.target ?? ""} | ${f.met === null ? "" : f.met ? "met" : "**missed**"} |`);
-  const table = ["| figure | Kluis | ceiling | ratio | target | |", "|---|---:|---:|---:|---|---|", ...rows].join("\n");
-  process.stdout.write(`\n${table}\n`);
   const md = `# Kluis benchmark results
 
 Written by \`npm run bench\` (bench/bench.mjs) on ${meta.date}; took ${meta.seconds} s.
 Machine: ${meta.machine.cores} cores (${meta.machine.cpu}), ${meta.machine.memoryGb} GB, Node ${meta.machine.node}; load average at the end ${meta.machine.loadAverageAtEnd.join(", ")} (other work on the machine shows in every figure).
 Load: autocannon over HTTPS with keep-alive, ${CONNECTIONS} connections for Kluis and for every baseline, ${DURATION} s per phase.
 
-${table}
+${table()}
 
 ## How each figure and its ceiling are measured
 
@@ -436,6 +689,17 @@ ${table}
   vault; then \`GET /secrets/many-RANDOM\` under load and from one client (2,000 in a row), the first page of \`GET /secrets\` from one client (50 times),
   the SQLite file size (database + WAL) and the server's RSS (VmRSS) at the end. 1,000,000 secrets, as the issue
   asks, by default (about 10 minutes on a 2-core machine); \`npm run bench -- --secrets 100000\` (or BENCH_SECRETS) for a quicker run.
+- **Start-up** (\`--start\`): \`kluis server start\` (dist/ built) from spawn to the first 200 on \`/healthz\`, polled every
+  5 ms; once on a new data directory (it makes the CA, certificates, master key and store), then 5 restarts on it.
+  Ceiling: Node starting bench/bare-server.mjs (Fastify over HTTPS, same certificate) to its first 200.
+- **Quickstart** (\`--quickstart\`): test/programs/quickstart.py (Microsoft's Python certificate quickstart, unchanged)
+  with .venv-sdk's SDK through the CONNECT proxy, 10 runs 0.5 s apart on a Kluis of its own that logs requests, which
+  counts each run's \`GET /pending\` polls (1: the SDK's first poll found the certificate complete, so it never slept its
+  5 s polling interval). Ceiling: the same interpreter importing azure.identity and azure.keyvault.certificates only.
+- **PostgreSQL** (\`--postgres\`): a throwaway PostgreSQL (test/helpers/postgres.ts: loopback, \`fsync\` off) with 1, then 2
+  Kluis nodes sharing it (same master key, same CA), \`GET|PUT /secrets/bench\` with the connections split evenly over
+  the nodes; CPU-seconds from /proc (user + system, all threads) of the Kluis processes only. Ceiling: \`pgbench\`
+  select-only and simple-update (scale 1, same connections and duration) on the same PostgreSQL.
 - The load generator runs on the same machine and takes one of its cores; the ceilings pay the same price.
 `;
   writeFileSync(join(OUT, "RESULTS.md"), md);

@@ -231,6 +231,38 @@ describe("certificates API", () => {
     assert.equal(x509Of(again.cer).subject, "CN=again");
   });
 
+  it("answers the first poll after a create with the completed operation, while the create itself says inProgress (issue 13)", async () => {
+    // The SDKs poll right after the create and then sleep (Python 5 s): GET pending waits (boundedly) for a
+    // self-signed issue under way and answers as soon as it ends, so that first poll already finds it complete.
+    const token = await accessToken(kluis, sp);
+    const send = (method: string, path: string, body?: unknown) =>
+      rawRequest(kluis, "certvault.localhost", method, `${path}?${API}`, { token, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const [name, key_props] of [["first-poll-rsa", { kty: "RSA", key_size: 2048 }], ["first-poll-rsa4096", { kty: "RSA", key_size: 4096 }], ["first-poll-ec", { kty: "EC", crv: "P-256" }]] as const) {
+      const created = await send("POST", `/certificates/${name}/create`, { policy: { key_props, x509_props: { subject: `CN=${name}` }, issuer: { name: "Self" } } });
+      assert.equal(created.status, 202);
+      assert.equal(created.body.status, "inProgress", "the create answers inProgress, or the Python poller returns nothing");
+      const first = await send("GET", `/certificates/${name}/pending`);
+      assert.equal(first.status, 200);
+      assert.equal(first.body.status, "completed", name);
+      assert.match(first.body.target, new RegExp(`/certificates/${name}$`));
+      const cert = await send("GET", `/certificates/${name}`);
+      assert.equal(x509Of(Buffer.from(cert.body.cer, "base64")).subject, `CN=${name}`, "what the poll said is what the store holds");
+    }
+
+    // Issuance that takes longer than the wait still answers its true state: a partner issuer's request (answered
+    // 3 s after the create) and an Unknown-issuer request (waiting for a merge) say inProgress on the first poll.
+    assert.equal((await send("PUT", "/certificates/issuers/slow", { provider: "DigiCert" })).status, 200);
+    for (const [name, issuer] of [["first-poll-partner", "slow"], ["first-poll-unknown", "Unknown"]]) {
+      const created = await send("POST", `/certificates/${name}/create`, { policy: { x509_props: { subject: `CN=${name}` }, issuer: { name: issuer } } });
+      assert.equal(created.status, 202);
+      const first = await send("GET", `/certificates/${name}/pending`);
+      assert.equal(first.status, 200);
+      assert.equal(first.body.status, "inProgress", name);
+      assert.equal(first.body.target, undefined);
+    }
+    assert.equal((await send("DELETE", "/certificates/issuers/slow")).status, 200);
+  });
+
   it("cancels and deletes a pending operation", async () => {
     const poller = await client.beginCreateCertificate("to-cancel", { issuerName: "Unknown", subject: "CN=cancel" });
     await poller.cancelOperation();

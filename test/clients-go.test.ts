@@ -3,10 +3,13 @@
 // application's credentials. Each program checks the values it gets and prints an "ok" line per step.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { rootCertificates } from "node:tls";
-import { systemCertificates } from "../src/server/client-trust.js";
+import { systemCertificates, writeClientTrust } from "../src/server/client-trust.js";
+import { dataDir, ensureDataDir } from "../src/server/data-dir.js";
 import { ALL_PERMISSIONS, certificateFiles, requireBuilt, runWithServerEnv, serverEnv, steps } from "./helpers/clients.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import type { OpenSsl } from "./helpers/openssl.js";
@@ -55,6 +58,28 @@ describe("Go SDK clients", () => {
   it("falls back to the Mozilla roots Node ships with on a system without a CA bundle file", () => {
     assert.deepEqual(systemCertificates(["/nonexistent/ca-certificates.crt"]), [...rootCertificates]);
     assert.ok(systemCertificates().length > 1);
+  });
+
+  it("rebuilds the Java trust store at a start only when the CA bundle changed or it is missing (start-up time, issue 13)", () => {
+    const dir = dataDir(mkdtempSync(join(tmpdir(), "kluis-trust-")));
+    try {
+      ensureDataDir(dir);
+      copyFileSync(kluis.caFile, dir.caCert);
+      const system = systemCertificates();
+      const inode = () => statSync(dir.javaTrustStore).ino; // each write is a rename: a new inode
+      writeClientTrust(dir, system);
+      const first = inode();
+      writeClientTrust(dir, system);
+      assert.equal(inode(), first, "an unchanged bundle leaves the trust store as it is");
+      writeClientTrust(dir, system.slice(1));
+      assert.notEqual(inode(), first, "a changed bundle rebuilds it");
+      assert.equal(readFileSync(dir.caBundle, "utf8").match(/BEGIN CERTIFICATE/g)?.length, system.length, "the bundle is rewritten too");
+      rmSync(dir.javaTrustStore);
+      writeClientTrust(dir, system.slice(1));
+      assert.ok(statSync(dir.javaTrustStore).size > 0, "a missing trust store is rebuilt");
+    } finally {
+      rmSync(dir.root, { recursive: true, force: true });
+    }
   });
 
   it("runs the certificates quickstart: default policy, poll, get, delete, then 409 on re-create", async () => {

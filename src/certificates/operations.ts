@@ -325,9 +325,31 @@ function secretValue(policy: CertificatePolicy, pkcs8: Buffer, chain: Buffer[]):
   return Buffer.from(buildPfx(key, chain).toString("base64"), "utf8");
 }
 
+/**
+ * How long GET pending waits for a self-signed issue under way. The create answers inProgress (the Python SDK's
+ * poller returns nothing otherwise) and an SDK polls right after it, then sleeps seconds (Python 5 s, JavaScript 2 s):
+ * waiting here, and answering as soon as the issue ends, lets that first poll find the certificate complete.
+ */
+const PENDING_WAIT_MS = 1000;
+
+/** Resolves when `job` settles (either way) or after `ms`, whichever comes first; never rejects. */
+function settledWithin(job: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    job.then(done, done);
+  });
+}
+
 export async function getCertificateOperation(scope: VaultScope, name: string) {
   let op = (await pendingOf(scope, name)).state.pending!;
-  if (op.status === "inProgress" && isSelfIssued(op)) completeInBackground(scope.store, scope.vault, name);
+  if (op.status === "inProgress" && isSelfIssued(op)) {
+    await settledWithin(completeSelfIssued(scope.store, scope.vault, name), PENDING_WAIT_MS);
+    op = (await pendingOf(scope, name)).state.pending!; // the state as it is now, completed or not
+  }
   if (op.status !== statusAt(op, Date.now())) {
     await finishOperation(scope.store, scope.vault, name, op.requestId, partnerFailure(op));
     op = (await pendingOf(scope, name)).state.pending!;

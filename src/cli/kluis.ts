@@ -3,14 +3,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
-import { accountCommands } from "./commands/account.js";
-import { adCommands } from "./commands/ad.js";
-import { certificateCommands } from "./commands/certificate.js";
-import { groupCommands } from "./commands/group.js";
-import { keyCommands } from "./commands/key.js";
-import { keyvaultCommands } from "./commands/keyvault.js";
-import { roleCommands } from "./commands/role.js";
-import { secretCommands } from "./commands/secret.js";
 import { serverCommands } from "./commands/server.js";
 import { withOutputOptions } from "./output.js";
 
@@ -33,14 +25,30 @@ const program = new Command("kluis")
 withOutputOptions(program);
 
 serverCommands(program);
-accountCommands(program);
-adCommands(program);
-groupCommands(program);
-const keyvault = keyvaultCommands(program);
-roleCommands(program);
-certificateCommands(keyvault);
-secretCommands(keyvault);
-keyCommands(keyvault);
+// `kluis server ...` (a server's start above all) does not load the other groups' modules: that is start-up time.
+if (process.argv[2] !== "server") await managementCommands(program);
+
+async function managementCommands(program: Command): Promise<void> {
+  const [{ accountCommands }, { adCommands }, { groupCommands }, { keyvaultCommands }, { roleCommands }, { certificateCommands }, { secretCommands }, { keyCommands }] =
+    await Promise.all([
+      import("./commands/account.js"),
+      import("./commands/ad.js"),
+      import("./commands/group.js"),
+      import("./commands/keyvault.js"),
+      import("./commands/role.js"),
+      import("./commands/certificate.js"),
+      import("./commands/secret.js"),
+      import("./commands/key.js"),
+    ]);
+  accountCommands(program);
+  adCommands(program);
+  groupCommands(program);
+  const keyvault = keyvaultCommands(program);
+  roleCommands(program);
+  certificateCommands(keyvault);
+  secretCommands(keyvault);
+  keyCommands(keyvault);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode);

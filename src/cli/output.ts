@@ -1,6 +1,6 @@
 // Output as `az` prints it: `--query` (JMESPath) applied first, then `--output json|jsonc|table|tsv|none`.
 import type { Command } from "commander";
-import jmespath from "jmespath";
+import { createRequire } from "node:module";
 import { CliError } from "./client.js";
 
 export const OUTPUT_FORMATS = ["json", "jsonc", "table", "tsv", "none"] as const;
@@ -31,6 +31,8 @@ export function printResult(value: unknown): void {
   let result: unknown = value;
   if (settings.query) {
     try {
+      // Loaded on use: `kluis server start` (and every command without --query) does not pay for it.
+      const jmespath = createRequire(import.meta.url)("jmespath") as typeof import("jmespath");
       result = jmespath.search(value, settings.query) as unknown;
     } catch (err) {
       throw new CliError(`argument --query: invalid jmespath_type value: '${settings.query}' (${(err as Error).message})`);

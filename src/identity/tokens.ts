@@ -260,7 +260,7 @@ export class TokenService {
     if (!cached) return undefined;
     this.verified.delete(token);
     const now = Math.floor(Date.now() / 1000);
-    if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && acceptedAudiences(audiences).includes(cached.audience)) {
+    if (now <= cached.expiresAt + CLOCK_TOLERANCE_SECONDS && acceptsAudience(audiences, cached.audience)) {
       this.verified.set(token, cached); // most recently used last
       return cached;
     }
@@ -302,6 +302,11 @@ export class TokenService {
     }
     return verified;
   }
+}
+
+/** Whether `aud` is one of `audiences`, with or without a trailing slash (acceptedAudiences, without its array per request). */
+function acceptsAudience(audiences: readonly string[], aud: string): boolean {
+  return audiences.includes(aud) || (aud.endsWith("/") && audiences.includes(aud.slice(0, -1)));
 }
 
 /** Each audience an API accepts, with and without the trailing slash clients may keep. */

@@ -9,7 +9,7 @@ import { checkImportedKey, checkRsaSize, invalidProperty, MAX_DURATION_SECONDS, 
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import { assertNotDeleted, liveVersion, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
 import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import * as algorithms from "./algorithms.js";
@@ -46,11 +46,8 @@ const deletedName = (scope: VaultScope, name: string): Promise<KeyName> =>
   nameInState<KeyState>(scope.store, scope.vault.name, "key", name, true, () => deletedKeyNotFound(name));
 
 /** The named version of a live key, or its newest one when `version` is empty. */
-async function keyVersion(scope: VaultScope, name: string, version?: string): Promise<KeyVersion> {
-  await liveName(scope, name);
-  const v = await scope.store.getVersion<StoredAttributes, KeyVersionData>(scope.vault.name, "key", name, version || undefined);
-  if (!v) throw keyNotFound(version ? `${name}/${version}` : name);
-  return v;
+function keyVersion(scope: VaultScope, name: string, version?: string): Promise<KeyVersion> {
+  return liveVersion<StoredAttributes, KeyVersionData>(scope.store, scope.vault.name, "key", name, version, keyNotFound);
 }
 
 /** A key a client may change through the keys API: live, and not a certificate's. */

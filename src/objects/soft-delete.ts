@@ -1,7 +1,7 @@
 // Soft delete as Key Vault does it: a deleted name keeps its versions, is listed as deleted,
 // blocks re-use with a 409 until it is recovered or purged, and is purged when its retention ends.
 import { conflict, forbidden, type KeyVaultError } from "../http/errors.js";
-import type { NameRecord, ObjectKind, Store } from "../store/store.js";
+import type { NameRecord, ObjectKind, Store, VersionRecord } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { toSeconds } from "./attributes.js";
 import { checkObjectName } from "./names.js";
@@ -31,6 +31,26 @@ export async function nameInState<S>(
   const record = await store.getName<S>(vault, kind, checkObjectName(name, kind));
   if (!record || (record.deletedAt !== null) !== deleted) throw missing();
   return record;
+}
+
+/**
+ * A version of a live name (its newest when `version` is empty), in one read: the hot path of GET and of every key
+ * operation. A miss falls back to reading the name, then the version, so that each gets its own 404 (`missing`).
+ */
+export async function liveVersion<A, D>(
+  store: Store,
+  vault: string,
+  kind: ObjectKind,
+  name: string,
+  version: string | undefined,
+  missing: (what: string) => KeyVaultError,
+): Promise<VersionRecord<A, D>> {
+  const found = await store.getLiveVersion<A, D>(vault, kind, checkObjectName(name, kind), version || undefined);
+  if (found) return found;
+  await nameInState(store, vault, kind, name, false, () => missing(name));
+  const v = await store.getVersion<A, D>(vault, kind, name, version || undefined);
+  if (!v) throw missing(version ? `${name}/${version}` : name);
+  return v;
 }
 
 /** Marks names deleted (a certificate takes its key and secret with it); returns the deletion time. */

@@ -7,7 +7,7 @@ import { checkContentType } from "../objects/limits.js";
 import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, deletedFields, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import { assertNotDeleted, deletedFields, liveVersion, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
 import type { Store } from "../store/store.js";
 import {
   COLLECTION,
@@ -129,8 +129,7 @@ export async function getSecret(
   version: string | undefined,
   { outContentType, strictValidity }: { outContentType?: OutContentType; strictValidity: boolean },
 ) {
-  await liveName(scope.store, scope.vault.name, name);
-  const v = await findVersion(scope.store, scope.vault.name, name, version);
+  const v = await liveVersion<StoredAttributes, SecretVersionData>(scope.store, scope.vault.name, KIND, name, version, secretNotFound);
   assertReadable(v.attributes, strictValidity);
   return secretBundle(scope, inContentType(v, outContentType), true);
 }

@@ -1,7 +1,7 @@
 // What clients of every runtime trust, written at each start next to ca.pem: Kluis's CA added to the system's CAs,
 // since Go, Python (REQUESTS_CA_BUNDLE, SSL_CERT_FILE), .NET on Linux and Java replace their roots with the file they
 // are given, and a program reaches other hosts (tunnelled by the proxy) as well as Kluis.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { buildJavaTrustStore } from "../crypto/pkcs12.js";
 import type { DataDir } from "./data-dir.js";
@@ -35,9 +35,23 @@ function writeAtomically(path: string, content: string | Buffer): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** Writes the PEM bundle (system CAs, then Kluis's) and the same certificates as a Java PKCS#12 trust store. */
+/**
+ * Writes the PEM bundle (system CAs, then Kluis's) and the same certificates as a Java PKCS#12 trust store. The
+ * trust store is rebuilt only when the bundle changed (or it is missing): building it is most of a restart's CPU.
+ */
 export function writeClientTrust(dir: DataDir, system = systemCertificates()): void {
   const certificates = [...system, ...(readFileSync(dir.caCert, "utf8").match(PEM_CERTIFICATE) ?? [])];
-  writeAtomically(dir.caBundle, certificates.join("\n") + "\n");
+  const bundle = certificates.join("\n") + "\n";
+  if (existsSync(dir.javaTrustStore) && readIfExists(dir.caBundle) === bundle) return;
+  // The trust store first: a start interrupted between the two finds the old bundle, and rebuilds both.
   writeAtomically(dir.javaTrustStore, buildJavaTrustStore(certificates.map(der), JAVA_TRUST_STORE_PASSWORD));
+  writeAtomically(dir.caBundle, bundle);
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,6 @@ import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } fr
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
 import { migrate } from "./migrations.js";
-import { postgresDialect } from "./postgres.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
 
@@ -26,6 +25,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 
 /** PostgreSQL runs transactions side by side on its pool, under the limits for serving requests (postgres.ts). */
 async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
+  // Loaded only here: the SQLite server's start does not pay for loading pg.
+  const { postgresDialect } = await import("./postgres.js");
   // Migrations run without those limits: one may copy a whole table.
   const migrator = new Kysely<Database>({ dialect: postgresDialect(url) });
   try {

@@ -115,11 +115,22 @@ function hotQueries(db: Kysely<Database>) {
   // Placeholder values only: bind() gives the real ones (vault, kind, name key, and version).
   const name = db.selectFrom("object_names").selectAll().where("vault", "=", "").where("kind", "=", "").where("name_key", "=", "");
   const versions = db.selectFrom("object_versions").selectAll().where("vault", "=", "").where("kind", "=", "").where("name_key", "=", "");
+  // A version with its name not deleted: one read where getName and getVersion take two (two round trips on PostgreSQL).
+  const liveVersions = db
+    .selectFrom("object_versions as v")
+    .innerJoin("object_names as n", (join) => join.onRef("n.vault", "=", "v.vault").onRef("n.kind", "=", "v.kind").onRef("n.name_key", "=", "v.name_key"))
+    .selectAll("v")
+    .where("v.vault", "=", "")
+    .where("v.kind", "=", "")
+    .where("v.name_key", "=", "")
+    .where("n.deleted_at", "is", null);
   return {
     name: new PreparedQuery(name),
     version: new PreparedQuery(versions.where("version", "=", "")),
     // The limit is a placeholder too, the last one: bind() keeps its compiled value.
     latestVersion: new PreparedQuery(versions.orderBy("seq", "desc").limit(1)),
+    liveVersion: new PreparedQuery(liveVersions.where("v.version", "=", "")),
+    liveLatestVersion: new PreparedQuery(liveVersions.orderBy("v.seq", "desc").limit(1)),
   };
 }
 
@@ -471,6 +482,14 @@ export class Store {
   ): Promise<VersionRecord<A, D> | undefined> {
     const key = nameKey(name);
     const query = version ? this.hot.version.bind([vault, kind, key, version]) : this.hot.latestVersion.bind([vault, kind, key]);
+    const { rows } = await this.db.executeQuery(query);
+    return rows[0] && this.toVersion<A, D>(rows[0]);
+  }
+
+  /** Like getVersion, but only while the name is not deleted. */
+  async getLiveVersion<A, D>(vault: string, kind: ObjectKind, name: string, version?: string): Promise<VersionRecord<A, D> | undefined> {
+    const key = nameKey(name);
+    const query = version ? this.hot.liveVersion.bind([vault, kind, key, version]) : this.hot.liveLatestVersion.bind([vault, kind, key]);
     const { rows } = await this.db.executeQuery(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
