@@ -2,16 +2,24 @@
 // the scopes the role may be assigned at. Kept beside the built-in roles and evaluated like them.
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
-import { assertAssignable, listRoleAssignments } from "./role-assignments.js";
+import { cachedList } from "./cached-list.js";
+import { assertAssignable } from "./role-assignments.js";
 import { isKnownDataAction, ROLE_DEFINITIONS, type RoleDefinition, type RolePermission } from "./roles.js";
-import { settingList } from "./setting-list.js";
 
-const stored = settingList<RoleDefinition>("custom_roles");
+const cached = cachedList((store) => store.listRoleDefinitions<RoleDefinition>());
 
-/** The built-in roles, then the custom ones. */
+/** The built-in roles, then the custom ones (through a copy at most a second old). */
 export async function listRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
-  return [...ROLE_DEFINITIONS, ...(await stored.read(store))];
+  return [...ROLE_DEFINITIONS, ...(await cached.read(store))];
 }
+
+/** The same, read now: what a write transaction decides on. */
+export async function currentRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
+  return [...ROLE_DEFINITIONS, ...(await store.listRoleDefinitions<RoleDefinition>())];
+}
+
+const nameTaken = (roleName: string) =>
+  new KeyVaultError(409, "RoleDefinitionWithSameNameExists", `A role definition cannot be updated with a name that already exists: '${roleName}'.`);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -81,13 +89,24 @@ export async function putCustomRole(
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
   const role = parseCustomRole(id, input, subscriptionId);
-  if ((await listRoleDefinitions(store)).some((r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase())) {
-    throw new KeyVaultError(409, "RoleDefinitionWithSameNameExists", `A role definition cannot be updated with a name that already exists: '${role.roleName}'.`);
+  if (ROLE_DEFINITIONS.some((r) => r.roleName.toLowerCase() === role.roleName.toLowerCase())) throw nameTaken(role.roleName);
+  try {
+    await store.transaction(async (tx) => {
+      // Locked, the role's assignments cannot change under the check below (createRoleAssignment locks it too).
+      await tx.lockRoleDefinition(id);
+      // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
+      for (const a of await tx.listRoleAssignments()) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
+      if (!(await tx.putRoleDefinition(role))) throw nameTaken(role.roleName);
+    });
+  } catch (err) {
+    // Another node took the name between this one's check and its write: the unique index refused the row.
+    if (!(err instanceof KeyVaultError) && (await currentRoleDefinitions(store)).some((r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase())) {
+      throw nameTaken(role.roleName);
+    }
+    throw err;
+  } finally {
+    cached.invalidate();
   }
-  // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
-  for (const a of await listRoleAssignments(store)) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
-  const custom = await stored.read(store);
-  await stored.write(store, [...custom.filter((r) => r.id !== id), role]);
   return role;
 }
 
@@ -96,17 +115,20 @@ export async function deleteCustomRole(store: Store, roleDefinitionId: string): 
   const id = roleDefinitionId.toLowerCase();
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
-  const custom = await stored.read(store);
-  const found = custom.find((r) => r.id === id);
-  if (!found) return undefined;
-  const used = (await listRoleAssignments(store)).filter((a) => a.roleDefinitionId === id).length;
-  if (used > 0) {
-    throw new KeyVaultError(
-      409,
-      "RoleDefinitionHasAssignments",
-      `There are existing role assignments referencing role '${found.roleName}' (${used}): delete them before the role.`,
-    );
-  }
-  await stored.write(store, custom.filter((r) => r !== found));
+  const found = await store.transaction(async (tx) => {
+    if (!(await tx.lockRoleDefinition(id))) return undefined;
+    const role = (await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!;
+    const used = (await tx.listRoleAssignments()).filter((a) => a.roleDefinitionId === id).length;
+    if (used > 0) {
+      throw new KeyVaultError(
+        409,
+        "RoleDefinitionHasAssignments",
+        `There are existing role assignments referencing role '${role.roleName}' (${used}): delete them before the role.`,
+      );
+    }
+    await tx.deleteRoleDefinition(id);
+    return role;
+  });
+  cached.invalidate();
   return found;
 }

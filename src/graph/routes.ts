@@ -3,6 +3,7 @@
 // same HTTPS server: the proxy routes graph.microsoft.com here, and a registered cloud names the server's own URL.
 // Administrators may do everything; any principal may read its own objects.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isAdministrator } from "../authorization/administrator.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
@@ -33,8 +34,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
       reply.header("www-authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/${tokens.tenantId}/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`);
       throw new GraphError(401, "InvalidAuthenticationToken", "missing" in result ? "Access token is empty." : `Access token validation failure. ${result.invalid}`);
     }
-    const isAdministrator = (await store.getPrincipalByAppId(result.caller.appId))?.isAdmin ?? false;
-    req.graphCaller = { ...result.caller, isAdministrator };
+    req.graphCaller = { ...result.caller, isAdministrator: await isAdministrator(store, result.caller.objectId) };
   });
 
   const requireAdministrator = (req: FastifyRequest) => {
