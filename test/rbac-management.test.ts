@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
-import { fetchToken, type RawResponse } from "./helpers/http.js";
+import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, ROOT, run, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
 import { armRequest, armRequestAs } from "./helpers/rbac.js";
@@ -226,6 +226,14 @@ describe("role writes on two PostgreSQL nodes", { skip: !Postgres.available() &&
 
   it("loses no role assignment or custom role when both nodes create them at once", async () => {
     const COUNT = 15;
+    // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
+    const tokens = new Map<Kluis, string>();
+    for (const node of [nodeA, nodeB]) {
+      const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+      tokens.set(node, (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string);
+    }
+    const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
+      rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, { token: tokens.get(node), body: body === undefined ? undefined : JSON.stringify(body) });
     const put = (node: Kluis, i: number) =>
       armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
         properties: { roleDefinitionId: ROLE.reader, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
@@ -291,14 +299,14 @@ describe("management roles with the real az", () => {
 
   it("create-for-rbac --role Contributor --scopes a group: the app signs in, creates a vault there, sets its policy, and nothing else", async () => {
     const adminShell = azShell();
-    await adminShell.azJson("login", "--service-principal", "-u", admin.appId, "-p", admin.password, "--tenant", admin.tenant);
+    await adminShell.azJson("login", "--service-principal", "-u", admin.appId, `--password=${admin.password}`, "--tenant", admin.tenant);
     await adminShell.azJson("group", "create", "-n", "azrbacrg", "-l", "westeurope");
     const sub = kluis.info.subscriptionId;
     const scope = `/subscriptions/${sub}/resourceGroups/azrbacrg`;
 
     // Without a role, az refuses to sign in unless told --allow-no-subscriptions, as against Azure.
     const bare = await adminShell.azJson<ServicePrincipal>("ad", "sp", "create-for-rbac", "-n", "azbare");
-    const refused = await azShell().az("login", "--service-principal", "-u", bare.appId, "-p", bare.password, "--tenant", bare.tenant);
+    const refused = await azShell().az("login", "--service-principal", "-u", bare.appId, `--password=${bare.password}`, "--tenant", bare.tenant);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /No subscriptions found for/);
 
@@ -307,7 +315,7 @@ describe("management roles with the real az", () => {
     assert.deepEqual(listed.map((a) => [a.roleDefinitionName, a.scope]), [["Contributor", scope]]);
 
     const appShell = azShell();
-    const accounts = await appShell.azJson<{ id: string }[]>("login", "--service-principal", "-u", app.appId, "-p", app.password, "--tenant", app.tenant);
+    const accounts = await appShell.azJson<{ id: string }[]>("login", "--service-principal", "-u", app.appId, `--password=${app.password}`, "--tenant", app.tenant);
     assert.deepEqual(accounts.map((a) => a.id), [sub]);
     const v = await appShell.azJson("keyvault", "create", "-n", "azcontribvault", "-g", "azrbacrg", "--enable-rbac-authorization", "false");
     assert.equal(v.name, "azcontribvault");

@@ -42,6 +42,34 @@ function checkObjectScope(params: { objectKind?: string; objectName?: string }):
   checkObjectName(params.objectName, kind.slice(0, -1));
 }
 
+const FILTER_CLAUSE = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/i;
+const ASSIGNED_TO = /^\s*assignedTo\('((?:[^']|'')*)'\)\s*$/i;
+const AT_SCOPE = /^\s*atScope\(\)\s*$/i;
+
+/**
+ * The `$filter` clauses az sends on these listings, over `fields`, joined by `and`: `roleName eq 'Owner'`,
+ * `principalId eq '…'`, `assignedTo('…')` (the same, Kluis having no groups) and `atScope()` (nothing under the scope).
+ */
+function parseListFilter(req: FastifyRequest, fields: string[]): { atScope: boolean; clauses: { field: string; value: string }[] } {
+  const filter = (req.query as { $filter?: unknown }).$filter;
+  if (filter === undefined || filter === "") return { atScope: false, clauses: [] };
+  if (typeof filter !== "string") throw new KeyVaultError(400, "InvalidFilterInQueryString", "$filter must be given once.");
+  const known = new Map(fields.map((f) => [f.toLowerCase(), f]));
+  const parts = filter.split(/\s+and\s+/i);
+  const atScope = parts.some((p) => AT_SCOPE.test(p));
+  const clauses = parts
+    .filter((p) => !AT_SCOPE.test(p))
+    .map((clause) => {
+      const assigned = known.has("principalid") ? ASSIGNED_TO.exec(clause) : null;
+      const m = assigned ? [clause, "principalId", assigned[1]!] : FILTER_CLAUSE.exec(clause);
+      if (!m || !known.has(m[1]!.toLowerCase())) {
+        throw new KeyVaultError(400, "InvalidFilterInQueryString", `Invalid $filter '${filter}' specified in the query string. Supported: ${fields.join(", ")} with 'eq', joined by 'and'.`);
+      }
+      return { field: m[1]!.toLowerCase(), value: m[2]!.replace(/''/g, "'").toLowerCase() };
+    });
+  return { atScope, clauses };
+}
+
 export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   managementPipeline(app, ctx);
 
@@ -77,8 +105,11 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   for (const scope of DEFINITION_SCOPES) {
     app.get(`${scope}/${AUTH}/roleDefinitions`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
       const here = scopeOf(req);
-      const roles = await listRoleDefinitions(ctx.store);
-      return { value: roles.filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here))).map(definitionJson) };
+      const filter = parseListFilter(req, ["roleName", "type"]);
+      const roles = (await listRoleDefinitions(ctx.store))
+        .filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here)))
+        .filter((r) => filter.clauses.every(({ field, value }) => (field === "rolename" ? r.roleName : r.roleType).toLowerCase() === value));
+      return { value: roles.map(definitionJson) };
     });
     app.get(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
       const id = (req.params as { id: string }).id.toLowerCase();
@@ -101,7 +132,10 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     // listed when the caller may read role assignments at this scope (for those above) or at the assignment's own.
     app.get(`${scope}/${AUTH}/roleAssignments`, lists("Microsoft.Authorization/roleAssignments/read"), async (req) => {
       const here = scopeOf(req);
-      const related = (await listRoleAssignments(ctx.store)).filter((a) => withinScope(here, a.scope) || withinScope(a.scope, here));
+      const filter = parseListFilter(req, ["principalId"]);
+      const related = (await listRoleAssignments(ctx.store))
+        .filter((a) => withinScope(here, a.scope) || (!filter.atScope && withinScope(a.scope, here)))
+        .filter((a) => filter.clauses.every(({ value }) => a.principalId.toLowerCase() === value));
       return { value: readable(req, related, (a) => (withinScope(here, a.scope) ? here : a.scope)).map(assignmentJson) };
     });
     app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/write"), async (req, reply) => {
