@@ -4,53 +4,24 @@
 // administrator service principal; the app is made with `az ad sp create-for-rbac` and policies name it by --spn
 // (Microsoft Graph, src/graph/). Users and management roles are not served yet.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest } from "./helpers/http.js";
-import { Kluis, PYTHON, ROOT, run, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
-
-const AZ = join(ROOT, ".venv-az/bin/az");
+import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
+import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
 
 describe("the Azure CLI (az 2.91 from PyPI)", () => {
   let kluis: Kluis;
   let admin: { appId: string; password: string; tenant: string; objectId: string };
   /** The quickstart's app, made by `az ad sp create-for-rbac` (proxy route). */
   let app: ServicePrincipal;
-  const configDirs: string[] = [];
-
+  let server: AzTestServer;
   before(async () => {
-    if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
-    kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    server = await startAzTestServer();
+    ({ kluis, admin } = server);
   });
-  after(async () => {
-    await kluis.dispose();
-    for (const d of configDirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  /** A shell of az's own: a fresh config directory, Kluis's CA, and (for the proxy route) HTTPS_PROXY. */
-  function azShell(proxy: boolean) {
-    const configDir = mkdtempSync(join(tmpdir(), "kluis-az-"));
-    configDirs.push(configDir);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: configDir,
-      AZURE_CONFIG_DIR: configDir,
-      AZURE_CORE_COLLECT_TELEMETRY: "false",
-      AZURE_CORE_NO_COLOR: "true",
-      REQUESTS_CA_BUNDLE: kluis.caFile,
-      ...(proxy ? { HTTPS_PROXY: kluis.proxyUrl } : {}),
-    };
-    const az = (...args: string[]): Promise<RunResult> => run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000 });
-    const azJson = async <T = any>(...args: string[]): Promise<T> => {
-      const res = await az(...args, "-o", "json");
-      assert.equal(res.code, 0, `az ${args.join(" ")}: ${res.stderr}`);
-      return JSON.parse(res.stdout) as T;
-    };
-    return { az, azJson };
-  }
+  after(() => server.dispose());
+  /** A shell of az's own (helpers/az.ts). */
+  const azShell = (proxy: boolean) => server.shell(proxy);
 
   describe("through the CONNECT proxy, az's default cloud", () => {
     let shell: ReturnType<typeof azShell>;

@@ -3,13 +3,13 @@
 // in their own tables (migration 0007) so that concurrent writers on two PostgreSQL nodes lose nothing.
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
+import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
 import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
-import { Kluis, ROOT, run, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
+import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
 import { armRequest, armRequestAs } from "./helpers/rbac.js";
 
@@ -145,6 +145,25 @@ describe("management-plane RBAC", () => {
     assert.equal((await as("reader", "GET", vault("rgb", "mgmtbvault"))).status, 200, "the Reader keeps its role");
   });
 
+  it("lets an Owner below the subscription write custom roles only within its scope", async () => {
+    const { sp, oid } = principals.vaultOwner!;
+    const here = vault("rgb", "mgmtbvault");
+    const define = (who: "vaultOwner" | "admin", id: string, assignableScopes: string[]) => {
+      const body = { properties: { roleName: `role ${id}`, permissions: [{ actions: ["*"] }], assignableScopes } };
+      const path = `${here}/${AUTH}/roleDefinitions/${id}`;
+      return who === "admin" ? armRequest(kluis, "PUT", path, body) : as(who, "PUT", path, body);
+    };
+    const write = "Microsoft.Authorization/roleDefinitions/write";
+    refused(await define("vaultOwner", randomUUID(), [`/subscriptions/${sub}`]), sp, oid, write, `/subscriptions/${sub}`);
+    assert.equal((await define("vaultOwner", randomUUID(), [here])).status, 201);
+    // A role assignable at the subscription is not rewritten from the vault, even to a scope the caller owns.
+    const wide = randomUUID();
+    assert.equal((await define("admin", wide, [`/subscriptions/${sub}`])).status, 201);
+    refused(await define("vaultOwner", wide, [here]), sp, oid, write, `/subscriptions/${sub}`);
+    const del = await as("vaultOwner", "DELETE", `${here}/${AUTH}/roleDefinitions/${wide}`);
+    refused(del, sp, oid, "Microsoft.Authorization/roleDefinitions/delete", `/subscriptions/${sub}`);
+  });
+
   it("lets a Key Vault Contributor manage vaults but not assign roles or purge", async () => {
     await assign("kvContributor", ROLE.keyVaultContributor, `/subscriptions/${sub}`);
     const { sp, oid } = principals.kvContributor!;
@@ -259,43 +278,17 @@ describe("role writes on two PostgreSQL nodes", { skip: !Postgres.available() &&
   });
 });
 
-const AZ = join(ROOT, ".venv-az/bin/az");
-
 describe("management roles with the real az", () => {
   let kluis: Kluis;
   let admin: { appId: string; password: string; tenant: string };
-  const configDirs: string[] = [];
+  let server: AzTestServer;
   before(async () => {
-    if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
-    kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    server = await startAzTestServer();
+    ({ kluis, admin } = server);
   });
-  after(async () => {
-    await kluis.dispose();
-    for (const d of configDirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  /** A shell of az's own through Kluis's proxy: a fresh config directory and Kluis's CA. */
-  function azShell() {
-    const configDir = mkdtempSync(join(tmpdir(), "kluis-az-"));
-    configDirs.push(configDir);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: configDir,
-      AZURE_CONFIG_DIR: configDir,
-      AZURE_CORE_COLLECT_TELEMETRY: "false",
-      AZURE_CORE_NO_COLOR: "true",
-      REQUESTS_CA_BUNDLE: kluis.caFile,
-      HTTPS_PROXY: kluis.proxyUrl,
-    };
-    const az = (...args: string[]): Promise<RunResult> => run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000 });
-    const azJson = async <T = any>(...args: string[]): Promise<T> => {
-      const res = await az(...args, "-o", "json");
-      assert.equal(res.code, 0, `az ${args.join(" ")}: ${res.stderr}`);
-      return JSON.parse(res.stdout) as T;
-    };
-    return { az, azJson };
-  }
+  after(() => server.dispose());
+  /** A shell of az's own (helpers/az.ts). */
+  const azShell = () => server.shell(true);
 
   it("create-for-rbac --role Contributor --scopes a group: the app signs in, creates a vault there, sets its policy, and nothing else", async () => {
     const adminShell = azShell();

@@ -77,12 +77,19 @@ function parseCustomRole(id: string, input: Record<string, unknown>, subscriptio
   };
 }
 
+/**
+ * Who may write a custom role: as in Azure, the caller needs the write (or delete) action at every scope the role is
+ * assignable at, before and after the change, so that a role used at the subscription is not rewritten from below.
+ */
+export type AssignableScopesCheck = (scopes: readonly string[]) => void;
+
 /** Creates or replaces the custom role `roleDefinitionId` (a GUID). */
 export async function putCustomRole(
   store: Store,
   subscriptionId: string,
   roleDefinitionId: string,
   input: Record<string, unknown>,
+  mayWriteAt: AssignableScopesCheck,
 ): Promise<RoleDefinition> {
   const id = roleDefinitionId.toLowerCase();
   if (!GUID.test(id)) throw new KeyVaultError(400, "InvalidRoleDefinitionId", `The role definition ID '${roleDefinitionId}' is not valid. The role definition ID must be a GUID.`);
@@ -93,7 +100,10 @@ export async function putCustomRole(
   try {
     await store.transaction(async (tx) => {
       // Locked, the role's assignments cannot change under the check below (createRoleAssignment locks it too).
-      await tx.lockRoleDefinition(id);
+      if (await tx.lockRoleDefinition(id)) {
+        mayWriteAt((await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!.assignableScopes);
+      }
+      mayWriteAt(role.assignableScopes);
       // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
       for (const a of await tx.listRoleAssignments()) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
       if (!(await tx.putRoleDefinition(role))) throw nameTaken(role.roleName);
@@ -111,13 +121,14 @@ export async function putCustomRole(
 }
 
 /** Deletes a custom role no assignment uses; undefined when there is none by that id. */
-export async function deleteCustomRole(store: Store, roleDefinitionId: string): Promise<RoleDefinition | undefined> {
+export async function deleteCustomRole(store: Store, roleDefinitionId: string, mayDeleteAt: AssignableScopesCheck): Promise<RoleDefinition | undefined> {
   const id = roleDefinitionId.toLowerCase();
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
   const found = await store.transaction(async (tx) => {
     if (!(await tx.lockRoleDefinition(id))) return undefined;
     const role = (await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!;
+    mayDeleteAt(role.assignableScopes);
     const used = (await tx.listRoleAssignments()).filter((a) => a.roleDefinitionId === id).length;
     if (used > 0) {
       throw new KeyVaultError(

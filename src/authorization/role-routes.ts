@@ -7,7 +7,7 @@ import { KeyVaultError } from "../http/errors.js";
 import { checkObjectName } from "../objects/names.js";
 import type { ServerContext } from "../server/context.js";
 import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
-import { lists, managementPipeline, performs, readable } from "./management.js";
+import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
 import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
 import type { RoleDefinition } from "./roles.js";
 
@@ -97,6 +97,12 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       scope: a.scope,
     },
   });
+  /** Refuses unless the caller may perform the route's action at each of the scopes. */
+  const mayAt = (req: FastifyRequest) => (scopes: readonly string[]) => {
+    const action = req.routeOptions.config.action!;
+    const denied = scopes.find((scope) => !req.management!.can(action, scope));
+    if (denied !== undefined) throw authorizationFailed(req.management!.caller, action, denied);
+  };
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
   const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
 
@@ -118,11 +124,11 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       return definitionJson(role);
     });
     app.put(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/write"), async (req, reply) => {
-      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req));
+      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req), mayAt(req));
       return reply.code(201).send(definitionJson(role));
     });
     app.delete(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/delete"), async (req, reply) => {
-      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id);
+      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id, mayAt(req));
       return removed ? definitionJson(removed) : reply.code(204).send();
     });
   }
