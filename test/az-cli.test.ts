@@ -2,7 +2,7 @@
 // of the quickstart against Kluis with only environment variables: through Kluis's CONNECT proxy with az's default
 // cloud, and through a cloud registered from Kluis's /metadata/endpoints without the proxy. It signs in as the
 // administrator service principal; the app is made with `az ad sp create-for-rbac` and policies name it by --spn
-// (Microsoft Graph, src/graph/). Users and management roles are not served yet.
+// (Microsoft Graph, src/graph/). Management roles: test/rbac-management.test.ts. Users are not served yet.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest } from "./helpers/http.js";
