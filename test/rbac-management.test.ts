@@ -255,7 +255,7 @@ describe("role writes on two PostgreSQL nodes", { skip: !Postgres.available() &&
       rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, { token: tokens.get(node), body: body === undefined ? undefined : JSON.stringify(body) });
     const put = (node: Kluis, i: number) =>
       armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
-        properties: { roleDefinitionId: ROLE.reader, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
+        properties: { roleDefinitionId: ROLE.secretsUser, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
       });
     const puts = await Promise.all(Array.from({ length: COUNT }, (_, i) => [put(nodeA, i), put(nodeB, i)]).flat());
     for (const res of puts) assert.equal(res.status, 201, JSON.stringify(res.body));
