@@ -105,6 +105,12 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   };
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
   const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
+  /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
+  const assignmentHere = async (req: FastifyRequest) => {
+    const name = (req.params as { assignmentName: string }).assignmentName;
+    const here = scopeOf(req).toLowerCase();
+    return (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
+  };
 
   // az creates a custom role at its first assignable scope. A custom role is listed at, under and above the scopes
   // it is assignable at, so that the subscription lists them all.
@@ -151,12 +157,6 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       const assignment = await createRoleAssignment(ctx.store, currentRoleDefinitions, scopeOf(req), name, properties);
       return reply.code(201).send(assignmentJson(assignment));
     });
-    /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
-    const assignmentHere = async (req: FastifyRequest) => {
-      const name = (req.params as { assignmentName: string }).assignmentName;
-      const here = scopeOf(req).toLowerCase();
-      return (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
-    };
     app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/read"), async (req) => {
       const found = await assignmentHere(req);
       if (!found) throw new KeyVaultError(404, "RoleAssignmentNotFound", `The role assignment '${(req.params as { assignmentName: string }).assignmentName}' is not found.`);
