@@ -2,13 +2,11 @@
 // of the quickstart against Kluis with only environment variables: through Kluis's CONNECT proxy with az's default
 // cloud, and through a cloud registered from Kluis's /metadata/endpoints without the proxy. It signs in as the
 // administrator service principal; the app is made with `az ad sp create-for-rbac` and policies name it by --spn
-// (Microsoft Graph, src/graph/). Users sign in in az-users.test.ts.
+// (Microsoft Graph, src/graph/). Users sign in in az-users.test.ts; management roles: rbac-management.test.ts.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest } from "./helpers/http.js";
-import { azShell as newAzShell, requireAz } from "./helpers/az.js";
+import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
 import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
 
 describe("the Azure CLI (az 2.91 from PyPI)", () => {
@@ -16,23 +14,14 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
   let admin: { appId: string; password: string; tenant: string; objectId: string };
   /** The quickstart's app, made by `az ad sp create-for-rbac` (proxy route). */
   let app: ServicePrincipal;
-  const configDirs: string[] = [];
-
+  let server: AzTestServer;
   before(async () => {
-    requireAz();
-    kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    server = await startAzTestServer();
+    ({ kluis, admin } = server);
   });
-  after(async () => {
-    await kluis.dispose();
-    for (const d of configDirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  /** A shell of az's own, through the proxy or not, whose `az` takes its arguments spread. */
-  function azShell(proxy: boolean) {
-    const shell = newAzShell(kluis, proxy, configDirs);
-    return { az: (...args: string[]) => shell.az(args), azJson: shell.azJson };
-  }
+  after(() => server.dispose());
+  /** A shell of az's own (helpers/az.ts). */
+  const azShell = (proxy: boolean) => server.shell(proxy);
 
   describe("through the CONNECT proxy, az's default cloud", () => {
     let shell: ReturnType<typeof azShell>;

@@ -88,6 +88,12 @@ describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.avai
     const certs = new CertificateClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
     original.cert = await (await certs.beginCreateCertificate("movedcert", DefaultCertificatePolicy)).pollUntilDone();
     original.pfx = (await secrets.getSecret("movedcert")).value;
+
+    // A custom role and role assignments, so that their tables have rows to copy.
+    const subscription = `/subscriptions/${source.info.subscriptionId}`;
+    const role = { Name: "Copied Role", DataActions: ["Microsoft.KeyVault/vaults/secrets/getSecret/action"], AssignableScopes: [subscription] };
+    await source.cliJson(["role", "definition", "create", "--role-definition", JSON.stringify(role)]);
+    for (const name of ["Copied Role", "Reader"]) await source.cliJson(["role", "assignment", "create", "--role", name, "--assignee", sp.appId, "--scope", subscription]);
   });
   after(async () => {
     await source?.dispose();
@@ -106,7 +112,7 @@ describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.avai
     const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
 
     const rows = sqliteRows(join(source.dataDir, "kluis.db"));
-    assert.deepEqual(Object.keys(out.copied).sort(), ["object_names", "object_versions", "principals", "resource_groups", "settings", "users", "vaults"]);
+    assert.deepEqual(Object.keys(out.copied).sort(), ["object_names", "object_versions", "principals", "resource_groups", "role_assignments", "role_definitions", "settings", "users", "vaults"]);
     assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
     assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
 

@@ -133,8 +133,7 @@ describe("upgrade of a database written before names were folded", () => {
         DROP TABLE object_versions; ALTER TABLE versions_0002 RENAME TO object_versions;
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
         ALTER TABLE principals DROP COLUMN credential_generation;
-        DROP TABLE resource_groups;
-        DROP TABLE users;
+        DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal((db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n, 1);

@@ -2,16 +2,24 @@
 // the scopes the role may be assigned at. Kept beside the built-in roles and evaluated like them.
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
-import { assertAssignable, listRoleAssignments } from "./role-assignments.js";
+import { cachedList } from "./cached-list.js";
+import { assertAssignable } from "./role-assignments.js";
 import { isKnownDataAction, ROLE_DEFINITIONS, type RoleDefinition, type RolePermission } from "./roles.js";
-import { settingList } from "./setting-list.js";
 
-const stored = settingList<RoleDefinition>("custom_roles");
+const cached = cachedList((store) => store.listRoleDefinitions<RoleDefinition>());
 
-/** The built-in roles, then the custom ones. */
+/** The built-in roles, then the custom ones (through a copy at most a second old). */
 export async function listRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
-  return [...ROLE_DEFINITIONS, ...(await stored.read(store))];
+  return [...ROLE_DEFINITIONS, ...(await cached.read(store))];
 }
+
+/** The same, read now: what a write transaction decides on. */
+export async function currentRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
+  return [...ROLE_DEFINITIONS, ...(await store.listRoleDefinitions<RoleDefinition>())];
+}
+
+const nameTaken = (roleName: string) =>
+  new KeyVaultError(409, "RoleDefinitionWithSameNameExists", `A role definition cannot be updated with a name that already exists: '${roleName}'.`);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -69,44 +77,69 @@ function parseCustomRole(id: string, input: Record<string, unknown>, subscriptio
   };
 }
 
+/**
+ * Who may write a custom role: as in Azure, the caller needs the write (or delete) action at every scope the role is
+ * assignable at, before and after the change, so that a role used at the subscription is not rewritten from below.
+ */
+export type AssignableScopesCheck = (scopes: readonly string[]) => void;
+
 /** Creates or replaces the custom role `roleDefinitionId` (a GUID). */
 export async function putCustomRole(
   store: Store,
   subscriptionId: string,
   roleDefinitionId: string,
   input: Record<string, unknown>,
+  mayWriteAt: AssignableScopesCheck,
 ): Promise<RoleDefinition> {
   const id = roleDefinitionId.toLowerCase();
   if (!GUID.test(id)) throw new KeyVaultError(400, "InvalidRoleDefinitionId", `The role definition ID '${roleDefinitionId}' is not valid. The role definition ID must be a GUID.`);
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
   const role = parseCustomRole(id, input, subscriptionId);
-  if ((await listRoleDefinitions(store)).some((r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase())) {
-    throw new KeyVaultError(409, "RoleDefinitionWithSameNameExists", `A role definition cannot be updated with a name that already exists: '${role.roleName}'.`);
+  if (ROLE_DEFINITIONS.some((r) => r.roleName.toLowerCase() === role.roleName.toLowerCase())) throw nameTaken(role.roleName);
+  try {
+    await store.transaction(async (tx) => {
+      // Locked, the role's assignments cannot change under the check below (createRoleAssignment locks it too).
+      if (await tx.lockRoleDefinition(id)) {
+        mayWriteAt((await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!.assignableScopes);
+      }
+      mayWriteAt(role.assignableScopes);
+      // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
+      for (const a of await tx.listRoleAssignments()) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
+      if (!(await tx.putRoleDefinition(role))) throw nameTaken(role.roleName);
+    });
+  } catch (err) {
+    // Another node took the name between this one's check and its write: the unique index refused the row.
+    if (!(err instanceof KeyVaultError) && (await currentRoleDefinitions(store)).some((r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase())) {
+      throw nameTaken(role.roleName);
+    }
+    throw err;
+  } finally {
+    cached.invalidate();
   }
-  // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
-  for (const a of await listRoleAssignments(store)) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
-  const custom = await stored.read(store);
-  await stored.write(store, [...custom.filter((r) => r.id !== id), role]);
   return role;
 }
 
 /** Deletes a custom role no assignment uses; undefined when there is none by that id. */
-export async function deleteCustomRole(store: Store, roleDefinitionId: string): Promise<RoleDefinition | undefined> {
+export async function deleteCustomRole(store: Store, roleDefinitionId: string, mayDeleteAt: AssignableScopesCheck): Promise<RoleDefinition | undefined> {
   const id = roleDefinitionId.toLowerCase();
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
-  const custom = await stored.read(store);
-  const found = custom.find((r) => r.id === id);
-  if (!found) return undefined;
-  const used = (await listRoleAssignments(store)).filter((a) => a.roleDefinitionId === id).length;
-  if (used > 0) {
-    throw new KeyVaultError(
-      409,
-      "RoleDefinitionHasAssignments",
-      `There are existing role assignments referencing role '${found.roleName}' (${used}): delete them before the role.`,
-    );
-  }
-  await stored.write(store, custom.filter((r) => r !== found));
+  const found = await store.transaction(async (tx) => {
+    if (!(await tx.lockRoleDefinition(id))) return undefined;
+    const role = (await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!;
+    mayDeleteAt(role.assignableScopes);
+    const used = (await tx.listRoleAssignments()).filter((a) => a.roleDefinitionId === id).length;
+    if (used > 0) {
+      throw new KeyVaultError(
+        409,
+        "RoleDefinitionHasAssignments",
+        `There are existing role assignments referencing role '${role.roleName}' (${used}): delete them before the role.`,
+      );
+    }
+    await tx.deleteRoleDefinition(id);
+    return role;
+  });
+  cached.invalidate();
   return found;
 }

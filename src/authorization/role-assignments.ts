@@ -3,22 +3,17 @@
 import { randomUUID } from "node:crypto";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
-import type { Store } from "../store/store.js";
+import type { RoleAssignmentRecord, Store } from "../store/store.js";
+import { cachedList } from "./cached-list.js";
 import type { RequiredPermission } from "./permissions.js";
-import { dataActionFor, findRole, roleAllows, type RoleDefinition } from "./roles.js";
-import { settingList } from "./setting-list.js";
+import { dataActionFor, findRole, roleAllows, roleAllowsAction, type RoleDefinition } from "./roles.js";
 
-export interface RoleAssignment {
-  name: string;
-  scope: string;
-  principalId: string;
-  roleDefinitionId: string;
-}
+export type RoleAssignment = RoleAssignmentRecord;
 
-const stored = settingList<RoleAssignment>("role_assignments");
+const cached = cachedList((store) => store.listRoleAssignments());
 
-export const listRoleAssignments = (store: Store): Promise<RoleAssignment[]> => stored.read(store);
-const save = (store: Store, assignments: RoleAssignment[]) => stored.write(store, assignments);
+/** Every assignment, through a copy at most a second old (this node's own writes are seen at once). */
+export const listRoleAssignments = (store: Store): Promise<RoleAssignment[]> => cached.read(store);
 
 /** Refuses an assignment of `role` at `scope` outside the role's assignable scopes (a custom role's choice). */
 export function assertAssignable(role: RoleDefinition, scope: string): void {
@@ -30,33 +25,75 @@ export function assertAssignable(role: RoleDefinition, scope: string): void {
   );
 }
 
-/** `roles`: every role definition, built-in and custom, that `input.roleDefinitionId` may name. */
+/**
+ * Creates the assignment in one transaction: a custom role's row is locked first, so that the role cannot change or go
+ * while it is assigned; the assignment is one row, so concurrent creates on several nodes all land. Creating the same
+ * assignment again answers it; the same name for another principal or role is ARM's 409.
+ * `listRoles` reads every role definition, built-in and custom, that `input.roleDefinitionId` may name.
+ */
 export async function createRoleAssignment(
   store: Store,
-  roles: readonly RoleDefinition[],
+  listRoles: (store: Store) => Promise<RoleDefinition[]>,
   scope: string,
   name: string | undefined,
   input: { roleDefinitionId?: unknown; principalId?: unknown },
 ): Promise<RoleAssignment> {
   if (typeof input.principalId !== "string" || input.principalId === "") throw badParameter("properties.principalId is required.");
-  const role = typeof input.roleDefinitionId === "string" ? findRole(roles, input.roleDefinitionId) : undefined;
-  if (!role) throw new KeyVaultError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${String(input.roleDefinitionId)}' does not exist.`);
-  assertAssignable(role, scope);
-  const assignments = await listRoleAssignments(store);
-  const assignment: RoleAssignment = { name: name ?? randomUUID(), scope, principalId: input.principalId, roleDefinitionId: role.id };
-  const clash = assignments.find((a) => a.name === assignment.name);
-  if (clash && (clash.principalId !== assignment.principalId || clash.roleDefinitionId !== assignment.roleDefinitionId)) {
+  const principalId = input.principalId;
+  const missing = () => new KeyVaultError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${String(input.roleDefinitionId)}' does not exist.`);
+  if (typeof input.roleDefinitionId !== "string") throw missing();
+  const roleId = input.roleDefinitionId;
+  const assignment = await store.transaction(async (tx) => {
+    let role = findRole(await listRoles(tx), roleId);
+    if (role?.roleType === "CustomRole") {
+      // Read the role again once it is locked: what it is now, not what it was before another node's change.
+      role = (await tx.lockRoleDefinition(role.id)) ? findRole(await listRoles(tx), role.id) : undefined;
+    }
+    if (!role) throw missing();
+    assertAssignable(role, scope);
+    const wanted: RoleAssignment = { name: name ?? randomUUID(), scope, principalId, roleDefinitionId: role.id };
+    if (await tx.insertRoleAssignment(wanted)) return wanted;
+    const existing = (await tx.listRoleAssignments()).find((a) => a.name === wanted.name);
+    if (existing && existing.principalId === wanted.principalId && existing.roleDefinitionId === wanted.roleDefinitionId && existing.scope.toLowerCase() === scope.toLowerCase()) {
+      return existing;
+    }
     throw new KeyVaultError(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
-  }
-  await save(store, [...assignments.filter((a) => a.name !== assignment.name), assignment]);
+  });
+  cached.invalidate();
   return assignment;
 }
 
 export async function deleteRoleAssignment(store: Store, name: string): Promise<RoleAssignment | undefined> {
-  const assignments = await listRoleAssignments(store);
-  const found = assignments.find((a) => a.name === name);
-  if (found) await save(store, assignments.filter((a) => a !== found));
+  const found = await store.transaction(async (tx) => {
+    const existing = (await tx.listRoleAssignments()).find((a) => a.name === name);
+    return existing && (await tx.deleteRoleAssignment(name)) ? existing : undefined;
+  });
+  cached.invalidate();
   return found;
+}
+
+/**
+ * Deletes the assignments at `scope` or under it: a deleted resource group or purged vault takes its assignments with
+ * it, so that a new one of the same name starts with none.
+ */
+export async function deleteRoleAssignmentsWithin(store: Store, scope: string): Promise<void> {
+  await deleteRoleAssignmentsWhere(store, (a) => withinScope(a.scope, scope));
+}
+
+/** The same for a purged vault, known by its name alone (vault names are global; its group may be gone). */
+export async function deleteRoleAssignmentsOfVault(store: Store, vaultName: string): Promise<void> {
+  const marker = `/providers/microsoft.keyvault/vaults/${vaultName.toLowerCase()}`;
+  await deleteRoleAssignmentsWhere(store, (a) => {
+    const scope = a.scope.toLowerCase();
+    return scope.endsWith(marker) || scope.includes(`${marker}/`);
+  });
+}
+
+async function deleteRoleAssignmentsWhere(store: Store, doomed: (a: RoleAssignment) => boolean): Promise<void> {
+  await store.transaction(async (tx) => {
+    for (const a of await tx.listRoleAssignments()) if (doomed(a)) await tx.deleteRoleAssignment(a.name);
+  });
+  cached.invalidate();
 }
 
 /** True when `resource` is `scope` or lies under it (ARM ids compare case-insensitively; "/", the root, holds all). */
@@ -64,6 +101,21 @@ export function withinScope(resource: string, scope: string): boolean {
   const r = resource.toLowerCase();
   const s = scope.toLowerCase().replace(/\/$/, "");
   return r === s || r.startsWith(`${s}/`);
+}
+
+/** True when a role (of `roles`) the principal holds at `scope`, or above it, grants the management action. */
+export function roleGrantsAction(
+  assignments: readonly RoleAssignment[],
+  roles: readonly RoleDefinition[],
+  principalId: string,
+  scope: string,
+  action: string,
+): boolean {
+  return assignments.some((a) => {
+    if (a.principalId !== principalId || !withinScope(scope, a.scope)) return false;
+    const role = findRole(roles, a.roleDefinitionId);
+    return role !== undefined && roleAllowsAction(role, action);
+  });
 }
 
 /** True when a role (of `roles`) the caller holds at the resource's scope, or above it, grants the permission's data action. */

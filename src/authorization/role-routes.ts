@@ -1,13 +1,13 @@
 // ARM's Microsoft.Authorization API for Key Vault roles: role definitions (built-in, and custom ones at the
 // subscription, resource-group or vault scope) and role assignments at the subscription, resource-group, vault or
-// single-object scope. Administrators only, like the rest of the management API.
+// single-object scope. Each route needs its Microsoft.Authorization action at its scope (management.ts).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
 import { checkObjectName } from "../objects/names.js";
 import type { ServerContext } from "../server/context.js";
-import { requireAdministrator } from "./administrator.js";
-import { deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
+import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
+import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
 import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
 import type { RoleDefinition } from "./roles.js";
 
@@ -42,8 +42,36 @@ function checkObjectScope(params: { objectKind?: string; objectName?: string }):
   checkObjectName(params.objectName, kind.slice(0, -1));
 }
 
+const FILTER_CLAUSE = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/i;
+const ASSIGNED_TO = /^\s*assignedTo\('((?:[^']|'')*)'\)\s*$/i;
+const AT_SCOPE = /^\s*atScope\(\)\s*$/i;
+
+/**
+ * The `$filter` clauses az sends on these listings, over `fields`, joined by `and`: `roleName eq 'Owner'`,
+ * `principalId eq '…'`, `assignedTo('…')` (the same, Kluis having no groups) and `atScope()` (nothing under the scope).
+ */
+function parseListFilter(req: FastifyRequest, fields: string[]): { atScope: boolean; clauses: { field: string; value: string }[] } {
+  const filter = (req.query as { $filter?: unknown }).$filter;
+  if (filter === undefined || filter === "") return { atScope: false, clauses: [] };
+  if (typeof filter !== "string") throw new KeyVaultError(400, "InvalidFilterInQueryString", "$filter must be given once.");
+  const known = new Map(fields.map((f) => [f.toLowerCase(), f]));
+  const parts = filter.split(/\s+and\s+/i);
+  const atScope = parts.some((p) => AT_SCOPE.test(p));
+  const clauses = parts
+    .filter((p) => !AT_SCOPE.test(p))
+    .map((clause) => {
+      const assigned = known.has("principalid") ? ASSIGNED_TO.exec(clause) : null;
+      const m = assigned ? [clause, "principalId", assigned[1]!] : FILTER_CLAUSE.exec(clause);
+      if (!m || !known.has(m[1]!.toLowerCase())) {
+        throw new KeyVaultError(400, "InvalidFilterInQueryString", `Invalid $filter '${filter}' specified in the query string. Supported: ${fields.join(", ")} with 'eq', joined by 'and'.`);
+      }
+      return { field: m[1]!.toLowerCase(), value: m[2]!.replace(/''/g, "'").toLowerCase() };
+    });
+  return { atScope, clauses };
+}
+
 export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
-  app.addHook("onRequest", requireAdministrator(ctx));
+  managementPipeline(app, ctx);
 
   const definitionId = (r: RoleDefinition) => `/subscriptions/${ctx.subscriptionId}/${AUTH}/roleDefinitions/${r.id}`;
   const definitionJson = (r: RoleDefinition) => ({
@@ -69,54 +97,74 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       scope: a.scope,
     },
   });
+  /** Refuses unless the caller may perform the route's action at each of the scopes. */
+  const mayAt = (req: FastifyRequest) => (scopes: readonly string[]) => {
+    const action = req.routeOptions.config.action!;
+    const denied = scopes.find((scope) => !req.management!.can(action, scope));
+    if (denied !== undefined) throw authorizationFailed(req.management!.caller, action, denied);
+  };
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
   const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
+  /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
+  const assignmentHere = async (req: FastifyRequest) => {
+    const name = (req.params as { assignmentName: string }).assignmentName;
+    const here = scopeOf(req).toLowerCase();
+    return (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
+  };
 
   // az creates a custom role at its first assignable scope. A custom role is listed at, under and above the scopes
   // it is assignable at, so that the subscription lists them all.
   for (const scope of DEFINITION_SCOPES) {
-    app.get(`${scope}/${AUTH}/roleDefinitions`, async (req) => {
+    app.get(`${scope}/${AUTH}/roleDefinitions`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
       const here = scopeOf(req);
-      const roles = await listRoleDefinitions(ctx.store);
-      return { value: roles.filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here))).map(definitionJson) };
+      const filter = parseListFilter(req, ["roleName", "type"]);
+      const roles = (await listRoleDefinitions(ctx.store))
+        .filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here)))
+        .filter((r) => filter.clauses.every(({ field, value }) => (field === "rolename" ? r.roleName : r.roleType).toLowerCase() === value));
+      return { value: roles.map(definitionJson) };
     });
-    app.get(`${scope}/${AUTH}/roleDefinitions/:id`, async (req) => {
+    app.get(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
       const id = (req.params as { id: string }).id.toLowerCase();
       const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
       if (!role) throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
       return definitionJson(role);
     });
-    app.put(`${scope}/${AUTH}/roleDefinitions/:id`, async (req, reply) => {
-      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req));
+    app.put(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/write"), async (req, reply) => {
+      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req), mayAt(req));
       return reply.code(201).send(definitionJson(role));
     });
-    app.delete(`${scope}/${AUTH}/roleDefinitions/:id`, async (req, reply) => {
-      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id);
+    app.delete(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/delete"), async (req, reply) => {
+      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id, mayAt(req));
       return removed ? definitionJson(removed) : reply.code(204).send();
     });
   }
 
   for (const scope of SCOPES) {
-    // Assignments that apply at this scope: made here or above it, as ARM's atScope() lists them.
-    app.get(`${scope}/${AUTH}/roleAssignments`, async (req) => {
+    // Assignments that apply at this scope (made here or above it, as ARM's atScope() lists them) or under it; each is
+    // listed when the caller may read role assignments at this scope (for those above) or at the assignment's own.
+    app.get(`${scope}/${AUTH}/roleAssignments`, lists("Microsoft.Authorization/roleAssignments/read"), async (req) => {
       const here = scopeOf(req);
-      return { value: (await listRoleAssignments(ctx.store)).filter((a) => withinScope(here, a.scope) || withinScope(a.scope, here)).map(assignmentJson) };
+      const filter = parseListFilter(req, ["principalId"]);
+      const related = (await listRoleAssignments(ctx.store))
+        .filter((a) => withinScope(here, a.scope) || (!filter.atScope && withinScope(a.scope, here)))
+        .filter((a) => filter.clauses.every(({ value }) => a.principalId.toLowerCase() === value));
+      return { value: readable(req, related, (a) => (withinScope(here, a.scope) ? here : a.scope)).map(assignmentJson) };
     });
-    app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
+    app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/write"), async (req, reply) => {
       checkObjectScope(req.params as { objectKind?: string; objectName?: string });
       const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
-      const roles = await listRoleDefinitions(ctx.store);
-      const assignment = await createRoleAssignment(ctx.store, roles, scopeOf(req), (req.params as { assignmentName: string }).assignmentName, properties);
+      const name = (req.params as { assignmentName: string }).assignmentName;
+      const assignment = await createRoleAssignment(ctx.store, currentRoleDefinitions, scopeOf(req), name, properties);
       return reply.code(201).send(assignmentJson(assignment));
     });
-    app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req) => {
-      const name = (req.params as { assignmentName: string }).assignmentName;
-      const found = (await listRoleAssignments(ctx.store)).find((a) => a.name === name);
-      if (!found) throw new KeyVaultError(404, "RoleAssignmentNotFound", `The role assignment '${name}' is not found.`);
+    app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/read"), async (req) => {
+      const found = await assignmentHere(req);
+      if (!found) throw new KeyVaultError(404, "RoleAssignmentNotFound", `The role assignment '${(req.params as { assignmentName: string }).assignmentName}' is not found.`);
       return assignmentJson(found);
     });
-    app.delete(`${scope}/${AUTH}/roleAssignments/:assignmentName`, async (req, reply) => {
-      const removed = await deleteRoleAssignment(ctx.store, (req.params as { assignmentName: string }).assignmentName);
+    app.delete(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/delete"), async (req, reply) => {
+      const found = await assignmentHere(req);
+      const removed = found && (await deleteRoleAssignment(ctx.store, found.name));
       return removed ? assignmentJson(removed) : reply.code(204).send();
     });
   }

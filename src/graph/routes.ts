@@ -4,9 +4,10 @@
 // graph.microsoft.com here, and a registered cloud names the server's own URL. Administrators may do everything; any
 // principal may read its own objects, and users may read users (as Entra's members may).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isAdministrator } from "../authorization/administrator.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
-import { createUser, deleteUser, findUser, invalidNewUser, isAdministrator } from "../identity/users.js";
+import { createUser, deleteUser, findUser, invalidNewUser } from "../identity/users.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { ServerContext } from "../server/context.js";
 import type { PrincipalRecord, UserRecord } from "../store/store.js";

@@ -1,6 +1,6 @@
 // Service principal management (what `az ad sp` does through Microsoft Graph), for administrators.
 import type { FastifyInstance } from "fastify";
-import { requireAdministrator } from "../authorization/administrator.js";
+import { requireAdministrator } from "../authorization/management.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../server/context.js";
 import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "./principals.js";

@@ -99,7 +99,3 @@ export async function authenticateUser(
   return user.accountEnabled ? user : "disabled";
 }
 
-/** Whether the principal or user of `objectId` administers this server (as the administrator made at first start does). */
-export async function isAdministrator(store: Store, objectId: string): Promise<boolean> {
-  return (await store.getPrincipalByObjectId(objectId))?.isAdmin ?? (await store.getUserByObjectId(objectId))?.isAdmin ?? false;
-}

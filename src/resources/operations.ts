@@ -1,7 +1,9 @@
 // Resource groups (Microsoft.Resources/resourceGroups): what ARM's operations on them do to the store.
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ResourceGroupRecord, Store } from "../store/store.js";
+import { deleteRoleAssignmentsWithin } from "../authorization/role-assignments.js";
 import { deleteVault } from "../vaults/operations.js";
+import { resourceGroupId } from "./model.js";
 
 export interface ResourceGroupInput {
   location?: unknown;
@@ -73,10 +75,14 @@ export async function updateResourceGroup(store: Store, name: string, input: Res
   });
 }
 
-/** Deleting a group deletes what is in it: its vaults are soft-deleted (recoverable, as in Azure), then the group goes. */
-export async function deleteResourceGroup(store: Store, name: string): Promise<void> {
+/**
+ * Deleting a group deletes what is in it: its vaults are soft-deleted (recoverable, as in Azure), the role assignments
+ * at it or under it go (a new group of that name starts with none), then the group goes.
+ */
+export async function deleteResourceGroup(store: Store, subscriptionId: string, name: string): Promise<void> {
   const group = await getResourceGroup(store, name);
   const vaults = (await store.listVaults()).filter((v) => v.resourceGroup.toLowerCase() === group.name.toLowerCase());
   for (const vault of vaults) await deleteVault(store, vault.name);
+  await deleteRoleAssignmentsWithin(store, resourceGroupId(subscriptionId, group.name));
   await store.deleteResourceGroup(group.name);
 }

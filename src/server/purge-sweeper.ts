@@ -1,4 +1,5 @@
 // Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date.
+import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
 import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
@@ -11,7 +12,10 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
   }
   // Deleted vaults go with everything in them, purge protection or not: their retention has ended.
   const vaults = await store.listExpiredVaults(now);
-  for (const vault of vaults) await store.transaction((tx) => tx.deleteVault(vault));
+  for (const vault of vaults) {
+    await store.transaction((tx) => tx.deleteVault(vault));
+    await deleteRoleAssignmentsOfVault(store, vault);
+  }
   return expired.length + vaults.length;
 }
 

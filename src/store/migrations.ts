@@ -167,6 +167,47 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Role assignments and custom roles were JSON lists in two settings rows, rewritten whole on every change: two nodes
+  // writing at once could lose one's change. Each now is a row of its own; the lists are carried over, then dropped.
+  "0007_role_tables": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("role_assignments")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("scope", "text", (c) => c.notNull())
+        .addColumn("principal_id", "text", (c) => c.notNull())
+        .addColumn("role_definition_id", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("role_assignments_by_principal").on("role_assignments").column("principal_id").execute();
+      await db.schema
+        .createTable("role_definitions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("role_name_key", "text", (c) => c.notNull().unique())
+        .addColumn("definition", "text", (c) => c.notNull())
+        .execute();
+      const setting = async (key: string) => {
+        const row = await db.selectFrom("settings").select("value").where("key", "=", key).executeTakeFirst();
+        return row ? (JSON.parse(row.value as string) as Record<string, any>[]) : [];
+      };
+      const now = Date.now();
+      for (const a of await setting("role_assignments")) {
+        await db
+          .insertInto("role_assignments")
+          .values({ name: a.name, scope: a.scope, principal_id: a.principalId, role_definition_id: a.roleDefinitionId, created_at: now })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      for (const r of await setting("custom_roles")) {
+        await db
+          .insertInto("role_definitions")
+          .values({ id: r.id, role_name_key: String(r.roleName).toLowerCase(), definition: JSON.stringify(r) })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      await db.deleteFrom("settings").where("key", "in", ["role_assignments", "custom_roles"]).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

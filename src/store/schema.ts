@@ -35,6 +35,23 @@ export interface Database {
     tags: string;
     created_at: number;
   };
+  /** Role assignments (Microsoft.Authorization/roleAssignments): a row each, so concurrent writers never lose one. */
+  role_assignments: {
+    /** The assignment's name (a GUID), unique across scopes as in Azure. */
+    name: string;
+    scope: string;
+    principal_id: string;
+    role_definition_id: string;
+    created_at: number;
+  };
+  /** Custom role definitions; built-in roles are code (authorization/roles.ts). */
+  role_definitions: {
+    id: string;
+    /** The role's name lower-cased: unique, as Azure's role names are per tenant. */
+    role_name_key: string;
+    /** The definition as JSON. */
+    definition: string;
+  };
   vaults: {
     name: string;
     id: string;

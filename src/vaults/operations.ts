@@ -1,6 +1,7 @@
 // Vault management: what ARM's Microsoft.KeyVault/vaults operations do to the store.
 import { randomUUID } from "node:crypto";
 import { mergePolicy, type AccessPolicyEntry } from "../authorization/access-policies.js";
+import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
 import { normalizePermissions, PERMISSIONS, type Collection } from "../authorization/permissions.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
@@ -20,6 +21,7 @@ export interface VaultInput {
 const vaultNotFound = (name: string) =>
   new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' was not found.`);
 
+/** The live vault of that name, in whichever group it lives. */
 export async function getVault(store: Store, name: string): Promise<Vault> {
   const vault = await store.getVault<VaultProperties>(name.toLowerCase());
   if (!vault) throw vaultNotFound(name);
@@ -166,13 +168,17 @@ export async function getDeletedVault(store: Store, name: string): Promise<Vault
   return vault;
 }
 
-/** Purge: the deleted vault and everything in it are gone for good (refused while purge protection is on). */
+/**
+ * Purge: the deleted vault, everything in it and the role assignments at it or under it are gone for good (refused
+ * while purge protection is on), so that a new vault of that name starts with no one's roles.
+ */
 export async function purgeDeletedVault(store: Store, name: string): Promise<void> {
   const vault = await getDeletedVault(store, name);
   if (vault.properties.enablePurgeProtection) {
     throw new KeyVaultError(409, "Conflict", `Vault '${vault.name}' has purge protection enabled; it is purged when its retention period ends.`);
   }
   await store.deleteVault(vault.name);
+  await deleteRoleAssignmentsOfVault(store, vault.name);
 }
 
 export type AccessPolicyOperation = "add" | "replace" | "remove";

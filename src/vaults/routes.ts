@@ -1,13 +1,12 @@
 // ARM-shaped management API for Microsoft.KeyVault/vaults under the server's one subscription.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
-import { requireAdministrator } from "../authorization/administrator.js";
+import { lists, managementPipeline, performs, readable } from "../authorization/management.js";
 import { jsonBody } from "../http/body.js";
-import { requireSubscription } from "../http/arm.js";
 import { badParameter } from "../http/errors.js";
 import { getResourceGroup } from "../resources/operations.js";
 import type { ServerContext } from "../server/context.js";
-import { toArmDeletedVault, toArmVault, type VaultProperties } from "./model.js";
+import { toArmDeletedVault, toArmVault, vaultResourceId, type Vault, type VaultProperties } from "./model.js";
 import {
   checkNameAvailability,
   createOrUpdateVault,
@@ -26,31 +25,35 @@ const rbacByDefault = (req: FastifyRequest) => ((req.query as { "api-version"?: 
 
 type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
 
+const VAULT_READ = "Microsoft.KeyVault/vaults/read";
+const VAULT_WRITE = "Microsoft.KeyVault/vaults/write";
+
 export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
-  app.addHook("onRequest", requireAdministrator(ctx));
-  app.addHook("preHandler", requireSubscription(ctx.subscriptionId));
+  managementPipeline(app, ctx);
 
   const base = "/subscriptions/:subscriptionId";
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
-  const arm = (vault: Parameters<typeof toArmVault>[1]) => toArmVault(ctx.subscriptionId, vault);
+  const arm = (vault: Vault) => toArmVault(ctx.subscriptionId, vault);
   const params = (req: FastifyRequest) => req.params as VaultParams;
   /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
   const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
-  /** The path's vault, under the path's group. */
+  /** The path's vault, under the path's group: roles at that group's scope must never reach a vault of another. */
   const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+  /** The vaults the caller may read, of the given ones. */
+  const visible = (req: FastifyRequest, vaults: Vault[]) => readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
 
-  app.get(`${base}/providers/Microsoft.KeyVault/vaults`, async () => ({
-    value: (await ctx.store.listVaults<VaultProperties>()).map(arm),
+  app.get(`${base}/providers/Microsoft.KeyVault/vaults`, lists(VAULT_READ), async (req) => ({
+    value: visible(req, await ctx.store.listVaults<VaultProperties>()).map(arm),
   }));
 
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, async (req) => {
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, lists(VAULT_READ), async (req) => {
     const group = (await groupOf(req)).toLowerCase();
-    return { value: (await ctx.store.listVaults<VaultProperties>()).filter((v) => v.resourceGroup.toLowerCase() === group).map(arm) };
+    return { value: visible(req, await ctx.store.listVaults<VaultProperties>()).filter((v) => v.resourceGroup.toLowerCase() === group).map(arm) };
   });
 
-  app.get(one, async (req) => arm(await vaultOf(req)));
+  app.get(one, performs(VAULT_READ), async (req) => arm(await vaultOf(req)));
 
-  app.put(one, async (req, reply) => {
+  app.put(one, performs(VAULT_WRITE), async (req, reply) => {
     const { vaultName } = params(req);
     const group = await groupOf(req);
     const existed = await ctx.store.getVault(vaultName.toLowerCase());
@@ -58,38 +61,42 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     return reply.code(existed ? 200 : 201).send(arm(vault));
   });
 
-  app.patch(one, async (req) => {
+  app.patch(one, performs(VAULT_WRITE), async (req) => {
     const vault = await vaultOf(req);
     return arm(await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, vault.resourceGroup, vault.name, jsonBody(req) as VaultInput));
   });
 
   // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
-  app.delete(one, async (req, reply) => {
+  app.delete(one, performs("Microsoft.KeyVault/vaults/delete"), async (req, reply) => {
     const vault = await findVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
     if (!vault) return reply.code(204).send();
     await deleteVault(ctx.store, vault.name);
     return reply.code(200).send();
   });
 
-  app.post(`${base}/providers/Microsoft.KeyVault/checkNameAvailability`, async (req) =>
+  app.post(`${base}/providers/Microsoft.KeyVault/checkNameAvailability`, performs("Microsoft.KeyVault/checkNameAvailability/read"), async (req) =>
     checkNameAvailability(ctx.store, jsonBody(req) as { name?: unknown; type?: unknown }),
   );
   // Kluis has no managed HSMs; az keyvault list and list-deleted ask for them beside vaults.
-  app.get(`${base}/providers/Microsoft.KeyVault/managedHSMs`, async () => ({ value: [] }));
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/managedHSMs`, async () => ({ value: [] }));
-  app.get(`${base}/providers/Microsoft.KeyVault/deletedManagedHSMs`, async () => ({ value: [] }));
+  const HSM_READ = "Microsoft.KeyVault/managedHSMs/read";
+  app.get(`${base}/providers/Microsoft.KeyVault/managedHSMs`, lists(HSM_READ), async () => ({ value: [] }));
+  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/managedHSMs`, lists(HSM_READ), async () => ({ value: [] }));
+  app.get(`${base}/providers/Microsoft.KeyVault/deletedManagedHSMs`, lists("Microsoft.KeyVault/locations/deletedManagedHSMs/read"), async () => ({ value: [] }));
 
-  app.get(`${base}/providers/Microsoft.KeyVault/deletedVaults`, async () => ({
-    value: (await ctx.store.listVaults<VaultProperties>(true)).map((v) => toArmDeletedVault(ctx.subscriptionId, v)),
+  // Deleted vaults live at the subscription (under their location), not in their group: reading them takes a role there.
+  const DELETED_READ = "Microsoft.KeyVault/locations/deletedVaults/read";
+  const deletedJson = (v: Vault) => toArmDeletedVault(ctx.subscriptionId, v);
+  app.get(`${base}/providers/Microsoft.KeyVault/deletedVaults`, lists(DELETED_READ), async (req) => ({
+    value: readable(req, (await ctx.store.listVaults<VaultProperties>(true)).map(deletedJson), (v) => v.id),
   }));
   const deleted = `${base}/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:vaultName`;
-  app.get(deleted, async (req) => toArmDeletedVault(ctx.subscriptionId, await getDeletedVault(ctx.store, params(req).vaultName)));
-  app.post(`${deleted}/purge`, async (req, reply) => {
+  app.get(deleted, performs(DELETED_READ), async (req) => deletedJson(await getDeletedVault(ctx.store, params(req).vaultName)));
+  app.post(`${deleted}/purge`, performs("Microsoft.KeyVault/locations/deletedVaults/purge/action"), async (req, reply) => {
     await purgeDeletedVault(ctx.store, params(req).vaultName);
     return reply.code(200).send();
   });
 
-  app.put(`${one}/accessPolicies/:operationKind`, async (req) => {
+  app.put(`${one}/accessPolicies/:operationKind`, performs("Microsoft.KeyVault/vaults/accessPolicies/write"), async (req) => {
     const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
     if (!["add", "replace", "remove"].includes(operation)) throw badParameter("operationKind must be add, replace or remove.");
     const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };

@@ -1,9 +1,9 @@
-// The real Azure CLI (pinned from PyPI by scripts/prepare-azure-cli.sh) in a shell of its own for a test server.
+// The real Azure CLI (pinned from PyPI in .venv-az, scripts/prepare-azure-cli.sh) in a shell of its own per test.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, run, type Kluis, type RunResult } from "./kluis.js";
+import { Kluis, ROOT, run, type RunResult } from "./kluis.js";
 
 export const AZ = join(ROOT, ".venv-az/bin/az");
 
@@ -41,4 +41,31 @@ export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzS
     return JSON.parse(res.stdout) as T;
   };
   return { az, azJson };
+}
+
+/** A server for az tests, its administrator credential (admin.json), and az shells that go with it. */
+export interface AzTestServer {
+  kluis: Kluis;
+  admin: { appId: string; password: string; tenant: string; objectId: string };
+  /** A shell of az's own, through the proxy or not, whose `az` takes its arguments spread. */
+  shell(proxy: boolean): { az(...args: string[]): Promise<RunResult>; azJson: AzShell["azJson"] };
+  dispose(): Promise<void>;
+}
+
+export async function startAzTestServer(): Promise<AzTestServer> {
+  requireAz();
+  const kluis = await Kluis.start();
+  const configDirs: string[] = [];
+  return {
+    kluis,
+    admin: JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")),
+    shell(proxy) {
+      const shell = azShell(kluis, proxy, configDirs);
+      return { az: (...args: string[]) => shell.az(args), azJson: shell.azJson };
+    },
+    async dispose() {
+      await kluis.dispose();
+      for (const d of configDirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }
