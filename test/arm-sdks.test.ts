@@ -60,12 +60,15 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
     };
   }
 
-  it("answers ARM's AuthorizationFailed to a principal that does not administer the server", async () => {
+  it("answers ARM's AuthorizationFailed to a principal without a management role, and lists it nothing", async () => {
     const options = clientOptions(kluis);
     const credential = new ClientSecretCredential(tenant, app.appId, app.password, options);
     const denied = (err: { statusCode?: number; code?: string; message?: string }) =>
       err.statusCode === 403 && err.code === "AuthorizationFailed" && err.message!.includes(app.appId);
-    await assert.rejects(collect(new ResourceManagementClient(credential, subscription, options).resourceGroups.list()), denied);
+    const resources = new ResourceManagementClient(credential, subscription, options);
+    // Listings refuse nobody in ARM: they show what the caller may read.
+    assert.deepEqual(await collect(resources.resourceGroups.list()), []);
+    await assert.rejects(resources.resourceGroups.createOrUpdate("denied-rg", { location: "westeurope" }), denied);
     await assert.rejects(new KeyVaultManagementClient(credential, subscription, options).vaults.get("kluis", "default"), denied);
   });
 
