@@ -1,12 +1,11 @@
 // The certificate operations of the Key Vault data plane, named after the REST operations they implement. Issuing a
 // version (the pending operation, self-signed issue, renewal) is issuance.ts.
-import { readImportedContent, readMergedCertificates, certificateMatchesKey, leafFirst, UnreadableCertificateError } from "../crypto/certificate-files.js";
+import { certificateMatchesKey, readMergedCertificates, UnreadableCertificateError } from "../crypto/certificate-files.js";
 import { privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
-import { readAttributes, readTags } from "../objects/attributes.js";
+import { applyAttributes, readAttributes, readTags } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { CERTIFICATE_WITH_LINKED, CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
-import { checkImportedKey } from "../objects/limits.js";
 import { checkObjectName, objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
@@ -36,8 +35,8 @@ import {
   type CertificateVersionData,
 } from "./model.js";
 import { readPolicy } from "./policy.js";
+import type { ImportCertificateInput, MergeCertificateInput } from "./requests.js";
 import { certificateNotFound, certificateVersion, deletedCertificateName, liveCertificateName } from "./records.js";
-import { policyFromCertificate } from "./x509.js";
 
 const pendingNotFound = (name: string) => notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
 /** A certificate that is not there has no pending operation either; any other failure (the database away) stays what it is. */
@@ -48,10 +47,10 @@ const notFoundAsPending = (name: string) => (err: unknown): never => {
 // -- create and the pending operation ---------------------------------------------------------
 
 export async function createCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
-  checkObjectName(name, "certificate");
+  checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
-  const existing = await store.getName<CertificateState>(vault.name, "certificate", name);
-  assertNotDeleted(existing, "certificate", name);
+  const existing = await store.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+  assertNotDeleted(existing, CERTIFICATES.type, name);
   const policy = readPolicy(body.policy, existing?.state.policy);
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
@@ -62,8 +61,8 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
 
   const { op, key } = await requestVersion(policy, attributes, tags, await keyToReuse(store, vault, name, policy));
   await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
-    assertNotDeleted(current, "certificate", name);
+    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    assertNotDeleted(current, CERTIFICATES.type, name);
     if (current?.state.pending && statusAt(current.state.pending, Date.now()) === "inProgress") {
       throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
     }
@@ -83,11 +82,10 @@ export async function getCertificateOperation(scope: VaultScope, name: string) {
   return operationJson(scope, name, op);
 }
 
-export async function updateCertificateOperation(scope: VaultScope, name: string, body: Record<string, unknown>) {
-  if (typeof body.cancellation_requested !== "boolean") throw badParameter("cancellation_requested must be a boolean.");
+export async function updateCertificateOperation(scope: VaultScope, name: string, cancellationRequested: boolean) {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
-  if (body.cancellation_requested && statusAt(op, Date.now()) === "inProgress") {
+  if (cancellationRequested && statusAt(op, Date.now()) === "inProgress") {
     await finishOperation(scope.store, scope.vault, name, op.requestId, {
       cancellationRequested: true,
       status: "cancelled",
@@ -102,9 +100,9 @@ export async function deleteCertificateOperation(scope: VaultScope, name: string
   const record = await pendingOf(scope, name);
   const body = operationJson(scope, name, record.state.pending!);
   await scope.store.transaction(async (tx) => {
-    const hasVersion = await tx.getVersion(scope.vault.name, "certificate", name);
+    const hasVersion = await tx.getVersion(scope.vault.name, CERTIFICATES.type, name);
     if (hasVersion) await tx.putName<CertificateState>({ ...record, state: { ...record.state, pending: undefined }, sealedState: null });
-    else await tx.purgeName(scope.vault.name, "certificate", name);
+    else await tx.purgeName(scope.vault.name, CERTIFICATES.type, name);
   });
   return body;
 }
@@ -116,11 +114,7 @@ async function pendingOf(scope: VaultScope, name: string): Promise<CertificateNa
 }
 
 /** Completes an `Unknown`-issuer request with the chain a CA signed; the leaf must carry the pending key. */
-export async function mergeCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
-  const x5c = body.x5c;
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== "string")) {
-    throw badParameter("x5c must be a non-empty array of base64 certificates.");
-  }
+export async function mergeCertificate(scope: VaultScope, name: string, input: MergeCertificateInput) {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
   const status = statusAt(op, Date.now());
@@ -129,17 +123,17 @@ export async function mergeCertificate(scope: VaultScope, name: string, body: Re
   }
   let chain: Buffer[];
   try {
-    chain = (x5c as string[]).flatMap(readMergedCertificates);
+    chain = input.x5c.flatMap(readMergedCertificates);
   } catch (err) {
     if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
     throw err;
   }
   const key = privateKeyFromDer(record.sealedState);
-  if (!certificateMatchesKey(chain[0]!, key)) {
+  if (!chain[0] || !certificateMatchesKey(chain[0], key)) {
     throw badParameter("The first certificate in x5c does not carry the public key of the pending certificate request.");
   }
-  const attributes = readAttributes(body.attributes, op.attributes);
-  const tags = readTags(body.tags, op.tags);
+  const attributes = applyAttributes(op.attributes, input.attributes);
+  const tags = input.tags ?? op.tags;
   await scope.store.transaction(async (tx) => {
     const version = await writeCertificateVersion(tx, scope.vault, record.name, record.state.policy, key, chain, attributes, tags, op.version);
     await tx.putName<CertificateState>({
@@ -151,38 +145,14 @@ export async function mergeCertificate(scope: VaultScope, name: string, body: Re
   return getCertificate(scope, name);
 }
 
-/** Imports a PFX (base64, optional password) or PEM (key and certificates in any order; as text or base64) as a new version. */
-export async function importCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
-  checkObjectName(name, "certificate");
+/** Imports a certificate with its key as a new version (the content read by requests.ts). */
+export async function importCertificate(scope: VaultScope, name: string, input: ImportCertificateInput) {
+  checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
-  if (typeof body.value !== "string" || body.value === "") throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
-  if (body.pwd !== undefined && body.pwd !== null && typeof body.pwd !== "string") throw badParameter("pwd must be a string.");
-  const existing = await store.getName<CertificateState>(vault.name, "certificate", name);
-  assertNotDeleted(existing, "certificate", name);
-
-  let material: ReturnType<typeof readImportedContent>;
-  let chain: Buffer[];
-  try {
-    material = readImportedContent(body.value, (body.pwd as string | undefined) ?? undefined);
-    if (!material.privateKey) throw new UnreadableCertificateError("The content holds no private key; Key Vault imports a certificate together with its private key.");
-    chain = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
-  } catch (err) {
-    if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
-    throw badParameter("The certificate content could not be read.");
-  }
-  const key = privateKeyFromDer(material.privateKey);
-  checkImportedKey(key, "value");
-  if (!certificateMatchesKey(chain[0]!, key) && !chain.some((c) => certificateMatchesKey(c, key))) {
-    throw badParameter("The private key does not match the certificate.");
-  }
-  const contentType = material.format === "pem" ? "application/x-pem-file" : "application/x-pkcs12";
-  const derived = policyFromCertificate(chain[0]!, key, contentType);
-  const policy = body.policy === undefined ? derived : readPolicy({ ...(body.policy as object), key_props: { ...derived.key_props, ...((body.policy as { key_props?: object }).key_props ?? {}) } }, derived);
-  const attributes = readAttributes(body.attributes, { enabled: true });
-  const tags = readTags(body.tags);
+  const { key, chain, policy, attributes, tags } = input;
   await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, "certificate", name);
-    assertNotDeleted(current, "certificate", name);
+    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    assertNotDeleted(current, CERTIFICATES.type, name);
     await putCertificateName(tx, vault, name, current, { policy, pending: current?.state.pending }, current?.sealedState ?? null);
     await writeCertificateVersion(tx, vault, current?.name ?? name, policy, key, chain, attributes, tags);
   });
@@ -238,7 +208,7 @@ export async function updateCertificate(scope: VaultScope, name: string, version
 }
 
 export async function getCertificates(scope: VaultScope, page: PageRequest, includePending: boolean) {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, "certificate", { deleted: false, ...page });
+  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: false, ...page });
   const items = [];
   for (const record of names.items) {
     const latest = await certificateVersion(scope.store, scope.vault, record.name);
@@ -253,7 +223,7 @@ export async function getCertificates(scope: VaultScope, page: PageRequest, incl
 
 export async function getCertificateVersions(scope: VaultScope, name: string, page: PageRequest) {
   await liveCertificateName(scope, name);
-  const versions = await scope.store.listVersions<StoredAttributes, CertificateVersionData>(scope.vault.name, "certificate", name, versionPage(page));
+  const versions = await scope.store.listVersions<StoredAttributes, CertificateVersionData>(scope.vault.name, CERTIFICATES.type, name, versionPage(page));
   return pageResponse(scope, `/${CERTIFICATES.collection}/${name}/versions`, page, versions, (v) => certificateItem(scope, v, true));
 }
 
@@ -277,7 +247,7 @@ export async function getDeletedCertificate(scope: VaultScope, name: string) {
 }
 
 export async function getDeletedCertificates(scope: VaultScope, page: PageRequest) {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, "certificate", { deleted: true, ...page });
+  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: true, ...page });
   const items = [];
   for (const record of names.items) {
     const full = await deletedCertificateBundle(scope, record);
@@ -305,7 +275,7 @@ export async function backupCertificate(scope: VaultScope, name: string) {
   await liveCertificateName(scope, name);
   const backup = await collectBackup(scope.store, scope.vault.name, CERTIFICATE_WITH_LINKED, name);
   // A pending request's key is not part of a backup, as in Key Vault: only issued versions travel.
-  for (const o of backup.objects) if (o.kind === "certificate") o.state = { ...(o.state as CertificateState), pending: undefined };
+  for (const o of backup.objects) if (o.kind === CERTIFICATES.type) o.state = { ...(o.state as CertificateState), pending: undefined };
   return { value: sealBackup(scope.store, CERTIFICATES.type, backup) };
 }
 
