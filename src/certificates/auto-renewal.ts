@@ -1,12 +1,13 @@
 // Certificate lifetime actions carried out, as Key Vault does: AutoRenew makes a new version once its trigger is
 // reached for the newest one. Only issuer Self can issue here: for Unknown or a partner issuer Kluis cannot reach a
 // CA, so nothing is requested. EmailContacts would mail the vault's contacts; Kluis has no mail server and records nothing.
-import type { StoredAttributes } from "../objects/attributes.js";
+import { CERTIFICATES } from "../objects/collection.js";
 import { sweepLiveNames } from "../objects/sweep.js";
 import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
-import type { CertificateName, CertificateState, CertificateVersion, CertificateVersionData } from "./model.js";
-import { completeSelfIssued, isSelfIssued, renewCertificate } from "./operations.js";
+import { completeSelfIssued, isSelfIssued, renewCertificate } from "./issuance.js";
+import type { CertificateName, CertificateState, CertificateVersion } from "./model.js";
+import { newestCertificateVersion } from "./records.js";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -24,20 +25,18 @@ function renewalDue(record: CertificateName, latest: CertificateVersion, now: nu
   });
 }
 
-const newestVersion = (store: Store, vault: Vault, name: string) =>
-  store.getVersion<StoredAttributes, CertificateVersionData>(vault.name, "certificate", name);
-
 async function renewIfDue(store: Store, vault: Vault, record: CertificateName, now: number): Promise<boolean> {
   const op = record.state.pending;
+  const scope = { store, vault };
   // A renewal cut short by a restart is finished here: nobody polls the operation of an automatic renewal.
-  if (op?.status === "inProgress" && isSelfIssued(op)) await completeSelfIssued(store, vault, record.name, now);
-  const latest = await newestVersion(store, vault, record.name);
+  if (op?.status === "inProgress" && isSelfIssued(op)) await completeSelfIssued(scope, record.name, now);
+  const latest = await newestCertificateVersion(store, vault, record.name);
   if (!latest || !renewalDue(record, latest, now)) return false;
-  return renewCertificate(store, vault, record, latest, now, async (tx) => {
+  return renewCertificate(scope, record.name, now, async (tx) => {
     // Another node's renewal, committed first, moves the newest version (or is still pending): the trigger then no longer holds.
-    await tx.lockName(vault.name, "certificate", record.name);
-    const current = await tx.getName<CertificateState>(vault.name, "certificate", record.name);
-    const newest = await newestVersion(tx, vault, record.name);
+    await tx.lockName(vault.name, CERTIFICATES.type, record.name);
+    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, record.name);
+    const newest = await newestCertificateVersion(tx, vault, record.name);
     return current !== undefined && newest !== undefined && renewalDue(current, newest, now);
   });
 }
@@ -45,5 +44,5 @@ async function renewIfDue(store: Store, vault: Vault, record: CertificateName, n
 /** Renews, across all vaults, every self-issued certificate whose AutoRenew action is due at `now`; returns how many it renewed. */
 export function renewDueCertificates(store: Store, now = Date.now()): Promise<number> {
   // `"AutoRenew"` is in the stored state only of certificates whose policy has an AutoRenew action.
-  return sweepLiveNames<CertificateState>(store, "certificate", '"AutoRenew"', (vault, record) => renewIfDue(store, vault, record, now));
+  return sweepLiveNames<CertificateState>(store, CERTIFICATES.type, '"AutoRenew"', (vault, record) => renewIfDue(store, vault, record, now));
 }

@@ -1,10 +1,12 @@
 // How a certificate is stored, and the JSON shapes Key Vault returns for it.
 import { createHash } from "node:crypto";
-import { wireAttributes, toSeconds, type StoredAttributes } from "../objects/attributes.js";
+import { wireAttributes, toSeconds, type StoredAttributes, type WireAttributes } from "../objects/attributes.js";
+import { CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
+import type { DeletedFields } from "../objects/soft-delete.js";
 import { objectUrl } from "../objects/names.js";
 import type { VaultScope } from "../objects/scope.js";
 import type { NameRecord, VersionRecord } from "../store/store.js";
-import type { CertificatePolicy } from "./policy.js";
+import type { PolicyRecord } from "./policy.js";
 
 export interface PendingOperation {
   requestId: string;
@@ -12,7 +14,7 @@ export interface PendingOperation {
   statusDetails: string;
   csr: string;
   cancellationRequested: boolean;
-  issuer: CertificatePolicy["issuer"];
+  issuer: PolicyRecord["issuer"];
   error?: { code: string; message: string };
   /** The version the operation creates; Key Vault names it when the request starts. */
   version: string;
@@ -27,7 +29,7 @@ export interface PendingOperation {
 
 /** State of a certificate name: its one policy and its latest operation. */
 export interface CertificateState {
-  policy: CertificatePolicy;
+  policy: PolicyRecord;
   policyCreatedAt: number;
   policyUpdatedAt: number;
   pending?: PendingOperation;
@@ -41,12 +43,50 @@ export interface CertificateVersionData {
 export type CertificateName = NameRecord<CertificateState>;
 export type CertificateVersion = VersionRecord<StoredAttributes, CertificateVersionData>;
 
-export const COLLECTION = "certificates";
+export const COLLECTION = CERTIFICATES.collection;
+
+// -- wire JSON ------------------------------------------------------------------------------------------
+
+/** A certificate's policy as Key Vault returns it: the stored policy with its id and times. */
+export interface CertificatePolicy extends Omit<PolicyRecord, "attributes"> {
+  id: string;
+  attributes: { enabled: boolean; created: number; updated: number };
+}
+
+export interface CertificateItem {
+  id: string;
+  x5t?: string;
+  attributes: WireAttributes;
+  tags: Record<string, string>;
+}
+
+/** CertificateBundle: the version's id, its key and secret ids, the DER (`cer`, absent while pending) and the policy. */
+export interface CertificateBundle extends CertificateItem {
+  kid: string;
+  sid: string;
+  cer?: string;
+  policy: CertificatePolicy;
+}
+
+export type DeletedCertificateBundle = (CertificateBundle | { id: string; policy: CertificatePolicy }) & DeletedFields;
+
+/** The pending operation of a certificate (CertificateOperation). */
+export interface CertificateOperation {
+  id: string;
+  issuer: PolicyRecord["issuer"];
+  csr: string;
+  cancellation_requested: boolean;
+  status: PendingOperation["status"];
+  status_details: string;
+  error?: { code: string; message: string };
+  target?: string;
+  request_id: string;
+}
 
 /** SHA-1 thumbprint, base64url, as Key Vault's `x5t`. */
 export const thumbprint = (der: Buffer) => createHash("sha1").update(der).digest("base64url");
 
-export function policyJson(scope: VaultScope, name: string, state: CertificateState) {
+export function policyJson(scope: VaultScope, name: string, state: CertificateState): CertificatePolicy {
   return {
     id: `${objectUrl(scope.vaultUrl, COLLECTION, name)}/policy`,
     ...state.policy,
@@ -59,11 +99,11 @@ export function policyJson(scope: VaultScope, name: string, state: CertificateSt
 }
 
 /** CertificateBundle: the version's id, its key and secret ids, the DER, attributes, tags and the policy. */
-export function certificateBundle(scope: VaultScope, record: CertificateName, v: CertificateVersion) {
+export function certificateBundle(scope: VaultScope, record: CertificateName, v: CertificateVersion): CertificateBundle {
   return {
     id: objectUrl(scope.vaultUrl, COLLECTION, v.name, v.version),
-    kid: objectUrl(scope.vaultUrl, "keys", v.name, v.version),
-    sid: objectUrl(scope.vaultUrl, "secrets", v.name, v.version),
+    kid: objectUrl(scope.vaultUrl, KEYS.collection, v.name, v.version),
+    sid: objectUrl(scope.vaultUrl, SECRETS.collection, v.name, v.version),
     x5t: v.data.x5t,
     cer: v.data.cer,
     attributes: wireAttributes(v.attributes, v, scope.vault),
@@ -76,13 +116,12 @@ export function certificateBundle(scope: VaultScope, record: CertificateName, v:
  * A certificate that so far has only its pending operation: Key Vault already answers for it, disabled and
  * without `cer` (the JavaScript SDK's operation poller reads it).
  */
-export function pendingCertificateBundle(scope: VaultScope, record: CertificateName) {
-  const op = record.state.pending!;
+export function pendingCertificateBundle(scope: VaultScope, record: CertificateName, op: PendingOperation): CertificateBundle {
   const times = { createdAt: record.state.policyUpdatedAt, updatedAt: record.state.policyUpdatedAt };
   return {
     id: objectUrl(scope.vaultUrl, COLLECTION, record.name, op.version),
-    kid: objectUrl(scope.vaultUrl, "keys", record.name, op.version),
-    sid: objectUrl(scope.vaultUrl, "secrets", record.name, op.version),
+    kid: objectUrl(scope.vaultUrl, KEYS.collection, record.name, op.version),
+    sid: objectUrl(scope.vaultUrl, SECRETS.collection, record.name, op.version),
     attributes: wireAttributes({ ...op.attributes, enabled: false }, times, scope.vault),
     tags: op.tags,
     policy: policyJson(scope, record.name, record.state),
@@ -90,7 +129,7 @@ export function pendingCertificateBundle(scope: VaultScope, record: CertificateN
 }
 
 /** CertificateItem, as in list results. */
-export function certificateItem(scope: VaultScope, v: CertificateVersion, withVersion = false) {
+export function certificateItem(scope: VaultScope, v: CertificateVersion, withVersion = false): CertificateItem {
   return {
     id: objectUrl(scope.vaultUrl, COLLECTION, v.name, withVersion ? v.version : undefined),
     x5t: v.data.x5t,
@@ -99,7 +138,7 @@ export function certificateItem(scope: VaultScope, v: CertificateVersion, withVe
   };
 }
 
-export function operationJson(scope: VaultScope, name: string, op: PendingOperation) {
+export function operationJson(scope: VaultScope, name: string, op: PendingOperation): CertificateOperation {
   return {
     id: `${objectUrl(scope.vaultUrl, COLLECTION, name)}/pending`,
     issuer: op.issuer,

@@ -20,7 +20,7 @@ export interface LifetimeAction {
 }
 
 /** A complete policy, in the REST field names, without its id and timestamps. */
-export interface CertificatePolicy {
+export interface PolicyRecord {
   key_props: { exportable: boolean; kty: KeyType; key_size?: number; crv?: CurveName; reuse_key: boolean };
   secret_props: { contentType: (typeof CONTENT_TYPES)[number] };
   x509_props: {
@@ -48,7 +48,7 @@ const stringList = (v: unknown, field: string): string[] | undefined => {
 };
 
 /** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults. */
-export function readPolicy(input: unknown, base?: CertificatePolicy): CertificatePolicy {
+export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   const p = obj(input, "policy");
   const kp = obj(p.key_props, "policy.key_props");
   const sp = obj(p.secret_props, "policy.secret_props");
@@ -59,7 +59,7 @@ export function readPolicy(input: unknown, base?: CertificatePolicy): Certificat
   const crvIn = (kp.crv ?? kp.curve) as string | undefined;
   const kty = (kp.kty ?? base?.key_props.kty ?? (crvIn ? "EC" : "RSA")) as KeyType;
   if (!isRsa(kty) && !isEc(kty)) throw badParameter(`policy.key_props.kty '${kty}' is not supported for certificates; use RSA, RSA-HSM, EC or EC-HSM.`);
-  const key_props: CertificatePolicy["key_props"] = {
+  const key_props: PolicyRecord["key_props"] = {
     exportable: bool(kp.exportable, base?.key_props.exportable ?? true, "policy.key_props.exportable"),
     kty,
     reuse_key: bool(kp.reuse_key, base?.key_props.reuse_key ?? false, "policy.key_props.reuse_key"),
@@ -104,13 +104,13 @@ export function readPolicy(input: unknown, base?: CertificatePolicy): Certificat
 
   const issuerName = (ip.name ?? base?.issuer.name ?? "Unknown") as string;
   if (typeof issuerName !== "string" || issuerName === "") throw badParameter("policy.issuer.name must be a non-empty string.");
-  const issuer: CertificatePolicy["issuer"] = { name: issuerName };
+  const issuer: PolicyRecord["issuer"] = { name: issuerName };
   if (typeof ip.cty === "string") issuer.cty = ip.cty;
   if (typeof ip.cert_transparency === "boolean") issuer.cert_transparency = ip.cert_transparency;
 
   return {
     key_props,
-    secret_props: { contentType: contentType as CertificatePolicy["secret_props"]["contentType"] },
+    secret_props: { contentType: contentType as PolicyRecord["secret_props"]["contentType"] },
     x509_props: {
       subject,
       ...(anySan ? { sans: Object.fromEntries(Object.entries(sans).filter(([, v]) => v && v.length)) } : {}),
@@ -181,7 +181,7 @@ function readLifetimeActions(v: unknown, base: LifetimeAction[] | undefined, iss
 }
 
 /** X.509 key usages map to the key operations of the certificate's key (about-certificates). */
-export function keyOpsFor(policy: CertificatePolicy): string[] {
+export function keyOpsFor(policy: PolicyRecord): string[] {
   const ops = new Set<string>();
   for (const usage of policy.x509_props.key_usage) {
     if (["digitalSignature", "nonRepudiation", "keyCertSign", "cRLSign"].includes(usage)) ops.add("sign").add("verify");

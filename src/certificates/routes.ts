@@ -32,6 +32,7 @@ import {
   updateCertificateOperation,
   updateCertificatePolicy,
 } from "./operations.js";
+import { readCancellation, readImportCertificate, readMergeCertificate } from "./requests.js";
 
 const need = (permission: string, orPermission?: string) => ({
   config: { permission: { collection: "certificates" as const, permission, orPermission } },
@@ -60,12 +61,12 @@ export async function certificateRoutes(app: FastifyInstance) {
   app.post("/certificates/:name/create", need("create"), async (req, reply) =>
     reply.code(202).send(await createCertificate(req.scope, name(req), jsonBody(req))),
   );
-  app.post("/certificates/:name/import", need("import"), (req) => importCertificate(req.scope, name(req), jsonBody(req)));
+  app.post("/certificates/:name/import", need("import"), (req) => importCertificate(req.scope, name(req), readImportCertificate(jsonBody(req))));
   app.get("/certificates/:name/pending", need("get"), (req) => getCertificateOperation(req.scope, name(req)));
-  app.patch("/certificates/:name/pending", need("update"), (req) => updateCertificateOperation(req.scope, name(req), jsonBody(req)));
+  app.patch("/certificates/:name/pending", need("update"), (req) => updateCertificateOperation(req.scope, name(req), readCancellation(jsonBody(req))));
   app.delete("/certificates/:name/pending", need("delete"), (req) => deleteCertificateOperation(req.scope, name(req)));
   app.post("/certificates/:name/pending/merge", need("create"), async (req, reply) =>
-    reply.code(201).send(await mergeCertificate(req.scope, name(req), jsonBody(req))),
+    reply.code(201).send(await mergeCertificate(req.scope, name(req), readMergeCertificate(jsonBody(req)))),
   );
   app.get("/certificates/:name/policy", need("get"), (req) => getCertificatePolicy(req.scope, name(req)));
   app.patch("/certificates/:name/policy", need("update"), (req) => updateCertificatePolicy(req.scope, name(req), jsonBody(req)));

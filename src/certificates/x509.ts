@@ -2,12 +2,12 @@
 import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
 import { webcryptoFor, x509 } from "../crypto/x509.js";
 import { curveNameOf, isRsa, type CurveName } from "../crypto/keys.js";
-import { canonicalSubject, type CertificatePolicy } from "./policy.js";
+import { canonicalSubject, type PolicyRecord } from "./policy.js";
 
 const HASH_BY_CURVE: Record<CurveName, string> = { "P-256": "SHA-256", "P-256K": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
 
 /** How the certificate or CSR is signed, and with which WebCrypto (secp256k1 needs its own). */
-function signer(policy: CertificatePolicy) {
+function signer(policy: PolicyRecord) {
   if (isRsa(policy.key_props.kty)) return { crypto: webcryptoFor().crypto, alg: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };
   const { crypto, namedCurve } = webcryptoFor(policy.key_props.crv);
   return { crypto, alg: { name: "ECDSA", namedCurve, hash: HASH_BY_CURVE[policy.key_props.crv!]! } };
@@ -39,7 +39,7 @@ const KEY_USAGE_FLAGS: Record<string, number> = {
   decipherOnly: x509.KeyUsageFlags.decipherOnly,
 };
 
-function extensionsFor(policy: CertificatePolicy): x509.Extension[] {
+function extensionsFor(policy: PolicyRecord): x509.Extension[] {
   const xp = policy.x509_props;
   const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
   const usage = xp.key_usage.reduce((flags, u) => flags | (KEY_USAGE_FLAGS[u] ?? 0), 0);
@@ -61,7 +61,7 @@ function addMonths(date: Date, months: number): Date {
 }
 
 /** Issues the certificate for issuer `Self`: signed by its own key, valid from now for the policy's months. */
-export async function issueSelfSigned(policy: CertificatePolicy, privateKey: KeyObject, now = new Date()): Promise<Buffer> {
+export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObject, now = new Date()): Promise<Buffer> {
   const sign = signer(policy);
   const keys = await cryptoKeys(privateKey, sign);
   const serial = randomBytes(16);
@@ -79,7 +79,7 @@ export async function issueSelfSigned(policy: CertificatePolicy, privateKey: Key
 }
 
 /** The PKCS#10 request a pending certificate operation shows, for a CA to sign. */
-export async function createCsr(policy: CertificatePolicy, privateKey: KeyObject): Promise<Buffer> {
+export async function createCsr(policy: PolicyRecord, privateKey: KeyObject): Promise<Buffer> {
   const sign = signer(policy);
   const keys = await cryptoKeys(privateKey, sign);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
@@ -95,7 +95,7 @@ export async function createCsr(policy: CertificatePolicy, privateKey: KeyObject
 const USAGE_NAMES = Object.entries(KEY_USAGE_FLAGS);
 
 /** The policy Key Vault reports for an imported certificate: everything read from the certificate itself. */
-export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | undefined, contentType: CertificatePolicy["secret_props"]["contentType"]): CertificatePolicy {
+export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | undefined, contentType: PolicyRecord["secret_props"]["contentType"]): PolicyRecord {
   const cert = new x509.X509Certificate(new Uint8Array(leaf));
   const node = new X509Certificate(leaf);
   const publicKey = privateKey ? createPublicKey(privateKey) : node.publicKey;
@@ -120,7 +120,7 @@ export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | unde
       subject: cert.subject,
       ...(Object.values(sans).some((l) => l.length) ? { sans: Object.fromEntries(Object.entries(sans).filter(([, l]) => l.length)) } : {}),
       ekus,
-      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(([name]) => name) as CertificatePolicy["x509_props"]["key_usage"],
+      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(([name]) => name) as PolicyRecord["x509_props"]["key_usage"],
       validity_months: months,
     },
     lifetime_actions: [{ trigger: { lifetime_percentage: 80 }, action: { action_type: "EmailContacts" } }],

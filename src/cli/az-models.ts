@@ -1,14 +1,21 @@
 // Key Vault REST bodies (and ARM role definitions) reshaped as az prints them (the SDK models as JSON): camelCase,
 // ISO dates, nulls for absent fields, standard base64 for bytes, the object's name next to its id.
+import type { CertificateBundle, CertificateItem, CertificateOperation, DeletedCertificateBundle } from "../certificates/model.js";
+import type { DeletedKeyBundle, DeletedKeyItem, JsonWebKey, KeyBundle, KeyItem, KeyRotationPolicy } from "../keys/model.js";
+import type { WireAttributes } from "../objects/attributes.js";
+import type { DeletedFields } from "../objects/soft-delete.js";
+import type { DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem } from "../secrets/model.js";
 import { toBase64 } from "./data-plane.js";
 
 type Json = Record<string, unknown>;
+/** What a deleted object's JSON may add to the live one. */
+type MaybeDeleted = Partial<DeletedFields> & object;
 
 const iso = (epoch: unknown) => (typeof epoch === "number" ? new Date(epoch * 1000).toISOString().replace(/\.000Z$/, "+00:00") : null);
 const nameOf = (id: unknown) => (typeof id === "string" ? decodeURIComponent(new URL(id).pathname.split("/")[2] ?? "") : null);
 const or = (v: unknown) => (v === undefined ? null : v);
 
-export function attributesOut(a: Json | undefined, extra: string[] = []): Json {
+export function attributesOut(a: (Partial<WireAttributes> & Json) | undefined, extra: string[] = []): Json {
   const out: Json = {
     created: iso(a?.created),
     enabled: or(a?.enabled),
@@ -27,14 +34,15 @@ function sortKeys(o: Json): Json {
 }
 
 /** The deleted-object fields az adds to an object's own. */
-function deletedOut(b: Json): Json {
+function deletedOut(deleted: object): Json {
+  const b: MaybeDeleted = deleted;
   return b.recoveryId === undefined ? {} : { deletedDate: iso(b.deletedDate), recoveryId: b.recoveryId, scheduledPurgeDate: iso(b.scheduledPurgeDate) };
 }
 
 // Secrets: `az keyvault secret show` → {attributes, contentType, id, kid, managed, name, tags, value}.
-export function secretOut(b: Json): Json {
+export function secretOut(b: SecretBundle | DeletedSecretBundle): Json {
   return sortKeys({
-    attributes: attributesOut(b.attributes as Json),
+    attributes: attributesOut({ ...b.attributes }),
     contentType: or(b.contentType),
     id: b.id,
     kid: or(b.kid),
@@ -47,7 +55,7 @@ export function secretOut(b: Json): Json {
 }
 
 /** A list item: the properties without value or kid. */
-export function secretItemOut(b: Json): Json {
+export function secretItemOut(b: SecretItem | DeletedSecretItem): Json {
   const { kid: _kid, value: _value, ...rest } = secretOut(b);
   return rest;
 }
@@ -55,7 +63,7 @@ export function secretItemOut(b: Json): Json {
 // Keys: `az keyvault key show` → {attributes, key (JWK, camelCase keyOps), managed, name, releasePolicy, tags}.
 const JWK_FIELDS = ["crv", "d", "dp", "dq", "e", "k", "keyOps", "kid", "kty", "n", "p", "q", "qi", "t", "x", "y"];
 
-export function jwkOut(jwk: Json | undefined): Json {
+export function jwkOut(jwk: (JsonWebKey & Json) | undefined): Json {
   const out: Json = {};
   for (const f of JWK_FIELDS) {
     const v = f === "keyOps" ? jwk?.key_ops : jwk?.[f];
@@ -64,21 +72,24 @@ export function jwkOut(jwk: Json | undefined): Json {
   return out;
 }
 
-export function keyOut(b: Json): Json {
+/** A key as the keys API returns it; `release_policy` is Key Vault's, which Kluis does not send. */
+type KeyJson = (KeyBundle | DeletedKeyBundle) & { release_policy?: unknown };
+
+export function keyOut(b: KeyJson): Json {
   return sortKeys({
-    attributes: attributesOut(b.attributes as Json, ["exportable", "hsmPlatform"]),
-    key: jwkOut(b.key as Json),
+    attributes: attributesOut({ ...b.attributes }, ["exportable", "hsmPlatform"]),
+    key: jwkOut({ ...b.key }),
     managed: or(b.managed),
-    name: nameOf((b.key as Json | undefined)?.kid ?? b.kid),
+    name: nameOf(b.key.kid),
     releasePolicy: or(b.release_policy),
     tags: or(b.tags),
     ...deletedOut(b),
   });
 }
 
-export function keyItemOut(b: Json): Json {
+export function keyItemOut(b: KeyItem | DeletedKeyItem): Json {
   return sortKeys({
-    attributes: attributesOut(b.attributes as Json, ["exportable", "hsmPlatform"]),
+    attributes: attributesOut({ ...b.attributes }, ["exportable", "hsmPlatform"]),
     kid: b.kid,
     managed: or(b.managed),
     name: nameOf(b.kid),
@@ -144,25 +155,26 @@ function thumbprints(x5t: unknown): Json {
   return { x509Thumbprint: bytes ? bytes.toString("base64") : null, x509ThumbprintHex: bytes ? bytes.toString("hex").toUpperCase() : null };
 }
 
-export function certificateOut(b: Json): Json {
+export function certificateOut(b: CertificateBundle | DeletedCertificateBundle): Json {
+  const full: Partial<CertificateBundle> = b;
   return sortKeys({
-    attributes: attributesOut(b.attributes as Json),
-    cer: toBase64(b.cer as string | undefined) ?? null,
-    contentType: (b.policy as Json | undefined)?.secret_props ? or(((b.policy as Json).secret_props as Json).contentType) : null,
+    attributes: attributesOut(full.attributes && { ...full.attributes }),
+    cer: toBase64(full.cer) ?? null,
+    contentType: or(b.policy.secret_props?.contentType),
     id: b.id,
-    kid: or(b.kid),
+    kid: or(full.kid),
     name: nameOf(b.id),
-    policy: policyOut(b.policy as Json | undefined),
-    sid: or(b.sid),
-    tags: or(b.tags),
-    ...thumbprints(b.x5t),
+    policy: policyOut({ ...b.policy }),
+    sid: or(full.sid),
+    tags: or(full.tags),
+    ...thumbprints(full.x5t),
     ...deletedOut(b),
   });
 }
 
-export function certificateItemOut(b: Json): Json {
+export function certificateItemOut(b: CertificateItem & MaybeDeleted): Json {
   return sortKeys({
-    attributes: attributesOut(b.attributes as Json),
+    attributes: attributesOut({ ...b.attributes }),
     id: b.id,
     name: nameOf(b.id),
     tags: or(b.tags),
@@ -172,11 +184,11 @@ export function certificateItemOut(b: Json): Json {
 }
 
 /** A certificate operation (`pending show`, and what `certificate create` prints). */
-export function operationOut(b: Json): Json {
-  const out = policyOut(b)!;
+export function operationOut(b: CertificateOperation): Json {
+  const out = policyOut({ ...b })!;
   return sortKeys({
     cancellationRequested: or(out.cancellationRequested),
-    csr: toBase64(b.csr as string | undefined) ?? null,
+    csr: toBase64(b.csr) ?? null,
     error: or(out.error),
     id: out.id,
     issuerParameters: or(out.issuerParameters),
@@ -201,9 +213,9 @@ export function issuerOut(b: Json): Json {
 }
 
 /** A key's rotation policy as az prints it (the SDK model): {createdOn, expiresIn, id, lifetimeActions, updatedOn}. */
-export function rotationPolicyOut(p: Json): Json {
-  const attributes = (p.attributes ?? {}) as Json;
-  const actions = (p.lifetimeActions ?? []) as { trigger?: Json; action?: Json }[];
+export function rotationPolicyOut(p: KeyRotationPolicy): Json {
+  const attributes = p.attributes ?? {};
+  const actions = p.lifetimeActions ?? [];
   return {
     createdOn: iso(attributes.created),
     expiresIn: attributes.expiryTime ?? null,

@@ -56,16 +56,19 @@ class PrivateKeyWorker {
 
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.unref(); // an idle pool never keeps the process alive
     this.worker.on("message", ({ id, result, error }: { id: number; result?: Uint8Array; error?: string }) => {
       const call = this.pending.get(id)!;
       this.pending.delete(id);
+      if (this.pending.size === 0) this.worker.unref();
       if (error !== undefined) call.reject(new Error(error));
       else call.resolve(Buffer.from(result!.buffer, result!.byteOffset, result!.byteLength));
     });
     // A worker that fails takes only its own calls with it; the pool starts a new one for the next call.
     this.worker.on("error", (err) => this.fail(err));
     this.worker.on("exit", () => this.fail(new Error("private-key worker exited")));
+    // An idle pool never keeps the process alive (a worker is ref'd only while a call waits on it); unref'd after the
+    // listeners, which would otherwise ref the worker's port again.
+    this.worker.unref();
   }
 
   private fail(err: Error): void {
@@ -81,6 +84,7 @@ class PrivateKeyWorker {
   run(operation: Operation, args: unknown[]): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, operation, args });
     });

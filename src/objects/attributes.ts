@@ -12,11 +12,22 @@ export interface StoredAttributes {
 
 export const toSeconds = (ms: number) => Math.floor(ms / 1000);
 
+/** Attributes as Key Vault returns them: the stored ones and the times and recovery settings it derives. */
+export interface WireAttributes {
+  enabled: boolean;
+  nbf?: number;
+  exp?: number;
+  created: number;
+  updated: number;
+  recoveryLevel: string;
+  recoverableDays: number;
+}
+
 export function wireAttributes(
   attrs: StoredAttributes,
   version: { createdAt: number; updatedAt: number },
   vault: Vault,
-) {
+): WireAttributes {
   return {
     enabled: attrs.enabled,
     ...(attrs.nbf !== undefined ? { nbf: attrs.nbf } : {}),
@@ -28,27 +39,50 @@ export function wireAttributes(
   };
 }
 
-/** Reads `attributes` from a request body over `base`; unknown read-only fields are ignored, bad types are a 400. */
-export function readAttributes(input: unknown, base: StoredAttributes): StoredAttributes {
-  if (input === undefined || input === null) return base;
+/** A change to attributes as a request gives it: `null` removes a date, an absent field keeps it. */
+export interface AttributesPatch {
+  enabled?: boolean;
+  nbf?: number | null;
+  exp?: number | null;
+}
+
+/** Reads `attributes` from a request body; unknown read-only fields are ignored, bad types are a 400. */
+export function readAttributesPatch(input: unknown): AttributesPatch {
+  if (input === undefined || input === null) return {};
   if (typeof input !== "object" || Array.isArray(input)) throw badParameter("attributes must be an object.");
   const a = input as Record<string, unknown>;
-  const out: StoredAttributes = { ...base };
+  const patch: AttributesPatch = {};
   if (a.enabled !== undefined) {
     if (typeof a.enabled !== "boolean") throw badParameter("attributes.enabled must be a boolean.");
-    out.enabled = a.enabled;
+    patch.enabled = a.enabled;
   }
   for (const field of ["nbf", "exp"] as const) {
     const v = a[field];
     if (v === undefined) continue;
+    patch[field] = v === null ? null : checkUnixTime(v, `attributes.${field}`);
+  }
+  return patch;
+}
+
+export function applyAttributes(base: StoredAttributes, patch: AttributesPatch): StoredAttributes {
+  const out: StoredAttributes = { ...base };
+  if (patch.enabled !== undefined) out.enabled = patch.enabled;
+  for (const field of ["nbf", "exp"] as const) {
+    const v = patch[field];
     if (v === null) delete out[field];
-    else out[field] = checkUnixTime(v, `attributes.${field}`);
+    else if (v !== undefined) out[field] = v;
   }
   return out;
 }
 
-export function readTags(input: unknown, base: Record<string, string> = {}): Record<string, string> {
-  if (input === undefined) return base;
+/** Reads `attributes` from a request body over `base`. */
+export const readAttributes = (input: unknown, base: StoredAttributes): StoredAttributes => applyAttributes(base, readAttributesPatch(input));
+
+/** Tags as a request gives them: absent keeps the version's (undefined), null clears them. */
+export function readTagsPatch(input: unknown): Record<string, string> | undefined {
+  if (input === undefined) return undefined;
   if (input === null) return {};
   return checkTags(input);
 }
+
+export const readTags = (input: unknown, base: Record<string, string> = {}): Record<string, string> => readTagsPatch(input) ?? base;

@@ -1,16 +1,17 @@
 // Backup blobs of certificates, keys and secrets: opaque to the client, encrypted and integrity-protected under a
 // key derived from the server's master key, bound to the object kind, and restorable into any vault of this server.
 import { badParameter, conflict } from "../http/errors.js";
-import type { ObjectKind, Store, VersionRecord } from "../store/store.js";
+import type { Store, VersionRecord } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
+import type { ObjectCollection, ObjectType } from "./collection.js";
 import { checkRestoredVersion } from "./limits.js";
 import { assertNotDeleted } from "./soft-delete.js";
 
 /** Bound to the blob as associated data: a key's blob never opens as a secret's, and the format can change later. */
-const context = (kind: ObjectKind) => `backup/v1/${kind}`;
+const context = (kind: ObjectType) => `backup/v1/${kind}`;
 
 /** The blob as Key Vault returns it: base64url. */
-export function sealBackup(store: Store, kind: ObjectKind, payload: unknown): string {
+export function sealBackup(store: Store, kind: ObjectType, payload: unknown): string {
   return store.sealExport(Buffer.from(JSON.stringify(payload), "utf8"), context(kind)).toString("base64url");
 }
 
@@ -18,7 +19,7 @@ export function sealBackup(store: Store, kind: ObjectKind, payload: unknown): st
  * The payload of a blob made by `sealBackup` for the same kind; anything else is a 400. Restore routes hand the blob
  * over already decoded (see http/large-bodies.ts).
  */
-export function openBackup<T>(store: Store, kind: ObjectKind, blob: unknown): T {
+export function openBackup<T>(store: Store, kind: ObjectType, blob: unknown): T {
   const sealed = Buffer.isBuffer(blob) ? blob : typeof blob === "string" ? Buffer.from(blob, "base64url") : undefined;
   if (!sealed?.length) throw badParameter("The backup blob 'value' must be a base64url string.");
   try {
@@ -31,7 +32,7 @@ export function openBackup<T>(store: Store, kind: ObjectKind, blob: unknown): T 
 
 /** One named object as a backup holds it: the name's state and every version, oldest first, with its material. */
 export interface BackedUpName {
-  kind: ObjectKind;
+  kind: ObjectType;
   state: unknown;
   versions: (Omit<VersionRecord, "vault" | "kind" | "name" | "seq" | "sealed"> & { sealed?: string })[];
 }
@@ -45,7 +46,7 @@ export interface NamesBackup {
 const MAX_VERSIONS = 500;
 
 /** Every version of `name` in each of `kinds` (a certificate takes its key and secret along). */
-export async function collectBackup(store: Store, vault: string, kinds: ObjectKind[], name: string): Promise<NamesBackup> {
+export async function collectBackup(store: Store, vault: string, kinds: ObjectType[], name: string): Promise<NamesBackup> {
   const objects: BackedUpName[] = [];
   let stored = name; // the name as first written (lookups are case-insensitive)
   for (const kind of kinds) {
@@ -68,11 +69,11 @@ export async function collectBackup(store: Store, vault: string, kinds: ObjectKi
 }
 
 /** Writes a backup into `vault` under its own name and version ids; the name must be free in every kind it holds. */
-export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup, label: string): Promise<void> {
+export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup, c: ObjectCollection): Promise<void> {
   for (const { kind } of backup.objects) {
     const existing = await tx.getName(vault.name, kind, backup.name);
     assertNotDeleted(existing, kind, backup.name);
-    if (existing) throw conflict(`${label} ${backup.name} already exists in this vault; a backup is only restored under a free name.`);
+    if (existing) throw conflict(`${c.label} ${backup.name} already exists in this vault; a backup is only restored under a free name.`);
   }
   for (const { versions } of backup.objects) versions.forEach(checkRestoredVersion);
   for (const { kind, state, versions } of backup.objects) {

@@ -1,7 +1,8 @@
 // Object names, version ids and the URLs that identify them, shared by certificates, keys and secrets.
 import { randomUUID } from "node:crypto";
 import { badParameter } from "../http/errors.js";
-import type { ObjectKind, VersionRecord } from "../store/store.js";
+import type { VersionRecord } from "../store/store.js";
+import type { ObjectType } from "./collection.js";
 
 const NAME_PATTERN = /^[0-9a-zA-Z-]{1,127}$/;
 
@@ -18,7 +19,7 @@ export const newVersionId = () => randomUUID().replaceAll("-", "");
 /** A new version of an object: a fresh id, created and updated now; `seq` is the store's to give. */
 export function newVersionRecord<A, D>(
   vault: string,
-  kind: ObjectKind,
+  kind: ObjectType,
   name: string,
   fields: Pick<VersionRecord<A, D>, "attributes" | "tags" | "data" | "sealed">,
 ): Omit<VersionRecord<A, D>, "seq"> {

@@ -31,8 +31,14 @@ export function versionPage(page: PageRequest): { limit: number; after?: number 
   return { limit: page.limit, after: Number.isFinite(after) ? after : undefined };
 }
 
+/** A list response: one page of items and, when more remain, a `nextLink` back to the same path. */
+export interface ListResult<T> {
+  value: T[];
+  nextLink: string | null;
+}
+
 /** The list response: `value` and, when more remain, a `nextLink` back to the same path. */
-export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageRequest, page: Page<T>, map: (t: T) => U) {
+export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageRequest, page: Page<T>, map: (t: T) => U): ListResult<U> {
   const nextLink = page.next
     ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}`
     : null;

@@ -1,6 +1,7 @@
 // Scheduled work over named objects (rotation, renewal): every live vault, a page of names at a time, so that a
 // sweep of a big store never holds all of it in memory.
-import type { NameRecord, ObjectKind, Store } from "../store/store.js";
+import type { NameRecord, Store } from "../store/store.js";
+import type { ObjectType } from "./collection.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
 import type { Vault } from "../vaults/model.js";
 
@@ -13,7 +14,7 @@ const PAGE = 100;
  */
 export async function sweepLiveNames<S>(
   store: Store,
-  kind: ObjectKind,
+  kind: ObjectType,
   stateMentions: string,
   act: (vault: Vault, record: NameRecord<S>) => Promise<boolean>,
 ): Promise<number> {

@@ -1,52 +1,18 @@
-// The secret operations of the Key Vault data plane, named after the REST operations they implement.
+// The secret operations of the Key Vault data plane, named after the REST operations they implement: typed input in
+// (requests.ts), records out (model.ts makes the JSON).
 import { readPfx, writePem } from "../crypto/certificate-files.js";
-import { badParameter, forbidden, notFound } from "../http/errors.js";
-import { readAttributes, readTags, toSeconds, type StoredAttributes } from "../objects/attributes.js";
+import { badParameter, forbidden } from "../http/errors.js";
+import { applyAttributes, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
-import { checkContentType } from "../objects/limits.js";
-import { checkObjectName, newVersionRecord, objectUrl } from "../objects/names.js";
-import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
-import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, deletedFields, liveVersion, nameInState, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
-import type { Store } from "../store/store.js";
-import {
-  COLLECTION,
-  MAX_VALUE_LENGTH,
-  secretBundle,
-  secretItem,
-  type SecretName,
-  type SecretState,
-  type SecretVersion,
-  type SecretVersionData,
-} from "./model.js";
-
-const KIND = "secret";
-
-const secretNotFound = (name: string) =>
-  notFound("SecretNotFound", `A secret with (name/id) ${name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
-const deletedSecretNotFound = (name: string) => notFound("SecretNotFound", `Deleted Secret not found: ${name}`);
-
-const liveName = (store: Store, vault: string, name: string) =>
-  nameInState<SecretState>(store, vault, KIND, name, false, () => secretNotFound(name));
-const deletedName = (store: Store, vault: string, name: string) =>
-  nameInState<SecretState>(store, vault, KIND, name, true, () => deletedSecretNotFound(name));
-
-const newName = (vault: string, name: string): SecretName =>
-  ({ vault, kind: KIND, name, deletedAt: null, scheduledPurgeAt: null, state: {}, sealedState: null });
-
-/** A version by id, or the latest. */
-async function findVersion(store: Store, vault: string, name: string, version?: string): Promise<SecretVersion> {
-  const v = await store.getVersion<StoredAttributes, SecretVersionData>(vault, KIND, name, version || undefined);
-  if (!v) throw secretNotFound(version ? `${name}/${version}` : name);
-  return v;
-}
-
-/** A certificate's secret changes only through the certificate: Key Vault answers 403, as here. */
-function assertNotManaged(record: SecretName | undefined, operation: string): void {
-  if (record?.state.managed) {
-    throw forbidden(`Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`, "SecretManagedByKeyVault");
-  }
-}
+import { assertNotManaged, SECRETS } from "../objects/collection.js";
+import { checkObjectName } from "../objects/names.js";
+import { versionPage, type PageRequest } from "../objects/paging.js";
+import type { ObjectScope } from "../objects/scope.js";
+import { liveVersion, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import type { Page } from "../store/store.js";
+import type { DeletedSecret, SecretState, SecretVersion, SecretVersionData } from "./model.js";
+import { PEM, PFX, type OutContentType, type SetSecretInput, type UpdateSecretInput } from "./requests.js";
+import { deletedSecretName, findSecretVersion, liveSecretName, putSecretVersion } from "./versions.js";
 
 /**
  * A value is withheld while its version is disabled. Key Vault's documentation also withholds it outside the
@@ -60,29 +26,6 @@ function assertReadable({ enabled, nbf, exp }: StoredAttributes, strictValidity:
   if (exp !== undefined && now >= exp) throw refuse("expired", "SecretExpired");
 }
 
-function readValue(input: unknown): string {
-  if (typeof input !== "string") throw badParameter("The secret 'value' is required and must be a string.");
-  if (input.length > MAX_VALUE_LENGTH) throw badParameter(`Secret is beyond the maximum permitted length of ${MAX_VALUE_LENGTH} characters.`);
-  return input;
-}
-
-function readContentType(input: unknown): string | undefined {
-  if (input === undefined || input === null) return undefined;
-  return checkContentType(input);
-}
-
-const PFX = "application/x-pkcs12";
-const PEM = "application/x-pem-file";
-export type OutContentType = typeof PFX | typeof PEM;
-
-/** GetSecret's `outContentType` query parameter: absent, or one of Key Vault's two formats. */
-export function readOutContentType(query: Record<string, unknown>): OutContentType | undefined {
-  const input = query.outContentType;
-  if (input === undefined) return undefined;
-  if (input !== PFX && input !== PEM) throw badParameter(`The value of outContentType must be ${PFX} or ${PEM}.`);
-  return input;
-}
-
 /**
  * The version in the format `outContentType` asks for. A version already in that format comes back unchanged,
  * a plain secret whose contentType is exactly the asked one included (nothing to convert). The only conversion is
@@ -93,133 +36,107 @@ function inContentType(v: SecretVersion, outContentType: OutContentType | undefi
   if (outContentType !== PEM || v.data.contentType !== PFX || !v.data.managed) {
     throw badParameter("outContentType: only PFX to PEM conversion of a certificate's secret is supported.");
   }
-  const pem = writePem(readPfx(Buffer.from(v.sealed!.toString("utf8"), "base64"), undefined));
+  const pem = writePem(readPfx(Buffer.from((v.sealed ?? Buffer.alloc(0)).toString("utf8"), "base64"), undefined));
   return { ...v, data: { ...v.data, contentType: PEM }, sealed: Buffer.from(pem, "utf8") };
 }
 
 // -- set and read -------------------------------------------------------------------------------
 
-export async function setSecret(scope: VaultScope, name: string, body: Record<string, unknown>) {
-  checkObjectName(name, KIND);
-  const value = readValue(body.value);
-  const contentType = readContentType(body.contentType);
-  const attributes = readAttributes(body.attributes, { enabled: true });
-  const tags = readTags(body.tags);
-  const { store, vault } = scope;
-  const created = await store.transaction(async (tx) => {
-    const record = await tx.getName<SecretState>(vault.name, KIND, name);
-    assertNotDeleted(record, KIND, name);
-    assertNotManaged(record, "set");
-    if (!record) await tx.putName(newName(vault.name, name));
-    // A new version keeps the name as first written: names are case-insensitive.
-    const v = newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, KIND, record?.name ?? name, {
-      attributes,
-      tags,
-      data: contentType === undefined ? {} : { contentType },
-      sealed: Buffer.from(value, "utf8"),
-    });
-    return { ...v, seq: await tx.putVersion(v) };
-  });
-  return secretBundle(scope, created, true);
+export async function setSecret(scope: ObjectScope, name: string, input: SetSecretInput): Promise<SecretVersion> {
+  checkObjectName(name, SECRETS.type);
+  const { value, ...fields } = input;
+  return scope.store.transaction((tx) => putSecretVersion(tx, scope.vault, name, "set", { ...fields, value: Buffer.from(value, "utf8") }));
 }
 
 export async function getSecret(
-  scope: VaultScope,
+  scope: ObjectScope,
   name: string,
   version: string | undefined,
   { outContentType, strictValidity }: { outContentType?: OutContentType; strictValidity: boolean },
-) {
-  const v = await liveVersion<StoredAttributes, SecretVersionData>(scope.store, scope.vault.name, KIND, name, version, secretNotFound);
+): Promise<SecretVersion> {
+  const v = await liveVersion<StoredAttributes, SecretVersionData>(scope.store, scope.vault.name, SECRETS, name, version);
   assertReadable(v.attributes, strictValidity);
-  return secretBundle(scope, inContentType(v, outContentType), true);
+  return inContentType(v, outContentType);
 }
 
-/** Live or deleted names with their latest version, one page, as `map` shows them. */
-async function listLatest<T>(scope: VaultScope, page: PageRequest, deleted: boolean, map: (record: SecretName, v: SecretVersion) => T) {
-  const names = await scope.store.listNames<SecretState>(scope.vault.name, KIND, { deleted, ...page });
-  const items: T[] = [];
+/** Live or deleted names with their newest version, one page. */
+async function listNewest(scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedSecret>> {
+  const names = await scope.store.listNames<SecretState>(scope.vault.name, SECRETS.type, { deleted, ...page });
+  const items: DeletedSecret[] = [];
   for (const record of names.items) {
-    const latest = await scope.store.getVersion<StoredAttributes, SecretVersionData>(scope.vault.name, KIND, record.name);
-    if (latest) items.push(map(record, latest));
+    const latest = await scope.store.getVersion<StoredAttributes, SecretVersionData>(scope.vault.name, SECRETS.type, record.name);
+    if (latest) items.push({ record, latest });
   }
-  return pageResponse(scope, deleted ? "/deletedsecrets" : `/${COLLECTION}`, page, { items, next: names.next }, (i) => i);
+  return { items, next: names.next };
 }
 
-export function getSecrets(scope: VaultScope, page: PageRequest) {
-  return listLatest(scope, page, false, (_record, v) => secretItem(scope, v, false));
+export async function getSecrets(scope: ObjectScope, page: PageRequest): Promise<Page<SecretVersion>> {
+  const { items, next } = await listNewest(scope, page, false);
+  return { items: items.map((i) => i.latest), next };
 }
 
-export async function getSecretVersions(scope: VaultScope, name: string, page: PageRequest) {
-  await liveName(scope.store, scope.vault.name, name);
-  const versions = await scope.store.listVersions<StoredAttributes, SecretVersionData>(scope.vault.name, KIND, name, versionPage(page));
-  return pageResponse(scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) => secretItem(scope, v, true));
+export async function getSecretVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<SecretVersion>> {
+  await liveSecretName(scope.store, scope.vault, name);
+  return scope.store.listVersions<StoredAttributes, SecretVersionData>(scope.vault.name, SECRETS.type, name, versionPage(page));
 }
 
 /** Changes a version's attributes, tags or content type; the value never changes. */
-export async function updateSecret(scope: VaultScope, name: string, version: string | undefined, body: Record<string, unknown>) {
+export async function updateSecret(scope: ObjectScope, name: string, version: string | undefined, input: UpdateSecretInput): Promise<SecretVersion> {
   const { store, vault } = scope;
-  const updated = await store.transaction(async (tx) => {
-    assertNotManaged(await liveName(tx, vault.name, name), "update");
-    const v = await findVersion(tx, vault.name, name, version);
+  return store.transaction(async (tx) => {
+    assertNotManaged(SECRETS, await liveSecretName(tx, vault, name), "update");
+    const v = await findSecretVersion(tx, vault, name, version);
     const next: SecretVersion = {
       ...v,
-      attributes: readAttributes(body.attributes, v.attributes),
-      tags: readTags(body.tags, v.tags),
-      data: body.contentType === undefined ? v.data : { ...v.data, contentType: readContentType(body.contentType) },
+      attributes: applyAttributes(v.attributes, input.attributes),
+      tags: input.tags ?? v.tags,
+      data: input.contentType === undefined ? v.data : { ...v.data, contentType: input.contentType.value },
       updatedAt: Date.now(),
     };
     await tx.putVersion(next);
     return next;
   });
-  return secretBundle(scope, updated, false);
 }
 
 // -- soft delete lifecycle -----------------------------------------------------------------------
 
-async function deletedSecretBundle(scope: VaultScope, record: SecretName) {
-  const latest = await findVersion(scope.store, scope.vault.name, record.name);
-  return { ...secretBundle(scope, latest, false), ...deletedFields(record, objectUrl(scope.vaultUrl, "deletedsecrets", record.name)) };
+async function deletedSecret(scope: ObjectScope, name: string): Promise<DeletedSecret> {
+  const record = await deletedSecretName(scope, name);
+  return { record, latest: await findSecretVersion(scope.store, scope.vault, record.name) };
 }
 
-export async function deleteSecret(scope: VaultScope, name: string) {
-  assertNotManaged(await liveName(scope.store, scope.vault.name, name), "delete");
-  await scope.store.transaction((tx) => softDeleteNames(tx, scope.vault, [KIND], name));
-  return getDeletedSecret(scope, name);
+export async function deleteSecret(scope: ObjectScope, name: string): Promise<DeletedSecret> {
+  assertNotManaged(SECRETS, await liveSecretName(scope.store, scope.vault, name), "delete");
+  await scope.store.transaction((tx) => softDeleteNames(tx, scope.vault, [SECRETS.type], name));
+  return deletedSecret(scope, name);
 }
 
-export async function getDeletedSecret(scope: VaultScope, name: string) {
-  return deletedSecretBundle(scope, await deletedName(scope.store, scope.vault.name, name));
+export const getDeletedSecret = (scope: ObjectScope, name: string): Promise<DeletedSecret> => deletedSecret(scope, name);
+
+export const getDeletedSecrets = (scope: ObjectScope, page: PageRequest): Promise<Page<DeletedSecret>> => listNewest(scope, page, true);
+
+export async function recoverDeletedSecret(scope: ObjectScope, name: string): Promise<SecretVersion> {
+  assertNotManaged(SECRETS, await deletedSecretName(scope, name), "recover");
+  await scope.store.transaction((tx) => recoverNames(tx, scope.vault, [SECRETS.type], name));
+  return findSecretVersion(scope.store, scope.vault, name);
 }
 
-export function getDeletedSecrets(scope: VaultScope, page: PageRequest) {
-  return listLatest(scope, page, true, (record, v) => ({
-    ...secretItem(scope, v, false),
-    ...deletedFields(record, objectUrl(scope.vaultUrl, "deletedsecrets", record.name)),
-  }));
-}
-
-export async function recoverDeletedSecret(scope: VaultScope, name: string) {
-  assertNotManaged(await deletedName(scope.store, scope.vault.name, name), "recover");
-  await scope.store.transaction((tx) => recoverNames(tx, scope.vault, [KIND], name));
-  return secretBundle(scope, await findVersion(scope.store, scope.vault.name, name), false);
-}
-
-export async function purgeDeletedSecret(scope: VaultScope, name: string) {
-  assertNotManaged(await deletedName(scope.store, scope.vault.name, name), "purge");
-  await scope.store.transaction((tx) => purgeNames(tx, scope.vault, [KIND], name));
+export async function purgeDeletedSecret(scope: ObjectScope, name: string): Promise<void> {
+  assertNotManaged(SECRETS, await deletedSecretName(scope, name), "purge");
+  await scope.store.transaction((tx) => purgeNames(tx, scope.vault, [SECRETS.type], name));
 }
 
 // -- backup and restore ---------------------------------------------------------------------------
 
-export async function backupSecret(scope: VaultScope, name: string) {
-  assertNotManaged(await liveName(scope.store, scope.vault.name, name), "backup");
-  return { value: sealBackup(scope.store, KIND, await collectBackup(scope.store, scope.vault.name, [KIND], name)) };
+/** BackupSecret: every version of the secret, sealed into one opaque blob (base64url). */
+export async function backupSecret(scope: ObjectScope, name: string): Promise<string> {
+  assertNotManaged(SECRETS, await liveSecretName(scope.store, scope.vault, name), "backup");
+  return sealBackup(scope.store, SECRETS.type, await collectBackup(scope.store, scope.vault.name, [SECRETS.type], name));
 }
 
 /** Restores every version under its own id into this vault; the name must be free (neither live nor deleted). */
-export async function restoreSecret(scope: VaultScope, body: Record<string, unknown>) {
-  const backup = openBackup<NamesBackup>(scope.store, KIND, body.value);
-  const { store, vault } = scope;
-  await store.transaction((tx) => restoreBackup(tx, vault, backup, "Secret"));
-  return secretBundle(scope, await findVersion(store, vault.name, backup.name), false);
+export async function restoreSecret(scope: ObjectScope, blob: unknown): Promise<SecretVersion> {
+  const backup = openBackup<NamesBackup>(scope.store, SECRETS.type, blob);
+  await scope.store.transaction((tx) => restoreBackup(tx, scope.vault, backup, SECRETS));
+  return findSecretVersion(scope.store, scope.vault, backup.name);
 }

@@ -1,4 +1,5 @@
 // `kluis keyvault certificate ...`, with az's flags and output shapes.
+import type { CertificateBundle, CertificateItem, CertificateOperation, DeletedCertificateBundle } from "../../certificates/model.js";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
@@ -11,7 +12,7 @@ import { attributesBody, command, downloadCommand, sharedObjectCommands, target,
 
 type Json = Record<string, unknown>;
 
-const kind: ObjectKind = { what: "certificate", collection: "certificates", out: certificateOut, itemOut: certificateItemOut };
+const kind: ObjectKind<CertificateBundle | DeletedCertificateBundle, CertificateItem> = { what: "certificate", collection: "certificates", out: certificateOut, itemOut: certificateItemOut };
 
 /** What `az keyvault certificate get-default-policy` prints. */
 const DEFAULT_POLICY = {
@@ -38,15 +39,15 @@ function certificatesOf(bytes: Buffer): string[] {
 const pendingPath = (name: string) => `${objectPath("certificates", { name })}/pending`;
 
 /** Polls the certificate's pending operation until it leaves inProgress, with az's progress line on stderr. */
-async function waitForOperation(dp: DataPlane, name: string, first: Json): Promise<Json> {
+async function waitForOperation(dp: DataPlane, name: string, first: CertificateOperation): Promise<CertificateOperation> {
   let op = first;
   // An "Unknown" issuer's operation waits for `pending merge`, which only the user can do: nothing to wait for.
-  if (String((op.issuer as Json | undefined)?.name).toLowerCase() === "unknown") return op;
+  if (String(op.issuer?.name).toLowerCase() === "unknown") return op;
   const line = progress(`Creating certificate '${name}'`);
   try {
     while (op.status === "inProgress") {
       await sleep(500);
-      op = (await dp.call("GET", pendingPath(name))) as Json;
+      op = (await dp.call("GET", pendingPath(name))) as CertificateOperation;
     }
   } finally {
     line.done();
@@ -82,7 +83,7 @@ export function certificateCommands(keyvault: Command): void {
       const policy = policyIn(o.policy);
       if (o.validity !== undefined) policy.x509_props = { ...(policy.x509_props as Json), validity_months: o.validity };
       const body = { policy, ...attributesBody({ disabled: o.disabled, tags: o.tags }) };
-      const op = (await dp.call("POST", `${objectPath("certificates", o)}/create`, body)) as Json;
+      const op = (await dp.call("POST", `${objectPath("certificates", o)}/create`, body)) as CertificateOperation;
       printResult(operationOut(o.wait ? await waitForOperation(dp, o.name, op) : op));
     });
 
@@ -105,10 +106,13 @@ export function certificateCommands(keyvault: Command): void {
         policy,
         ...attributesBody({ disabled: o.disabled, tags: o.tags }),
       };
-      printResult(certificateOut((await dp.call("POST", `${objectPath("certificates", o)}/import`, body)) as Json));
+      printResult(certificateOut((await dp.call("POST", `${objectPath("certificates", o)}/import`, body)) as CertificateBundle));
     });
 
-  downloadCommand(group, kind, "Write a certificate's public part (X.509) to a file", "CERTIFICATE", (body) => Buffer.from(body.cer as string, "base64url"));
+  downloadCommand(group, kind, "Write a certificate's public part (X.509) to a file", "CERTIFICATE", (body) => {
+    if (!("cer" in body) || !body.cer) throw new CliError("The certificate has no issued version yet.");
+    return Buffer.from(body.cer, "base64url");
+  });
 
   command(group, "get-default-policy", "Print the default policy of a self-signed certificate", `${sample} get-default-policy > policy.json`).action(() =>
     printResult(DEFAULT_POLICY),
@@ -125,7 +129,7 @@ export function certificateCommands(keyvault: Command): void {
     .action(async (o) => {
       const { dp, ref } = target(o);
       const body = { ...attributesBody(o), ...(o.policy ? { policy: policyIn(o.policy) } : {}) };
-      printResult(certificateOut((await dp.call("PATCH", objectPath("certificates", ref), body)) as Json));
+      printResult(certificateOut((await dp.call("PATCH", objectPath("certificates", ref), body)) as CertificateBundle));
     });
 
   pendingCommands(group.command("pending").description("Manage a certificate's pending operation"));
@@ -140,13 +144,13 @@ function pendingCommands(pending: Command): void {
 
   pendingCommand("show", "Get a certificate's pending operation", "show --vault-name myvault --name mycert").action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(operationOut((await dp.call("GET", pendingPath(o.name))) as Json));
+    printResult(operationOut((await dp.call("GET", pendingPath(o.name))) as CertificateOperation));
   });
 
   pendingCommand("delete", "Delete a certificate's pending operation (and the certificate it would have made)", "delete --vault-name myvault --name mycert").action(
     async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(operationOut((await dp.call("DELETE", pendingPath(o.name))) as Json));
+      printResult(operationOut((await dp.call("DELETE", pendingPath(o.name))) as CertificateOperation));
     },
   );
 
@@ -157,7 +161,7 @@ function pendingCommands(pending: Command): void {
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
       const body = { x5c: certificatesOf(readFileSync(o.file)), ...attributesBody({ disabled: o.disabled, tags: o.tags }) };
-      printResult(certificateOut((await dp.call("POST", `${pendingPath(o.name)}/merge`, body)) as Json));
+      printResult(certificateOut((await dp.call("POST", `${pendingPath(o.name)}/merge`, body)) as CertificateBundle));
     });
 }
 

@@ -1,4 +1,5 @@
 // `kluis keyvault key ...`, with az's flags and output shapes.
+import type { DeletedKeyBundle, KeyBundle, KeyItem, KeyRotationPolicy } from "../../keys/model.js";
 import { createPrivateKey, createPublicKey, type JsonWebKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -11,7 +12,7 @@ import { attributesBody, command, downloadCommand, sharedObjectCommands, target,
 
 type Json = Record<string, unknown>;
 
-const kind: ObjectKind = { what: "key", collection: "keys", out: keyOut, itemOut: keyItemOut };
+const kind: ObjectKind<KeyBundle | DeletedKeyBundle, KeyItem> = { what: "key", collection: "keys", out: keyOut, itemOut: keyItemOut };
 
 const KEY_TYPES = ["RSA", "RSA-HSM", "EC", "EC-HSM", "oct", "oct-HSM"] as const;
 const CURVES = ["P-256", "P-256K", "P-384", "P-521"] as const;
@@ -61,7 +62,7 @@ export function keyCommands(keyvault: Command): void {
         ...(o.exportable !== undefined ? { attributes: { ...(base.attributes as Json), exportable: o.exportable } } : {}),
         ...(o.policy ? { release_policy: { contentType: "application/json; charset=utf-8", data: Buffer.from(JSON.stringify(o.policy)).toString("base64url") } } : {}),
       };
-      printResult(keyOut((await dp.call("POST", `${objectPath("keys", o)}/create`, body)) as Json));
+      printResult(keyOut((await dp.call("POST", `${objectPath("keys", o)}/create`, body)) as KeyBundle));
     });
 
   withKeyOptions(withVault(command(group, "import", "Import a private key from PEM", `${sample} import --vault-name myvault --name mykey --pem-file key.pem`)))
@@ -76,11 +77,11 @@ export function keyCommands(keyvault: Command): void {
       const jwk = jwkOfPem(pem, o.pemPassword) as Json;
       const dp = DataPlane.forVault(o, o.vaultName);
       const body = { key: { ...jwk, kty: keyType(o.kty ?? (jwk.kty as string), o.protection), ...(o.ops ? { key_ops: o.ops } : {}) }, ...attributesBody(o) };
-      printResult(keyOut((await dp.call("PUT", objectPath("keys", o), body)) as Json));
+      printResult(keyOut((await dp.call("PUT", objectPath("keys", o), body)) as KeyBundle));
     });
 
   downloadCommand(group, kind, "Write a key's public part to a file", "PUBLIC KEY", ({ key }) => {
-    const { kty, n, e, crv, x, y } = key as Record<string, string>;
+    const { kty, n, e, crv, x, y } = key;
     if (kty.startsWith("oct")) throw new CliError("A symmetric key has no public part to download.");
     const jwk = kty.startsWith("RSA") ? { kty: "RSA", n, e } : { kty: "EC", crv: crv === "P-256K" ? "secp256k1" : crv, x, y };
     return createPublicKey({ key: jwk as JsonWebKey, format: "jwk" }).export({ type: "spki", format: "der" });
@@ -90,7 +91,7 @@ export function keyCommands(keyvault: Command): void {
     .requiredOption("-n, --name <name>", "name of the key")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(keyOut((await dp.call("POST", `${objectPath("keys", o)}/rotate`)) as Json));
+      printResult(keyOut((await dp.call("POST", `${objectPath("keys", o)}/rotate`)) as KeyBundle));
     });
 
   // Key Vault's GetRandomBytes (POST /rng); az prints the bytes as {"value": base64}.
@@ -108,7 +109,7 @@ export function keyCommands(keyvault: Command): void {
     .action(async (o) => {
       const { dp, ref } = target(o);
       const body = { ...attributesBody(o), ...(o.ops ? { key_ops: o.ops } : {}) };
-      printResult(keyOut((await dp.call("PATCH", objectPath("keys", ref), body)) as Json));
+      printResult(keyOut((await dp.call("PATCH", objectPath("keys", ref), body)) as KeyBundle));
     });
 
   cryptoCommands(group);
@@ -118,14 +119,14 @@ export function keyCommands(keyvault: Command): void {
     .requiredOption("-n, --name <name>", "name of the key")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(rotationPolicyOut((await dp.call("GET", `${objectPath("keys", o)}/rotationpolicy`)) as Json));
+      printResult(rotationPolicyOut((await dp.call("GET", `${objectPath("keys", o)}/rotationpolicy`)) as KeyRotationPolicy));
     });
   withVault(command(rotation, "update", "Set a key's rotation policy", `${sample} rotation-policy update --vault-name myvault --name mykey --value @policy.json`))
     .requiredOption("-n, --name <name>", "name of the key")
     .requiredOption("--value <json>", "the rotation policy, JSON or @file.json", jsonArgument("--value"))
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(rotationPolicyOut((await dp.call("PUT", `${objectPath("keys", o)}/rotationpolicy`, rotationPolicyIn(o.value))) as Json));
+      printResult(rotationPolicyOut((await dp.call("PUT", `${objectPath("keys", o)}/rotationpolicy`, rotationPolicyIn(o.value))) as KeyRotationPolicy));
     });
 }
 

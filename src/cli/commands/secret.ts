@@ -1,4 +1,5 @@
 // `kluis keyvault secret ...`, with az's flags and output shapes.
+import type { DeletedSecretBundle, SecretBundle, SecretItem } from "../../secrets/model.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { choiceArgument, newFile } from "../arguments.js";
@@ -11,12 +12,12 @@ import { attributesBody, command, sharedObjectCommands, target, withAttributeOpt
 type Json = Record<string, unknown>;
 
 /** az's secret properties: the secret without its value. */
-function secretPropertiesOut(body: Json): Json {
+function secretPropertiesOut(body: SecretBundle): Json {
   const { value: _value, ...properties } = secretOut(body);
   return properties;
 }
 
-const kind: ObjectKind = { what: "secret", collection: "secrets", out: secretOut, itemOut: secretItemOut };
+const kind: ObjectKind<SecretBundle | DeletedSecretBundle, SecretItem> = { what: "secret", collection: "secrets", out: secretOut, itemOut: secretItemOut };
 
 // az's --encoding: how a file's bytes become the secret's value, remembered in the "file-encoding" tag for download.
 const ENCODINGS = ["utf-8", "ascii", "base64", "hex"] as const;
@@ -56,7 +57,7 @@ export function secretCommands(keyvault: Command): void {
         body.tags = { ...(body.tags as Json), [FILE_ENCODING_TAG]: encoding };
       } else body.value = o.value;
       if (o.contentType) body.contentType = o.contentType;
-      printResult(secretOut((await dp.call("PUT", objectPath("secrets", o), body)) as Json));
+      printResult(secretOut((await dp.call("PUT", objectPath("secrets", o), body)) as SecretBundle));
     });
 
   encodingOption(
@@ -67,9 +68,9 @@ export function secretCommands(keyvault: Command): void {
     .action(async (o) => {
       const { dp, ref } = target(o);
       const file = newFile(o.file);
-      const secret = (await dp.call("GET", objectPath("secrets", ref))) as { value: string; tags?: Record<string, string> };
+      const secret = (await dp.call("GET", objectPath("secrets", ref))) as SecretBundle;
       const tagged = ENCODINGS.find((e) => e === secret.tags?.[FILE_ENCODING_TAG]);
-      writeFileSync(file, decode(secret.value, o.encoding ?? tagged ?? "utf-8"));
+      writeFileSync(file, decode(secret.value ?? "", o.encoding ?? tagged ?? "utf-8"));
     });
 
   withAttributeOptions(
@@ -79,6 +80,6 @@ export function secretCommands(keyvault: Command): void {
     .action(async (o) => {
       const { dp, ref } = target(o);
       const body = { ...attributesBody(o), ...(o.contentType !== undefined ? { contentType: o.contentType } : {}) };
-      printResult(secretPropertiesOut((await dp.call("PATCH", objectPath("secrets", ref), body)) as Json));
+      printResult(secretPropertiesOut((await dp.call("PATCH", objectPath("secrets", ref), body)) as SecretBundle));
     });
 }

@@ -8,13 +8,14 @@ import { printResult } from "../output.js";
 
 type Json = Record<string, unknown>;
 
-export interface ObjectKind {
+/** An object type's az group and its wire types (`B` a bundle, `I` a list item), as the server's models name them. */
+export interface ObjectKind<B, I> {
   /** "secret", "key" or "certificate": the az group name. */
   what: string;
   /** The REST collection: "secrets", "keys", "certificates". */
   collection: string;
-  out(body: Json): Json;
-  itemOut(body: Json): Json;
+  out(body: B): Json;
+  itemOut(body: I): Json;
 }
 
 export type ObjectOptions = VaultOptions & { name?: string; version?: string };
@@ -32,21 +33,21 @@ export function command(group: Command, name: string, description: string, examp
 
 const maxResults = (cmd: Command) => cmd.option("--maxresults <n>", "maximum number of items to return", (v) => Number.parseInt(v, 10));
 
-export function sharedObjectCommands(group: Command, kind: ObjectKind, opts: { listQuery?: (o: Json) => Record<string, string | undefined> } = {}): void {
+export function sharedObjectCommands<B, I>(group: Command, kind: ObjectKind<B, I>, opts: { listQuery?: (o: Json) => Record<string, string | undefined> } = {}): void {
   const { what, collection } = kind;
   const deleted = `deleted${collection}`;
   const sample = `kluis keyvault ${what}`;
 
   withObject(command(group, "show", `Get a ${what}`, `${sample} show --vault-name myvault --name my${what}`), what).action(async (o) => {
     const { dp, ref } = target(o);
-    printResult(kind.out((await dp.call("GET", objectPath(collection, ref))) as Json));
+    printResult(kind.out((await dp.call("GET", objectPath(collection, ref))) as B));
   });
 
   const list = withVault(maxResults(command(group, "list", `List the ${what}s of a vault`, `${sample} list --vault-name myvault --query "[].name"`)));
   if (what === "certificate") list.option("--include-pending <bool>", "include certificates not yet complete", booleanArgument("--include-pending"));
   list.action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list(`/${collection}`, opts.listQuery?.(o) ?? {}, o.maxresults)).map(kind.itemOut));
+    printResult((await dp.list(`/${collection}`, opts.listQuery?.(o) ?? {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
   });
 
   withObject(
@@ -55,20 +56,20 @@ export function sharedObjectCommands(group: Command, kind: ObjectKind, opts: { l
     { version: false },
   ).action(async (o) => {
     const { dp, ref } = target(o);
-    printResult((await dp.list(`${objectPath(collection, ref)}/versions`, {}, o.maxresults)).map(kind.itemOut));
+    printResult((await dp.list(`${objectPath(collection, ref)}/versions`, {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
   });
 
   withObject(command(group, "delete", `Delete a ${what} (soft delete: recover or purge it later)`, `${sample} delete --vault-name myvault --name my${what}`), what, {
     version: false,
   }).action(async (o) => {
     const { dp, ref } = target(o);
-    printResult(kind.out((await dp.call("DELETE", objectPath(collection, ref))) as Json));
+    printResult(kind.out((await dp.call("DELETE", objectPath(collection, ref))) as B));
   });
 
   withObject(command(group, "recover", `Recover a deleted ${what}`, `${sample} recover --vault-name myvault --name my${what}`), what, { version: false }).action(
     async (o) => {
       const { dp, ref } = target(o);
-      printResult(kind.out((await dp.call("POST", `${objectPath(deleted, ref)}/recover`)) as Json));
+      printResult(kind.out((await dp.call("POST", `${objectPath(deleted, ref)}/recover`)) as B));
     },
   );
 
@@ -81,13 +82,13 @@ export function sharedObjectCommands(group: Command, kind: ObjectKind, opts: { l
 
   withVault(maxResults(command(group, "list-deleted", `List the deleted ${what}s of a vault`, `${sample} list-deleted --vault-name myvault`))).action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list(`/${deleted}`, {}, o.maxresults)).map(kind.itemOut));
+    printResult((await dp.list(`/${deleted}`, {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
   });
 
   withObject(command(group, "show-deleted", `Get a deleted ${what}`, `${sample} show-deleted --vault-name myvault --name my${what}`), what, { version: false }).action(
     async (o) => {
       const { dp, ref } = target(o);
-      printResult(kind.out((await dp.call("GET", objectPath(deleted, ref))) as Json));
+      printResult(kind.out((await dp.call("GET", objectPath(deleted, ref))) as B));
     },
   );
 
@@ -106,7 +107,7 @@ export function sharedObjectCommands(group: Command, kind: ObjectKind, opts: { l
     .requiredOption("-f, --file <path>", "backup file to restore")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(kind.out((await dp.call("POST", `/${collection}/restore`, { value: toBase64Url(readFileSync(o.file)) })) as Json));
+      printResult(kind.out((await dp.call("POST", `/${collection}/restore`, { value: toBase64Url(readFileSync(o.file)) })) as B));
     });
 }
 
@@ -131,7 +132,7 @@ export function attributesBody(o: { enabled?: boolean; disabled?: boolean; expir
 }
 
 /** az's `download` of a certificate or public key: the object's DER, or PEM with the given label, to a new file. */
-export function downloadCommand(group: Command, kind: ObjectKind, description: string, pemLabel: string, derOf: (body: Json) => Buffer): Command {
+export function downloadCommand<B, I>(group: Command, kind: ObjectKind<B, I>, description: string, pemLabel: string, derOf: (body: B) => Buffer): Command {
   const { what, collection } = kind;
   return withObject(command(group, "download", description, `kluis keyvault ${what} download --vault-name myvault --name my${what} --file ${what}.pem`), what)
     .requiredOption("-f, --file <path>", "file to write to")
@@ -139,7 +140,7 @@ export function downloadCommand(group: Command, kind: ObjectKind, description: s
     .action(async (o) => {
       const { dp, ref } = target(o);
       const file = newFile(o.file);
-      const der = derOf((await dp.call("GET", objectPath(collection, ref))) as Json);
+      const der = derOf((await dp.call("GET", objectPath(collection, ref))) as B);
       const pem = `-----BEGIN ${pemLabel}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${pemLabel}-----\n`;
       writeFileSync(file, o.encoding === "DER" ? der : pem);
     });

@@ -1,0 +1,102 @@
+// ECDSA over a given digest. Key Vault signs a digest the client computed, which node:crypto's sign/verify cannot (they
+// hash their input): OpenSSL does the scalar multiplication (ECDH), bigint the scalar arithmetic around it.
+import type { KeyObject } from "node:crypto";
+import { KeyAlgorithmError } from "./algorithm-error.js";
+import { CURVES, curveNameOf, type CurveName } from "./keys.js";
+import { baseMultiply, baseMultiplyOnWorker } from "./private-key-workers.js";
+
+/** What ECDSA's scalar arithmetic needs of a curve: its order n and the byte length of its coordinates. */
+interface Curve {
+  n: bigint;
+  bytes: number;
+}
+
+// Orders from SEC 2 / FIPS 186-4, as `openssl ecparam -param_enc explicit` prints them.
+const CURVE_PARAMS: Record<CurveName, Curve> = {
+  "P-256": { n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"), bytes: 32 },
+  "P-256K": { n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"), bytes: 32 },
+  "P-384": { n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"), bytes: 48 },
+  "P-521": { n: BigInt("0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409"), bytes: 66 },
+};
+
+/** Stored EC keys are all on Key Vault's curves (checked on create and import). */
+const curveOf = (key: KeyObject): CurveName => curveNameOf(key)!;
+
+const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
+const toBig = (b: Buffer) => (b.length ? BigInt(`0x${b.toString("hex")}`) : 0n);
+const toBytes = (v: bigint, length: number) => Buffer.from(v.toString(16).padStart(length * 2, "0"), "hex");
+
+function inverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+  }
+  return mod(s0, m);
+}
+
+/** The digest as an integer, truncated to the order's bit length (FIPS 186-4 §6.4). */
+function digestScalar(c: Curve, digest: Buffer): bigint {
+  const excess = digest.length * 8 - c.n.toString(2).length;
+  return excess > 0 ? toBig(digest) >> BigInt(excess) : toBig(digest);
+}
+
+/** Each key's private scalar, read once per KeyObject (keys/crypto-operations.ts keeps one KeyObject per stored version). */
+const privateScalars = new WeakMap<KeyObject, bigint>();
+
+function privateScalar(key: KeyObject): bigint {
+  let d = privateScalars.get(key);
+  if (d === undefined) {
+    d = toBig(Buffer.from(key.export({ format: "jwk" }).d!, "base64url"));
+    privateScalars.set(key, d);
+  }
+  return d;
+}
+
+/** Curves whose scalar multiplication costs the event loop more than handing it to a worker (P-521: milliseconds). */
+const ON_WORKER: ReadonlySet<CurveName> = new Set(["P-384", "P-521"]);
+
+/** k·G for a given k, or a fresh random k (OpenSSL draws it uniformly from [1, n-1]): the point's x, and k. */
+async function multiplyBase(crv: CurveName, k?: bigint): Promise<{ x: bigint; k: bigint }> {
+  const c = CURVE_PARAMS[crv];
+  const scalar = k === undefined ? undefined : toBytes(k, c.bytes);
+  const out = ON_WORKER.has(crv) ? await baseMultiplyOnWorker(CURVES[crv], scalar) : baseMultiply(CURVES[crv], scalar);
+  return { x: toBig(out.subarray(1, 1 + c.bytes)), k: toBig(out.subarray(1 + 2 * c.bytes)) };
+}
+
+/**
+ * ECDSA over a digest the client computed (FIPS 186-4 §6.4), r‖s as JWS has it. `nonce` is for tests against
+ * published vectors only (RFC 6979 gives k); a signature otherwise draws a fresh one.
+ */
+export async function ecdsaSign(key: KeyObject, digest: Buffer, nonce?: bigint): Promise<Buffer> {
+  const crv = curveOf(key);
+  const c = CURVE_PARAMS[crv];
+  const d = privateScalar(key);
+  const z = digestScalar(c, digest);
+  for (;;) {
+    // No point arithmetic of ours sees the nonce: OpenSSL draws k and computes k·G natively; the scalar arithmetic
+    // below is bigint, not constant-time.
+    const point = await multiplyBase(crv, nonce);
+    const r = point.x % c.n;
+    const s = (inverse(point.k, c.n) * (z + r * d)) % c.n;
+    if (r !== 0n && s !== 0n) return Buffer.concat([toBytes(r, c.bytes), toBytes(s, c.bytes)]);
+    if (nonce !== undefined) throw new KeyAlgorithmError("The given nonce makes no signature.");
+  }
+}
+
+/**
+ * Key Vault keys always hold their private scalar d, so u1·G + u2·Q (FIPS 186-4 §6.4.2) is (u1 + u2·d)·G: one
+ * native multiplication instead of bigint point arithmetic (which cost P-521 some 100 ms of the event loop).
+ */
+export async function ecdsaVerify(key: KeyObject, digest: Buffer, signature: Buffer): Promise<boolean> {
+  const crv = curveOf(key);
+  const c = CURVE_PARAMS[crv];
+  if (signature.length !== 2 * c.bytes) return false;
+  const r = toBig(signature.subarray(0, c.bytes));
+  const s = toBig(signature.subarray(c.bytes));
+  if (r <= 0n || r >= c.n || s <= 0n || s >= c.n) return false;
+  const w = inverse(s, c.n);
+  const k = mod((digestScalar(c, digest) + r * privateScalar(key)) * w, c.n);
+  if (k === 0n) return false; // the point at infinity
+  return (await multiplyBase(crv, k)).x % c.n === r;
+}
