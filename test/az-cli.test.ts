@@ -137,6 +137,24 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.notEqual(group.code, 0);
     });
 
+    it("runs the quickstart's RBAC form: a Key Vault Certificates Officer assignment on the RBAC vault, then the program", async () => {
+      const vaultId = (await azJson<{ id: string }>("keyvault", "show", "-n", "azrbacvault")).id;
+      const quickstart = () =>
+        run(PYTHON, ["test/programs/quickstart.py"], { env: { ...kluis.sdkEnv(app, "proxy"), KEY_VAULT_NAME: "azrbacvault" }, input: "azrbaccert\n" });
+      // (After the test above: a role under the subscription shows it the subscription, as in Azure.)
+      // Before the assignment the vault refuses the app: RBAC vaults ignore access policies, and it holds no role.
+      const refused = await quickstart();
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /Forbidden|not authorized/i);
+      const assignment = await azJson<{ scope: string; roleDefinitionName: string }>(
+        "role", "assignment", "create", "--role", "Key Vault Certificates Officer", "--assignee", app.appId, "--scope", vaultId,
+      );
+      assert.equal(assignment.scope, vaultId);
+      const res = await quickstart();
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /Certificate with name 'azrbaccert' was found/);
+    });
+
     it("shows, lists, resets and deletes the app with az ad sp and az ad app", async () => {
       const sp = await azJson("ad", "sp", "show", "--id", app.appId);
       assert.equal(sp.appId, app.appId);
