@@ -44,15 +44,8 @@ export type KeyVersion = VersionRecord<StoredAttributes, KeyVersionData>;
 // -- wire JSON ------------------------------------------------------------------------------------------
 
 /** The public half of a key as a JSON Web Key, with the version's id as `kid`. */
-export interface JsonWebKey {
+export interface JsonWebKey extends Pick<KeyVersionData, "kty" | "key_ops" | "n" | "e" | "crv" | "x" | "y"> {
   kid: string;
-  kty: string;
-  key_ops: string[];
-  n?: string;
-  e?: string;
-  crv?: string;
-  x?: string;
-  y?: string;
 }
 
 export interface KeyAttributes extends WireAttributes {

@@ -5,7 +5,7 @@ import { applyAttributes, type StoredAttributes } from "../objects/attributes.js
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { deletedObjectNotFound, isManaged, KEYS } from "../objects/collection.js";
 import { checkObjectName } from "../objects/names.js";
-import { versionPage, type PageRequest } from "../objects/paging.js";
+import { listNewest as listNewestOf, versionPage, type NameWithNewest, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
 import type { Page } from "../store/store.js";
@@ -14,10 +14,9 @@ import { defaultKeyOps, type CreateKeyInput, type ImportKeyInput, type UpdateKey
 import { deletedKeyName, generateMaterial, keyVersion, liveKeyName, newestKeyVersion, putKeyVersion, unmanagedKeyName } from "./versions.js";
 
 /** A deleted key with its newest version, as deleted-key answers show it. */
-export interface DeletedKey {
-  record: KeyName;
-  latest: KeyVersion;
-}
+export type DeletedKey = NameWithNewest<KeyState, StoredAttributes, KeyVersionData>;
+
+const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedKey>> => listNewestOf(scope, KEYS, page, deleted);
 
 const keyDisabled = (operation: string) => forbidden(`Operation ${operation} is not allowed on a disabled key.`, "KeyDisabled");
 
@@ -42,17 +41,6 @@ export async function getKey(scope: ObjectScope, name: string, version?: string)
   const v = await keyVersion(scope, name, version);
   if (!v.attributes.enabled) throw keyDisabled("get");
   return v;
-}
-
-/** Live or deleted names with their newest version, one page. */
-async function listNewest(scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedKey>> {
-  const names = await scope.store.listNames<KeyState>(scope.vault.name, KEYS.type, { deleted, ...page });
-  const items: DeletedKey[] = [];
-  for (const record of names.items) {
-    const latest = await newestKeyVersion(scope.store, scope.vault, record.name);
-    if (latest) items.push({ record, latest });
-  }
-  return { items, next: names.next };
 }
 
 export async function getKeys(scope: ObjectScope, page: PageRequest): Promise<Page<KeyVersion>> {

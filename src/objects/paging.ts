@@ -1,7 +1,8 @@
 // Key Vault list paging: `maxresults` (1-25) and a `nextLink` carrying an opaque $skiptoken.
 import { badParameter } from "../http/errors.js";
-import type { Page } from "../store/store.js";
-import type { VaultScope } from "./scope.js";
+import type { NameRecord, Page, VersionRecord } from "../store/store.js";
+import type { ObjectCollection } from "./collection.js";
+import type { ObjectScope, VaultScope } from "./scope.js";
 
 export const MAX_PAGE = 25;
 
@@ -43,4 +44,21 @@ export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageReq
     ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}`
     : null;
   return { value: page.items.map(map), nextLink };
+}
+
+/** A name with its newest version, as listings and deleted-object answers show it. */
+export interface NameWithNewest<S, A, D> {
+  record: NameRecord<S>;
+  latest: VersionRecord<A, D>;
+}
+
+/** Live or deleted names of a collection with their newest version, one page. */
+export async function listNewest<S, A, D>(scope: ObjectScope, c: ObjectCollection, page: PageRequest, deleted: boolean): Promise<Page<NameWithNewest<S, A, D>>> {
+  const names = await scope.store.listNames<S>(scope.vault.name, c.type, { deleted, ...page });
+  const items: NameWithNewest<S, A, D>[] = [];
+  for (const record of names.items) {
+    const latest = await scope.store.getVersion<A, D>(scope.vault.name, c.type, record.name);
+    if (latest) items.push({ record, latest });
+  }
+  return { items, next: names.next };
 }

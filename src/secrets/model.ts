@@ -2,6 +2,7 @@
 import { wireAttributes, type StoredAttributes, type WireAttributes } from "../objects/attributes.js";
 import { SECRETS, type ManagedState } from "../objects/collection.js";
 import { objectUrl } from "../objects/names.js";
+import type { NameWithNewest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
 import { deletedFields, type DeletedFields } from "../objects/soft-delete.js";
 import type { NameRecord, VersionRecord } from "../store/store.js";
@@ -25,10 +26,7 @@ export type SecretName = NameRecord<SecretState>;
 export type SecretVersion = VersionRecord<StoredAttributes, SecretVersionData>;
 
 /** A deleted secret with its newest version, as deleted-secret answers show it. */
-export interface DeletedSecret {
-  record: SecretName;
-  latest: SecretVersion;
-}
+export type DeletedSecret = NameWithNewest<SecretState, StoredAttributes, SecretVersionData>;
 
 // -- wire JSON ------------------------------------------------------------------------------------------
 

@@ -6,11 +6,11 @@ import { applyAttributes, toSeconds, type StoredAttributes } from "../objects/at
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { assertNotManaged, SECRETS } from "../objects/collection.js";
 import { checkObjectName } from "../objects/names.js";
-import { versionPage, type PageRequest } from "../objects/paging.js";
+import { listNewest as listNewestOf, versionPage, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { liveVersion, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
 import type { Page } from "../store/store.js";
-import type { DeletedSecret, SecretState, SecretVersion, SecretVersionData } from "./model.js";
+import type { DeletedSecret, SecretVersion, SecretVersionData } from "./model.js";
 import { PEM, PFX, type OutContentType, type SetSecretInput, type UpdateSecretInput } from "./requests.js";
 import { deletedSecretName, findSecretVersion, liveSecretName, putSecretVersion } from "./versions.js";
 
@@ -59,16 +59,7 @@ export async function getSecret(
   return inContentType(v, outContentType);
 }
 
-/** Live or deleted names with their newest version, one page. */
-async function listNewest(scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedSecret>> {
-  const names = await scope.store.listNames<SecretState>(scope.vault.name, SECRETS.type, { deleted, ...page });
-  const items: DeletedSecret[] = [];
-  for (const record of names.items) {
-    const latest = await scope.store.getVersion<StoredAttributes, SecretVersionData>(scope.vault.name, SECRETS.type, record.name);
-    if (latest) items.push({ record, latest });
-  }
-  return { items, next: names.next };
-}
+const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedSecret>> => listNewestOf(scope, SECRETS, page, deleted);
 
 export async function getSecrets(scope: ObjectScope, page: PageRequest): Promise<Page<SecretVersion>> {
   const { items, next } = await listNewest(scope, page, false);
