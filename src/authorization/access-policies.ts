@@ -3,7 +3,7 @@ import { forbidden } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
 import type { VaultProperties } from "../vaults/model.js";
-import type { Collection, RequiredPermission } from "./permissions.js";
+import type { Collection, RequiredPermission } from "../http/permissions.js";
 
 export interface AccessPolicyEntry {
   tenantId: string;

@@ -5,7 +5,7 @@ import type { Store } from "../store/store.js";
 import { vaultResourceId, type Vault } from "../vaults/model.js";
 import { assertAllowed } from "./access-policies.js";
 import { listRoleDefinitions } from "./custom-roles.js";
-import type { RequiredPermission } from "./permissions.js";
+import type { RequiredPermission } from "../http/permissions.js";
 import { listRoleAssignments, roleGrants } from "./role-assignments.js";
 import { dataActionFor } from "./roles.js";
 

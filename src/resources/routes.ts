@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authorizationFailed, lists, managementPipeline, performs, readable, requestScope } from "../authorization/management.js";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js";
 import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";

@@ -5,7 +5,7 @@ import { lists, managementPipeline, performs, readable } from "../authorization/
 import { jsonBody } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
 import { getResourceGroup } from "../resources/operations.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { toArmDeletedVault, toArmVault, vaultResourceId, type Vault, type VaultProperties } from "./model.js";
 import {
   checkNameAvailability,
