@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
-import { checkObjectName } from "../objects/names.js";
+import { checkObjectName } from "../http/object-names.js";
 import type { ServerContext } from "../identity/context.js";
 import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
 import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
