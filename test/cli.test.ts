@@ -228,11 +228,11 @@ describe("kluis CLI", () => {
         assert.equal(help.code, 0, `${path.join(" ")} --help`);
         const commands = help.stdout.split("Commands:\n")[1];
         if (!commands) {
-          assert.match(help.stdout, /Example:\n  (kluis|eval) /, `kluis ${path.join(" ")} --help has an example`);
+          assert.match(help.stdout, /Example:\n {2}(kluis|eval) /, `kluis ${path.join(" ")} --help has an example`);
           leaves.push(path);
           return;
         }
-        for (const m of commands.matchAll(/^  ([a-z][\w-]*)/gm)) if (m[1] !== "help") await walk([...path, m[1]!]);
+        for (const m of commands.matchAll(/^ {2}([a-z][\w-]*)/gm)) if (m[1] !== "help") await walk([...path, m[1]!]);
       };
       for (const group of ["certificate", "secret", "key"]) await walk(["keyvault", group]);
       assert.ok(leaves.length >= 25 + 13 + 20, `found ${leaves.length} commands`);
@@ -260,7 +260,7 @@ describe("kluis CLI", () => {
 
       assertOneLineError(await kluis.cli([...update, "-g", "otherrg", "--enabled-for-deployment", "false"]), /under resource group 'otherrg' was not found/);
       assertOneLineError(await kluis.cli([...update, "--public-network-access", "Sometimes"]), /invalid choice: 'Sometimes'/);
-      assert.match((await kluis.cli(["keyvault", "update", "--help"])).stdout, /Example:\n  kluis keyvault update /);
+      assert.match((await kluis.cli(["keyvault", "update", "--help"])).stdout, /Example:\n {2}kluis keyvault update /);
     });
 
     it("refuses turning purge protection off and changing the retention, with one line", async () => {

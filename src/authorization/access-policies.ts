@@ -1,9 +1,7 @@
 // Vault access policies: who may do what with a vault's certificates, keys and secrets.
 import { forbidden } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
-import type { Store } from "../store/store.js";
-import type { VaultProperties } from "../vaults/model.js";
-import type { Collection, RequiredPermission } from "./permissions.js";
+import type { Collection, RequiredPermission } from "../http/permissions.js";
 
 export interface AccessPolicyEntry {
   tenantId: string;
@@ -48,21 +46,4 @@ export function mergePolicy(policies: AccessPolicyEntry[], entry: AccessPolicyEn
     merged.permissions[collection] = [...new Set([...(existing.permissions[collection] ?? []), ...perms])];
   }
   return policies.map((p) => (p === existing ? merged : p));
-}
-
-/**
- * Removes a principal's entries from every vault's access policies, soft-deleted vaults included (run it in the
- * transaction that deletes the principal). Returns the vaults changed, whose cached copies the caller must drop.
- */
-export async function dropFromAccessPolicies(store: Store, objectId: string): Promise<string[]> {
-  const changed: string[] = [];
-  for (const deleted of [false, true]) {
-    for (const vault of await store.listVaults<VaultProperties>(deleted)) {
-      const policies = vault.properties.accessPolicies.filter((p) => p.objectId !== objectId);
-      if (policies.length === vault.properties.accessPolicies.length) continue;
-      await store.putVault({ ...vault, properties: { ...vault.properties, accessPolicies: policies } });
-      changed.push(vault.name);
-    }
-  }
-  return changed;
 }

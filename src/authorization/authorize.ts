@@ -1,13 +1,16 @@
 // The authorization step of a data-plane request: access policies, or role-based access when the vault uses it.
+import { vaultResourceId } from "../http/arm.js";
 import { forbidden } from "../http/errors.js";
+import type { RequiredPermission } from "../http/permissions.js";
 import type { Caller } from "../identity/tokens.js";
-import type { Store } from "../store/store.js";
-import { vaultResourceId, type Vault } from "../vaults/model.js";
-import { assertAllowed } from "./access-policies.js";
+import type { Store, VaultRecord } from "../store/store.js";
+import { assertAllowed, type AccessPolicyEntry } from "./access-policies.js";
 import { listRoleDefinitions } from "./custom-roles.js";
-import type { RequiredPermission } from "./permissions.js";
 import { listRoleAssignments, roleGrants } from "./role-assignments.js";
 import { dataActionFor } from "./roles.js";
+
+/** What authorizing reads of a vault (vaults/model.ts's Vault is one). */
+type AuthorizedVault = VaultRecord<{ enableRbacAuthorization: boolean; accessPolicies: readonly AccessPolicyEntry[] }>;
 
 /**
  * Authorizes `need` on the vault, or on one object of it when the request names one (`objectName`, of the
@@ -15,7 +18,7 @@ import { dataActionFor } from "./roles.js";
  */
 export async function authorizeDataPlane(
   ctx: { store: Store; subscriptionId: string },
-  vault: Vault,
+  vault: AuthorizedVault,
   caller: Caller,
   need: RequiredPermission,
   objectName?: string,

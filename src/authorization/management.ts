@@ -8,7 +8,7 @@ import { requireSubscription } from "../http/arm.js";
 import { KeyVaultError } from "../http/errors.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { MANAGEMENT_AUDIENCE, type Caller } from "../identity/tokens.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { isAdministrator } from "./administrator.js";
 import { listRoleDefinitions } from "./custom-roles.js";
 import { listRoleAssignments, roleGrantsAction, withinScope } from "./role-assignments.js";

@@ -5,7 +5,7 @@ import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
 import type { RoleAssignmentRecord, Store } from "../store/store.js";
 import { cachedList } from "./cached-list.js";
-import type { RequiredPermission } from "./permissions.js";
+import type { RequiredPermission } from "../http/permissions.js";
 import { dataActionFor, findRole, roleAllows, roleAllowsAction, type RoleDefinition } from "./roles.js";
 
 export type RoleAssignment = RoleAssignmentRecord;

@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
-import { checkObjectName } from "../objects/names.js";
-import type { ServerContext } from "../server/context.js";
+import { checkObjectName } from "../http/object-names.js";
+import type { ServerContext } from "../identity/context.js";
 import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
 import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
 import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";

@@ -1,7 +1,7 @@
 // Azure's built-in roles (the management roles Owner, Contributor, Reader, User Access Administrator and Key Vault
 // Contributor; the Key Vault data roles), the data action each data-plane permission is, and how a role's permissions
 // (built-in or custom) match an action or a data action.
-import type { RequiredPermission } from "./permissions.js";
+import type { RequiredPermission } from "../http/permissions.js";
 
 /** One entry of a role's permissions: management actions (ARM calls) and data actions (Key Vault calls), each minus its exclusions. */
 export interface RolePermission {

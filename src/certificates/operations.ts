@@ -3,10 +3,11 @@
 import { certificateMatchesKey, readMergedCertificates, UnreadableCertificateError } from "../crypto/certificate-files.js";
 import { privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
+import { checkObjectName } from "../http/object-names.js";
 import { applyAttributes, readAttributes, readTags } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { CERTIFICATE_WITH_LINKED, CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
-import { checkObjectName, objectUrl } from "../objects/names.js";
+import { objectUrl } from "../objects/names.js";
 import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
 import { assertNotDeleted, deletedFields, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";

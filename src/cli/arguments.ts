@@ -1,6 +1,6 @@
 // Argument conventions of az: `@file` for any JSON value, `--tags a=b c=d`, `--enabled true|false`, ISO dates.
 import { existsSync, readFileSync } from "node:fs";
-import { CliError } from "./client.js";
+import { CliError } from "./errors.js";
 
 /** az reads an argument starting with "@" from that file. */
 export function argumentText(value: string): string {

@@ -5,14 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Command } from "commander";
 import { dataDir, defaultDataDir, runningServer, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
+import { CliError } from "./errors.js";
 import { readProfile, type Profile } from "./profile.js";
-
-export class CliError extends Error {
-  /** The HTTP status of the server's answer, when the error is one. */
-  constructor(message: string, readonly status?: number) {
-    super(message);
-  }
-}
 
 export interface Connection {
   url: string;

@@ -2,7 +2,8 @@
 // server URL for the vault named `default`), Key Vault's REST API at api-version 7.5, a token for vault.azure.net.
 import type { Command } from "commander";
 import { VAULT_AUDIENCE } from "../identity/tokens.js";
-import { callApi, CliError, connect, withConnection, type Connection, type ConnectionOptions } from "./client.js";
+import { callApi, connect, withConnection, type Connection, type ConnectionOptions } from "./client.js";
+import { CliError } from "./errors.js";
 
 const API_VERSION = "7.5";
 const SCOPE = `${VAULT_AUDIENCE}/.default`;

@@ -2,7 +2,7 @@
 // The `kluis` command: the server, identity and vault management, with `az`'s command names.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { CliError } from "./client.js";
+import { CliError } from "./errors.js";
 import { serverCommands } from "./commands/server.js";
 import { withOutputOptions } from "./output.js";
 

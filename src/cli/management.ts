@@ -1,6 +1,7 @@
 // The ARM and service-principal calls the CLI makes, as the administrator.
 import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
-import { callApi, CliError, type Connection } from "./client.js";
+import { callApi, type Connection } from "./client.js";
+import { CliError } from "./errors.js";
 
 const ARM_API_VERSION = "2023-07-01";
 const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;

@@ -1,7 +1,7 @@
 // Output as `az` prints it: `--query` (JMESPath) applied first, then `--output json|jsonc|table|tsv|none`.
 import type { Command } from "commander";
 import { createRequire } from "node:module";
-import { CliError } from "./client.js";
+import { CliError } from "./errors.js";
 
 export const OUTPUT_FORMATS = ["json", "jsonc", "table", "tsv", "none"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CliError } from "./client.js";
+import { CliError } from "./errors.js";
 
 /**
  * Who signed in, in az's words (`user.type` of `az account show`). Only service principals sign in today; a user

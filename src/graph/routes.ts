@@ -6,11 +6,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isAdministrator } from "../authorization/administrator.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
-import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
-import { createUser, deleteUser, findUser, invalidNewUser } from "../identity/users.js";
+import { createServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
+import { createUser, findUser, invalidNewUser } from "../identity/users.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import type { PrincipalRecord, UserRecord } from "../store/store.js";
+import { deleteServicePrincipal, deleteUser } from "../vaults/principal-removal.js";
 import { GraphError, graphBadRequest, graphDenied, graphNotFound, installGraphErrors } from "./errors.js";
 import { parseFilter, type Filterable } from "./filter.js";
 import { applicationIdOf, applicationView, filterable, filterableUser, newPasswordView, servicePrincipalView, userView } from "./model.js";

@@ -1,6 +1,6 @@
 // Request bodies: the JSON object a Key Vault operation expects, or a 400 in Key Vault's shape.
 import type { FastifyRequest } from "fastify";
-import type { RequiredPermission } from "../authorization/permissions.js";
+import type { RequiredPermission } from "./permissions.js";
 import { badParameter } from "./errors.js";
 import { reserveBodyMemory } from "./large-bodies.js";
 

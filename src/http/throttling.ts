@@ -1,7 +1,7 @@
 // Key Vault's service limits (off unless asked for): transactions per 10 s per vault, counted by kind, and optionally
 // per caller within a vault. A request over a limit is Key Vault's 429 "Throttled" with Retry-After; a refused
 // request is not counted (as in Key Vault).
-import type { RequiredPermission } from "../authorization/permissions.js";
+import type { RequiredPermission } from "./permissions.js";
 import { throttled } from "./errors.js";
 
 /**

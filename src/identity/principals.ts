@@ -1,10 +1,8 @@
 // Service principals: an application id, an object id, and a client secret kept only as a slow hash.
 import { randomUUID } from "node:crypto";
-import { dropFromAccessPolicies } from "../authorization/access-policies.js";
 import { hashSecret, newClientSecret, verifySecret } from "../crypto/passwords.js";
 import type { PrincipalRecord, Store } from "../store/store.js";
 import type { TokenService } from "./tokens.js";
-import { invalidateVault } from "../vaults/cache.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
 import type { VerifiedSecrets } from "./verified-secrets.js";
 
@@ -47,21 +45,6 @@ export async function resetServicePrincipalCredential(
   if (!principal) return undefined; // deleted meanwhile
   tokens.forgetPrincipal(principal.objectId);
   return { principal, password };
-}
-
-/**
- * Deletes a principal and its entries in every vault's access policies (Azure would show them as an unknown
- * identity; nothing could ever match them again). Its tokens stop working with it: a token's principal must exist.
- */
-export async function deleteServicePrincipal(store: Store, tokens: TokenService, appId: string): Promise<PrincipalRecord | undefined> {
-  const deleted = await store.transaction(async (tx) => {
-    const principal = await tx.getPrincipalByAppId(appId);
-    if (!principal || !(await tx.deletePrincipal(appId))) return undefined;
-    return { principal, vaults: await dropFromAccessPolicies(tx, principal.objectId) };
-  });
-  for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
-  if (deleted) tokens.forgetPrincipal(deleted.principal.objectId);
-  return deleted?.principal;
 }
 
 /** What the token endpoint keeps between requests to check client secrets: verified secrets and the throttle. */

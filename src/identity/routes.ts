@@ -4,7 +4,7 @@
 // Errors use Azure AD's shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isServerHost, vaultDomains } from "../http/vault-host.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "./context.js";
 import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
 import { decodePercent, parseForm } from "./form.js";

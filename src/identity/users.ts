@@ -1,13 +1,10 @@
 // Users: people who sign in with a user principal name and a password (az login), kept like service principals: the
 // password only as a slow salted hash, a credential generation that revokes tokens, deletion that revokes them too.
 import { randomUUID } from "node:crypto";
-import { dropFromAccessPolicies } from "../authorization/access-policies.js";
 import { hashSecret } from "../crypto/passwords.js";
 import type { Store, UserRecord } from "../store/store.js";
-import { invalidateVault } from "../vaults/cache.js";
 import { checkSecret } from "./principals.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
-import type { TokenService } from "./tokens.js";
 
 /** The tenant's one domain: every user principal name ends in it (Entra accepts only a verified domain). */
 export const DEFAULT_DOMAIN = "kluis.local";
@@ -61,18 +58,6 @@ export async function createUser(
 /** A user by object id or by user principal name, as Graph's /users/{id | userPrincipalName} finds one. */
 export async function findUser(store: Store, idOrUpn: string): Promise<UserRecord | undefined> {
   return idOrUpn.includes("@") ? store.getUserByPrincipalName(idOrUpn) : store.getUserByObjectId(idOrUpn);
-}
-
-/** Deletes a user and its access-policy entries, as a principal is deleted; its tokens and refresh tokens stop working. */
-export async function deleteUser(store: Store, tokens: TokenService, objectId: string): Promise<UserRecord | undefined> {
-  const deleted = await store.transaction(async (tx) => {
-    const user = await tx.getUserByObjectId(objectId);
-    if (!user || !(await tx.deleteUser(objectId))) return undefined;
-    return { user, vaults: await dropFromAccessPolicies(tx, objectId) };
-  });
-  for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
-  if (deleted) tokens.forgetPrincipal(objectId);
-  return deleted?.user;
 }
 
 /**

@@ -1,10 +1,10 @@
 // The key operations of the Key Vault data plane, named after the REST operations they implement: typed input in
 // (requests.ts), records out (model.ts makes the JSON). Rotation is rotation.ts, cryptography crypto-operations.ts.
 import { forbidden } from "../http/errors.js";
+import { checkObjectName } from "../http/object-names.js";
 import { applyAttributes, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { deletedObjectNotFound, isManaged, KEYS } from "../objects/collection.js";
-import { checkObjectName } from "../objects/names.js";
 import { listNewest as listNewestOf, versionPage, type NameWithNewest, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";

@@ -1,17 +1,7 @@
-// Object names, version ids and the URLs that identify them, shared by certificates, keys and secrets.
+// Version ids and the URLs that identify objects, shared by certificates, keys and secrets (the name rule: http/object-names.ts).
 import { randomUUID } from "node:crypto";
-import { badParameter } from "../http/errors.js";
 import type { VersionRecord } from "../store/store.js";
 import type { ObjectType } from "./collection.js";
-
-const NAME_PATTERN = /^[0-9a-zA-Z-]{1,127}$/;
-
-export function checkObjectName(name: string, label: string): string {
-  if (!NAME_PATTERN.test(name)) {
-    throw badParameter(`The request URI contains an invalid ${label} name '${name}'. Names must match ^[0-9a-zA-Z-]{1,127}$.`);
-  }
-  return name;
-}
 
 /** Key Vault version ids: 32 lower-case hex characters. */
 export const newVersionId = () => randomUUID().replaceAll("-", "");

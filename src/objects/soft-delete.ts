@@ -1,11 +1,11 @@
 // Soft delete as Key Vault does it: a deleted name keeps its versions, is listed as deleted,
 // blocks re-use with a 409 until it is recovered or purged, and is purged when its retention ends.
 import { conflict, forbidden } from "../http/errors.js";
+import { checkObjectName } from "../http/object-names.js";
 import type { NameRecord, Store, VersionRecord } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { toSeconds } from "./attributes.js";
 import { COLLECTIONS, deletedObjectNotFound, objectNotFound, type ObjectCollection, type ObjectType } from "./collection.js";
-import { checkObjectName } from "./names.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

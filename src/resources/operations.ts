@@ -2,6 +2,7 @@
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ResourceGroupRecord, Store } from "../store/store.js";
 import { deleteRoleAssignmentsWithin } from "../authorization/role-assignments.js";
+import { getResourceGroup } from "../http/arm.js";
 import { deleteVault } from "../vaults/operations.js";
 import { resourceGroupId } from "./model.js";
 
@@ -12,15 +13,6 @@ export interface ResourceGroupInput {
 
 // ARM: up to 90 letters, digits, '-', '.', '(', ')' or '_' (Unicode letters and digits too), not ending in '.'.
 const GROUP_NAME = /^[-\p{L}\p{N}_.()]{1,90}$/u;
-
-export const resourceGroupNotFound = (name: string) =>
-  new KeyVaultError(404, "ResourceGroupNotFound", `Resource group '${name}' could not be found.`);
-
-export async function getResourceGroup(store: Store, name: string): Promise<ResourceGroupRecord> {
-  const group = await store.getResourceGroup(name);
-  if (!group) throw resourceGroupNotFound(name);
-  return group;
-}
 
 function checkTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;

@@ -2,16 +2,16 @@
 // (delete is a long-running operation) and the generic `/resources` listing that az uses to find a vault by name.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authorizationFailed, lists, managementPipeline, performs, readable, requestScope } from "../authorization/management.js";
+import { getResourceGroup } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js";
 import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
 import {
   createOrUpdateResourceGroup,
   deleteResourceGroup,
-  getResourceGroup,
   updateResourceGroup,
   type ResourceGroupInput,
 } from "./operations.js";

@@ -2,10 +2,10 @@
 // (requests.ts), records out (model.ts makes the JSON).
 import { readPfx, writePem } from "../crypto/certificate-files.js";
 import { badParameter, forbidden } from "../http/errors.js";
+import { checkObjectName } from "../http/object-names.js";
 import { applyAttributes, toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { assertNotManaged, SECRETS } from "../objects/collection.js";
-import { checkObjectName } from "../objects/names.js";
 import { listNewest as listNewestOf, versionPage, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { liveVersion, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";

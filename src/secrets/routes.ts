@@ -1,6 +1,6 @@
 // REST routes of the secrets API, each with the access-policy permission it needs.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { jsonBody, restoreRoute } from "../http/body.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
 import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./model.js";

@@ -11,7 +11,7 @@ import { TokenService } from "../identity/tokens.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { allPermissions, createOrUpdateVault, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../vaults/operations.js";
-import type { ServerContext } from "./context.js";
+import type { ServerContext } from "../identity/context.js";
 import type { AdminCredential, DataDir } from "./data-dir.js";
 
 /** Opens the server's state in an existing, owner-only data directory (ensureDataDir). */

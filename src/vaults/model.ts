@@ -1,5 +1,6 @@
 // A vault as Azure Resource Manager describes Microsoft.KeyVault/vaults, and the settings data-plane code reads from it.
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
+import { vaultResourceId } from "../http/arm.js";
 import type { VaultRecord } from "../store/store.js";
 
 export interface VaultProperties {
@@ -26,10 +27,6 @@ export function recoveryLevel(vault: Vault): string {
   const { softDeleteRetentionInDays: days, enablePurgeProtection } = vault.properties;
   const base = days < DEFAULT_RETENTION_DAYS ? "CustomizedRecoverable" : "Recoverable";
   return enablePurgeProtection ? base : `${base}+Purgeable`;
-}
-
-export function vaultResourceId(subscriptionId: string, vault: Vault): string {
-  return `/subscriptions/${subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
 }
 
 /** A vault as ARM's generic resource (what `/resources` lists): id, name, type, location, tags. */

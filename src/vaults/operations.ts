@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { mergePolicy, type AccessPolicyEntry } from "../authorization/access-policies.js";
 import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
-import { normalizePermissions, PERMISSIONS, type Collection } from "../authorization/permissions.js";
+import { normalizePermissions, PERMISSIONS, type Collection } from "../http/permissions.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
 import { invalidateVault } from "./cache.js";

@@ -2,11 +2,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
 import { lists, managementPipeline, performs, readable } from "../authorization/management.js";
+import { getResourceGroup, vaultResourceId } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
-import { getResourceGroup } from "../resources/operations.js";
-import type { ServerContext } from "../server/context.js";
-import { toArmDeletedVault, toArmVault, vaultResourceId, type Vault, type VaultProperties } from "./model.js";
+import type { ServerContext } from "../identity/context.js";
+import { toArmDeletedVault, toArmVault, type Vault, type VaultProperties } from "./model.js";
 import {
   checkNameAvailability,
   createOrUpdateVault,

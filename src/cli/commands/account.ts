@@ -1,7 +1,8 @@
 // `kluis login`, `kluis logout` and `kluis account show`, as az's: the CLI acts as the identity it signed in with.
 import type { Command } from "commander";
 import { MANAGEMENT_AUDIENCE } from "../../identity/tokens.js";
-import { accessToken, CliError, serverOf, withConnection, type Connection } from "../client.js";
+import { accessToken, serverOf, withConnection, type Connection } from "../client.js";
+import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
 import { readProfile, removeProfile, writeProfile, type Profile } from "../profile.js";

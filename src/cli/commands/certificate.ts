@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { booleanArgument, jsonArgument } from "../arguments.js";
 import { certificateItemOut, certificateOut, issuerOut, operationOut, policyIn } from "../az-models.js";
-import { CliError } from "../client.js";
+import { CliError } from "../errors.js";
 import { DataPlane, objectPath, withObject, withVault } from "../data-plane.js";
 import { printResult, progress } from "../output.js";
 import { attributesBody, command, downloadCommand, sharedObjectCommands, target, withAttributeOptions, type ObjectKind } from "./vault-objects.js";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { argumentText, booleanArgument, choiceArgument, integerArgument, jsonArgument } from "../arguments.js";
 import { keyItemOut, keyOut, rotationPolicyIn, rotationPolicyOut } from "../az-models.js";
-import { CliError } from "../client.js";
+import { CliError } from "../errors.js";
 import { DataPlane, objectPath, toBase64, vaultRef, withObject, withVault } from "../data-plane.js";
 import { printResult } from "../output.js";
 import { attributesBody, command, downloadCommand, sharedObjectCommands, target, withAttributeOptions, type ObjectKind, type ObjectOptions } from "./vault-objects.js";

@@ -1,9 +1,10 @@
 // `kluis keyvault create|show|update|list|delete|set-policy|delete-policy`, with `az keyvault`'s flag names.
 import type { Command } from "commander";
-import { normalizePermissions, type Collection } from "../../authorization/permissions.js";
+import { normalizePermissions, type Collection } from "../../http/permissions.js";
 import { allPermissions, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../../vaults/operations.js";
 import { booleanArgument, choiceArgument, integerArgument, tagsArgument } from "../arguments.js";
-import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
+import { connect, withConnection, type ConnectionOptions } from "../client.js";
+import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
 

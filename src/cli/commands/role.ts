@@ -5,7 +5,8 @@ import type { Command } from "commander";
 import { findRole } from "../../authorization/roles.js";
 import { booleanArgument, jsonArgument } from "../arguments.js";
 import { roleDefinitionIn, roleDefinitionOut } from "../az-models.js";
-import { CliError, connect, withConnection, type ConnectionOptions } from "../client.js";
+import { connect, withConnection, type ConnectionOptions } from "../client.js";
+import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
 

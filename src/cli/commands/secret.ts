@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { choiceArgument, newFile } from "../arguments.js";
 import { secretItemOut, secretOut } from "../az-models.js";
-import { CliError } from "../client.js";
+import { CliError } from "../errors.js";
 import { DataPlane, objectPath, withObject, withVault } from "../data-plane.js";
 import { printResult } from "../output.js";
 import { attributesBody, command, sharedObjectCommands, target, withAttributeOptions, type ObjectKind } from "./vault-objects.js";

@@ -6,7 +6,7 @@ import { parseThrottling } from "../../http/throttling.js";
 import { defaultMaxConnections } from "../../server/connection-limits.js";
 import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../server/data-dir.js";
 import { clientEnvironment } from "../../server/environment.js";
-import { CliError } from "../client.js";
+import { CliError } from "../errors.js";
 import { printResult } from "../output.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];

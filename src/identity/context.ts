@@ -1,6 +1,6 @@
 // What every route needs from the running server.
 import type { Throttle } from "../http/throttling.js";
-import type { TokenService } from "../identity/tokens.js";
+import type { TokenService } from "./tokens.js";
 import type { Store } from "../store/store.js";
 
 export interface ServerContext {

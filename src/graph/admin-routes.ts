@@ -2,8 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import { requireAdministrator } from "../authorization/management.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
-import type { ServerContext } from "../server/context.js";
-import { createServicePrincipal, deleteServicePrincipal, resetServicePrincipalCredential } from "./principals.js";
+import type { ServerContext } from "../identity/context.js";
+import { createServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
+import { deleteServicePrincipal } from "../vaults/principal-removal.js";
 
 export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));

@@ -3,16 +3,16 @@
 // (when on), then authorize the route's permission.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { authorizeDataPlane } from "../authorization/authorize.js";
-import type { RequiredPermission } from "../authorization/permissions.js";
+import type { RequiredPermission } from "../http/permissions.js";
 import { authenticate } from "../identity/authenticate.js";
 import { VAULT_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { VaultScope } from "../objects/scope.js";
-import type { ServerContext } from "../server/context.js";
+import type { ServerContext } from "../identity/context.js";
 import { cachedVault } from "../vaults/cache.js";
-import { checkApiVersion } from "./api-version.js";
-import { KeyVaultError, notFound } from "./errors.js";
-import { requestKind } from "./throttling.js";
-import { challengeResource, parseVaultHost } from "./vault-host.js";
+import { checkApiVersion } from "../http/api-version.js";
+import { KeyVaultError, notFound } from "../http/errors.js";
+import { requestKind } from "../http/throttling.js";
+import { challengeResource, parseVaultHost } from "../http/vault-host.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
