@@ -85,15 +85,13 @@ export function accountCommands(program: Command): void {
         if (!o.useDeviceCode && (!o.username || !o.password)) throw new CliError("usage error: kluis login needs -u USER -p PASSWORD, --use-device-code, or --service-principal -u APPID -p SECRET.");
         const answer = await signInUser({ url, ca, tenantId }, o);
         if (answer.status !== 200 || typeof answer.access_token !== "string" || typeof answer.refresh_token !== "string") throw new CliError(tokenError(answer));
-        rememberToken(MANAGEMENT_SCOPE, answer.access_token);
+        rememberToken(MANAGEMENT_SCOPE, answer.access_token); // the subscriptions call below uses it, not the refresh token
         const name = String(claimsOf(answer.access_token).upn);
         conn = { url, ca, tenantId, credential: { userPrincipalName: name, refreshToken: answer.refresh_token } };
         user = { type: "user", name, refreshToken: answer.refresh_token };
       }
       const token = await accessToken(conn, MANAGEMENT_SCOPE);
       const subscriptions = ((await new Management(conn).call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] }).value;
-      // The refresh token last given (the subscriptions call may have used the first).
-      if (user.type === "user" && "refreshToken" in conn.credential) user.refreshToken = conn.credential.refreshToken;
       const tid = claimsOf(token).tid;
       const profile: Profile = { server: url, tenantId: o.tenant ?? (typeof tid === "string" ? tid : tenantId), subscriptionId: subscriptions[0]?.subscriptionId, user };
       writeProfile(profile);
