@@ -161,6 +161,78 @@ describe("people sign in (users, az login)", () => {
     });
   });
 
+  describe("az ad user update", () => {
+    const DAVE = { upn: "dave@kluis.local", password: "Dave-pa55word", next: "Dave-n3w-pa55word" };
+    const graphScope = "https://graph.microsoft.com/.default offline_access openid profile";
+    const me = (token: string) => rawRequest(kluis, "graph.microsoft.com", "GET", "/v1.0/me", { token });
+    const patch = (token: string, id: string, body: unknown) => rawRequest(kluis, "graph.microsoft.com", "PATCH", `/v1.0/users/${id}`, { token, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    let shell: AzShell;
+    before(async () => {
+      shell = newShell();
+      await shell.azJson("login", "-u", "admin", "-p", admin.user.password);
+      await shell.azJson("ad", "user", "create", "--display-name", "Dave", "--password", DAVE.password, "--user-principal-name", DAVE.upn);
+    });
+
+    it("resets the password: the old one, the user's tokens and refresh tokens stop working", async () => {
+      const before = await passwordGrant(DAVE.upn, DAVE.password, graphScope);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+      assert.equal((await me(before.body.access_token)).status, 200);
+      const reset = await shell.az(["ad", "user", "update", "--id", DAVE.upn, "--password", DAVE.next, "--force-change-password-next-sign-in", "false"]);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.equal((await me(before.body.access_token)).status, 401);
+      const refreshed = await refreshGrant(before.body.refresh_token);
+      assert.equal(refreshed.body.error, "invalid_grant");
+      assert.match(refreshed.body.error_description, /^AADSTS50173:/);
+      assert.match((await passwordGrant(DAVE.upn, DAVE.password)).body.error_description, /^AADSTS50126:/);
+      assert.equal((await passwordGrant(DAVE.upn, DAVE.next)).status, 200);
+    });
+
+    it("disables the account: sign-in is refused with AADSTS50057, and so are its tokens; enabling it again lets it in", async () => {
+      const before = await passwordGrant(DAVE.upn, DAVE.next, graphScope);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+      const disable = await shell.az(["ad", "user", "update", "--id", DAVE.upn, "--account-enabled", "false"]);
+      assert.equal(disable.code, 0, disable.stderr);
+      assert.equal((await me(before.body.access_token)).status, 401);
+      for (const refused of [await passwordGrant(DAVE.upn, DAVE.next), await refreshGrant(before.body.refresh_token)]) {
+        assert.equal(refused.status, 400);
+        assert.equal(refused.body.error_description.split("\n")[0], "AADSTS50057: The user account is disabled.");
+      }
+      // A wrong password says nothing about the account's state.
+      assert.match((await passwordGrant(DAVE.upn, "Wrong-pa55word")).body.error_description, /^AADSTS50126:/);
+      assert.equal((await shell.az(["ad", "user", "update", "--id", DAVE.upn, "--account-enabled", "true"])).code, 0);
+      assert.equal((await passwordGrant(DAVE.upn, DAVE.next)).status, 200);
+    });
+
+    it("renames; refuses what Kluis cannot do, users that do not exist, and callers that are not administrators, in Graph's shape", async () => {
+      assert.equal((await shell.az(["ad", "user", "update", "--id", DAVE.upn, "--display-name", "David"])).code, 0);
+      assert.equal((await shell.azJson("ad", "user", "show", "--id", DAVE.upn)).displayName, "David");
+      const force = await shell.az(["ad", "user", "update", "--id", DAVE.upn, "--password", "Dave-0ther-pa55word", "--force-change-password-next-sign-in", "true"]);
+      assert.notEqual(force.code, 0);
+      assert.match(force.stderr, /Kluis cannot make a user change their password at the next sign-in/);
+      assert.equal((await passwordGrant(DAVE.upn, DAVE.next)).status, 200, "a refused update changes nothing");
+      const missing = await shell.az(["ad", "user", "update", "--id", "nobody@kluis.local", "--display-name", "X"]);
+      assert.match(missing.stderr, /Resource 'nobody@kluis.local' does not exist/);
+
+      const adminToken = (await passwordGrant("admin", admin.user.password, graphScope)).body.access_token as string;
+      for (const [body, message] of [
+        [{ userPrincipalName: "david@kluis.local" }, /^Kluis does not keep the property 'userPrincipalName' of a user\.$/],
+        [{ accountEnabled: "no" }, /^Invalid value specified for property 'accountEnabled' of resource 'User'\.$/],
+        [{ passwordProfile: { password: "short" } }, /password complexity/],
+        [{ passwordProfile: "x" }, /^Invalid value specified for property 'passwordProfile'/],
+      ] as const) {
+        const res = await patch(adminToken, DAVE.upn, body);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.body.error.code, "Request_BadRequest");
+        assert.match(res.body.error.message, message);
+      }
+      const daveToken = (await passwordGrant(DAVE.upn, DAVE.next, graphScope)).body.access_token as string;
+      const self = await patch(daveToken, DAVE.upn, { displayName: "Dave the admin" });
+      assert.equal(self.status, 403);
+      assert.equal(self.body.error.code, "Authorization_RequestDenied");
+      assert.equal((await shell.azJson("ad", "user", "show", "--id", DAVE.upn)).displayName, "David");
+    });
+  });
+
   describe("the token endpoint, the sign-in page and Graph, directly", () => {
     it("answers MSAL's user realm discovery and names the device code endpoint", async () => {
       const realm = await rawRequest(kluis, "localhost", "GET", "/common/userrealm/admin@kluis.local?api-version=1.0");

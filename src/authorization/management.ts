@@ -47,12 +47,12 @@ export function readable<T>(req: FastifyRequest, items: readonly T[], idOf: (ite
   return items.filter((item) => req.management!.can(action, idOf(item)));
 }
 
-/** ARM's refusal, word for word. */
+/** ARM's refusal, word for word: it names a user by its sign-in name, an application by its id. */
 export function authorizationFailed(caller: Caller, action: string, scope: string): KeyVaultError {
   return new KeyVaultError(
     403,
     "AuthorizationFailed",
-    `The client '${caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    `The client '${caller.userPrincipalName ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
   );
 }
 

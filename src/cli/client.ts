@@ -6,14 +6,22 @@ import { request } from "node:https";
 import type { Command } from "commander";
 import { dataDir, defaultDataDir, runningServer, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
 import { CliError } from "./errors.js";
-import { readProfile, type Profile } from "./profile.js";
+import { keepRefreshToken, readProfile, type Profile } from "./profile.js";
+
+/** An application's client credentials, or a person's sign-in (the refresh token `kluis login` got for them). */
+export type Credential = { clientId: string; clientSecret: string } | { userPrincipalName: string; refreshToken: string };
 
 export interface Connection {
   url: string;
   ca?: string;
   tenantId: string;
-  credential: { clientId: string; clientSecret: string };
+  credential: Credential;
 }
+
+/** az's public client id: a person signs in to Kluis through it, as `az login` does to Entra. */
+export const CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/** What a person's token requests ask for besides the resource: a refresh token, and the id_token naming them. */
+export const USER_SCOPES = "offline_access openid profile";
 
 export interface ConnectionOptions {
   server?: string;
@@ -50,7 +58,11 @@ export function connect(opts: ConnectionOptions, env = process.env): Connection 
     if (profile.server !== url) {
       throw new CliError(`Signed in to ${profile.server}, not ${url}: run 'kluis login' for it, or 'kluis logout' to act as the administrator of the server's data directory.`);
     }
-    return { url, ca, tenantId: profile.tenantId, credential: { clientId: profile.user.name, clientSecret: profile.user.clientSecret } };
+    const credential: Credential =
+      profile.user.type === "user"
+        ? { userPrincipalName: profile.user.name, refreshToken: profile.user.refreshToken }
+        : { clientId: profile.user.name, clientSecret: profile.user.clientSecret };
+    return { url, ca, tenantId: profile.tenantId, credential };
   }
   if (!admin) throw new CliError("Please run 'kluis login' to setup account (or run on the server's data directory, whose administrator the CLI then acts as).");
   return { url, ca, tenantId: info?.tenantId ?? admin.tenant, credential: { clientId: admin.appId, clientSecret: admin.password } };
@@ -86,25 +98,61 @@ export function httpRequest(conn: Pick<Connection, "ca">, method: string, url: s
   });
 }
 
+/** The token endpoint's answer, or (for an error) Entra's error and description. */
+export interface TokenAnswer {
+  status: number;
+  access_token?: string;
+  refresh_token?: string;
+  error?: string;
+  error_description?: string;
+}
+
+/** One request to the server's token (or device code) endpoint, in the connection's tenant. */
+export async function tokenEndpoint(conn: Pick<Connection, "url" | "ca" | "tenantId">, path: "token" | "devicecode", fields: Record<string, string>): Promise<TokenAnswer & Record<string, unknown>> {
+  const res = await httpRequest(conn, "POST", `${conn.url}/${conn.tenantId}/oauth2/v2.0/${path}`, {
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const body = typeof res.body === "object" && res.body !== null ? (res.body as Record<string, unknown>) : {};
+  return { ...body, status: res.status };
+}
+
+/** Entra's error description on one line (its own may go on with a trace id). */
+export const tokenError = (answer: TokenAnswer) => answer.error_description?.split(/\r?\n/)[0] ?? `token request failed (${answer.status})`;
+
+/** The claims of a token the server issued (read for what it says about the caller; the server checks it). */
+export function claimsOf(token: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 const tokenCache = new Map<string, string>();
+
+/** Seeds the cache with a token just got (a sign-in's first access token), so the command does not ask again. */
+export const rememberToken = (scope: string, token: string) => tokenCache.set(scope, token);
 
 export async function accessToken(conn: Connection, scope: string): Promise<string> {
   const cached = tokenCache.get(scope);
   if (cached) return cached;
-  const form = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: conn.credential.clientId,
-    client_secret: conn.credential.clientSecret,
-    scope,
-  });
-  const res = await httpRequest(conn, "POST", `${conn.url}/${conn.tenantId}/oauth2/v2.0/token`, {
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: form.toString(),
-  });
-  const body = res.body as { access_token?: string; error_description?: string };
-  if (res.status !== 200 || !body?.access_token) throw new CliError(body?.error_description ?? `token request failed (${res.status})`);
-  tokenCache.set(scope, body.access_token);
-  return body.access_token;
+  const c = conn.credential;
+  const answer =
+    "refreshToken" in c
+      ? await tokenEndpoint(conn, "token", { grant_type: "refresh_token", client_id: CLI_CLIENT_ID, refresh_token: c.refreshToken, scope: `${scope} ${USER_SCOPES}` })
+      : await tokenEndpoint(conn, "token", { grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret, scope });
+  if ("refreshToken" in c && answer.error === "invalid_grant") {
+    // The user was deleted or disabled, its password reset, or its sign-in too old: only a new sign-in helps.
+    throw new CliError(`The sign-in of ${c.userPrincipalName} is no longer valid (${tokenError(answer)}): run 'kluis login' again.`);
+  }
+  if (answer.status !== 200 || typeof answer.access_token !== "string") throw new CliError(tokenError(answer));
+  if ("refreshToken" in c && typeof answer.refresh_token === "string") {
+    c.refreshToken = answer.refresh_token;
+    keepRefreshToken(conn.url, c.userPrincipalName, c.refreshToken);
+  }
+  tokenCache.set(scope, answer.access_token);
+  return answer.access_token;
 }
 
 /** Calls the server with a bearer token and returns the JSON body, or throws the server's error message. */

@@ -1,6 +1,6 @@
-// The ARM and service-principal calls the CLI makes, as the administrator.
+// The ARM and service-principal calls the CLI makes, as the identity it acts as.
 import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
-import { callApi, type Connection } from "./client.js";
+import { accessToken, callApi, claimsOf, type Connection } from "./client.js";
 import { CliError } from "./errors.js";
 
 const ARM_API_VERSION = "2023-07-01";
@@ -55,6 +55,13 @@ export class Management {
     const vault = (await this.deletedVaults()).find((v) => v.name.toLowerCase() === name.toLowerCase());
     if (!vault) throw new Error(`No deleted vault named '${name}' was found in this subscription.`);
     return vault;
+  }
+
+  /** The object id of who the CLI acts as (an application's service principal, or a user), as its token names it. */
+  async signedInObjectId(): Promise<string> {
+    const oid = claimsOf(await accessToken(this.conn, SCOPE)).oid;
+    if (typeof oid !== "string") throw new CliError("The server's token names no object id.");
+    return oid;
   }
 
   async servicePrincipal(appId: string): Promise<{ appId: string; id: string; displayName: string }> {

@@ -6,10 +6,13 @@ import { join } from "node:path";
 import { CliError } from "./errors.js";
 
 /**
- * Who signed in, in az's words (`user.type` of `az account show`). Only service principals sign in today; a user
- * sign-in (`kluis login -u UPN -p PASSWORD`) will add `{ type: "user", name: UPN, ... }` with its own credential.
+ * Who signed in, in az's words (`user.type` of `az account show`): a service principal with its secret, or a person
+ * with the refresh token of their sign-in (never their password), from which each command gets its tokens.
  */
-export type SignedIn = { type: "servicePrincipal"; name: string; clientSecret: string };
+export type SignedIn = { type: "servicePrincipal"; name: string; clientSecret: string } | { type: "user"; name: string; refreshToken: string };
+
+const wellFormed = (u: SignedIn | undefined) =>
+  typeof u?.name === "string" && (u.type === "servicePrincipal" ? typeof u.clientSecret === "string" : u.type === "user" && typeof u.refreshToken === "string");
 
 export interface Profile {
   /** The server signed in to: the credential is sent to it only. */
@@ -28,7 +31,7 @@ export function readProfile(env: NodeJS.ProcessEnv = process.env): Profile | und
   if (!existsSync(file)) return undefined;
   try {
     const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
-    if (typeof profile.server === "string" && profile.user?.type === "servicePrincipal") return profile;
+    if (typeof profile.server === "string" && wellFormed(profile.user)) return profile;
   } catch {
     /* unreadable: reported below */
   }
@@ -44,6 +47,16 @@ export function writeProfile(profile: Profile, env: NodeJS.ProcessEnv = process.
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);
+}
+
+/**
+ * Keeps the newest refresh token of a person's sign-in (each use of one gives a new one, whose lifetime starts
+ * afresh), unless that sign-in was replaced or logged out of meanwhile.
+ */
+export function keepRefreshToken(server: string, name: string, refreshToken: string, env: NodeJS.ProcessEnv = process.env): void {
+  const profile = readProfile(env);
+  if (profile?.server !== server || profile.user.type !== "user" || profile.user.name !== name) return;
+  writeProfile({ ...profile, user: { ...profile.user, refreshToken } }, env);
 }
 
 /** Forgets the sign-in; false if there was none. */

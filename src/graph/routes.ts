@@ -1,13 +1,13 @@
 // The part of Microsoft Graph (v1.0) that `az ad sp|app|user|signed-in-user` and `az keyvault create|set-policy` use:
 // applications and service principals (list with $filter, create, show, delete, addPassword, removePassword), users
-// (list with $filter, create, show, delete) and /me. Served on the same HTTPS server: the proxy routes
+// (list with $filter, create, show, update, delete) and /me. Served on the same HTTPS server: the proxy routes
 // graph.microsoft.com here, and a registered cloud names the server's own URL. Administrators may do everything; any
 // principal may read its own objects, and users may read users (as Entra's members may).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isAdministrator } from "../authorization/administrator.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { createServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
-import { createUser, findUser, invalidNewUser } from "../identity/users.js";
+import { createUser, findUser, invalidNewUser, invalidPassword, updateUser } from "../identity/users.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { ServerContext } from "../identity/context.js";
 import type { PrincipalRecord, UserRecord } from "../store/store.js";
@@ -130,17 +130,16 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post("/users", async (req, reply) => {
     requireAdministrator(req);
     const b = body(req);
-    const profile = typeof b.passwordProfile === "object" && b.passwordProfile !== null ? (b.passwordProfile as Record<string, unknown>) : {};
     const missing = ["userPrincipalName", "mailNickname"].find((p) => typeof b[p] !== "string" || !(b[p] as string).trim());
-    if (missing) throw graphBadRequest(`Invalid value specified for property '${missing}' of resource 'User'.`);
-    if (typeof profile.password !== "string") throw graphBadRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.");
-    if (b.accountEnabled !== undefined && typeof b.accountEnabled !== "boolean") throw graphBadRequest("Invalid value specified for property 'accountEnabled' of resource 'User'.");
+    if (missing) throw invalidUserProperty(missing);
+    const password = passwordOf(b.passwordProfile);
+    if (password === undefined) throw invalidUserProperty("passwordProfile");
     const fields = {
       userPrincipalName: (b.userPrincipalName as string).trim(),
       displayName: validDisplayName(b.displayName),
-      mailNickname: (b.mailNickname as string).trim().slice(0, 64),
-      password: profile.password,
-      accountEnabled: b.accountEnabled as boolean | undefined,
+      mailNickname: validMailNickname(b.mailNickname),
+      password,
+      accountEnabled: accountEnabledOf(b.accountEnabled),
     };
     const invalid = invalidNewUser(fields);
     if (invalid) throw graphBadRequest(invalid);
@@ -151,6 +150,27 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
       throw (await store.getUserByPrincipalName(fields.userPrincipalName)) ? taken() : err;
     });
     return reply.code(201).send(entity("users", userView(created)));
+  });
+
+  // az ad user update: displayName, mailNickname, accountEnabled, passwordProfile (a reset: the user's tokens stop
+  // working). Administrators only, as for every other write; Graph answers 204 without a body.
+  app.patch("/users/:id", async (req, reply) => {
+    requireAdministrator(req);
+    const b = body(req);
+    const known = ["displayName", "mailNickname", "accountEnabled", "passwordProfile"];
+    const unknown = Object.keys(b).find((p) => !known.includes(p));
+    if (unknown) throw graphBadRequest(`Kluis does not keep the property '${unknown}' of a user.`);
+    const changes = {
+      displayName: b.displayName === undefined ? undefined : validDisplayName(b.displayName),
+      mailNickname: b.mailNickname === undefined ? undefined : validMailNickname(b.mailNickname),
+      accountEnabled: accountEnabledOf(b.accountEnabled),
+      password: b.passwordProfile === undefined ? undefined : passwordOf(b.passwordProfile),
+    };
+    if (b.passwordProfile !== undefined && changes.password === undefined) throw invalidUserProperty("passwordProfile");
+    const invalid = changes.password === undefined ? undefined : invalidPassword(changes.password);
+    if (invalid) throw graphBadRequest(invalid);
+    if (!(await updateUser(store, tokens, (await user(req)).objectId, changes))) throw graphNotFound(idParam(req));
+    return reply.code(204).send();
   });
 
   app.delete("/users/:id", async (req, reply) => {
@@ -257,6 +277,31 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (!p) throw graphNotFound(idParam(req));
     return removePassword(req, reply, p);
   });
+}
+
+const invalidUserProperty = (property: string) => graphBadRequest(`Invalid value specified for property '${property}' of resource 'User'.`);
+
+function validMailNickname(value: unknown): string {
+  if (typeof value !== "string" || !value.trim()) throw invalidUserProperty("mailNickname");
+  return value.trim().slice(0, 64);
+}
+
+function accountEnabledOf(value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") throw invalidUserProperty("accountEnabled");
+  return value;
+}
+
+/**
+ * The password of a passwordProfile, or undefined when it names none. Kluis has no page to change a password at, so
+ * it cannot make a user change theirs at the next sign-in: it refuses forceChangePasswordNextSignIn rather than ignore it.
+ */
+function passwordOf(profile: unknown): string | undefined {
+  if (typeof profile !== "object" || profile === null || Array.isArray(profile)) return undefined;
+  const { password, forceChangePasswordNextSignIn: force } = profile as Record<string, unknown>;
+  if (force !== undefined && force !== false) {
+    throw graphBadRequest("Kluis cannot make a user change their password at the next sign-in: send forceChangePasswordNextSignIn false (az: --force-change-password-next-sign-in false).");
+  }
+  return typeof password === "string" ? password : undefined;
 }
 
 function validDisplayName(value: unknown): string {

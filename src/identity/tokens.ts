@@ -33,8 +33,11 @@ const REFRESH_TOKEN_AUDIENCE = "urn:kluis:refresh-token";
 /** Who is calling, as read from a verified access token. */
 export interface Caller {
   objectId: string;
+  /** For a user: the public client it signed in with (az's). */
   appId: string;
   tenantId: string;
+  /** A user's sign-in name (its token's `upn`); undefined for an application. */
+  userPrincipalName?: string;
 }
 
 /**
@@ -289,7 +292,12 @@ export class TokenService {
     const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
     if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
-      caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
+      caller: {
+        objectId: payload.oid,
+        appId: payload.appid,
+        tenantId: String(payload.tid),
+        ...(payload.idtyp === "user" && typeof payload.upn === "string" ? { userPrincipalName: payload.upn } : {}),
+      },
       isUser: payload.idtyp === "user",
       audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),

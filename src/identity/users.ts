@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { hashSecret } from "../crypto/passwords.js";
 import type { Store, UserRecord } from "../store/store.js";
 import { checkSecret } from "./principals.js";
+import type { TokenService } from "./tokens.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
 
 /** The tenant's one domain: every user principal name ends in it (Entra accepts only a verified domain). */
@@ -28,9 +29,13 @@ export function invalidNewUser(u: { userPrincipalName: string; password: string 
   if (u.userPrincipalName.slice(at + 1).toLowerCase() !== DEFAULT_DOMAIN) {
     return `The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization: ${DEFAULT_DOMAIN}.`;
   }
-  // Entra's rule: 8 to 256 characters, of at least three of lower case, upper case, digits and symbols.
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(u.password)).length;
-  if (u.password.length < MIN_PASSWORD_LENGTH || u.password.length > MAX_PASSWORD_LENGTH || classes < 3) {
+  return invalidPassword(u.password);
+}
+
+/** Why a password is refused, in Graph's words (Entra's rule: 8 to 256 characters, of at least three of lower case, upper case, digits and symbols). */
+export function invalidPassword(password: string): string | undefined {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(password)).length;
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH || classes < 3) {
     return "The specified password does not comply with password complexity requirements. Please provide a different password.";
   }
   return undefined;
@@ -58,6 +63,24 @@ export async function createUser(
 /** A user by object id or by user principal name, as Graph's /users/{id | userPrincipalName} finds one. */
 export async function findUser(store: Store, idOrUpn: string): Promise<UserRecord | undefined> {
   return idOrUpn.includes("@") ? store.getUserByPrincipalName(idOrUpn) : store.getUserByObjectId(idOrUpn);
+}
+
+/**
+ * Changes a user (Graph's PATCH /users/{id}). A new password revokes the user's tokens and refresh tokens (its
+ * credential generation moves on); a disabled account's are refused while it stays disabled (principal-states.ts).
+ */
+export async function updateUser(
+  store: Store,
+  tokens: TokenService,
+  objectId: string,
+  changes: { displayName?: string; mailNickname?: string; accountEnabled?: boolean; password?: string },
+): Promise<boolean> {
+  const { password, ...fields } = changes;
+  const stored = { ...fields, ...(password !== undefined ? { passwordHash: await hashSecret(password) } : {}) };
+  if (Object.values(stored).every((v) => v === undefined)) return (await store.getUserByObjectId(objectId)) !== undefined;
+  const updated = await store.updateUser(objectId, stored);
+  tokens.forgetPrincipal(objectId);
+  return updated;
 }
 
 /**

@@ -291,6 +291,21 @@ export class Store {
     return rows.map(toUser);
   }
 
+  /** Changes a user's fields; a new password hash also moves the credential generation on, which revokes its tokens. */
+  async updateUser(objectId: string, changes: { displayName?: string; mailNickname?: string; accountEnabled?: boolean; passwordHash?: string }): Promise<boolean> {
+    const res = await this.db
+      .updateTable("users")
+      .set((eb) => ({
+        ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
+        ...(changes.mailNickname !== undefined ? { mail_nickname: changes.mailNickname } : {}),
+        ...(changes.accountEnabled !== undefined ? { account_enabled: changes.accountEnabled ? 1 : 0 } : {}),
+        ...(changes.passwordHash !== undefined ? { password_hash: changes.passwordHash, credential_generation: eb("credential_generation", "+", 1) } : {}),
+      }))
+      .where("object_id", "=", objectId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   async deleteUser(objectId: string): Promise<boolean> {
     const res = await this.db.deleteFrom("users").where("object_id", "=", objectId).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;

@@ -92,3 +92,17 @@ export async function accessToken(kluis: Kluis, sp: Pick<ServicePrincipal, "appI
   if (res.status !== 200) throw new Error(`token request failed: ${JSON.stringify(res.body)}`);
   return res.body.access_token as string;
 }
+
+/**
+ * What a person does in a browser for a device code sign-in: opens the page at `url` (as printed), and posts the code
+ * with their user name and password, the page's CSRF token and cookie. Returns the page's answer.
+ */
+export async function enterDeviceCode(kluis: Kluis, url: URL, code: string, username: string, password: string): Promise<RawResponse> {
+  const page = await rawRequest(kluis, url.hostname, "GET", url.pathname);
+  const cookie = String(page.headers["set-cookie"]).split(";")[0]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body as string)![1]!;
+  return rawRequest(kluis, url.hostname, "POST", url.pathname, {
+    body: new URLSearchParams({ csrf, otc: code, username, password }).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: url.origin },
+  });
+}

@@ -210,9 +210,9 @@ export class Kluis {
    * Runs the `kluis` CLI against this server, as its administrator (no sign-in) unless `env` says otherwise, e.g.
    * with the KLUIS_CONFIG_DIR of `signIn`.
    */
-  cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  cli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onStderr?: (soFar: string) => void } = {}): Promise<RunResult> {
     const noSignIn = join(this.cliConfigs, "none");
-    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env } });
+    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env }, ...opts });
   }
 
   /** `kluis login --service-principal` as `sp` in a config directory of its own; returns the env that selects it. */

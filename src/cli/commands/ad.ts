@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { GRAPH_AUDIENCE } from "../../identity/tokens.js";
 import { callApi, connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
+import { booleanArgument } from "../arguments.js";
 import { printResult } from "../output.js";
 
 export function adCommands(program: Command): void {
@@ -91,6 +92,22 @@ export function adCommands(program: Command): void {
     .requiredOption("--id <idOrUpn>", "object id or user principal name")
     .addHelpText("after", "\nExample:\n  kluis ad user show --id alice@kluis.local")
     .action(async (o) => printResult(await graph(o, "GET", userPath(o.id))));
+
+  withConnection(user.command("update"))
+    .description("Update a user: a new password signs it out everywhere; a disabled account cannot sign in")
+    .requiredOption("--id <idOrUpn>", "object id or user principal name")
+    .option("--display-name <name>", "the user's display name")
+    .option("--password <password>", "a new password (the user's tokens and sign-ins stop working)")
+    .option("--force-change-password-next-sign-in <bool>", "must be false: Kluis has no page to change a password at", booleanArgument("--force-change-password-next-sign-in"))
+    .option("--account-enabled <bool>", "false: the user can no longer sign in, and its tokens are refused", booleanArgument("--account-enabled"))
+    .option("--mail-nickname <alias>", "mail alias")
+    .addHelpText("after", "\nExamples:\n  kluis ad user update --id alice@kluis.local --password 'N3w-pass' --force-change-password-next-sign-in false\n  kluis ad user update --id alice@kluis.local --account-enabled false")
+    .action(async (o) => {
+      // az's body: only the properties given.
+      const password = o.password === undefined && o.forceChangePasswordNextSignIn === undefined ? undefined : { password: o.password, forceChangePasswordNextSignIn: o.forceChangePasswordNextSignIn };
+      const body = { displayName: o.displayName, mailNickname: o.mailNickname, accountEnabled: o.accountEnabled, passwordProfile: password };
+      await graph(o, "PATCH", userPath(o.id), JSON.parse(JSON.stringify(body)));
+    });
 
   withConnection(user.command("delete"))
     .description("Delete a user: its tokens stop working and its access-policy entries go")

@@ -37,7 +37,7 @@ export function keyvaultCommands(program: Command): Command {
   const mgmt = (o: ConnectionOptions) => new Management(connect(o));
 
   withConnection(kv.command("create"))
-    .description("Create a vault; the administrator gets every permission on it")
+    .description("Create a vault; who creates it (the signed-in identity) gets every permission on it")
     .requiredOption("-n, --name <name>", "vault name")
     .option("-g, --resource-group <group>", "resource group", DEFAULT_RESOURCE_GROUP)
     .option("-l, --location <location>", "location", DEFAULT_LOCATION)
@@ -47,7 +47,7 @@ export function keyvaultCommands(program: Command): Command {
     .addHelpText("after", "\nExample:\n  kluis keyvault create --name myvault --resource-group myrg")
     .action(async (o) => {
       const m = mgmt(o);
-      const admin = await m.servicePrincipal(m.conn.credential.clientId);
+      const creator = await m.signedInObjectId();
       printResult(
         azVault(await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
           location: o.location,
@@ -57,7 +57,7 @@ export function keyvaultCommands(program: Command): Command {
             softDeleteRetentionInDays: o.retentionDays,
             ...(o.enablePurgeProtection ? { enablePurgeProtection: true } : {}),
             ...(o.enableRbacAuthorization ? { enableRbacAuthorization: true } : {}),
-            accessPolicies: [{ tenantId: m.conn.tenantId, objectId: admin.id, permissions: allPermissions() }],
+            accessPolicies: [{ tenantId: m.conn.tenantId, objectId: creator, permissions: allPermissions() }],
           },
         })),
       );
