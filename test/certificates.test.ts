@@ -290,6 +290,10 @@ describe("certificates API", () => {
       body: JSON.stringify({ attributes: { enabled: false } }),
     });
     assert.equal(patched.status, 200);
+    // Organization details are an object; anything else is refused, not stored and echoed back.
+    const junk = await rawRequest(kluis, "certvault.localhost", "PATCH", `/certificates/issuers/digi?${API}`, { token, body: JSON.stringify({ org_details: "x" }) });
+    assert.equal(junk.status, 400);
+    assert.match(JSON.stringify(junk.body), /org_details must be an object/);
     const updated = await client.getIssuer("digi");
     assert.equal(updated.enabled, false);
     assert.equal(updated.accountId, "acct");

@@ -9,7 +9,7 @@ import { buildPfx } from "../crypto/pkcs12.js";
 import { toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { CERTIFICATES, isManaged, KEYS, type ManagedState } from "../objects/collection.js";
 import { MAX_UNIX_TIME } from "../objects/limits.js";
-import { newVersionId, objectUrl } from "../objects/names.js";
+import { newVersionId, objectPath } from "../objects/names.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { liveName } from "../objects/soft-delete.js";
 import { newestKeyVersion, putManagedKeyVersion } from "../keys/versions.js";
@@ -227,7 +227,7 @@ export async function writeCertificateVersion(
   const { kty, exportable } = policy.key_props;
   await putManagedKeyVersion(tx, vault, name, { version, createdAt: now, kty, keyOps: keyOpsFor(policy), material, attributes: linkedAttributes, tags, exportable });
   const value = secretValue(policy, privateKeyToDer(key), chain);
-  const kid = objectUrl("", KEYS.collection, name, version);
+  const kid = objectPath(KEYS.collection, name, version);
   await putManagedSecretVersion(tx, vault, name, { version, createdAt: now, kid, value, contentType: policy.secret_props.contentType, attributes: linkedAttributes, tags });
   return version;
 }

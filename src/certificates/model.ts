@@ -1,8 +1,8 @@
-// How a certificate is stored, and the JSON shapes Key Vault returns for it.
+// How a certificate and the vault's issuers and contacts are stored, and the JSON shapes Key Vault returns for them.
 import { createHash } from "node:crypto";
 import { wireAttributes, toSeconds, type StoredAttributes, type WireAttributes } from "../objects/attributes.js";
 import { CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
-import type { DeletedFields } from "../objects/soft-delete.js";
+import { deletedFields, type DeletedFields } from "../objects/soft-delete.js";
 import { objectUrl } from "../objects/names.js";
 import type { VaultScope } from "../objects/scope.js";
 import type { NameRecord, VersionRecord } from "../store/store.js";
@@ -43,6 +43,42 @@ export interface CertificateVersionData {
 export type CertificateName = NameRecord<CertificateState>;
 export type CertificateVersion = VersionRecord<StoredAttributes, CertificateVersionData>;
 
+/** A certificate as GET answers it: its issued version, or, before it has one, its pending operation. */
+export type CertificateView = { record: CertificateName; version: CertificateVersion } | { record: CertificateName; pending: PendingOperation };
+
+/** A deleted certificate with its newest version (none when it was deleted while its first version was pending). */
+export interface DeletedCertificate {
+  record: CertificateName;
+  latest?: CertificateVersion;
+}
+
+/** Issuers and contacts are vault settings of the certificates API, stored as names of their own kinds. */
+export const ISSUER_KIND = "certificate-issuer";
+export const CONTACTS_KIND = "certificate-contacts";
+
+/** An issuer; its account password is the name's sealed bytes, never returned. */
+export interface IssuerState {
+  provider: string;
+  accountId?: string;
+  orgDetails?: OrganizationDetails;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface OrganizationDetails {
+  id?: string;
+  admin_details?: { first_name?: string; last_name?: string; email?: string; phone?: string }[];
+}
+
+export type IssuerRecord = NameRecord<IssuerState>;
+
+export interface Contact {
+  email?: string;
+  name?: string;
+  phone?: string;
+}
+
 export const COLLECTION = CERTIFICATES.collection;
 
 // -- wire JSON ------------------------------------------------------------------------------------------
@@ -69,6 +105,8 @@ export interface CertificateBundle extends CertificateItem {
 }
 
 export type DeletedCertificateBundle = (CertificateBundle | { id: string; policy: CertificatePolicy }) & DeletedFields;
+/** A deleted certificate in a list: its newest version's item, or only its id when it never had a version. */
+export type DeletedCertificateItem = (CertificateItem | { id: string }) & DeletedFields;
 
 /** The pending operation of a certificate (CertificateOperation). */
 export interface CertificateOperation {
@@ -81,6 +119,27 @@ export interface CertificateOperation {
   error?: { code: string; message: string };
   target?: string;
   request_id: string;
+}
+
+/** IssuerBundle; the credentials show the account id only. */
+export interface IssuerBundle {
+  id: string;
+  provider: string;
+  credentials?: { account_id: string };
+  org_details?: OrganizationDetails;
+  attributes: { enabled: boolean; created: number; updated: number };
+}
+
+/** CertificateIssuerItem, as in list results. */
+export interface IssuerItem {
+  id: string;
+  provider: string;
+}
+
+/** Contacts: the vault's one list of certificate contacts. */
+export interface Contacts {
+  id: string;
+  contacts: Contact[];
 }
 
 /** SHA-1 thumbprint, base64url, as Key Vault's `x5t`. */
@@ -99,7 +158,7 @@ export function policyJson(scope: VaultScope, name: string, state: CertificateSt
 }
 
 /** CertificateBundle: the version's id, its key and secret ids, the DER, attributes, tags and the policy. */
-export function certificateBundle(scope: VaultScope, record: CertificateName, v: CertificateVersion): CertificateBundle {
+function versionBundle(scope: VaultScope, record: CertificateName, v: CertificateVersion): CertificateBundle {
   return {
     id: objectUrl(scope.vaultUrl, COLLECTION, v.name, v.version),
     kid: objectUrl(scope.vaultUrl, KEYS.collection, v.name, v.version),
@@ -112,21 +171,29 @@ export function certificateBundle(scope: VaultScope, record: CertificateName, v:
   };
 }
 
+/** A pending certificate's attributes: disabled, as of its policy's last change. */
+function pendingAttributes(scope: VaultScope, record: CertificateName, op: PendingOperation): WireAttributes {
+  const times = { createdAt: record.state.policyUpdatedAt, updatedAt: record.state.policyUpdatedAt };
+  return wireAttributes({ ...op.attributes, enabled: false }, times, scope.vault);
+}
+
 /**
  * A certificate that so far has only its pending operation: Key Vault already answers for it, disabled and
  * without `cer` (the JavaScript SDK's operation poller reads it).
  */
-export function pendingCertificateBundle(scope: VaultScope, record: CertificateName, op: PendingOperation): CertificateBundle {
-  const times = { createdAt: record.state.policyUpdatedAt, updatedAt: record.state.policyUpdatedAt };
+function pendingBundle(scope: VaultScope, record: CertificateName, op: PendingOperation): CertificateBundle {
   return {
     id: objectUrl(scope.vaultUrl, COLLECTION, record.name, op.version),
     kid: objectUrl(scope.vaultUrl, KEYS.collection, record.name, op.version),
     sid: objectUrl(scope.vaultUrl, SECRETS.collection, record.name, op.version),
-    attributes: wireAttributes({ ...op.attributes, enabled: false }, times, scope.vault),
+    attributes: pendingAttributes(scope, record, op),
     tags: op.tags,
     policy: policyJson(scope, record.name, record.state),
   };
 }
+
+export const certificateBundle = (scope: VaultScope, view: CertificateView): CertificateBundle =>
+  "version" in view ? versionBundle(scope, view.record, view.version) : pendingBundle(scope, view.record, view.pending);
 
 /** CertificateItem, as in list results. */
 export function certificateItem(scope: VaultScope, v: CertificateVersion, withVersion = false): CertificateItem {
@@ -136,6 +203,28 @@ export function certificateItem(scope: VaultScope, v: CertificateVersion, withVe
     attributes: wireAttributes(v.attributes, v, scope.vault),
     tags: v.tags,
   };
+}
+
+/** A certificate in GetCertificates: its newest version, or (with includePending) its pending operation. */
+export function certificateListItem(scope: VaultScope, view: CertificateView): CertificateItem {
+  if ("version" in view) return certificateItem(scope, view.version);
+  const { record, pending } = view;
+  return { id: objectUrl(scope.vaultUrl, COLLECTION, record.name), attributes: pendingAttributes(scope, record, pending), tags: pending.tags };
+}
+
+const deletedCertificateFields = (scope: VaultScope, record: CertificateName) =>
+  deletedFields(record, objectUrl(scope.vaultUrl, CERTIFICATES.deletedCollection, record.name));
+
+/** A deleted certificate: its newest version's bundle, or only its id and policy when it never had a version. */
+export function deletedCertificateBundle(scope: VaultScope, { record, latest }: DeletedCertificate): DeletedCertificateBundle {
+  const body = latest ? versionBundle(scope, record, latest) : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name), policy: policyJson(scope, record.name, record.state) };
+  return { ...body, ...deletedCertificateFields(scope, record) };
+}
+
+/** DeletedCertificateItem: the newest version's item under its versioned id (or the bare id), with the deleted fields. */
+export function deletedCertificateItem(scope: VaultScope, { record, latest }: DeletedCertificate): DeletedCertificateItem {
+  const item = latest ? certificateItem(scope, latest, true) : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name) };
+  return { ...item, ...deletedCertificateFields(scope, record) };
 }
 
 export function operationJson(scope: VaultScope, name: string, op: PendingOperation): CertificateOperation {
@@ -151,3 +240,25 @@ export function operationJson(scope: VaultScope, name: string, op: PendingOperat
     request_id: op.requestId,
   };
 }
+
+// -- issuers and contacts --------------------------------------------------------------------------------
+
+export const ISSUERS_PATH = `/${COLLECTION}/issuers`;
+export const CONTACTS_PATH = `/${COLLECTION}/contacts`;
+
+const issuerUrl = (scope: VaultScope, name: string) => `${scope.vaultUrl}${ISSUERS_PATH}/${name}`;
+
+export function issuerBundle(scope: VaultScope, record: IssuerRecord): IssuerBundle {
+  const s = record.state;
+  return {
+    id: issuerUrl(scope, record.name),
+    provider: s.provider,
+    ...(s.accountId !== undefined ? { credentials: { account_id: s.accountId } } : {}),
+    ...(s.orgDetails ? { org_details: s.orgDetails } : {}),
+    attributes: { enabled: s.enabled, created: toSeconds(s.createdAt), updated: toSeconds(s.updatedAt) },
+  };
+}
+
+export const issuerItem = (scope: VaultScope, record: IssuerRecord): IssuerItem => ({ id: issuerUrl(scope, record.name), provider: record.state.provider });
+
+export const contactsJson = (scope: VaultScope, contacts: Contact[]): Contacts => ({ id: `${scope.vaultUrl}${CONTACTS_PATH}`, contacts });

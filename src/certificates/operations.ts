@@ -1,17 +1,17 @@
-// The certificate operations of the Key Vault data plane, named after the REST operations they implement. Issuing a
-// version (the pending operation, self-signed issue, renewal) is issuance.ts.
+// The certificate operations of the Key Vault data plane, named after the REST operations they implement: typed input
+// in (requests.ts), records out (model.ts makes the JSON). Issuing a version (the pending operation, self-signed
+// issue, renewal) is issuance.ts; issuers and contacts are issuers.ts.
 import { certificateMatchesKey, readMergedCertificates, UnreadableCertificateError } from "../crypto/certificate-files.js";
 import { privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
-import { checkObjectName } from "../http/object-names.js";
-import { applyAttributes, readAttributes, readTags } from "../objects/attributes.js";
+import { applyAttributes, type StoredAttributes } from "../objects/attributes.js";
 import { collectBackup, openBackup, restoreBackup, sealBackup, type NamesBackup } from "../objects/backup.js";
 import { CERTIFICATE_WITH_LINKED, CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
-import { objectUrl } from "../objects/names.js";
-import { pageResponse, versionPage, type PageRequest } from "../objects/paging.js";
-import type { VaultScope } from "../objects/scope.js";
-import { assertNotDeleted, deletedFields, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
-import type { StoredAttributes } from "../objects/attributes.js";
+import { checkObjectName } from "../http/object-names.js";
+import { versionPage, type PageRequest } from "../objects/paging.js";
+import type { ObjectScope } from "../objects/scope.js";
+import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
+import type { Page } from "../store/store.js";
 import {
   completeInBackground,
   completeSelfIssued,
@@ -26,18 +26,16 @@ import {
   writeCertificateVersion,
 } from "./issuance.js";
 import { issuerExists } from "./issuers.js";
-import {
-  certificateBundle,
-  certificateItem,
-  operationJson,
-  pendingCertificateBundle,
-  policyJson,
-  type CertificateName,
-  type CertificateState,
-  type CertificateVersionData,
+import type {
+  CertificateName,
+  CertificateState,
+  CertificateVersion,
+  CertificateVersionData,
+  CertificateView,
+  DeletedCertificate,
+  PendingOperation,
 } from "./model.js";
-import { readPolicy } from "./policy.js";
-import type { ImportCertificateInput, MergeCertificateInput } from "./requests.js";
+import type { CreateCertificateInput, ImportCertificateInput, MergeCertificateInput, PolicyInput, UpdateCertificateInput } from "./requests.js";
 import { certificateNotFound, certificateVersion, deletedCertificateName, liveCertificateName } from "./records.js";
 
 const pendingNotFound = (name: string) => notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
@@ -48,14 +46,14 @@ const notFoundAsPending = (name: string) => (err: unknown): never => {
 
 // -- create and the pending operation ---------------------------------------------------------
 
-export async function createCertificate(scope: VaultScope, name: string, body: Record<string, unknown>) {
+/** Starts the issue of a new version; returns its pending operation. */
+export async function createCertificate(scope: ObjectScope, name: string, input: CreateCertificateInput): Promise<PendingOperation> {
   checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
   const existing = await store.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
   assertNotDeleted(existing, CERTIFICATES.type, name);
-  const policy = readPolicy(body.policy, existing?.state.policy);
-  const attributes = readAttributes(body.attributes, { enabled: true });
-  const tags = readTags(body.tags);
+  const policy = input.policy(existing?.state.policy);
+  const { attributes, tags } = input;
 
   if (isPartnerIssuer(policy) && !(await issuerExists(scope, policy.issuer.name))) {
     throw badParameter(`policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`);
@@ -71,7 +69,7 @@ export async function createCertificate(scope: VaultScope, name: string, body: R
     await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
   });
   if (isSelfIssued(op)) completeInBackground(scope, name);
-  return operationJson(scope, name, op);
+  return op;
 }
 
 /**
@@ -93,7 +91,7 @@ function settledWithin(job: Promise<unknown>, ms: number): Promise<void> {
   });
 }
 
-export async function getCertificateOperation(scope: VaultScope, name: string) {
+export async function getCertificateOperation(scope: ObjectScope, name: string): Promise<PendingOperation> {
   let op = (await pendingOf(scope, name)).state.pending!;
   if (op.status === "inProgress" && isSelfIssued(op)) {
     await settledWithin(completeSelfIssued(scope, name), PENDING_WAIT_MS);
@@ -103,10 +101,10 @@ export async function getCertificateOperation(scope: VaultScope, name: string) {
     await finishOperation(scope.store, scope.vault, name, op.requestId, partnerFailure(op));
     op = (await pendingOf(scope, name)).state.pending!;
   }
-  return operationJson(scope, name, op);
+  return op;
 }
 
-export async function updateCertificateOperation(scope: VaultScope, name: string, cancellationRequested: boolean) {
+export async function updateCertificateOperation(scope: ObjectScope, name: string, cancellationRequested: boolean): Promise<PendingOperation> {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
   if (cancellationRequested && statusAt(op, Date.now()) === "inProgress") {
@@ -120,25 +118,24 @@ export async function updateCertificateOperation(scope: VaultScope, name: string
 }
 
 /** Deletes the operation; a certificate that never got a version goes with it. */
-export async function deleteCertificateOperation(scope: VaultScope, name: string) {
+export async function deleteCertificateOperation(scope: ObjectScope, name: string): Promise<PendingOperation> {
   const record = await pendingOf(scope, name);
-  const body = operationJson(scope, name, record.state.pending!);
   await scope.store.transaction(async (tx) => {
     const hasVersion = await tx.getVersion(scope.vault.name, CERTIFICATES.type, name);
     if (hasVersion) await tx.putName<CertificateState>({ ...record, state: { ...record.state, pending: undefined }, sealedState: null });
     else await tx.purgeName(scope.vault.name, CERTIFICATES.type, name);
   });
-  return body;
+  return record.state.pending!;
 }
 
-async function pendingOf(scope: VaultScope, name: string): Promise<CertificateName> {
+async function pendingOf(scope: ObjectScope, name: string): Promise<CertificateName> {
   const record = await liveCertificateName(scope, name).catch(notFoundAsPending(name));
   if (!record.state.pending) throw pendingNotFound(name);
   return record;
 }
 
 /** Completes an `Unknown`-issuer request with the chain a CA signed; the leaf must carry the pending key. */
-export async function mergeCertificate(scope: VaultScope, name: string, input: MergeCertificateInput) {
+export async function mergeCertificate(scope: ObjectScope, name: string, input: MergeCertificateInput): Promise<CertificateView> {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
   const status = statusAt(op, Date.now());
@@ -170,7 +167,7 @@ export async function mergeCertificate(scope: VaultScope, name: string, input: M
 }
 
 /** Imports a certificate with its key as a new version (the content read by requests.ts). */
-export async function importCertificate(scope: VaultScope, name: string, input: ImportCertificateInput) {
+export async function importCertificate(scope: ObjectScope, name: string, input: ImportCertificateInput): Promise<CertificateView> {
   checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
   const { key, chain, policy, attributes, tags } = input;
@@ -185,126 +182,118 @@ export async function importCertificate(scope: VaultScope, name: string, input: 
 
 // -- read and update ----------------------------------------------------------------------------
 
-export async function getCertificate(scope: VaultScope, name: string, version?: string) {
+/** A version (the newest when `version` is empty), or the pending operation of a version not issued yet. */
+export async function getCertificate(scope: ObjectScope, name: string, version?: string): Promise<CertificateView> {
   const record = await liveCertificateName(scope, name);
   const v = await certificateVersion(scope.store, scope.vault, name, version);
-  if (v) return certificateBundle(scope, record, v);
+  if (v) return { record, version: v };
   const pending = record.state.pending;
-  if (pending && (!version || version === pending.version)) return pendingCertificateBundle(scope, record, pending);
+  if (pending && (!version || version === pending.version)) return { record, pending };
   throw certificateNotFound(name, version);
 }
 
-export async function getCertificatePolicy(scope: VaultScope, name: string) {
-  const record = await liveCertificateName(scope, name);
-  return policyJson(scope, name, record.state);
+/** The certificate's state, whose policy model.ts shows. */
+export async function getCertificatePolicy(scope: ObjectScope, name: string): Promise<CertificateState> {
+  return (await liveCertificateName(scope, name)).state;
 }
 
 /** Changes the one policy of the certificate; fields not given keep their values. Applies to future versions. */
-export async function updateCertificatePolicy(scope: VaultScope, name: string, body: Record<string, unknown>) {
+export async function updateCertificatePolicy(scope: ObjectScope, name: string, policy: PolicyInput): Promise<CertificateState> {
   return scope.store.transaction(async (tx) => {
     const record = await liveCertificateName({ ...scope, store: tx }, name);
-    const state = { ...record.state, policy: readPolicy(body, record.state.policy), policyUpdatedAt: Date.now() };
+    const state = { ...record.state, policy: policy(record.state.policy), policyUpdatedAt: Date.now() };
     await tx.putName<CertificateState>({ ...record, state });
-    return policyJson(scope, name, state);
+    return state;
   });
 }
 
 /** Updates a version's attributes and tags (and, with `policy`, the policy). The key and secret follow `enabled`. */
-export async function updateCertificate(scope: VaultScope, name: string, version: string | undefined, body: Record<string, unknown>) {
+export async function updateCertificate(scope: ObjectScope, name: string, version: string | undefined, input: UpdateCertificateInput): Promise<CertificateView> {
   await scope.store.transaction(async (tx) => {
     const record = await liveCertificateName({ ...scope, store: tx }, name);
     const v = await certificateVersion(tx, scope.vault, name, version);
     if (!v) throw certificateNotFound(name, version);
-    const attributes = readAttributes(body.attributes, v.attributes);
-    const tags = readTags(body.tags, v.tags);
+    const attributes = applyAttributes(v.attributes, input.attributes);
+    const tags = input.tags ?? v.tags;
     const now = Date.now();
     await tx.putVersion({ ...v, attributes, tags, updatedAt: now });
     for (const kind of [KEYS.type, SECRETS.type]) {
       const linked = await tx.getVersion<StoredAttributes, Record<string, unknown>>(scope.vault.name, kind, name, v.version);
       if (linked) await tx.putVersion({ ...linked, attributes: { ...linked.attributes, enabled: attributes.enabled }, updatedAt: now });
     }
-    if (body.policy !== undefined) {
-      await tx.putName<CertificateState>({ ...record, state: { ...record.state, policy: readPolicy(body.policy, record.state.policy), policyUpdatedAt: now } });
+    if (input.policy) {
+      await tx.putName<CertificateState>({ ...record, state: { ...record.state, policy: input.policy(record.state.policy), policyUpdatedAt: now } });
     }
     version = v.version;
   });
   return getCertificate(scope, name, version);
 }
 
-export async function getCertificates(scope: VaultScope, page: PageRequest, includePending: boolean) {
+/** The newest version of each certificate; with `includePending`, certificates without one show their pending operation. */
+export async function getCertificates(scope: ObjectScope, page: PageRequest, includePending: boolean): Promise<Page<CertificateView>> {
   const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: false, ...page });
-  const items = [];
+  const items: CertificateView[] = [];
   for (const record of names.items) {
     const latest = await certificateVersion(scope.store, scope.vault, record.name);
-    if (latest) items.push(certificateItem(scope, latest));
-    else if (includePending && record.state.pending) {
-      const { id, attributes, tags } = pendingCertificateBundle(scope, record, record.state.pending);
-      items.push({ id: id.slice(0, id.lastIndexOf("/")), attributes, tags });
-    }
+    if (latest) items.push({ record, version: latest });
+    else if (includePending && record.state.pending) items.push({ record, pending: record.state.pending });
   }
-  return pageResponse(scope, `/${CERTIFICATES.collection}`, page, { items, next: names.next }, (i) => i);
+  return { items, next: names.next };
 }
 
-export async function getCertificateVersions(scope: VaultScope, name: string, page: PageRequest) {
+export async function getCertificateVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<CertificateVersion>> {
   await liveCertificateName(scope, name);
-  const versions = await scope.store.listVersions<StoredAttributes, CertificateVersionData>(scope.vault.name, CERTIFICATES.type, name, versionPage(page));
-  return pageResponse(scope, `/${CERTIFICATES.collection}/${name}/versions`, page, versions, (v) => certificateItem(scope, v, true));
+  return scope.store.listVersions<StoredAttributes, CertificateVersionData>(scope.vault.name, CERTIFICATES.type, name, versionPage(page));
 }
 
 // -- soft delete lifecycle ---------------------------------------------------------------------
 
-async function deletedCertificateBundle(scope: VaultScope, record: CertificateName) {
+async function deletedCertificate(scope: ObjectScope, record: CertificateName): Promise<DeletedCertificate> {
   const latest = await certificateVersion(scope.store, scope.vault, record.name);
-  const recoveryId = objectUrl(scope.vaultUrl, CERTIFICATES.deletedCollection, record.name);
-  const body = latest ? certificateBundle(scope, record, latest) : { id: objectUrl(scope.vaultUrl, CERTIFICATES.collection, record.name), policy: policyJson(scope, record.name, record.state) };
-  return { ...body, ...deletedFields(record, recoveryId) };
+  return { record, ...(latest ? { latest } : {}) };
 }
 
-export async function deleteCertificate(scope: VaultScope, name: string) {
+export async function deleteCertificate(scope: ObjectScope, name: string): Promise<DeletedCertificate> {
   await liveCertificateName(scope, name);
   await scope.store.transaction((tx) => softDeleteNames(tx, scope.vault, CERTIFICATE_WITH_LINKED, name));
-  return deletedCertificateBundle(scope, await deletedCertificateName(scope, name));
+  return deletedCertificate(scope, await deletedCertificateName(scope, name));
 }
 
-export async function getDeletedCertificate(scope: VaultScope, name: string) {
-  return deletedCertificateBundle(scope, await deletedCertificateName(scope, name));
+export async function getDeletedCertificate(scope: ObjectScope, name: string): Promise<DeletedCertificate> {
+  return deletedCertificate(scope, await deletedCertificateName(scope, name));
 }
 
-export async function getDeletedCertificates(scope: VaultScope, page: PageRequest) {
+export async function getDeletedCertificates(scope: ObjectScope, page: PageRequest): Promise<Page<DeletedCertificate>> {
   const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: true, ...page });
-  const items = [];
-  for (const record of names.items) {
-    const full = await deletedCertificateBundle(scope, record);
-    const { policy: _policy, cer: _cer, kid: _kid, sid: _sid, ...item } = full as Record<string, unknown>;
-    items.push(item);
-  }
-  return pageResponse(scope, `/${CERTIFICATES.deletedCollection}`, page, { items, next: names.next }, (i) => i);
+  const items: DeletedCertificate[] = [];
+  for (const record of names.items) items.push(await deletedCertificate(scope, record));
+  return { items, next: names.next };
 }
 
-export async function recoverDeletedCertificate(scope: VaultScope, name: string) {
+export async function recoverDeletedCertificate(scope: ObjectScope, name: string): Promise<CertificateView> {
   await deletedCertificateName(scope, name);
   await scope.store.transaction((tx) => recoverNames(tx, scope.vault, CERTIFICATE_WITH_LINKED, name));
   return getCertificate(scope, name);
 }
 
-export async function purgeDeletedCertificate(scope: VaultScope, name: string) {
+export async function purgeDeletedCertificate(scope: ObjectScope, name: string): Promise<void> {
   await deletedCertificateName(scope, name);
   await scope.store.transaction((tx) => purgeNames(tx, scope.vault, CERTIFICATE_WITH_LINKED, name));
 }
 
 // -- backup and restore -------------------------------------------------------------------------
 
-/** The certificate with every version of itself, its key and its secret, sealed into one opaque blob. */
-export async function backupCertificate(scope: VaultScope, name: string) {
+/** The certificate with every version of itself, its key and its secret, sealed into one opaque blob (base64url). */
+export async function backupCertificate(scope: ObjectScope, name: string): Promise<string> {
   await liveCertificateName(scope, name);
   const backup = await collectBackup(scope.store, scope.vault.name, CERTIFICATE_WITH_LINKED, name);
   // A pending request's key is not part of a backup, as in Key Vault: only issued versions travel.
   for (const o of backup.objects) if (o.kind === CERTIFICATES.type) o.state = { ...(o.state as CertificateState), pending: undefined };
-  return { value: sealBackup(scope.store, CERTIFICATES.type, backup) };
+  return sealBackup(scope.store, CERTIFICATES.type, backup);
 }
 
-export async function restoreCertificate(scope: VaultScope, body: Record<string, unknown>) {
-  const backup = openBackup<NamesBackup>(scope.store, CERTIFICATES.type, body.value);
+export async function restoreCertificate(scope: ObjectScope, blob: unknown): Promise<CertificateView> {
+  const backup = openBackup<NamesBackup>(scope.store, CERTIFICATES.type, blob);
   await scope.store.transaction((tx) => restoreBackup(tx, scope.vault, backup, CERTIFICATES));
   return getCertificate(scope, backup.name);
 }

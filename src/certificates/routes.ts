@@ -1,7 +1,8 @@
-// REST routes of the certificates API, each with the access-policy permission it needs.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+// REST routes of the certificates API, each with the access-policy permission it needs: request → operation → model.
+import type { FastifyInstance } from "fastify";
 import { jsonBody, restoreRoute } from "../http/body.js";
-import { readPageRequest } from "../objects/paging.js";
+import type { Route } from "../http/route.js";
+import { pageResponse, readPageRequest } from "../objects/paging.js";
 import {
   deleteCertificateContacts,
   deleteCertificateIssuer,
@@ -11,6 +12,20 @@ import {
   setCertificateContacts,
   setCertificateIssuer,
 } from "./issuers.js";
+import {
+  certificateBundle,
+  certificateItem,
+  certificateListItem,
+  COLLECTION,
+  contactsJson,
+  deletedCertificateBundle,
+  deletedCertificateItem,
+  issuerBundle,
+  issuerItem,
+  ISSUERS_PATH,
+  operationJson,
+  policyJson,
+} from "./model.js";
 import {
   backupCertificate,
   createCertificate,
@@ -32,58 +47,108 @@ import {
   updateCertificateOperation,
   updateCertificatePolicy,
 } from "./operations.js";
-import { readCancellation, readImportCertificate, readMergeCertificate } from "./requests.js";
+import {
+  readCancellation,
+  readContacts,
+  readCreateCertificate,
+  readImportCertificate,
+  readIssuer,
+  readMergeCertificate,
+  readUpdateCertificate,
+  readUpdatePolicy,
+} from "./requests.js";
 
 const need = (permission: string, orPermission?: string) => ({
   config: { permission: { collection: "certificates" as const, permission, orPermission } },
 });
-const name = (req: FastifyRequest) => (req.params as { name: string }).name;
-const version = (req: FastifyRequest) => (req.params as { version?: string }).version;
-const issuer = (req: FastifyRequest) => (req.params as { issuer: string }).issuer;
-const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
+
+type Named = Route<"name">;
+type Versioned = Route<"name" | "version">;
+type Issuer = Route<"issuer">;
 
 export async function certificateRoutes(app: FastifyInstance) {
   // Vault-wide settings first: their static paths take precedence over /certificates/{name}.
-  app.get("/certificates/contacts", need("managecontacts"), (req) => getCertificateContacts(req.scope));
-  app.put("/certificates/contacts", need("managecontacts"), (req) => setCertificateContacts(req.scope, jsonBody(req)));
-  app.delete("/certificates/contacts", need("managecontacts"), (req) => deleteCertificateContacts(req.scope));
-  app.get("/certificates/issuers", need("listissuers", "manageissuers"), (req) => getCertificateIssuers(req.scope, readPageRequest(query(req))));
-  app.get("/certificates/issuers/:issuer", need("getissuers", "manageissuers"), (req) => getCertificateIssuer(req.scope, issuer(req)));
-  app.put("/certificates/issuers/:issuer", need("setissuers", "manageissuers"), (req) => setCertificateIssuer(req.scope, issuer(req), jsonBody(req)));
-  app.patch("/certificates/issuers/:issuer", need("setissuers", "manageissuers"), (req) =>
-    setCertificateIssuer(req.scope, issuer(req), jsonBody(req), true),
+  app.get("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await getCertificateContacts(req.scope)));
+  app.put("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await setCertificateContacts(req.scope, readContacts(jsonBody(req)))));
+  app.delete("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await deleteCertificateContacts(req.scope)));
+  app.get<Route>(ISSUERS_PATH, need("listissuers", "manageissuers"), async (req) => {
+    const page = readPageRequest(req.query);
+    return pageResponse(req.scope, ISSUERS_PATH, page, await getCertificateIssuers(req.scope, page), (r) => issuerItem(req.scope, r));
+  });
+  app.get<Issuer>("/certificates/issuers/:issuer", need("getissuers", "manageissuers"), async (req) =>
+    issuerBundle(req.scope, await getCertificateIssuer(req.scope, req.params.issuer)),
   );
-  app.delete("/certificates/issuers/:issuer", need("deleteissuers", "manageissuers"), (req) => deleteCertificateIssuer(req.scope, issuer(req)));
+  app.put<Issuer>("/certificates/issuers/:issuer", need("setissuers", "manageissuers"), async (req) =>
+    issuerBundle(req.scope, await setCertificateIssuer(req.scope, req.params.issuer, readIssuer(jsonBody(req)))),
+  );
+  app.patch<Issuer>("/certificates/issuers/:issuer", need("setissuers", "manageissuers"), async (req) =>
+    issuerBundle(req.scope, await setCertificateIssuer(req.scope, req.params.issuer, readIssuer(jsonBody(req)), true)),
+  );
+  app.delete<Issuer>("/certificates/issuers/:issuer", need("deleteissuers", "manageissuers"), async (req) =>
+    issuerBundle(req.scope, await deleteCertificateIssuer(req.scope, req.params.issuer)),
+  );
 
-  app.get("/certificates", need("list"), (req) =>
-    getCertificates(req.scope, readPageRequest(query(req)), query(req).includePending === "true"),
+  app.get<Route>("/certificates", need("list"), async (req) => {
+    const page = readPageRequest(req.query);
+    const certificates = await getCertificates(req.scope, page, req.query.includePending === "true");
+    return pageResponse(req.scope, `/${COLLECTION}`, page, certificates, (c) => certificateListItem(req.scope, c));
+  });
+  app.post<Named>("/certificates/:name/create", need("create"), async (req, reply) => {
+    const op = await createCertificate(req.scope, req.params.name, readCreateCertificate(jsonBody(req)));
+    return reply.code(202).send(operationJson(req.scope, req.params.name, op));
+  });
+  app.post<Named>("/certificates/:name/import", need("import"), async (req) =>
+    certificateBundle(req.scope, await importCertificate(req.scope, req.params.name, readImportCertificate(jsonBody(req)))),
   );
-  app.post("/certificates/:name/create", need("create"), async (req, reply) =>
-    reply.code(202).send(await createCertificate(req.scope, name(req), jsonBody(req))),
+  app.get<Named>("/certificates/:name/pending", need("get"), async (req) =>
+    operationJson(req.scope, req.params.name, await getCertificateOperation(req.scope, req.params.name)),
   );
-  app.post("/certificates/:name/import", need("import"), (req) => importCertificate(req.scope, name(req), readImportCertificate(jsonBody(req))));
-  app.get("/certificates/:name/pending", need("get"), (req) => getCertificateOperation(req.scope, name(req)));
-  app.patch("/certificates/:name/pending", need("update"), (req) => updateCertificateOperation(req.scope, name(req), readCancellation(jsonBody(req))));
-  app.delete("/certificates/:name/pending", need("delete"), (req) => deleteCertificateOperation(req.scope, name(req)));
-  app.post("/certificates/:name/pending/merge", need("create"), async (req, reply) =>
-    reply.code(201).send(await mergeCertificate(req.scope, name(req), readMergeCertificate(jsonBody(req)))),
+  app.patch<Named>("/certificates/:name/pending", need("update"), async (req) =>
+    operationJson(req.scope, req.params.name, await updateCertificateOperation(req.scope, req.params.name, readCancellation(jsonBody(req)))),
   );
-  app.get("/certificates/:name/policy", need("get"), (req) => getCertificatePolicy(req.scope, name(req)));
-  app.patch("/certificates/:name/policy", need("update"), (req) => updateCertificatePolicy(req.scope, name(req), jsonBody(req)));
-  app.get("/certificates/:name/versions", need("list"), (req) => getCertificateVersions(req.scope, name(req), readPageRequest(query(req))));
-  app.get("/certificates/:name", need("get"), (req) => getCertificate(req.scope, name(req)));
-  app.get("/certificates/:name/:version", need("get"), (req) => getCertificate(req.scope, name(req), version(req)));
-  app.patch("/certificates/:name", need("update"), (req) => updateCertificate(req.scope, name(req), undefined, jsonBody(req)));
-  app.patch("/certificates/:name/:version", need("update"), (req) => updateCertificate(req.scope, name(req), version(req), jsonBody(req)));
-  app.delete("/certificates/:name", need("delete"), (req) => deleteCertificate(req.scope, name(req)));
-  app.post("/certificates/:name/backup", need("backup"), (req) => backupCertificate(req.scope, name(req)));
-  app.post("/certificates/restore", restoreRoute(need("restore")), (req) => restoreCertificate(req.scope, jsonBody(req)));
+  app.delete<Named>("/certificates/:name/pending", need("delete"), async (req) =>
+    operationJson(req.scope, req.params.name, await deleteCertificateOperation(req.scope, req.params.name)),
+  );
+  app.post<Named>("/certificates/:name/pending/merge", need("create"), async (req, reply) => {
+    const merged = await mergeCertificate(req.scope, req.params.name, readMergeCertificate(jsonBody(req)));
+    return reply.code(201).send(certificateBundle(req.scope, merged));
+  });
+  app.get<Named>("/certificates/:name/policy", need("get"), async (req) =>
+    policyJson(req.scope, req.params.name, await getCertificatePolicy(req.scope, req.params.name)),
+  );
+  app.patch<Named>("/certificates/:name/policy", need("update"), async (req) =>
+    policyJson(req.scope, req.params.name, await updateCertificatePolicy(req.scope, req.params.name, readUpdatePolicy(jsonBody(req)))),
+  );
+  app.get<Named>("/certificates/:name/versions", need("list"), async (req) => {
+    const { name } = req.params;
+    const page = readPageRequest(req.query);
+    const versions = await getCertificateVersions(req.scope, name, page);
+    return pageResponse(req.scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) => certificateItem(req.scope, v, true));
+  });
+  app.get<Named>("/certificates/:name", need("get"), async (req) => certificateBundle(req.scope, await getCertificate(req.scope, req.params.name)));
+  app.get<Versioned>("/certificates/:name/:version", need("get"), async (req) =>
+    certificateBundle(req.scope, await getCertificate(req.scope, req.params.name, req.params.version)),
+  );
+  app.patch<Named>("/certificates/:name", need("update"), async (req) =>
+    certificateBundle(req.scope, await updateCertificate(req.scope, req.params.name, undefined, readUpdateCertificate(jsonBody(req)))),
+  );
+  app.patch<Versioned>("/certificates/:name/:version", need("update"), async (req) =>
+    certificateBundle(req.scope, await updateCertificate(req.scope, req.params.name, req.params.version, readUpdateCertificate(jsonBody(req)))),
+  );
+  app.delete<Named>("/certificates/:name", need("delete"), async (req) => deletedCertificateBundle(req.scope, await deleteCertificate(req.scope, req.params.name)));
+  app.post<Named>("/certificates/:name/backup", need("backup"), async (req) => ({ value: await backupCertificate(req.scope, req.params.name) }));
+  app.post("/certificates/restore", restoreRoute(need("restore")), async (req) => certificateBundle(req.scope, await restoreCertificate(req.scope, jsonBody(req).value)));
 
-  app.get("/deletedcertificates", need("list"), (req) => getDeletedCertificates(req.scope, readPageRequest(query(req))));
-  app.get("/deletedcertificates/:name", need("get"), (req) => getDeletedCertificate(req.scope, name(req)));
-  app.post("/deletedcertificates/:name/recover", need("recover"), (req) => recoverDeletedCertificate(req.scope, name(req)));
-  app.delete("/deletedcertificates/:name", need("purge"), async (req, reply) => {
-    await purgeDeletedCertificate(req.scope, name(req));
+  app.get<Route>("/deletedcertificates", need("list"), async (req) => {
+    const page = readPageRequest(req.query);
+    return pageResponse(req.scope, "/deletedcertificates", page, await getDeletedCertificates(req.scope, page), (d) => deletedCertificateItem(req.scope, d));
+  });
+  app.get<Named>("/deletedcertificates/:name", need("get"), async (req) => deletedCertificateBundle(req.scope, await getDeletedCertificate(req.scope, req.params.name)));
+  app.post<Named>("/deletedcertificates/:name/recover", need("recover"), async (req) =>
+    certificateBundle(req.scope, await recoverDeletedCertificate(req.scope, req.params.name)),
+  );
+  app.delete<Named>("/deletedcertificates/:name", need("purge"), async (req, reply) => {
+    await purgeDeletedCertificate(req.scope, req.params.name);
     return reply.code(204).send();
   });
 }

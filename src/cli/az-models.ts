@@ -1,6 +1,13 @@
 // Key Vault REST bodies (and ARM role definitions) reshaped as az prints them (the SDK models as JSON): camelCase,
 // ISO dates, nulls for absent fields, standard base64 for bytes, the object's name next to its id.
-import type { CertificateBundle, CertificateItem, CertificateOperation, DeletedCertificateBundle } from "../certificates/model.js";
+import type {
+  CertificateBundle,
+  CertificateItem,
+  CertificateOperation,
+  DeletedCertificateBundle,
+  DeletedCertificateItem,
+  IssuerBundle,
+} from "../certificates/model.js";
 import type { DeletedKeyBundle, DeletedKeyItem, JsonWebKey, KeyBundle, KeyItem, KeyRotationPolicy } from "../keys/model.js";
 import type { WireAttributes } from "../objects/attributes.js";
 import type { DeletedFields } from "../objects/soft-delete.js";
@@ -172,13 +179,15 @@ export function certificateOut(b: CertificateBundle | DeletedCertificateBundle):
   });
 }
 
-export function certificateItemOut(b: CertificateItem & MaybeDeleted): Json {
+/** A certificate in a list; a deleted one that never had a version has only its id. */
+export function certificateItemOut(b: CertificateItem | DeletedCertificateItem): Json {
+  const item: Partial<CertificateItem> = b;
   return sortKeys({
-    attributes: attributesOut({ ...b.attributes }),
+    attributes: attributesOut(item.attributes && { ...item.attributes }),
     id: b.id,
     name: nameOf(b.id),
-    tags: or(b.tags),
-    ...thumbprints(b.x5t),
+    tags: or(item.tags),
+    ...thumbprints(item.x5t),
     ...deletedOut(b),
   });
 }
@@ -200,13 +209,13 @@ export function operationOut(b: CertificateOperation): Json {
   });
 }
 
-export function issuerOut(b: Json): Json {
-  const out = policyOut(b)!;
+export function issuerOut(b: IssuerBundle): Json {
+  const out = policyOut({ ...b })!;
   return sortKeys({
     attributes: or(out.attributes),
     credentials: or(out.credentials),
     id: out.id,
-    name: typeof b.id === "string" ? decodeURIComponent(b.id.split("/").pop()!) : null,
+    name: decodeURIComponent(b.id.split("/").pop()!),
     organizationDetails: or(out.organizationDetails),
     provider: or(out.provider),
   });

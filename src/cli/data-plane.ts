@@ -2,6 +2,7 @@
 // server URL for the vault named `default`), Key Vault's REST API at api-version 7.5, a token for vault.azure.net.
 import type { Command } from "commander";
 import { VAULT_AUDIENCE } from "../identity/tokens.js";
+import type { ListResult } from "../objects/paging.js";
 import { callApi, connect, withConnection, type Connection, type ConnectionOptions } from "./client.js";
 import { CliError } from "./errors.js";
 
@@ -50,21 +51,16 @@ export class DataPlane {
     return callApi(this.conn, SCOPE, method, `${this.baseUrl}${path}?${params}`, body);
   }
 
-  /** Every item of a paged list, following nextLink (which already carries the api-version). */
-  async list(path: string, query: Record<string, string | number | undefined> = {}, max?: number): Promise<Record<string, unknown>[]> {
-    let page = (await this.call("GET", path, undefined, { maxresults: max !== undefined ? Math.min(max, 25) : undefined, ...query })) as Page;
+  /** Every item of a paged list, following nextLink (which already carries the api-version); `T` is the server's item type. */
+  async list<T = Record<string, unknown>>(path: string, query: Record<string, string | number | undefined> = {}, max?: number): Promise<T[]> {
+    let page = (await this.call("GET", path, undefined, { maxresults: max !== undefined ? Math.min(max, 25) : undefined, ...query })) as ListResult<T>;
     const items = [...page.value];
     while (page.nextLink && (max === undefined || items.length < max)) {
-      page = (await callApi(this.conn, SCOPE, "GET", page.nextLink)) as Page;
+      page = (await callApi(this.conn, SCOPE, "GET", page.nextLink)) as ListResult<T>;
       items.push(...page.value);
     }
     return max === undefined ? items : items.slice(0, max);
   }
-}
-
-interface Page {
-  value: Record<string, unknown>[];
-  nextLink?: string | null;
 }
 
 /** Adds --vault-name and the connection options to a data-plane command. */

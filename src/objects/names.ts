@@ -17,5 +17,7 @@ export function newVersionRecord<A, D>(
   return { vault, kind, name, version: newVersionId(), createdAt: now, updatedAt: now, ...fields };
 }
 
-export const objectUrl = (vaultUrl: string, collection: string, name: string, version?: string) =>
-  `${vaultUrl}/${collection}/${name}${version ? `/${version}` : ""}`;
+/** An object's path within its vault, "/keys/NAME[/VERSION]": what a stored reference to another object holds. */
+export const objectPath = (collection: string, name: string, version?: string) => `/${collection}/${name}${version ? `/${version}` : ""}`;
+
+export const objectUrl = (vaultUrl: string, collection: string, name: string, version?: string) => `${vaultUrl}${objectPath(collection, name, version)}`;

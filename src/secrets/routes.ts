@@ -1,7 +1,8 @@
 // REST routes of the secrets API, each with the access-policy permission it needs.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../identity/context.js";
 import { jsonBody, restoreRoute } from "../http/body.js";
+import type { Query, Route } from "../http/route.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
 import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./model.js";
 import {
@@ -21,43 +22,49 @@ import {
 import { readOutContentType, readSetSecret, readUpdateSecret } from "./requests.js";
 
 const need = (permission: string) => ({ config: { permission: { collection: "secrets" as const, permission } } });
-const name = (req: FastifyRequest) => (req.params as { name: string }).name;
-const version = (req: FastifyRequest) => (req.params as { version?: string }).version;
-const query = (req: FastifyRequest) => req.query as Record<string, unknown>;
+type Named = Route<"name">;
+type Versioned = Route<"name" | "version">;
 
 export async function secretRoutes(app: FastifyInstance, { strictSecretValidity }: ServerContext) {
-  const read = (req: FastifyRequest) => ({ outContentType: readOutContentType(query(req)), strictValidity: strictSecretValidity });
-  app.get("/secrets", need("list"), async (req) => {
-    const page = readPageRequest(query(req));
+  const read = (query: Query) => ({ outContentType: readOutContentType(query), strictValidity: strictSecretValidity });
+  app.get<Route>("/secrets", need("list"), async (req) => {
+    const page = readPageRequest(req.query);
     return pageResponse(req.scope, "/secrets", page, await getSecrets(req.scope, page), (v) => secretItem(req.scope, v, false));
   });
   app.post("/secrets/restore", restoreRoute(need("restore")), async (req) => secretBundle(req.scope, await restoreSecret(req.scope, jsonBody(req).value), false));
-  app.put("/secrets/:name", need("set"), async (req) => secretBundle(req.scope, await setSecret(req.scope, name(req), readSetSecret(jsonBody(req))), true));
-  app.get("/secrets/:name/versions", need("list"), async (req) => {
-    const page = readPageRequest(query(req));
-    const versions = await getSecretVersions(req.scope, name(req), page);
-    return pageResponse(req.scope, `/secrets/${name(req)}/versions`, page, versions, (v) => secretItem(req.scope, v, true));
+  app.put<Named>("/secrets/:name", need("set"), async (req) => secretBundle(req.scope, await setSecret(req.scope, req.params.name, readSetSecret(jsonBody(req))), true));
+  app.get<Named>("/secrets/:name/versions", need("list"), async (req) => {
+    const { name } = req.params;
+    const page = readPageRequest(req.query);
+    const versions = await getSecretVersions(req.scope, name, page);
+    return pageResponse(req.scope, `/secrets/${name}/versions`, page, versions, (v) => secretItem(req.scope, v, true));
   });
-  app.get("/secrets/:name", need("get"), async (req) => secretBundle(req.scope, await getSecret(req.scope, name(req), undefined, read(req)), true));
-  app.get("/secrets/:name/:version", need("get"), async (req) => secretBundle(req.scope, await getSecret(req.scope, name(req), version(req), read(req)), true));
+  app.get<Named>("/secrets/:name", need("get"), async (req) =>
+    secretBundle(req.scope, await getSecret(req.scope, req.params.name, undefined, read(req.query)), true),
+  );
+  app.get<Versioned>("/secrets/:name/:version", need("get"), async (req) =>
+    secretBundle(req.scope, await getSecret(req.scope, req.params.name, req.params.version, read(req.query)), true),
+  );
   // Python's SDK updates the latest version as PATCH /secrets/{name}/ (an empty version).
-  app.patch("/secrets/:name", need("set"), async (req) =>
-    secretBundle(req.scope, await updateSecret(req.scope, name(req), undefined, readUpdateSecret(jsonBody(req))), false),
+  app.patch<Named>("/secrets/:name", need("set"), async (req) =>
+    secretBundle(req.scope, await updateSecret(req.scope, req.params.name, undefined, readUpdateSecret(jsonBody(req))), false),
   );
-  app.patch("/secrets/:name/:version", need("set"), async (req) =>
-    secretBundle(req.scope, await updateSecret(req.scope, name(req), version(req), readUpdateSecret(jsonBody(req))), false),
+  app.patch<Versioned>("/secrets/:name/:version", need("set"), async (req) =>
+    secretBundle(req.scope, await updateSecret(req.scope, req.params.name, req.params.version, readUpdateSecret(jsonBody(req))), false),
   );
-  app.delete("/secrets/:name", need("delete"), async (req) => deletedSecretBundle(req.scope, await deleteSecret(req.scope, name(req))));
-  app.post("/secrets/:name/backup", need("backup"), async (req) => ({ value: await backupSecret(req.scope, name(req)) }));
+  app.delete<Named>("/secrets/:name", need("delete"), async (req) => deletedSecretBundle(req.scope, await deleteSecret(req.scope, req.params.name)));
+  app.post<Named>("/secrets/:name/backup", need("backup"), async (req) => ({ value: await backupSecret(req.scope, req.params.name) }));
 
-  app.get("/deletedsecrets", need("list"), async (req) => {
-    const page = readPageRequest(query(req));
+  app.get<Route>("/deletedsecrets", need("list"), async (req) => {
+    const page = readPageRequest(req.query);
     return pageResponse(req.scope, "/deletedsecrets", page, await getDeletedSecrets(req.scope, page), (d) => deletedSecretItem(req.scope, d));
   });
-  app.get("/deletedsecrets/:name", need("get"), async (req) => deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, name(req))));
-  app.post("/deletedsecrets/:name/recover", need("recover"), async (req) => secretBundle(req.scope, await recoverDeletedSecret(req.scope, name(req)), false));
-  app.delete("/deletedsecrets/:name", need("purge"), async (req, reply) => {
-    await purgeDeletedSecret(req.scope, name(req));
+  app.get<Named>("/deletedsecrets/:name", need("get"), async (req) => deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, req.params.name)));
+  app.post<Named>("/deletedsecrets/:name/recover", need("recover"), async (req) =>
+    secretBundle(req.scope, await recoverDeletedSecret(req.scope, req.params.name), false),
+  );
+  app.delete<Named>("/deletedsecrets/:name", need("purge"), async (req, reply) => {
+    await purgeDeletedSecret(req.scope, req.params.name);
     return reply.code(204).send();
   });
 }

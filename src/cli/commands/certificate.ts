@@ -1,5 +1,15 @@
 // `kluis keyvault certificate ...`, with az's flags and output shapes.
-import type { CertificateBundle, CertificateItem, CertificateOperation, DeletedCertificateBundle } from "../../certificates/model.js";
+import type {
+  CertificateBundle,
+  CertificateItem,
+  CertificateOperation,
+  Contact,
+  Contacts,
+  DeletedCertificateBundle,
+  DeletedCertificateItem,
+  IssuerBundle,
+  IssuerItem,
+} from "../../certificates/model.js";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
@@ -12,7 +22,7 @@ import { attributesBody, command, downloadCommand, sharedObjectCommands, target,
 
 type Json = Record<string, unknown>;
 
-const kind: ObjectKind<CertificateBundle | DeletedCertificateBundle, CertificateItem> = { what: "certificate", collection: "certificates", out: certificateOut, itemOut: certificateItemOut };
+const kind: ObjectKind<CertificateBundle | DeletedCertificateBundle, CertificateItem | DeletedCertificateItem> = { what: "certificate", collection: "certificates", out: certificateOut, itemOut: certificateItemOut };
 
 /** What `az keyvault certificate get-default-policy` prints. */
 const DEFAULT_POLICY = {
@@ -165,15 +175,9 @@ function pendingCommands(pending: Command): void {
     });
 }
 
-interface Contact {
-  email?: string;
-  name?: string;
-  phone?: string;
-}
-
 async function getContacts(dp: DataPlane): Promise<Contact[]> {
   try {
-    return ((await dp.call("GET", "/certificates/contacts")) as { contacts?: Contact[] }).contacts ?? [];
+    return ((await dp.call("GET", "/certificates/contacts")) as Contacts).contacts;
   } catch (err) {
     if (err instanceof CliError && err.status === 404) return [];
     throw err;
@@ -193,7 +197,7 @@ function contactCommands(contact: Command): void {
       const dp = DataPlane.forVault(o, o.vaultName);
       const contacts = (await getContacts(dp)).filter((c) => c.email?.toLowerCase() !== o.email.toLowerCase());
       contacts.push({ email: o.email, ...(o.name ? { name: o.name } : {}), ...(o.phone ? { phone: o.phone } : {}) });
-      const set = (await dp.call("PUT", "/certificates/contacts", { contacts })) as { contacts: Contact[] };
+      const set = (await dp.call("PUT", "/certificates/contacts", { contacts })) as Contacts;
       printResult(set.contacts.map(contactOut));
     });
 
@@ -240,28 +244,28 @@ function issuerCommands(issuer: Command): void {
     .requiredOption("-p, --provider-name <provider>", "the issuer provider, e.g. DigiCert, GlobalSign, Test")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(issuerOut((await dp.call("PUT", issuerPath(o.issuerName), issuerBody(o))) as Json));
+      printResult(issuerOut((await dp.call("PUT", issuerPath(o.issuerName), issuerBody(o))) as IssuerBundle));
     });
 
   withIssuerOptions(issuerCommand("update", "Update a certificate issuer", "update --vault-name myvault --issuer-name myissuer --account-id acct1"))
     .option("-p, --provider-name <provider>", "the issuer provider")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(issuerOut((await dp.call("PATCH", issuerPath(o.issuerName), issuerBody(o))) as Json));
+      printResult(issuerOut((await dp.call("PATCH", issuerPath(o.issuerName), issuerBody(o))) as IssuerBundle));
     });
 
   issuerCommand("show", "Get a certificate issuer", "show --vault-name myvault --issuer-name myissuer").action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(issuerOut((await dp.call("GET", issuerPath(o.issuerName))) as Json));
+    printResult(issuerOut((await dp.call("GET", issuerPath(o.issuerName))) as IssuerBundle));
   });
 
   issuerCommand("delete", "Delete a certificate issuer", "delete --vault-name myvault --issuer-name myissuer").action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(issuerOut((await dp.call("DELETE", issuerPath(o.issuerName))) as Json));
+    printResult(issuerOut((await dp.call("DELETE", issuerPath(o.issuerName))) as IssuerBundle));
   });
 
   withVault(command(issuer, "list", "List the certificate issuers", `${sample} list --vault-name myvault`)).action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list("/certificates/issuers")).map((i) => ({ id: i.id, name: String(i.id).split("/").pop(), provider: i.provider ?? null })));
+    printResult((await dp.list<IssuerItem>("/certificates/issuers")).map((i) => ({ id: i.id, name: i.id.split("/").pop(), provider: i.provider ?? null })));
   });
 }

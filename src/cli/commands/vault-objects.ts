@@ -47,7 +47,7 @@ export function sharedObjectCommands<B, I>(group: Command, kind: ObjectKind<B, I
   if (what === "certificate") list.option("--include-pending <bool>", "include certificates not yet complete", booleanArgument("--include-pending"));
   list.action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list(`/${collection}`, opts.listQuery?.(o) ?? {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
+    printResult((await dp.list<I>(`/${collection}`, opts.listQuery?.(o) ?? {}, o.maxresults)).map((item) => kind.itemOut(item)));
   });
 
   withObject(
@@ -56,7 +56,7 @@ export function sharedObjectCommands<B, I>(group: Command, kind: ObjectKind<B, I
     { version: false },
   ).action(async (o) => {
     const { dp, ref } = target(o);
-    printResult((await dp.list(`${objectPath(collection, ref)}/versions`, {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
+    printResult((await dp.list<I>(`${objectPath(collection, ref)}/versions`, {}, o.maxresults)).map((item) => kind.itemOut(item)));
   });
 
   withObject(command(group, "delete", `Delete a ${what} (soft delete: recover or purge it later)`, `${sample} delete --vault-name myvault --name my${what}`), what, {
@@ -82,7 +82,7 @@ export function sharedObjectCommands<B, I>(group: Command, kind: ObjectKind<B, I
 
   withVault(maxResults(command(group, "list-deleted", `List the deleted ${what}s of a vault`, `${sample} list-deleted --vault-name myvault`))).action(async (o) => {
     const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list(`/${deleted}`, {}, o.maxresults)).map((item) => kind.itemOut(item as I)));
+    printResult((await dp.list<I>(`/${deleted}`, {}, o.maxresults)).map((item) => kind.itemOut(item)));
   });
 
   withObject(command(group, "show-deleted", `Get a deleted ${what}`, `${sample} show-deleted --vault-name myvault --name my${what}`), what, { version: false }).action(
