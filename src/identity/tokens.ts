@@ -35,6 +35,8 @@ export interface Caller {
   objectId: string;
   appId: string;
   tenantId: string;
+  /** A user's sign-in name, for the audit log. */
+  upn?: string;
 }
 
 /**
@@ -289,7 +291,7 @@ export class TokenService {
     const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
     if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
-      caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid) },
+      caller: { objectId: payload.oid, appId: payload.appid, tenantId: String(payload.tid), ...(typeof payload.upn === "string" ? { upn: payload.upn } : {}) },
       isUser: payload.idtyp === "user",
       audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),

@@ -1,6 +1,8 @@
 // Builds the HTTPS application: identity provider, management API and the Key Vault data plane, side by side.
 import type { SecureContext } from "node:tls";
 import Fastify, { type FastifyInstance } from "fastify";
+import { auditHooks } from "../audit/hook.js";
+import { auditRoutes } from "../audit/routes.js";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "../http/data-plane.js";
@@ -36,6 +38,8 @@ export interface AppOptions {
   stream: LineSink;
   /** Connections held at once; past it new ones are closed on accept (see connection-limits.ts). */
   maxConnections: number;
+  /** Runs the scheduled work once, now (after a test-clock shift). */
+  sweepNow: () => Promise<unknown>;
 }
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
@@ -86,6 +90,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     }
   });
 
+  const { audit } = ctx;
+  if (audit) auditHooks(app, ctx, audit, (err) => app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"));
   healthRoutes(app, ctx.store);
   // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
   const signIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
@@ -97,6 +103,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
+  await app.register(async (scoped) => auditRoutes(scoped, ctx, opts.sweepNow));
   await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));

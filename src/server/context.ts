@@ -1,7 +1,9 @@
 // What every route needs from the running server.
+import type { AuditLog } from "../audit/log.js";
 import type { Throttle } from "../http/throttling.js";
 import type { TokenService } from "../identity/tokens.js";
 import type { Store } from "../store/store.js";
+import type { Clock } from "./clock.js";
 
 export interface ServerContext {
   store: Store;
@@ -17,4 +19,8 @@ export interface ServerContext {
   strictSecretValidity: boolean;
   /** Key Vault's service limits, when the server was started with them (--throttling). */
   throttle?: Throttle;
+  /** The time scheduled work runs at: the system's, shifted under --test-clock. */
+  clock: Clock;
+  /** Where every data-plane and management call is recorded, once the server runs (audit/log.ts). */
+  audit?: AuditLog;
 }
