@@ -4,13 +4,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import pg_ from "pg";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, fetchToken, rawRequest } from "./helpers/http.js";
-import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { cleanEnv, Kluis, KLUIS_BIN, run, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
@@ -98,6 +99,18 @@ describe("audit log", () => {
     assert.match(table.stdout, /SecretSet/);
     const refused = await kluis.cli(["monitor", "audit", "list", "--since", "yesterday-ish"]);
     assert.equal(refused.code, 1);
+  });
+
+  it("tails new entries as JSON lines", async () => {
+    const env = { ...cleanEnv(), KLUIS_DATA_DIR: kluis.dataDir, KLUIS_CONFIG_DIR: join(kluis.dataDir, "no-sign-in") };
+    const tail = run(process.execPath, [KLUIS_BIN, "monitor", "audit", "tail", "--vault", "auditvault", "--interval", "0.2"], { env, timeoutMs: 6000 });
+    await sleep(2500);
+    const h = "auditvault.localhost";
+    for (const id of ["tail-1", "tail-2"]) await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", { token, headers: { "x-ms-client-request-id": id } });
+    const { stdout } = await tail;
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => e.correlationId), ["tail-1", "tail-2"], "each new entry once, oldest first, none from before");
+    assert.equal(lines[0].operationName, "SecretGet");
   });
 
   it("keeps no secret value, token or password in the store", async () => {
