@@ -112,7 +112,7 @@ describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.avai
     const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
 
     const rows = sqliteRows(join(source.dataDir, "kluis.db"));
-    assert.deepEqual(Object.keys(out.copied).sort(), ["object_names", "object_versions", "principals", "resource_groups", "role_assignments", "role_definitions", "settings", "users", "vaults"]);
+    assert.deepEqual(Object.keys(out.copied).sort(), ["audit_entries", "object_names", "object_versions", "principals", "resource_groups", "role_assignments", "role_definitions", "settings", "users", "vaults"]);
     assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
     assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
 
@@ -133,6 +133,10 @@ describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.avai
     await assert.rejects(secrets.setSecret("gone", "again"), (e: any) => e.statusCode === 409);
     await (await secrets.beginRecoverDeletedSecret("gone")).pollUntilDone();
     assert.equal((await secrets.getSecret("gone")).value, "deleted before the move");
+    // The copied audit log still verifies, the new node chaining its own entries beside it.
+    const audit = await target.cliJson<{ ok: boolean; nodes: string[] }>(["monitor", "audit", "verify"]);
+    assert.equal(audit.ok, true, JSON.stringify(audit));
+    assert.equal(audit.nodes.length, 2);
 
     const keys = new KeyClient(vaultUrl(VAULT), credentialFor(target, sp), options);
     const key = await keys.getKey("signer");

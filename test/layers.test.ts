@@ -14,6 +14,7 @@ const LAYERS = [
   "identity", // tokens, principals, users, the token endpoints; ServerContext (what every route is given)
   "authorization", // access policies, roles, role assignments, the management pipeline
   "vaults", // ARM's Microsoft.KeyVault/vaults
+  "audit", // the audit log: operation names, the hook, the chained writer
   "resources", // ARM's Microsoft.Resources: subscriptions, resource groups, /resources (lists vaults)
   "objects", // what certificates, keys and secrets share
   "graph", // Microsoft Graph and Kluis's own /kluis/servicePrincipals: deleting a principal reaches vaults

@@ -118,7 +118,7 @@ describe("upgrade of a database written before names were folded", () => {
       await kluis.stop();
 
       // Put the store back in its 0002 shape: the tables as before 0003 (primary keys on the spelled name, no
-      // name_key), and without what later migrations added (credential generations, resource groups, users).
+      // name_key), and without what later migrations added (credential generations, resource groups, users, the audit log).
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
       db.exec(`
         CREATE TABLE names_0002 (vault text not null, kind text not null, name text not null, deleted_at bigint, scheduled_purge_at bigint,
@@ -133,7 +133,7 @@ describe("upgrade of a database written before names were folded", () => {
         DROP TABLE object_versions; ALTER TABLE versions_0002 RENAME TO object_versions;
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
         ALTER TABLE principals DROP COLUMN credential_generation;
-        DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions;
+        DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal((db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n, 1);

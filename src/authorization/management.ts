@@ -106,12 +106,13 @@ export function managementPipeline(app: FastifyInstance, ctx: ServerContext): vo
   app.addHook("preHandler", authorizeManagement);
 }
 
-/** An onRequest hook for what only administrators manage (Kluis's own /kluis/servicePrincipals): authenticate, then require one. */
+/** An onRequest hook for what only administrators manage (Kluis's own /kluis/servicePrincipals, /kluis/audit): authenticate, then require one. */
 export function requireAdministrator(ctx: ServerContext) {
   const authenticateHook = authenticateManagement(ctx);
   return async (req: FastifyRequest, reply: FastifyReply) => {
     await authenticateHook(req, reply);
     const { caller } = req.management!;
-    if (!caller.isAdministrator) throw authorizationFailed(caller, `Kluis/servicePrincipals/${req.method === "GET" ? "read" : "write"}`, requestScope(req));
+    const area = requestScope(req).split("/")[2];
+    if (!caller.isAdministrator) throw authorizationFailed(caller, `Kluis/${area}/${req.method === "GET" ? "read" : "write"}`, requestScope(req));
   };
 }

@@ -29,7 +29,7 @@ serverCommands(program);
 if (process.argv[2] !== "server") await managementCommands(program);
 
 async function managementCommands(program: Command): Promise<void> {
-  const [{ accountCommands }, { adCommands }, { groupCommands }, { keyvaultCommands }, { roleCommands }, { certificateCommands }, { secretCommands }, { keyCommands }] =
+  const [{ accountCommands }, { adCommands }, { groupCommands }, { keyvaultCommands }, { roleCommands }, { certificateCommands }, { secretCommands }, { keyCommands }, { monitorCommands }] =
     await Promise.all([
       import("./commands/account.js"),
       import("./commands/ad.js"),
@@ -39,6 +39,7 @@ async function managementCommands(program: Command): Promise<void> {
       import("./commands/certificate.js"),
       import("./commands/secret.js"),
       import("./commands/key.js"),
+      import("./commands/monitor.js"),
     ]);
   accountCommands(program);
   adCommands(program);
@@ -48,6 +49,7 @@ async function managementCommands(program: Command): Promise<void> {
   certificateCommands(keyvault);
   secretCommands(keyvault);
   keyCommands(keyvault);
+  monitorCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

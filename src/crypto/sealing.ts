@@ -50,7 +50,12 @@ export class Sealer {
 
   /** A sealer under a key derived from this one (HKDF-SHA256), so that what leaves the store never shares its key. */
   derive(label: string): Sealer {
-    return new Sealer(Buffer.from(hkdfSync("sha256", this.key, Buffer.alloc(0), label, 32)));
+    return new Sealer(this.derivedKey(label));
+  }
+
+  /** A 32-byte key derived from this one (HKDF-SHA256) for another use (the audit chain's HMAC); never the master key. */
+  derivedKey(label: string): Buffer {
+    return Buffer.from(hkdfSync("sha256", this.key, Buffer.alloc(0), label, 32));
   }
 }
 

@@ -1,6 +1,9 @@
 // Builds the HTTPS application: identity provider, management API and the Key Vault data plane, side by side.
 import type { SecureContext } from "node:tls";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { AuditLog } from "../audit/log.js";
+import { auditHooks } from "../audit/hook.js";
+import { auditRoutes } from "../audit/routes.js";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "./data-plane.js";
@@ -36,6 +39,10 @@ export interface AppOptions {
   stream: LineSink;
   /** Connections held at once; past it new ones are closed on accept (see connection-limits.ts). */
   maxConnections: number;
+  /** Runs the scheduled work once, now (after a test-clock shift). */
+  sweepNow: () => Promise<unknown>;
+  /** Where every call is recorded (the same log as ctx.audit, with its writing side). */
+  audit?: AuditLog;
 }
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
@@ -86,6 +93,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     }
   });
 
+  const { audit } = opts;
+  if (audit) auditHooks(app, ctx, audit, (err) => app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"));
   healthRoutes(app, ctx.store);
   // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
   const signIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };
@@ -97,6 +106,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));
   await app.register(async (scoped) => vaultRoutes(scoped, ctx));
   await app.register(async (scoped) => servicePrincipalRoutes(scoped, ctx));
+  await app.register(async (scoped) => auditRoutes(scoped, ctx, opts.sweepNow));
   await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));

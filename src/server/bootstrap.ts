@@ -1,6 +1,7 @@
 // First start and every start: the master key, the store, the token service, the administrator and the default vault.
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadMasterKey, masterKeyFile, masterKeySource, Sealer, UnsealError } from "../crypto/sealing.js";
 import { Throttle, type ThrottleLimits } from "../http/throttling.js";
 import { DEFAULT_VAULT } from "../http/vault-host.js";
@@ -12,12 +13,20 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { allPermissions, createOrUpdateVault, DEFAULT_LOCATION, DEFAULT_RESOURCE_GROUP } from "../vaults/operations.js";
 import type { ServerContext } from "../identity/context.js";
+import { Clock } from "../identity/clock.js";
 import type { AdminCredential, DataDir } from "./data-dir.js";
 
 /** Opens the server's state in an existing, owner-only data directory (ensureDataDir). */
 export async function openContext(
   dir: DataDir,
-  opts: { postgresUrl?: string; hostnames: string[]; strictSecretValidity?: boolean; onDatabaseError?: (err: Error) => void; throttling?: ThrottleLimits },
+  opts: {
+    postgresUrl?: string;
+    hostnames: string[];
+    strictSecretValidity?: boolean;
+    onDatabaseError?: (err: Error) => void;
+    throttling?: ThrottleLimits;
+    testClock?: boolean;
+  },
 ): Promise<ServerContext> {
   const sealer = new Sealer(loadMasterKey(dir.root));
   const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer, onConnectionError: opts.onDatabaseError });
@@ -40,6 +49,7 @@ export async function openContext(
     hostnames: opts.hostnames.map((h) => h.toLowerCase()),
     strictSecretValidity: opts.strictSecretValidity ?? false,
     ...(opts.throttling ? { throttle: new Throttle(opts.throttling) } : {}),
+    clock: new Clock(opts.testClock ?? false),
   };
 }
 
@@ -50,6 +60,13 @@ function wrongMasterKey(dir: DataDir, postgres: boolean): string {
   return source === "KLUIS_MASTER_KEY"
     ? `The master key in KLUIS_MASTER_KEY does not open ${store}, which was written under another key: set KLUIS_MASTER_KEY to that key (without KLUIS_MASTER_KEY the key is read from ${masterKeyFile(dir.root)}).`
     : `The master key in ${source} does not open ${store}, which was written under another key: put that key back in ${source}, or set KLUIS_MASTER_KEY to it.`;
+}
+
+/** This node's id in the audit log: made once per data directory, so that its chain goes on across restarts. */
+export function nodeId(dir: DataDir): string {
+  const file = join(dir.root, "node.id");
+  if (!existsSync(file)) writeFileSync(file, `${randomUUID()}\n`, { mode: 0o600, flag: "wx" });
+  return readFileSync(file, "utf8").trim();
 }
 
 async function setting(store: Store, key: string, make: () => string): Promise<string> {

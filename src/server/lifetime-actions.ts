@@ -6,6 +6,11 @@ import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
 /** Runs every `intervalMs`; returns a function that stops it (see schedule.ts). One kind failing does not stop the other. */
-export function startLifetimeActions(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => Promise<void> {
-  return every(intervalMs, () => Promise.all([rotateDueKeys(store).catch(onError), renewDueCertificates(store).catch(onError)]), onError);
+export function startLifetimeActions(store: Store, opts: { intervalMs: number; now: () => number }, onError: (err: unknown) => void = () => {}): () => Promise<void> {
+  return every(opts.intervalMs, () => runLifetimeActions(store, opts.now(), onError), onError);
+}
+
+/** One run at `now`. */
+export function runLifetimeActions(store: Store, now: number, onError: (err: unknown) => void): Promise<unknown> {
+  return Promise.all([rotateDueKeys(store, now).catch(onError), renewDueCertificates(store, now).catch(onError)]);
 }

@@ -1,5 +1,7 @@
-// Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date.
+// Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date; audit entries
+// older than their retention (--audit-retention-days) are pruned on the same schedule.
 import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
+import { pruneAudit } from "../audit/chain.js";
 import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
@@ -19,7 +21,18 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
   return expired.length + vaults.length;
 }
 
-/** Sweeps every `intervalMs`; returns a function that stops it (see schedule.ts). */
-export function startPurgeSweeper(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => Promise<void> {
-  return every(intervalMs, () => purgeExpiredDeletions(store), onError);
+/** One sweep at `now`: expired deletions, then audit entries past their retention. */
+export async function sweepDeletions(store: Store, now: number, auditRetentionDays: number): Promise<number> {
+  return (await purgeExpiredDeletions(store, now)) + (await pruneAudit(store, now - auditRetentionDays * DAY_MS));
+}
+
+const DAY_MS = 86_400_000;
+
+/** Sweeps every `intervalMs` at the clock's time; returns a function that stops it (see schedule.ts). */
+export function startPurgeSweeper(
+  store: Store,
+  opts: { intervalMs: number; now: () => number; auditRetentionDays: number },
+  onError: (err: unknown) => void = () => {},
+): () => Promise<void> {
+  return every(opts.intervalMs, () => sweepDeletions(store, opts.now(), opts.auditRetentionDays), onError);
 }

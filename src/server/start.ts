@@ -4,18 +4,21 @@ import type { AddressInfo } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import type { ThrottleLimits } from "../http/throttling.js";
+import { AuditLog } from "../audit/log.js";
 import { buildApp } from "./app.js";
 import { writeClientTrust } from "./client-trust.js";
-import { openContext } from "./bootstrap.js";
+import { nodeId, openContext } from "./bootstrap.js";
 import { proxyConnections } from "./connection-limits.js";
 import { dataDir, ensureDataDir, type DataDir, type ServerInfo } from "./data-dir.js";
 import { clientEnvironment } from "./environment.js";
-import { startLifetimeActions } from "./lifetime-actions.js";
+import { runLifetimeActions, startLifetimeActions } from "./lifetime-actions.js";
 import { lockDataDir } from "./lock.js";
 import { startConnectProxy } from "./proxy.js";
-import { startPurgeSweeper } from "./purge-sweeper.js";
+import { startPurgeSweeper, sweepDeletions } from "./purge-sweeper.js";
 import { safeOutput, type LineSink } from "./safe-output.js";
 import { ensureTls } from "./tls.js";
+
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
 export interface StartOptions {
   dataDir: string;
@@ -30,6 +33,10 @@ export interface StartOptions {
   maxConnections: number;
   /** Key Vault's service limits; none when absent. */
   throttling?: ThrottleLimits;
+  /** Days audit entries are kept (default 90). */
+  auditRetentionDays?: number;
+  /** Lets administrators shift the clock of scheduled work (POST /kluis/clock): for tests only. */
+  testClock?: boolean;
 }
 
 export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
@@ -57,10 +64,23 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
     strictSecretValidity: opts.strictSecretValidity,
     throttling: opts.throttling,
     onDatabaseError,
+    testClock: opts.testClock,
   });
+  // A lost batch is never silent: the request was answered, the loss is counted here (never the entries' content).
+  const audit = await AuditLog.open(ctx.store, nodeId(dir), (lost, err) =>
+    appLog?.error({ lost, reason: (err as Error).message }, "audit entries lost: the store refused their write"),
+  );
+  ctx.audit = audit;
+  const now = () => ctx.clock.now();
+  const auditRetentionDays = opts.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+  const sweepNow = async () => {
+    await ctx.audit?.flush();
+    await sweepDeletions(ctx.store, now(), auditRetentionDays);
+    await runLifetimeActions(ctx.store, now(), (err) => appLog?.error({ err }, "lifetime actions failed"));
+  };
   const tls = await ensureTls(dir, ctx.hostnames);
   writeClientTrust(dir);
-  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections });
+  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections, sweepNow, audit });
   appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
@@ -69,8 +89,8 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
       ? undefined
       : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames, maxConnections: proxyConnections(opts.maxConnections) });
   warmKeyPool();
-  const stopSweeper = startPurgeSweeper(ctx.store, 60_000, (err) => app.log.error({ err }, "purge sweep failed"));
-  const stopLifetimeActions = startLifetimeActions(ctx.store, 60_000, (err) => app.log.error({ err }, "lifetime actions failed"));
+  const stopSweeper = startPurgeSweeper(ctx.store, { intervalMs: 60_000, now, auditRetentionDays }, (err) => app.log.error({ err }, "purge sweep failed"));
+  const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now }, (err) => app.log.error({ err }, "lifetime actions failed"));
 
   const info: ServerInfo = {
     url: port === 443 ? "https://localhost" : `https://localhost:${port}`,
@@ -94,6 +114,7 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
       await stopLifetimeActions();
       await proxy?.close();
       await app.close();
+      await ctx.audit?.flush();
       await ctx.store.close();
       rmSync(dir.serverInfo, { force: true });
       unlock();

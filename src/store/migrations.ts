@@ -208,6 +208,25 @@ const migrations: Record<string, Migration> = {
       await db.deleteFrom("settings").where("key", "in", ["role_assignments", "custom_roles"]).execute();
     },
   },
+  // The audit log (audit/log.ts): one row per call, chained per node by an HMAC over the row and the previous row's.
+  "0008_audit_log": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("audit_entries")
+        .addColumn("node_id", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("time", "bigint", (c) => c.notNull())
+        .addColumn("vault", "text")
+        .addColumn("caller", "text")
+        .addColumn("operation_name", "text", (c) => c.notNull())
+        .addColumn("entry", "text", (c) => c.notNull())
+        .addColumn("prev_mac", "text", (c) => c.notNull())
+        .addColumn("mac", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("audit_entries_pk", ["node_id", "seq"])
+        .execute();
+      await db.schema.createIndex("audit_entries_by_time").on("audit_entries").column("time").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

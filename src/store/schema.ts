@@ -91,4 +91,17 @@ export interface Database {
     data: string;
     sealed: string | null;
   };
+  /** The audit log: `entry` is the AuditEvent as JSON; vault, caller and operation are copied out of it for filtering. */
+  audit_entries: {
+    node_id: string;
+    seq: number;
+    time: number;
+    vault: string | null;
+    /** The caller's object id. */
+    caller: string | null;
+    operation_name: string;
+    entry: string;
+    prev_mac: string;
+    mac: string;
+  };
 }

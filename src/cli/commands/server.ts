@@ -45,6 +45,8 @@ export function serverCommands(program: Command): void {
       "Key Vault's service limits: off, azure, or azure's with some set per 10 s, e.g. other=50,write=10,keyCreate=5,caller=20 (env KLUIS_THROTTLING)",
       process.env.KLUIS_THROTTLING ?? "off",
     )
+    .option("--audit-retention-days <days>", "days audit entries are kept (env KLUIS_AUDIT_RETENTION_DAYS)", positiveInteger, process.env.KLUIS_AUDIT_RETENTION_DAYS ? positiveInteger(process.env.KLUIS_AUDIT_RETENTION_DAYS) : 90)
+    .option("--test-clock", "let administrators shift the clock of scheduled work (POST /kluis/clock): for tests only")
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
@@ -66,6 +68,8 @@ export function serverCommands(program: Command): void {
         strictSecretValidity: o.strictSecretValidity,
         maxConnections: o.maxConnections ?? (process.env.KLUIS_MAX_CONNECTIONS ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS) : defaultMaxConnections()),
         throttling,
+        auditRetentionDays: o.auditRetentionDays,
+        testClock: o.testClock === true,
       });
     });
 

@@ -1,0 +1,110 @@
+// The audit log's chain: each node's entries are numbered 1, 2, 3, ... and each carries an HMAC (keyed from the master
+// key) over its own fields and the previous entry's HMAC. Editing an entry breaks its HMAC; deleting one breaks the
+// next one's link (and its number); only a holder of the master key could re-chain what follows.
+// Retention removes the oldest entries: the prune leaves an anchor (the last removed entry's number and HMAC, itself
+// under the HMAC) that the first remaining entry must link to.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { AuditRow, Store } from "../store/store.js";
+
+/** What the first entry of a node links to. */
+export const GENESIS = "0".repeat(64);
+
+export function entryMac(key: Buffer, row: Omit<AuditRow, "mac">): string {
+  const fields = [row.nodeId, row.seq, row.time, row.vault, row.caller, row.operationName, row.entry, row.prevMac];
+  return createHmac("sha256", key).update(JSON.stringify(fields)).digest("hex");
+}
+
+interface Anchor {
+  seq: number;
+  mac: string;
+  anchorMac: string;
+}
+
+const anchorKey = (nodeId: string) => `audit_anchor/${nodeId}`;
+const anchorMac = (key: Buffer, nodeId: string, seq: number, mac: string) =>
+  createHmac("sha256", key).update(JSON.stringify(["anchor", nodeId, seq, mac])).digest("hex");
+
+const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** Removes entries older than `before` (ms), leaving each node's anchor; returns how many went. */
+export async function pruneAudit(store: Store, before: number): Promise<number> {
+  const key = store.auditMacKey();
+  let removed = 0;
+  for (const last of await store.auditPruneBounds(before)) {
+    const anchor: Anchor = { seq: last.seq, mac: last.mac, anchorMac: anchorMac(key, last.nodeId, last.seq, last.mac) };
+    removed += await store.transaction(async (tx) => {
+      await tx.putSetting(anchorKey(last.nodeId), JSON.stringify(anchor));
+      return tx.deleteAuditThrough(last.nodeId, last.seq);
+    });
+  }
+  return removed;
+}
+
+export interface Verification {
+  ok: boolean;
+  /** Entries checked, and the nodes whose chains they make up. */
+  checked: number;
+  nodes: string[];
+  /** The first entry that does not hold, and why. */
+  firstBad?: { nodeId: string; seq: number; reason: string; entry?: unknown };
+}
+
+const PAGE = 1000;
+
+/** Walks every node's chain in order, a page at a time; stops at the first entry that does not hold. */
+export async function verifyAudit(store: Store): Promise<Verification> {
+  const key = store.auditMacKey();
+  const nodes: string[] = [];
+  let checked = 0;
+  let previous: AuditRow | undefined;
+  const bad = (row: AuditRow, reason: string): Verification => ({
+    ok: false,
+    checked,
+    nodes,
+    firstBad: { nodeId: row.nodeId, seq: row.seq, reason, entry: parseEntry(row.entry) },
+  });
+  for (;;) {
+    const page = await store.auditChainPage(previous, PAGE);
+    for (const row of page) {
+      if (previous?.nodeId !== row.nodeId) {
+        nodes.push(row.nodeId);
+        const start = await chainStart(store, key, row.nodeId);
+        if (!start) return bad(row, "the retention anchor of this node was altered");
+        if (row.seq !== start.seq + 1 || !same(row.prevMac, start.mac)) return bad(row, `entries before it are missing (expected number ${start.seq + 1})`);
+      } else if (row.seq !== previous.seq + 1 || !same(row.prevMac, previous.mac)) {
+        return bad(row, `it does not follow entry ${previous.seq}: entries between them were deleted or altered`);
+      }
+      if (!same(entryMac(key, row), row.mac)) return bad(row, "its content was altered (HMAC mismatch)");
+      checked++;
+      previous = row;
+    }
+    if (page.length < PAGE) return { ok: true, checked, nodes };
+  }
+}
+
+/** Where a node's chain starts: its retention anchor, or the genesis. Undefined when the anchor does not verify. */
+async function chainStart(store: Store, key: Buffer, nodeId: string): Promise<{ seq: number; mac: string } | undefined> {
+  const stored = await store.getSetting(anchorKey(nodeId));
+  if (stored === undefined) return { seq: 0, mac: GENESIS };
+  try {
+    const anchor = JSON.parse(stored) as Anchor;
+    return same(anchor.anchorMac, anchorMac(key, nodeId, anchor.seq, anchor.mac)) ? { seq: anchor.seq, mac: anchor.mac } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseEntry(entry: string): unknown {
+  try {
+    return JSON.parse(entry);
+  } catch {
+    return entry;
+  }
+}
+
+/** Where a node's chain goes on from at a start: its newest entry, else its retention anchor, else the genesis. */
+export async function chainTail(store: Store, nodeId: string): Promise<{ seq: number; mac: string }> {
+  const last = await store.lastAudit(nodeId);
+  if (last) return { seq: last.seq, mac: last.mac };
+  return (await chainStart(store, store.auditMacKey(), nodeId)) ?? { seq: 0, mac: GENESIS };
+}

@@ -1,0 +1,103 @@
+// The one place calls are audited: an onResponse hook that reads what the route declared (operation-names.ts), who
+// the pipeline authenticated, and how the call ended, after the answer has left. Refused calls (401, 403, 404, 429)
+// are recorded as well as served ones; what the request or the answer carried (values, keys, tokens) never is.
+import { STATUS_CODES } from "node:http";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { KeyVaultError } from "../http/errors.js";
+import { parseVaultHost } from "../http/vault-host.js";
+import { requestScope } from "../authorization/management.js";
+import type { ServerContext } from "../identity/context.js";
+import { cachedVault } from "../vaults/cache.js";
+import { vaultResourceId } from "../http/arm.js";
+import type { AuditEvent, AuditLog } from "./log.js";
+import { operationOf } from "./operation-names.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The error the request ended with, kept for its audit entry. */
+    auditError?: unknown;
+  }
+}
+
+/** Refusals whose messages the server writes itself, naming nothing the caller sent but ids: kept whole. */
+const DESCRIBED = new Set([401, 403, 404, 409, 429, 503]);
+const CLAIMS = { objectId: "http://schemas.microsoft.com/identity/claims/objectidentifier", upn: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn" };
+
+export function auditHooks(app: FastifyInstance, ctx: ServerContext, log: AuditLog, onFailure: (err: unknown) => void): void {
+  app.addHook("onError", async (req, _reply, err) => {
+    req.auditError = err;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const operation = operationOf(req);
+    if (!operation) return;
+    try {
+      const status = reply.statusCode;
+      const caller = req.management?.caller ?? req.caller ?? undefined;
+      const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
+      const event: AuditEvent = {
+        time: new Date(Date.now() - reply.elapsedTime).toISOString(),
+        resourceId,
+        operationName: operation.name,
+        operationVersion: apiVersion(req),
+        category: "AuditEvent",
+        resultType: status < 400 ? "Success" : "Failure",
+        resultSignature: STATUS_CODES[status] ?? String(status),
+        resultDescription: describe(req.auditError, status),
+        durationMs: Math.round(reply.elapsedTime),
+        callerIpAddress: req.ip,
+        correlationId: correlationId(req),
+        identity: caller
+          ? { claim: { appid: caller.appId, [CLAIMS.objectId]: caller.objectId, ...(caller.userPrincipalName ? { [CLAIMS.upn]: caller.userPrincipalName } : {}) } }
+          : null,
+        properties: { id: objectId(req), clientInfo: headerText(req.headers["user-agent"], 256), httpStatusCode: status },
+      };
+      log.record({ event, vault, caller: caller?.objectId ?? null });
+    } catch (err) {
+      onFailure(err);
+    }
+  });
+}
+
+/** The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management plane. */
+async function resourceOf(ctx: ServerContext, req: FastifyRequest, plane: string): Promise<{ vault: string | null; resourceId: string }> {
+  if (plane !== "data") {
+    const path = requestScope(req);
+    const vault = /\/providers\/Microsoft\.KeyVault\/(?:vaults|locations\/[^/]+\/deletedVaults)\/([^/]+)/i.exec(path)?.[1];
+    return { vault: vault ? vault.toLowerCase() : null, resourceId: path };
+  }
+  const name = parseVaultHost(req.hostname, ctx.hostnames)?.vault;
+  const vault = req.scope?.vault ?? (name ? await cachedVault(ctx.store, name) : undefined);
+  if (vault) return { vault: vault.name.toLowerCase(), resourceId: vaultResourceId(ctx.subscriptionId, vault) };
+  return { vault: name?.toLowerCase() ?? null, resourceId: `https://${req.hostname}` };
+}
+
+/** The object a data-plane call names, as Key Vault's id: https://VAULT/secrets/NAME[/VERSION]. */
+function objectId(req: FastifyRequest): string | null {
+  const need = req.routeOptions.config.permission;
+  const { name, version, issuer } = (req.params ?? {}) as { name?: string; version?: string; issuer?: string };
+  if (!need || (name === undefined && issuer === undefined)) return null;
+  const base = `https://${req.host}`;
+  if (issuer !== undefined) return `${base}/certificates/issuers/${issuer}`;
+  return `${base}/${need.collection}/${name}${version === undefined ? "" : `/${version}`}`;
+}
+
+function describe(err: unknown, status: number): string | null {
+  if (status < 400) return null;
+  if (err instanceof KeyVaultError) return DESCRIBED.has(err.status) ? err.message.slice(0, 1000) : err.code;
+  return STATUS_CODES[status] ?? null;
+}
+
+function apiVersion(req: FastifyRequest): string | null {
+  const v = (req.query as Record<string, unknown> | undefined)?.["api-version"];
+  return typeof v === "string" ? v.slice(0, 32) : null;
+}
+
+/** The client's x-ms-client-request-id when it is a plain id, else the server's own request id. */
+function correlationId(req: FastifyRequest): string {
+  const given = req.headers["x-ms-client-request-id"];
+  return typeof given === "string" && /^[\w-]{1,64}$/.test(given) ? given : String(req.id);
+}
+
+function headerText(value: string | string[] | undefined, max: number): string | null {
+  return typeof value === "string" ? value.slice(0, max) : null;
+}

@@ -1,0 +1,85 @@
+// The audit log's writer: entries are queued on the request path and written in batches (one INSERT per batch, in
+// order), so that a request waits for none of it. Each node chains its own entries (chain.ts). When the store refuses a
+// batch, the request has long been answered: the entries are lost, the chain goes on from its last written entry,
+// and the loss is counted in a log line.
+import type { AuditRow, Store } from "../store/store.js";
+import { chainTail, entryMac } from "./chain.js";
+
+/** Azure Monitor's AuditEvent, as Key Vault writes it; never a value, key material, token or password. */
+export interface AuditEvent {
+  time: string;
+  resourceId: string;
+  operationName: string;
+  operationVersion: string | null;
+  category: "AuditEvent";
+  resultType: "Success" | "Failure";
+  resultSignature: string;
+  resultDescription: string | null;
+  durationMs: number;
+  callerIpAddress: string;
+  correlationId: string;
+  identity: { claim: Record<string, string> } | null;
+  properties: { id: string | null; clientInfo: string | null; httpStatusCode: number };
+}
+
+/** Written at once past this many queued entries; otherwise after BATCH_DELAY_MS. */
+const BATCH_SIZE = 256;
+const BATCH_DELAY_MS = 50;
+
+export interface AuditRecord {
+  event: AuditEvent;
+  /** Copied out of the event for filtering: the vault's name (lower-cased) and the caller's object id. */
+  vault: string | null;
+  caller: string | null;
+}
+
+export class AuditLog {
+  private queue: AuditRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly key: Buffer;
+
+  private constructor(
+    private readonly store: Store,
+    readonly nodeId: string,
+    private tail: { seq: number; mac: string },
+    private readonly onLoss: (lost: number, err: unknown) => void,
+  ) {
+    this.key = store.auditMacKey();
+  }
+
+  static async open(store: Store, nodeId: string, onLoss: (lost: number, err: unknown) => void): Promise<AuditLog> {
+    return new AuditLog(store, nodeId, await chainTail(store, nodeId), onLoss);
+  }
+
+  record(entry: AuditRecord): void {
+    this.queue.push(entry);
+    if (this.queue.length >= BATCH_SIZE) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);
+  }
+
+  /** Writes what is queued; resolves once every batch handed over so far is written (or counted lost). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length > 0) this.writing = this.writing.then(() => this.write(batch));
+    return this.writing;
+  }
+
+  private async write(batch: AuditRecord[]): Promise<void> {
+    let { seq, mac } = this.tail;
+    const rows: AuditRow[] = batch.map(({ event, vault, caller }) => {
+      const row = { nodeId: this.nodeId, seq: ++seq, time: Date.parse(event.time), vault, caller, operationName: event.operationName, entry: JSON.stringify(event), prevMac: mac };
+      mac = entryMac(this.key, row);
+      return { ...row, mac };
+    });
+    try {
+      await this.store.appendAudit(rows);
+      this.tail = { seq, mac };
+    } catch (err) {
+      this.onLoss(batch.length, err);
+    }
+  }
+}

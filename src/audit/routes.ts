@@ -1,0 +1,48 @@
+// Administrator routes: the audit log (`kluis monitor audit list|verify|tail`) and, under --test-clock, the clock shift.
+import type { FastifyInstance } from "fastify";
+import { requireAdministrator } from "../authorization/management.js";
+import { badParameter } from "../http/errors.js";
+import type { ServerContext } from "../identity/context.js";
+import { parseEntry, verifyAudit } from "./chain.js";
+
+const MAX_TOP = 10_000;
+
+export async function auditRoutes(app: FastifyInstance, ctx: ServerContext, sweepNow: () => Promise<unknown>) {
+  app.addHook("onRequest", requireAdministrator(ctx));
+
+  app.get("/kluis/audit", async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    const top = q.top === undefined ? 1000 : Number(q.top);
+    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) throw badParameter(`top must be an integer from 1 to ${MAX_TOP}.`);
+    const since = q.since === undefined ? undefined : Date.parse(q.since);
+    if (since !== undefined && Number.isNaN(since)) throw badParameter("since must be an ISO 8601 date and time.");
+    // Entries are kept by the caller's object id; an application id or a user's sign-in name is looked up.
+    const caller = q.caller === undefined ? undefined : await callerObjectId(ctx, q.caller);
+    await ctx.audit?.flush(); // what this node has queued counts too
+    const rows = await ctx.store.listAudit({ vault: q.vault, caller, operationName: q.operation, since, limit: top });
+    return { value: rows.map((r) => ({ nodeId: r.nodeId, seq: r.seq, ...(parseEntry(r.entry) as object) })) };
+  });
+
+  app.get("/kluis/audit/verify", async () => {
+    await ctx.audit?.flush();
+    return verifyAudit(ctx.store);
+  });
+
+  if (!ctx.clock.shiftable) return; // without --test-clock, /kluis/clock is Not Found
+  app.post("/kluis/clock", async (req) => {
+    const offset = (req.body as { offsetSeconds?: unknown } | undefined)?.offsetSeconds;
+    if (typeof offset !== "number" || !Number.isFinite(offset) || Math.abs(offset) > 100 * 365 * 86_400) {
+      throw badParameter("offsetSeconds must be a number of seconds (at most 100 years either way).");
+    }
+    ctx.clock.shift(offset);
+    // The scheduled work runs at once at the new time, so that a test sees its effect when this answers.
+    await sweepNow();
+    return { offsetSeconds: ctx.clock.offsetSeconds, now: new Date(ctx.clock.now()).toISOString() };
+  });
+}
+
+async function callerObjectId(ctx: ServerContext, id: string): Promise<string> {
+  const principal = await ctx.store.getPrincipalByAppId(id);
+  if (principal) return principal.objectId;
+  return (await ctx.store.getUserByPrincipalName(id))?.objectId ?? id;
+}

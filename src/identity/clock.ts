@@ -1,0 +1,21 @@
+// The server's clock for scheduled work (purge, lifetime actions, audit retention). Tests start the server with
+// --test-clock and shift it (POST /kluis/clock, administrators only) to see renewals, rotations and purges without
+// waiting months; without the flag the shift cannot be set and the clock is the system's.
+export class Clock {
+  private offsetMs = 0;
+
+  constructor(readonly shiftable = false) {}
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  get offsetSeconds(): number {
+    return this.offsetMs / 1000;
+  }
+
+  shift(offsetSeconds: number): void {
+    if (!this.shiftable) throw new Error("the clock is shifted only under --test-clock");
+    this.offsetMs = offsetSeconds * 1000;
+  }
+}
