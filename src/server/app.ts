@@ -15,6 +15,8 @@ import { signInPageRoutes } from "../identity/sign-in-page.js";
 import { SignInThrottle } from "../identity/sign-in-throttle.js";
 import { VerifiedSecrets } from "../identity/verified-secrets.js";
 import { keyRoutes } from "../keys/routes.js";
+import { measureRequests } from "../metrics/hooks.js";
+import { metricsRoutes } from "../metrics/routes.js";
 import { metadataRoutes } from "../resources/metadata.js";
 import { accountRoutes, resourceRoutes } from "../resources/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
@@ -22,6 +24,7 @@ import { vaultRoutes } from "../vaults/routes.js";
 import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "./context.js";
 import { healthRoutes } from "./health.js";
+import { nameOperations } from "./operation-names.js";
 import type { LineSink } from "./safe-output.js";
 
 export interface TlsMaterial {
@@ -36,6 +39,8 @@ export interface AppOptions {
   stream: LineSink;
   /** Connections held at once; past it new ones are closed on accept (see connection-limits.ts). */
   maxConnections: number;
+  /** /metrics and the per-request measuring (off: KLUIS_METRICS=off, for the benchmark's comparison); its scrape bearer. */
+  metrics: { token?: string } | false;
 }
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
@@ -62,6 +67,12 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
   app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
+  // Before any route: every route gets its operation name, which metrics count by.
+  nameOperations(app);
+  if (opts.metrics) {
+    measureRequests(app);
+    metricsRoutes(app, ctx, opts.metrics.token);
+  }
 
   // Clients send `Content-Type: application/json` with an empty body (the SDKs' first, unauthenticated try).
   // Read as bytes, so that a restore's blob is decoded from them without a string copy (see large-bodies.ts).

@@ -1,5 +1,6 @@
 // Deleted objects whose retention has ended are purged, as Key Vault does on the scheduled purge date.
 import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
+import { sweepActions, sweepFailures } from "../metrics/instruments.js";
 import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
@@ -21,5 +22,8 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
 
 /** Sweeps every `intervalMs`; returns a function that stops it (see schedule.ts). */
 export function startPurgeSweeper(store: Store, intervalMs = 60_000, onError: (err: unknown) => void = () => {}): () => Promise<void> {
-  return every(intervalMs, () => purgeExpiredDeletions(store), onError);
+  return every(intervalMs, async () => sweepActions.labels("purge").inc(await purgeExpiredDeletions(store)), (err) => {
+    sweepFailures.labels("purge").inc();
+    onError(err);
+  });
 }

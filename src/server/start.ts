@@ -30,6 +30,8 @@ export interface StartOptions {
   maxConnections: number;
   /** Key Vault's service limits; none when absent. */
   throttling?: ThrottleLimits;
+  /** A bearer that may scrape /metrics besides the administrators (--metrics-token-file). */
+  metricsToken?: string;
 }
 
 export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
@@ -60,7 +62,9 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
   });
   const tls = await ensureTls(dir, ctx.hostnames);
   writeClientTrust(dir);
-  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections });
+  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections,
+    metrics: process.env.KLUIS_METRICS === "off" ? false : { token: opts.metricsToken },
+  });
   appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;

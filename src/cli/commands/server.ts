@@ -45,13 +45,16 @@ export function serverCommands(program: Command): void {
       "Key Vault's service limits: off, azure, or azure's with some set per 10 s, e.g. other=50,write=10,keyCreate=5,caller=20 (env KLUIS_THROTTLING)",
       process.env.KLUIS_THROTTLING ?? "off",
     )
+    .option("--metrics-token-file <path>", "a file holding a bearer token that may scrape /metrics, besides the administrators (env KLUIS_METRICS_TOKEN_FILE)", process.env.KLUIS_METRICS_TOKEN_FILE)
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
-      let throttling;
+      const { readMetricsToken } = await import("../../metrics/routes.js");
+      let throttling, metricsToken;
       try {
         throttling = parseThrottling(o.throttling);
+        metricsToken = o.metricsTokenFile === undefined ? undefined : readMetricsToken(o.metricsTokenFile);
       } catch (err) {
         throw new CliError((err as Error).message);
       }
@@ -66,6 +69,7 @@ export function serverCommands(program: Command): void {
         strictSecretValidity: o.strictSecretValidity,
         maxConnections: o.maxConnections ?? (process.env.KLUIS_MAX_CONNECTIONS ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS) : defaultMaxConnections()),
         throttling,
+        metricsToken,
       });
     });
 
