@@ -7,6 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Sealer } from "../src/crypto/sealing.js";
+import { registry } from "../src/metrics/instruments.js";
+import { startPurgeSweeper } from "../src/server/purge-sweeper.js";
+import { openStore } from "../src/store/open.js";
 import { accessToken, fetchToken, keepAliveAgent, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
@@ -239,5 +244,28 @@ describe("/metrics while PostgreSQL is away", { skip: !Postgres.available() && "
     const after = await samples(kluis, metricsToken);
     assert.equal(total(after, "kluis_store_unavailable_total") - total(before, "kluis_store_unavailable_total"), 3);
     assert.equal(total(after, "kluis_http_requests_total", { class: "5xx", code: "503" }) - total(before, "kluis_http_requests_total", { code: "503" }), 3);
+  });
+});
+
+describe("sweep metrics", () => {
+  it("count the purge sweep's runs that fail (here: its store closed) and what the runs purged", async () => {
+    // In this process: the sweeps run on a timer of their own, so their counters are read from the registry here.
+    const store = await openStore({ sqliteFile: join(files, "sweep.db"), sealer: new Sealer(randomBytes(32)) });
+    const read = async () => parseMetrics(await registry.metrics());
+    const before = await read();
+    let stop = startPurgeSweeper(store, 20);
+    await sleep(200);
+    await stop();
+    const ran = await read();
+    assert.equal(total(ran, "kluis_sweep_failures_total", { sweep: "purge" }), total(before, "kluis_sweep_failures_total", { sweep: "purge" }));
+    assert.ok(ran.some((s) => s.name === "kluis_sweep_actions_total" && s.labels.action === "purge"), "a run that purged nothing still exports the series");
+    await store.close();
+    const errors: unknown[] = [];
+    stop = startPurgeSweeper(store, 20, (err) => errors.push(err));
+    await sleep(200);
+    await stop();
+    const failed = await read();
+    assert.ok(errors.length >= 1);
+    assert.equal(total(failed, "kluis_sweep_failures_total", { sweep: "purge" }) - total(ran, "kluis_sweep_failures_total", { sweep: "purge" }), errors.length);
   });
 });
