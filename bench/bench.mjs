@@ -10,7 +10,8 @@
 //   --out DIR         BENCH_OUT           where results.json and RESULTS.md go (default bench/)
 // Scenarios: --core (secrets, signing, certificates, many secrets), --quickstart (the Python SDK certificate
 // quickstart, 10 runs), --start (start to first 200 on /healthz), --postgres (1 and 2 nodes on one PostgreSQL, with
-// pgbench). Without any, a run is --core --quickstart --start; --all adds --postgres. Only a run of the default set
+// pgbench), --metrics (secret GET with the metrics hook against a server with it off, KLUIS_METRICS=off). Without any,
+// a run is --core --quickstart --start --metrics; --all adds --postgres. Only a run of the default set
 // or --all writes results.json and RESULTS.md; a run of chosen scenarios prints its table.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from "node:crypto";
@@ -40,10 +41,10 @@ const CONNECTIONS = Number(option("--connections", "BENCH_CONNECTIONS", "16"));
 const CERT_CLIENTS = Number(option("--cert-clients", "BENCH_CERT_CLIENTS", "4"));
 const OUT = option("--out", "BENCH_OUT", here);
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
-const SCENARIOS = ["core", "quickstart", "start", "postgres"];
+const SCENARIOS = ["core", "quickstart", "start", "metrics", "postgres"];
 const chosen = SCENARIOS.filter((name) => process.argv.includes(`--${name}`));
 const ALL = process.argv.includes("--all");
-const RUN = new Set(ALL ? SCENARIOS : chosen.length ? chosen : ["core", "quickstart", "start"]);
+const RUN = new Set(ALL ? SCENARIOS : chosen.length ? chosen : ["core", "quickstart", "start", "metrics"]);
 const WRITE = ALL || chosen.length === 0;
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
@@ -260,6 +261,7 @@ async function main() {
     await stop(kluis.proc);
     rmSync(kluis.dataDir, { recursive: true, force: true });
   }
+  if (RUN.has("metrics")) await measureMetrics();
   if (RUN.has("postgres")) await measurePostgres();
   printTable();
   if (WRITE) write({ started, secrets: SECRETS });
@@ -482,6 +484,48 @@ async function timeToFirst200(spawnServer, port, path, caFile) {
   const ms = performance.now() - t0;
   await stop(proc);
   return ms;
+}
+
+/** What the metrics hook (counting and timing each request) costs secret GET: the same server with it off is the ceiling. */
+async function measureMetrics() {
+  log("metrics: secret GET with the metrics hook / without (KLUIS_METRICS=off)");
+  const servers = [await startKluis(), await startKluis({ env: { KLUIS_METRICS: "off" } })];
+  const auths = [];
+  for (const kluis of servers) {
+    const http = client(kluis.port, kluis.ca);
+    const token = await adminToken(http, kluis.admin);
+    await expectOk(http("PUT", `/secrets/bench?${API}`, { token, body: { value: "s".repeat(64) } }), "set secret");
+    auths.push({ authorization: `Bearer ${token}` });
+  }
+  // Requests per CPU-second of the server as well as per second: on a shared machine the CPU figure is the steadier
+  // one. Compared round by round (on, then off, right after), taking the median of the rounds' ratios: the machine's
+  // load changes between rounds far more than the hook costs.
+  const perCpu = servers.map(() => []);
+  const half = { duration: Math.max(1, DURATION / 2) };
+  const [measured, unmeasured] = await alternate(
+    servers.map((kluis, i) => async () => {
+      const cpu0 = cpuSeconds(kluis.proc.pid);
+      const r = await cannon(kluis.port, { ...half, method: "GET", path: `/secrets/bench?${API}`, headers: auths[i] });
+      perCpu[i].push(r.total / (cpuSeconds(kluis.proc.pid) - cpu0));
+      log(`  ${i === 0 ? "on" : "off"}: ${Math.round(r.rps)} req/s, ${Math.round(perCpu[i].at(-1))} req/CPU-s`);
+      return r;
+    }),
+    6, // many short rounds: the load of other work on a shared machine changes from one round to the next
+  );
+  for (const kluis of servers) {
+    await stop(kluis.proc);
+    rmSync(kluis.dataDir, { recursive: true, force: true });
+  }
+  const ratios = perCpu[0].map((on, round) => on / perCpu[1][round]);
+  log(`  per-CPU ratios of the rounds: ${ratios.map((r) => r.toFixed(3)).join(", ")}`);
+  const median = percentile(ratios, 50);
+  figure("secret GET per CPU-second, metrics on (ceiling: off), median of rounds", median * percentile(perCpu[1], 50), "req/CPU-s", {
+    ceiling: percentile(perCpu[1], 50),
+    target: "ratio >= 0.95",
+    met: () => median >= 0.95,
+  });
+  figure("secret GET throughput, metrics on (ceiling: off)", measured.rps, "req/s", { ceiling: unmeasured.rps });
+  figure("secret GET p99, metrics on (ceiling: off)", measured.p99, "ms", { ceiling: unmeasured.p99, higherIsBetter: false });
 }
 
 async function measureStart() {

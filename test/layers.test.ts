@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 
 /** Lowest first. A folder may import the folders before it; `keys`, `secrets`, `certificates` each see those before. */
 const LAYERS = [
+  "metrics", // Prometheus instruments and the per-request hook; which operation each route is (metrics and audit)
   "crypto", // sealing, key algorithms, PKCS#12: no Kluis concepts
   "store", // the storage interface and its dialects
   "http", // Key Vault's and ARM's errors, bodies, api-version, vault host names, permission names, throttling

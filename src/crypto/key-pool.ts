@@ -24,6 +24,11 @@ export class KeyPool {
     return this.keys.length;
   }
 
+  /** Whether keys are being generated to refill the pool now. */
+  get generating(): boolean {
+    return this.refilling;
+  }
+
   /** A key from the pool if one is ready, otherwise a freshly generated one; either way the pool refills behind. */
   async take(): Promise<KeyObject> {
     const key = this.keys.shift();

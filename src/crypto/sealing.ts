@@ -4,6 +4,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { opened, openFailed, sealed } from "../metrics/instruments.js";
 
 const FORMAT = "v1";
 
@@ -31,6 +32,7 @@ export class Sealer {
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
     cipher.setAAD(Buffer.from(context, "utf8"));
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    sealed.inc();
     return Buffer.concat([iv, cipher.getAuthTag(), body]);
   }
 
@@ -42,8 +44,10 @@ export class Sealer {
       decipher.setAuthTag(raw.subarray(12, 28));
       const plain = decipher.update(raw.subarray(28));
       decipher.final(); // checks the tag; GCM has no more output, and a concat would copy a restore's whole blob again
+      opened.inc();
       return plain;
     } catch {
+      openFailed.inc();
       throw new UnsealError("a sealed value does not open under this master key");
     }
   }

@@ -4,6 +4,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { storeUnavailable } from "../metrics/instruments.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
 import { KeyVaultError, RetryLaterError } from "./errors.js";
 
@@ -51,6 +52,7 @@ export function answerOutage(req: FastifyRequest, reply: FastifyReply, err: Stor
     lastOutageLog = Date.now();
     req.log.warn({ reason: err.message }, "database unreachable: answering 503 until it is back");
   }
+  storeUnavailable.inc();
   reply.header("retry-after", String(RETRY_AFTER_SECONDS));
   return answer();
 }

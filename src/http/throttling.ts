@@ -2,6 +2,7 @@
 // per caller within a vault. A request over a limit is Key Vault's 429 "Throttled" with Retry-After; a refused
 // request is not counted (as in Key Vault).
 import type { RequiredPermission } from "./permissions.js";
+import { throttledRequests } from "../metrics/instruments.js";
 import { throttled } from "./errors.js";
 
 /**
@@ -83,6 +84,7 @@ export class Throttle {
       const bucket = this.refill(key, limit, now);
       if (bucket.tokens < weight) {
         const seconds = Math.max(1, Math.ceil(((weight - bucket.tokens) * WINDOW_MS) / limit / 1000));
+        throttledRequests.labels(reason).inc();
         throw throttled(reason, seconds);
       }
       held.push(bucket);

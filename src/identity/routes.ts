@@ -4,6 +4,7 @@
 // Errors use Azure AD's shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isServerHost, vaultDomains } from "../http/vault-host.js";
+import { countTokenResult } from "../metrics/hooks.js";
 import type { ServerContext } from "./context.js";
 import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
@@ -94,7 +95,7 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
       return openIdConfiguration(req, tenant, v2);
     });
     app.get(`/:tenant/discovery${v2 ? "/v2.0" : ""}/keys`, async () => tokens.jwks());
-    app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/token`, (req, reply) => issueToken(req, reply));
+    app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/token`, { onResponse: countTokenResult }, (req, reply) => issueToken(req, reply));
     app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/devicecode`, (req, reply) => startDeviceFlow(req, reply));
   }
 

@@ -18,6 +18,8 @@ import { signInPageRoutes } from "../identity/sign-in-page.js";
 import { SignInThrottle } from "../identity/sign-in-throttle.js";
 import { VerifiedSecrets } from "../identity/verified-secrets.js";
 import { keyRoutes } from "../keys/routes.js";
+import { measureRequests } from "../metrics/hooks.js";
+import { metricsRoutes } from "./metrics-routes.js";
 import { metadataRoutes } from "../resources/metadata.js";
 import { accountRoutes, resourceRoutes } from "../resources/routes.js";
 import { secretRoutes } from "../secrets/routes.js";
@@ -25,6 +27,9 @@ import { vaultRoutes } from "../vaults/routes.js";
 import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "../identity/context.js";
 import { healthRoutes } from "./health.js";
+import { keyPoolState } from "../metrics/instruments.js";
+import { nameOperations } from "../metrics/operation-names.js";
+import { rsaKeyPool } from "../crypto/key-pool.js";
 import type { LineSink } from "./safe-output.js";
 
 export interface TlsMaterial {
@@ -43,6 +48,8 @@ export interface AppOptions {
   sweepNow: () => Promise<unknown>;
   /** Where every call is recorded (the same log as ctx.audit, with its writing side). */
   audit?: AuditLog;
+  /** /metrics and the per-request measuring (off: KLUIS_METRICS=off, for the benchmark's comparison); its scrape bearer. */
+  metrics: { token?: string } | false;
 }
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOptions): Promise<FastifyInstance> {
@@ -69,6 +76,13 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
   app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
+  // Before any route: every route gets its operation name, which metrics count by.
+  nameOperations(app);
+  keyPoolState.read = () => rsaKeyPool;
+  if (opts.metrics) {
+    measureRequests(app);
+    metricsRoutes(app, ctx, opts.metrics.token);
+  }
 
   // Clients send `Content-Type: application/json` with an empty body (the SDKs' first, unauthenticated try).
   // Read as bytes, so that a restore's blob is decoded from them without a string copy (see large-bodies.ts).

@@ -2,6 +2,7 @@
 // older than their retention (--audit-retention-days) are pruned on the same schedule.
 import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
 import { pruneAudit } from "../audit/chain.js";
+import { sweepActions, sweepFailures } from "../metrics/instruments.js";
 import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
@@ -23,7 +24,9 @@ export async function purgeExpiredDeletions(store: Store, now = Date.now()): Pro
 
 /** One sweep at `now`: expired deletions, then audit entries past their retention. */
 export async function sweepDeletions(store: Store, now: number, auditRetentionDays: number): Promise<number> {
-  return (await purgeExpiredDeletions(store, now)) + (await pruneAudit(store, now - auditRetentionDays * DAY_MS));
+  const purged = await purgeExpiredDeletions(store, now);
+  sweepActions.labels("purge").inc(purged);
+  return purged + (await pruneAudit(store, now - auditRetentionDays * DAY_MS));
 }
 
 const DAY_MS = 86_400_000;
@@ -34,5 +37,8 @@ export function startPurgeSweeper(
   opts: { intervalMs: number; now: () => number; auditRetentionDays: number },
   onError: (err: unknown) => void = () => {},
 ): () => Promise<void> {
-  return every(opts.intervalMs, () => sweepDeletions(store, opts.now(), opts.auditRetentionDays), onError);
+  return every(opts.intervalMs, () => sweepDeletions(store, opts.now(), opts.auditRetentionDays), (err) => {
+    sweepFailures.labels("purge").inc();
+    onError(err);
+  });
 }

@@ -37,6 +37,8 @@ export interface StartOptions {
   auditRetentionDays?: number;
   /** Lets administrators shift the clock of scheduled work (POST /kluis/clock): for tests only. */
   testClock?: boolean;
+  /** A bearer that may scrape /metrics besides the administrators (--metrics-token-file). */
+  metricsToken?: string;
 }
 
 export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
@@ -80,7 +82,14 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
   };
   const tls = await ensureTls(dir, ctx.hostnames);
   writeClientTrust(dir);
-  const app = await buildApp(ctx, tls, { logLevel: opts.logLevel, stream: log, maxConnections: opts.maxConnections, sweepNow, audit });
+  const app = await buildApp(ctx, tls, {
+    logLevel: opts.logLevel,
+    stream: log,
+    maxConnections: opts.maxConnections,
+    sweepNow,
+    audit,
+    metrics: process.env.KLUIS_METRICS === "off" ? false : { token: opts.metricsToken },
+  });
   appLog = app.log;
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;

@@ -47,13 +47,16 @@ export function serverCommands(program: Command): void {
     )
     .option("--audit-retention-days <days>", "days audit entries are kept (env KLUIS_AUDIT_RETENTION_DAYS)", positiveInteger, process.env.KLUIS_AUDIT_RETENTION_DAYS ? positiveInteger(process.env.KLUIS_AUDIT_RETENTION_DAYS) : 90)
     .option("--test-clock", "let administrators shift the clock of scheduled work (POST /kluis/clock): for tests only")
+    .option("--metrics-token-file <path>", "a file holding a bearer token that may scrape /metrics, besides the administrators (env KLUIS_METRICS_TOKEN_FILE)", process.env.KLUIS_METRICS_TOKEN_FILE)
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
-      let throttling;
+      const { readMetricsToken } = await import("../../server/metrics-routes.js");
+      let throttling, metricsToken;
       try {
         throttling = parseThrottling(o.throttling);
+        metricsToken = o.metricsTokenFile === undefined ? undefined : readMetricsToken(o.metricsTokenFile);
       } catch (err) {
         throw new CliError((err as Error).message);
       }
@@ -70,6 +73,7 @@ export function serverCommands(program: Command): void {
         throttling,
         auditRetentionDays: o.auditRetentionDays,
         testClock: o.testClock === true,
+        metricsToken,
       });
     });
 
