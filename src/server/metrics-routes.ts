@@ -34,7 +34,7 @@ export function readMetricsToken(path: string): string {
   try {
     content = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`${path}: cannot read the metrics token file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(`${path}: cannot read the metrics token file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   const token = content.replace(/\r?\n$/, "");
   if (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token)) {
