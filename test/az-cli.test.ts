@@ -1,8 +1,8 @@
-// Issue 10 (first part): the real Azure CLI, pinned from PyPI (scripts/prepare-azure-cli.sh), runs the management half
-// of the quickstart against Kluis with only environment variables: through Kluis's CONNECT proxy with az's default
-// cloud, and through a cloud registered from Kluis's /metadata/endpoints without the proxy. It signs in as the
-// administrator service principal; the app is made with `az ad sp create-for-rbac` and policies name it by --spn
-// (Microsoft Graph, src/graph/). Users sign in in az-users.test.ts; management roles: rbac-management.test.ts.
+// Issue 10: the real Azure CLI, pinned from PyPI (scripts/prepare-azure-cli.sh), runs the quickstart against Kluis with
+// only environment variables: through Kluis's CONNECT proxy with az's default cloud (signed in as the administrator
+// user, `az login -u admin -p`), and through a cloud registered from Kluis's /metadata/endpoints without the proxy
+// (as the administrator service principal). The app is made with `az ad sp create-for-rbac` and policies name it by
+// --spn (Microsoft Graph, src/graph/). More on users: az-users.test.ts; management roles: rbac-management.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest } from "./helpers/http.js";
@@ -11,7 +11,7 @@ import { Kluis, PYTHON, run, type ServicePrincipal } from "./helpers/kluis.js";
 
 describe("the Azure CLI (az 2.91 from PyPI)", () => {
   let kluis: Kluis;
-  let admin: { appId: string; password: string; tenant: string; objectId: string };
+  let admin: AzTestServer["admin"];
   /** The quickstart's app, made by `az ad sp create-for-rbac` (proxy route). */
   let app: ServicePrincipal;
   let server: AzTestServer;
@@ -31,10 +31,8 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       shell = azShell(true);
     });
 
-    it("signs in as a service principal and sees the subscription", async () => {
-      const accounts = await azJson<{ id: string; tenantId: string; isDefault: boolean }[]>(
-        "login", "--service-principal", "-u", admin.appId, "-p", admin.password, "--tenant", admin.tenant,
-      );
+    it("signs in as the administrator user, as the quickstart's az login does, and sees the subscription", async () => {
+      const accounts = await azJson<{ id: string; tenantId: string; isDefault: boolean }[]>("login", "-u", "admin", "-p", admin.user.password);
       assert.equal(accounts.length, 1);
       assert.equal(accounts[0]!.tenantId, admin.tenant);
       assert.equal(accounts[0]!.isDefault, true);
@@ -53,13 +51,12 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("creates an access-policy vault with --enable-rbac-authorization false and an RBAC vault by default", async () => {
-      // Without --no-self-perms az looks its caller up in Graph (/me fails for an app, then servicePrincipals) and
-      // grants it everything.
+      // Without --no-self-perms az looks the signed-in user up in Graph (/me) and grants it everything.
       const v = await azJson("keyvault", "create", "-n", "azquickvault", "-g", "rg", "--enable-rbac-authorization", "false");
       assert.equal(v.properties.enableRbacAuthorization, false);
       assert.deepEqual(
         v.properties.accessPolicies.map((p: { objectId: string; permissions: { certificates: string[] } }) => [p.objectId, p.permissions.certificates]),
-        [[admin.objectId, ["all"]]],
+        [[admin.user.objectId, ["all"]]],
       );
       assert.equal(v.properties.vaultUri, "https://azquickvault.vault.azure.net/");
       const r = await azJson("keyvault", "create", "-n", "azrbacvault", "-g", "rg", "--no-self-perms");

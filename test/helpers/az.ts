@@ -46,7 +46,7 @@ export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzS
 /** A server for az tests, its administrator credential (admin.json), and az shells that go with it. */
 export interface AzTestServer {
   kluis: Kluis;
-  admin: { appId: string; password: string; tenant: string; objectId: string };
+  admin: { appId: string; password: string; tenant: string; objectId: string; user: { userPrincipalName: string; password: string; objectId: string } };
   /** A shell of az's own, through the proxy or not, whose `az` takes its arguments spread. */
   shell(proxy: boolean): { az(...args: string[]): Promise<RunResult>; azJson: AzShell["azJson"] };
   dispose(): Promise<void>;
