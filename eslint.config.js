@@ -11,7 +11,10 @@ export default tseslint.config(
       // TypeScript reports undefined names itself; the few .mjs scripts use only Node's globals.
       "no-undef": "off",
       // A leading underscore names what a destructuring drops on purpose (`{ deletedAt: _deletedAt, ...record }`).
-      "@typescript-eslint/no-unused-vars": ["error", { varsIgnorePattern: "^_", argsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { varsIgnorePattern: "^_", argsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
       // A `let` that a closure reads before its one assignment (a logger that exists once the app is built) stays `let`.
       "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
     },

@@ -15,7 +15,19 @@
 // or --all writes results.json and RESULTS.md; a run of chosen scenarios prints its table.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import https from "node:https";
 import net from "node:net";
 import os from "node:os";
@@ -58,11 +70,20 @@ process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("
 const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/cli/kluis.js");
 
 /** Starts Kluis on `dataDir` (a fresh one by default) and waits for its server.json. */
-async function startKluis({ dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-")), args = [], env = {}, stdout = "ignore" } = {}) {
-  const proc = spawn(process.execPath, [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", "0", "--proxy-port", "0", ...args], {
-    stdio: ["ignore", stdout, "inherit"],
-    env: { ...process.env, ...env },
-  });
+async function startKluis({
+  dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-")),
+  args = [],
+  env = {},
+  stdout = "ignore",
+} = {}) {
+  const proc = spawn(
+    process.execPath,
+    [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", "0", "--proxy-port", "0", ...args],
+    {
+      stdio: ["ignore", stdout, "inherit"],
+      env: { ...process.env, ...env },
+    },
+  );
   children.push(proc);
   const infoFile = join(dataDir, "server.json");
   for (let i = 0; !existsSync(infoFile); i++) {
@@ -78,9 +99,19 @@ async function startKluis({ dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench
 }
 
 async function startBare(dataDir, getSize, putSize) {
-  const proc = spawn(process.execPath, [join(here, "bare-server.mjs"), join(dataDir, "server.pem"), join(dataDir, "server-key.pem"), String(getSize), String(putSize)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(here, "bare-server.mjs"),
+      join(dataDir, "server.pem"),
+      join(dataDir, "server-key.pem"),
+      String(getSize),
+      String(putSize),
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   children.push(proc);
   const port = await new Promise((resolve, reject) => {
     let out = "";
@@ -121,7 +152,9 @@ function freePort() {
 /** The environment without what would point a client elsewhere (as the tests' cleanEnv). */
 function cleanEnv() {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)/.test(k)) delete env[k];
+  for (const k of Object.keys(env))
+    if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)/.test(k))
+      delete env[k];
   return env;
 }
 
@@ -134,7 +167,11 @@ function timedRun(cmd, args, { env, input } = {}) {
     proc.stdout.on("data", (d) => (output += d));
     proc.stderr.on("data", (d) => (output += d));
     proc.on("error", reject);
-    proc.on("exit", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${output.slice(-2000)}`))));
+    proc.on("exit", (code) =>
+      code === 0
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${output.slice(-2000)}`)),
+    );
     proc.stdin.end(input ?? "");
   });
 }
@@ -151,27 +188,34 @@ function client(port, ca) {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca });
   return (method, path, { body, token, form } = {}) =>
     new Promise((resolve, reject) => {
-      const payload = form ? new URLSearchParams(form).toString() : body === undefined ? undefined : JSON.stringify(body);
+      const payload = form
+        ? new URLSearchParams(form).toString()
+        : body === undefined
+          ? undefined
+          : JSON.stringify(body);
       const headers = { host: `localhost:${port}` };
       if (payload !== undefined) {
         headers["content-type"] = form ? "application/x-www-form-urlencoded" : "application/json";
         headers["content-length"] = Buffer.byteLength(payload);
       }
       if (token) headers.authorization = `Bearer ${token}`;
-      const req = https.request({ host: "localhost", port, method, path, headers, agent, servername: "localhost" }, (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode, text, json, bytes: Buffer.concat(chunks).length });
-        });
-      });
+      const req = https.request(
+        { host: "localhost", port, method, path, headers, agent, servername: "localhost" },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let json;
+            try {
+              json = text ? JSON.parse(text) : undefined;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode, text, json, bytes: Buffer.concat(chunks).length });
+          });
+        },
+      );
       req.on("error", reject);
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -208,7 +252,10 @@ async function cannon(port, opts) {
 /** A figure made of failed requests is no figure: more than 0.1% failures stops the run. */
 function checkResult(result) {
   const bad = result.non2xx + result.errors + result.timeouts;
-  if (bad > 0) log(`  warning: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total} ${JSON.stringify(result.statusCodeStats)}`);
+  if (bad > 0)
+    log(
+      `  warning: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total} ${JSON.stringify(result.statusCodeStats)}`,
+    );
   if (bad > result.requests.total / 1000) throw new Error("too many failed requests; the figures would be meaningless");
 }
 
@@ -239,18 +286,31 @@ const figures = [];
  */
 function figure(name, value, unit, { ceiling = null, higherIsBetter = true, target = null, met = null } = {}) {
   // autocannon measures latency in whole milliseconds: a latency below that is counted as 1 ms in the ratio.
-  const ratio = ceiling === null || !value ? null : higherIsBetter ? value / ceiling : Math.max(ceiling, 1) / Math.max(value, 1);
-  const entry = { name, value: round(value), unit, ceiling: ceiling === null ? null : round(ceiling), ratio: ratio === null ? null : round(ratio, 3), target, met };
+  const ratio =
+    ceiling === null || !value ? null : higherIsBetter ? value / ceiling : Math.max(ceiling, 1) / Math.max(value, 1);
+  const entry = {
+    name,
+    value: round(value),
+    unit,
+    ceiling: ceiling === null ? null : round(ceiling),
+    ratio: ratio === null ? null : round(ratio, 3),
+    target,
+    met,
+  };
   if (typeof met === "function") entry.met = met(value, ratio);
   figures.push(entry);
-  log(`  ${name}: ${entry.value} ${unit}${ceiling !== null ? ` (ceiling ${entry.ceiling}, ratio ${entry.ratio})` : ""}`);
+  log(
+    `  ${name}: ${entry.value} ${unit}${ceiling !== null ? ` (ceiling ${entry.ceiling}, ratio ${entry.ratio})` : ""}`,
+  );
   return entry;
 }
 const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
 async function main() {
   const started = Date.now();
-  log(`machine: ${CORES} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}; connections ${CONNECTIONS}, ${DURATION} s per phase, ${SECRETS} secrets; scenarios ${[...RUN].join(", ")}`);
+  log(
+    `machine: ${CORES} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}; connections ${CONNECTIONS}, ${DURATION} s per phase, ${SECRETS} secrets; scenarios ${[...RUN].join(", ")}`,
+  );
   // Start-up first: no other Kluis runs then, and its data directory is small.
   if (RUN.has("start")) await measureStart();
   if (RUN.has("quickstart")) await measureQuickstart();
@@ -271,7 +331,12 @@ async function main() {
 async function adminToken(http, admin) {
   const res = await expectOk(
     http("POST", `/${admin.tenant}/oauth2/v2.0/token`, {
-      form: { grant_type: "client_credentials", client_id: admin.appId, client_secret: admin.password, scope: "https://vault.azure.net/.default" },
+      form: {
+        grant_type: "client_credentials",
+        client_id: admin.appId,
+        client_secret: admin.password,
+        scope: "https://vault.azure.net/.default",
+      },
     }),
     "token",
   );
@@ -286,7 +351,10 @@ async function measureCore(kluis) {
   // 1. secrets GET / PUT against a bare Fastify HTTPS server -----------------------------------------
   log("1. secret GET/PUT");
   const secretValue = "s".repeat(64);
-  const put = await expectOk(http("PUT", `/secrets/bench?${API}`, { token, body: { value: secretValue } }), "set secret");
+  const put = await expectOk(
+    http("PUT", `/secrets/bench?${API}`, { token, body: { value: secretValue } }),
+    "set secret",
+  );
   const get = await expectOk(http("GET", `/secrets/bench?${API}`, { token }), "get secret");
   const bare = await startBare(kluis.dataDir, get.bytes, put.bytes);
   const putBody = JSON.stringify({ value: secretValue });
@@ -302,10 +370,18 @@ async function measureCore(kluis) {
     () => cannon(kluis.port, { ...half, method: "PUT", path: `/secrets/bench?${API}`, body: putBody, headers: auth }),
   ]);
   await stop(bare.proc);
-  figure("secret GET throughput", kluisGet.rps, "req/s", { ceiling: bareGet.rps, target: "ratio >= 0.50", met: (_v, r) => r >= 0.5 });
+  figure("secret GET throughput", kluisGet.rps, "req/s", {
+    ceiling: bareGet.rps,
+    target: "ratio >= 0.50",
+    met: (_v, r) => r >= 0.5,
+  });
   figure("secret GET p50", kluisGet.p50, "ms", { ceiling: bareGet.p50, higherIsBetter: false });
   figure("secret GET p99", kluisGet.p99, "ms", { ceiling: bareGet.p99, higherIsBetter: false });
-  figure("secret PUT throughput", kluisPut.rps, "req/s", { ceiling: barePut.rps, target: "ratio >= 0.25", met: (_v, r) => r >= 0.25 });
+  figure("secret PUT throughput", kluisPut.rps, "req/s", {
+    ceiling: barePut.rps,
+    target: "ratio >= 0.25",
+    met: (_v, r) => r >= 0.25,
+  });
   figure("secret PUT p50", kluisPut.p50, "ms", { ceiling: barePut.p50, higherIsBetter: false });
   figure("secret PUT p99", kluisPut.p99, "ms", { ceiling: barePut.p99, higherIsBetter: false });
 
@@ -316,10 +392,19 @@ async function measureCore(kluis) {
     ["ES256", { kty: "EC", crv: "P-256" }, () => generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey],
   ]) {
     const name = `sign-${alg.toLowerCase()}`;
-    const created = await expectOk(http("POST", `/keys/${name}/create?${API}`, { token, body: create }), `create key ${name}`);
+    const created = await expectOk(
+      http("POST", `/keys/${name}/create?${API}`, { token, body: create }),
+      `create key ${name}`,
+    );
     const version = created.json.key.kid.split("/").pop();
     const digest = createHash("sha256").update("kluis bench").digest();
-    const signed = await expectOk(http("POST", `/keys/${name}/${version}/sign?${API}`, { token, body: { alg, value: digest.toString("base64url") } }), `sign ${alg}`);
+    const signed = await expectOk(
+      http("POST", `/keys/${name}/${version}/sign?${API}`, {
+        token,
+        body: { alg, value: digest.toString("base64url") },
+      }),
+      `sign ${alg}`,
+    );
     if (!signed.json?.value) throw new Error(`sign ${alg} returned no value`);
     // Ceiling: node:crypto signing the same kind of input in a tight loop on one thread (Kluis signs on its one event loop).
     const key = keygen();
@@ -337,7 +422,11 @@ async function measureCore(kluis) {
       body: JSON.stringify({ alg, value: digest.toString("base64url") }),
       headers: auth,
     });
-    figure(`sign ${alg} throughput`, r.rps, "ops/s", { ceiling, target: "ratio >= 0.70", met: (_v, ratio) => ratio >= 0.7 });
+    figure(`sign ${alg} throughput`, r.rps, "ops/s", {
+      ceiling,
+      target: "ratio >= 0.70",
+      met: (_v, ratio) => ratio >= 0.7,
+    });
     figure(`sign ${alg} p99`, r.p99, "ms");
   }
 
@@ -351,7 +440,9 @@ async function measureCore(kluis) {
     const until = t0 + Math.min(DURATION, 10) * 1000;
     const worker = async () => {
       while (performance.now() < until) {
-        await new Promise((resolve, reject) => generateKeyPair("rsa", { modulusLength: 2048 }, (err) => (err ? reject(err) : resolve())));
+        await new Promise((resolve, reject) =>
+          generateKeyPair("rsa", { modulusLength: 2048 }, (err) => (err ? reject(err) : resolve())),
+        );
         done++;
       }
     };
@@ -366,7 +457,10 @@ async function measureCore(kluis) {
     const t0 = performance.now();
     await expectOk(http("POST", `/certificates/${name}/create?${API}`, { token, body: policy }), "create certificate");
     for (;;) {
-      const pending = await expectOk(http("GET", `/certificates/${name}/pending?${API}`, { token }), "pending certificate");
+      const pending = await expectOk(
+        http("GET", `/certificates/${name}/pending?${API}`, { token }),
+        "pending certificate",
+      );
       if (pending.json.status !== "inProgress") {
         if (pending.json.status !== "completed") throw new Error(`certificate ${name}: ${pending.json.status}`);
         return performance.now() - t0;
@@ -378,7 +472,10 @@ async function measureCore(kluis) {
   await sleep(3000);
   const warm = [];
   for (let i = 0; i < 5; i++) warm.push(await createCertificate(2));
-  figure("certificate create→completed p50, one client, idle server (warm pool)", percentile(warm, 50), "ms", { target: "< 50 ms", met: (v) => v < 50 });
+  figure("certificate create→completed p50, one client, idle server (warm pool)", percentile(warm, 50), "ms", {
+    target: "< 50 ms",
+    met: (v) => v < 50,
+  });
   // (b) several clients back to back. The first seconds drain a key pool (if the server keeps one) and are not
   // counted: the figure is the steady state, where every key is generated while the clients wait.
   const WARMUP_MS = 3000;
@@ -398,9 +495,13 @@ async function measureCore(kluis) {
       }
     }),
   );
-  const certRate = counted / (DURATION);
+  const certRate = counted / DURATION;
   const keygenCeiling = Math.max(keygenBefore, await measureKeygen());
-  figure(`certificates/s, ${CERT_CLIENTS} clients, steady state (pool drained)`, certRate, "cert/s", { ceiling: keygenCeiling, target: "ratio >= 0.80", met: (_v, r) => r >= 0.8 });
+  figure(`certificates/s, ${CERT_CLIENTS} clients, steady state (pool drained)`, certRate, "cert/s", {
+    ceiling: keygenCeiling,
+    target: "ratio >= 0.80",
+    met: (_v, r) => r >= 0.8,
+  });
   figure(`certificate create→completed p50, ${CERT_CLIENTS} clients`, percentile(latencies, 50), "ms");
   figure(`certificate create→completed p99, ${CERT_CLIENTS} clients`, percentile(latencies, 99), "ms");
 
@@ -416,24 +517,38 @@ async function measureCore(kluis) {
     requests: [
       {
         method: "PUT",
-        setupRequest: (req) => ({ ...req, path: `/secrets/many-${next++}?${API}`, body: JSON.stringify({ value: `value of secret ${next}` }) }),
+        setupRequest: (req) => ({
+          ...req,
+          path: `/secrets/many-${next++}?${API}`,
+          body: JSON.stringify({ value: `value of secret ${next}` }),
+        }),
       },
     ],
   });
   const insertSeconds = (performance.now() - insertStart) / 1000;
   checkResult(insert);
-  log(`  inserted ${insert.requests.total} in ${insertSeconds.toFixed(1)} s (${(insert.requests.total / insertSeconds).toFixed(0)}/s)`);
+  log(
+    `  inserted ${insert.requests.total} in ${insertSeconds.toFixed(1)} s (${(insert.requests.total / insertSeconds).toFixed(0)}/s)`,
+  );
   const inserted = Math.min(next, SECRETS);
   const manyGet = await cannon(kluis.port, {
     headers: auth,
-    requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/secrets/many-${Math.floor(Math.random() * inserted)}?${API}` }) }],
+    requests: [
+      {
+        method: "GET",
+        setupRequest: (req) => ({ ...req, path: `/secrets/many-${Math.floor(Math.random() * inserted)}?${API}` }),
+      },
+    ],
   });
   // The same reads from one client, one at a time, timed here to the microsecond: the service time, without the
   // queueing that ${CONNECTIONS} connections add (at N req/s, ${CONNECTIONS} connections wait ${CONNECTIONS}/N s on average).
   const oneClient = [];
   for (let i = 0; i < 2000; i++) {
     const t = performance.now();
-    await expectOk(http("GET", `/secrets/many-${Math.floor(Math.random() * inserted)}?${API}`, { token }), "get secret");
+    await expectOk(
+      http("GET", `/secrets/many-${Math.floor(Math.random() * inserted)}?${API}`, { token }),
+      "get secret",
+    );
     oneClient.push(performance.now() - t);
   }
   const listTimes = [];
@@ -443,18 +558,36 @@ async function measureCore(kluis) {
     listTimes.push(performance.now() - t);
     if (!Array.isArray(page.json.value)) throw new Error("list returned no value array");
   }
-  const dbBytes = ["kluis.db", "kluis.db-wal"].map((f) => join(kluis.dataDir, f)).filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
+  const dbBytes = ["kluis.db", "kluis.db-wal"]
+    .map((f) => join(kluis.dataDir, f))
+    .filter(existsSync)
+    .reduce((sum, f) => sum + statSync(f).size, 0);
   const rss = rssMb(kluis.proc.pid);
-  figure(`${SECRETS} secrets: insert rate through the API`, inserted / insertSeconds, "req/s", { ceiling: barePut.rps });
-  figure(`${SECRETS} secrets: GET p50 (random name)`, manyGet.p50, "ms", { ceiling: bareGet.p50, higherIsBetter: false });
-  figure(`${SECRETS} secrets: GET p99 (random name)`, manyGet.p99, "ms", { ceiling: bareGet.p99, higherIsBetter: false, target: "< 5 ms", met: (v) => v < 5 });
-  figure(`${SECRETS} secrets: GET p99 (random name), one client`, percentile(oneClient, 99), "ms", { target: "< 5 ms", met: (v) => v < 5 });
+  figure(`${SECRETS} secrets: insert rate through the API`, inserted / insertSeconds, "req/s", {
+    ceiling: barePut.rps,
+  });
+  figure(`${SECRETS} secrets: GET p50 (random name)`, manyGet.p50, "ms", {
+    ceiling: bareGet.p50,
+    higherIsBetter: false,
+  });
+  figure(`${SECRETS} secrets: GET p99 (random name)`, manyGet.p99, "ms", {
+    ceiling: bareGet.p99,
+    higherIsBetter: false,
+    target: "< 5 ms",
+    met: (v) => v < 5,
+  });
+  figure(`${SECRETS} secrets: GET p99 (random name), one client`, percentile(oneClient, 99), "ms", {
+    target: "< 5 ms",
+    met: (v) => v < 5,
+  });
   figure(`${SECRETS} secrets: GET throughput (random name)`, manyGet.rps, "req/s", { ceiling: bareGet.rps });
-  figure(`${SECRETS} secrets: first list page p50, one client`, percentile(listTimes, 50), "ms", { target: "< 20 ms", met: (v) => v < 20 });
+  figure(`${SECRETS} secrets: first list page p50, one client`, percentile(listTimes, 50), "ms", {
+    target: "< 20 ms",
+    met: (v) => v < 20,
+  });
   figure(`${SECRETS} secrets: first list page p99, one client`, percentile(listTimes, 99), "ms");
   figure(`${SECRETS} secrets: database size`, dbBytes / 1024 / 1024, "MB");
   figure(`${SECRETS} secrets: server RSS`, rss, "MB", { target: "< 300 MB", met: (v) => v < 300 });
-
 }
 
 // -- start-up -------------------------------------------------------------------------------------
@@ -519,19 +652,30 @@ async function measureMetrics() {
   const ratios = perCpu[0].map((on, round) => on / perCpu[1][round]);
   log(`  per-CPU ratios of the rounds: ${ratios.map((r) => r.toFixed(3)).join(", ")}`);
   const median = percentile(ratios, 50);
-  figure("secret GET per CPU-second, metrics on (ceiling: off), median of rounds", median * percentile(perCpu[1], 50), "req/CPU-s", {
-    ceiling: percentile(perCpu[1], 50),
-    target: "ratio >= 0.95",
-    met: () => median >= 0.95,
-  });
+  figure(
+    "secret GET per CPU-second, metrics on (ceiling: off), median of rounds",
+    median * percentile(perCpu[1], 50),
+    "req/CPU-s",
+    {
+      ceiling: percentile(perCpu[1], 50),
+      target: "ratio >= 0.95",
+      met: () => median >= 0.95,
+    },
+  );
   figure("secret GET throughput, metrics on (ceiling: off)", measured.rps, "req/s", { ceiling: unmeasured.rps });
-  figure("secret GET p99, metrics on (ceiling: off)", measured.p99, "ms", { ceiling: unmeasured.p99, higherIsBetter: false });
+  figure("secret GET p99, metrics on (ceiling: off)", measured.p99, "ms", {
+    ceiling: unmeasured.p99,
+    higherIsBetter: false,
+  });
 }
 
 async function measureStart() {
   log("start: server start to first 200 on /healthz (dist/ built)");
   const dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-start-"));
-  const kluisAt = (port) => () => spawn(process.execPath, [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "ignore", "inherit"] });
+  const kluisAt = (port) => () =>
+    spawn(process.execPath, [KLUIS_CLI, "server", "start", "--data-dir", dataDir, "--port", String(port)], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   const port = await freePort();
   // The first start makes the CA, the server certificate, the master key and the store; later starts find them.
   const ca = join(dataDir, "ca.pem");
@@ -544,7 +688,19 @@ async function measureStart() {
     const barePort = await freePort();
     bare.push(
       await timeToFirst200(
-        () => spawn(process.execPath, [join(here, "bare-server.mjs"), join(dataDir, "server.pem"), join(dataDir, "server-key.pem"), "10", "10", String(barePort)], { stdio: ["ignore", "ignore", "inherit"] }),
+        () =>
+          spawn(
+            process.execPath,
+            [
+              join(here, "bare-server.mjs"),
+              join(dataDir, "server.pem"),
+              join(dataDir, "server-key.pem"),
+              "10",
+              "10",
+              String(barePort),
+            ],
+            { stdio: ["ignore", "ignore", "inherit"] },
+          ),
         barePort,
         "/healthz",
         ca,
@@ -552,8 +708,16 @@ async function measureStart() {
     );
   }
   rmSync(dataDir, { recursive: true, force: true });
-  figure("start to first 200 on /healthz, restart (p50 of 5)", percentile(restarts, 50), "ms", { ceiling: percentile(bare, 50), higherIsBetter: false, target: "< 1000 ms", met: (v) => v < 1000 });
-  figure("start to first 200 on /healthz, restart (slowest of 5)", Math.max(...restarts), "ms", { target: "< 1000 ms", met: (v) => v < 1000 });
+  figure("start to first 200 on /healthz, restart (p50 of 5)", percentile(restarts, 50), "ms", {
+    ceiling: percentile(bare, 50),
+    higherIsBetter: false,
+    target: "< 1000 ms",
+    met: (v) => v < 1000,
+  });
+  figure("start to first 200 on /healthz, restart (slowest of 5)", Math.max(...restarts), "ms", {
+    target: "< 1000 ms",
+    met: (v) => v < 1000,
+  });
   figure("start to first 200 on /healthz, first start (new CA, keys, store)", first, "ms");
 }
 
@@ -579,7 +743,8 @@ async function measureQuickstart() {
   };
   // Ceiling: the same interpreter importing what the quickstart imports, and nothing else.
   const imports = [];
-  for (let i = 0; i < 3; i++) imports.push(await timedRun(python, ["-c", "import azure.identity, azure.keyvault.certificates"], { env }));
+  for (let i = 0; i < 3; i++)
+    imports.push(await timedRun(python, ["-c", "import azure.identity, azure.keyvault.certificates"], { env }));
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
     await sleep(500); // an idle server between runs, as a developer's suite would meet it
@@ -593,9 +758,22 @@ async function measureQuickstart() {
   rmSync(logFile, { force: true });
   rmSync(kluis.dataDir, { recursive: true, force: true });
   log(`  runs (ms): ${runs.map((ms) => ms.toFixed(0)).join(", ")}; GET /pending per run: ${polls.join(", ")}`);
-  figure(`certificate quickstart (Python SDK), slowest of ${RUNS} runs`, Math.max(...runs), "ms", { target: "every run < 2000 ms", met: (v) => v < 2000 });
-  figure(`certificate quickstart (Python SDK), p50 of ${RUNS} runs (ceiling: the interpreter importing the SDK)`, percentile(runs, 50), "ms", { ceiling: percentile(imports, 50), higherIsBetter: false });
-  figure(`certificate quickstart (Python SDK), most GET /pending polls in one run (1 = no 5 s poll interval slept)`, Math.max(...polls), "polls", { target: "1", met: (v) => v === 1 });
+  figure(`certificate quickstart (Python SDK), slowest of ${RUNS} runs`, Math.max(...runs), "ms", {
+    target: "every run < 2000 ms",
+    met: (v) => v < 2000,
+  });
+  figure(
+    `certificate quickstart (Python SDK), p50 of ${RUNS} runs (ceiling: the interpreter importing the SDK)`,
+    percentile(runs, 50),
+    "ms",
+    { ceiling: percentile(imports, 50), higherIsBetter: false },
+  );
+  figure(
+    `certificate quickstart (Python SDK), most GET /pending polls in one run (1 = no 5 s poll interval slept)`,
+    Math.max(...polls),
+    "polls",
+    { target: "1", met: (v) => v === 1 },
+  );
 }
 
 // -- several nodes on one PostgreSQL ----------------------------------------------------------------
@@ -633,7 +811,11 @@ async function measurePostgres() {
       );
       const cpu = targets.reduce((sum, n, i) => sum + cpuSeconds(n.proc.pid) - cpu0[i], 0);
       const total = results.reduce((sum, r) => sum + r.total, 0);
-      return { rps: results.reduce((sum, r) => sum + r.rps, 0), p99: Math.max(...results.map((r) => r.p99)), perCpuSecond: total / cpu };
+      return {
+        rps: results.reduce((sum, r) => sum + r.rps, 0),
+        p99: Math.max(...results.map((r) => r.p99)),
+        perCpuSecond: total / cpu,
+      };
     };
     const oneGet = await load([a], "GET");
     const onePut = await load([a], "PUT");
@@ -658,7 +840,19 @@ async function measurePostgres() {
     execFileSync(join(bin, "createdb"), [...conn, "pgbench"]);
     execFileSync(join(bin, "pgbench"), [...conn, "-i", "-q", "-s", "1", "pgbench"], { stdio: "ignore" });
     const pgbench = (script) => {
-      const out = execFileSync(join(bin, "pgbench"), [...conn, "-b", script, "-n", "-c", String(CONNECTIONS), "-j", String(CORES), "-T", String(DURATION), "pgbench"]).toString();
+      const out = execFileSync(join(bin, "pgbench"), [
+        ...conn,
+        "-b",
+        script,
+        "-n",
+        "-c",
+        String(CONNECTIONS),
+        "-j",
+        String(CORES),
+        "-T",
+        String(DURATION),
+        "pgbench",
+      ]).toString();
       return Number(/tps = ([\d.]+)/.exec(out)[1]);
     };
     const selectOnly = pgbench("select-only");
@@ -672,8 +866,18 @@ async function measurePostgres() {
     figure("PostgreSQL, 2 nodes: secret GET p99", twoGet.p99, "ms");
     figure("PostgreSQL, 2 nodes: secret PUT throughput", twoPut.rps, "req/s", { ceiling: simpleUpdate });
     figure("PostgreSQL, 2 nodes: secret PUT p99", twoPut.p99, "ms");
-    figure("PostgreSQL: secret GET per CPU-second of Kluis, 2 nodes (ceiling: 1 node)", twoGet.perCpuSecond, "req/CPU-s", { ceiling: oneGet.perCpuSecond, target: "ratio >= 0.80", met: (_v, r) => r >= 0.8 });
-    figure("PostgreSQL: secret PUT per CPU-second of Kluis, 2 nodes (ceiling: 1 node)", twoPut.perCpuSecond, "req/CPU-s", { ceiling: onePut.perCpuSecond });
+    figure(
+      "PostgreSQL: secret GET per CPU-second of Kluis, 2 nodes (ceiling: 1 node)",
+      twoGet.perCpuSecond,
+      "req/CPU-s",
+      { ceiling: oneGet.perCpuSecond, target: "ratio >= 0.80", met: (_v, r) => r >= 0.8 },
+    );
+    figure(
+      "PostgreSQL: secret PUT per CPU-second of Kluis, 2 nodes (ceiling: 1 node)",
+      twoPut.perCpuSecond,
+      "req/CPU-s",
+      { ceiling: onePut.perCpuSecond },
+    );
     rmSync(bDir, { recursive: true, force: true });
   } finally {
     for (const n of nodes) await stop(n.proc);
@@ -683,7 +887,10 @@ async function measurePostgres() {
 }
 
 function table() {
-  const rows = figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.ceiling === null ? "" : `${fmt(f.ceiling)} ${f.unit}`} | ${f.ratio === null ? "" : `${(f.ratio * 100).toFixed(0)}%`} | ${f.target ?? ""} | ${f.met === null ? "" : f.met ? "met" : "**missed**"} |`);
+  const rows = figures.map(
+    (f) =>
+      `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.ceiling === null ? "" : `${fmt(f.ceiling)} ${f.unit}`} | ${f.ratio === null ? "" : `${(f.ratio * 100).toFixed(0)}%`} | ${f.target ?? ""} | ${f.met === null ? "" : f.met ? "met" : "**missed**"} |`,
+  );
   return ["| figure | Kluis | ceiling | ratio | target | |", "|---|---:|---:|---:|---|---|", ...rows].join("\n");
 }
 
@@ -693,8 +900,21 @@ function write(run) {
   const meta = {
     date: new Date(run.started).toISOString(),
     seconds: Math.round((Date.now() - run.started) / 1000),
-    machine: { cores: CORES, cpu: os.cpus()[0]?.model ?? "?", memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: os.loadavg().map((x) => round(x)) },
-    parameters: { connections: CONNECTIONS, durationSeconds: DURATION, certificateClients: CERT_CLIENTS, secrets: run.secrets, sqliteSynchronous: process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL", keyPoolSize: Number(process.env.KLUIS_KEY_POOL_SIZE ?? 8) },
+    machine: {
+      cores: CORES,
+      cpu: os.cpus()[0]?.model ?? "?",
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtEnd: os.loadavg().map((x) => round(x)),
+    },
+    parameters: {
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      certificateClients: CERT_CLIENTS,
+      secrets: run.secrets,
+      sqliteSynchronous: process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL",
+      keyPoolSize: Number(process.env.KLUIS_KEY_POOL_SIZE ?? 8),
+    },
   };
   writeFileSync(join(OUT, "results.json"), JSON.stringify({ ...meta, figures }, null, 2) + "\n");
   const md = `# Kluis benchmark results
@@ -750,7 +970,8 @@ ${table()}
   log(`wrote ${join(OUT, "results.json")} and ${join(OUT, "RESULTS.md")}`);
 }
 
-const fmt = (x) => (typeof x === "number" ? (Math.abs(x) >= 100 ? Math.round(x).toLocaleString("en-US") : String(x)) : String(x));
+const fmt = (x) =>
+  typeof x === "number" ? (Math.abs(x) >= 100 ? Math.round(x).toLocaleString("en-US") : String(x)) : String(x);
 
 main().then(
   () => process.exit(0),

@@ -53,7 +53,8 @@ for (const [id, t] of self) {
 const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
 const show = (title, map) => {
   console.log(`\n${title}`);
-  for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pct(t)}  ${(t / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  for (const [k, t] of [...map].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`${pct(t)}  ${(t / 1000).toFixed(0).padStart(6)} ms  ${k}`);
 };
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
 show("self time by file or package", files);

@@ -43,7 +43,10 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
     const endpoint = `https://localhost:${kluis.info.port}`;
     // MSAL would otherwise ask login.microsoftonline.com whether this authority is valid (instance discovery): without
     // the proxy that host is out of reach. `disableInstanceDiscovery` is azure-identity's option for private clouds.
-    const credential = new ClientSecretCredential(tenant, admin.appId, admin.password, { authorityHost: endpoint, disableInstanceDiscovery: true });
+    const credential = new ClientSecretCredential(tenant, admin.appId, admin.password, {
+      authorityHost: endpoint,
+      disableInstanceDiscovery: true,
+    });
     return {
       resources: new ResourceManagementClient(credential, subscription, { endpoint, $host: endpoint }),
       keyVault: new KeyVaultManagementClient(credential, subscription, { endpoint }),
@@ -69,7 +72,10 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
     // Listings refuse nobody in ARM: they show what the caller may read.
     assert.deepEqual(await collect(resources.resourceGroups.list()), []);
     await assert.rejects(resources.resourceGroups.createOrUpdate("denied-rg", { location: "westeurope" }), denied);
-    await assert.rejects(new KeyVaultManagementClient(credential, subscription, options).vaults.get("kluis", "default"), denied);
+    await assert.rejects(
+      new KeyVaultManagementClient(credential, subscription, options).vaults.get("kluis", "default"),
+      denied,
+    );
   });
 
   for (const [setup, clients] of [
@@ -81,7 +87,10 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
     it(`manages resource groups and lists resources ${setup}`, async () => {
       const { resources, keyVault } = clients();
       const group = `rg-${tag}`;
-      const created = await resources.resourceGroups.createOrUpdate(group, { location: "westeurope", tags: { team: "a" } });
+      const created = await resources.resourceGroups.createOrUpdate(group, {
+        location: "westeurope",
+        tags: { team: "a" },
+      });
       assert.equal(created.name, group);
       assert.equal(created.id, `/subscriptions/${subscription}/resourceGroups/${group}`);
       assert.equal(created.properties?.provisioningState, "Succeeded");
@@ -95,16 +104,30 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       assert.ok(listed.some((g) => g.name === group && g.tags?.team === "b"));
 
       const vault = `arm-${tag}-v1`;
-      await keyVault.vaults.createOrUpdate(group, vault, { location: "westeurope", properties: { tenantId: tenant, sku: { family: "A", name: "standard" } } });
-      const filtered = await collect(resources.resources.list({ filter: `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vault}'` }));
-      assert.deepEqual(filtered.map((r) => [r.name, r.type, r.location]), [[vault, "Microsoft.KeyVault/vaults", "westeurope"]]);
+      await keyVault.vaults.createOrUpdate(group, vault, {
+        location: "westeurope",
+        properties: { tenantId: tenant, sku: { family: "A", name: "standard" } },
+      });
+      const filtered = await collect(
+        resources.resources.list({ filter: `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vault}'` }),
+      );
+      assert.deepEqual(
+        filtered.map((r) => [r.name, r.type, r.location]),
+        [[vault, "Microsoft.KeyVault/vaults", "westeurope"]],
+      );
       const inGroup = await collect(resources.resources.listByResourceGroup(group));
-      assert.deepEqual(inGroup.map((r) => r.id), [`/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/${vault}`]);
+      assert.deepEqual(
+        inGroup.map((r) => r.id),
+        [`/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/${vault}`],
+      );
 
       // Deleting the group is a long-running operation the SDK polls to its end; the group's vault is soft-deleted.
       await resources.resourceGroups.beginDeleteAndWait(group);
       assert.equal((await resources.resourceGroups.checkExistence(group)).body, false);
-      await assert.rejects(resources.resourceGroups.get(group), (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceGroupNotFound");
+      await assert.rejects(
+        resources.resourceGroups.get(group),
+        (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceGroupNotFound",
+      );
       const deleted = await collect(keyVault.vaults.listDeleted());
       assert.ok(deleted.some((v) => v.name === vault));
     });
@@ -115,12 +138,24 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       await resources.resourceGroups.createOrUpdate(group, { location: "westeurope" });
       const name = `arm-${tag}-v2`;
 
-      assert.equal((await keyVault.vaults.checkNameAvailability({ name, type: "Microsoft.KeyVault/vaults" })).nameAvailable, true);
-      const policy: AccessPolicyEntry = { tenantId: tenant, objectId: admin.appId, permissions: { secrets: ["get", "list"] } };
+      assert.equal(
+        (await keyVault.vaults.checkNameAvailability({ name, type: "Microsoft.KeyVault/vaults" })).nameAvailable,
+        true,
+      );
+      const policy: AccessPolicyEntry = {
+        tenantId: tenant,
+        objectId: admin.appId,
+        permissions: { secrets: ["get", "list"] },
+      };
       const vault = await keyVault.vaults.createOrUpdate(group, name, {
         location: "westeurope",
         tags: { env: "test" },
-        properties: { tenantId: tenant, sku: { family: "A", name: "standard" }, accessPolicies: [policy], enableRbacAuthorization: false },
+        properties: {
+          tenantId: tenant,
+          sku: { family: "A", name: "standard" },
+          accessPolicies: [policy],
+          enableRbacAuthorization: false,
+        },
       });
       assert.equal(vault.name, name);
       assert.equal(vault.properties.vaultUri, `https://${name}.vault.azure.net/`);
@@ -130,47 +165,76 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
       assert.equal(taken.reason, "AlreadyExists");
 
       assert.equal((await keyVault.vaults.get(group, name)).tags?.env, "test");
-      assert.ok((await collect(keyVault.vaults.list())).some((v) => v.name === name && v.type === "Microsoft.KeyVault/vaults"));
+      assert.ok(
+        (await collect(keyVault.vaults.list())).some((v) => v.name === name && v.type === "Microsoft.KeyVault/vaults"),
+      );
       assert.ok((await collect(keyVault.vaults.listBySubscription())).some((v) => v.name === name));
-      assert.deepEqual((await collect(keyVault.vaults.listByResourceGroup(group))).map((v) => v.name), [name]);
+      assert.deepEqual(
+        (await collect(keyVault.vaults.listByResourceGroup(group))).map((v) => v.name),
+        [name],
+      );
 
       // ARM addresses a vault under its group, whose name is case-insensitive; through another group it is not there.
       const other = `rg-other-${tag}`;
       await resources.resourceGroups.createOrUpdate(other, { location: "westeurope" });
-      const notThere = (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceNotFound";
+      const notThere = (err: { statusCode?: number; code?: string }) =>
+        err.statusCode === 404 && err.code === "ResourceNotFound";
       await assert.rejects(keyVault.vaults.get(other, name), notThere);
       await assert.rejects(keyVault.vaults.update(other, name, { tags: {} }), notThere);
-      await assert.rejects(keyVault.vaults.updateAccessPolicy(other, name, "add", { properties: { accessPolicies: [policy] } }), notThere);
+      await assert.rejects(
+        keyVault.vaults.updateAccessPolicy(other, name, "add", { properties: { accessPolicies: [policy] } }),
+        notThere,
+      );
       await keyVault.vaults.delete(other, name); // a vault not there: 204, and this one stays
-      const noGroup = (err: { statusCode?: number; code?: string }) => err.statusCode === 404 && err.code === "ResourceGroupNotFound";
+      const noGroup = (err: { statusCode?: number; code?: string }) =>
+        err.statusCode === 404 && err.code === "ResourceGroupNotFound";
       await assert.rejects(collect(keyVault.vaults.listByResourceGroup(`${other}-none`)), noGroup);
       await assert.rejects(keyVault.vaults.get(`${other}-none`, name), noGroup);
       assert.equal((await keyVault.vaults.get(group.toUpperCase(), name)).name, name);
 
-      const patched = await keyVault.vaults.update(group.toUpperCase(), name, { tags: { env: "prod" }, properties: { enabledForDeployment: true } });
+      const patched = await keyVault.vaults.update(group.toUpperCase(), name, {
+        tags: { env: "prod" },
+        properties: { enabledForDeployment: true },
+      });
       assert.equal(patched.tags?.env, "prod");
       assert.equal(patched.properties.enabledForDeployment, true);
 
       const added = await keyVault.vaults.updateAccessPolicy(group, name, "add", {
-        properties: { accessPolicies: [{ tenantId: tenant, objectId: app.appId, permissions: { certificates: ["get"] } }] },
+        properties: {
+          accessPolicies: [{ tenantId: tenant, objectId: app.appId, permissions: { certificates: ["get"] } }],
+        },
       });
       assert.ok(added.properties.accessPolicies.some((p) => p.objectId === app.appId));
       const afterAdd = await keyVault.vaults.get(group, name);
-      assert.deepEqual(afterAdd.properties.accessPolicies?.find((p) => p.objectId === app.appId)?.permissions.certificates, ["get"]);
+      assert.deepEqual(
+        afterAdd.properties.accessPolicies?.find((p) => p.objectId === app.appId)?.permissions.certificates,
+        ["get"],
+      );
       await keyVault.vaults.updateAccessPolicy(group, name, "remove", {
         properties: { accessPolicies: [{ tenantId: tenant, objectId: app.appId, permissions: {} }] },
       });
-      assert.ok(!(await keyVault.vaults.get(group, name)).properties.accessPolicies?.some((p) => p.objectId === app.appId));
+      assert.ok(
+        !(await keyVault.vaults.get(group, name)).properties.accessPolicies?.some((p) => p.objectId === app.appId),
+      );
 
       await keyVault.vaults.delete(group, name);
       await assert.rejects(keyVault.vaults.get(group, name), (err: { statusCode?: number }) => err.statusCode === 404);
       const deleted = await keyVault.vaults.getDeleted(name, "westeurope");
-      assert.equal(deleted.properties?.vaultId, `/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/${name}`);
+      assert.equal(
+        deleted.properties?.vaultId,
+        `/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/${name}`,
+      );
       assert.ok((await collect(keyVault.vaults.listDeleted())).some((v) => v.name === name));
       await keyVault.vaults.purgeDeleted(name, "westeurope");
       assert.ok(!(await collect(keyVault.vaults.listDeleted())).some((v) => v.name === name));
-      await assert.rejects(keyVault.vaults.getDeleted(name, "westeurope"), (err: { statusCode?: number }) => err.statusCode === 404);
-      assert.equal((await keyVault.vaults.checkNameAvailability({ name, type: "Microsoft.KeyVault/vaults" })).nameAvailable, true);
+      await assert.rejects(
+        keyVault.vaults.getDeleted(name, "westeurope"),
+        (err: { statusCode?: number }) => err.statusCode === 404,
+      );
+      assert.equal(
+        (await keyVault.vaults.checkNameAvailability({ name, type: "Microsoft.KeyVault/vaults" })).nameAvailable,
+        true,
+      );
     });
   }
 });

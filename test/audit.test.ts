@@ -19,7 +19,10 @@ const OID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 const DAY = 86_400;
 
 async function adminManagementToken(kluis: Kluis): Promise<string> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
+    appId: string;
+    password: string;
+  };
   const res = await fetchToken(kluis, admin, "https://management.azure.com/.default");
   return res.body.access_token as string;
 }
@@ -44,9 +47,23 @@ describe("audit log", () => {
     const got = await secrets.getSecret("db-password");
     token = await accessToken(kluis, sp);
     const h = "auditvault.localhost";
-    assert.equal((await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", { headers: { "x-ms-client-request-id": "corr-401" } })).status, 401);
+    assert.equal(
+      (
+        await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", {
+          headers: { "x-ms-client-request-id": "corr-401" },
+        })
+      ).status,
+      401,
+    );
     assert.equal((await rawRequest(kluis, h, "GET", "/secrets/missing?api-version=7.5", { token })).status, 404);
-    assert.equal((await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", { token: await accessToken(kluis, outsider) })).status, 403);
+    assert.equal(
+      (
+        await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", {
+          token: await accessToken(kluis, outsider),
+        })
+      ).status,
+      403,
+    );
     assert.equal((await rawRequest(kluis, h, "DELETE", "/secrets/db-password?api-version=7.5", { token })).status, 403);
     // Management: the administrator's create, a principal without a role refused.
     await kluis.createVault("auditvault2");
@@ -56,13 +73,17 @@ describe("audit log", () => {
     assert.equal((await rawRequest(kluis, "localhost", "GET", vaultPath, { token: armToken })).status, 403);
 
     const entries = await kluis.cliJson<any[]>(["monitor", "audit", "list", "--vault", "auditvault"]);
-    const find = (op: string, signature: string) => entries.find((e) => e.operationName === op && e.resultSignature === signature);
+    const find = (op: string, signature: string) =>
+      entries.find((e) => e.operationName === op && e.resultSignature === signature);
     const set = find("SecretSet", "OK");
     assert.ok(set, JSON.stringify(entries.map((e) => `${e.operationName} ${e.resultSignature}`)));
     assert.equal(set.resultType, "Success");
     assert.equal(set.category, "AuditEvent");
     assert.equal(set.identity.claim.appid, sp.appId);
-    assert.match(set.resourceId, /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/auditvault$/);
+    assert.match(
+      set.resourceId,
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/auditvault$/,
+    );
     const get = find("SecretGet", "OK");
     assert.equal(get.properties.id, `${vaultUrl("auditvault")}/secrets/db-password`);
     assert.equal(get.properties.httpStatusCode, 200);
@@ -91,7 +112,17 @@ describe("audit log", () => {
     const byApp = await kluis.cliJson<any[]>(["monitor", "audit", "list", "--caller", outsider.appId]);
     assert.ok(byApp.length >= 1);
     assert.ok(byApp.every((e) => e.identity.claim.appid === outsider.appId));
-    const gets = await kluis.cliJson<any[]>(["monitor", "audit", "list", "--vault", "auditvault", "--operation", "SecretGet", "--since", "1h"]);
+    const gets = await kluis.cliJson<any[]>([
+      "monitor",
+      "audit",
+      "list",
+      "--vault",
+      "auditvault",
+      "--operation",
+      "SecretGet",
+      "--since",
+      "1h",
+    ]);
     assert.ok(gets.length >= 4 && gets.every((e) => e.operationName === "SecretGet"));
     assert.deepEqual(await kluis.cliJson<any[]>(["monitor", "audit", "list", "--since", "2099-01-01T00:00:00Z"]), []);
     const table = await kluis.cli(["monitor", "audit", "list", "--operation", "SecretSet", "-o", "table"]);
@@ -103,20 +134,37 @@ describe("audit log", () => {
 
   it("tails new entries as JSON lines", async () => {
     const env = { ...cleanEnv(), KLUIS_DATA_DIR: kluis.dataDir, KLUIS_CONFIG_DIR: join(kluis.dataDir, "no-sign-in") };
-    const tail = run(process.execPath, [KLUIS_BIN, "monitor", "audit", "tail", "--vault", "auditvault", "--interval", "0.2"], { env, timeoutMs: 6000 });
+    const tail = run(
+      process.execPath,
+      [KLUIS_BIN, "monitor", "audit", "tail", "--vault", "auditvault", "--interval", "0.2"],
+      { env, timeoutMs: 6000 },
+    );
     await sleep(2500);
     const h = "auditvault.localhost";
-    for (const id of ["tail-1", "tail-2"]) await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", { token, headers: { "x-ms-client-request-id": id } });
+    for (const id of ["tail-1", "tail-2"])
+      await rawRequest(kluis, h, "GET", "/secrets/db-password?api-version=7.5", {
+        token,
+        headers: { "x-ms-client-request-id": id },
+      });
     const { stdout } = await tail;
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((e) => e.correlationId), ["tail-1", "tail-2"], "each new entry once, oldest first, none from before");
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((e) => e.correlationId),
+      ["tail-1", "tail-2"],
+      "each new entry once, oldest first, none from before",
+    );
     assert.equal(lines[0].operationName, "SecretGet");
   });
 
   it("keeps no secret value, token or password in the store", async () => {
     await kluis.stop();
     const raw = readFileSync(join(kluis.dataDir, "kluis.db"));
-    const rows = new Database(join(kluis.dataDir, "kluis.db"), { readonly: true }).prepare("SELECT entry FROM audit_entries").all() as { entry: string }[];
+    const rows = new Database(join(kluis.dataDir, "kluis.db"), { readonly: true })
+      .prepare("SELECT entry FROM audit_entries")
+      .all() as { entry: string }[];
     assert.ok(rows.length > 10, `${rows.length} entries`);
     for (const secret of [value, token, sp.password, outsider.password]) {
       assert.equal(raw.includes(Buffer.from(secret)), false, "found in the SQLite file");
@@ -136,8 +184,12 @@ describe("audit log", () => {
       db.exec(sql);
       db.close();
     };
-    const original = new Database(file, { readonly: true }).prepare("SELECT seq, entry FROM audit_entries WHERE seq = 3").get() as { seq: number; entry: string };
-    edit(`UPDATE audit_entries SET entry = replace(entry, '"resultType":"Failure"', '"resultType":"Success"'), operation_name = 'SecretList' WHERE seq = 3`);
+    const original = new Database(file, { readonly: true })
+      .prepare("SELECT seq, entry FROM audit_entries WHERE seq = 3")
+      .get() as { seq: number; entry: string };
+    edit(
+      `UPDATE audit_entries SET entry = replace(entry, '"resultType":"Failure"', '"resultType":"Success"'), operation_name = 'SecretList' WHERE seq = 3`,
+    );
     await kluis.restart();
     let res = await kluis.cli(["monitor", "audit", "verify"]);
     assert.equal(res.code, 1);
@@ -147,7 +199,9 @@ describe("audit log", () => {
     assert.match(report.firstBad.reason, /altered/);
 
     await kluis.stop();
-    edit(`UPDATE audit_entries SET entry = '${original.entry.replaceAll("'", "''")}', operation_name = '${JSON.parse(original.entry).operationName}' WHERE seq = 3`);
+    edit(
+      `UPDATE audit_entries SET entry = '${original.entry.replaceAll("'", "''")}', operation_name = '${JSON.parse(original.entry).operationName}' WHERE seq = 3`,
+    );
     edit("DELETE FROM audit_entries WHERE seq = 5");
     await kluis.restart();
     res = await kluis.cli(["monitor", "audit", "verify"]);
@@ -159,7 +213,10 @@ describe("audit log", () => {
 
   it("refuses the clock without --test-clock (404), and the audit routes to a non-administrator", async () => {
     const admin = await adminManagementToken(kluis);
-    const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", { token: admin, body: JSON.stringify({ offsetSeconds: 60 }) });
+    const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", {
+      token: admin,
+      body: JSON.stringify({ offsetSeconds: 60 }),
+    });
     assert.equal(res.status, 404);
     const spArm = (await fetchToken(kluis, sp, "https://management.azure.com/.default")).body.access_token as string;
     const audit = await rawRequest(kluis, "localhost", "GET", "/kluis/audit", { token: spArm });
@@ -173,13 +230,19 @@ describe("test clock", () => {
   let sp: ServicePrincipal;
   let admin: string;
   const shift = async (offsetSeconds: number) => {
-    const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", { token: admin, body: JSON.stringify({ offsetSeconds }) });
+    const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", {
+      token: admin,
+      body: JSON.stringify({ offsetSeconds }),
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };
 
   before(async () => {
     kluis = await Kluis.start({ args: ["--test-clock", "--audit-retention-days", "30"] });
-    sp = await kluis.vaultWithPrincipal("clockvault", { secrets: ["get", "set", "delete", "list"], certificates: ["get", "create", "list"] });
+    sp = await kluis.vaultWithPrincipal("clockvault", {
+      secrets: ["get", "set", "delete", "list"],
+      certificates: ["get", "create", "list"],
+    });
     admin = await adminManagementToken(kluis);
   });
   after(() => kluis.dispose());
@@ -187,7 +250,14 @@ describe("test clock", () => {
   it("renews an auto-renewing certificate, purges a soft-deleted secret and prunes old audit entries after a shift", async () => {
     const certs = new CertificateClient(vaultUrl("clockvault"), credentialFor(kluis, sp), clientOptions(kluis));
     const secrets = new SecretClient(vaultUrl("clockvault"), credentialFor(kluis, sp), clientOptions(kluis));
-    await (await certs.beginCreateCertificate("renewing", { issuerName: "Self", subject: "CN=renewing", validityInMonths: 12, lifetimeActions: [{ lifetimePercentage: 50, action: "AutoRenew" }] })).pollUntilDone();
+    await (
+      await certs.beginCreateCertificate("renewing", {
+        issuerName: "Self",
+        subject: "CN=renewing",
+        validityInMonths: 12,
+        lifetimeActions: [{ lifetimePercentage: 50, action: "AutoRenew" }],
+      })
+    ).pollUntilDone();
     await secrets.setSecret("gone", "x");
     await (await secrets.beginDeleteSecret("gone")).pollUntilDone();
     const before = (await kluis.cliJson<any[]>(["monitor", "audit", "list"])).length;
@@ -213,55 +283,77 @@ describe("test clock", () => {
     // And goes on after a restart.
     await kluis.restart();
     // (a new client: the restarted server's proxy listens on another port)
-    await new SecretClient(vaultUrl("clockvault"), credentialFor(kluis, sp), clientOptions(kluis)).setSecret("after", "y");
+    await new SecretClient(vaultUrl("clockvault"), credentialFor(kluis, sp), clientOptions(kluis)).setSecret(
+      "after",
+      "y",
+    );
     assert.equal((await kluis.cliJson<any>(["monitor", "audit", "verify"])).ok, true);
   });
 });
 
-describe("audit log on PostgreSQL, two nodes", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pg: Postgres;
-  let nodeA: Kluis;
-  let nodeB: Kluis;
-  let sp: ServicePrincipal;
-  const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe(
+  "audit log on PostgreSQL, two nodes",
+  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pg: Postgres;
+    let nodeA: Kluis;
+    let nodeB: Kluis;
+    let sp: ServicePrincipal;
+    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
 
-  before(async () => {
-    pg = await Postgres.start();
-    nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-    nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-    sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
-  });
-  after(async () => {
-    await nodeA?.dispose();
-    await nodeB?.dispose();
-    pg?.stop();
-  });
+    before(async () => {
+      pg = await Postgres.start();
+      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
+      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
+      sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
+    });
+    after(async () => {
+      await nodeA?.dispose();
+      await nodeB?.dispose();
+      pg?.stop();
+    });
 
-  it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
-    const token = await accessToken(nodeA, sp);
-    await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", { token, body: JSON.stringify({ value: "v" }) });
-    await Promise.all(
-      [nodeA, nodeB].flatMap((node) => Array.from({ length: 20 }, () => rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }))),
-    );
-    const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-    await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
-    const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-    assert.equal(both.ok, true, JSON.stringify(both));
-    assert.equal(both.nodes.length, 2);
-    assert.ok(both.checked >= 41 && both.checked >= verified.checked);
-    const gets = await nodeB.cliJson<any[]>(["monitor", "audit", "list", "--vault", "pgaudit", "--operation", "SecretGet"]);
-    assert.equal(gets.length, 40);
-    assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
+    it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
+      const token = await accessToken(nodeA, sp);
+      await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", {
+        token,
+        body: JSON.stringify({ value: "v" }),
+      });
+      await Promise.all(
+        [nodeA, nodeB].flatMap((node) =>
+          Array.from({ length: 20 }, () =>
+            rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }),
+          ),
+        ),
+      );
+      const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+      await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
+      const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+      assert.equal(both.ok, true, JSON.stringify(both));
+      assert.equal(both.nodes.length, 2);
+      assert.ok(both.checked >= 41 && both.checked >= verified.checked);
+      const gets = await nodeB.cliJson<any[]>([
+        "monitor",
+        "audit",
+        "list",
+        "--vault",
+        "pgaudit",
+        "--operation",
+        "SecretGet",
+      ]);
+      assert.equal(gets.length, 40);
+      assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
 
-    const victim = gets[0].nodeId as string;
-    const client = new pg_.Client({ connectionString: pg.url });
-    await client.connect();
-    await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
-    await client.end();
-    const res = await nodeA.cli(["monitor", "audit", "verify"]);
-    assert.equal(res.code, 1);
-    const report = JSON.parse(res.stdout);
-    assert.equal(report.firstBad.nodeId, victim);
-    assert.equal(report.firstBad.seq, 2);
-  });
-});
+      const victim = gets[0].nodeId as string;
+      const client = new pg_.Client({ connectionString: pg.url });
+      await client.connect();
+      await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
+      await client.end();
+      const res = await nodeA.cli(["monitor", "audit", "verify"]);
+      assert.equal(res.code, 1);
+      const report = JSON.parse(res.stdout);
+      assert.equal(report.firstBad.nodeId, victim);
+      assert.equal(report.firstBad.seq, 2);
+    });
+  },
+);

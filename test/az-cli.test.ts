@@ -32,7 +32,13 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("signs in as the administrator user, as the quickstart's az login does, and sees the subscription", async () => {
-      const accounts = await azJson<{ id: string; tenantId: string; isDefault: boolean }[]>("login", "-u", "admin", "-p", admin.user.password);
+      const accounts = await azJson<{ id: string; tenantId: string; isDefault: boolean }[]>(
+        "login",
+        "-u",
+        "admin",
+        "-p",
+        admin.user.password,
+      );
       assert.equal(accounts.length, 1);
       assert.equal(accounts[0]!.tenantId, admin.tenant);
       assert.equal(accounts[0]!.isDefault, true);
@@ -52,10 +58,22 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
 
     it("creates an access-policy vault with --enable-rbac-authorization false and an RBAC vault by default", async () => {
       // Without --no-self-perms az looks the signed-in user up in Graph (/me) and grants it everything.
-      const v = await azJson("keyvault", "create", "-n", "azquickvault", "-g", "rg", "--enable-rbac-authorization", "false");
+      const v = await azJson(
+        "keyvault",
+        "create",
+        "-n",
+        "azquickvault",
+        "-g",
+        "rg",
+        "--enable-rbac-authorization",
+        "false",
+      );
       assert.equal(v.properties.enableRbacAuthorization, false);
       assert.deepEqual(
-        v.properties.accessPolicies.map((p: { objectId: string; permissions: { certificates: string[] } }) => [p.objectId, p.permissions.certificates]),
+        v.properties.accessPolicies.map((p: { objectId: string; permissions: { certificates: string[] } }) => [
+          p.objectId,
+          p.permissions.certificates,
+        ]),
         [[admin.user.objectId, ["all"]]],
       );
       assert.equal(v.properties.vaultUri, "https://azquickvault.vault.azure.net/");
@@ -84,13 +102,36 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("refuses set-policy on the RBAC vault as az words it, and sets it by --spn on the access-policy vault", async () => {
-      const refused = await az("keyvault", "set-policy", "-n", "azrbacvault", "--spn", app.appId, "--certificate-permissions", "get");
+      const refused = await az(
+        "keyvault",
+        "set-policy",
+        "-n",
+        "azrbacvault",
+        "--spn",
+        app.appId,
+        "--certificate-permissions",
+        "get",
+      );
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /Cannot set policies to a vault with '--enable-rbac-authorization' specified/);
       const v = await azJson(
-        "keyvault", "set-policy", "-n", "azquickvault", "--spn", app.appId,
-        "--certificate-permissions", "delete", "get", "list", "create",
-        "--secret-permissions", "get", "set", "--key-permissions", "create", "get",
+        "keyvault",
+        "set-policy",
+        "-n",
+        "azquickvault",
+        "--spn",
+        app.appId,
+        "--certificate-permissions",
+        "delete",
+        "get",
+        "list",
+        "create",
+        "--secret-permissions",
+        "get",
+        "set",
+        "--key-permissions",
+        "create",
+        "get",
       );
       const shown = await azJson<{ id: string }>("ad", "sp", "show", "--id", app.appId);
       const entry = v.properties.accessPolicies.find((p: { objectId: string }) => p.objectId === shown.id);
@@ -110,25 +151,79 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       // The quickstart deleted its certificate; make one as the administrator, who has all permissions since
       // `keyvault create` gave them (no set-policy for it).
       const policy = (await az("keyvault", "certificate", "get-default-policy")).stdout;
-      const created = await az("keyvault", "certificate", "create", "--vault-name", "azquickvault", "-n", "cert", "-p", policy);
+      const created = await az(
+        "keyvault",
+        "certificate",
+        "create",
+        "--vault-name",
+        "azquickvault",
+        "-n",
+        "cert",
+        "-p",
+        policy,
+      );
       assert.equal(created.code, 0, created.stderr);
       const cert = await azJson("keyvault", "certificate", "show", "--vault-name", "azquickvault", "-n", "cert");
       assert.equal(cert.name, "cert");
       assert.match(cert.id, /^https:\/\/azquickvault\.vault\.azure\.net\/certificates\/cert\/[0-9a-f]{32}$/);
-      const set = await azJson("keyvault", "secret", "set", "--vault-name", "azquickvault", "-n", "db-password", "--value", "s3cret!");
+      const set = await azJson(
+        "keyvault",
+        "secret",
+        "set",
+        "--vault-name",
+        "azquickvault",
+        "-n",
+        "db-password",
+        "--value",
+        "s3cret!",
+      );
       assert.equal(set.value, "s3cret!");
-      assert.equal((await azJson("keyvault", "secret", "show", "--vault-name", "azquickvault", "-n", "db-password")).value, "s3cret!");
-      const key = await azJson("keyvault", "key", "create", "--vault-name", "azquickvault", "-n", "signing", "--kty", "EC", "--curve", "P-256");
+      assert.equal(
+        (await azJson("keyvault", "secret", "show", "--vault-name", "azquickvault", "-n", "db-password")).value,
+        "s3cret!",
+      );
+      const key = await azJson(
+        "keyvault",
+        "key",
+        "create",
+        "--vault-name",
+        "azquickvault",
+        "-n",
+        "signing",
+        "--kty",
+        "EC",
+        "--curve",
+        "P-256",
+      );
       assert.equal(key.key.kty, "EC");
       assert.equal(key.key.crv, "P-256");
     });
 
     it("lets an app without a role sign in only with --allow-no-subscriptions", async () => {
       const other = azShell(true);
-      const refused = await other.az("login", "--service-principal", "-u", app.appId, "-p", app.password, "--tenant", app.tenant);
+      const refused = await other.az(
+        "login",
+        "--service-principal",
+        "-u",
+        app.appId,
+        "-p",
+        app.password,
+        "--tenant",
+        app.tenant,
+      );
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /No subscriptions found/);
-      const allowed = await other.az("login", "--service-principal", "-u", app.appId, "-p", app.password, "--tenant", app.tenant, "--allow-no-subscriptions");
+      const allowed = await other.az(
+        "login",
+        "--service-principal",
+        "-u",
+        app.appId,
+        "-p",
+        app.password,
+        "--tenant",
+        app.tenant,
+        "--allow-no-subscriptions",
+      );
       assert.equal(allowed.code, 0, allowed.stderr);
       const group = await other.az("group", "create", "-n", "rg9", "-l", "westeurope");
       assert.notEqual(group.code, 0);
@@ -137,14 +232,25 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     it("runs the quickstart's RBAC form: a Key Vault Certificates Officer assignment on the RBAC vault, then the program", async () => {
       const vaultId = (await azJson<{ id: string }>("keyvault", "show", "-n", "azrbacvault")).id;
       const quickstart = () =>
-        run(PYTHON, ["test/programs/quickstart.py"], { env: { ...kluis.sdkEnv(app, "proxy"), KEY_VAULT_NAME: "azrbacvault" }, input: "azrbaccert\n" });
+        run(PYTHON, ["test/programs/quickstart.py"], {
+          env: { ...kluis.sdkEnv(app, "proxy"), KEY_VAULT_NAME: "azrbacvault" },
+          input: "azrbaccert\n",
+        });
       // (After the test above: a role under the subscription shows it the subscription, as in Azure.)
       // Before the assignment the vault refuses the app: RBAC vaults ignore access policies, and it holds no role.
       const refused = await quickstart();
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /Forbidden|not authorized/i);
       const assignment = await azJson<{ scope: string; roleDefinitionName: string }>(
-        "role", "assignment", "create", "--role", "Key Vault Certificates Officer", "--assignee", app.appId, "--scope", vaultId,
+        "role",
+        "assignment",
+        "create",
+        "--role",
+        "Key Vault Certificates Officer",
+        "--assignee",
+        app.appId,
+        "--scope",
+        vaultId,
       );
       assert.equal(assignment.scope, vaultId);
       const res = await quickstart();
@@ -157,16 +263,39 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       assert.equal(sp.appId, app.appId);
       assert.equal(sp.displayName, "quickstart-app");
       assert.deepEqual(sp.servicePrincipalNames, [app.appId]);
-      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--display-name", "quickstart")).map((x) => x.id), [sp.id]);
-      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--spn", app.appId)).map((x) => x.id), [sp.id]);
-      assert.deepEqual((await azJson<{ id: string }[]>("ad", "sp", "list", "--filter", "displayName eq 'quickstart-app'")).map((x) => x.id), [sp.id]);
+      assert.deepEqual(
+        (await azJson<{ id: string }[]>("ad", "sp", "list", "--display-name", "quickstart")).map((x) => x.id),
+        [sp.id],
+      );
+      assert.deepEqual(
+        (await azJson<{ id: string }[]>("ad", "sp", "list", "--spn", app.appId)).map((x) => x.id),
+        [sp.id],
+      );
+      assert.deepEqual(
+        (await azJson<{ id: string }[]>("ad", "sp", "list", "--filter", "displayName eq 'quickstart-app'")).map(
+          (x) => x.id,
+        ),
+        [sp.id],
+      );
       const application = await azJson("ad", "app", "show", "--id", app.appId);
       assert.equal(application.appId, app.appId);
       assert.notEqual(application.id, sp.id, "the application object has an id of its own");
-      assert.deepEqual((await azJson<{ appId: string }[]>("ad", "app", "list", "--display-name", "quickstart-app")).map((x) => x.appId), [app.appId]);
+      assert.deepEqual(
+        (await azJson<{ appId: string }[]>("ad", "app", "list", "--display-name", "quickstart-app")).map(
+          (x) => x.appId,
+        ),
+        [app.appId],
+      );
 
       // credential reset: the old secret is refused, the new one works.
-      const reset = await azJson<{ appId: string; password: string; tenant: string }>("ad", "sp", "credential", "reset", "--id", app.appId);
+      const reset = await azJson<{ appId: string; password: string; tenant: string }>(
+        "ad",
+        "sp",
+        "credential",
+        "reset",
+        "--id",
+        app.appId,
+      );
       assert.equal(reset.appId, app.appId);
       assert.equal(reset.tenant, admin.tenant);
       assert.notEqual(reset.password, app.password);
@@ -178,7 +307,8 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
 
       // delete: the app's token stops working.
       const token = fresh.body.access_token as string;
-      const vault = (path: string) => rawRequest(kluis, "azquickvault.vault.azure.net", "GET", `${path}?api-version=7.5`, { token });
+      const vault = (path: string) =>
+        rawRequest(kluis, "azquickvault.vault.azure.net", "GET", `${path}?api-version=7.5`, { token });
       assert.equal((await vault("/secrets/db-password")).status, 200);
       const deleted = await az("ad", "sp", "delete", "--id", app.appId);
       assert.equal(deleted.code, 0, deleted.stderr);
@@ -207,26 +337,56 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
     });
 
     it("registers the cloud from /metadata/endpoints and signs in", async () => {
-      const reg = await shell.az("cloud", "register", "-n", "kluis", "--endpoint-resource-manager", `${kluis.info.url}/`);
+      const reg = await shell.az(
+        "cloud",
+        "register",
+        "-n",
+        "kluis",
+        "--endpoint-resource-manager",
+        `${kluis.info.url}/`,
+      );
       assert.equal(reg.code, 0, reg.stderr);
       assert.equal((await shell.az("cloud", "set", "-n", "kluis")).code, 0);
       const cloud = await shell.azJson("cloud", "show", "-n", "kluis");
       assert.equal(cloud.endpoints.resourceManager, `${kluis.info.url}/`);
       assert.equal(cloud.suffixes.keyvaultDns, ".vault.azure.net");
-      const accounts = await shell.azJson("login", "--service-principal", "-u", admin.appId, "-p", admin.password, "--tenant", admin.tenant);
+      const accounts = await shell.azJson(
+        "login",
+        "--service-principal",
+        "-u",
+        admin.appId,
+        "-p",
+        admin.password,
+        "--tenant",
+        admin.tenant,
+      );
       assert.equal(accounts[0].cloudName, "kluis");
     });
 
     it("manages groups and vaults, looking the caller up in Graph", async () => {
       assert.equal((await shell.azJson("group", "create", "-n", "rg2", "-l", "westeurope")).name, "rg2");
       // Graph through the registered cloud: a token for the server's own URL, used on /v1.0/.
-      const v = await shell.azJson("keyvault", "create", "-n", "azcloudvault", "-g", "rg2", "--enable-rbac-authorization", "false");
+      const v = await shell.azJson(
+        "keyvault",
+        "create",
+        "-n",
+        "azcloudvault",
+        "-g",
+        "rg2",
+        "--enable-rbac-authorization",
+        "false",
+      );
       assert.equal(v.name, "azcloudvault");
-      assert.deepEqual(v.properties.accessPolicies.map((p: { objectId: string }) => p.objectId), [admin.objectId]);
+      assert.deepEqual(
+        v.properties.accessPolicies.map((p: { objectId: string }) => p.objectId),
+        [admin.objectId],
+      );
       assert.ok((await shell.azJson<{ name: string }[]>("keyvault", "list")).some((x) => x.name === "azcloudvault"));
       const res = await shell.az("group", "delete", "-n", "rg2", "--yes");
       assert.equal(res.code, 0, res.stderr);
-      assert.ok((await shell.azJson<{ name: string }[]>("keyvault", "list-deleted")).some((x) => x.name === "azcloudvault"));
+      assert.ok(
+        (await shell.azJson<{ name: string }[]>("keyvault", "list-deleted")).some((x) => x.name === "azcloudvault"),
+      );
     });
   });
 });

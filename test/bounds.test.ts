@@ -17,7 +17,13 @@ const HOST = "boundsvault.localhost";
 function assertInvalid(res: RawResponse, property: string | RegExp, context: string): void {
   assert.equal(res.status, 400, `${context}: ${JSON.stringify(res.body)}`);
   assert.equal(res.body.error.code, "BadParameter", context);
-  assert.match(res.body.error.message, typeof property === "string" ? new RegExp(`Property has invalid value: ${property.replace(/[.[\]]/g, "\\$&")}`) : property, context);
+  assert.match(
+    res.body.error.message,
+    typeof property === "string"
+      ? new RegExp(`Property has invalid value: ${property.replace(/[.[\]]/g, "\\$&")}`)
+      : property,
+    context,
+  );
 }
 
 /** Entra's 400 for a request it cannot read. */
@@ -35,11 +41,18 @@ describe("input bounds and parsing (issue 12)", () => {
   let token: string;
   let openssl: OpenSsl;
   const send = (method: string, path: string, body?: unknown) =>
-    rawRequest(kluis, HOST, method, `${path}${path.includes("?") ? "&" : "?"}${API}`, { token, body: body === undefined ? undefined : JSON.stringify(body) });
+    rawRequest(kluis, HOST, method, `${path}${path.includes("?") ? "&" : "?"}${API}`, {
+      token,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   before(async () => {
     kluis = await Kluis.start();
-    const sp = await kluis.vaultWithPrincipal("boundsvault", { secrets: ["all"], keys: ["all"], certificates: ["all"] });
+    const sp = await kluis.vaultWithPrincipal("boundsvault", {
+      secrets: ["all"],
+      keys: ["all"],
+      certificates: ["all"],
+    });
     token = await accessToken(kluis, sp);
     openssl = new OpenSsl();
   });
@@ -68,12 +81,18 @@ describe("input bounds and parsing (issue 12)", () => {
       const key = openssl.read("pemleaf.key").toString();
       const leaf = openssl.read("pemleaf.pem").toString();
       const ca = openssl.read("ca.pem").toString();
-      const unterminated = await send("POST", "/certificates/unterminated/import", { value: `${key}${leaf.replace("-----END CERTIFICATE-----", "")}` });
+      const unterminated = await send("POST", "/certificates/unterminated/import", {
+        value: `${key}${leaf.replace("-----END CERTIFICATE-----", "")}`,
+      });
       assert.equal(unterminated.status, 400);
       assert.match(unterminated.body.error.message, /END line/);
-      const mismatched = await send("POST", "/certificates/mismatched/import", { value: `${key}${leaf.replace("END CERTIFICATE", "END X509 CRL")}` });
+      const mismatched = await send("POST", "/certificates/mismatched/import", {
+        value: `${key}${leaf.replace("END CERTIFICATE", "END X509 CRL")}`,
+      });
       assert.equal(mismatched.status, 400);
-      const ok = await send("POST", "/certificates/pem-ok/import", { value: `Bag Attributes\n${ca}\n${key}subject=/CN=x\n${leaf}` });
+      const ok = await send("POST", "/certificates/pem-ok/import", {
+        value: `Bag Attributes\n${ca}\n${key}subject=/CN=x\n${leaf}`,
+      });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.policy.secret_props.contentType, "application/x-pem-file");
     });
@@ -94,16 +113,30 @@ describe("input bounds and parsing (issue 12)", () => {
       ["a fractional nbf", { attributes: { nbf: 1.5 } }, "attributes.nbf"],
     ];
     /** At the bounds: accepted. */
-    const edge = { tags: { ...Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`t${i}`, "v"])), ["n".repeat(512)]: "v".repeat(256) }, attributes: { exp: 253402300799, nbf: 0 } };
+    const edge = {
+      tags: {
+        ...Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`t${i}`, "v"])),
+        ["n".repeat(512)]: "v".repeat(256),
+      },
+      attributes: { exp: 253402300799, nbf: 0 },
+    };
 
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
-    const policy = { key_props: { kty: "EC", crv: "P-256" }, x509_props: { subject: "CN=bounds" }, issuer: { name: "Self" } };
+    const policy = {
+      key_props: { kty: "EC", crv: "P-256" },
+      x509_props: { subject: "CN=bounds" },
+      issuer: { name: "Self" },
+    };
 
     it("secrets: set and update refuse each, store nothing, and take the edges; contentType at most 255", async () => {
       for (const [what, part, property] of badParts) {
         assertInvalid(await send("PUT", "/secrets/bad-secret", { value: "v", ...part }), property, `set with ${what}`);
       }
-      assertInvalid(await send("PUT", "/secrets/bad-secret", { value: "v", contentType: "c".repeat(256) }), "contentType", "set with a long contentType");
+      assertInvalid(
+        await send("PUT", "/secrets/bad-secret", { value: "v", contentType: "c".repeat(256) }),
+        "contentType",
+        "set with a long contentType",
+      );
       assert.equal((await send("GET", "/secrets/bad-secret")).status, 404, "a refused set stores nothing");
 
       const set = await send("PUT", "/secrets/edge-secret", { value: "v", contentType: "c".repeat(255), ...edge });
@@ -113,14 +146,26 @@ describe("input bounds and parsing (issue 12)", () => {
       for (const [what, part, property] of badParts) {
         assertInvalid(await send("PATCH", "/secrets/edge-secret", part), property, `update with ${what}`);
       }
-      assertInvalid(await send("PATCH", "/secrets/edge-secret", { contentType: "c".repeat(256) }), "contentType", "update with a long contentType");
-      assert.equal((await send("GET", "/secrets/edge-secret")).body.attributes.exp, 253402300799, "a refused update changes nothing");
+      assertInvalid(
+        await send("PATCH", "/secrets/edge-secret", { contentType: "c".repeat(256) }),
+        "contentType",
+        "update with a long contentType",
+      );
+      assert.equal(
+        (await send("GET", "/secrets/edge-secret")).body.attributes.exp,
+        253402300799,
+        "a refused update changes nothing",
+      );
     });
 
     it("keys: create, import and update refuse each and take the edges", async () => {
       const jwk = { ...jwkOf(rsa), key_ops: ["sign", "verify"] };
       for (const [what, part, property] of badParts) {
-        assertInvalid(await send("POST", "/keys/bad-key/create", { kty: "EC", ...part }), property, `create with ${what}`);
+        assertInvalid(
+          await send("POST", "/keys/bad-key/create", { kty: "EC", ...part }),
+          property,
+          `create with ${what}`,
+        );
         assertInvalid(await send("PUT", "/keys/bad-key", { key: jwk, ...part }), property, `import with ${what}`);
       }
       assert.equal((await send("GET", "/keys/bad-key")).status, 404);
@@ -136,8 +181,16 @@ describe("input bounds and parsing (issue 12)", () => {
       openssl.makeLeaf("boundsleaf");
       const pem = openssl.read("boundsleaf.key").toString() + openssl.read("boundsleaf.pem").toString();
       for (const [what, part, property] of badParts) {
-        assertInvalid(await send("POST", "/certificates/bad-cert/create", { policy, ...part }), property, `create with ${what}`);
-        assertInvalid(await send("POST", "/certificates/bad-cert/import", { value: pem, ...part }), property, `import with ${what}`);
+        assertInvalid(
+          await send("POST", "/certificates/bad-cert/create", { policy, ...part }),
+          property,
+          `create with ${what}`,
+        );
+        assertInvalid(
+          await send("POST", "/certificates/bad-cert/import", { value: pem, ...part }),
+          property,
+          `import with ${what}`,
+        );
       }
       assert.equal((await send("GET", "/certificates/bad-cert")).status, 404);
       const imported = await send("POST", "/certificates/edge-cert/import", { value: pem, ...edge });
@@ -145,53 +198,147 @@ describe("input bounds and parsing (issue 12)", () => {
       for (const [what, part, property] of badParts) {
         assertInvalid(await send("PATCH", "/certificates/edge-cert", part), property, `update with ${what}`);
       }
-      const pending = await send("POST", "/certificates/to-merge/create", { policy: { ...policy, issuer: { name: "Unknown" } } });
+      const pending = await send("POST", "/certificates/to-merge/create", {
+        policy: { ...policy, issuer: { name: "Unknown" } },
+      });
       assert.equal(pending.status, 202);
-      openssl.write("merge.csr", `-----BEGIN CERTIFICATE REQUEST-----\n${pending.body.csr}\n-----END CERTIFICATE REQUEST-----\n`);
+      openssl.write(
+        "merge.csr",
+        `-----BEGIN CERTIFICATE REQUEST-----\n${pending.body.csr}\n-----END CERTIFICATE REQUEST-----\n`,
+      );
       openssl.signCsr("merge.csr", "merge.pem");
-      const der = openssl.read("merge.pem").toString().replace(/-----[^-]+-----|\s/g, "");
+      const der = openssl
+        .read("merge.pem")
+        .toString()
+        .replace(/-----[^-]+-----|\s/g, "");
       for (const [what, part, property] of badParts) {
-        assertInvalid(await send("POST", "/certificates/to-merge/pending/merge", { x5c: [der], ...part }), property, `merge with ${what}`);
+        assertInvalid(
+          await send("POST", "/certificates/to-merge/pending/merge", { x5c: [der], ...part }),
+          property,
+          `merge with ${what}`,
+        );
       }
     });
 
-    it("bounds a certificate policy's subject and lists, on create and on policy update", { timeout: 60_000 }, async () => {
-      const x509 = (props: Record<string, unknown>) => ({ policy: { ...policy, x509_props: { subject: "CN=bounds", ...props } } });
-      const cases: [string, Record<string, unknown>, string][] = [
-        ["a 1025-character subject", { subject: `CN=${"a".repeat(1022)}` }, "policy.x509_props.subject"],
-        ["200,000 RDNs", { subject: `${"CN=a,".repeat(200_000)}CN=b` }, "policy.x509_props.subject"],
-        ["101 DNS names", { sans: { dns_names: Array.from({ length: 101 }, (_, i) => `h${i}.example.com`) } }, "policy.x509_props.sans.dns_names"],
-        ["50,000 DNS names", { sans: { dns_names: Array.from({ length: 50_000 }, (_, i) => `h${i}.example.com`) } }, "policy.x509_props.sans.dns_names"],
-        ["a 256-character DNS name", { sans: { dns_names: [`${"a".repeat(252)}.com`] } }, "policy.x509_props.sans.dns_names"],
-        ["101 EKUs", { ekus: Array.from({ length: 101 }, () => "1.3.6.1.5.5.7.3.1") }, "policy.x509_props.ekus"],
-      ];
-      for (const [what, props, property] of cases) {
-        assertInvalid(await send("POST", "/certificates/bad-policy/create", x509(props)), property, `create with ${what}`);
-      }
-      assert.equal((await send("GET", "/certificates/bad-policy")).status, 404);
-      const ok = await send("POST", "/certificates/edge-policy/create", x509({ subject: `CN=${"a".repeat(60)}`, sans: { dns_names: Array.from({ length: 100 }, (_, i) => `h${i}.example.com`) } }));
-      assert.equal(ok.status, 202, JSON.stringify(ok.body));
-      for (const [what, props, property] of cases) {
-        assertInvalid(await send("PATCH", "/certificates/edge-policy/policy", x509(props).policy), property, `policy update with ${what}`);
-      }
-    });
+    it(
+      "bounds a certificate policy's subject and lists, on create and on policy update",
+      { timeout: 60_000 },
+      async () => {
+        const x509 = (props: Record<string, unknown>) => ({
+          policy: { ...policy, x509_props: { subject: "CN=bounds", ...props } },
+        });
+        const cases: [string, Record<string, unknown>, string][] = [
+          ["a 1025-character subject", { subject: `CN=${"a".repeat(1022)}` }, "policy.x509_props.subject"],
+          ["200,000 RDNs", { subject: `${"CN=a,".repeat(200_000)}CN=b` }, "policy.x509_props.subject"],
+          [
+            "101 DNS names",
+            { sans: { dns_names: Array.from({ length: 101 }, (_, i) => `h${i}.example.com`) } },
+            "policy.x509_props.sans.dns_names",
+          ],
+          [
+            "50,000 DNS names",
+            { sans: { dns_names: Array.from({ length: 50_000 }, (_, i) => `h${i}.example.com`) } },
+            "policy.x509_props.sans.dns_names",
+          ],
+          [
+            "a 256-character DNS name",
+            { sans: { dns_names: [`${"a".repeat(252)}.com`] } },
+            "policy.x509_props.sans.dns_names",
+          ],
+          ["101 EKUs", { ekus: Array.from({ length: 101 }, () => "1.3.6.1.5.5.7.3.1") }, "policy.x509_props.ekus"],
+        ];
+        for (const [what, props, property] of cases) {
+          assertInvalid(
+            await send("POST", "/certificates/bad-policy/create", x509(props)),
+            property,
+            `create with ${what}`,
+          );
+        }
+        assert.equal((await send("GET", "/certificates/bad-policy")).status, 404);
+        const ok = await send(
+          "POST",
+          "/certificates/edge-policy/create",
+          x509({
+            subject: `CN=${"a".repeat(60)}`,
+            sans: { dns_names: Array.from({ length: 100 }, (_, i) => `h${i}.example.com`) },
+          }),
+        );
+        assert.equal(ok.status, 202, JSON.stringify(ok.body));
+        for (const [what, props, property] of cases) {
+          assertInvalid(
+            await send("PATCH", "/certificates/edge-policy/policy", x509(props).policy),
+            property,
+            `policy update with ${what}`,
+          );
+        }
+      },
+    );
 
     it("RSA keys are 2048, 3072 or 4096 bits with exponent 65537: create, import, policies and certificate imports", async () => {
-      assertInvalid(await send("POST", "/keys/rsa-small/create", { kty: "RSA", key_size: 1024 }), "key_size", "create RSA-1024");
-      assertInvalid(await send("POST", "/keys/rsa-small/create", { kty: "RSA", public_exponent: 3 }), "public_exponent", "create e=3");
-      for (const [what, options] of [["RSA-512", { modulusLength: 512 }], ["RSA-1024", { modulusLength: 1024 }], ["e=3", { modulusLength: 2048, publicExponent: 3 }]] as const) {
-        const weak = generateKeyPairSync("rsa", options as { modulusLength: number; publicExponent?: number }).privateKey;
+      assertInvalid(
+        await send("POST", "/keys/rsa-small/create", { kty: "RSA", key_size: 1024 }),
+        "key_size",
+        "create RSA-1024",
+      );
+      assertInvalid(
+        await send("POST", "/keys/rsa-small/create", { kty: "RSA", public_exponent: 3 }),
+        "public_exponent",
+        "create e=3",
+      );
+      for (const [what, options] of [
+        ["RSA-512", { modulusLength: 512 }],
+        ["RSA-1024", { modulusLength: 1024 }],
+        ["e=3", { modulusLength: 2048, publicExponent: 3 }],
+      ] as const) {
+        const weak = generateKeyPairSync(
+          "rsa",
+          options as { modulusLength: number; publicExponent?: number },
+        ).privateKey;
         assertInvalid(await send("PUT", "/keys/rsa-weak", { key: jwkOf(weak) }), "key", `import ${what}`);
       }
       assert.equal((await send("GET", "/keys/rsa-weak")).status, 404);
-      assertInvalid(await send("POST", "/certificates/rsa-weak/create", { policy: { ...policy, key_props: { kty: "RSA", key_size: 1024 } } }), "policy.key_props.key_size", "policy RSA-1024");
+      assertInvalid(
+        await send("POST", "/certificates/rsa-weak/create", {
+          policy: { ...policy, key_props: { kty: "RSA", key_size: 1024 } },
+        }),
+        "policy.key_props.key_size",
+        "policy RSA-1024",
+      );
 
-      openssl.run("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", "weak.key", "-out", "weak.pem", "-days", "30", "-subj", "/CN=weak");
-      openssl.run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-pkeyopt", "rsa_keygen_pubexp:3", "-out", "e3.key");
+      openssl.run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        "weak.key",
+        "-out",
+        "weak.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=weak",
+      );
+      openssl.run(
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-pkeyopt",
+        "rsa_keygen_pubexp:3",
+        "-out",
+        "e3.key",
+      );
       openssl.run("req", "-x509", "-key", "e3.key", "-out", "e3.pem", "-days", "30", "-subj", "/CN=e3");
       for (const name of ["weak", "e3"]) {
         const value = openssl.read(`${name}.key`).toString() + openssl.read(`${name}.pem`).toString();
-        assertInvalid(await send("POST", `/certificates/cert-${name}/import`, { value }), "value", `certificate import ${name}`);
+        assertInvalid(
+          await send("POST", `/certificates/cert-${name}/import`, { value }),
+          "value",
+          `certificate import ${name}`,
+        );
         assert.equal((await send("GET", `/certificates/cert-${name}`)).status, 404);
       }
     });
@@ -222,9 +369,15 @@ describe("input bounds and parsing (issue 12)", () => {
 
     it("bounds rotation-policy durations, so that rotated versions keep readable dates", async () => {
       assert.equal((await send("POST", "/keys/rotating/create", { kty: "EC" })).status, 200);
-      const res = await send("PUT", "/keys/rotating/rotationpolicy", { lifetimeActions: [], attributes: { expiryTime: "P99999999999999999999Y" } });
+      const res = await send("PUT", "/keys/rotating/rotationpolicy", {
+        lifetimeActions: [],
+        attributes: { expiryTime: "P99999999999999999999Y" },
+      });
       assertInvalid(res, "attributes.expiryTime", "a duration of 1e20 years");
-      const ok = await send("PUT", "/keys/rotating/rotationpolicy", { lifetimeActions: [], attributes: { expiryTime: "P900Y" } });
+      const ok = await send("PUT", "/keys/rotating/rotationpolicy", {
+        lifetimeActions: [],
+        attributes: { expiryTime: "P900Y" },
+      });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       const rotated = await send("POST", "/keys/rotating/rotate");
       assert.equal(rotated.status, 200);
@@ -237,11 +390,15 @@ describe("input bounds and parsing (issue 12)", () => {
 
     it("answers them as unknown algorithms, key types, curves and key operations with 400", async () => {
       const key_ops = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"];
-      for (const kty of ["RSA", "EC", "oct"]) assert.equal((await send("POST", `/keys/proto-${kty}/create`, { kty, key_ops })).status, 200);
+      for (const kty of ["RSA", "EC", "oct"])
+        assert.equal((await send("POST", `/keys/proto-${kty}/create`, { kty, key_ops })).status, 200);
       for (const alg of names) {
         for (const kty of ["RSA", "EC", "oct"]) {
           for (const op of ["sign", "encrypt", "decrypt", "wrapkey", "unwrapkey"]) {
-            const res = await send("POST", `/keys/proto-${kty}/${op}`, { alg, value: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
+            const res = await send("POST", `/keys/proto-${kty}/${op}`, {
+              alg,
+              value: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            });
             assert.equal(res.status, 400, `${op} ${alg} on ${kty}: ${JSON.stringify(res.body)}`);
             assert.equal(res.body.error.code, "BadParameter");
           }
@@ -253,9 +410,13 @@ describe("input bounds and parsing (issue 12)", () => {
           assert.equal(res.status, 400, `create ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
           assert.equal(res.body.error.code, "BadParameter");
         }
-        const imported = await send("PUT", "/keys/proto-new", { key: { kty: "EC", crv: alg, x: "AA", y: "AA", d: "AA" } });
+        const imported = await send("PUT", "/keys/proto-new", {
+          key: { kty: "EC", crv: alg, x: "AA", y: "AA", d: "AA" },
+        });
         assert.equal(imported.status, 400, `import crv ${alg}`);
-        const cert = await send("POST", "/certificates/proto-new/create", { policy: { key_props: { kty: "EC", crv: alg }, x509_props: { subject: "CN=p" } } });
+        const cert = await send("POST", "/certificates/proto-new/create", {
+          policy: { key_props: { kty: "EC", crv: alg }, x509_props: { subject: "CN=p" } },
+        });
         assert.equal(cert.status, 400, `certificate crv ${alg}: ${JSON.stringify(cert.body)}`);
         assert.equal(cert.body.error.code, "BadParameter");
       }
@@ -265,7 +426,12 @@ describe("input bounds and parsing (issue 12)", () => {
     it("answers them as unknown resources at the token endpoint, in Entra's shape", async () => {
       const sp = await kluis.createServicePrincipal("proto-app");
       for (const scope of names) {
-        const form = new URLSearchParams({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope });
+        const form = new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: sp.appId,
+          client_secret: sp.password,
+          scope,
+        });
         const res = await rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
           body: form.toString(),
           headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -278,15 +444,23 @@ describe("input bounds and parsing (issue 12)", () => {
 
   describe("role definitions (part 8)", () => {
     it("checks a data action of many wildcards in linear time", { timeout: 60_000 }, async () => {
-      const { subscriptionId } = JSON.parse(readFileSync(join(kluis.dataDir, "server.json"), "utf8")) as { subscriptionId: string };
+      const { subscriptionId } = JSON.parse(readFileSync(join(kluis.dataDir, "server.json"), "utf8")) as {
+        subscriptionId: string;
+      };
       // As a regular expression, 16 stars are 16 `.*` runs to share the rest of each action: hours of backtracking.
       const dataAction = `Microsoft.KeyVault/vaults/${"*".repeat(16)}!`;
-      const res = await kluis.cli(["role", "definition", "create", "--role-definition", JSON.stringify({
-        Name: "Many Wildcards",
-        DataActions: [dataAction],
-        NotDataActions: [],
-        AssignableScopes: [`/subscriptions/${subscriptionId}`],
-      })]);
+      const res = await kluis.cli([
+        "role",
+        "definition",
+        "create",
+        "--role-definition",
+        JSON.stringify({
+          Name: "Many Wildcards",
+          DataActions: [dataAction],
+          NotDataActions: [],
+          AssignableScopes: [`/subscriptions/${subscriptionId}`],
+        }),
+      ]);
       assert.equal(res.code, 1, res.stdout);
       assert.match(res.stderr, /does not match any of the Key Vault data actions/);
       assert.equal((await rawRequest(kluis, "localhost", "GET", "/healthz")).status, 200);
@@ -296,7 +470,10 @@ describe("input bounds and parsing (issue 12)", () => {
   describe("malformed percent-encoding at the identity endpoints (part 4)", () => {
     const tokenPaths = () => [`/${kluis.info.tenantId}/oauth2/v2.0/token`, `/${kluis.info.tenantId}/oauth2/token`];
     const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-      rawRequest(kluis, "localhost", "POST", path, { body, headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
+      rawRequest(kluis, "localhost", "POST", path, {
+        body,
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      });
 
     it("answers a malformed form body with Entra's invalid_request, never echoing the value", async () => {
       for (const path of tokenPaths()) {
@@ -315,7 +492,11 @@ describe("input bounds and parsing (issue 12)", () => {
 
     it("answers a malformed Basic credential with Entra's invalid_request", async () => {
       const basic = `Basic ${Buffer.from("%zz:%E0%A4%A").toString("base64")}`;
-      for (const path of tokenPaths()) assertEntraInvalidRequest(await post(path, "grant_type=client_credentials&scope=x", { authorization: basic }), path);
+      for (const path of tokenPaths())
+        assertEntraInvalidRequest(
+          await post(path, "grant_type=client_credentials&scope=x", { authorization: basic }),
+          path,
+        );
     });
 
     it("answers malformed queries and authorities at the discovery endpoints in Entra's shape", async () => {
@@ -329,13 +510,26 @@ describe("input bounds and parsing (issue 12)", () => {
       ]) {
         assertEntraInvalidRequest(await rawRequest(kluis, "localhost", "GET", path), path);
       }
-      const notUrl = await rawRequest(kluis, "localhost", "GET", "/common/discovery/instance?authorization_endpoint=not-a-url");
+      const notUrl = await rawRequest(
+        kluis,
+        "localhost",
+        "GET",
+        "/common/discovery/instance?authorization_endpoint=not-a-url",
+      );
       assert.equal(notUrl.status, 400);
       assert.equal(notUrl.body.error, "invalid_instance");
       // Well-formed requests still work.
-      const ok = await rawRequest(kluis, "localhost", "GET", "/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.microsoftonline.com%2Fcommon%2Foauth2%2Fv2.0%2Fauthorize");
+      const ok = await rawRequest(
+        kluis,
+        "localhost",
+        "GET",
+        "/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.microsoftonline.com%2Fcommon%2Foauth2%2Fv2.0%2Fauthorize",
+      );
       assert.equal(ok.status, 200);
-      assert.equal((await rawRequest(kluis, "localhost", "GET", `/${tenant}/v2.0/.well-known/openid-configuration`)).status, 200);
+      assert.equal(
+        (await rawRequest(kluis, "localhost", "GET", `/${tenant}/v2.0/.well-known/openid-configuration`)).status,
+        200,
+      );
     });
 
     it("keeps Key Vault's shape for a malformed query on the data plane", async () => {

@@ -14,7 +14,8 @@ import type { Store } from "../src/store/store.js";
 import { cachedVault, VAULT_CACHE_TTL_MS } from "../src/vaults/cache.js";
 import { createOrUpdateVault, deleteVault, updateAccessPolicy } from "../src/vaults/operations.js";
 
-const publicDer = (key: Parameters<typeof createPublicKey>[0]) => createPublicKey(key).export({ type: "spki", format: "der" }).toString("base64");
+const publicDer = (key: Parameters<typeof createPublicKey>[0]) =>
+  createPublicKey(key).export({ type: "spki", format: "der" }).toString("base64");
 
 describe("hot-path caches", () => {
   let dir: string;
@@ -31,7 +32,15 @@ describe("hot-path caches", () => {
 
   it("a verified token is served from the cache for its own audience only, and not past its expiry", async () => {
     const tokens = await TokenService.open(store);
-    const principal = { objectId: randomUUID(), appId: randomUUID(), displayName: "p", secretHash: "", isAdmin: false, createdAt: Date.now(), credentialGeneration: 0 };
+    const principal = {
+      objectId: randomUUID(),
+      appId: randomUUID(),
+      displayName: "p",
+      secretHash: "",
+      isAdmin: false,
+      createdAt: Date.now(),
+      credentialGeneration: 0,
+    };
     await store.insertPrincipal(principal); // a token's principal must exist for it to verify
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
     const token = await tokens.issue(principal, VAULT_AUDIENCE);
@@ -52,16 +61,25 @@ describe("hot-path caches", () => {
     const b = { tenantId: tenant, objectId: randomUUID(), permissions: { keys: ["sign"] } };
     await createOrUpdateVault(store, tenant, "rg", "cachevault", { properties: { accessPolicies: [a] } });
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
-    assert.deepEqual((await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId), [a.objectId]);
+    assert.deepEqual(
+      (await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId),
+      [a.objectId],
+    );
 
     await updateAccessPolicy(store, "cachevault", "add", [b]);
-    assert.deepEqual((await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId), [a.objectId, b.objectId]);
+    assert.deepEqual(
+      (await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId),
+      [a.objectId, b.objectId],
+    );
 
     // Another node sharing the database changes the vault: this node sees it once the TTL has passed.
     const current = (await cachedVault(store, "cachevault"))!;
     await store.putVault({ ...current, properties: { ...current.properties, accessPolicies: [a] } });
     mock.timers.tick(VAULT_CACHE_TTL_MS + 1);
-    assert.deepEqual((await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId), [a.objectId]);
+    assert.deepEqual(
+      (await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId),
+      [a.objectId],
+    );
 
     await deleteVault(store, "cachevault");
     assert.equal(await cachedVault(store, "cachevault"), undefined);

@@ -10,8 +10,22 @@ import { OpenSsl } from "./helpers/openssl.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const ALL = [
-  "get", "list", "create", "update", "import", "delete", "recover", "backup", "restore", "purge",
-  "managecontacts", "manageissuers", "getissuers", "listissuers", "setissuers", "deleteissuers",
+  "get",
+  "list",
+  "create",
+  "update",
+  "import",
+  "delete",
+  "recover",
+  "backup",
+  "restore",
+  "purge",
+  "managecontacts",
+  "manageissuers",
+  "getissuers",
+  "listissuers",
+  "setissuers",
+  "deleteissuers",
 ];
 const API = "api-version=7.5";
 const x509Of = (cer?: Uint8Array) => new X509Certificate(Buffer.from(cer!));
@@ -40,7 +54,11 @@ describe("certificates API", () => {
     const policy: CertificatePolicy = {
       issuerName: "Self",
       subject: "CN=web.example.com, O=Kluis Tests",
-      subjectAlternativeNames: { dnsNames: ["web.example.com", "www.example.com"], emails: ["ops@example.com"], userPrincipalNames: ["svc@example.com"] },
+      subjectAlternativeNames: {
+        dnsNames: ["web.example.com", "www.example.com"],
+        emails: ["ops@example.com"],
+        userPrincipalNames: ["svc@example.com"],
+      },
       keyType: "RSA",
       keySize: 3072,
       exportable: true,
@@ -69,7 +87,9 @@ describe("certificates API", () => {
     assert.deepEqual(back.subjectAlternativeNames?.dnsNames, ["web.example.com", "www.example.com"]);
     assert.deepEqual(back.subjectAlternativeNames?.userPrincipalNames, ["svc@example.com"]);
     assert.deepEqual(back.keyUsage, ["digitalSignature", "keyEncipherment", "dataEncipherment"]);
-    assert.deepEqual(back.lifetimeActions, [{ daysBeforeExpiry: 30, action: "EmailContacts", lifetimePercentage: undefined }]);
+    assert.deepEqual(back.lifetimeActions, [
+      { daysBeforeExpiry: 30, action: "EmailContacts", lifetimePercentage: undefined },
+    ]);
     assert.equal(back.validityInMonths, 6);
   });
 
@@ -77,9 +97,16 @@ describe("certificates API", () => {
     it(`creates an EC ${curve} certificate`, async () => {
       // The -HSM key types are accepted as in Azure's premium tier (Kluis keeps them in software).
       const keyType = curve === "P-256K" ? "EC-HSM" : "EC";
-      const cert = await create(`ec-${curve.replace("-", "")}`, { issuerName: "Self", subject: "CN=ec", keyType, keyCurveName: curve });
+      const cert = await create(`ec-${curve.replace("-", "")}`, {
+        issuerName: "Self",
+        subject: "CN=ec",
+        keyType,
+        keyCurveName: curve,
+      });
       const x = x509Of(cert.cer);
-      const openSslName = { "P-256": "prime256v1", "P-256K": "secp256k1", "P-384": "secp384r1", "P-521": "secp521r1" }[curve];
+      const openSslName = { "P-256": "prime256v1", "P-256K": "secp256k1", "P-384": "secp384r1", "P-521": "secp521r1" }[
+        curve
+      ];
       assert.equal(x.publicKey.asymmetricKeyDetails?.namedCurve, openSslName);
       assert.ok(x.verify(x.publicKey));
       assert.equal((await client.getCertificatePolicy(cert.name)).keyCurveName, curve);
@@ -115,7 +142,10 @@ describe("certificates API", () => {
     openssl.makeLeaf("stranger");
     const stranger = new X509Certificate(openssl.read("stranger.pem"));
     await assert.rejects(client.mergeCertificate("merged", [stranger.raw]), (e: any) => e.statusCode === 400);
-    assert.equal((await (await client.getCertificateOperation("merged")).getOperationState().certificateOperation)?.status, "inProgress");
+    assert.equal(
+      (await (await client.getCertificateOperation("merged")).getOperationState().certificateOperation)?.status,
+      "inProgress",
+    );
 
     const merged = await client.mergeCertificate("merged", [signed.raw, ca.raw]);
     assert.ok(x509Of(merged.cer).checkIssued(ca));
@@ -128,7 +158,10 @@ describe("certificates API", () => {
     const signFor = async (name: string) => {
       await client.beginCreateCertificate(name, { issuerName: "Unknown", subject: `CN=${name}` });
       const csr = (await client.getCertificateOperation(name)).getOperationState().certificateOperation!.csr!;
-      openssl.write(`${name}.csr`, `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.from(csr).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`);
+      openssl.write(
+        `${name}.csr`,
+        `-----BEGIN CERTIFICATE REQUEST-----\n${Buffer.from(csr).toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`,
+      );
       openssl.signCsr(`${name}.csr`, `${name}.pem`);
       return openssl.read(`${name}.pem`).toString();
     };
@@ -139,22 +172,47 @@ describe("certificates API", () => {
     assert.deepEqual(Buffer.from(fromSample.cer!), new X509Certificate(sample).raw);
 
     const bare = await signFor("merge-base64");
-    const merged = await client.mergeCertificate("merge-base64", [Buffer.from(new X509Certificate(bare).raw.toString("base64")), Buffer.from(openssl.read("ca.pem"))]);
+    const merged = await client.mergeCertificate("merge-base64", [
+      Buffer.from(new X509Certificate(bare).raw.toString("base64")),
+      Buffer.from(openssl.read("ca.pem")),
+    ]);
     assert.deepEqual(Buffer.from(merged.cer!), new X509Certificate(bare).raw);
     assert.ok(x509Of(merged.cer).checkIssued(ca));
 
     const pem = await signFor("merge-pem");
-    await assert.rejects(client.mergeCertificate("merge-pem", [Buffer.from("not a certificate")]), (e: any) => e.statusCode === 400 && /x5c entry is not a certificate/.test(e.message));
+    await assert.rejects(
+      client.mergeCertificate("merge-pem", [Buffer.from("not a certificate")]),
+      (e: any) => e.statusCode === 400 && /x5c entry is not a certificate/.test(e.message),
+    );
     const fromPem = await client.mergeCertificate("merge-pem", [Buffer.from(pem)]);
     assert.deepEqual(Buffer.from(fromPem.cer!), new X509Certificate(pem).raw);
-    assert.equal((await client.getCertificateOperation("merge-pem")).getOperationState().certificateOperation?.status, "completed");
+    assert.equal(
+      (await client.getCertificateOperation("merge-pem")).getOperationState().certificateOperation?.status,
+      "completed",
+    );
   });
 
   it("imports a password-protected PFX and a PEM made by openssl, in either order; refuses a wrong password and a mismatched key", async () => {
     openssl.makeLeaf("imported");
-    openssl.run("pkcs12", "-export", "-inkey", "imported.key", "-in", "imported.pem", "-certfile", "ca.pem", "-out", "imported.pfx", "-passout", "pass:s3cret");
+    openssl.run(
+      "pkcs12",
+      "-export",
+      "-inkey",
+      "imported.key",
+      "-in",
+      "imported.pem",
+      "-certfile",
+      "ca.pem",
+      "-out",
+      "imported.pfx",
+      "-passout",
+      "pass:s3cret",
+    );
     const pfx = openssl.read("imported.pfx");
-    await assert.rejects(client.importCertificate("bad-pwd", pfx, { password: "wrong" }), (e: any) => e.statusCode === 400 && e.code === "BadParameter");
+    await assert.rejects(
+      client.importCertificate("bad-pwd", pfx, { password: "wrong" }),
+      (e: any) => e.statusCode === 400 && e.code === "BadParameter",
+    );
     const fromPfx = await client.importCertificate("from-pfx", pfx, { password: "s3cret" });
     assert.equal(x509Of(fromPfx.cer).subject, "CN=imported.example.com");
     assert.equal(fromPfx.policy?.issuerName, "Unknown");
@@ -162,13 +220,20 @@ describe("certificates API", () => {
 
     const key = openssl.read("imported.key").toString();
     const cert = openssl.read("imported.pem").toString();
-    for (const [name, pem] of [["pem-key-first", key + cert], ["pem-cert-first", cert + key]] as const) {
-      const imported = await client.importCertificate(name, Buffer.from(pem), { policy: { contentType: "application/x-pem-file" } });
+    for (const [name, pem] of [
+      ["pem-key-first", key + cert],
+      ["pem-cert-first", cert + key],
+    ] as const) {
+      const imported = await client.importCertificate(name, Buffer.from(pem), {
+        policy: { contentType: "application/x-pem-file" },
+      });
       assert.deepEqual(Buffer.from(imported.cer!), Buffer.from(fromPfx.cer!));
     }
     openssl.makeLeaf("other");
     await assert.rejects(
-      client.importCertificate("mismatch", Buffer.from(cert + openssl.read("other.key").toString()), { policy: { contentType: "application/x-pem-file" } }),
+      client.importCertificate("mismatch", Buffer.from(cert + openssl.read("other.key").toString()), {
+        policy: { contentType: "application/x-pem-file" },
+      }),
       (e: any) => e.statusCode === 400,
     );
     await assert.rejects(client.getCertificate("mismatch"), (e: any) => e.statusCode === 404);
@@ -181,7 +246,8 @@ describe("certificates API", () => {
   });
 
   it("lists more than 25 certificates over nextLink pages, and versions", async () => {
-    for (let i = 0; i < 24; i++) await create(`many-${String(i).padStart(2, "0")}`, { issuerName: "Self", subject: "CN=many", keyType: "EC" });
+    for (let i = 0; i < 24; i++)
+      await create(`many-${String(i).padStart(2, "0")}`, { issuerName: "Self", subject: "CN=many", keyType: "EC" });
     const names: string[] = [];
     let pages = 0;
     for await (const page of client.listPropertiesOfCertificates().byPage()) {
@@ -207,7 +273,10 @@ describe("certificates API", () => {
     assert.equal(updated.properties.enabled, false);
     assert.deepEqual(updated.properties.tags, { env: "prod" });
     // The JS SDK's updateCertificatePolicy returns an empty object (it never reads the response), so read it back.
-    await client.updateCertificatePolicy("web", { subject: "CN=web2.example.com", validityInMonths: 3 } as CertificatePolicy);
+    await client.updateCertificatePolicy("web", {
+      subject: "CN=web2.example.com",
+      validityInMonths: 3,
+    } as CertificatePolicy);
     const policy = await client.getCertificatePolicy("web");
     assert.equal(policy.subject, "CN=web2.example.com");
     assert.equal(policy.validityInMonths, 3);
@@ -222,7 +291,10 @@ describe("certificates API", () => {
     assert.ok(deleted.includes("ec-P256"));
     const recovered = await (await client.beginRecoverDeletedCertificate("ec-P256")).pollUntilDone();
     assert.equal(recovered.name, "ec-P256");
-    assert.equal((await rawRequest(kluis, "certvault.localhost", "GET", `/deletedcertificates/ec-P256?${API}`, { token })).status, 404);
+    assert.equal(
+      (await rawRequest(kluis, "certvault.localhost", "GET", `/deletedcertificates/ec-P256?${API}`, { token })).status,
+      404,
+    );
 
     await (await client.beginDeleteCertificate("ec-P384")).pollUntilDone();
     await client.purgeDeletedCertificate("ec-P384");
@@ -236,24 +308,46 @@ describe("certificates API", () => {
     // self-signed issue under way and answers as soon as it ends, so that first poll already finds it complete.
     const token = await accessToken(kluis, sp);
     const send = (method: string, path: string, body?: unknown) =>
-      rawRequest(kluis, "certvault.localhost", method, `${path}?${API}`, { token, body: body === undefined ? undefined : JSON.stringify(body) });
-    for (const [name, key_props] of [["first-poll-rsa", { kty: "RSA", key_size: 2048 }], ["first-poll-rsa4096", { kty: "RSA", key_size: 4096 }], ["first-poll-ec", { kty: "EC", crv: "P-256" }]] as const) {
-      const created = await send("POST", `/certificates/${name}/create`, { policy: { key_props, x509_props: { subject: `CN=${name}` }, issuer: { name: "Self" } } });
+      rawRequest(kluis, "certvault.localhost", method, `${path}?${API}`, {
+        token,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    for (const [name, key_props] of [
+      ["first-poll-rsa", { kty: "RSA", key_size: 2048 }],
+      ["first-poll-rsa4096", { kty: "RSA", key_size: 4096 }],
+      ["first-poll-ec", { kty: "EC", crv: "P-256" }],
+    ] as const) {
+      const created = await send("POST", `/certificates/${name}/create`, {
+        policy: { key_props, x509_props: { subject: `CN=${name}` }, issuer: { name: "Self" } },
+      });
       assert.equal(created.status, 202);
-      assert.equal(created.body.status, "inProgress", "the create answers inProgress, or the Python poller returns nothing");
+      assert.equal(
+        created.body.status,
+        "inProgress",
+        "the create answers inProgress, or the Python poller returns nothing",
+      );
       const first = await send("GET", `/certificates/${name}/pending`);
       assert.equal(first.status, 200);
       assert.equal(first.body.status, "completed", name);
       assert.match(first.body.target, new RegExp(`/certificates/${name}$`));
       const cert = await send("GET", `/certificates/${name}`);
-      assert.equal(x509Of(Buffer.from(cert.body.cer, "base64")).subject, `CN=${name}`, "what the poll said is what the store holds");
+      assert.equal(
+        x509Of(Buffer.from(cert.body.cer, "base64")).subject,
+        `CN=${name}`,
+        "what the poll said is what the store holds",
+      );
     }
 
     // Issuance that takes longer than the wait still answers its true state: a partner issuer's request (answered
     // 3 s after the create) and an Unknown-issuer request (waiting for a merge) say inProgress on the first poll.
     assert.equal((await send("PUT", "/certificates/issuers/slow", { provider: "DigiCert" })).status, 200);
-    for (const [name, issuer] of [["first-poll-partner", "slow"], ["first-poll-unknown", "Unknown"]]) {
-      const created = await send("POST", `/certificates/${name}/create`, { policy: { x509_props: { subject: `CN=${name}` }, issuer: { name: issuer } } });
+    for (const [name, issuer] of [
+      ["first-poll-partner", "slow"],
+      ["first-poll-unknown", "Unknown"],
+    ]) {
+      const created = await send("POST", `/certificates/${name}/create`, {
+        policy: { x509_props: { subject: `CN=${name}` }, issuer: { name: issuer } },
+      });
       assert.equal(created.status, 202);
       const first = await send("GET", `/certificates/${name}/pending`);
       assert.equal(first.status, 200);
@@ -273,13 +367,23 @@ describe("certificates API", () => {
   });
 
   it("sets, gets and deletes contacts and issuers", async () => {
-    const contacts = await client.setContacts([{ email: "a@example.com", name: "A", phone: "123" }, { email: "b@example.com" }]);
+    const contacts = await client.setContacts([
+      { email: "a@example.com", name: "A", phone: "123" },
+      { email: "b@example.com" },
+    ]);
     assert.equal(contacts?.length, 2);
-    assert.deepEqual((await client.getContacts())?.map((c) => c!.email), ["a@example.com", "b@example.com"]);
+    assert.deepEqual(
+      (await client.getContacts())?.map((c) => c!.email),
+      ["a@example.com", "b@example.com"],
+    );
     await client.deleteContacts();
     await assert.rejects(client.getContacts(), (e: any) => e.statusCode === 404);
 
-    const issuer = await client.createIssuer("digi", "DigiCert", { accountId: "acct", password: "pw", administratorContacts: [{ email: "x@example.com", firstName: "X" }] });
+    const issuer = await client.createIssuer("digi", "DigiCert", {
+      accountId: "acct",
+      password: "pw",
+      administratorContacts: [{ email: "x@example.com", firstName: "X" }],
+    });
     assert.equal(issuer.provider, "DigiCert");
     assert.equal(issuer.accountId, "acct");
     assert.equal((issuer as { password?: string }).password, undefined, "the password is never returned");
@@ -291,7 +395,10 @@ describe("certificates API", () => {
     });
     assert.equal(patched.status, 200);
     // Organization details are an object; anything else is refused, not stored and echoed back.
-    const junk = await rawRequest(kluis, "certvault.localhost", "PATCH", `/certificates/issuers/digi?${API}`, { token, body: JSON.stringify({ org_details: "x" }) });
+    const junk = await rawRequest(kluis, "certvault.localhost", "PATCH", `/certificates/issuers/digi?${API}`, {
+      token,
+      body: JSON.stringify({ org_details: "x" }),
+    });
     assert.equal(junk.status, 400);
     assert.match(JSON.stringify(junk.body), /org_details must be an object/);
     const updated = await client.getIssuer("digi");
@@ -303,10 +410,16 @@ describe("certificates API", () => {
     assert.deepEqual(listed, ["digi"]);
     // A partner issuer cannot be reached from here: as in Key Vault, the request answers inProgress (so the poller
     // starts), and the pending operation then fails, visibly (issue 11).
-    const poller = await client.beginCreateCertificate("via-digi", { issuerName: "digi", subject: "CN=x" }, { intervalInMs: 500 });
+    const poller = await client.beginCreateCertificate(
+      "via-digi",
+      { issuerName: "digi", subject: "CN=x" },
+      { intervalInMs: 500 },
+    );
     assert.equal(poller.isDone(), false, "the create and the first poll answered inProgress");
     await assert.rejects(poller.pollUntilDone(), /cannot reach the provider of issuer 'digi'/);
-    const failed = (await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/via-digi/pending?${API}`, { token })).body;
+    const failed = (
+      await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/via-digi/pending?${API}`, { token })
+    ).body;
     assert.equal(failed.status, "failed");
     assert.equal(failed.error.code, "IssuerProviderUnreachable");
     assert.match(failed.error.message, /cannot reach the provider of issuer 'digi'/);
@@ -346,7 +459,10 @@ describe("certificates API", () => {
     await assert.rejects(target.restoreCertificateBackup(blob), (e: any) => e.statusCode === 409);
     const tampered = Buffer.from(blob);
     tampered[Math.floor(tampered.length / 2)]! ^= 1;
-    await assert.rejects(target.restoreCertificateBackup(tampered), (e: any) => e.statusCode === 400 && e.code === "BadParameter");
+    await assert.rejects(
+      target.restoreCertificateBackup(tampered),
+      (e: any) => e.statusCode === 400 && e.code === "BadParameter",
+    );
   });
 
   it("refuses policies that cannot work with 400 naming the field, and stores nothing", async () => {
@@ -367,9 +483,19 @@ describe("certificates API", () => {
       assert.equal(res.status, 400, name);
       assert.equal(res.body.error.code, "BadParameter");
       assert.match(res.body.error.message, field);
-      assert.equal((await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/${name}/pending?${API}`, { token })).status, 404);
+      assert.equal(
+        (await rawRequest(kluis, "certvault.localhost", "GET", `/certificates/${name}/pending?${API}`, { token }))
+          .status,
+        404,
+      );
     }
-    const badName = await rawRequest(kluis, "certvault.localhost", "POST", `/certificates/${"x".repeat(128)}/create?${API}`, { token, body: "{}" });
+    const badName = await rawRequest(
+      kluis,
+      "certvault.localhost",
+      "POST",
+      `/certificates/${"x".repeat(128)}/create?${API}`,
+      { token, body: "{}" },
+    );
     assert.equal(badName.status, 400);
   });
 });
@@ -381,50 +507,82 @@ describe("certificates API from Python (azure-keyvault-certificates, Debian's an
     kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     openssl.makeCa();
     openssl.makeLeaf("pyleaf", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
-    openssl.run("pkcs12", "-export", "-inkey", "pyleaf.key", "-in", "pyleaf.pem", "-out", "pyleaf.pfx", "-passout", "pass:pw123");
+    openssl.run(
+      "pkcs12",
+      "-export",
+      "-inkey",
+      "pyleaf.key",
+      "-in",
+      "pyleaf.pem",
+      "-out",
+      "pyleaf.pfx",
+      "-passout",
+      "pass:pw123",
+    );
   });
   after(async () => {
     openssl.dispose();
     await kluis.dispose();
   });
 
-  for (const sdk of PYTHON_SDKS) it(`runs every operation the Python client offers and gets Key Vault's answers (${sdk.label})`, async () => {
-    const vault = `pycerts-${sdk.id}`;
-    const sp = await kluis.vaultWithPrincipal(vault, { certificates: ALL });
-    const res = await runPython(sdk, ["test/programs/certificates.py", vault, openssl.path("pyleaf.pfx"), "pw123"], { env: kluis.sdkEnv(sp) });
-    assert.equal(res.code, 0, res.stderr);
-    const out = JSON.parse(res.stdout);
-    const created = new X509Certificate(Buffer.from(out.created.cer, "base64"));
-    assert.equal(created.subject, "CN=py.example.com");
-    assert.equal(created.publicKey.asymmetricKeyDetails?.namedCurve, "secp384r1");
-    assert.match(created.subjectAltName!, /DNS:py\.example\.com/);
-    assert.deepEqual(out.created.tags, { lang: "python" });
-    assert.deepEqual(out.policy, { key_type: "EC", curve: "P-384", dns: ["py.example.com"], validity: 3, content_type: "application/x-pem-file" });
-    assert.equal(out.versions, 2);
-    assert.deepEqual(out.updated, { enabled: false, tags: { lang: "py" } });
-    assert.deepEqual(out.policy_updated, { returned: ["CN=py2.example.com", 6], stored: ["CN=py2.example.com", 6] });
-    assert.equal(out.wrong_password, 400);
-    const imported = new X509Certificate(Buffer.from(out.imported.cer, "base64"));
-    assert.ok(imported.raw.equals(new X509Certificate(openssl.read("pyleaf.pem")).raw));
-    assert.equal(out.imported.issuer, "Unknown");
-    // PEM, which the SDK sends base64-encoded (issue 11).
-    assert.deepEqual(out.imported_pem, { name: "py-pem", cer: out.imported.cer, content_type: "application/x-pem-file" });
-    assert.deepEqual(out.listed, ["py-ec", "py-imported", "py-pem"]);
-    assert.deepEqual(out.contacts, ["py@example.com"]);
-    assert.deepEqual(out.issuer, { name: "py-issuer", provider: "Test", account_id: "acct" });
-    assert.deepEqual(out.issuers, ["py-issuer"]);
-    // A partner issuer: the create and the first poll say inProgress, a later poll says failed (issue 11).
-    assert.deepEqual(out.partner.seen, [["inProgress", null], ["inProgress", null], ["failed", "IssuerProviderUnreachable"]]);
-    assert.equal(out.partner.result, sdk.id === "debian" ? "unreadable" : "failed");
-    assert.equal(out.pending_status, "inProgress");
-    assert.equal(out.cancel_requested, true);
-    assert.match(out.deleted.recovery_id, /\/deletedcertificates\/py-imported$/);
-    assert.deepEqual(out.deleted_listed, ["py-imported"]);
-    assert.equal(out.recovered, "py-imported");
-    assert.equal(out.purged, true);
-    assert.deepEqual(out.merged, { name: "py-merge", same_cer: true, status: "completed" });
-    assert.deepEqual(out.merged_pem, { name: "py-merge-pem", same_cer: true }, "x5c as base64 of PEM text (issue 11)");
-    assert.deepEqual(out.restored, { name: "py-ec", same_cer: true, same_version: true });
-    assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.certificates]);
-  });
+  for (const sdk of PYTHON_SDKS)
+    it(`runs every operation the Python client offers and gets Key Vault's answers (${sdk.label})`, async () => {
+      const vault = `pycerts-${sdk.id}`;
+      const sp = await kluis.vaultWithPrincipal(vault, { certificates: ALL });
+      const res = await runPython(sdk, ["test/programs/certificates.py", vault, openssl.path("pyleaf.pfx"), "pw123"], {
+        env: kluis.sdkEnv(sp),
+      });
+      assert.equal(res.code, 0, res.stderr);
+      const out = JSON.parse(res.stdout);
+      const created = new X509Certificate(Buffer.from(out.created.cer, "base64"));
+      assert.equal(created.subject, "CN=py.example.com");
+      assert.equal(created.publicKey.asymmetricKeyDetails?.namedCurve, "secp384r1");
+      assert.match(created.subjectAltName!, /DNS:py\.example\.com/);
+      assert.deepEqual(out.created.tags, { lang: "python" });
+      assert.deepEqual(out.policy, {
+        key_type: "EC",
+        curve: "P-384",
+        dns: ["py.example.com"],
+        validity: 3,
+        content_type: "application/x-pem-file",
+      });
+      assert.equal(out.versions, 2);
+      assert.deepEqual(out.updated, { enabled: false, tags: { lang: "py" } });
+      assert.deepEqual(out.policy_updated, { returned: ["CN=py2.example.com", 6], stored: ["CN=py2.example.com", 6] });
+      assert.equal(out.wrong_password, 400);
+      const imported = new X509Certificate(Buffer.from(out.imported.cer, "base64"));
+      assert.ok(imported.raw.equals(new X509Certificate(openssl.read("pyleaf.pem")).raw));
+      assert.equal(out.imported.issuer, "Unknown");
+      // PEM, which the SDK sends base64-encoded (issue 11).
+      assert.deepEqual(out.imported_pem, {
+        name: "py-pem",
+        cer: out.imported.cer,
+        content_type: "application/x-pem-file",
+      });
+      assert.deepEqual(out.listed, ["py-ec", "py-imported", "py-pem"]);
+      assert.deepEqual(out.contacts, ["py@example.com"]);
+      assert.deepEqual(out.issuer, { name: "py-issuer", provider: "Test", account_id: "acct" });
+      assert.deepEqual(out.issuers, ["py-issuer"]);
+      // A partner issuer: the create and the first poll say inProgress, a later poll says failed (issue 11).
+      assert.deepEqual(out.partner.seen, [
+        ["inProgress", null],
+        ["inProgress", null],
+        ["failed", "IssuerProviderUnreachable"],
+      ]);
+      assert.equal(out.partner.result, sdk.id === "debian" ? "unreadable" : "failed");
+      assert.equal(out.pending_status, "inProgress");
+      assert.equal(out.cancel_requested, true);
+      assert.match(out.deleted.recovery_id, /\/deletedcertificates\/py-imported$/);
+      assert.deepEqual(out.deleted_listed, ["py-imported"]);
+      assert.equal(out.recovered, "py-imported");
+      assert.equal(out.purged, true);
+      assert.deepEqual(out.merged, { name: "py-merge", same_cer: true, status: "completed" });
+      assert.deepEqual(
+        out.merged_pem,
+        { name: "py-merge-pem", same_cer: true },
+        "x5c as base64 of PEM text (issue 11)",
+      );
+      assert.deepEqual(out.restored, { name: "py-ec", same_cer: true, same_version: true });
+      assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.certificates]);
+    });
 });

@@ -8,7 +8,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
 import pg from "pg";
-import { CertificateClient, DefaultCertificatePolicy, type KeyVaultCertificateWithPolicy } from "@azure/keyvault-certificates";
+import {
+  CertificateClient,
+  DefaultCertificatePolicy,
+  type KeyVaultCertificateWithPolicy,
+} from "@azure/keyvault-certificates";
 import { CryptographyClient, KeyClient, type KeyVaultKey } from "@azure/keyvault-keys";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { Kluis, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
@@ -19,13 +23,23 @@ const VAULT = "movevault";
 
 /** Every row of every Kluis table, each as sorted JSON of its values as text: int8 comes back from pg as a string. */
 type Rows = Record<string, string[]>;
-const asText = (row: Record<string, unknown>) => JSON.stringify(Object.entries(row).map(([k, v]) => [k, v === null ? null : String(v)]));
+const asText = (row: Record<string, unknown>) =>
+  JSON.stringify(Object.entries(row).map(([k, v]) => [k, v === null ? null : String(v)]));
 
 function sqliteRows(file: string): Rows {
   const db = new SqliteDatabase(file, { readonly: true }).defaultSafeIntegers(true);
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%'").all() as { name: string }[];
-    return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]).map(asText).sort()]));
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%'",
+      )
+      .all() as { name: string }[];
+    return Object.fromEntries(
+      tables.map(({ name }) => [
+        name,
+        (db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]).map(asText).sort(),
+      ]),
+    );
   } finally {
     db.close();
   }
@@ -55,117 +69,165 @@ function assertOneLineError(res: RunResult, message: RegExp): void {
   assert.match(res.stderr, message);
 }
 
-describe("kluis server copy-store: SQLite to PostgreSQL", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pgServer: Postgres;
-  let source: Kluis;
-  let target: Kluis | undefined;
-  let sp: ServicePrincipal;
-  // Known to the test so that the PostgreSQL node gets the key the SQLite store was sealed under.
-  const masterKey = randomBytes(32).toString("hex");
-  const env = { KLUIS_MASTER_KEY: masterKey };
-  const original: { v1?: string; v2?: string; key?: KeyVaultKey; cert?: KeyVaultCertificateWithPolicy; pfx?: string } = {};
-  const copyTo = (kluis: Kluis, dir: string) => kluis.cli(["server", "copy-store", "--data-dir", dir, "--to", pgServer.url]);
+describe(
+  "kluis server copy-store: SQLite to PostgreSQL",
+  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pgServer: Postgres;
+    let source: Kluis;
+    let target: Kluis | undefined;
+    let sp: ServicePrincipal;
+    // Known to the test so that the PostgreSQL node gets the key the SQLite store was sealed under.
+    const masterKey = randomBytes(32).toString("hex");
+    const env = { KLUIS_MASTER_KEY: masterKey };
+    const original: {
+      v1?: string;
+      v2?: string;
+      key?: KeyVaultKey;
+      cert?: KeyVaultCertificateWithPolicy;
+      pfx?: string;
+    } = {};
+    const copyTo = (kluis: Kluis, dir: string) =>
+      kluis.cli(["server", "copy-store", "--data-dir", dir, "--to", pgServer.url]);
 
-  before(async () => {
-    pgServer = await Postgres.start();
-    source = await Kluis.start({ env });
-    sp = await source.vaultWithPrincipal(VAULT, {
-      certificates: ["get", "create"],
-      keys: ["get", "create", "sign", "verify"],
-      secrets: ["get", "set", "delete", "recover"],
+    before(async () => {
+      pgServer = await Postgres.start();
+      source = await Kluis.start({ env });
+      sp = await source.vaultWithPrincipal(VAULT, {
+        certificates: ["get", "create"],
+        keys: ["get", "create", "sign", "verify"],
+        secrets: ["get", "set", "delete", "recover"],
+      });
+      const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
+      original.v1 = (await secrets.setSecret("moved", "first")).properties.version;
+      original.v2 = (await secrets.setSecret("moved", "second")).properties.version;
+      await secrets.setSecret("gone", "deleted before the move");
+      await (await secrets.beginDeleteSecret("gone")).pollUntilDone();
+
+      const keys = new KeyClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
+      original.key = await keys.createRsaKey("signer");
+      const crypto = new CryptographyClient(original.key, credentialFor(source, sp), clientOptions(source));
+      await crypto.sign("RS256", createHash("sha256").update("before the move").digest());
+
+      const certs = new CertificateClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
+      original.cert = await (await certs.beginCreateCertificate("movedcert", DefaultCertificatePolicy)).pollUntilDone();
+      original.pfx = (await secrets.getSecret("movedcert")).value;
+
+      // A custom role and role assignments, so that their tables have rows to copy.
+      const subscription = `/subscriptions/${source.info.subscriptionId}`;
+      const role = {
+        Name: "Copied Role",
+        DataActions: ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
+        AssignableScopes: [subscription],
+      };
+      await source.cliJson(["role", "definition", "create", "--role-definition", JSON.stringify(role)]);
+      for (const name of ["Copied Role", "Reader"])
+        await source.cliJson([
+          "role",
+          "assignment",
+          "create",
+          "--role",
+          name,
+          "--assignee",
+          sp.appId,
+          "--scope",
+          subscription,
+        ]);
     });
-    const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
-    original.v1 = (await secrets.setSecret("moved", "first")).properties.version;
-    original.v2 = (await secrets.setSecret("moved", "second")).properties.version;
-    await secrets.setSecret("gone", "deleted before the move");
-    await (await secrets.beginDeleteSecret("gone")).pollUntilDone();
+    after(async () => {
+      await source?.dispose();
+      await target?.dispose();
+      pgServer?.stop();
+    });
 
-    const keys = new KeyClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
-    original.key = await keys.createRsaKey("signer");
-    const crypto = new CryptographyClient(original.key, credentialFor(source, sp), clientOptions(source));
-    await crypto.sign("RS256", createHash("sha256").update("before the move").digest());
+    it("refuses while the server on the data directory runs", async () => {
+      assertOneLineError(
+        await copyTo(source, source.dataDir),
+        /^ERROR: A server \(pid \d+\) is running on .*; stop it first/,
+      );
+    });
 
-    const certs = new CertificateClient(vaultUrl(VAULT), credentialFor(source, sp), clientOptions(source));
-    original.cert = await (await certs.beginCreateCertificate("movedcert", DefaultCertificatePolicy)).pollUntilDone();
-    original.pfx = (await secrets.getSecret("movedcert")).value;
+    it("copies every row of every table exactly, and says what the nodes need without printing the key", async () => {
+      await source.stop();
+      const res = await copyTo(source, source.dataDir);
+      assert.equal(res.code, 0, res.stderr);
+      const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
 
-    // A custom role and role assignments, so that their tables have rows to copy.
-    const subscription = `/subscriptions/${source.info.subscriptionId}`;
-    const role = { Name: "Copied Role", DataActions: ["Microsoft.KeyVault/vaults/secrets/getSecret/action"], AssignableScopes: [subscription] };
-    await source.cliJson(["role", "definition", "create", "--role-definition", JSON.stringify(role)]);
-    for (const name of ["Copied Role", "Reader"]) await source.cliJson(["role", "assignment", "create", "--role", name, "--assignee", sp.appId, "--scope", subscription]);
-  });
-  after(async () => {
-    await source?.dispose();
-    await target?.dispose();
-    pgServer?.stop();
-  });
+      const rows = sqliteRows(join(source.dataDir, "kluis.db"));
+      assert.deepEqual(Object.keys(out.copied).sort(), [
+        "audit_entries",
+        "object_names",
+        "object_versions",
+        "principals",
+        "resource_groups",
+        "role_assignments",
+        "role_definitions",
+        "settings",
+        "users",
+        "vaults",
+      ]);
+      assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
+      assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
 
-  it("refuses while the server on the data directory runs", async () => {
-    assertOneLineError(await copyTo(source, source.dataDir), /^ERROR: A server \(pid \d+\) is running on .*; stop it first/);
-  });
+      assert.match(out.masterKey, /KLUIS_MASTER_KEY/);
+      assert.match(out.caFiles, /ca\.pem.*ca-key\.pem/);
+      assert.ok(
+        !res.stdout.includes(masterKey) && !res.stdout.includes(Buffer.from(masterKey, "hex").toString("base64")),
+      );
+    });
 
-  it("copies every row of every table exactly, and says what the nodes need without printing the key", async () => {
-    await source.stop();
-    const res = await copyTo(source, source.dataDir);
-    assert.equal(res.code, 0, res.stderr);
-    const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
+    it("serves what the SQLite node held from a PostgreSQL node with the same master key, to the same principal", async () => {
+      target = await Kluis.start({ args: ["--postgres", pgServer.url], env });
+      assert.equal(target.info.tenantId, source.info.tenantId);
+      const options = clientOptions(target);
 
-    const rows = sqliteRows(join(source.dataDir, "kluis.db"));
-    assert.deepEqual(Object.keys(out.copied).sort(), ["audit_entries", "object_names", "object_versions", "principals", "resource_groups", "role_assignments", "role_definitions", "settings", "users", "vaults"]);
-    assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
-    assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
+      const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(target, sp), options);
+      assert.equal((await secrets.getSecret("moved")).value, "second");
+      assert.equal((await secrets.getSecret("moved", { version: original.v1! })).value, "first");
+      assert.equal((await secrets.getSecret("moved", { version: original.v2! })).value, "second");
+      await assert.rejects(secrets.setSecret("gone", "again"), (e: any) => e.statusCode === 409);
+      await (await secrets.beginRecoverDeletedSecret("gone")).pollUntilDone();
+      assert.equal((await secrets.getSecret("gone")).value, "deleted before the move");
+      // The copied audit log still verifies, the new node chaining its own entries beside it.
+      const audit = await target.cliJson<{ ok: boolean; nodes: string[] }>(["monitor", "audit", "verify"]);
+      assert.equal(audit.ok, true, JSON.stringify(audit));
+      assert.equal(audit.nodes.length, 2);
 
-    assert.match(out.masterKey, /KLUIS_MASTER_KEY/);
-    assert.match(out.caFiles, /ca\.pem.*ca-key\.pem/);
-    assert.ok(!res.stdout.includes(masterKey) && !res.stdout.includes(Buffer.from(masterKey, "hex").toString("base64")));
-  });
+      const keys = new KeyClient(vaultUrl(VAULT), credentialFor(target, sp), options);
+      const key = await keys.getKey("signer");
+      assert.deepEqual(key.key, original.key!.key);
+      const data = Buffer.from("after the move");
+      const signed = await new CryptographyClient(key, credentialFor(target, sp), options).sign(
+        "RS256",
+        createHash("sha256").update(data).digest(),
+      );
+      assert.ok(verify("sha256", data, publicKeyOf(key), signed.result));
 
-  it("serves what the SQLite node held from a PostgreSQL node with the same master key, to the same principal", async () => {
-    target = await Kluis.start({ args: ["--postgres", pgServer.url], env });
-    assert.equal(target.info.tenantId, source.info.tenantId);
-    const options = clientOptions(target);
+      const certs = new CertificateClient(vaultUrl(VAULT), credentialFor(target, sp), options);
+      const cert = await certs.getCertificate("movedcert");
+      assert.deepEqual(Buffer.from(cert.cer!), Buffer.from(original.cert!.cer!));
+      assert.equal(cert.properties.version, original.cert!.properties.version);
+      assert.equal((await secrets.getSecret("movedcert")).value, original.pfx);
+    });
 
-    const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(target, sp), options);
-    assert.equal((await secrets.getSecret("moved")).value, "second");
-    assert.equal((await secrets.getSecret("moved", { version: original.v1! })).value, "first");
-    assert.equal((await secrets.getSecret("moved", { version: original.v2! })).value, "second");
-    await assert.rejects(secrets.setSecret("gone", "again"), (e: any) => e.statusCode === 409);
-    await (await secrets.beginRecoverDeletedSecret("gone")).pollUntilDone();
-    assert.equal((await secrets.getSecret("gone")).value, "deleted before the move");
-    // The copied audit log still verifies, the new node chaining its own entries beside it.
-    const audit = await target.cliJson<{ ok: boolean; nodes: string[] }>(["monitor", "audit", "verify"]);
-    assert.equal(audit.ok, true, JSON.stringify(audit));
-    assert.equal(audit.nodes.length, 2);
+    it("refuses to copy into a database that holds a store, and changes nothing", async () => {
+      // The running node's own audit entries (of the test above, written in batches) may still land meanwhile.
+      const tables = Object.keys(sqliteRows(join(source.dataDir, "kluis.db"))).filter((t) => t !== "audit_entries");
+      const rowsBefore = await postgresRows(pgServer.url, tables);
+      assertOneLineError(
+        await copyTo(source, source.dataDir),
+        /^ERROR: the PostgreSQL database already holds a Kluis store/,
+      );
+      assert.deepEqual(await postgresRows(pgServer.url, tables), rowsBefore);
+    });
 
-    const keys = new KeyClient(vaultUrl(VAULT), credentialFor(target, sp), options);
-    const key = await keys.getKey("signer");
-    assert.deepEqual(key.key, original.key!.key);
-    const data = Buffer.from("after the move");
-    const signed = await new CryptographyClient(key, credentialFor(target, sp), options).sign("RS256", createHash("sha256").update(data).digest());
-    assert.ok(verify("sha256", data, publicKeyOf(key), signed.result));
-
-    const certs = new CertificateClient(vaultUrl(VAULT), credentialFor(target, sp), options);
-    const cert = await certs.getCertificate("movedcert");
-    assert.deepEqual(Buffer.from(cert.cer!), Buffer.from(original.cert!.cer!));
-    assert.equal(cert.properties.version, original.cert!.properties.version);
-    assert.equal((await secrets.getSecret("movedcert")).value, original.pfx);
-  });
-
-  it("refuses to copy into a database that holds a store, and changes nothing", async () => {
-    // The running node's own audit entries (of the test above, written in batches) may still land meanwhile.
-    const tables = Object.keys(sqliteRows(join(source.dataDir, "kluis.db"))).filter((t) => t !== "audit_entries");
-    const rowsBefore = await postgresRows(pgServer.url, tables);
-    assertOneLineError(await copyTo(source, source.dataDir), /^ERROR: the PostgreSQL database already holds a Kluis store/);
-    assert.deepEqual(await postgresRows(pgServer.url, tables), rowsBefore);
-  });
-
-  it("refuses a data directory without a SQLite store", async () => {
-    const empty = mkdtempSync(join(tmpdir(), "kluis-empty-"));
-    try {
-      assertOneLineError(await copyTo(source, empty), /^ERROR: No SQLite store at .*kluis\.db/);
-    } finally {
-      rmSync(empty, { recursive: true, force: true });
-    }
-  });
-});
+    it("refuses a data directory without a SQLite store", async () => {
+      const empty = mkdtempSync(join(tmpdir(), "kluis-empty-"));
+      try {
+        assertOneLineError(await copyTo(source, empty), /^ERROR: No SQLite store at .*kluis\.db/);
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    });
+  },
+);

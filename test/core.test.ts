@@ -29,7 +29,8 @@ describe("core server", () => {
   after(() => kluis.dispose());
 
   it("answers /healthz and /healthz/live (alive), and /healthz/ready (its store answers)", async () => {
-    for (const path of ["/healthz", "/healthz/live"]) assert.equal((await rawRequest(kluis, "localhost", "GET", path)).status, 200, path);
+    for (const path of ["/healthz", "/healthz/live"])
+      assert.equal((await rawRequest(kluis, "localhost", "GET", path)).status, 200, path);
     const ready = await rawRequest(kluis, "localhost", "GET", "/healthz/ready");
     assert.equal(ready.status, 200);
     assert.deepEqual(ready.body, { status: "ready" });
@@ -83,10 +84,14 @@ describe("core server", () => {
         .setExpirationTime(exp)
         .sign(key);
     const now = Math.floor(Date.now() / 1000);
-    const expired = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: await sign("https://vault.azure.net", now - 3600) });
+    const expired = await rawRequest(kluis, host, "GET", `/certificates?${API}`, {
+      token: await sign("https://vault.azure.net", now - 3600),
+    });
     assert.equal(expired.status, 401);
     assert.match(expired.body.error.message, /expired/);
-    const wrongAudience = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: await sign("https://management.azure.com", now + 3600) });
+    const wrongAudience = await rawRequest(kluis, host, "GET", `/certificates?${API}`, {
+      token: await sign("https://management.azure.com", now + 3600),
+    });
     assert.equal(wrongAudience.status, 401);
   });
 
@@ -108,7 +113,10 @@ describe("core server", () => {
     await assert.rejects(client.beginDeleteCertificate("nodelete"), (err: any) => {
       assert.equal(err.statusCode, 403);
       assert.equal(err.code, "Forbidden");
-      assert.match(err.message, new RegExp(`appid=${sp.appId}.*does not have certificates delete permission on key vault 'corevault`));
+      assert.match(
+        err.message,
+        new RegExp(`appid=${sp.appId}.*does not have certificates delete permission on key vault 'corevault`),
+      );
       return true;
     });
     // Nothing changed: the certificate is still there.
@@ -134,7 +142,13 @@ describe("core server", () => {
       ["GET", `/deletedcertificates/missing?${API}`, undefined, 404, "CertificateNotFound"],
       ["GET", `/certificates?api-version=1.0`, undefined, 400, "BadParameter"],
       ["GET", `/certificates`, undefined, 400, "BadParameter"],
-      ["POST", `/certificates/c3/create?${API}`, JSON.stringify({ policy: { key_props: { kty: "RSA", key_size: 1024 } } }), 400, "BadParameter"],
+      [
+        "POST",
+        `/certificates/c3/create?${API}`,
+        JSON.stringify({ policy: { key_props: { kty: "RSA", key_size: 1024 } } }),
+        400,
+        "BadParameter",
+      ],
       // Refused by the router itself, before any handler: a path segment over its limit.
       ["GET", `/certificates/c4/${"a".repeat(300)}?${API}`, undefined, 400, "BadParameter"],
     ];
@@ -171,7 +185,10 @@ describe("core server", () => {
     assert.deepEqual(Buffer.from(again.cer!), Buffer.from(kept.cer!));
     const deleted = await after2.getDeletedCertificate("gone");
     assert.equal(deleted.name, "gone");
-    await assert.rejects(after2.beginCreateCertificate("gone", DefaultCertificatePolicy), (err: any) => err.statusCode === 409);
+    await assert.rejects(
+      after2.beginCreateCertificate("gone", DefaultCertificatePolicy),
+      (err: any) => err.statusCode === 409,
+    );
   });
 
   it("keeps every acknowledged write of a concurrent burst across a crash, and none of the refused ones", async () => {
@@ -184,10 +201,14 @@ describe("core server", () => {
     await (await client.beginDeleteSecret("burst-deleted")).pollUntilDone();
 
     const names = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
-    const writes = [...names.map((n) => client.setSecret(n, `value of ${n}`)), ...Array.from({ length: 10 }, (_, i) => client.setSecret("burst-deleted", `refused ${i}`))];
+    const writes = [
+      ...names.map((n) => client.setSecret(n, `value of ${n}`)),
+      ...Array.from({ length: 10 }, (_, i) => client.setSecret("burst-deleted", `refused ${i}`)),
+    ];
     const outcomes = await Promise.allSettled(writes);
     assert.equal(outcomes.slice(0, 30).filter((o) => o.status === "fulfilled").length, 30);
-    for (const o of outcomes.slice(30)) assert.equal(o.status === "rejected" && (o.reason as { statusCode?: number }).statusCode, 409);
+    for (const o of outcomes.slice(30))
+      assert.equal(o.status === "rejected" && (o.reason as { statusCode?: number }).statusCode, 409);
 
     await kluis.stop("SIGKILL");
     // The killed server left its server.json behind; the CLI must not take it for a running server.
@@ -213,7 +234,10 @@ describe("core server", () => {
 
   it("purges deleted objects once their scheduled purge date has passed, and only then", async () => {
     await kluis.stop("SIGTERM");
-    const store = await openStore({ sqliteFile: join(kluis.dataDir, "kluis.db"), sealer: new Sealer(loadMasterKey(kluis.dataDir)) });
+    const store = await openStore({
+      sqliteFile: join(kluis.dataDir, "kluis.db"),
+      sealer: new Sealer(loadMasterKey(kluis.dataDir)),
+    });
     try {
       const gone = await store.getName("corevault", "certificate", "gone");
       assert.ok(gone?.scheduledPurgeAt, "deleted earlier in this suite");

@@ -36,11 +36,18 @@ async function writeUntilKilled(kluis: Kluis, token: string, round: number, kill
   const agent = keepAliveAgent(kluis, WRITERS);
   const writer = async (w: number) => {
     for (let i = 0; i < MAX_WRITES; i++) {
-      const attempt: Attempt = { name: `r${round}-w${w}-n${i % NAMES}`, value: `${round}.${w}.${i}.${randomBytes(12).toString("base64url")}` };
+      const attempt: Attempt = {
+        name: `r${round}-w${w}-n${i % NAMES}`,
+        value: `${round}.${w}.${i}.${randomBytes(12).toString("base64url")}`,
+      };
       attempts.push(attempt);
       let res;
       try {
-        res = await rawRequest(kluis, HOST, "PUT", `/secrets/${attempt.name}?api-version=7.5`, { token, agent, body: JSON.stringify({ value: attempt.value }) });
+        res = await rawRequest(kluis, HOST, "PUT", `/secrets/${attempt.name}?api-version=7.5`, {
+          token,
+          agent,
+          body: JSON.stringify({ value: attempt.value }),
+        });
       } catch (err) {
         if (!killed) throw err; // a connection failure before the kill is a real failure
         return; // the server is gone
@@ -74,7 +81,10 @@ async function storedVersions(kluis: Kluis, token: string, names: string[]): Pro
       assert.equal(page.status, 200, JSON.stringify(page.body));
       for (const item of page.body.value as { id: string }[]) {
         const version = item.id.split("/").pop()!;
-        const got = await rawRequest(kluis, HOST, "GET", `/secrets/${name}/${version}?api-version=7.5`, { token, agent });
+        const got = await rawRequest(kluis, HOST, "GET", `/secrets/${name}/${version}?api-version=7.5`, {
+          token,
+          agent,
+        });
         assert.equal(got.status, 200, `${name}/${version}: ${got.status} ${JSON.stringify(got.body)}`);
         versions.set(version, got.body.value);
       }
@@ -92,7 +102,9 @@ async function crashRounds(kluis: Kluis, sp: ServicePrincipal): Promise<void> {
     const killAfter = 20 + Math.floor(Math.random() * 300);
     const attempts = await writeUntilKilled(kluis, token, round, killAfter);
     const acknowledged = attempts.filter((a) => a.version !== undefined);
-    console.log(`round ${round}: killed after ${killAfter}+ acknowledged writes; ${acknowledged.length} of ${attempts.length} writes acknowledged`);
+    console.log(
+      `round ${round}: killed after ${killAfter}+ acknowledged writes; ${acknowledged.length} of ${attempts.length} writes acknowledged`,
+    );
     assert.ok(acknowledged.length > 0, "no write was acknowledged before the kill: the round tested nothing");
 
     await kluis.restart();
@@ -100,14 +112,22 @@ async function crashRounds(kluis: Kluis, sp: ServicePrincipal): Promise<void> {
     const names = [...new Set(attempts.map((a) => a.name))];
     const stored = await storedVersions(kluis, token, names);
     for (const a of acknowledged) {
-      assert.equal(stored.get(a.name)?.get(a.version!), a.value, `acknowledged ${a.name}/${a.version} is lost or changed`);
+      assert.equal(
+        stored.get(a.name)?.get(a.version!),
+        a.value,
+        `acknowledged ${a.name}/${a.version} is lost or changed`,
+      );
     }
     for (const [name, versions] of stored) {
       const sent = new Set(attempts.filter((a) => a.name === name).map((a) => a.value));
-      for (const [version, value] of versions) assert.ok(sent.has(value), `${name}/${version} holds a value no client sent`);
+      for (const [version, value] of versions)
+        assert.ok(sent.has(value), `${name}/${version} holds a value no client sent`);
     }
     // Every name keeps a latest version that reads back, and the server takes writes again.
-    const after = await rawRequest(kluis, HOST, "PUT", `/secrets/after-r${round}?api-version=7.5`, { token, body: JSON.stringify({ value: "ok" }) });
+    const after = await rawRequest(kluis, HOST, "PUT", `/secrets/after-r${round}?api-version=7.5`, {
+      token,
+      body: JSON.stringify({ value: "ok" }),
+    });
     assert.equal(after.status, 200, JSON.stringify(after.body));
   }
 }
@@ -123,18 +143,25 @@ describe("crash: SIGKILL under concurrent writes, SQLite", { timeout: 10 * 60_00
   });
 });
 
-describe("crash: SIGKILL under concurrent writes, PostgreSQL", { timeout: 10 * 60_000, skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pg: Postgres | undefined;
-  let kluis: Kluis | undefined;
-  after(async () => {
-    await kluis?.dispose();
-    pg?.stop();
-  });
+describe(
+  "crash: SIGKILL under concurrent writes, PostgreSQL",
+  { timeout: 10 * 60_000, skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pg: Postgres | undefined;
+    let kluis: Kluis | undefined;
+    after(async () => {
+      await kluis?.dispose();
+      pg?.stop();
+    });
 
-  it("keeps every acknowledged write, exactly, and no partial one", async () => {
-    pg = await Postgres.start();
-    kluis = await Kluis.start({ args: ["--postgres", pg.url], env: { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") } });
-    const sp = await kluis.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
-    await crashRounds(kluis, sp);
-  });
-});
+    it("keeps every acknowledged write, exactly, and no partial one", async () => {
+      pg = await Postgres.start();
+      kluis = await Kluis.start({
+        args: ["--postgres", pg.url],
+        env: { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") },
+      });
+      const sp = await kluis.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
+      await crashRounds(kluis, sp);
+    });
+  },
+);

@@ -79,7 +79,10 @@ describe("ECDSA over a digest (crypto/ecdsa.ts)", () => {
       const hash = namedCurve === "secp384r1" ? "sha384" : namedCurve === "secp521r1" ? "sha512" : "sha256";
       const digest = createHash(hash).update("kluis").digest();
       const signature = await ecdsaSign(privateKey, digest);
-      assert.equal(nodeVerify(hash, Buffer.from("kluis"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature), true);
+      assert.equal(
+        nodeVerify(hash, Buffer.from("kluis"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature),
+        true,
+      );
       const theirs = nodeSign(hash, Buffer.from("kluis"), { key: privateKey, dsaEncoding: "ieee-p1363" });
       assert.equal(await ecdsaVerify(privateKey, digest, theirs), true);
     });
@@ -97,12 +100,24 @@ describe("EMSA-PSS over a digest (crypto/rsa-pss.ts)", () => {
     assert.equal(em[255], 0xbc);
     // s = em^d mod n, as key-algorithms.ts does on a worker.
     const s = rawPrivate(privateKey, em);
-    assert.equal(nodeVerify("sha256", Buffer.from("kluis"), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, s), true);
+    assert.equal(
+      nodeVerify(
+        "sha256",
+        Buffer.from("kluis"),
+        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        s,
+      ),
+      true,
+    );
   });
 
   it("verifies OpenSSL's RSASSA-PSS signatures and refuses altered ones", () => {
     for (const saltLength of [32, 0, 20]) {
-      const s = nodeSign("sha256", Buffer.from("kluis"), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+      const s = nodeSign("sha256", Buffer.from("kluis"), {
+        key: privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength,
+      });
       const em = publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, s);
       assert.equal(emsaPssVerify(digest, em, "sha256", emBits), true, `salt ${saltLength}`);
       assert.equal(emsaPssVerify(sha256("other"), em, "sha256", emBits), false, `other digest, salt ${saltLength}`);
@@ -134,9 +149,16 @@ describe("key algorithms by alg (crypto/key-algorithms.ts)", () => {
   });
 
   it("signs PS256 and ES256 over a digest so that the other side verifies", async () => {
-    const rsa: algorithms.KeyMaterial = { kind: "asymmetric", key: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey };
+    const rsa: algorithms.KeyMaterial = {
+      kind: "asymmetric",
+      key: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey,
+    };
     const digest = sha256("kluis");
-    for (const [material, alg] of [[rsa, "PS256"], [rsa, "RS256"], [{ kind: "asymmetric", key: P256_KEY }, "ES256"]] as const) {
+    for (const [material, alg] of [
+      [rsa, "PS256"],
+      [rsa, "RS256"],
+      [{ kind: "asymmetric", key: P256_KEY }, "ES256"],
+    ] as const) {
       const signature = await algorithms.sign(material, alg, digest);
       assert.equal(await algorithms.verify(material, alg, digest, signature), true, alg);
       assert.equal(await algorithms.verify(material, alg, sha256("other"), signature), false, alg);
@@ -145,9 +167,18 @@ describe("key algorithms by alg (crypto/key-algorithms.ts)", () => {
 
   it("refuses with KeyAlgorithmError, not an HTTP error: an unknown alg, a digest of the wrong length, a curve mismatch", async () => {
     const ec: algorithms.KeyMaterial = { kind: "asymmetric", key: P256_KEY };
-    await assert.rejects(algorithms.sign(ec, "XS256", sha256("x")), (err) => err instanceof KeyAlgorithmError && /Invalid algorithm/.test(err.message));
-    await assert.rejects(algorithms.sign(ec, "ES256", Buffer.alloc(31)), (err) => err instanceof KeyAlgorithmError && /digest length/.test(err.message));
-    await assert.rejects(algorithms.sign(ec, "ES384", Buffer.alloc(48)), (err) => err instanceof KeyAlgorithmError && /requires curve/.test(err.message));
+    await assert.rejects(
+      algorithms.sign(ec, "XS256", sha256("x")),
+      (err) => err instanceof KeyAlgorithmError && /Invalid algorithm/.test(err.message),
+    );
+    await assert.rejects(
+      algorithms.sign(ec, "ES256", Buffer.alloc(31)),
+      (err) => err instanceof KeyAlgorithmError && /digest length/.test(err.message),
+    );
+    await assert.rejects(
+      algorithms.sign(ec, "ES384", Buffer.alloc(48)),
+      (err) => err instanceof KeyAlgorithmError && /requires curve/.test(err.message),
+    );
     assert.throws(() => algorithms.encrypt(ec, "A128GCM", { value: Buffer.alloc(1) }), KeyAlgorithmError);
     assert.ok(!("status" in new KeyAlgorithmError("x")));
   });

@@ -50,8 +50,16 @@ const HOSTILE_STRINGS = [
   "https://fuzz.vault.azure.net/secrets/s1",
   ...Object.getOwnPropertyNames(Object.prototype),
 ];
-const hostileString = fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), fc.string({ maxLength: 24 }), fc.string({ unit: "grapheme", maxLength: 12 }));
-const hostileNumber = fc.oneof(fc.constantFrom(0, -1, 1, 1.5, 2 ** 31, 2 ** 53, -(2 ** 53), 1e308, -1e308, 5e-324), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const hostileString = fc.oneof(
+  fc.constantFrom(...HOSTILE_STRINGS),
+  fc.string({ maxLength: 24 }),
+  fc.string({ unit: "grapheme", maxLength: 12 }),
+);
+const hostileNumber = fc.oneof(
+  fc.constantFrom(0, -1, 1, 1.5, 2 ** 31, 2 ** 53, -(2 ** 53), 1e308, -1e308, 5e-324),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 
 /** Any JSON value, shallow enough to generate fast. */
 const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -67,9 +75,33 @@ const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).value;
 
 /** Percent-encodes the UTF-8 bytes of a string (a lone surrogate included, which encodeURIComponent refuses). */
-const percentEncode = (s: string) => [...Buffer.from(s, "utf8")].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
-const b64url = (n: number) => fc.uint8Array({ minLength: 0, maxLength: n }).map((b) => Buffer.from(b).toString("base64url"));
-const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES256K", "ES384", "ES512", "RSA-OAEP", "RSA-OAEP-256", "RSA1_5", "A256KW", "A256GCM", "HS256", "EdDSA"];
+const percentEncode = (s: string) =>
+  [...Buffer.from(s, "utf8")]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
+const b64url = (n: number) =>
+  fc.uint8Array({ minLength: 0, maxLength: n }).map((b) => Buffer.from(b).toString("base64url"));
+const ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "ES256",
+  "ES256K",
+  "ES384",
+  "ES512",
+  "RSA-OAEP",
+  "RSA-OAEP-256",
+  "RSA1_5",
+  "A256KW",
+  "A256GCM",
+  "HS256",
+  "EdDSA",
+];
 const epoch = fc.oneof(fc.integer({ min: 0, max: 4102444800 }), hostileNumber);
 
 /** Plausible values for the fields the operations read, so that generated bodies get past the first checks. */
@@ -77,14 +109,24 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   value: fc.oneof(hostileString, b64url(300)),
   contentType: fc.constantFrom("text/plain", "application/x-pkcs12", "application/x-pem-file", "", "x"),
   attributes: fc.record(
-    { enabled: fc.oneof(fc.boolean(), jsonValue), nbf: epoch, exp: epoch, exportable: fc.boolean(), recoveryLevel: hostileString, expiryTime: fc.constantFrom("P90D", "P1Y", "PT1H", "P", "x", "P-1D") },
+    {
+      enabled: fc.oneof(fc.boolean(), jsonValue),
+      nbf: epoch,
+      exp: epoch,
+      exportable: fc.boolean(),
+      recoveryLevel: hostileString,
+      expiryTime: fc.constantFrom("P90D", "P1Y", "PT1H", "P", "x", "P-1D"),
+    },
     { requiredKeys: [] },
   ),
   tags: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 16 }), { maxKeys: 3 }), jsonValue),
   kty: fc.constantFrom("EC", "RSA", "oct", "EC-HSM", "RSA-HSM", "oct-HSM", "OKP", "", "ec"),
   key_size: fc.constantFrom(2048, 0, -1, 1, 1.5, 128, 192, 256, 512, 1024, "2048", null),
   crv: fc.constantFrom("P-256", "P-384", "P-521", "P-256K", "Ed25519", "secp256k1", "", "p-256"),
-  key_ops: fc.array(fc.constantFrom("sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey", "import", "export", "x"), { maxLength: 4 }),
+  key_ops: fc.array(
+    fc.constantFrom("sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey", "import", "export", "x"),
+    { maxLength: 4 },
+  ),
   public_exponent: fc.constantFrom(65537, 3, 0, -1, 1.5),
   alg: fc.constantFrom(...ALGORITHMS, "", "none", "rs256"),
   digest: fc.oneof(b64url(64), fc.constant("a".repeat(43))),
@@ -93,7 +135,19 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   tag: b64url(16),
   count: fc.oneof(fc.integer({ min: -5, max: 200 }), hostileNumber),
   key: fc.record(
-    { kty: fc.constantFrom("EC", "RSA", "oct"), crv: fc.constantFrom("P-256", "P-384", "x"), x: b64url(32), y: b64url(32), d: b64url(32), n: b64url(256), e: fc.constantFrom("AQAB", "", "AA"), k: b64url(32), p: b64url(128), q: b64url(128), key_ops: jsonValue },
+    {
+      kty: fc.constantFrom("EC", "RSA", "oct"),
+      crv: fc.constantFrom("P-256", "P-384", "x"),
+      x: b64url(32),
+      y: b64url(32),
+      d: b64url(32),
+      n: b64url(256),
+      e: fc.constantFrom("AQAB", "", "AA"),
+      k: b64url(32),
+      p: b64url(128),
+      q: b64url(128),
+      key_ops: jsonValue,
+    },
     { requiredKeys: [] },
   ),
   Hsm: fc.boolean(),
@@ -103,7 +157,10 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
       fc.record(
         // Never due during the run (no timeBeforeExpiry, no short timeAfterCreate): a rotation by the scheduler would
         // write in the middle of another request and be taken for that request's write.
-        { trigger: fc.record({ timeAfterCreate: fc.constantFrom("P30D", "P1Y", "P", "x", "") }, { requiredKeys: [] }), action: fc.record({ type: fc.constantFrom("Rotate", "Notify", "x") }, { requiredKeys: [] }) },
+        {
+          trigger: fc.record({ timeAfterCreate: fc.constantFrom("P30D", "P1Y", "P", "x", "") }, { requiredKeys: [] }),
+          action: fc.record({ type: fc.constantFrom("Rotate", "Notify", "x") }, { requiredKeys: [] }),
+        },
         { requiredKeys: [] },
       ),
       { maxLength: 3 },
@@ -111,12 +168,27 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   ),
   policy: fc.record(
     {
-      key_props: fc.record({ kty: fc.constantFrom("RSA", "EC", "oct"), key_size: fc.constantFrom(2048, 0, 1.5, 512), crv: fc.constantFrom("P-256", "x"), exportable: fc.boolean(), reuse_key: fc.boolean() }, { requiredKeys: [] }),
-      secret_props: fc.record({ contentType: fc.constantFrom("application/x-pkcs12", "application/x-pem-file", "text/plain") }, { requiredKeys: [] }),
+      key_props: fc.record(
+        {
+          kty: fc.constantFrom("RSA", "EC", "oct"),
+          key_size: fc.constantFrom(2048, 0, 1.5, 512),
+          crv: fc.constantFrom("P-256", "x"),
+          exportable: fc.boolean(),
+          reuse_key: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
+      secret_props: fc.record(
+        { contentType: fc.constantFrom("application/x-pkcs12", "application/x-pem-file", "text/plain") },
+        { requiredKeys: [] },
+      ),
       x509_props: fc.record(
         {
           subject: fc.constantFrom("CN=fuzz", "", "CN=", "x", "CN=a,O=b", "=,=", "CN=" + "a".repeat(200)),
-          sans: fc.record({ dns_names: fc.array(hostileString, { maxLength: 3 }), emails: jsonValue, upns: jsonValue }, { requiredKeys: [] }),
+          sans: fc.record(
+            { dns_names: fc.array(hostileString, { maxLength: 3 }), emails: jsonValue, upns: jsonValue },
+            { requiredKeys: [] },
+          ),
           ekus: fc.array(fc.constantFrom("1.3.6.1.5.5.7.3.1", "x", "1.2", ""), { maxLength: 3 }),
           key_usage: fc.array(fc.constantFrom("digitalSignature", "keyEncipherment", "x"), { maxLength: 3 }),
           validity_months: fc.constantFrom(12, 1, 0, -1, 1.5, 1200, "12"),
@@ -133,7 +205,12 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   pwd: hostileString,
   x5c: fc.array(fc.oneof(b64url(200), hostileString), { maxLength: 3 }),
   cancellation_requested: fc.oneof(fc.boolean(), jsonValue),
-  contacts: fc.oneof(jsonValue, fc.array(fc.record({ email: hostileString, name: hostileString, phone: hostileString }, { requiredKeys: [] }), { maxLength: 3 })),
+  contacts: fc.oneof(
+    jsonValue,
+    fc.array(fc.record({ email: hostileString, name: hostileString, phone: hostileString }, { requiredKeys: [] }), {
+      maxLength: 3,
+    }),
+  ),
   provider: fc.constantFrom("Test", "DigiCert", "GlobalSign", "OneCertV2-PublicCA", "", "x"),
   credentials: fc.record({ account_id: hostileString, pwd: hostileString }, { requiredKeys: [] }),
   org_details: fc.record({ id: hostileString, admin_details: jsonValue }, { requiredKeys: [] }),
@@ -142,16 +219,58 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
 /** A JSON object: fields an operation reads, with plausible or hostile values, and unknown fields. */
 const objectOf = (fields: Record<string, fc.Arbitrary<unknown>>) =>
   fc
-    .array(fc.oneof(fc.constantFrom(...Object.keys(fields)).chain((k) => fc.tuple(fc.constant(k), fc.oneof(fields[k]!, fields[k]!, jsonValue))), fc.tuple(hostileString, jsonValue)), { maxLength: 6 })
+    .array(
+      fc.oneof(
+        fc
+          .constantFrom(...Object.keys(fields))
+          .chain((k) => fc.tuple(fc.constant(k), fc.oneof(fields[k]!, fields[k]!, jsonValue))),
+        fc.tuple(hostileString, jsonValue),
+      ),
+      { maxLength: 6 },
+    )
     .map((entries) => Object.fromEntries(entries));
 const objectBody = objectOf(FIELD_VALUES);
 
 const deep = (n: number, open: string, close: string) => open.repeat(n) + "1" + close.repeat(n);
 /** Bodies that are not a JSON object, or not JSON at all. */
-const RAW_BODIES = ["", "null", "[]", "[{}]", '"text"', "1", "true", "{", "{]", "{\"value\":}", "\u0000", '{"value":"a"}garbage', deep(20_000, "[", "]"), `{"value":${deep(20_000, '{"a":', "}")}}`, `{"tags":${deep(5_000, '{"a":', "}")}}`, "{\"__proto__\":{\"x\":1}}", "{\"value\":\"a\",\"value\":\"b\"}"];
-const body = fc.oneof({ weight: 6, arbitrary: objectBody.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) });
+const RAW_BODIES = [
+  "",
+  "null",
+  "[]",
+  "[{}]",
+  '"text"',
+  "1",
+  "true",
+  "{",
+  "{]",
+  '{"value":}',
+  "\u0000",
+  '{"value":"a"}garbage',
+  deep(20_000, "[", "]"),
+  `{"value":${deep(20_000, '{"a":', "}")}}`,
+  `{"tags":${deep(5_000, '{"a":', "}")}}`,
+  '{"__proto__":{"x":1}}',
+  '{"value":"a","value":"b"}',
+];
+const body = fc.oneof(
+  { weight: 6, arbitrary: objectBody.map((b) => JSON.stringify(b)) },
+  { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+);
 
-const CONTENT_TYPES = ["application/json", "application/json", "application/json; charset=utf-8", "text/plain", "", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/xml", "*/*", "json", undefined];
+const CONTENT_TYPES = [
+  "application/json",
+  "application/json",
+  "application/json; charset=utf-8",
+  "text/plain",
+  "",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/json; charset=utf-16",
+  "application/xml",
+  "*/*",
+  "json",
+  undefined,
+];
 
 /** A path segment: an existing object's name, a valid new one, or something hostile (percent-encoded or raw). */
 const segment = (existing: string[]) =>
@@ -159,18 +278,46 @@ const segment = (existing: string[]) =>
     { weight: 3, arbitrary: fc.constantFrom(...existing) },
     { weight: 2, arbitrary: fc.stringMatching(/^[0-9a-zA-Z-]{1,20}$/) },
     { weight: 2, arbitrary: hostileString.map(percentEncode) },
-    { weight: 1, arbitrary: fc.constantFrom("", ".", "..", "%", "%zz", "%2F", "a%2Fb", "%00", "a".repeat(128), "a".repeat(257), "%C0%AF", "%ED%A0%80", "pending", "versions") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "",
+        ".",
+        "..",
+        "%",
+        "%zz",
+        "%2F",
+        "a%2Fb",
+        "%00",
+        "a".repeat(128),
+        "a".repeat(257),
+        "%C0%AF",
+        "%ED%A0%80",
+        "pending",
+        "versions",
+      ),
+    },
   );
-const VERSIONS = fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), fc.constantFrom("", "latest", "%zz", "0".repeat(300)), hostileString.map(percentEncode));
+const VERSIONS = fc.oneof(
+  fc.stringMatching(/^[0-9a-f]{32}$/),
+  fc.constantFrom("", "latest", "%zz", "0".repeat(300)),
+  hostileString.map(percentEncode),
+);
 
 const API_VERSIONS = ["7.5", "7.5", "2025-07-01", "7.3", "7.4-preview.1", "7.6"];
 /** A query string: a valid api-version usually (so that the operation runs), and hostile paging parameters. */
 const queryString = fc
   .record(
     {
-      apiVersion: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...API_VERSIONS) }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: fc.constant(undefined) }),
+      apiVersion: fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom(...API_VERSIONS) },
+        { weight: 1, arbitrary: hostileString },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+      ),
       repeatApiVersion: fc.boolean(),
-      maxresults: fc.option(fc.oneof(fc.constantFrom("1", "25", "0", "26", "-1", "1.5", "1e1", " 5", "0x10"), hostileString)),
+      maxresults: fc.option(
+        fc.oneof(fc.constantFrom("1", "25", "0", "26", "-1", "1.5", "1e1", " 5", "0x10"), hostileString),
+      ),
       skiptoken: fc.option(fc.oneof(b64url(40), hostileString, fc.constant("MTAwMDAwMDAwMDAwMDAwMDAwMDA"))),
       repeatSkiptoken: fc.boolean(),
       extra: fc.option(fc.tuple(fc.constantFrom("includePending", "outContentType", "$filter", "x"), hostileString)),
@@ -195,42 +342,128 @@ const queryString = fc
 // Routes: every route of src/*/routes.ts, with placeholders for its parameters.
 
 const DATA_PLANE_ROUTES = [
-  "GET /secrets", "POST /secrets/restore", "PUT /secrets/:s", "GET /secrets/:s/versions", "GET /secrets/:s", "GET /secrets/:s/:v",
-  "PATCH /secrets/:s", "PATCH /secrets/:s/:v", "DELETE /secrets/:s", "POST /secrets/:s/backup",
-  "GET /deletedsecrets", "GET /deletedsecrets/:s", "POST /deletedsecrets/:s/recover", "DELETE /deletedsecrets/:s",
-  "GET /keys", "POST /rng", "POST /keys/:k/create", "PUT /keys/:k", "POST /keys/restore", "POST /keys/:k/backup", "POST /keys/:k/rotate",
-  "GET /keys/:k/rotationpolicy", "PUT /keys/:k/rotationpolicy", "GET /keys/:k/versions", "GET /keys/:k", "GET /keys/:k/:v",
-  "PATCH /keys/:k", "PATCH /keys/:k/:v", "DELETE /keys/:k",
-  "POST /keys/:k/:v/sign", "POST /keys/:k/sign", "POST /keys/:k/:v/verify", "POST /keys/:k/verify", "POST /keys/:k/:v/encrypt", "POST /keys/:k/encrypt",
-  "POST /keys/:k/:v/decrypt", "POST /keys/:k/decrypt", "POST /keys/:k/:v/wrapkey", "POST /keys/:k/wrapkey", "POST /keys/:k/:v/unwrapkey", "POST /keys/:k/unwrapkey",
-  "GET /deletedkeys", "GET /deletedkeys/:k", "POST /deletedkeys/:k/recover", "DELETE /deletedkeys/:k",
-  "GET /certificates/contacts", "PUT /certificates/contacts", "DELETE /certificates/contacts",
-  "GET /certificates/issuers", "GET /certificates/issuers/:i", "PUT /certificates/issuers/:i", "PATCH /certificates/issuers/:i", "DELETE /certificates/issuers/:i",
-  "GET /certificates", "POST /certificates/:c/create", "POST /certificates/:c/import", "GET /certificates/:c/pending", "PATCH /certificates/:c/pending",
-  "DELETE /certificates/:c/pending", "POST /certificates/:c/pending/merge", "GET /certificates/:c/policy", "PATCH /certificates/:c/policy",
-  "GET /certificates/:c/versions", "GET /certificates/:c", "GET /certificates/:c/:v", "PATCH /certificates/:c", "PATCH /certificates/:c/:v",
-  "DELETE /certificates/:c", "POST /certificates/:c/backup", "POST /certificates/restore",
-  "GET /deletedcertificates", "GET /deletedcertificates/:c", "POST /deletedcertificates/:c/recover", "DELETE /deletedcertificates/:c",
+  "GET /secrets",
+  "POST /secrets/restore",
+  "PUT /secrets/:s",
+  "GET /secrets/:s/versions",
+  "GET /secrets/:s",
+  "GET /secrets/:s/:v",
+  "PATCH /secrets/:s",
+  "PATCH /secrets/:s/:v",
+  "DELETE /secrets/:s",
+  "POST /secrets/:s/backup",
+  "GET /deletedsecrets",
+  "GET /deletedsecrets/:s",
+  "POST /deletedsecrets/:s/recover",
+  "DELETE /deletedsecrets/:s",
+  "GET /keys",
+  "POST /rng",
+  "POST /keys/:k/create",
+  "PUT /keys/:k",
+  "POST /keys/restore",
+  "POST /keys/:k/backup",
+  "POST /keys/:k/rotate",
+  "GET /keys/:k/rotationpolicy",
+  "PUT /keys/:k/rotationpolicy",
+  "GET /keys/:k/versions",
+  "GET /keys/:k",
+  "GET /keys/:k/:v",
+  "PATCH /keys/:k",
+  "PATCH /keys/:k/:v",
+  "DELETE /keys/:k",
+  "POST /keys/:k/:v/sign",
+  "POST /keys/:k/sign",
+  "POST /keys/:k/:v/verify",
+  "POST /keys/:k/verify",
+  "POST /keys/:k/:v/encrypt",
+  "POST /keys/:k/encrypt",
+  "POST /keys/:k/:v/decrypt",
+  "POST /keys/:k/decrypt",
+  "POST /keys/:k/:v/wrapkey",
+  "POST /keys/:k/wrapkey",
+  "POST /keys/:k/:v/unwrapkey",
+  "POST /keys/:k/unwrapkey",
+  "GET /deletedkeys",
+  "GET /deletedkeys/:k",
+  "POST /deletedkeys/:k/recover",
+  "DELETE /deletedkeys/:k",
+  "GET /certificates/contacts",
+  "PUT /certificates/contacts",
+  "DELETE /certificates/contacts",
+  "GET /certificates/issuers",
+  "GET /certificates/issuers/:i",
+  "PUT /certificates/issuers/:i",
+  "PATCH /certificates/issuers/:i",
+  "DELETE /certificates/issuers/:i",
+  "GET /certificates",
+  "POST /certificates/:c/create",
+  "POST /certificates/:c/import",
+  "GET /certificates/:c/pending",
+  "PATCH /certificates/:c/pending",
+  "DELETE /certificates/:c/pending",
+  "POST /certificates/:c/pending/merge",
+  "GET /certificates/:c/policy",
+  "PATCH /certificates/:c/policy",
+  "GET /certificates/:c/versions",
+  "GET /certificates/:c",
+  "GET /certificates/:c/:v",
+  "PATCH /certificates/:c",
+  "PATCH /certificates/:c/:v",
+  "DELETE /certificates/:c",
+  "POST /certificates/:c/backup",
+  "POST /certificates/restore",
+  "GET /deletedcertificates",
+  "GET /deletedcertificates/:c",
+  "POST /deletedcertificates/:c/recover",
+  "DELETE /deletedcertificates/:c",
 ];
 
 const VAULT_ARM = "/subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/vaults/:vault";
 const AUTH = "providers/Microsoft.Authorization";
 const ROLE_SCOPES = ["/subscriptions/:sub", "/subscriptions/:sub/resourceGroups/:rg", VAULT_ARM];
 const MANAGEMENT_ROUTES = [
-  "GET /subscriptions", "GET /subscriptions/:sub/providers/Microsoft.KeyVault/vaults", "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/vaults",
-  `GET ${VAULT_ARM}`, `PUT ${VAULT_ARM}`, `PATCH ${VAULT_ARM}`, `DELETE ${VAULT_ARM}`, `PUT ${VAULT_ARM}/accessPolicies/:op`,
+  "GET /subscriptions",
+  "GET /subscriptions/:sub/providers/Microsoft.KeyVault/vaults",
+  "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/vaults",
+  `GET ${VAULT_ARM}`,
+  `PUT ${VAULT_ARM}`,
+  `PATCH ${VAULT_ARM}`,
+  `DELETE ${VAULT_ARM}`,
+  `PUT ${VAULT_ARM}/accessPolicies/:op`,
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedVaults",
-  "GET /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault", "POST /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault/purge",
-  ...ROLE_SCOPES.flatMap((scope) => ["GET", "PUT", "DELETE"].map((m) => `${m} ${scope}/${AUTH}/roleDefinitions/:id`).concat(`GET ${scope}/${AUTH}/roleDefinitions`)),
-  ...[...ROLE_SCOPES, `${VAULT_ARM}/:kind/:obj`].flatMap((scope) => ["GET", "PUT", "DELETE"].map((m) => `${m} ${scope}/${AUTH}/roleAssignments/:id`).concat(`GET ${scope}/${AUTH}/roleAssignments`)),
+  "GET /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault",
+  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault/purge",
+  ...ROLE_SCOPES.flatMap((scope) =>
+    ["GET", "PUT", "DELETE"]
+      .map((m) => `${m} ${scope}/${AUTH}/roleDefinitions/:id`)
+      .concat(`GET ${scope}/${AUTH}/roleDefinitions`),
+  ),
+  ...[...ROLE_SCOPES, `${VAULT_ARM}/:kind/:obj`].flatMap((scope) =>
+    ["GET", "PUT", "DELETE"]
+      .map((m) => `${m} ${scope}/${AUTH}/roleAssignments/:id`)
+      .concat(`GET ${scope}/${AUTH}/roleAssignments`),
+  ),
   // Resource groups (never the `kluis` group, which holds the fuzzed vault), resources, name checks, HSM lists, metadata.
-  "GET /tenants", "GET /subscriptions/:sub", "GET /subscriptions/:sub/resourcegroups", "GET /subscriptions/:sub/resourcegroups/:grp",
-  "PUT /subscriptions/:sub/resourcegroups/:grp", "PATCH /subscriptions/:sub/resourcegroups/:grp", "DELETE /subscriptions/:sub/resourcegroups/:grp",
-  "GET /subscriptions/:sub/operationresults/:id", "GET /subscriptions/:sub/resources", "GET /subscriptions/:sub/resourcegroups/:grp/resources",
-  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability", "GET /subscriptions/:sub/providers/Microsoft.KeyVault/managedHSMs",
-  "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/managedHSMs", "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedManagedHSMs",
+  "GET /tenants",
+  "GET /subscriptions/:sub",
+  "GET /subscriptions/:sub/resourcegroups",
+  "GET /subscriptions/:sub/resourcegroups/:grp",
+  "PUT /subscriptions/:sub/resourcegroups/:grp",
+  "PATCH /subscriptions/:sub/resourcegroups/:grp",
+  "DELETE /subscriptions/:sub/resourcegroups/:grp",
+  "GET /subscriptions/:sub/operationresults/:id",
+  "GET /subscriptions/:sub/resources",
+  "GET /subscriptions/:sub/resourcegroups/:grp/resources",
+  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability",
+  "GET /subscriptions/:sub/providers/Microsoft.KeyVault/managedHSMs",
+  "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/managedHSMs",
+  "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedManagedHSMs",
   "GET /metadata/endpoints",
-  "POST /kluis/servicePrincipals", "GET /kluis/servicePrincipals", "GET /kluis/servicePrincipals/:app", "DELETE /kluis/servicePrincipals/:app", "POST /kluis/servicePrincipals/:app/credentials/reset",
+  "POST /kluis/servicePrincipals",
+  "GET /kluis/servicePrincipals",
+  "GET /kluis/servicePrincipals/:app",
+  "DELETE /kluis/servicePrincipals/:app",
+  "POST /kluis/servicePrincipals/:app/credentials/reset",
 ];
 
 /** A management request; never on the fuzzed vault nor the principals the other properties use. */
@@ -249,9 +482,29 @@ function managementRequest(subscriptionId: string, tenantId: string, otherApp: s
       kind: fc.constantFrom("secrets", "keys", "certificates", "x", "Secrets"),
       obj: segment(["s1", "x"]),
       app: fc.oneof(fc.constant(otherApp), fc.uuid(), segment(["x"])),
-      apiVersion: fc.oneof(fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", "?api-version=2026-02-01", ""), hostileString.map((v) => `?api-version=${percentEncode(v)}`)),
-      filter: fc.option(fc.oneof(fc.constantFrom("resourceType eq 'Microsoft.KeyVault/vaults'", "resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'mgmt1'", "name eq 'it''s'", "x"), hostileString), { freq: 2 }),
-      body: fc.option(fc.oneof({ weight: 6, arbitrary: armBody(tenantId, subscriptionId).map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) }), { freq: 8 }),
+      apiVersion: fc.oneof(
+        fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", "?api-version=2026-02-01", ""),
+        hostileString.map((v) => `?api-version=${percentEncode(v)}`),
+      ),
+      filter: fc.option(
+        fc.oneof(
+          fc.constantFrom(
+            "resourceType eq 'Microsoft.KeyVault/vaults'",
+            "resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'mgmt1'",
+            "name eq 'it''s'",
+            "x",
+          ),
+          hostileString,
+        ),
+        { freq: 2 },
+      ),
+      body: fc.option(
+        fc.oneof(
+          { weight: 6, arbitrary: armBody(tenantId, subscriptionId).map((b) => JSON.stringify(b)) },
+          { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+        ),
+        { freq: 8 },
+      ),
       contentType: fc.constantFrom(...CONTENT_TYPES),
     })
     .map((r) => {
@@ -260,7 +513,13 @@ function managementRequest(subscriptionId: string, tenantId: string, otherApp: s
       const m = r.otherMethod ?? method;
       const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(m);
       const filter = r.filter != null ? `${r.apiVersion ? "&" : "?"}$filter=${percentEncode(r.filter)}` : "";
-      return { routed: r.otherMethod == null, method: m, path: path + r.apiVersion + filter, body: sendsBody ? r.body! : undefined, contentType: sendsBody ? r.contentType : undefined };
+      return {
+        routed: r.otherMethod == null,
+        method: m,
+        path: path + r.apiVersion + filter,
+        body: sendsBody ? r.body! : undefined,
+        contentType: sendsBody ? r.contentType : undefined,
+      };
     });
 }
 
@@ -292,7 +551,9 @@ function dataPlaneRequest(existing: Existing) {
     })
     .map((r) => {
       const [method, template] = r.route.split(" ") as [string, string];
-      const path = template.replace(/:([skciv])\b/g, (_, p: keyof Existing) => r[p]) + (r.extraSegment != null ? `/${r.extraSegment}` : "");
+      const path =
+        template.replace(/:([skciv])\b/g, (_, p: keyof Existing) => r[p]) +
+        (r.extraSegment != null ? `/${r.extraSegment}` : "");
       const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(r.otherMethod ?? method);
       return {
         /** The route as declared: not another method, no extra segment. */
@@ -306,17 +567,38 @@ function dataPlaneRequest(existing: Existing) {
 }
 
 /** Bodies of the management API: vaults, access policies, role definitions and assignments, service principals. */
-const permissionList = fc.array(fc.constantFrom("get", "list", "set", "delete", "all", "Get", "x", ""), { maxLength: 4 });
+const permissionList = fc.array(fc.constantFrom("get", "list", "set", "delete", "all", "Get", "x", ""), {
+  maxLength: 4,
+});
 const accessPolicyEntry = (tenantId: string) =>
   fc.record(
-    { tenantId: fc.oneof(fc.constant(tenantId), hostileString), objectId: fc.oneof(fc.uuid(), hostileString), applicationId: fc.oneof(fc.uuid(), jsonValue), permissions: fc.record({ keys: permissionList, secrets: permissionList, certificates: permissionList, storage: jsonValue }, { requiredKeys: [] }) },
+    {
+      tenantId: fc.oneof(fc.constant(tenantId), hostileString),
+      objectId: fc.oneof(fc.uuid(), hostileString),
+      applicationId: fc.oneof(fc.uuid(), jsonValue),
+      permissions: fc.record(
+        { keys: permissionList, secrets: permissionList, certificates: permissionList, storage: jsonValue },
+        { requiredKeys: [] },
+      ),
+    },
     { requiredKeys: [] },
   );
 const armBody = (tenantId: string, subscriptionId: string) => {
-  const scope = fc.constantFrom(`/subscriptions/${subscriptionId}`, `/subscriptions/${subscriptionId}/resourceGroups/kluis`, `/subscriptions/${subscriptionId}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/mgmt1`, "/", "", "/subscriptions/x", "x");
+  const scope = fc.constantFrom(
+    `/subscriptions/${subscriptionId}`,
+    `/subscriptions/${subscriptionId}/resourceGroups/kluis`,
+    `/subscriptions/${subscriptionId}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/mgmt1`,
+    "/",
+    "",
+    "/subscriptions/x",
+    "x",
+  );
   const properties = objectOf({
     tenantId: fc.oneof(fc.constant(tenantId), hostileString),
-    sku: fc.record({ family: fc.constantFrom("A", "x"), name: fc.constantFrom("standard", "premium", "x") }, { requiredKeys: [] }),
+    sku: fc.record(
+      { family: fc.constantFrom("A", "x"), name: fc.constantFrom("standard", "premium", "x") },
+      { requiredKeys: [] },
+    ),
     accessPolicies: fc.array(accessPolicyEntry(tenantId), { maxLength: 3 }),
     enableRbacAuthorization: fc.boolean(),
     enableSoftDelete: fc.boolean(),
@@ -329,9 +611,36 @@ const armBody = (tenantId: string, subscriptionId: string) => {
     roleName: hostileString,
     description: hostileString,
     type: fc.constantFrom("CustomRole", "BuiltInRole", "x"),
-    permissions: fc.array(fc.record({ actions: fc.array(hostileString, { maxLength: 2 }), notActions: jsonValue, dataActions: fc.array(fc.constantFrom("Microsoft.KeyVault/vaults/secrets/*", "Microsoft.KeyVault/vaults/secrets/getSecret/action", "*", "x", ""), { maxLength: 3 }), notDataActions: fc.array(hostileString, { maxLength: 2 }) }, { requiredKeys: [] }), { maxLength: 2 }),
+    permissions: fc.array(
+      fc.record(
+        {
+          actions: fc.array(hostileString, { maxLength: 2 }),
+          notActions: jsonValue,
+          dataActions: fc.array(
+            fc.constantFrom(
+              "Microsoft.KeyVault/vaults/secrets/*",
+              "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+              "*",
+              "x",
+              "",
+            ),
+            { maxLength: 3 },
+          ),
+          notDataActions: fc.array(hostileString, { maxLength: 2 }),
+        },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 2 },
+    ),
     assignableScopes: fc.array(scope, { maxLength: 3 }),
-    roleDefinitionId: fc.oneof(fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6", "00482a5a-887f-4fb3-b363-3b7fe8e74483", `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`), hostileString),
+    roleDefinitionId: fc.oneof(
+      fc.constantFrom(
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+      ),
+      hostileString,
+    ),
     principalId: fc.oneof(fc.uuid(), hostileString),
   });
   return objectOf({
@@ -347,14 +656,31 @@ const armBody = (tenantId: string, subscriptionId: string) => {
 
 /** Microsoft Graph's routes, on a principal made for them (never one the other properties use). */
 const GRAPH_ROUTES = [
-  "GET /v1.0/me", "GET /v1.0/servicePrincipals", "POST /v1.0/servicePrincipals", "GET /v1.0/servicePrincipals/:id", "DELETE /v1.0/servicePrincipals/:id",
-  "POST /v1.0/servicePrincipals/:id/addPassword", "POST /v1.0/servicePrincipals/:id/removePassword",
-  "GET /v1.0/applications", "POST /v1.0/applications", "GET /v1.0/applications/:id", "PATCH /v1.0/applications/:id", "DELETE /v1.0/applications/:id",
-  "POST /v1.0/applications/:id/addPassword", "POST /v1.0/applications/:id/removePassword",
+  "GET /v1.0/me",
+  "GET /v1.0/servicePrincipals",
+  "POST /v1.0/servicePrincipals",
+  "GET /v1.0/servicePrincipals/:id",
+  "DELETE /v1.0/servicePrincipals/:id",
+  "POST /v1.0/servicePrincipals/:id/addPassword",
+  "POST /v1.0/servicePrincipals/:id/removePassword",
+  "GET /v1.0/applications",
+  "POST /v1.0/applications",
+  "GET /v1.0/applications/:id",
+  "PATCH /v1.0/applications/:id",
+  "DELETE /v1.0/applications/:id",
+  "POST /v1.0/applications/:id/addPassword",
+  "POST /v1.0/applications/:id/removePassword",
 ];
 const GRAPH_FILTERS = [
-  "appId eq '00000000-0000-0000-0000-000000000000'", "displayName eq 'x'", "startswith(displayName,'fuzz')", "servicePrincipalNames/any(c:c eq 'x')",
-  "appId eq 'it''s'", "displayName eq", "eq eq eq", "(((((", "appId in ('a','b')",
+  "appId eq '00000000-0000-0000-0000-000000000000'",
+  "displayName eq 'x'",
+  "startswith(displayName,'fuzz')",
+  "servicePrincipalNames/any(c:c eq 'x')",
+  "appId eq 'it''s'",
+  "displayName eq",
+  "eq eq eq",
+  "(((((",
+  "appId in ('a','b')",
 ];
 function graphRequest(victim: { objectId: string; appId: string }) {
   return fc
@@ -365,7 +691,16 @@ function graphRequest(victim: { objectId: string; appId: string }) {
       filter: fc.option(fc.oneof(fc.constantFrom(...GRAPH_FILTERS), hostileString), { freq: 2 }),
       body: fc.option(
         fc.oneof(
-          { weight: 6, arbitrary: objectOf({ displayName: hostileString, appId: fc.oneof(fc.constant(victim.appId), fc.uuid(), hostileString), passwordCredential: objectOf({ displayName: hostileString, endDateTime: hostileString }), keyId: fc.oneof(fc.uuid(), hostileString), tags: jsonValue }).map((b) => JSON.stringify(b)) },
+          {
+            weight: 6,
+            arbitrary: objectOf({
+              displayName: hostileString,
+              appId: fc.oneof(fc.constant(victim.appId), fc.uuid(), hostileString),
+              passwordCredential: objectOf({ displayName: hostileString, endDateTime: hostileString }),
+              keyId: fc.oneof(fc.uuid(), hostileString),
+              tags: jsonValue,
+            }).map((b) => JSON.stringify(b)),
+          },
           { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
         ),
         { freq: 6 },
@@ -377,7 +712,12 @@ function graphRequest(victim: { objectId: string; appId: string }) {
       const m = r.otherMethod ?? method;
       const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(m);
       const filter = r.filter != null && m === "GET" ? `?$filter=${percentEncode(r.filter)}` : "";
-      return { method: m, path: template.replace(":id", r.id) + filter, body: sendsBody ? r.body! : undefined, contentType: sendsBody ? r.contentType : undefined };
+      return {
+        method: m,
+        path: template.replace(":id", r.id) + filter,
+        body: sendsBody ? r.body! : undefined,
+        contentType: sendsBody ? r.contentType : undefined,
+      };
     });
 }
 
@@ -387,15 +727,31 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
     grant_type: fc.constantFrom("client_credentials", "password", "authorization_code", "", "CLIENT_CREDENTIALS"),
     client_id: fc.oneof(fc.constant(principal.appId), fc.uuid(), hostileString),
     client_secret: fc.oneof(fc.constant(principal.password), hostileString),
-    scope: fc.constantFrom("https://vault.azure.net/.default", "https://management.azure.com/.default", "https://fuzz.localhost/.default", "openid", "", " ", "https://vault.azure.net/.default https://management.azure.com/.default", "x/.default"),
+    scope: fc.constantFrom(
+      "https://vault.azure.net/.default",
+      "https://management.azure.com/.default",
+      "https://fuzz.localhost/.default",
+      "openid",
+      "",
+      " ",
+      "https://vault.azure.net/.default https://management.azure.com/.default",
+      "x/.default",
+    ),
     resource: fc.constantFrom("https://vault.azure.net", "https://management.core.windows.net/", "", "x"),
     client_assertion: hostileString,
   };
-  const textOf = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? "");
-  const form = objectOf(formField).map((f) => new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])).toString());
+  const textOf = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
+  const form = objectOf(formField).map((f) =>
+    new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])).toString(),
+  );
   const basicPart = fc.oneof(fc.constant(principal.appId), fc.constant(principal.password), hostileString);
-  const basic = fc.tuple(basicPart, basicPart, fc.boolean()).map(([id, secret, colon]) => `Basic ${Buffer.from(colon ? `${id}:${secret}` : id).toString("base64")}`);
-  const tenant = fc.oneof(fc.constantFrom(tenantId, "adfs", "common", "organizations", "ADFS", tenantId.toUpperCase()), segment(["x"]));
+  const basic = fc
+    .tuple(basicPart, basicPart, fc.boolean())
+    .map(([id, secret, colon]) => `Basic ${Buffer.from(colon ? `${id}:${secret}` : id).toString("base64")}`);
+  const tenant = fc.oneof(
+    fc.constantFrom(tenantId, "adfs", "common", "organizations", "ADFS", tenantId.toUpperCase()),
+    segment(["x"]),
+  );
   return fc.oneof(
     fc
       .record({
@@ -403,10 +759,18 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
         v2: fc.boolean(),
         body: fc.oneof(
           form.map((b) => ({ body: b, contentType: "application/x-www-form-urlencoded" as string | undefined })),
-          objectOf(formField).map((b) => ({ body: JSON.stringify(b), contentType: "application/json" as string | undefined })),
-          fc.tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES)).map(([b, ct]) => ({ body: b, contentType: ct })),
+          objectOf(formField).map((b) => ({
+            body: JSON.stringify(b),
+            contentType: "application/json" as string | undefined,
+          })),
+          fc
+            .tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES))
+            .map(([b, ct]) => ({ body: b, contentType: ct })),
         ),
-        authorization: fc.option(fc.oneof(basic, fc.constantFrom("Basic", "Basic !!!", "Bearer x", "Basic " + "A".repeat(4000))), { freq: 4 }),
+        authorization: fc.option(
+          fc.oneof(basic, fc.constantFrom("Basic", "Basic !!!", "Bearer x", "Basic " + "A".repeat(4000))),
+          { freq: 4 },
+        ),
         query: fc.option(queryString, { freq: 4 }),
       })
       .map((r) => ({
@@ -417,7 +781,19 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
       })),
     fc
       .record({
-        endpoint: fc.oneof(fc.constantFrom("https://login.microsoftonline.com/common/oauth2/authorize", "https://localhost/adfs/oauth2/authorize", "x", "", "https://", "http://[::1", "file:///etc/passwd", "https://a/b/c"), hostileString),
+        endpoint: fc.oneof(
+          fc.constantFrom(
+            "https://login.microsoftonline.com/common/oauth2/authorize",
+            "https://localhost/adfs/oauth2/authorize",
+            "x",
+            "",
+            "https://",
+            "http://[::1",
+            "file:///etc/passwd",
+            "https://a/b/c",
+          ),
+          hostileString,
+        ),
         apiVersion: fc.option(hostileString),
       })
       .map((r) => ({
@@ -427,12 +803,24 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
         headers: {},
       })),
     fc
-      .record({ tenant, doc: fc.constantFrom("/v2.0/.well-known/openid-configuration", "/.well-known/openid-configuration", "/discovery/v2.0/keys", "/discovery/keys") })
+      .record({
+        tenant,
+        doc: fc.constantFrom(
+          "/v2.0/.well-known/openid-configuration",
+          "/.well-known/openid-configuration",
+          "/discovery/v2.0/keys",
+          "/discovery/keys",
+        ),
+      })
       .map((r) => ({ method: "GET", path: `/${r.tenant}${r.doc}`, body: undefined, headers: {} })),
   );
 }
 
-const decoded = (token: string) => token.split(".").map((p) => Buffer.from(p, "base64url").toString("hex")).join(".");
+const decoded = (token: string) =>
+  token
+    .split(".")
+    .map((p) => Buffer.from(p, "base64url").toString("hex"))
+    .join(".");
 
 /** Authorization headers that must be refused: forged, foreign, truncated, tampered, huge or not Bearer at all. */
 function badAuthorization(valid: string, otherAudience: string, forged: string[]) {
@@ -461,7 +849,10 @@ function badAuthorization(valid: string, otherAudience: string, forged: string[]
     ),
     fc.nat({ max: valid.length - 2 }).map((n) => `Bearer ${valid.slice(0, n + 1)}`),
     // A changed character that decodes to other bytes (base64url's last character carries unused bits).
-    fc.tuple(fc.nat({ max: valid.length - 1 }), fc.constantFrom("A", "_", "-", ".", "=")).filter(([i, c]) => decoded(`${valid.slice(0, i)}${c}${valid.slice(i + 1)}`) !== decoded(valid)).map(([i, c]) => `Bearer ${valid.slice(0, i)}${c}${valid.slice(i + 1)}`),
+    fc
+      .tuple(fc.nat({ max: valid.length - 1 }), fc.constantFrom("A", "_", "-", ".", "="))
+      .filter(([i, c]) => decoded(`${valid.slice(0, i)}${c}${valid.slice(i + 1)}`) !== decoded(valid))
+      .map(([i, c]) => `Bearer ${valid.slice(0, i)}${c}${valid.slice(i + 1)}`),
     fc.string({ unit: "grapheme-ascii", maxLength: 60 }).map((t) => `Bearer ${t}`),
     fc.string({ unit: "grapheme-ascii", maxLength: 60 }),
   );
@@ -473,16 +864,32 @@ function badAuthorization(valid: string, otherAudience: string, forged: string[]
 /** Key Vault's and ARM's error shape (a HEAD answer has no body to check). */
 function assertKeyVaultError(res: RawResponse, what: string, method?: string): void {
   if (method === "HEAD") return;
-  assert.equal(typeof res.body, "object", `${what}: ${res.status} without a JSON error body: ${String(res.body).slice(0, 200)}`);
-  assert.equal(typeof res.body?.error?.code, "string", `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
-  assert.equal(typeof res.body.error.message, "string", `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
+  assert.equal(
+    typeof res.body,
+    "object",
+    `${what}: ${res.status} without a JSON error body: ${String(res.body).slice(0, 200)}`,
+  );
+  assert.equal(
+    typeof res.body?.error?.code,
+    "string",
+    `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`,
+  );
+  assert.equal(
+    typeof res.body.error.message,
+    "string",
+    `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`,
+  );
 }
 
 /** Entra's error shape: error, AADSTS-prefixed description, error codes. */
 function assertEntraError(res: RawResponse, what: string): void {
   const body = res.body;
   assert.equal(typeof body?.error, "string", `${what}: ${res.status} ${String(JSON.stringify(body)).slice(0, 300)}`);
-  assert.match(String(body.error_description), /^AADSTS\d+: /, `${what}: ${res.status} ${String(JSON.stringify(body)).slice(0, 300)}`);
+  assert.match(
+    String(body.error_description),
+    /^AADSTS\d+: /,
+    `${what}: ${res.status} ${String(JSON.stringify(body)).slice(0, 300)}`,
+  );
   assert.ok(Array.isArray(body.error_codes), `${what}: ${String(JSON.stringify(body)).slice(0, 300)}`);
 }
 
@@ -494,7 +901,13 @@ class StoreFingerprint {
   constructor(kluis: Kluis) {
     this.db = new Database(join(kluis.dataDir, "kluis.db"), { readonly: true, fileMustExist: true });
     // The audit log records every call, refused ones too, by design (audit.test.ts checks it): not a refused write.
-    this.tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'audit_entries' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    this.tables = (
+      this.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'audit_entries' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((t) => t.name);
   }
 
   take(): { hash: string; rows: Set<string> } {
@@ -504,7 +917,12 @@ class StoreFingerprint {
         rows.add(`${table} ${JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
       }
     }
-    return { hash: createHash("sha256").update([...rows].sort().join("\n")).digest("hex"), rows };
+    return {
+      hash: createHash("sha256")
+        .update([...rows].sort().join("\n"))
+        .digest("hex"),
+      rows,
+    };
   }
 
   /** The rows only in one of two fingerprints, for the failure message. */
@@ -521,7 +939,8 @@ class StoreFingerprint {
 
 /** An answer from before any route ran: no route for the method and path, or a path that cannot be routed. */
 const unrouted = (res: RawResponse) =>
-  (res.status === 404 && res.body?.error?.code === "NotFound") || (res.status === 400 && /^The request URI /.test(res.body?.error?.message));
+  (res.status === 404 && res.body?.error?.code === "NotFound") ||
+  (res.status === 400 && /^The request URI /.test(res.body?.error?.message));
 
 function assertAlive(kluis: Kluis): void {
   const { pid } = JSON.parse(readFileSync(join(kluis.dataDir, "server.json"), "utf8")) as { pid: number };
@@ -543,14 +962,23 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   const existing: Existing = { s: ["s1"], k: ["ec1", "rsa1", "oct1"], c: ["c1"], i: ["i1"], v: [] };
 
   /** Sends one request; a refused one (>= 400) must have written nothing. Returns the response. */
-  async function send(host: string, method: string, path: string, opts: { token?: string; body?: string; headers?: Record<string, string | undefined> }) {
+  async function send(
+    host: string,
+    method: string,
+    path: string,
+    opts: { token?: string; body?: string; headers?: Record<string, string | undefined> },
+  ) {
     const before = store.take();
     const res = await rawRequest(kluis, host, method, path, { ...opts, agent: pool });
     const what = `${method} ${path.slice(0, 200)}${opts.body !== undefined ? ` body ${opts.body.slice(0, 300)}` : ""}`;
     assert.ok(res.status < 500, `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
     if (res.status >= 400) {
       const afterwards = store.take();
-      assert.equal(afterwards.hash, before.hash, `${what}: refused with ${res.status} but wrote:\n${StoreFingerprint.diff(before, afterwards)}`);
+      assert.equal(
+        afterwards.hash,
+        before.hash,
+        `${what}: refused with ${res.status} but wrote:\n${StoreFingerprint.diff(before, afterwards)}`,
+      );
     }
     return { res, what };
   }
@@ -558,7 +986,10 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   /** Waits until a certificate's operation is no longer in progress (reading it also completes a self-signed one). */
   async function settleCertificate(name: string) {
     for (let i = 0; i < 300; i++) {
-      const op = await rawRequest(kluis, VAULT_HOST, "GET", `/certificates/${name}/pending?api-version=7.5`, { token: vaultToken, agent: pool });
+      const op = await rawRequest(kluis, VAULT_HOST, "GET", `/certificates/${name}/pending?api-version=7.5`, {
+        token: vaultToken,
+        agent: pool,
+      });
       if (op.body?.status !== "inProgress") return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -571,33 +1002,103 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     pool = keepAliveAgent(kluis, 4);
     const all = {
       secrets: ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"],
-      keys: ["get", "list", "create", "import", "update", "delete", "recover", "backup", "restore", "purge", "sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey", "rotate", "getrotationpolicy", "setrotationpolicy"],
-      certificates: ["get", "list", "create", "import", "update", "delete", "recover", "backup", "restore", "purge", "managecontacts", "manageissuers", "getissuers", "listissuers", "setissuers", "deleteissuers"],
+      keys: [
+        "get",
+        "list",
+        "create",
+        "import",
+        "update",
+        "delete",
+        "recover",
+        "backup",
+        "restore",
+        "purge",
+        "sign",
+        "verify",
+        "encrypt",
+        "decrypt",
+        "wrapKey",
+        "unwrapKey",
+        "rotate",
+        "getrotationpolicy",
+        "setrotationpolicy",
+      ],
+      certificates: [
+        "get",
+        "list",
+        "create",
+        "import",
+        "update",
+        "delete",
+        "recover",
+        "backup",
+        "restore",
+        "purge",
+        "managecontacts",
+        "manageissuers",
+        "getissuers",
+        "listissuers",
+        "setissuers",
+        "deleteissuers",
+      ],
     };
     sp = await kluis.vaultWithPrincipal(VAULT, all);
     nobody = await kluis.createServicePrincipal("fuzz-nobody");
     vaultToken = await accessToken(kluis, sp);
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
     adminVaultToken = await accessToken(kluis, admin);
-    managementToken = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
+    managementToken = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body
+      .access_token as string;
 
     // Objects for the requests to find: a secret with two versions, keys of each type, a certificate, an issuer.
     const put = async (method: string, path: string, body: unknown) => {
-      const res = await rawRequest(kluis, VAULT_HOST, method, `${path}?api-version=7.5`, { token: vaultToken, body: JSON.stringify(body) });
+      const res = await rawRequest(kluis, VAULT_HOST, method, `${path}?api-version=7.5`, {
+        token: vaultToken,
+        body: JSON.stringify(body),
+      });
       assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     };
-    for (const value of ["one", "two"]) existing.v.push(String((await put("PUT", "/secrets/s1", { value })).id).split("/").pop()!);
-    for (const [name, kty] of [["ec1", "EC"], ["rsa1", "RSA"], ["oct1", "oct-HSM"]]) existing.v.push(String((await put("POST", `/keys/${name}/create`, { kty })).key.kid).split("/").pop()!);
+    for (const value of ["one", "two"])
+      existing.v.push(
+        String((await put("PUT", "/secrets/s1", { value })).id)
+          .split("/")
+          .pop()!,
+      );
+    for (const [name, kty] of [
+      ["ec1", "EC"],
+      ["rsa1", "RSA"],
+      ["oct1", "oct-HSM"],
+    ])
+      existing.v.push(
+        String((await put("POST", `/keys/${name}/create`, { kty })).key.kid)
+          .split("/")
+          .pop()!,
+      );
     await put("PUT", "/certificates/issuers/i1", { provider: "Test" });
-    await put("POST", "/certificates/c1/create", { policy: { x509_props: { subject: "CN=c1" }, issuer: { name: "Self" } } });
-    await settleCertificate("c1");
-    existing.v.push(String((await put("GET", "/certificates/c1", undefined)).id).split("/").pop()!);
-    // A vault for the management requests to change; the fuzzed vault itself stays out of their reach.
-    const mgmt = await rawRequest(kluis, "localhost", "PUT", `/subscriptions/${kluis.info.subscriptionId}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/mgmt1?api-version=2022-04-01`, {
-      token: managementToken,
-      body: JSON.stringify({ location: "westeurope", properties: { tenantId: kluis.info.tenantId, sku: { family: "A", name: "standard" } } }),
+    await put("POST", "/certificates/c1/create", {
+      policy: { x509_props: { subject: "CN=c1" }, issuer: { name: "Self" } },
     });
+    await settleCertificate("c1");
+    existing.v.push(
+      String((await put("GET", "/certificates/c1", undefined)).id)
+        .split("/")
+        .pop()!,
+    );
+    // A vault for the management requests to change; the fuzzed vault itself stays out of their reach.
+    const mgmt = await rawRequest(
+      kluis,
+      "localhost",
+      "PUT",
+      `/subscriptions/${kluis.info.subscriptionId}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/mgmt1?api-version=2022-04-01`,
+      {
+        token: managementToken,
+        body: JSON.stringify({
+          location: "westeurope",
+          properties: { tenantId: kluis.info.tenantId, sku: { family: "A", name: "standard" } },
+        }),
+      },
+    );
     assert.equal(mgmt.status, 201, JSON.stringify(mgmt.body));
     store = new StoreFingerprint(kluis);
   });
@@ -611,7 +1112,11 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   it("data plane, with a token holding every permission: below 500, Key Vault's error shape, refused requests write nothing", async () => {
     await fc.assert(
       fc.asyncProperty(dataPlaneRequest(existing), async (r) => {
-        const { res, what } = await send(VAULT_HOST, r.method, r.path, { token: vaultToken, body: r.body, headers: { "content-type": r.contentType } });
+        const { res, what } = await send(VAULT_HOST, r.method, r.path, {
+          token: vaultToken,
+          body: r.body,
+          headers: { "content-type": r.contentType },
+        });
         if (res.status >= 400) assertKeyVaultError(res, what, r.method);
         // A self-signed certificate completes in the background: let it, before the next request's check.
         const created = /^\/certificates\/([^/?]+)\/create/.exec(r.path);
@@ -625,31 +1130,74 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   it("data plane and management: malformed, forged and foreign tokens are refused with 401, and change no listing", async () => {
     const listings = async () => {
       const out: unknown[] = [];
-      for (const path of ["/secrets", "/keys", "/certificates", "/deletedsecrets", "/deletedkeys", "/deletedcertificates", "/secrets/s1/versions", "/certificates/issuers"]) {
-        out.push((await rawRequest(kluis, VAULT_HOST, "GET", `${path}?api-version=7.5`, { token: adminVaultToken, agent: pool })).body);
+      for (const path of [
+        "/secrets",
+        "/keys",
+        "/certificates",
+        "/deletedsecrets",
+        "/deletedkeys",
+        "/deletedcertificates",
+        "/secrets/s1/versions",
+        "/certificates/issuers",
+      ]) {
+        out.push(
+          (
+            await rawRequest(kluis, VAULT_HOST, "GET", `${path}?api-version=7.5`, {
+              token: adminVaultToken,
+              agent: pool,
+            })
+          ).body,
+        );
       }
-      out.push((await rawRequest(kluis, "localhost", "GET", `/subscriptions/${kluis.info.subscriptionId}/providers/Microsoft.KeyVault/vaults`, { token: managementToken, agent: pool })).body);
+      out.push(
+        (
+          await rawRequest(
+            kluis,
+            "localhost",
+            "GET",
+            `/subscriptions/${kluis.info.subscriptionId}/providers/Microsoft.KeyVault/vaults`,
+            { token: managementToken, agent: pool },
+          )
+        ).body,
+      );
       return out;
     };
     // The same claims signed by another key (with the server's kid), and with HMAC over the server's public key.
-    const jwk = (await rawRequest(kluis, "localhost", "GET", `/${kluis.info.tenantId}/discovery/v2.0/keys`, { agent: pool })).body.keys[0];
+    const jwk = (
+      await rawRequest(kluis, "localhost", "GET", `/${kluis.info.tenantId}/discovery/v2.0/keys`, { agent: pool })
+    ).body.keys[0];
     const claims = JSON.parse(Buffer.from(vaultToken.split(".")[1]!, "base64url").toString("utf8"));
     const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const publicPem = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });
     const forged = [
       await new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: jwk.kid }).sign(foreign),
-      await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT", kid: jwk.kid }).sign(createSecretKey(Buffer.from(publicPem))),
+      await new SignJWT(claims)
+        .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: jwk.kid })
+        .sign(createSecretKey(Buffer.from(publicPem))),
     ];
     const before = await listings();
-    const dataPlane = fc.record({ request: dataPlaneRequest(existing), authorization: badAuthorization(vaultToken, managementToken, forged) });
+    const dataPlane = fc.record({
+      request: dataPlaneRequest(existing),
+      authorization: badAuthorization(vaultToken, managementToken, forged),
+    });
     await fc.assert(
       fc.asyncProperty(dataPlane, async ({ request: r, authorization }) => {
-        const { res, what } = await send(VAULT_HOST, r.method, r.path, { body: r.body, headers: { "content-type": r.contentType, authorization } });
+        const { res, what } = await send(VAULT_HOST, r.method, r.path, {
+          body: r.body,
+          headers: { "content-type": r.contentType, authorization },
+        });
         // Another method or an extra segment may match no route: refused before authentication, in the same shape.
         if (!r.routed || unrouted(res)) return assertKeyVaultError(res, what, r.method);
-        assert.equal(res.status, 401, `${what} with ${authorization.slice(0, 80)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
+        assert.equal(
+          res.status,
+          401,
+          `${what} with ${authorization.slice(0, 80)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`,
+        );
         assertKeyVaultError(res, what, r.method);
-        assert.match(String(res.headers["www-authenticate"]), /^Bearer authorization="https:\/\/[^"]+", resource="https:\/\/[^"]+"$/);
+        assert.match(
+          String(res.headers["www-authenticate"]),
+          /^Bearer authorization="https:\/\/[^"]+", resource="https:\/\/[^"]+"$/,
+        );
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
     );
@@ -659,11 +1207,18 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     });
     await fc.assert(
       fc.asyncProperty(management, async ({ request: r, authorization }) => {
-        const { res, what } = await send("localhost", r.method, r.path, { body: r.body, headers: { "content-type": r.contentType, authorization } });
+        const { res, what } = await send("localhost", r.method, r.path, {
+          body: r.body,
+          headers: { "content-type": r.contentType, authorization },
+        });
         // ARM's cloud metadata is public, as Azure's is: any token, or none, reads it.
         if (r.method === "GET" && r.path.startsWith("/metadata/")) return assert.equal(res.status, 200, what);
         if (!r.routed || unrouted(res)) return assertKeyVaultError(res, what, r.method);
-        assert.equal(res.status, 401, `${what} with ${authorization.slice(0, 80)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
+        assert.equal(
+          res.status,
+          401,
+          `${what} with ${authorization.slice(0, 80)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`,
+        );
         assertKeyVaultError(res, what, r.method);
       }),
       { seed: SEED, numRuns: RUNS / 2, endOnFailure: true, includeErrorInReport: true },
@@ -677,7 +1232,11 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     const request = dataPlaneRequest(existing);
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const { res, what } = await send(VAULT_HOST, r.method, r.path, { token, body: r.body, headers: { "content-type": r.contentType } });
+        const { res, what } = await send(VAULT_HOST, r.method, r.path, {
+          token,
+          body: r.body,
+          headers: { "content-type": r.contentType },
+        });
         if (!r.routed || unrouted(res)) return assertKeyVaultError(res, what, r.method);
         if (res.status === 400 && /api-version|version \(/.test(res.body?.error?.message)) return; // the api-version is checked first
         assert.equal(res.status, 403, `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
@@ -690,7 +1249,11 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   it("management (ARM vaults, access policies, roles, service principals) as the administrator: below 500, ARM's error shape, refused requests write nothing", async () => {
     await fc.assert(
       fc.asyncProperty(managementRequest(kluis.info.subscriptionId, kluis.info.tenantId, nobody.appId), async (r) => {
-        const { res, what } = await send("localhost", r.method, r.path, { token: managementToken, body: r.body, headers: { "content-type": r.contentType } });
+        const { res, what } = await send("localhost", r.method, r.path, {
+          token: managementToken,
+          body: r.body,
+          headers: { "content-type": r.contentType },
+        });
         if (res.status >= 400) assertKeyVaultError(res, what, r.method);
       }),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true, includeErrorInReport: true },
@@ -699,13 +1262,24 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   });
 
   it("Microsoft Graph (service principals, applications, $filter) as the administrator: below 500, Graph's error shape", async () => {
-    const graphToken = (await fetchToken(kluis, admin, "https://graph.microsoft.com/.default")).body.access_token as string;
+    const graphToken = (await fetchToken(kluis, admin, "https://graph.microsoft.com/.default")).body
+      .access_token as string;
     const { appId } = await kluis.createServicePrincipal("fuzz-graph-victim");
-    const found = await rawRequest(kluis, "localhost", "GET", `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`, { token: graphToken });
+    const found = await rawRequest(
+      kluis,
+      "localhost",
+      "GET",
+      `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
+      { token: graphToken },
+    );
     const victim = { appId, objectId: found.body.value[0].id as string };
     await fc.assert(
       fc.asyncProperty(graphRequest(victim), fc.constantFrom("localhost", "graph.microsoft.com"), async (r, host) => {
-        const { res, what } = await send(host, r.method, r.path, { token: graphToken, body: r.body, headers: { "content-type": r.contentType } });
+        const { res, what } = await send(host, r.method, r.path, {
+          token: graphToken,
+          body: r.body,
+          headers: { "content-type": r.contentType },
+        });
         if (res.status >= 400) assertKeyVaultError(res, what, r.method);
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
@@ -715,13 +1289,17 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
 
   it("identity (token endpoint, instance discovery, OpenID configuration, keys): below 500, Entra's error shape", async () => {
     await fc.assert(
-      fc.asyncProperty(identityRequest(kluis.info.tenantId, sp), fc.constantFrom("localhost", "login.microsoftonline.com"), async (r, host) => {
-        const { res, what } = await send(host, r.method, r.path, { body: r.body, headers: r.headers });
-        // A path that matches no route, or cannot be decoded, reaches no identity endpoint: the server's own shape.
-        if (unrouted(res)) assertKeyVaultError(res, what);
-        else if (res.status >= 400) assertEntraError(res, what);
-        else if (r.path.includes("/token")) assert.equal(typeof res.body.access_token, "string", what);
-      }),
+      fc.asyncProperty(
+        identityRequest(kluis.info.tenantId, sp),
+        fc.constantFrom("localhost", "login.microsoftonline.com"),
+        async (r, host) => {
+          const { res, what } = await send(host, r.method, r.path, { body: r.body, headers: r.headers });
+          // A path that matches no route, or cannot be decoded, reaches no identity endpoint: the server's own shape.
+          if (unrouted(res)) assertKeyVaultError(res, what);
+          else if (res.status >= 400) assertEntraError(res, what);
+          else if (r.path.includes("/token")) assert.equal(typeof res.body.access_token, "string", what);
+        },
+      ),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true, includeErrorInReport: true },
     );
     assertAlive(kluis);
@@ -730,9 +1308,16 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   // What the properties above found (each a 5xx or a foreign error shape before its fix), pinned down.
   it("found by fuzzing: the token endpoint and instance discovery answer hostile input in Entra's shape, never a 500", async () => {
     const token = (body: string, contentType: string) =>
-      rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, { body, headers: { "content-type": contentType }, agent: pool });
+      rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
+        body,
+        headers: { "content-type": contentType },
+        agent: pool,
+      });
     // A JSON body with non-string parameters was read as a form: a number `scope` failed in split(), a 500.
-    const numbers = await token(JSON.stringify({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope: 1 }), "application/json");
+    const numbers = await token(
+      JSON.stringify({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope: 1 }),
+      "application/json",
+    );
     assert.equal(numbers.status, 400);
     assertEntraError(numbers, "non-string scope");
     assert.equal(numbers.body.error, "invalid_resource");
@@ -743,23 +1328,38 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     assert.equal(text.body.error_codes[0], 900144);
     // An authorization_endpoint that is no URL made `new URL` throw: a 500.
     for (const endpoint of ["x", "", "http://[::1", "file:///etc/passwd"]) {
-      const res = await rawRequest(kluis, "login.microsoftonline.com", "GET", `/common/discovery/instance?authorization_endpoint=${percentEncode(endpoint)}&api-version=1.1`, { agent: pool });
+      const res = await rawRequest(
+        kluis,
+        "login.microsoftonline.com",
+        "GET",
+        `/common/discovery/instance?authorization_endpoint=${percentEncode(endpoint)}&api-version=1.1`,
+        { agent: pool },
+      );
       assert.equal(res.status, 400, endpoint);
       assert.match(res.body.error_description, /^AADSTS50049: Unknown or invalid instance/);
     }
     // The data plane's 415 says what is wrong (it said the body was not valid JSON).
-    const unsupported = await rawRequest(kluis, VAULT_HOST, "PUT", "/secrets/s415?api-version=7.5", { token: vaultToken, body: '{"value":"a"}', headers: { "content-type": "application/xml" }, agent: pool });
+    const unsupported = await rawRequest(kluis, VAULT_HOST, "PUT", "/secrets/s415?api-version=7.5", {
+      token: vaultToken,
+      body: '{"value":"a"}',
+      headers: { "content-type": "application/xml" },
+      agent: pool,
+    });
     assert.deepEqual([unsupported.status, unsupported.body.error.code], [415, "UnsupportedMediaType"]);
     assert.match(unsupported.body.error.message, /content type 'application\/xml' is not supported/);
   });
 
   it("found by fuzzing: headers past Node's limit and malformed HTTP are answered in Key Vault's shape (were Fastify's)", async () => {
-    const huge = await rawRequest(kluis, VAULT_HOST, "GET", "/secrets?api-version=7.5", { headers: { authorization: `Bearer ${"A".repeat(20_000)}` } });
+    const huge = await rawRequest(kluis, VAULT_HOST, "GET", "/secrets?api-version=7.5", {
+      headers: { authorization: `Bearer ${"A".repeat(20_000)}` },
+    });
     assert.equal(huge.status, 431);
     assertKeyVaultError(huge, "20 KB Authorization header");
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = tlsConnect({ host: "127.0.0.1", port: kluis.info.port, servername: VAULT_HOST, ca: readFileSync(kluis.caFile) }, () =>
-        socket.end(`PUT /secrets/s1?api-version=7.5 HTTP/1.1\r\nHost: ${VAULT_HOST}\r\nContent-Length: abc\r\n\r\n`),
+      const socket = tlsConnect(
+        { host: "127.0.0.1", port: kluis.info.port, servername: VAULT_HOST, ca: readFileSync(kluis.caFile) },
+        () =>
+          socket.end(`PUT /secrets/s1?api-version=7.5 HTTP/1.1\r\nHost: ${VAULT_HOST}\r\nContent-Length: abc\r\n\r\n`),
       );
       let text = "";
       socket.on("data", (d) => (text += d));
@@ -767,7 +1367,9 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
       socket.on("error", (err) => (text ? resolve(text) : reject(err))); // the server closes right after answering
     });
     assert.match(raw, /^HTTP\/1\.1 400 /);
-    assert.deepEqual(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)), { error: { code: "BadRequest", message: "The request is not valid HTTP." } });
+    assert.deepEqual(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)), {
+      error: { code: "BadRequest", message: "The request is not valid HTTP." },
+    });
   });
 
   it("the server is alive and healthy after every property", async () => {

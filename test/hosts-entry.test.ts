@@ -39,7 +39,10 @@ describe("hosts entry on port 443, no proxy", { skip }, () => {
     assert.equal(kluis.info.port, 443);
     sp = await kluis.vaultWithPrincipal(VAULT, { certificates: ["get", "list", "create", "delete"] });
     original = readFileSync(HOSTS);
-    writeFileSync(HOSTS, Buffer.concat([original, Buffer.from(`\n127.0.0.1 ${VAULT}.vault.azure.net login.microsoftonline.com\n`)]));
+    writeFileSync(
+      HOSTS,
+      Buffer.concat([original, Buffer.from(`\n127.0.0.1 ${VAULT}.vault.azure.net login.microsoftonline.com\n`)]),
+    );
   });
   after(async () => {
     if (original) writeFileSync(HOSTS, original);
@@ -61,6 +64,9 @@ describe("hosts entry on port 443, no proxy", { skip }, () => {
   it("runs the JavaScript twin with DefaultAzureCredential", async () => {
     const res = await run(process.execPath, ["test/programs/quickstart.mjs", "hosts-js"], { env: userEnv() });
     assert.equal(res.code, 0, res.stderr);
-    assert.match(JSON.parse(res.stdout).created.id, /^https:\/\/hostsvault\.vault\.azure\.net\/certificates\/hosts-js\/[0-9a-f]{32}$/);
+    assert.match(
+      JSON.parse(res.stdout).created.id,
+      /^https:\/\/hostsvault\.vault\.azure\.net\/certificates\/hosts-js\/[0-9a-f]{32}$/,
+    );
   });
 });

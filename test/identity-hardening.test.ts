@@ -23,7 +23,9 @@ const WRONG = { password: "not-the-secret-not-the-secret-not-the-se" };
  */
 async function warmAgent(kluis: Kluis, sockets: number, localAddress: string): Promise<Agent> {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
-  await Promise.all(Array.from({ length: sockets }, () => rawRequest(kluis, "localhost", "GET", "/healthz", { agent, localAddress })));
+  await Promise.all(
+    Array.from({ length: sockets }, () => rawRequest(kluis, "localhost", "GET", "/healthz", { agent, localAddress })),
+  );
   return agent;
 }
 
@@ -35,7 +37,10 @@ function assertThrottled(res: RawResponse, code: number): void {
   assert.deepEqual(res.body.error_codes, [code]);
   assert.match(res.body.error_description, new RegExp(`^AADSTS${code}: `));
   const retryAfter = Number(res.headers["retry-after"]);
-  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= SIGN_IN_LIMITS.windowMs / 1000, `Retry-After: ${res.headers["retry-after"]}`);
+  assert.ok(
+    Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= SIGN_IN_LIMITS.windowMs / 1000,
+    `Retry-After: ${res.headers["retry-after"]}`,
+  );
 }
 
 describe("token endpoint: wrong-secret floods", () => {
@@ -55,7 +60,9 @@ describe("token endpoint: wrong-secret floods", () => {
 
     const attacker = await warmAgent(kluis, 40, "127.0.0.3");
     try {
-      const flood = Array.from({ length: 40 }, () => fetchToken(kluis, { appId: victim.appId, ...WRONG }, undefined, { agent: attacker, localAddress: "127.0.0.3" }));
+      const flood = Array.from({ length: 40 }, () =>
+        fetchToken(kluis, { appId: victim.appId, ...WRONG }, undefined, { agent: attacker, localAddress: "127.0.0.3" }),
+      );
       const honest = fetchToken(kluis, victim, undefined, { localAddress: "127.0.0.2" });
       const other = fetchToken(kluis, bystander, undefined, { localAddress: "127.0.0.4" });
       const answers = await Promise.all(flood);
@@ -72,7 +79,9 @@ describe("token endpoint: wrong-secret floods", () => {
     // After the burst the right secret gets a token from the attacker's own address too, and the token works.
     const after = await fetchToken(kluis, victim, undefined, { localAddress: "127.0.0.3" });
     assert.equal(after.status, 200);
-    const list = await rawRequest(kluis, "floodvault.localhost", "GET", `/secrets?${API}`, { token: after.body.access_token });
+    const list = await rawRequest(kluis, "floodvault.localhost", "GET", `/secrets?${API}`, {
+      token: after.body.access_token,
+    });
     assert.equal(list.status, 200);
     assert.equal((await rawRequest(kluis, "localhost", "GET", "/healthz")).status, 200);
   });
@@ -83,7 +92,8 @@ describe("token endpoint: wrong-secret floods", () => {
     assert.equal((await fetchToken(kluis, known, undefined, { localAddress: "127.0.0.12" })).status, 200);
 
     const answers: RawResponse[] = [];
-    for (let i = 0; i <= SIGN_IN_LIMITS.addressFailures; i++) answers.push(await fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { localAddress: "127.0.0.11" }));
+    for (let i = 0; i <= SIGN_IN_LIMITS.addressFailures; i++)
+      answers.push(await fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { localAddress: "127.0.0.11" }));
     assert.deepEqual(statuses(answers), [...Array(SIGN_IN_LIMITS.addressFailures).fill(401), 429]);
     assertThrottled(answers.at(-1)!, 50053);
 
@@ -100,13 +110,19 @@ describe("token endpoint: wrong-secret floods", () => {
     const addresses = ["127.0.0.21", "127.0.0.22", "127.0.0.23"];
     const rounds = Math.ceil((SIGN_IN_LIMITS.applicationFailures + 1) / addresses.length);
     for (let round = 0; round < rounds; round++) {
-      const answers = await Promise.all(addresses.map((localAddress) => fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { localAddress })));
+      const answers = await Promise.all(
+        addresses.map((localAddress) => fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { localAddress })),
+      );
       assert.deepEqual(statuses(answers), [401, 401, 401]);
     }
 
     const agent = await warmAgent(kluis, 3, "127.0.0.24");
     try {
-      const burst = await Promise.all([1, 2, 3].map(() => fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { agent, localAddress: "127.0.0.24" })));
+      const burst = await Promise.all(
+        [1, 2, 3].map(() =>
+          fetchToken(kluis, { appId: app.appId, ...WRONG }, undefined, { agent, localAddress: "127.0.0.24" }),
+        ),
+      );
       assert.deepEqual(statuses(burst).sort(), [401, 429, 429], "one check runs, the others are refused");
       for (const res of burst.filter((r) => r.status === 429)) assertThrottled(res, 50196);
     } finally {
@@ -118,10 +134,22 @@ describe("token endpoint: wrong-secret floods", () => {
   it("answers hostile token requests with Azure AD's errors, never a server error", async () => {
     const sp = await kluis.createServicePrincipal("hostile-input");
     const post = (body: string, headers: Record<string, string>) =>
-      rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, { body, headers, localAddress: "127.0.0.31" });
-    const json = await post(JSON.stringify({ grant_type: "client_credentials", client_id: { $ne: "" }, client_secret: ["x"], scope: "https://vault.azure.net/.default" }), {
-      "content-type": "application/json",
-    });
+      rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
+        body,
+        headers,
+        localAddress: "127.0.0.31",
+      });
+    const json = await post(
+      JSON.stringify({
+        grant_type: "client_credentials",
+        client_id: { $ne: "" },
+        client_secret: ["x"],
+        scope: "https://vault.azure.net/.default",
+      }),
+      {
+        "content-type": "application/json",
+      },
+    );
     assert.equal(json.status, 400);
     assert.equal(json.body.error, "invalid_request");
     const basic = await post("grant_type=client_credentials&scope=https%3A%2F%2Fvault.azure.net%2F.default", {
@@ -130,7 +158,9 @@ describe("token endpoint: wrong-secret floods", () => {
     });
     assert.equal(basic.status, 400, "undecodable Basic credentials count as none");
     assert.equal(basic.body.error, "invalid_request");
-    const huge = await fetchToken(kluis, { appId: sp.appId, password: "x".repeat(100_000) }, undefined, { localAddress: "127.0.0.31" });
+    const huge = await fetchToken(kluis, { appId: sp.appId, password: "x".repeat(100_000) }, undefined, {
+      localAddress: "127.0.0.31",
+    });
     assert.equal(huge.status, 401);
     assert.equal(huge.body.error, "invalid_client");
   });
@@ -146,7 +176,10 @@ describe("tokens do not outlive their principal or credential", () => {
     await kluis.createVault("revokevault");
     await kluis.createVault("revokeother");
     // Read the signing key the way only someone holding the data directory could.
-    const store = await openStore({ sqliteFile: join(kluis.dataDir, "kluis.db"), sealer: new Sealer(loadMasterKey(kluis.dataDir)) });
+    const store = await openStore({
+      sqliteFile: join(kluis.dataDir, "kluis.db"),
+      sealer: new Sealer(loadMasterKey(kluis.dataDir)),
+    });
     signingKey = createPrivateKey((await store.getSealedSetting("token_signing_key"))!.toString("utf8"));
     await store.close();
   });
@@ -158,7 +191,10 @@ describe("tokens do not outlive their principal or credential", () => {
     assert.equal(res.status, 401);
     assert.equal(res.body.error.code, "Unauthorized");
     assert.match(res.body.error.message, message);
-    assert.equal(res.headers["www-authenticate"], `Bearer authorization="https://${host}:${kluis.info.port}/${kluis.info.tenantId}", resource="https://localhost"`);
+    assert.equal(
+      res.headers["www-authenticate"],
+      `Bearer authorization="https://${host}:${kluis.info.port}/${kluis.info.tenantId}", resource="https://localhost"`,
+    );
   }
 
   it("refuses a deleted principal's tokens with Key Vault's 401 and challenge, and drops it from every vault's access policies", async () => {
@@ -173,7 +209,10 @@ describe("tokens do not outlive their principal or credential", () => {
     assertRefused(await listSecrets(token), /deleted/);
     for (const vault of ["revokevault", "revokeother"]) {
       const shown = await kluis.cliJson(["keyvault", "show", "--name", vault]);
-      assert.ok(!shown.properties.accessPolicies.some((p: { objectId: string }) => p.objectId === objectId), `${vault} still lists ${objectId}`);
+      assert.ok(
+        !shown.properties.accessPolicies.some((p: { objectId: string }) => p.objectId === objectId),
+        `${vault} still lists ${objectId}`,
+      );
     }
   });
 
@@ -214,57 +253,65 @@ describe("tokens do not outlive their principal or credential", () => {
   });
 });
 
-describe("revocation across two nodes on one PostgreSQL", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pg: Postgres;
-  let nodeA: Kluis;
-  let nodeB: Kluis;
-  const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe(
+  "revocation across two nodes on one PostgreSQL",
+  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pg: Postgres;
+    let nodeA: Kluis;
+    let nodeB: Kluis;
+    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
 
-  before(async () => {
-    pg = await Postgres.start();
-    nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-    nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-    await nodeA.createVault("pgrevoke");
-  });
-  after(async () => {
-    await nodeA?.dispose();
-    await nodeB?.dispose();
-    pg?.stop();
-  });
+    before(async () => {
+      pg = await Postgres.start();
+      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
+      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
+      await nodeA.createVault("pgrevoke");
+    });
+    after(async () => {
+      await nodeA?.dispose();
+      await nodeB?.dispose();
+      pg?.stop();
+    });
 
-  /** Polls node B (every 100 ms, at most 5 s) until it refuses the token; returns its last answer. */
-  async function refusedOnB(token: string): Promise<RawResponse> {
-    let res!: RawResponse;
-    for (let i = 0; i < 50; i++) {
-      res = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
-      if (res.status !== 200) return res;
-      await sleep(100);
-    }
-    return res;
-  }
-
-  const revocations = [
-    { what: "deleted", name: "pg-deleted", args: (sp: ServicePrincipal) => ["ad", "sp", "delete", "--id", sp.appId] },
-    { what: "given a new credential", name: "pg-reset", args: (sp: ServicePrincipal) => ["ad", "sp", "credential", "reset", "--id", sp.appId] },
-  ];
-  for (const { what, name, args } of revocations) {
-    it(`refuses on node B, within 5 s, a token of a principal ${what} through node A`, async () => {
-      const sp = await nodeA.createServicePrincipal(name);
-      await nodeA.setPolicy("pgrevoke", sp.appId, { secrets: ["list"] });
-      const token = await accessToken(nodeA, sp);
-      // Node B sees the new access policy within its vault cache's lifetime (about two seconds).
-      let before!: RawResponse;
+    /** Polls node B (every 100 ms, at most 5 s) until it refuses the token; returns its last answer. */
+    async function refusedOnB(token: string): Promise<RawResponse> {
+      let res!: RawResponse;
       for (let i = 0; i < 50; i++) {
-        before = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
-        if (before.status !== 403) break;
+        res = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
+        if (res.status !== 200) return res;
         await sleep(100);
       }
-      assert.equal(before.status, 200);
-      assert.equal((await nodeA.cli(args(sp))).code, 0);
-      const res = await refusedOnB(token);
-      assert.equal(res.status, 401);
-      assert.equal(res.body.error.code, "Unauthorized");
-      assert.ok(res.headers["www-authenticate"]);
-    });
-  }
-});
+      return res;
+    }
+
+    const revocations = [
+      { what: "deleted", name: "pg-deleted", args: (sp: ServicePrincipal) => ["ad", "sp", "delete", "--id", sp.appId] },
+      {
+        what: "given a new credential",
+        name: "pg-reset",
+        args: (sp: ServicePrincipal) => ["ad", "sp", "credential", "reset", "--id", sp.appId],
+      },
+    ];
+    for (const { what, name, args } of revocations) {
+      it(`refuses on node B, within 5 s, a token of a principal ${what} through node A`, async () => {
+        const sp = await nodeA.createServicePrincipal(name);
+        await nodeA.setPolicy("pgrevoke", sp.appId, { secrets: ["list"] });
+        const token = await accessToken(nodeA, sp);
+        // Node B sees the new access policy within its vault cache's lifetime (about two seconds).
+        let before!: RawResponse;
+        for (let i = 0; i < 50; i++) {
+          before = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
+          if (before.status !== 403) break;
+          await sleep(100);
+        }
+        assert.equal(before.status, 200);
+        assert.equal((await nodeA.cli(args(sp))).code, 0);
+        const res = await refusedOnB(token);
+        assert.equal(res.status, 401);
+        assert.equal(res.body.error.code, "Unauthorized");
+        assert.ok(res.headers["www-authenticate"]);
+      });
+    }
+  },
+);

@@ -21,7 +21,21 @@ import { Kluis, PYTHON_SDKS, runPython, type ServicePrincipal } from "./helpers/
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const VAULT = "keysvault";
-const MANAGE = ["get", "list", "create", "update", "import", "delete", "recover", "purge", "backup", "restore", "rotate", "getrotationpolicy", "setrotationpolicy"];
+const MANAGE = [
+  "get",
+  "list",
+  "create",
+  "update",
+  "import",
+  "delete",
+  "recover",
+  "purge",
+  "backup",
+  "restore",
+  "rotate",
+  "getrotationpolicy",
+  "setrotationpolicy",
+];
 const CRYPTO = ["sign", "verify", "encrypt", "decrypt", "wrapkey", "unwrapkey"];
 
 const HASH: Record<string, string> = { "256": "sha256", "384": "sha384", "512": "sha512" };
@@ -54,16 +68,35 @@ function sdkJwk(priv: KeyObject): JsonWebKey {
   const jwk = priv.export({ format: "jwk" }) as Record<string, string>;
   const bytes = (f: string) => (jwk[f] ? new Uint8Array(Buffer.from(jwk[f]!, "base64url")) : undefined);
   if (jwk.kty === "RSA") {
-    return { kty: "RSA", n: bytes("n"), e: bytes("e"), d: bytes("d"), p: bytes("p"), q: bytes("q"), dp: bytes("dp"), dq: bytes("dq"), qi: bytes("qi") };
+    return {
+      kty: "RSA",
+      n: bytes("n"),
+      e: bytes("e"),
+      d: bytes("d"),
+      p: bytes("p"),
+      q: bytes("q"),
+      dp: bytes("dp"),
+      dq: bytes("dq"),
+      qi: bytes("qi"),
+    };
   }
-  return { kty: "EC", crv: jwk.crv === "secp256k1" ? "P-256K" : (jwk.crv as JsonWebKey["crv"]), x: bytes("x"), y: bytes("y"), d: bytes("d") };
+  return {
+    kty: "EC",
+    crv: jwk.crv === "secp256k1" ? "P-256K" : (jwk.crv as JsonWebKey["crv"]),
+    x: bytes("x"),
+    y: bytes("y"),
+    d: bytes("d"),
+  };
 }
 
 async function rejects(promise: Promise<unknown>, status: number, code: RegExp | string, message?: RegExp) {
   await assert.rejects(promise, (err: { statusCode?: number; code?: string; message: string; details?: unknown }) => {
     assert.equal(err.statusCode, status, err.message);
     const inner = JSON.stringify(err.details ?? {});
-    assert.ok(typeof code === "string" ? err.code === code || inner.includes(code) : code.test(`${err.code} ${inner}`), `${err.code} ${inner}`);
+    assert.ok(
+      typeof code === "string" ? err.code === code || inner.includes(code) : code.test(`${err.code} ${inner}`),
+      `${err.code} ${inner}`,
+    );
     if (message) assert.match(err.message, message);
     return true;
   });
@@ -86,7 +119,12 @@ describe("keys", () => {
     reader = await kluis.createServicePrincipal("keys-reader");
     await kluis.setPolicy(VAULT, reader.appId, { keys: ["get", "list"] });
     keys = new KeyClient(vaultUrl(VAULT), credentialFor(kluis, manager), clientOptions(kluis));
-    remote = (key) => new CryptographyClient(typeof key === "string" ? key : key.id!, credentialFor(kluis, cryptographer), clientOptions(kluis));
+    remote = (key) =>
+      new CryptographyClient(
+        typeof key === "string" ? key : key.id!,
+        credentialFor(kluis, cryptographer),
+        clientOptions(kluis),
+      );
   });
   after(() => kluis.dispose());
 
@@ -100,7 +138,14 @@ describe("keys", () => {
       const key = rsa[2048]!;
       assert.match(key.id!, new RegExp(`^https://${VAULT}\\.vault\\.azure\\.net/keys/rsa-2048/[0-9a-f]{32}$`));
       assert.equal(key.keyType, "RSA");
-      assert.deepEqual([...key.keyOperations!].sort(), ["decrypt", "encrypt", "sign", "unwrapKey", "verify", "wrapKey"]);
+      assert.deepEqual([...key.keyOperations!].sort(), [
+        "decrypt",
+        "encrypt",
+        "sign",
+        "unwrapKey",
+        "verify",
+        "wrapKey",
+      ]);
       assert.equal(key.key!.d, undefined);
       assert.equal(publicKeyOf(key).asymmetricKeyDetails!.modulusLength, 2048);
       assert.equal(publicKeyOf(rsa[3072]!).asymmetricKeyDetails!.modulusLength, 3072);
@@ -132,7 +177,11 @@ describe("keys", () => {
       });
     }
 
-    for (const [alg, oaepHash] of [["RSA1_5", undefined], ["RSA-OAEP", "sha1"], ["RSA-OAEP-256", "sha256"]] as const) {
+    for (const [alg, oaepHash] of [
+      ["RSA1_5", undefined],
+      ["RSA-OAEP", "sha1"],
+      ["RSA-OAEP-256", "sha256"],
+    ] as const) {
       it(`decrypts and unwraps what node:crypto encrypted with ${alg}, and round-trips its own`, async () => {
         const key = rsa[2048]!;
         const plaintext = randomBytes(32);
@@ -143,7 +192,10 @@ describe("keys", () => {
         assert.deepEqual(Buffer.from((await client.unwrapKey(alg, local)).result), plaintext);
 
         const encrypted = await client.encrypt({ algorithm: alg, plaintext });
-        assert.deepEqual(Buffer.from((await client.decrypt({ algorithm: alg, ciphertext: encrypted.result })).result), plaintext);
+        assert.deepEqual(
+          Buffer.from((await client.decrypt({ algorithm: alg, ciphertext: encrypted.result })).result),
+          plaintext,
+        );
         const wrapped = await client.wrapKey(alg, plaintext);
         assert.deepEqual(Buffer.from((await client.unwrapKey(alg, wrapped.result)).result), plaintext);
       });
@@ -151,7 +203,10 @@ describe("keys", () => {
 
     it("runs operations on the newest version when the key id has none", async () => {
       const data = randomBytes(8);
-      const signed = await remote(`https://${VAULT}.vault.azure.net/keys/rsa-2048`).sign("RS256", digest("RS256", data));
+      const signed = await remote(`https://${VAULT}.vault.azure.net/keys/rsa-2048`).sign(
+        "RS256",
+        digest("RS256", data),
+      );
       assert.ok(verifiesLocally(rsa[2048]!, "RS256", data, signed.result));
     });
 
@@ -166,7 +221,12 @@ describe("keys", () => {
   });
 
   describe("EC", () => {
-    for (const [crv, alg] of [["P-256", "ES256"], ["P-256K", "ES256K"], ["P-384", "ES384"], ["P-521", "ES512"]] as const) {
+    for (const [crv, alg] of [
+      ["P-256", "ES256"],
+      ["P-256K", "ES256K"],
+      ["P-384", "ES384"],
+      ["P-521", "ES512"],
+    ] as const) {
       it(`creates a ${crv} key and signs with ${alg}: node:crypto verifies it`, async () => {
         const key = await keys.createEcKey(`ec-${crv}`, { curve: crv });
         assert.equal(key.keyType, "EC");
@@ -180,8 +240,17 @@ describe("keys", () => {
         forged[forged.length - 1]! ^= 1;
         assert.equal((await remote(key).verify(alg, digest(alg, data), forged)).result, false);
         // Another curve's algorithm, and an operation the key does not allow.
-        await rejects(remote(key).sign(alg === "ES384" ? "ES256" : "ES384", randomBytes(alg === "ES384" ? 32 : 48)), 400, "BadParameter");
-        await rejects(remote(key).encrypt({ algorithm: "RSA-OAEP", plaintext: randomBytes(8) }), 403, "KeyOperationForbidden", /Operation encrypt is not permitted on this key/);
+        await rejects(
+          remote(key).sign(alg === "ES384" ? "ES256" : "ES384", randomBytes(alg === "ES384" ? 32 : 48)),
+          400,
+          "BadParameter",
+        );
+        await rejects(
+          remote(key).encrypt({ algorithm: "RSA-OAEP", plaintext: randomBytes(8) }),
+          403,
+          "KeyOperationForbidden",
+          /Operation encrypt is not permitted on this key/,
+        );
       });
     }
   });
@@ -199,17 +268,32 @@ describe("keys", () => {
       const aad = Buffer.from("context");
       const gcm = await client.encrypt({ algorithm: "A256GCM", plaintext, additionalAuthenticatedData: aad });
       assert.equal(gcm.iv!.length, 12);
-      const opened = await client.decrypt({ algorithm: "A256GCM", ciphertext: gcm.result, iv: gcm.iv!, authenticationTag: gcm.authenticationTag!, additionalAuthenticatedData: aad });
+      const opened = await client.decrypt({
+        algorithm: "A256GCM",
+        ciphertext: gcm.result,
+        iv: gcm.iv!,
+        authenticationTag: gcm.authenticationTag!,
+        additionalAuthenticatedData: aad,
+      });
       assert.deepEqual(Buffer.from(opened.result), plaintext);
       await rejects(
-        client.decrypt({ algorithm: "A256GCM", ciphertext: gcm.result, iv: gcm.iv!, authenticationTag: gcm.authenticationTag!, additionalAuthenticatedData: Buffer.from("other") }),
+        client.decrypt({
+          algorithm: "A256GCM",
+          ciphertext: gcm.result,
+          iv: gcm.iv!,
+          authenticationTag: gcm.authenticationTag!,
+          additionalAuthenticatedData: Buffer.from("other"),
+        }),
         400,
         "BadParameter",
       );
       for (const algorithm of ["A256CBCPAD", "A256CBC"] as const) {
         const iv = randomBytes(16);
         const encrypted = await client.encrypt({ algorithm, plaintext, iv });
-        assert.deepEqual(Buffer.from((await client.decrypt({ algorithm, ciphertext: encrypted.result, iv })).result), plaintext);
+        assert.deepEqual(
+          Buffer.from((await client.decrypt({ algorithm, ciphertext: encrypted.result, iv })).result),
+          plaintext,
+        );
       }
     });
 
@@ -218,11 +302,19 @@ describe("keys", () => {
         const client = remote(await keys.createOctKey(`oct-${bits}`, { keySize: bits }));
         const plaintext = randomBytes(24);
         const gcm = await client.encrypt({ algorithm: `A${bits}GCM`, plaintext });
-        const opened = await client.decrypt({ algorithm: `A${bits}GCM`, ciphertext: gcm.result, iv: gcm.iv!, authenticationTag: gcm.authenticationTag! });
+        const opened = await client.decrypt({
+          algorithm: `A${bits}GCM`,
+          ciphertext: gcm.result,
+          iv: gcm.iv!,
+          authenticationTag: gcm.authenticationTag!,
+        });
         assert.deepEqual(Buffer.from(opened.result), plaintext);
         const iv = randomBytes(16);
         const cbc = await client.encrypt({ algorithm: `A${bits}CBCPAD`, plaintext, iv });
-        assert.deepEqual(Buffer.from((await client.decrypt({ algorithm: `A${bits}CBCPAD`, ciphertext: cbc.result, iv })).result), plaintext);
+        assert.deepEqual(
+          Buffer.from((await client.decrypt({ algorithm: `A${bits}CBCPAD`, ciphertext: cbc.result, iv })).result),
+          plaintext,
+        );
         const wrapped = await client.wrapKey(`A${bits}KW`, plaintext);
         assert.deepEqual(Buffer.from((await client.unwrapKey(`A${bits}KW`, wrapped.result)).result), plaintext);
         await rejects(client.encrypt({ algorithm: "A256GCM", plaintext }), 400, "BadParameter");
@@ -251,7 +343,16 @@ describe("keys", () => {
         assert.deepEqual(key.properties.tags, { origin: "node" });
         const data = randomBytes(20);
         const signed = await remote(key).sign(alg, digest(alg, data));
-        assert.ok(nodeVerify(hashOf(alg), data, alg.startsWith("PS") ? { key: createPublicKey(priv), padding: constants.RSA_PKCS1_PSS_PADDING } : { key: createPublicKey(priv), dsaEncoding: "ieee-p1363" }, signed.result));
+        assert.ok(
+          nodeVerify(
+            hashOf(alg),
+            data,
+            alg.startsWith("PS")
+              ? { key: createPublicKey(priv), padding: constants.RSA_PKCS1_PSS_PADDING }
+              : { key: createPublicKey(priv), dsaEncoding: "ieee-p1363" },
+            signed.result,
+          ),
+        );
       }
     });
 
@@ -264,7 +365,13 @@ describe("keys", () => {
       assert.ok(files.length > 0);
       for (const file of files) {
         const bytes = readFileSync(join(kluis.dataDir, file));
-        for (const needle of [d, pkcs8, Buffer.from(d.toString("base64url")), Buffer.from(d.toString("base64")), Buffer.from(pkcs8.toString("base64"))]) {
+        for (const needle of [
+          d,
+          pkcs8,
+          Buffer.from(d.toString("base64url")),
+          Buffer.from(d.toString("base64")),
+          Buffer.from(pkcs8.toString("base64")),
+        ]) {
           assert.equal(bytes.indexOf(needle), -1, `${file} holds the private key`);
         }
       }
@@ -272,10 +379,32 @@ describe("keys", () => {
 
     it("refuses an invalid JWK with 400 and creates nothing", async () => {
       const priv = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
-      const publicOnly = { ...sdkJwk(priv), d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined };
+      const publicOnly = {
+        ...sdkJwk(priv),
+        d: undefined,
+        p: undefined,
+        q: undefined,
+        dp: undefined,
+        dq: undefined,
+        qi: undefined,
+      };
       await rejects(keys.importKey("bad-import", publicOnly), 400, "BadParameter", /JSON Web Key/);
-      await rejects(keys.importKey("bad-import", { ...sdkJwk(priv), n: new Uint8Array([1, 2, 3]) }), 400, "BadParameter");
-      await rejects(keys.importKey("bad-import", { kty: "EC", crv: "P-256", x: new Uint8Array(32), y: new Uint8Array(32), d: new Uint8Array(32) }), 400, "BadParameter");
+      await rejects(
+        keys.importKey("bad-import", { ...sdkJwk(priv), n: new Uint8Array([1, 2, 3]) }),
+        400,
+        "BadParameter",
+      );
+      await rejects(
+        keys.importKey("bad-import", {
+          kty: "EC",
+          crv: "P-256",
+          x: new Uint8Array(32),
+          y: new Uint8Array(32),
+          d: new Uint8Array(32),
+        }),
+        400,
+        "BadParameter",
+      );
       await rejects(keys.getKey("bad-import"), 404, "KeyNotFound");
     });
   });
@@ -296,13 +425,30 @@ describe("keys", () => {
       assert.ok(names.includes("life") && names.includes("rsa-2048"), names.join());
 
       const expires = new Date(Date.now() + 3600_000);
-      const updated = await keys.updateKeyProperties("life", first.properties.version!, { tags: { v: "one" }, keyOps: ["verify"], expiresOn: expires });
+      const updated = await keys.updateKeyProperties("life", first.properties.version!, {
+        tags: { v: "one" },
+        keyOps: ["verify"],
+        expiresOn: expires,
+      });
       assert.deepEqual(updated.properties.tags, { v: "one" });
       assert.deepEqual(updated.keyOperations, ["verify"]);
       assert.equal(updated.properties.expiresOn!.getTime(), Math.floor(expires.getTime() / 1000) * 1000);
-      await rejects(remote(updated).sign("ES256", randomBytes(32)), 403, "KeyOperationForbidden", /Operation sign is not permitted on this key/);
-      await rejects(keys.updateKeyProperties("life", first.properties.version!, { keyOps: ["fly" as never], tags: { v: "bad" } }), 400, "BadParameter");
-      assert.deepEqual((await keys.getKey("life", { version: first.properties.version! })).properties.tags, { v: "one" }, "a refused update changes nothing");
+      await rejects(
+        remote(updated).sign("ES256", randomBytes(32)),
+        403,
+        "KeyOperationForbidden",
+        /Operation sign is not permitted on this key/,
+      );
+      await rejects(
+        keys.updateKeyProperties("life", first.properties.version!, { keyOps: ["fly" as never], tags: { v: "bad" } }),
+        400,
+        "BadParameter",
+      );
+      assert.deepEqual(
+        (await keys.getKey("life", { version: first.properties.version! })).properties.tags,
+        { v: "one" },
+        "a refused update changes nothing",
+      );
       // The other version is untouched.
       assert.deepEqual((await keys.getKey("life")).keyOperations, ["sign", "verify"]);
     });
@@ -311,12 +457,24 @@ describe("keys", () => {
       const key = await keys.createRsaKey("toggled");
       await keys.updateKeyProperties("toggled", key.properties.version!, { enabled: false });
       await rejects(keys.getKey("toggled"), 403, "KeyDisabled", /Operation get is not allowed on a disabled key/);
-      await rejects(remote(key).sign("RS256", randomBytes(32)), 403, "KeyDisabled", /Operation sign is not allowed on a disabled key/);
-      await keys.updateKeyProperties("toggled", key.properties.version!, { enabled: true, expiresOn: new Date(Date.now() - 60_000) });
+      await rejects(
+        remote(key).sign("RS256", randomBytes(32)),
+        403,
+        "KeyDisabled",
+        /Operation sign is not allowed on a disabled key/,
+      );
+      await keys.updateKeyProperties("toggled", key.properties.version!, {
+        enabled: true,
+        expiresOn: new Date(Date.now() - 60_000),
+      });
       await rejects(remote(key).sign("RS256", randomBytes(32)), 403, "KeyExpired");
       const data = randomBytes(16);
       const local = publicEncrypt({ key: publicKeyOf(key), padding: constants.RSA_PKCS1_OAEP_PADDING }, data);
-      assert.deepEqual(Buffer.from((await remote(key).decrypt({ algorithm: "RSA-OAEP", ciphertext: local })).result), data, "an expired key still decrypts");
+      assert.deepEqual(
+        Buffer.from((await remote(key).decrypt({ algorithm: "RSA-OAEP", ciphertext: local })).result),
+        data,
+        "an expired key still decrypts",
+      );
     });
 
     it("soft-deletes, lists deleted, recovers, and purges", async () => {
@@ -351,8 +509,17 @@ describe("keys", () => {
       const readerKeys = new KeyClient(vaultUrl(VAULT), credentialFor(kluis, reader), clientOptions(kluis));
       await rejects(readerKeys.createRsaKey("not-mine"), 403, "AccessDenied", /does not have keys create permission/);
       await rejects(readerKeys.beginDeleteKey("rsa-2048"), 403, "AccessDenied", /does not have keys delete permission/);
-      const readerCrypto = new CryptographyClient((await keys.getKey("rsa-2048")).id!, credentialFor(kluis, reader), clientOptions(kluis));
-      await rejects(readerCrypto.sign("RS256", randomBytes(32)), 403, "AccessDenied", /does not have keys sign permission/);
+      const readerCrypto = new CryptographyClient(
+        (await keys.getKey("rsa-2048")).id!,
+        credentialFor(kluis, reader),
+        clientOptions(kluis),
+      );
+      await rejects(
+        readerCrypto.sign("RS256", randomBytes(32)),
+        403,
+        "AccessDenied",
+        /does not have keys sign permission/,
+      );
       await rejects(keys.getKey("not-mine"), 404, "KeyNotFound");
       assert.equal((await keys.getKey("rsa-2048")).properties.enabled, true);
     });
@@ -360,14 +527,31 @@ describe("keys", () => {
 
   describe("rotation, backup and restore", () => {
     it("stores a rotation policy and rotates to a new version of the same kind, expiring as the policy says", async () => {
-      const first = await keys.createRsaKey("rotated", { keySize: 3072, keyOps: ["sign", "verify"], tags: { team: "a" } });
+      const first = await keys.createRsaKey("rotated", {
+        keySize: 3072,
+        keyOps: ["sign", "verify"],
+        tags: { team: "a" },
+      });
       const initial = await keys.getKeyRotationPolicy("rotated");
-      assert.deepEqual(initial.lifetimeActions, [{ action: "Notify", timeBeforeExpiry: "P30D", timeAfterCreate: undefined }]);
-      const policy = await keys.updateKeyRotationPolicy("rotated", { expiresIn: "P90D", lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P60D" }] });
+      assert.deepEqual(initial.lifetimeActions, [
+        { action: "Notify", timeBeforeExpiry: "P30D", timeAfterCreate: undefined },
+      ]);
+      const policy = await keys.updateKeyRotationPolicy("rotated", {
+        expiresIn: "P90D",
+        lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P60D" }],
+      });
       assert.equal(policy.id, `https://${VAULT}.vault.azure.net/keys/rotated/rotationpolicy`);
       assert.equal(policy.expiresIn, "P90D");
-      assert.deepEqual((await keys.getKeyRotationPolicy("rotated")).lifetimeActions, [{ action: "Rotate", timeAfterCreate: "P60D", timeBeforeExpiry: undefined }]);
-      await rejects(keys.updateKeyRotationPolicy("rotated", { lifetimeActions: [{ action: "Explode" as never, timeAfterCreate: "P1D" }] }), 400, "BadParameter");
+      assert.deepEqual((await keys.getKeyRotationPolicy("rotated")).lifetimeActions, [
+        { action: "Rotate", timeAfterCreate: "P60D", timeBeforeExpiry: undefined },
+      ]);
+      await rejects(
+        keys.updateKeyRotationPolicy("rotated", {
+          lifetimeActions: [{ action: "Explode" as never, timeAfterCreate: "P1D" }],
+        }),
+        400,
+        "BadParameter",
+      );
 
       const rotated = await keys.rotateKey("rotated");
       assert.notEqual(rotated.properties.version, first.properties.version);
@@ -407,7 +591,11 @@ describe("keys", () => {
   describe("a certificate's key", () => {
     it("is served by the keys API as managed, signs, and cannot be changed or deleted there", async () => {
       const certificates = new CertificateClient(vaultUrl(VAULT), credentialFor(kluis, manager), clientOptions(kluis));
-      const poller = await certificates.beginCreateCertificate("webcert", { issuerName: WellKnownIssuer.Self, subject: "CN=web" }, { intervalInMs: 100 });
+      const poller = await certificates.beginCreateCertificate(
+        "webcert",
+        { issuerName: WellKnownIssuer.Self, subject: "CN=web" },
+        { intervalInMs: 100 },
+      );
       const cert = await poller.pollUntilDone();
       const key = await keys.getKey("webcert");
       assert.equal(key.properties.managed, true);
@@ -416,7 +604,12 @@ describe("keys", () => {
       const signed = await remote(key).sign("RS256", digest("RS256", data));
       assert.ok(verifiesLocally(key, "RS256", data, signed.result));
       const managed = /Operation "\w+" is not allowed as this object's lifetime is managed by Key Vault/;
-      await rejects(keys.updateKeyProperties("webcert", key.properties.version!, { tags: { a: "b" } }), 403, "Forbidden", managed);
+      await rejects(
+        keys.updateKeyProperties("webcert", key.properties.version!, { tags: { a: "b" } }),
+        403,
+        "Forbidden",
+        managed,
+      );
       await rejects(keys.beginDeleteKey("webcert"), 403, "Forbidden", managed);
       await rejects(keys.createRsaKey("webcert"), 403, "Forbidden", managed);
       await rejects(keys.backupKey("webcert"), 403, "Forbidden", managed);
@@ -426,41 +619,72 @@ describe("keys", () => {
   });
 
   describe("Python azure-keyvault-keys (Debian's and PyPI's)", () => {
-    for (const sdk of PYTHON_SDKS) it(`runs the keys program: create, import, sign, verify and encrypt locally and remotely, decrypt, unwrap, update, delete, recover, purge, rotate, backup, restore (${sdk.label})`, async () => {
-      const vault = `pykeys-${sdk.id}`;
-      await kluis.createVault(vault);
-      await kluis.setPolicy(vault, manager.appId, { keys: [...MANAGE, ...CRYPTO] });
-      await kluis.setPolicy(vault, cryptographer.appId, { keys: CRYPTO });
-      const env = { ...kluis.sdkEnv(manager), KEY_VAULT_NAME: vault, CRYPTO_CLIENT_ID: cryptographer.appId, CRYPTO_CLIENT_SECRET: cryptographer.password };
-      const res = await runPython(sdk, ["test/programs/keys.py"], { env });
-      assert.equal(res.code, 0, res.stderr);
-      const out = JSON.parse(res.stdout);
-      const pub = (jwk: Record<string, string>) =>
-        createPublicKey({ key: jwk.kty === "RSA" ? { kty: "RSA", n: jwk.n, e: jwk.e } : { kty: "EC", crv: jwk.crv === "P-256K" ? "secp256k1" : jwk.crv, x: jwk.x, y: jwk.y }, format: "jwk" });
-      for (const s of out.signatures as { alg: string; jwk: Record<string, string>; data: string; signature: string; verified: boolean }[]) {
-        const options = s.alg.startsWith("PS") ? { key: pub(s.jwk), padding: constants.RSA_PKCS1_PSS_PADDING } : s.alg.startsWith("ES") ? { key: pub(s.jwk), dsaEncoding: "ieee-p1363" as const } : pub(s.jwk);
-        assert.ok(nodeVerify(hashOf(s.alg), Buffer.from(s.data, "hex"), options, Buffer.from(s.signature, "hex")), `${s.alg} from Python verifies with node:crypto`);
-        assert.equal(s.verified, true);
-      }
-      assert.equal(out.signatures.length, 4);
-      assert.deepEqual(out.roundTrips, { "RSA-OAEP-256": true, RSA1_5: true, "RSA-OAEP": true, wrap: true });
-      const both = { local_verify: true, remote_verify: true, remote_rejects_tampered: true };
-      assert.deepEqual(out.localAndRemote, { PS256: both, ES384: both, encrypt: { local_then_remote: true, remote_then_remote: true, remote_wrap: true } });
-      for (const op of ["verify", "encrypt", "wrapkey"]) {
-        const sent = new RegExp(`"url":"/keys/py-rsa/[0-9a-f]{32}/${op}\\?[^"]*","host":"${vault}\\.vault\\.azure\\.net"`);
-        assert.match(kluis.output, sent, `the remote client sent ${op} to the vault`);
-      }
-      assert.equal(out.imported.kty, "EC");
-      assert.deepEqual(out.updated, { enabled: false, tags: { env: "test" } });
-      assert.equal(out.disabledError, 403);
-      assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedkeys/py-rsa`);
-      assert.equal(out.recovered, true);
-      assert.equal(out.purged, true);
-      assert.deepEqual(out.policy, { expires_in: "P60D", actions: [["Rotate", "P30D"]] });
-      assert.deepEqual(out.rotated, { new_version: true, same_size: true });
-      assert.equal(out.restored, true);
-      assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.keys]);
-    });
+    for (const sdk of PYTHON_SDKS)
+      it(`runs the keys program: create, import, sign, verify and encrypt locally and remotely, decrypt, unwrap, update, delete, recover, purge, rotate, backup, restore (${sdk.label})`, async () => {
+        const vault = `pykeys-${sdk.id}`;
+        await kluis.createVault(vault);
+        await kluis.setPolicy(vault, manager.appId, { keys: [...MANAGE, ...CRYPTO] });
+        await kluis.setPolicy(vault, cryptographer.appId, { keys: CRYPTO });
+        const env = {
+          ...kluis.sdkEnv(manager),
+          KEY_VAULT_NAME: vault,
+          CRYPTO_CLIENT_ID: cryptographer.appId,
+          CRYPTO_CLIENT_SECRET: cryptographer.password,
+        };
+        const res = await runPython(sdk, ["test/programs/keys.py"], { env });
+        assert.equal(res.code, 0, res.stderr);
+        const out = JSON.parse(res.stdout);
+        const pub = (jwk: Record<string, string>) =>
+          createPublicKey({
+            key:
+              jwk.kty === "RSA"
+                ? { kty: "RSA", n: jwk.n, e: jwk.e }
+                : { kty: "EC", crv: jwk.crv === "P-256K" ? "secp256k1" : jwk.crv, x: jwk.x, y: jwk.y },
+            format: "jwk",
+          });
+        for (const s of out.signatures as {
+          alg: string;
+          jwk: Record<string, string>;
+          data: string;
+          signature: string;
+          verified: boolean;
+        }[]) {
+          const options = s.alg.startsWith("PS")
+            ? { key: pub(s.jwk), padding: constants.RSA_PKCS1_PSS_PADDING }
+            : s.alg.startsWith("ES")
+              ? { key: pub(s.jwk), dsaEncoding: "ieee-p1363" as const }
+              : pub(s.jwk);
+          assert.ok(
+            nodeVerify(hashOf(s.alg), Buffer.from(s.data, "hex"), options, Buffer.from(s.signature, "hex")),
+            `${s.alg} from Python verifies with node:crypto`,
+          );
+          assert.equal(s.verified, true);
+        }
+        assert.equal(out.signatures.length, 4);
+        assert.deepEqual(out.roundTrips, { "RSA-OAEP-256": true, RSA1_5: true, "RSA-OAEP": true, wrap: true });
+        const both = { local_verify: true, remote_verify: true, remote_rejects_tampered: true };
+        assert.deepEqual(out.localAndRemote, {
+          PS256: both,
+          ES384: both,
+          encrypt: { local_then_remote: true, remote_then_remote: true, remote_wrap: true },
+        });
+        for (const op of ["verify", "encrypt", "wrapkey"]) {
+          const sent = new RegExp(
+            `"url":"/keys/py-rsa/[0-9a-f]{32}/${op}\\?[^"]*","host":"${vault}\\.vault\\.azure\\.net"`,
+          );
+          assert.match(kluis.output, sent, `the remote client sent ${op} to the vault`);
+        }
+        assert.equal(out.imported.kty, "EC");
+        assert.deepEqual(out.updated, { enabled: false, tags: { env: "test" } });
+        assert.equal(out.disabledError, 403);
+        assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedkeys/py-rsa`);
+        assert.equal(out.recovered, true);
+        assert.equal(out.purged, true);
+        assert.deepEqual(out.policy, { expires_in: "P60D", actions: [["Rotate", "P30D"]] });
+        assert.deepEqual(out.rotated, { new_version: true, same_size: true });
+        assert.equal(out.restored, true);
+        assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.keys]);
+      });
   });
 });
 

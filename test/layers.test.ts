@@ -37,7 +37,9 @@ function sourceFiles(dir: string): string[] {
 /** The files under src/ a file imports: static, type-only, re-exports and dynamic `import("...")`. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)"(\.{1,2}\/[^"]+)"/gm)].map((m) => m[1]!);
+  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)"(\.{1,2}\/[^"]+)"/gm)].map(
+    (m) => m[1]!,
+  );
   return specifiers.map((s) => resolve(dirname(file), s).replace(/\.js$/, ".ts"));
 }
 
@@ -80,12 +82,18 @@ export function importCycles(edges: Map<string, string[]>): string[] {
 describe("layers", () => {
   it("names every folder under src/ as a layer", () => {
     const folders = new Set(files.map(layerOf));
-    assert.deepEqual([...folders].filter((f) => !LAYERS.includes(f)), [], "add new folders to LAYERS");
+    assert.deepEqual(
+      [...folders].filter((f) => !LAYERS.includes(f)),
+      [],
+      "add new folders to LAYERS",
+    );
     assert.ok(files.length > 100, "the source files were found");
   });
 
   it("resolves every relative import to a file under src/", () => {
-    const missing = [...graph].flatMap(([from, to]) => to.filter((t) => !graph.has(t)).map((t) => `${relative(SRC, from)} -> ${t}`));
+    const missing = [...graph].flatMap(([from, to]) =>
+      to.filter((t) => !graph.has(t)).map((t) => `${relative(SRC, from)} -> ${t}`),
+    );
     assert.deepEqual(missing, []);
   });
 
@@ -99,7 +107,10 @@ describe("layers", () => {
 
   it("finds an upward import and a cycle when there is one (the checks can fail)", () => {
     const [low, high] = [join(SRC, "http/errors.ts"), join(SRC, "server/app.ts")];
-    const bad = new Map([[low, [high]], [high, [low]]]);
+    const bad = new Map([
+      [low, [high]],
+      [high, [low]],
+    ]);
     assert.deepEqual(upwardImports(bad), ["http/errors.ts -> server/app.ts"]);
     assert.equal(importCycles(bad).length, 1);
   });

@@ -20,7 +20,9 @@ const API = "api-version=7.5";
 /** A status line of the server process: resident memory now (VmRSS) or at its peak (VmHWM), in bytes. */
 function memory(kluis: Kluis, field: "VmRSS" | "VmHWM"): number {
   const pid = (JSON.parse(readFileSync(join(kluis.dataDir, "server.json"), "utf8")) as { pid: number }).pid;
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`))!;
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${field}:`))!;
   return Number(/(\d+)\s*kB/.exec(line)![1]) * 1024;
 }
 
@@ -28,7 +30,15 @@ function memory(kluis: Kluis, field: "VmRSS" | "VmHWM"): number {
 function healthz(kluis: Kluis, deadlineMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
-      { host: "127.0.0.1", port: kluis.info.port, path: "/healthz", servername: "localhost", ca: readFileSync(kluis.caFile), agent: false, timeout: deadlineMs },
+      {
+        host: "127.0.0.1",
+        port: kluis.info.port,
+        path: "/healthz",
+        servername: "localhost",
+        ca: readFileSync(kluis.caFile),
+        agent: false,
+        timeout: deadlineMs,
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode === 200));
@@ -64,11 +74,21 @@ describe("restore bodies", () => {
     // Every connection is made before any body is sent, so that the test's own encryption of the bodies never
     // holds a handshake back past the server's handshake timeout.
     const sockets = await Promise.all(
-      Array.from({ length: 16 }, () =>
-        new Promise<TLSSocket>((resolve, reject) => {
-          const socket = tlsConnect({ host: "127.0.0.1", port: kluis.info.port, servername: "bigrestore.localhost", ca: readFileSync(kluis.caFile) }, () => resolve(socket));
-          socket.once("error", reject);
-        }),
+      Array.from(
+        { length: 16 },
+        () =>
+          new Promise<TLSSocket>((resolve, reject) => {
+            const socket = tlsConnect(
+              {
+                host: "127.0.0.1",
+                port: kluis.info.port,
+                servername: "bigrestore.localhost",
+                ca: readFileSync(kluis.caFile),
+              },
+              () => resolve(socket),
+            );
+            socket.once("error", reject);
+          }),
       ),
     );
     const results = await Promise.all(
@@ -98,16 +118,20 @@ describe("restore bodies", () => {
     }
     assert.ok(results.filter((r) => r.status === 400).length >= 2, "restores waited for room rather than failing");
     const growth = memory(kluis, "VmHWM") - before;
-    t.diagnostic(`peak RSS growth ${Math.round(growth / 1048576)} MB; statuses ${results.map((r) => r.status).join(",")}`);
+    t.diagnostic(
+      `peak RSS growth ${Math.round(growth / 1048576)} MB; statuses ${results.map((r) => r.status).join(",")}`,
+    );
     // Unbounded, sixteen bodies held at once as string + parsed string + bytes + plaintext peaked far above 1 GB.
     assert.ok(growth < 600 * 1024 * 1024, `peak RSS grew by ${Math.round(growth / 1048576)} MB`);
     assert.equal((await rawRequest(kluis, "localhost", "GET", "/healthz")).status, 200);
   });
 
   it("parses a restore body's other members and refuses malformed JSON", async () => {
-    const post = (body: string) => rawRequest(kluis, "bigrestore.localhost", "POST", `/secrets/restore?${API}`, { token, body });
+    const post = (body: string) =>
+      rawRequest(kluis, "bigrestore.localhost", "POST", `/secrets/restore?${API}`, { token, body });
     await rawRequest(kluis, "bigrestore.localhost", "PUT", `/secrets/small?${API}`, { token, body: '{"value":"v"}' });
-    const blob = (await rawRequest(kluis, "bigrestore.localhost", "POST", `/secrets/small/backup?${API}`, { token })).body.value as string;
+    const blob = (await rawRequest(kluis, "bigrestore.localhost", "POST", `/secrets/small/backup?${API}`, { token }))
+      .body.value as string;
     for (const malformed of [`{"value":"${blob}"`, `{"value":"${blob}",}`, `{"value":"${blob}"]`]) {
       const res = await post(malformed);
       assert.deepEqual([res.status, res.body.error.code], [400, "BadParameter"], malformed.slice(-10));
@@ -145,7 +169,10 @@ describe("connections", () => {
     try {
       let ok = false;
       for (let attempt = 0; attempt < 40 && !ok; attempt++) {
-        ok = await rawRequest(kluis, "localhost", "GET", "/healthz").then((r) => r.status === 200, () => false);
+        ok = await rawRequest(kluis, "localhost", "GET", "/healthz").then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!ok) await sleep(1000);
       }
       assert.ok(ok, "an honest request succeeded once idle sockets were reaped");
@@ -154,7 +181,10 @@ describe("connections", () => {
       // The server still works end to end: a token and a data-plane call.
       const sp = await kluis.vaultWithPrincipal("afteridle", { secrets: ["get", "set"] });
       const token = await accessToken(kluis, sp);
-      const res = await rawRequest(kluis, "afteridle.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"v"}' });
+      const res = await rawRequest(kluis, "afteridle.localhost", "PUT", `/secrets/s?${API}`, {
+        token,
+        body: '{"value":"v"}',
+      });
       assert.equal(res.status, 200);
     } finally {
       for (const s of sockets) s.destroy();
@@ -174,7 +204,8 @@ describe("ECDSA off the event loop", () => {
   after(() => kluis.dispose());
 
   it("40 concurrent ES512 verifies give the right answers while /healthz answers every poll", async (t) => {
-    const call = (path: string, body: unknown) => rawRequest(kluis, "ecvault.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
+    const call = (path: string, body: unknown) =>
+      rawRequest(kluis, "ecvault.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
     const created = await call("/keys/p521/create", { kty: "EC", crv: "P-521" });
     assert.equal(created.status, 200);
     const digest = createHash("sha512").update("message").digest();
@@ -193,7 +224,11 @@ describe("ECDSA off the event loop", () => {
     })();
     const verdicts = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        call("/keys/p521/verify", { alg: "ES512", digest: digest.toString("base64url"), value: (i % 2 ? forged : signature).toString("base64url") }),
+        call("/keys/p521/verify", {
+          alg: "ES512",
+          digest: digest.toString("base64url"),
+          value: (i % 2 ? forged : signature).toString("base64url"),
+        }),
       ),
     );
     verifying = false;
@@ -202,7 +237,11 @@ describe("ECDSA off the event loop", () => {
     const answered = await Promise.all(polls);
     t.diagnostic(`${answered.filter(Boolean).length} of ${answered.length} /healthz polls answered`);
     assert.ok(answered.length > 0);
-    assert.equal(answered.filter((a) => !a).length, 0, `${answered.filter((a) => !a).length} of ${answered.length} /healthz polls went unanswered`);
+    assert.equal(
+      answered.filter((a) => !a).length,
+      0,
+      `${answered.filter((a) => !a).length} of ${answered.length} /healthz polls went unanswered`,
+    );
   });
 });
 
@@ -221,14 +260,19 @@ describe("throttling", () => {
 
   it("answers Key Vault's 429 Throttled with Retry-After, per vault and kind, then per caller", async () => {
     const token = await accessToken(kluis, sp);
-    const put = (name: string) => rawRequest(kluis, "throttled.localhost", "PUT", `/secrets/${name}?${API}`, { token, body: '{"value":"v"}' });
+    const put = (name: string) =>
+      rawRequest(kluis, "throttled.localhost", "PUT", `/secrets/${name}?${API}`, { token, body: '{"value":"v"}' });
     const get = (t: string) => rawRequest(kluis, "throttled.localhost", "GET", `/secrets/a?${API}`, { token: t });
     assert.equal((await put("a")).status, 200);
     assert.equal((await put("b")).status, 200);
     const limited = await put("c");
     assert.equal(limited.status, 429);
     assert.deepEqual(limited.body, {
-      error: { code: "Throttled", message: "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached" },
+      error: {
+        code: "Throttled",
+        message:
+          "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+      },
     });
     assert.match(String(limited.headers["retry-after"]), /^[1-9]\d*$/);
     assert.ok(Number(limited.headers["retry-after"]) <= 10);
@@ -265,7 +309,8 @@ describe("throttling", () => {
       ...clientOptions(kluis),
       additionalPolicies: [{ policy: observe, position: "perRetry" }],
     });
-    for (const name of ["one", "two", "three", "four"]) assert.equal((await client.setSecret(name, `value-${name}`)).value, `value-${name}`);
+    for (const name of ["one", "two", "three", "four"])
+      assert.equal((await client.setSecret(name, `value-${name}`)).value, `value-${name}`);
     assert.ok(statuses.includes(429), `the SDK saw a 429 (statuses: ${statuses.join(",")})`);
     assert.equal((await client.getSecret("four")).value, "value-four");
   });
@@ -282,8 +327,13 @@ describe("throttling weights", () => {
   it("an RSA-3072 operation counts four against Azure's 'other' limit (1,000 against RSA-2048's 4,000)", async () => {
     const sp = await kluis.vaultWithPrincipal("weighted", { keys: ["create", "sign", "verify"] });
     const token = await accessToken(kluis, sp);
-    const call = (path: string, body: unknown) => rawRequest(kluis, "weighted.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
-    assert.equal((await call("/keys/rsa3072/create", { kty: "RSA", key_size: 3072 })).status, 200, "a key create is not an 'other' operation");
+    const call = (path: string, body: unknown) =>
+      rawRequest(kluis, "weighted.localhost", "POST", `${path}?${API}`, { token, body: JSON.stringify(body) });
+    assert.equal(
+      (await call("/keys/rsa3072/create", { kty: "RSA", key_size: 3072 })).status,
+      200,
+      "a key create is not an 'other' operation",
+    );
     const digest = createHash("sha256").update("m").digest().toString("base64url");
     const first = await call("/keys/rsa3072/sign", { alg: "RS256", value: digest });
     assert.equal(first.status, 200);

@@ -40,19 +40,56 @@ describe("logs", () => {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const jwk = privateKey.export({ format: "jwk" }) as Record<string, string>;
     const d = new Uint8Array(Buffer.from(jwk.d!, "base64url"));
-    await keys.importKey("imported", { kty: "EC", crv: "P-256", x: Buffer.from(jwk.x!, "base64url"), y: Buffer.from(jwk.y!, "base64url"), d });
+    await keys.importKey("imported", {
+      kty: "EC",
+      crv: "P-256",
+      x: Buffer.from(jwk.x!, "base64url"),
+      y: Buffer.from(jwk.y!, "base64url"),
+      d,
+    });
 
     const password = `pwd-${randomBytes(8).toString("hex")}`;
-    openssl.run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.pem", "-days", "30", "-subj", "/CN=logged");
-    openssl.run("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-out", "leaf.pfx", "-passout", `pass:${password}`);
+    openssl.run(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "leaf.key",
+      "-out",
+      "leaf.pem",
+      "-days",
+      "30",
+      "-subj",
+      "/CN=logged",
+    );
+    openssl.run(
+      "pkcs12",
+      "-export",
+      "-inkey",
+      "leaf.key",
+      "-in",
+      "leaf.pem",
+      "-out",
+      "leaf.pfx",
+      "-passout",
+      `pass:${password}`,
+    );
     await certificates.importCertificate("imported", openssl.read("leaf.pfx"), { password });
     await (await certificates.beginCreateCertificate("created", DefaultCertificatePolicy)).pollUntilDone();
     const pfx = (await secrets.getSecret("created")).value!;
 
     // Error paths: a body that is not JSON but holds the value, a bad version, a forbidden write.
     const token = await accessToken(kluis, sp);
-    await rawRequest(kluis, "logvault.localhost", "PUT", "/secrets/broken?api-version=7.5", { token, body: `{"value": "${value}"` });
-    await rawRequest(kluis, "logvault.localhost", "PUT", "/keys/bad?api-version=7.5", { token, body: JSON.stringify({ key: { kty: "EC", d: jwk.d } }) });
+    await rawRequest(kluis, "logvault.localhost", "PUT", "/secrets/broken?api-version=7.5", {
+      token,
+      body: `{"value": "${value}"`,
+    });
+    await rawRequest(kluis, "logvault.localhost", "PUT", "/keys/bad?api-version=7.5", {
+      token,
+      body: JSON.stringify({ key: { kty: "EC", d: jwk.d } }),
+    });
     await rawRequest(kluis, "logvault.localhost", "DELETE", "/secrets/logged?api-version=7.5", { token });
     await kluis.restart();
 

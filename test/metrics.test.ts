@@ -60,7 +60,8 @@ async function samples(kluis: Kluis, token: string): Promise<Sample[]> {
 const files = mkdtempSync(join(tmpdir(), "kluis-metrics-"));
 after(() => rmSync(files, { recursive: true, force: true }));
 
-const adminOf = (kluis: Kluis) => JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+const adminOf = (kluis: Kluis) =>
+  JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
 
 describe("/metrics", () => {
   let kluis: Kluis;
@@ -81,18 +82,29 @@ describe("/metrics", () => {
   it("counts requests by operation and status, their latency, token results and sealing by exactly what was done", async () => {
     const before = await samples(kluis, metricsToken);
     for (let i = 0; i < 3; i++) {
-      const res = await rawRequest(kluis, "metered.localhost", "PUT", `/secrets/counted-${i}?${API}`, { token, body: JSON.stringify({ value: `v${i}` }) });
+      const res = await rawRequest(kluis, "metered.localhost", "PUT", `/secrets/counted-${i}?${API}`, {
+        token,
+        body: JSON.stringify({ value: `v${i}` }),
+      });
       assert.equal(res.status, 200);
     }
-    for (let i = 0; i < 5; i++) assert.equal((await rawRequest(kluis, "metered.localhost", "GET", `/secrets/counted-${i % 3}?${API}`, { token })).status, 200);
-    assert.equal((await rawRequest(kluis, "metered.localhost", "GET", `/secrets/absent?${API}`, { token })).status, 404);
+    for (let i = 0; i < 5; i++)
+      assert.equal(
+        (await rawRequest(kluis, "metered.localhost", "GET", `/secrets/counted-${i % 3}?${API}`, { token })).status,
+        200,
+      );
+    assert.equal(
+      (await rawRequest(kluis, "metered.localhost", "GET", `/secrets/absent?${API}`, { token })).status,
+      404,
+    );
     assert.equal((await rawRequest(kluis, "metered.localhost", "GET", `/secrets/counted-0?${API}`)).status, 401);
     assert.equal((await fetchToken(kluis, { appId: sp.appId, password: "wrong" })).status, 401);
     assert.equal((await fetchToken(kluis, sp)).status, 200);
     assert.equal((await fetchToken(kluis, sp)).status, 200);
     const after = await samples(kluis, metricsToken);
 
-    const moved = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, labels) - total(before, name, labels);
     assert.equal(moved("kluis_http_requests_total", { operation: "SecretSet", class: "2xx", code: "200" }), 3);
     assert.equal(moved("kluis_http_requests_total", { operation: "SecretGet", code: "200" }), 5);
     assert.equal(moved("kluis_http_requests_total", { operation: "SecretGet", class: "4xx", code: "404" }), 1);
@@ -110,8 +122,17 @@ describe("/metrics", () => {
     assert.ok(moved("kluis_sealed_store_operations_total", { operation: "open", result: "ok" }) >= 5);
     assert.equal(moved("kluis_sealed_store_operations_total", { result: "failed" }), 0);
     // The other families are there, with their defaults.
-    for (const name of ["kluis_open_connections", "kluis_key_pool_ready_keys", "kluis_key_pool_generating", "kluis_process_cpu_seconds_total", "kluis_nodejs_eventloop_lag_seconds"]) {
-      assert.ok(after.some((s) => s.name === name), `${name} is exported`);
+    for (const name of [
+      "kluis_open_connections",
+      "kluis_key_pool_ready_keys",
+      "kluis_key_pool_generating",
+      "kluis_process_cpu_seconds_total",
+      "kluis_nodejs_eventloop_lag_seconds",
+    ]) {
+      assert.ok(
+        after.some((s) => s.name === name),
+        `${name} is exported`,
+      );
     }
     assert.ok(total(after, "kluis_open_connections") >= 1, "the scrape's own connection is open");
   });
@@ -124,10 +145,23 @@ describe("/metrics", () => {
       for (let i = 0; i < names.length; i += 20) {
         const batch = names.slice(i, i + 20);
         const answers = await Promise.all(
-          batch.map((n) => rawRequest(kluis, "metered.localhost", "PUT", `/secrets/${n}?${API}`, { token, body: '{"value":"x"}', agent })),
+          batch.map((n) =>
+            rawRequest(kluis, "metered.localhost", "PUT", `/secrets/${n}?${API}`, {
+              token,
+              body: '{"value":"x"}',
+              agent,
+            }),
+          ),
         );
-        assert.deepEqual(answers.map((a) => a.status), batch.map(() => 200));
-        await Promise.all(batch.map((n) => rawRequest(kluis, "metered.localhost", "GET", `/secrets/${n}/versions?${API}`, { token, agent })));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          batch.map(() => 200),
+        );
+        await Promise.all(
+          batch.map((n) =>
+            rawRequest(kluis, "metered.localhost", "GET", `/secrets/${n}/versions?${API}`, { token, agent }),
+          ),
+        );
       }
     } finally {
       agent.destroy();
@@ -137,7 +171,11 @@ describe("/metrics", () => {
     const text = res.body as string;
     assert.ok(!text.includes(marker), "no series carries a secret's name");
     assert.ok(!text.includes("metered"), "no series carries the vault's name");
-    const operations = new Set(parseMetrics(text).filter((s) => s.name === "kluis_http_requests_total").map((s) => s.labels.operation));
+    const operations = new Set(
+      parseMetrics(text)
+        .filter((s) => s.name === "kluis_http_requests_total")
+        .map((s) => s.labels.operation),
+    );
     assert.ok(operations.has("SecretListVersions"));
     // Bounded by the routes, not by the names: nothing here looks like a path with a name in it.
     for (const operation of operations) assert.doesNotMatch(operation!, /counted|absent|zq/, operation);
@@ -156,7 +194,10 @@ describe("/metrics", () => {
     assert.equal(none.body.error.code, "AuthenticationFailed");
     // A guess of the bearer's length, and the bearer with a character changed.
     assert.equal((await scrape(kluis, randomBytes(24).toString("base64url"))).status, 401);
-    assert.equal((await scrape(kluis, `${metricsToken.slice(0, -1)}${metricsToken.endsWith("A") ? "B" : "A"}`)).status, 401);
+    assert.equal(
+      (await scrape(kluis, `${metricsToken.slice(0, -1)}${metricsToken.endsWith("A") ? "B" : "A"}`)).status,
+      401,
+    );
     // A data-plane token (another audience) is not a management token.
     assert.equal((await scrape(kluis, token)).status, 401);
     // A principal's own management token: authenticated, but not an administrator.
@@ -171,7 +212,9 @@ describe("/metrics", () => {
     const agent = keepAliveAgent(kluis, 16);
     try {
       const load = Array.from({ length: 200 }, (_, i) =>
-        rawRequest(kluis, "metered.localhost", "GET", `/secrets/counted-${i % 3}?${API}`, { token, agent }).then((r) => r.status),
+        rawRequest(kluis, "metered.localhost", "GET", `/secrets/counted-${i % 3}?${API}`, { token, agent }).then(
+          (r) => r.status,
+        ),
       );
       const scrapes = Array.from({ length: 20 }, () => scrape(kluis, metricsToken).then((r) => r.status));
       const [loadStatuses, scrapeStatuses] = await Promise.all([Promise.all(load), Promise.all(scrapes)]);
@@ -196,7 +239,8 @@ describe("/metrics with service limits", () => {
     const token = await accessToken(kluis, sp);
     const admin = await fetchToken(kluis, adminOf(kluis), "https://management.azure.com/.default");
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await rawRequest(kluis, "limited.localhost", "GET", `/secrets/absent?${API}`, { token })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await rawRequest(kluis, "limited.localhost", "GET", `/secrets/absent?${API}`, { token })).status);
     const throttled = statuses.filter((s) => s === 429).length;
     assert.ok(throttled >= 2, `statuses ${statuses.join(",")}`);
     const after = await samples(kluis, admin.body.access_token);
@@ -207,45 +251,74 @@ describe("/metrics with service limits", () => {
   it("refuses to start with a metrics token file that is too short", async () => {
     const file = join(files, "short-token");
     writeFileSync(file, "short\n");
-    const res = await kluis.cli(["server", "start", "--data-dir", join(files, "unused"), "--port", "0", "--metrics-token-file", file]);
+    const res = await kluis.cli([
+      "server",
+      "start",
+      "--data-dir",
+      join(files, "unused"),
+      "--port",
+      "0",
+      "--metrics-token-file",
+      file,
+    ]);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /at least 16 characters/);
   });
 });
 
-describe("/metrics while PostgreSQL is away", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pg: Postgres;
-  let kluis: Kluis;
-  let metricsToken: string;
+describe(
+  "/metrics while PostgreSQL is away",
+  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pg: Postgres;
+    let kluis: Kluis;
+    let metricsToken: string;
 
-  before(async () => {
-    pg = await Postgres.start();
-    metricsToken = randomBytes(24).toString("base64url");
-    const tokenFile = join(files, "pg-metrics-token");
-    writeFileSync(tokenFile, metricsToken, { mode: 0o600 });
-    kluis = await Kluis.start({ args: ["--postgres", pg.url, "--metrics-token-file", tokenFile] });
-  });
-  after(async () => {
-    await kluis?.dispose();
-    pg?.stop();
-  });
+    before(async () => {
+      pg = await Postgres.start();
+      metricsToken = randomBytes(24).toString("base64url");
+      const tokenFile = join(files, "pg-metrics-token");
+      writeFileSync(tokenFile, metricsToken, { mode: 0o600 });
+      kluis = await Kluis.start({ args: ["--postgres", pg.url, "--metrics-token-file", tokenFile] });
+    });
+    after(async () => {
+      await kluis?.dispose();
+      pg?.stop();
+    });
 
-  it("counts the 503s of an outage, and the configured bearer still scrapes (no database needed)", async () => {
-    const sp = await kluis.vaultWithPrincipal("outage", { secrets: ["get", "set"] });
-    const token = await accessToken(kluis, sp);
-    assert.equal((await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"v"}' })).status, 200);
-    const before = await samples(kluis, metricsToken);
-    pg.stop();
-    const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      statuses.push((await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"w"}', timeoutMs: 30_000 })).status);
-    }
-    assert.deepEqual(statuses, [503, 503, 503]);
-    const after = await samples(kluis, metricsToken);
-    assert.equal(total(after, "kluis_store_unavailable_total") - total(before, "kluis_store_unavailable_total"), 3);
-    assert.equal(total(after, "kluis_http_requests_total", { class: "5xx", code: "503" }) - total(before, "kluis_http_requests_total", { code: "503" }), 3);
-  });
-});
+    it("counts the 503s of an outage, and the configured bearer still scrapes (no database needed)", async () => {
+      const sp = await kluis.vaultWithPrincipal("outage", { secrets: ["get", "set"] });
+      const token = await accessToken(kluis, sp);
+      assert.equal(
+        (await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"v"}' }))
+          .status,
+        200,
+      );
+      const before = await samples(kluis, metricsToken);
+      pg.stop();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        statuses.push(
+          (
+            await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, {
+              token,
+              body: '{"value":"w"}',
+              timeoutMs: 30_000,
+            })
+          ).status,
+        );
+      }
+      assert.deepEqual(statuses, [503, 503, 503]);
+      const after = await samples(kluis, metricsToken);
+      assert.equal(total(after, "kluis_store_unavailable_total") - total(before, "kluis_store_unavailable_total"), 3);
+      assert.equal(
+        total(after, "kluis_http_requests_total", { class: "5xx", code: "503" }) -
+          total(before, "kluis_http_requests_total", { code: "503" }),
+        3,
+      );
+    });
+  },
+);
 
 describe("sweep metrics", () => {
   it("count the purge sweep's runs that fail (here: its store closed) and what the runs purged", async () => {
@@ -257,15 +330,27 @@ describe("sweep metrics", () => {
     await sleep(200);
     await stop();
     const ran = await read();
-    assert.equal(total(ran, "kluis_sweep_failures_total", { sweep: "purge" }), total(before, "kluis_sweep_failures_total", { sweep: "purge" }));
-    assert.ok(ran.some((s) => s.name === "kluis_sweep_actions_total" && s.labels.action === "purge"), "a run that purged nothing still exports the series");
+    assert.equal(
+      total(ran, "kluis_sweep_failures_total", { sweep: "purge" }),
+      total(before, "kluis_sweep_failures_total", { sweep: "purge" }),
+    );
+    assert.ok(
+      ran.some((s) => s.name === "kluis_sweep_actions_total" && s.labels.action === "purge"),
+      "a run that purged nothing still exports the series",
+    );
     await store.close();
     const errors: unknown[] = [];
-    stop = startPurgeSweeper(store, { intervalMs: 20, now: Date.now, auditRetentionDays: 90 }, (err) => errors.push(err));
+    stop = startPurgeSweeper(store, { intervalMs: 20, now: Date.now, auditRetentionDays: 90 }, (err) =>
+      errors.push(err),
+    );
     await sleep(200);
     await stop();
     const failed = await read();
     assert.ok(errors.length >= 1);
-    assert.equal(total(failed, "kluis_sweep_failures_total", { sweep: "purge" }) - total(ran, "kluis_sweep_failures_total", { sweep: "purge" }), errors.length);
+    assert.equal(
+      total(failed, "kluis_sweep_failures_total", { sweep: "purge" }) -
+        total(ran, "kluis_sweep_failures_total", { sweep: "purge" }),
+      errors.length,
+    );
   });
 });

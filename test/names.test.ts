@@ -63,8 +63,13 @@ describe("case-insensitive object names", () => {
 
     const versions = await collect(secrets.listPropertiesOfSecretVersions("db-PASSWORD"));
     assert.equal(versions.length, 2);
-    const listed = (await collect(secrets.listPropertiesOfSecrets())).filter((s) => s.name.toLowerCase() === "db-password");
-    assert.deepEqual(listed.map((s) => s.name), ["Db-Password"]);
+    const listed = (await collect(secrets.listPropertiesOfSecrets())).filter(
+      (s) => s.name.toLowerCase() === "db-password",
+    );
+    assert.deepEqual(
+      listed.map((s) => s.name),
+      ["Db-Password"],
+    );
 
     await (await secrets.beginDeleteSecret("db-password")).pollUntilDone();
     assert.equal(await statusOf(() => secrets.setSecret("DB-Password", "three")), 409);
@@ -88,7 +93,11 @@ describe("case-insensitive object names", () => {
     assert.equal(again.name, "Signing-Key");
     assert.equal((await collect(keys.listPropertiesOfKeyVersions("signing-key"))).length, 2);
     const digest = createHash("sha256").update("hello").digest();
-    const crypto = new CryptographyClient(key.id!.replace("Signing-Key", "signing-key"), credentialFor(kluis, sp), clientOptions(kluis));
+    const crypto = new CryptographyClient(
+      key.id!.replace("Signing-Key", "signing-key"),
+      credentialFor(kluis, sp),
+      clientOptions(kluis),
+    );
     const { result } = await crypto.sign("RS256", digest);
     const b64 = (bytes?: Uint8Array) => Buffer.from(bytes!).toString("base64url");
     const publicKey = createPublicKey({ key: { kty: "RSA", n: b64(key.key!.n), e: b64(key.key!.e) }, format: "jwk" });
@@ -136,7 +145,10 @@ describe("upgrade of a database written before names were folded", () => {
         DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
-      assert.equal((db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n, 1);
+      assert.equal(
+        (db.prepare("SELECT count(*) AS n FROM object_versions WHERE name = 'Mixed-Case'").get() as { n: number }).n,
+        1,
+      );
       db.close();
 
       await kluis.restart();

@@ -4,7 +4,19 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +26,8 @@ import { Kluis, KLUIS_BIN, ROOT, run, type RunResult } from "./helpers/kluis.js"
 
 const newDataDir = () => mkdtempSync(join(tmpdir(), "kluis-process-"));
 const modeOf = (path: string) => statSync(path).mode & 0o777;
-const readInfo = (dir: string) => JSON.parse(readFileSync(join(dir, "server.json"), "utf8")) as { port: number; pid: number; url: string };
+const readInfo = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, "server.json"), "utf8")) as { port: number; pid: number; url: string };
 
 function alive(pid: number): boolean {
   try {
@@ -49,10 +62,13 @@ const startServer = (dir: string, env: NodeJS.ProcessEnv = process.env) =>
 
 function healthz(port: number, caFile: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, servername: "localhost", path: "/healthz", ca: readFileSync(caFile) }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, servername: "localhost", path: "/healthz", ca: readFileSync(caFile) },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -60,9 +76,13 @@ function healthz(port: number, caFile: string): Promise<number> {
 
 /** A server whose stdout is `stdout` (a file descriptor, or a pipe), logging every request. */
 async function spawnServer(dir: string, stdout: number | "pipe"): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [KLUIS_BIN, "server", "start", "--data-dir", dir, "--port", "0", "--log-level", "info"], {
-    stdio: ["ignore", stdout, "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [KLUIS_BIN, "server", "start", "--data-dir", dir, "--port", "0", "--log-level", "info"],
+    {
+      stdio: ["ignore", stdout, "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const started = await waitFor(() => existsSync(join(dir, "server.json")) || child.exitCode !== null);
@@ -74,7 +94,9 @@ async function spawnServer(dir: string, stdout: number | "pipe"): Promise<ChildP
 }
 
 const exitOf = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
 
 describe("server process and data directory", () => {
   const cleanup: (() => Promise<unknown> | void)[] = [];
@@ -106,7 +128,16 @@ describe("server process and data directory", () => {
         }
       };
       const files = readdirSync(dir);
-      for (const f of ["kluis.db", "kluis.db-wal", "kluis.db-shm", "master.key", "admin.json", "server.json", "server.pem", "server-key.pem"]) {
+      for (const f of [
+        "kluis.db",
+        "kluis.db-wal",
+        "kluis.db-shm",
+        "master.key",
+        "admin.json",
+        "server.json",
+        "server.pem",
+        "server-key.pem",
+      ]) {
         assert.ok(files.includes(f), `${f} in ${files.join(", ")}`);
       }
       check();
@@ -120,7 +151,10 @@ describe("server process and data directory", () => {
     it("refuses a second server on the same data directory with one line naming the first's pid, and leaves the first alone", async () => {
       const before = readInfo(kluis.dataDir);
       const second = await startServer(kluis.dataDir);
-      assertOneLineError(second, new RegExp(`Another Kluis server \\(pid ${before.pid}\\) is running on ${kluis.dataDir}`));
+      assertOneLineError(
+        second,
+        new RegExp(`Another Kluis server \\(pid ${before.pid}\\) is running on ${kluis.dataDir}`),
+      );
       assert.deepEqual(readInfo(kluis.dataDir), before, "server.json still names the first server");
       const env = await kluis.cli(["server", "env"]);
       assert.equal(env.code, 0, env.stderr);
@@ -153,7 +187,8 @@ describe("server process and data directory", () => {
       const fromFile = await startServer(dir, { ...process.env, KLUIS_MASTER_KEY: "" });
       assertOneLineError(fromFile, new RegExp(`master key in ${keyFile} does not open the store`));
       for (const key of [rightKey, wrongKey, wrongFileKey]) {
-        for (const out of [fromEnv.stdout + fromEnv.stderr, fromFile.stdout + fromFile.stderr]) assert.ok(!out.includes(key), "a key was printed");
+        for (const out of [fromEnv.stdout + fromEnv.stderr, fromFile.stdout + fromFile.stderr])
+          assert.ok(!out.includes(key), "a key was printed");
       }
       writeFileSync(keyFile, rightKey + "\n");
       await kluis.restart();
@@ -195,7 +230,11 @@ describe("server process and data directory", () => {
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const env = { ...process.env };
     delete env.KLUIS_MASTER_KEY;
-    const npm = spawn("npm", ["start", "--", "--data-dir", dir, "--port", "0"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const npm = spawn("npm", ["start", "--", "--data-dir", dir, "--port", "0"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     npm.stdout!.on("data", (d) => (output += d));
     npm.stderr!.on("data", (d) => (output += d));
@@ -204,7 +243,10 @@ describe("server process and data directory", () => {
       if (serverPid && alive(serverPid)) process.kill(serverPid, "SIGKILL");
       npm.kill("SIGKILL");
     });
-    assert.ok(await waitFor(() => existsSync(join(dir, "server.json")) || npm.exitCode !== null), `npm start did not start the server:\n${output}`);
+    assert.ok(
+      await waitFor(() => existsSync(join(dir, "server.json")) || npm.exitCode !== null),
+      `npm start did not start the server:\n${output}`,
+    );
     assert.ok(existsSync(join(dir, "server.json")), `npm start ended:\n${output}`);
     serverPid = readInfo(dir).pid;
     assert.equal(statSync(entry).mtimeMs, builtAt, "npm start rebuilt a current dist");

@@ -62,7 +62,8 @@ function loopbackNamesFromHostsFile(): string[] {
   const names: string[] = [];
   for (const line of readFileSync("/etc/hosts", "utf8").split("\n")) {
     const [address, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
-    if (address && (address.startsWith("127.") || address === "::1")) names.push(...aliases.filter((a) => a && !/(^|\.)localhost$/i.test(a)));
+    if (address && (address.startsWith("127.") || address === "::1"))
+      names.push(...aliases.filter((a) => a && !/(^|\.)localhost$/i.test(a)));
   }
   return names;
 }
@@ -76,19 +77,59 @@ describe("CONNECT proxy", () => {
   after(() => kluis.dispose());
 
   it("answers a malformed CONNECT target with 400 and keeps serving", async () => {
-    const malformed = ["a:70000", "a:0", "a:-1", "a:", ":443", "a", "garbage here", "[::1]", "[::1:443", "[zz]:443", "::1:443", "a:443:443", "a:0x1bb", "[a.b]:443", "%00:443", "a@b:443"];
-    for (const target of malformed) assert.equal(await statusOf(kluis.info.proxyPort, target), 400, `CONNECT ${target}`);
+    const malformed = [
+      "a:70000",
+      "a:0",
+      "a:-1",
+      "a:",
+      ":443",
+      "a",
+      "garbage here",
+      "[::1]",
+      "[::1:443",
+      "[zz]:443",
+      "::1:443",
+      "a:443:443",
+      "a:0x1bb",
+      "[a.b]:443",
+      "%00:443",
+      "a@b:443",
+    ];
+    for (const target of malformed)
+      assert.equal(await statusOf(kluis.info.proxyPort, target), 400, `CONNECT ${target}`);
     assert.match(await healthThroughTunnel(kluis, "stillup.vault.azure.net"), /^HTTP\/1\.1 200 /);
   });
 
   it("refuses every spelling of loopback, private, link-local and unspecified addresses with 403", async () => {
     const refused = [
-      "127.0.0.1:443", "127.1:443", "0x7f000001:443", "2130706433:443", "0177.0.0.1:443", "127.255.255.254:443",
-      "[::1]:443", "[::ffff:127.0.0.1]:443", "[::ffff:7f00:1]:443", "[0:0:0:0:0:0:0:1]:443", "[::]:443", "0.0.0.0:443", "0:443",
-      "10.0.0.1:443", "172.16.5.4:443", "172.31.255.255:443", "192.168.1.1:443", "169.254.169.254:443", "100.64.0.1:443",
-      "[fe80::1]:443", "[fd00::1]:443", "[64:ff9b::7f00:1]:443", "[2002:7f00:1::]:443",
+      "127.0.0.1:443",
+      "127.1:443",
+      "0x7f000001:443",
+      "2130706433:443",
+      "0177.0.0.1:443",
+      "127.255.255.254:443",
+      "[::1]:443",
+      "[::ffff:127.0.0.1]:443",
+      "[::ffff:7f00:1]:443",
+      "[0:0:0:0:0:0:0:1]:443",
+      "[::]:443",
+      "0.0.0.0:443",
+      "0:443",
+      "10.0.0.1:443",
+      "172.16.5.4:443",
+      "172.31.255.255:443",
+      "192.168.1.1:443",
+      "169.254.169.254:443",
+      "100.64.0.1:443",
+      "[fe80::1]:443",
+      "[fd00::1]:443",
+      "[64:ff9b::7f00:1]:443",
+      "[2002:7f00:1::]:443",
       // A routed name on a port that is neither 443 nor Kluis's; any host on any port but 443.
-      "localhost:22", "myvault.vault.azure.net:22", "8.8.8.8:22", "example.com:80",
+      "localhost:22",
+      "myvault.vault.azure.net:22",
+      "8.8.8.8:22",
+      "example.com:80",
     ];
     for (const target of refused) assert.equal(await statusOf(kluis.info.proxyPort, target), 403, `CONNECT ${target}`);
     // Kluis's own HTTPS port is reached through its names, not through an address.
@@ -99,15 +140,32 @@ describe("CONNECT proxy", () => {
   it("refuses a host name that resolves to loopback: the resolved address is what is checked", async (t) => {
     const names = loopbackNamesFromHostsFile();
     if (names.length === 0) return t.skip("no name other than localhost maps to loopback in /etc/hosts");
-    for (const name of names) assert.equal(await statusOf(kluis.info.proxyPort, `${name}:443`), 403, `CONNECT ${name}:443`);
+    for (const name of names)
+      assert.equal(await statusOf(kluis.info.proxyPort, `${name}:443`), 403, `CONNECT ${name}:443`);
   });
 
   it("tunnels every routed name to Kluis (Azure's, --hostname's), whose certificate covers each of them", async () => {
-    const routed = ["myvault.vault.azure.net", "login.microsoftonline.com", "management.azure.com", "graph.microsoft.com", "kluis.example", "myvault.kluis.example"];
+    const routed = [
+      "myvault.vault.azure.net",
+      "login.microsoftonline.com",
+      "management.azure.com",
+      "graph.microsoft.com",
+      "kluis.example",
+      "myvault.kluis.example",
+    ];
     // The certificate first, read from disk, so that a name it lacks fails here without a CONNECT.
     const san = new X509Certificate(readFileSync(join(kluis.dataDir, "server.pem"))).subjectAltName ?? "";
-    for (const name of ["*.vault.azure.net", "login.microsoftonline.com", "management.azure.com", "graph.microsoft.com", "kluis.example", "*.kluis.example"]) assert.ok(san.split(", ").includes(`DNS:${name}`), `certificate lacks ${name}: ${san}`);
-    for (const name of routed) assert.match(await healthThroughTunnel(kluis, name), /^HTTP\/1\.1 200 [^]*"status":"ok"/, name);
+    for (const name of [
+      "*.vault.azure.net",
+      "login.microsoftonline.com",
+      "management.azure.com",
+      "graph.microsoft.com",
+      "kluis.example",
+      "*.kluis.example",
+    ])
+      assert.ok(san.split(", ").includes(`DNS:${name}`), `certificate lacks ${name}: ${san}`);
+    for (const name of routed)
+      assert.match(await healthThroughTunnel(kluis, name), /^HTTP\/1\.1 200 [^]*"status":"ok"/, name);
     assert.match(await healthThroughTunnel(kluis, "myvault.localhost", kluis.info.port), /^HTTP\/1\.1 200 /);
     assert.match(await healthThroughTunnel(kluis, "localhost", kluis.info.port), /^HTTP\/1\.1 200 /);
   });

@@ -37,7 +37,15 @@ describe("certificates quickstart", () => {
         assert.equal(res.stdout.match(/ done\./g)?.length, 2);
 
         // What the program did is visible to the administrator: the certificate is deleted but recoverable.
-        const deleted = await kluis.cliJson(["keyvault", "certificate", "show-deleted", "--vault-name", vaultOf(sdk.id), "-n", name]);
+        const deleted = await kluis.cliJson([
+          "keyvault",
+          "certificate",
+          "show-deleted",
+          "--vault-name",
+          vaultOf(sdk.id),
+          "-n",
+          name,
+        ]);
         assert.ok(deleted.recoveryId.endsWith(`/deletedcertificates/${name}`), deleted.recoveryId);
       });
     }
@@ -73,7 +81,8 @@ describe("certificates quickstart", () => {
   });
 
   it("saw each client send its own api-version (docs/clients.md)", () => {
-    for (const sdk of PYTHON_SDKS) assert.deepEqual(kluis.apiVersionsSent(vaultOf(sdk.id)), [sdk.apiVersions.certificates], sdk.label);
+    for (const sdk of PYTHON_SDKS)
+      assert.deepEqual(kluis.apiVersionsSent(vaultOf(sdk.id)), [sdk.apiVersions.certificates], sdk.label);
     assert.deepEqual(kluis.apiVersionsSent(vaultOf("js")), ["2025-07-01"]);
   });
 });

@@ -41,15 +41,27 @@ describe("custom roles", () => {
     const owner = await kluis.createServicePrincipal("custom-role-owner");
     reader = await kluis.createServicePrincipal("custom-role-reader");
     writer = await kluis.createServicePrincipal("custom-role-writer");
-    await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Administrator", "--assignee", owner.appId, "--scope", VAULT]);
+    await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Administrator",
+      "--assignee",
+      owner.appId,
+      "--scope",
+      VAULT,
+    ]);
     const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(kluis, owner), clientOptions(kluis));
     await eventually(async () => void (await secrets.setSecret("db-password", "hunter2")));
   });
   after(() => kluis.dispose());
 
-  const secretsOf = (sp: ServicePrincipal) => new SecretClient(vaultUrl(VAULT), credentialFor(kluis, sp), clientOptions(kluis));
+  const secretsOf = (sp: ServicePrincipal) =>
+    new SecretClient(vaultUrl(VAULT), credentialFor(kluis, sp), clientOptions(kluis));
   /** `role definition create` with an inline az definition. */
-  const createRole = (definition: Record<string, unknown>) => kluis.cli(["role", "definition", "create", "--role-definition", JSON.stringify(definition)]);
+  const createRole = (definition: Record<string, unknown>) =>
+    kluis.cli(["role", "definition", "create", "--role-definition", JSON.stringify(definition)]);
   const definitionsPath = () => `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions`;
 
   it("creates a custom role from az's file format and lists it beside the built-in roles", async () => {
@@ -73,17 +85,33 @@ describe("custom roles", () => {
     assert.equal(role.type, "Microsoft.Authorization/roleDefinitions");
     assert.match(role.name, GUID);
     assert.equal(role.id, `${definitionsPath()}/${role.name}`);
-    assert.deepEqual(role.permissions, [{ actions: [], notActions: [], dataActions: [`${SECRETS}/getSecret/action`], notDataActions: [] }]);
+    assert.deepEqual(role.permissions, [
+      { actions: [], notActions: [], dataActions: [`${SECRETS}/getSecret/action`], notDataActions: [] },
+    ]);
     assert.deepEqual(role.assignableScopes, [vaultId]);
     readerRoleId = role.name;
 
     const all = await kluis.cliJson(["role", "definition", "list"]);
-    assert.ok(all.some((r: any) => r.roleName === "Key Vault Secrets User" && r.roleType === "BuiltInRole" && r.assignableScopes[0] === "/"));
+    assert.ok(
+      all.some(
+        (r: any) =>
+          r.roleName === "Key Vault Secrets User" && r.roleType === "BuiltInRole" && r.assignableScopes[0] === "/",
+      ),
+    );
     assert.ok(all.some((r: any) => r.roleName === READER_ROLE));
     const custom = await kluis.cliJson(["role", "definition", "list", "--custom-role-only"]);
-    assert.deepEqual(custom.map((r: any) => r.roleName), [READER_ROLE]);
-    assert.deepEqual((await kluis.cliJson(["role", "definition", "list", "--name", READER_ROLE])).map((r: any) => r.name), [readerRoleId]);
-    assert.deepEqual((await kluis.cliJson(["role", "definition", "list", "--name", readerRoleId])).map((r: any) => r.roleName), [READER_ROLE]);
+    assert.deepEqual(
+      custom.map((r: any) => r.roleName),
+      [READER_ROLE],
+    );
+    assert.deepEqual(
+      (await kluis.cliJson(["role", "definition", "list", "--name", READER_ROLE])).map((r: any) => r.name),
+      [readerRoleId],
+    );
+    assert.deepEqual(
+      (await kluis.cliJson(["role", "definition", "list", "--name", readerRoleId])).map((r: any) => r.roleName),
+      [READER_ROLE],
+    );
     // ARM's own shape, by id.
     const got = await armRequest(kluis, "GET", `${definitionsPath()}/${readerRoleId}`);
     assert.equal(got.status, 200);
@@ -91,14 +119,26 @@ describe("custom roles", () => {
   });
 
   it("lets its holder read a secret's value, but not list secrets or set one", async () => {
-    const assignment = await kluis.cliJson(["role", "assignment", "create", "--role", READER_ROLE, "--assignee", reader.appId, "--scope", VAULT]);
+    const assignment = await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      READER_ROLE,
+      "--assignee",
+      reader.appId,
+      "--scope",
+      VAULT,
+    ]);
     assert.match(assignment.properties.roleDefinitionId, new RegExp(`/roleDefinitions/${readerRoleId}$`));
     readerAssignmentId = assignment.id;
     const client = secretsOf(reader);
 
     await eventually(async () => assert.equal((await client.getSecret("db-password")).value, "hunter2"));
     await listingForbidden(client.listPropertiesOfSecrets());
-    const list = await rawRequest(kluis, `${VAULT}.localhost`, "GET", "/secrets?api-version=7.5", { token: await accessToken(kluis, reader) });
+    const list = await rawRequest(kluis, `${VAULT}.localhost`, "GET", "/secrets?api-version=7.5", {
+      token: await accessToken(kluis, reader),
+    });
     assert.equal(list.status, 403);
     assert.equal(list.body.error.innererror.code, "ForbiddenByRbac");
     assert.match(list.body.error.message, /Action: 'Microsoft\.KeyVault\/vaults\/secrets\/readMetadata\/action'/);
@@ -113,7 +153,17 @@ describe("custom roles", () => {
       AssignableScopes: [resourceGroupId],
     });
     assert.equal(role.code, 0, role.stderr);
-    await kluis.cliJson(["role", "assignment", "create", "--role", WRITER_ROLE, "--assignee", writer.appId, "--scope", vaultId]);
+    await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      WRITER_ROLE,
+      "--assignee",
+      writer.appId,
+      "--scope",
+      vaultId,
+    ]);
     const client = secretsOf(writer);
 
     await eventually(async () => assert.equal((await client.setSecret("api-key", "k1")).value, "k1"));
@@ -122,20 +172,52 @@ describe("custom roles", () => {
   });
 
   it("refuses an assignment outside the role's assignable scopes, and a change that would leave one outside", async () => {
-    const cli = await kluis.cli(["role", "assignment", "create", "--role", READER_ROLE, "--assignee", writer.appId, "--scope", resourceGroupId]);
-    failsWith(cli, /The role 'Secret Reader No List' cannot be assigned at scope '[^']+': its assignable scopes are '[^']+vaults\/customrolevault'\./);
-    const raw = await armRequest(kluis, "PUT", `${resourceGroupId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
-      properties: { roleDefinitionId: readerRoleId, principalId: writer.appId },
-    });
+    const cli = await kluis.cli([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      READER_ROLE,
+      "--assignee",
+      writer.appId,
+      "--scope",
+      resourceGroupId,
+    ]);
+    failsWith(
+      cli,
+      /The role 'Secret Reader No List' cannot be assigned at scope '[^']+': its assignable scopes are '[^']+vaults\/customrolevault'\./,
+    );
+    const raw = await armRequest(
+      kluis,
+      "PUT",
+      `${resourceGroupId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`,
+      {
+        properties: { roleDefinitionId: readerRoleId, principalId: writer.appId },
+      },
+    );
     assert.equal(raw.status, 400);
     assert.equal(raw.body.error.code, "ScopeDoesNotMatchRoleDefinition");
     // Within them, on one object of the vault, it is fine.
-    const onSecret = await kluis.cli(["role", "assignment", "create", "--role", READER_ROLE, "--assignee", writer.appId, "--scope", `${vaultId}/secrets/db-password`]);
+    const onSecret = await kluis.cli([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      READER_ROLE,
+      "--assignee",
+      writer.appId,
+      "--scope",
+      `${vaultId}/secrets/db-password`,
+    ]);
     assert.equal(onSecret.code, 0, onSecret.stderr);
     assert.equal((await kluis.cli(["role", "assignment", "delete", "--ids", JSON.parse(onSecret.stdout).id])).code, 0);
 
     const narrowed = await armRequest(kluis, "PUT", `${definitionsPath()}/${readerRoleId}`, {
-      properties: { roleName: READER_ROLE, permissions: [{ dataActions: [`${SECRETS}/getSecret/action`] }], assignableScopes: [`${resourceGroupId}/providers/Microsoft.KeyVault/vaults/othervault`] },
+      properties: {
+        roleName: READER_ROLE,
+        permissions: [{ dataActions: [`${SECRETS}/getSecret/action`] }],
+        assignableScopes: [`${resourceGroupId}/providers/Microsoft.KeyVault/vaults/othervault`],
+      },
     });
     assert.equal(narrowed.status, 400);
     assert.equal(narrowed.body.error.code, "ScopeDoesNotMatchRoleDefinition");
@@ -144,30 +226,79 @@ describe("custom roles", () => {
   it("refuses invalid definitions with 400 in ARM's shape and a one-line CLI error", async () => {
     const valid = { Name: "Valid Name", DataActions: [`${SECRETS}/getSecret/action`], AssignableScopes: [vaultId] };
     const cases: [Record<string, unknown>, number, string, RegExp][] = [
-      [{ ...valid, DataActions: [`${SECRETS}/teleport/action`] }, 400, "InvalidDataActionOrNotDataAction", /'Microsoft\.KeyVault\/vaults\/secrets\/teleport\/action' does not match any of the Key Vault data actions/],
-      [{ ...valid, DataActions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"] }, 400, "InvalidDataActionOrNotDataAction", /'Microsoft\.Storage\/[^']+' does not match/],
-      [{ ...valid, NotDataActions: ["Microsoft.KeyVault/vaults/widgets/*"] }, 400, "InvalidDataActionOrNotDataAction", /'Microsoft\.KeyVault\/vaults\/widgets\/\*' does not match/],
+      [
+        { ...valid, DataActions: [`${SECRETS}/teleport/action`] },
+        400,
+        "InvalidDataActionOrNotDataAction",
+        /'Microsoft\.KeyVault\/vaults\/secrets\/teleport\/action' does not match any of the Key Vault data actions/,
+      ],
+      [
+        { ...valid, DataActions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"] },
+        400,
+        "InvalidDataActionOrNotDataAction",
+        /'Microsoft\.Storage\/[^']+' does not match/,
+      ],
+      [
+        { ...valid, NotDataActions: ["Microsoft.KeyVault/vaults/widgets/*"] },
+        400,
+        "InvalidDataActionOrNotDataAction",
+        /'Microsoft\.KeyVault\/vaults\/widgets\/\*' does not match/,
+      ],
       [{ ...valid, Name: "" }, 400, "BadParameter", /properties\.roleName is required\./],
       [{ ...valid, Name: undefined }, 400, "BadParameter", /properties\.roleName is required\./],
-      [{ ...valid, Name: WRITER_ROLE.toUpperCase() }, 409, "RoleDefinitionWithSameNameExists", /A role definition cannot be updated with a name that already exists/],
-      [{ ...valid, Name: "Key Vault Reader" }, 409, "RoleDefinitionWithSameNameExists", /A role definition cannot be updated with a name that already exists/],
-      [{ ...valid, AssignableScopes: ["/subscriptions/00000000-0000-0000-0000-000000000000"] }, 400, "InvalidAssignableScope", /The assignable scope '\/subscriptions\/0{8}-[^']+' is not valid/],
+      [
+        { ...valid, Name: WRITER_ROLE.toUpperCase() },
+        409,
+        "RoleDefinitionWithSameNameExists",
+        /A role definition cannot be updated with a name that already exists/,
+      ],
+      [
+        { ...valid, Name: "Key Vault Reader" },
+        409,
+        "RoleDefinitionWithSameNameExists",
+        /A role definition cannot be updated with a name that already exists/,
+      ],
+      [
+        { ...valid, AssignableScopes: ["/subscriptions/00000000-0000-0000-0000-000000000000"] },
+        400,
+        "InvalidAssignableScope",
+        /The assignable scope '\/subscriptions\/0{8}-[^']+' is not valid/,
+      ],
       [{ ...valid, AssignableScopes: ["/"] }, 400, "InvalidAssignableScope", /The assignable scope '\/' is not valid/],
-      [{ ...valid, AssignableScopes: [`${vaultId}/secrets/db-password`] }, 400, "InvalidAssignableScope", /The assignable scope '[^']+\/secrets\/db-password' is not valid/],
-      [{ ...valid, AssignableScopes: [] }, 400, "InvalidAssignableScope", /properties\.assignableScopes must name at least one scope\./],
+      [
+        { ...valid, AssignableScopes: [`${vaultId}/secrets/db-password`] },
+        400,
+        "InvalidAssignableScope",
+        /The assignable scope '[^']+\/secrets\/db-password' is not valid/,
+      ],
+      [
+        { ...valid, AssignableScopes: [] },
+        400,
+        "InvalidAssignableScope",
+        /properties\.assignableScopes must name at least one scope\./,
+      ],
     ];
     for (const [definition, status, code, message] of cases) {
       failsWith(await createRole(definition), message);
       const assignableScopes = definition.AssignableScopes;
       const raw = await armRequest(kluis, "PUT", `${definitionsPath()}/${crypto.randomUUID()}`, {
-        properties: { roleName: definition.Name, permissions: [{ dataActions: definition.DataActions, notDataActions: definition.NotDataActions }], assignableScopes },
+        properties: {
+          roleName: definition.Name,
+          permissions: [{ dataActions: definition.DataActions, notDataActions: definition.NotDataActions }],
+          assignableScopes,
+        },
       });
       assert.equal(raw.status, status, JSON.stringify(definition));
       assert.equal(raw.body.error.code, code);
       assert.match(raw.body.error.message, message);
     }
-    failsWith(await kluis.cli(["role", "definition", "create", "--role-definition", "[1]"]), /Invalid role definition\. A valid dictionary JSON representation is expected\./);
-    const badId = await armRequest(kluis, "PUT", `${definitionsPath()}/not-a-guid`, { properties: { roleName: "x", permissions: [{}], assignableScopes: [vaultId] } });
+    failsWith(
+      await kluis.cli(["role", "definition", "create", "--role-definition", "[1]"]),
+      /Invalid role definition\. A valid dictionary JSON representation is expected\./,
+    );
+    const badId = await armRequest(kluis, "PUT", `${definitionsPath()}/not-a-guid`, {
+      properties: { roleName: "x", permissions: [{}], assignableScopes: [vaultId] },
+    });
     assert.equal(badId.status, 400);
     assert.equal(badId.body.error.code, "InvalidRoleDefinitionId");
     const custom = await kluis.cliJson(["role", "definition", "list", "--custom-role-only", "--query", "[].roleName"]);
@@ -188,20 +319,30 @@ describe("custom roles", () => {
     const deleted = await kluis.cli(["role", "definition", "delete", "--name", READER_ROLE]);
     assert.equal(deleted.code, 0, deleted.stderr);
     const custom = await kluis.cliJson(["role", "definition", "list", "--custom-role-only"]);
-    assert.deepEqual(custom.map((r: any) => r.roleName), [WRITER_ROLE]);
+    assert.deepEqual(
+      custom.map((r: any) => r.roleName),
+      [WRITER_ROLE],
+    );
     assert.equal((await armRequest(kluis, "GET", `${definitionsPath()}/${readerRoleId}`)).status, 404);
     assert.equal((await armRequest(kluis, "DELETE", `${definitionsPath()}/${readerRoleId}`)).status, 204);
     await eventually(() => forbiddenByRbac(secretsOf(reader).getSecret("db-password")));
   });
 
   it("refuses to delete or change a built-in role", async () => {
-    failsWith(await kluis.cli(["role", "definition", "delete", "--name", "Key Vault Reader"]), /'Key Vault Reader' is a built-in role: it cannot be changed or deleted\./);
+    failsWith(
+      await kluis.cli(["role", "definition", "delete", "--name", "Key Vault Reader"]),
+      /'Key Vault Reader' is a built-in role: it cannot be changed or deleted\./,
+    );
     const readerId = "21090545-7ca7-4776-b22c-e363652d74d2";
     const raw = await armRequest(kluis, "DELETE", `${definitionsPath()}/${readerId}`);
     assert.equal(raw.status, 403);
     assert.equal(raw.body.error.code, "AuthorizationFailed");
     const put = await armRequest(kluis, "PUT", `${definitionsPath()}/${readerId}`, {
-      properties: { roleName: "Key Vault Reader", permissions: [{ dataActions: [`${SECRETS}/*`] }], assignableScopes: [vaultId] },
+      properties: {
+        roleName: "Key Vault Reader",
+        permissions: [{ dataActions: [`${SECRETS}/*`] }],
+        assignableScopes: [vaultId],
+      },
     });
     assert.equal(put.status, 403);
     assert.ok((await kluis.cliJson(["role", "definition", "list", "--name", "Key Vault Reader"])).length === 1);

@@ -47,16 +47,28 @@ describe("management-plane RBAC", () => {
   const principals: Record<string, { sp: ServicePrincipal; oid: string }> = {};
   const group = (name: string) => `/subscriptions/${sub}/resourceGroups/${name}`;
   const vault = (rg: string, name: string) => `${group(rg)}/providers/Microsoft.KeyVault/vaults/${name}`;
-  const as = (who: string, method: string, path: string, body?: unknown) => armRequestAs(kluis, principals[who]!.sp, method, path, body);
+  const as = (who: string, method: string, path: string, body?: unknown) =>
+    armRequestAs(kluis, principals[who]!.sp, method, path, body);
   const assign = async (who: string, role: string, scope: string): Promise<string> => {
     const name = randomUUID();
     const res = await armRequest(kluis, "PUT", `${scope}/${AUTH}/roleAssignments/${name}`, {
-      properties: { roleDefinitionId: `/subscriptions/${sub}/${AUTH}/roleDefinitions/${role}`, principalId: principals[who]!.oid },
+      properties: {
+        roleDefinitionId: `/subscriptions/${sub}/${AUTH}/roleDefinitions/${role}`,
+        principalId: principals[who]!.oid,
+      },
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return `${scope}/${AUTH}/roleAssignments/${name}`;
   };
-  const newVault = { location: "westeurope", properties: { tenantId: "t", sku: { family: "A", name: "standard" }, accessPolicies: [], enableRbacAuthorization: false } };
+  const newVault = {
+    location: "westeurope",
+    properties: {
+      tenantId: "t",
+      sku: { family: "A", name: "standard" },
+      accessPolicies: [],
+      enableRbacAuthorization: false,
+    },
+  };
 
   before(async () => {
     kluis = await Kluis.start();
@@ -65,35 +77,83 @@ describe("management-plane RBAC", () => {
       const sp = await kluis.createServicePrincipal(`mgmt-${who}`);
       principals[who] = { sp, oid: await objectIdOf(kluis, sp) };
     }
-    for (const rg of ["rga", "rgb"]) assert.equal((await armRequest(kluis, "PUT", group(rg), { location: "westeurope" })).status, 201);
+    for (const rg of ["rga", "rgb"])
+      assert.equal((await armRequest(kluis, "PUT", group(rg), { location: "westeurope" })).status, 201);
     assert.equal((await armRequest(kluis, "PUT", vault("rgb", "mgmtbvault"), newVault)).status, 201);
   });
   after(() => kluis.dispose());
 
   it("refuses an app without a role with ARM's AuthorizationFailed, and lists it no subscription", async () => {
     const { sp, oid } = principals.nobody!;
-    refused(await as("nobody", "PUT", group("rgx"), { location: "westeurope" }), sp, oid, "Microsoft.Resources/subscriptions/resourceGroups/write", group("rgx"));
-    refused(await as("nobody", "GET", vault("rgb", "mgmtbvault")), sp, oid, "Microsoft.KeyVault/vaults/read", vault("rgb", "mgmtbvault"));
+    refused(
+      await as("nobody", "PUT", group("rgx"), { location: "westeurope" }),
+      sp,
+      oid,
+      "Microsoft.Resources/subscriptions/resourceGroups/write",
+      group("rgx"),
+    );
+    refused(
+      await as("nobody", "GET", vault("rgb", "mgmtbvault")),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/read",
+      vault("rgb", "mgmtbvault"),
+    );
     assert.deepEqual((await as("nobody", "GET", "/subscriptions")).body, { value: [] });
-    refused(await as("nobody", "GET", `/subscriptions/${sub}`), sp, oid, "Microsoft.Resources/subscriptions/read", `/subscriptions/${sub}`);
+    refused(
+      await as("nobody", "GET", `/subscriptions/${sub}`),
+      sp,
+      oid,
+      "Microsoft.Resources/subscriptions/read",
+      `/subscriptions/${sub}`,
+    );
     // Listings answer only what the caller may read: nothing.
     assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/resourcegroups`)).body, { value: [] });
-    assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body, { value: [] });
+    assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body, {
+      value: [],
+    });
     assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/resources`)).body, { value: [] });
   });
 
   it("lets a Reader at the subscription list and show, but not create", async () => {
     await assign("reader", ROLE.reader, `/subscriptions/${sub}`);
     const { sp, oid } = principals.reader!;
-    assert.deepEqual((await as("reader", "GET", "/subscriptions")).body.value.map((s: { subscriptionId: string }) => s.subscriptionId), [sub]);
-    const groups = (await as("reader", "GET", `/subscriptions/${sub}/resourcegroups`)).body.value.map((g: { name: string }) => g.name);
+    assert.deepEqual(
+      (await as("reader", "GET", "/subscriptions")).body.value.map((s: { subscriptionId: string }) => s.subscriptionId),
+      [sub],
+    );
+    const groups = (await as("reader", "GET", `/subscriptions/${sub}/resourcegroups`)).body.value.map(
+      (g: { name: string }) => g.name,
+    );
     assert.ok(groups.includes("rga") && groups.includes("rgb"), groups.join(","));
     assert.equal((await as("reader", "GET", vault("rgb", "mgmtbvault"))).status, 200);
-    assert.ok((await as("reader", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body.value.some((v: { name: string }) => v.name === "mgmtbvault"));
-    refused(await as("reader", "PUT", group("rgr"), { location: "westeurope" }), sp, oid, "Microsoft.Resources/subscriptions/resourceGroups/write", group("rgr"));
-    refused(await as("reader", "PUT", vault("rga", "readervault"), newVault), sp, oid, "Microsoft.KeyVault/vaults/write", vault("rga", "readervault"));
+    assert.ok(
+      (await as("reader", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body.value.some(
+        (v: { name: string }) => v.name === "mgmtbvault",
+      ),
+    );
+    refused(
+      await as("reader", "PUT", group("rgr"), { location: "westeurope" }),
+      sp,
+      oid,
+      "Microsoft.Resources/subscriptions/resourceGroups/write",
+      group("rgr"),
+    );
+    refused(
+      await as("reader", "PUT", vault("rga", "readervault"), newVault),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/write",
+      vault("rga", "readervault"),
+    );
     const policy = `${vault("rgb", "mgmtbvault")}/accessPolicies/add`;
-    refused(await as("reader", "PUT", policy, { properties: { accessPolicies: [] } }), sp, oid, "Microsoft.KeyVault/vaults/accessPolicies/write", policy);
+    refused(
+      await as("reader", "PUT", policy, { properties: { accessPolicies: [] } }),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/accessPolicies/write",
+      policy,
+    );
   });
 
   it("lets a Contributor at a group create a vault there and manage it, not in another group, and not assign roles", async () => {
@@ -101,26 +161,66 @@ describe("management-plane RBAC", () => {
     const { sp, oid } = principals.contributor!;
     assert.equal((await as("contributor", "PUT", vault("rga", "mgmtavault"), newVault)).status, 201);
     const add = await as("contributor", "PUT", `${vault("rga", "mgmtavault")}/accessPolicies/add`, {
-      properties: { accessPolicies: [{ tenantId: kluis.info.tenantId, objectId: oid, permissions: { secrets: ["get", "set"] } }] },
+      properties: {
+        accessPolicies: [{ tenantId: kluis.info.tenantId, objectId: oid, permissions: { secrets: ["get", "set"] } }],
+      },
     });
     assert.equal(add.status, 200, JSON.stringify(add.body));
     // Listings show the group it may read and the vault in it, nothing of the other group.
-    assert.deepEqual((await as("contributor", "GET", `/subscriptions/${sub}/resourcegroups`)).body.value.map((g: { name: string }) => g.name), ["rga"]);
-    assert.deepEqual((await as("contributor", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body.value.map((v: { name: string }) => v.name), ["mgmtavault"]);
-    assert.deepEqual((await as("contributor", "GET", "/subscriptions")).body.value.length, 1, "a role in the subscription lists it");
-    refused(await as("contributor", "PUT", vault("rgb", "mgmtcvault"), newVault), sp, oid, "Microsoft.KeyVault/vaults/write", vault("rgb", "mgmtcvault"));
+    assert.deepEqual(
+      (await as("contributor", "GET", `/subscriptions/${sub}/resourcegroups`)).body.value.map(
+        (g: { name: string }) => g.name,
+      ),
+      ["rga"],
+    );
+    assert.deepEqual(
+      (await as("contributor", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body.value.map(
+        (v: { name: string }) => v.name,
+      ),
+      ["mgmtavault"],
+    );
+    assert.deepEqual(
+      (await as("contributor", "GET", "/subscriptions")).body.value.length,
+      1,
+      "a role in the subscription lists it",
+    );
+    refused(
+      await as("contributor", "PUT", vault("rgb", "mgmtcvault"), newVault),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/write",
+      vault("rgb", "mgmtcvault"),
+    );
     // A vault of another group is not reached through this group's path.
     assert.equal((await as("contributor", "GET", vault("rga", "mgmtbvault"))).status, 404);
-    assert.equal((await as("contributor", "PUT", `${vault("rga", "mgmtbvault")}/accessPolicies/add`, { properties: { accessPolicies: [] } })).status, 404);
+    assert.equal(
+      (
+        await as("contributor", "PUT", `${vault("rga", "mgmtbvault")}/accessPolicies/add`, {
+          properties: { accessPolicies: [] },
+        })
+      ).status,
+      404,
+    );
     const roleAssignment = `${group("rga")}/${AUTH}/roleAssignments/${randomUUID()}`;
     refused(
-      await as("contributor", "PUT", roleAssignment, { properties: { roleDefinitionId: ROLE.owner, principalId: oid } }),
-      sp, oid, "Microsoft.Authorization/roleAssignments/write", roleAssignment,
+      await as("contributor", "PUT", roleAssignment, {
+        properties: { roleDefinitionId: ROLE.owner, principalId: oid },
+      }),
+      sp,
+      oid,
+      "Microsoft.Authorization/roleAssignments/write",
+      roleAssignment,
     );
 
     // Deleting the assignment takes the access away at once on this node.
     assert.equal((await armRequest(kluis, "DELETE", assignment)).status, 200);
-    refused(await as("contributor", "GET", vault("rga", "mgmtavault")), sp, oid, "Microsoft.KeyVault/vaults/read", vault("rga", "mgmtavault"));
+    refused(
+      await as("contributor", "GET", vault("rga", "mgmtavault")),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/read",
+      vault("rga", "mgmtavault"),
+    );
     assert.deepEqual((await as("contributor", "GET", "/subscriptions")).body, { value: [] });
   });
 
@@ -128,19 +228,42 @@ describe("management-plane RBAC", () => {
     await assign("vaultOwner", ROLE.owner, vault("rgb", "mgmtbvault"));
     const { sp, oid } = principals.vaultOwner!;
     const add = await as("vaultOwner", "PUT", `${vault("rgb", "mgmtbvault")}/accessPolicies/add`, {
-      properties: { accessPolicies: [{ tenantId: kluis.info.tenantId, objectId: oid, permissions: { keys: ["get"] } }] },
+      properties: {
+        accessPolicies: [{ tenantId: kluis.info.tenantId, objectId: oid, permissions: { keys: ["get"] } }],
+      },
     });
     assert.equal(add.status, 200, JSON.stringify(add.body));
     const there = `${vault("rgb", "mgmtbvault")}/${AUTH}/roleAssignments/${randomUUID()}`;
-    const granted = await as("vaultOwner", "PUT", there, { properties: { roleDefinitionId: ROLE.secretsUser, principalId: principals.nobody!.oid } });
+    const granted = await as("vaultOwner", "PUT", there, {
+      properties: { roleDefinitionId: ROLE.secretsUser, principalId: principals.nobody!.oid },
+    });
     assert.equal(granted.status, 201, JSON.stringify(granted.body));
-    refused(await as("vaultOwner", "GET", group("rgb")), sp, oid, "Microsoft.Resources/subscriptions/resourceGroups/read", group("rgb"));
-    refused(await as("vaultOwner", "PUT", vault("rgb", "mgmtovault"), newVault), sp, oid, "Microsoft.KeyVault/vaults/write", vault("rgb", "mgmtovault"));
-    // An assignment made at the subscription is not deleted through the vault's path.
-    const subAssignment = (await armRequest(kluis, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value.find(
-      (a: { properties: { principalId: string; scope: string } }) => a.properties.principalId === principals.reader!.oid,
+    refused(
+      await as("vaultOwner", "GET", group("rgb")),
+      sp,
+      oid,
+      "Microsoft.Resources/subscriptions/resourceGroups/read",
+      group("rgb"),
     );
-    const viaVault = await as("vaultOwner", "DELETE", `${vault("rgb", "mgmtbvault")}/${AUTH}/roleAssignments/${subAssignment.name}`);
+    refused(
+      await as("vaultOwner", "PUT", vault("rgb", "mgmtovault"), newVault),
+      sp,
+      oid,
+      "Microsoft.KeyVault/vaults/write",
+      vault("rgb", "mgmtovault"),
+    );
+    // An assignment made at the subscription is not deleted through the vault's path.
+    const subAssignment = (
+      await armRequest(kluis, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)
+    ).body.value.find(
+      (a: { properties: { principalId: string; scope: string } }) =>
+        a.properties.principalId === principals.reader!.oid,
+    );
+    const viaVault = await as(
+      "vaultOwner",
+      "DELETE",
+      `${vault("rgb", "mgmtbvault")}/${AUTH}/roleAssignments/${subAssignment.name}`,
+    );
     assert.equal(viaVault.status, 204);
     assert.equal((await as("reader", "GET", vault("rgb", "mgmtbvault"))).status, 200, "the Reader keeps its role");
   });
@@ -154,7 +277,13 @@ describe("management-plane RBAC", () => {
       return who === "admin" ? armRequest(kluis, "PUT", path, body) : as(who, "PUT", path, body);
     };
     const write = "Microsoft.Authorization/roleDefinitions/write";
-    refused(await define("vaultOwner", randomUUID(), [`/subscriptions/${sub}`]), sp, oid, write, `/subscriptions/${sub}`);
+    refused(
+      await define("vaultOwner", randomUUID(), [`/subscriptions/${sub}`]),
+      sp,
+      oid,
+      write,
+      `/subscriptions/${sub}`,
+    );
     assert.equal((await define("vaultOwner", randomUUID(), [here])).status, 201);
     // A role assignable at the subscription is not rewritten from the vault, even to a scope the caller owns.
     const wide = randomUUID();
@@ -170,15 +299,32 @@ describe("management-plane RBAC", () => {
     assert.equal((await as("kvContributor", "PUT", vault("rgb", "mgmtkvault"), newVault)).status, 201);
     assert.equal((await as("kvContributor", "PATCH", vault("rgb", "mgmtkvault"), { tags: { a: "b" } })).status, 200);
     assert.equal((await as("kvContributor", "GET", group("rgb"))).status, 200);
-    refused(await as("kvContributor", "PUT", group("rgk"), { location: "westeurope" }), sp, oid, "Microsoft.Resources/subscriptions/resourceGroups/write", group("rgk"));
+    refused(
+      await as("kvContributor", "PUT", group("rgk"), { location: "westeurope" }),
+      sp,
+      oid,
+      "Microsoft.Resources/subscriptions/resourceGroups/write",
+      group("rgk"),
+    );
     const roleAssignment = `${vault("rgb", "mgmtkvault")}/${AUTH}/roleAssignments/${randomUUID()}`;
     refused(
-      await as("kvContributor", "PUT", roleAssignment, { properties: { roleDefinitionId: ROLE.secretsUser, principalId: oid } }),
-      sp, oid, "Microsoft.Authorization/roleAssignments/write", roleAssignment,
+      await as("kvContributor", "PUT", roleAssignment, {
+        properties: { roleDefinitionId: ROLE.secretsUser, principalId: oid },
+      }),
+      sp,
+      oid,
+      "Microsoft.Authorization/roleAssignments/write",
+      roleAssignment,
     );
     assert.equal((await as("kvContributor", "DELETE", vault("rgb", "mgmtkvault"))).status, 200);
     const purge = `/subscriptions/${sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/mgmtkvault/purge`;
-    refused(await as("kvContributor", "POST", purge), sp, oid, "Microsoft.KeyVault/locations/deletedVaults/purge/action", purge);
+    refused(
+      await as("kvContributor", "POST", purge),
+      sp,
+      oid,
+      "Microsoft.KeyVault/locations/deletedVaults/purge/action",
+      purge,
+    );
   });
 
   it("deletes a group's role assignments with the group: a new group of that name grants nothing", async () => {
@@ -200,24 +346,52 @@ describe("role assignments and custom roles of a store written before migration 
       const sub = kluis.info.subscriptionId;
       await kluis.stop();
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
-      const assignment = { name: randomUUID(), scope: `/subscriptions/${sub}`, principalId: oid, roleDefinitionId: ROLE.reader };
-      const role = {
-        id: randomUUID(), roleName: "Old Custom Role", description: "", roleType: "CustomRole",
-        permissions: [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: [`/subscriptions/${sub}`],
+      const assignment = {
+        name: randomUUID(),
+        scope: `/subscriptions/${sub}`,
+        principalId: oid,
+        roleDefinitionId: ROLE.reader,
       };
-      db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("role_assignments", JSON.stringify([assignment]));
+      const role = {
+        id: randomUUID(),
+        roleName: "Old Custom Role",
+        description: "",
+        roleType: "CustomRole",
+        permissions: [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }],
+        assignableScopes: [`/subscriptions/${sub}`],
+      };
+      db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run(
+        "role_assignments",
+        JSON.stringify([assignment]),
+      );
       db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("custom_roles", JSON.stringify([role]));
       // The store as 0006 left it: later migrations (0008, the audit log) are undone too, as Kysely runs them in order.
-      db.exec("DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';");
+      db.exec(
+        "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
+      );
       db.close();
 
       await kluis.restart();
-      assert.deepEqual((await armRequestAs(kluis, sp, "GET", "/subscriptions")).body.value.length, 1, "the Reader assignment holds");
+      assert.deepEqual(
+        (await armRequestAs(kluis, sp, "GET", "/subscriptions")).body.value.length,
+        1,
+        "the Reader assignment holds",
+      );
       assert.equal((await armRequestAs(kluis, sp, "GET", `/subscriptions/${sub}/resourcegroups`)).status, 200);
       const roles = await kluis.cliJson(["role", "definition", "list", "--custom-role-only"]);
-      assert.deepEqual(roles.map((r: { roleName: string }) => r.roleName), ["Old Custom Role"]);
+      assert.deepEqual(
+        roles.map((r: { roleName: string }) => r.roleName),
+        ["Old Custom Role"],
+      );
       const check = new SqliteDatabase(join(kluis.dataDir, "kluis.db"), { readonly: true });
-      assert.equal((check.prepare("SELECT count(*) AS n FROM settings WHERE key IN ('role_assignments', 'custom_roles')").get() as { n: number }).n, 0);
+      assert.equal(
+        (
+          check
+            .prepare("SELECT count(*) AS n FROM settings WHERE key IN ('role_assignments', 'custom_roles')")
+            .get() as { n: number }
+        ).n,
+        0,
+      );
       check.close();
     } finally {
       await kluis.dispose();
@@ -225,59 +399,77 @@ describe("role assignments and custom roles of a store written before migration 
   });
 });
 
-describe("role writes on two PostgreSQL nodes", { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" }, () => {
-  let pg: Postgres;
-  let nodeA: Kluis;
-  let nodeB: Kluis;
-  let sub: string;
-  before(async () => {
-    pg = await Postgres.start();
-    // Every node of a cluster opens the same sealed rows, so they share the master key.
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
-    nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-    nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-    sub = nodeA.info.subscriptionId;
-  });
-  after(async () => {
-    await nodeA?.dispose();
-    await nodeB?.dispose();
-    pg?.stop();
-  });
+describe(
+  "role writes on two PostgreSQL nodes",
+  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
+  () => {
+    let pg: Postgres;
+    let nodeA: Kluis;
+    let nodeB: Kluis;
+    let sub: string;
+    before(async () => {
+      pg = await Postgres.start();
+      // Every node of a cluster opens the same sealed rows, so they share the master key.
+      const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
+      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
+      sub = nodeA.info.subscriptionId;
+    });
+    after(async () => {
+      await nodeA?.dispose();
+      await nodeB?.dispose();
+      pg?.stop();
+    });
 
-  it("loses no role assignment or custom role when both nodes create them at once", async () => {
-    const COUNT = 15;
-    // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
-    const tokens = new Map<Kluis, string>();
-    for (const node of [nodeA, nodeB]) {
-      const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
-      tokens.set(node, (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string);
-    }
-    const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
-      rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, { token: tokens.get(node), body: body === undefined ? undefined : JSON.stringify(body) });
-    const put = (node: Kluis, i: number) =>
-      armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
-        properties: { roleDefinitionId: ROLE.secretsUser, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
-      });
-    const puts = await Promise.all(Array.from({ length: COUNT }, (_, i) => [put(nodeA, i), put(nodeB, i)]).flat());
-    for (const res of puts) assert.equal(res.status, 201, JSON.stringify(res.body));
-    const listed = (await armRequest(nodeA, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value as { properties: { principalId: string } }[];
-    assert.equal(listed.filter((a) => /^[ab]-\d+$/.test(a.properties.principalId)).length, 2 * COUNT);
+    it("loses no role assignment or custom role when both nodes create them at once", async () => {
+      const COUNT = 15;
+      // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
+      const tokens = new Map<Kluis, string>();
+      for (const node of [nodeA, nodeB]) {
+        const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+        tokens.set(
+          node,
+          (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string,
+        );
+      }
+      const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
+        rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, {
+          token: tokens.get(node),
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const put = (node: Kluis, i: number) =>
+        armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
+          properties: { roleDefinitionId: ROLE.secretsUser, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
+        });
+      const puts = await Promise.all(Array.from({ length: COUNT }, (_, i) => [put(nodeA, i), put(nodeB, i)]).flat());
+      for (const res of puts) assert.equal(res.status, 201, JSON.stringify(res.body));
+      const listed = (await armRequest(nodeA, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value as {
+        properties: { principalId: string };
+      }[];
+      assert.equal(listed.filter((a) => /^[ab]-\d+$/.test(a.properties.principalId)).length, 2 * COUNT);
 
-    const role = (node: Kluis, name: string) =>
-      armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleDefinitions/${randomUUID()}`, {
-        properties: { roleName: name, permissions: [{ actions: ["*/read"] }], assignableScopes: [`/subscriptions/${sub}`] },
-      });
-    const roles = await Promise.all(Array.from({ length: 5 }, (_, i) => [role(nodeA, `node a role ${i}`), role(nodeB, `node b role ${i}`)]).flat());
-    for (const res of roles) assert.equal(res.status, 201, JSON.stringify(res.body));
-    // The same name from both nodes at once: exactly one of them gets it.
-    const clash = await Promise.all([role(nodeA, "contested"), role(nodeB, "contested")]);
-    assert.deepEqual(clash.map((r) => r.status).sort(), [201, 409], JSON.stringify(clash.map((r) => r.body)));
-    const custom = (await armRequest(nodeB, "GET", `/subscriptions/${sub}/${AUTH}/roleDefinitions`)).body.value.filter(
-      (r: { properties: { type: string } }) => r.properties.type === "CustomRole",
-    );
-    assert.equal(custom.length, 11);
-  });
-});
+      const role = (node: Kluis, name: string) =>
+        armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleDefinitions/${randomUUID()}`, {
+          properties: {
+            roleName: name,
+            permissions: [{ actions: ["*/read"] }],
+            assignableScopes: [`/subscriptions/${sub}`],
+          },
+        });
+      const roles = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => [role(nodeA, `node a role ${i}`), role(nodeB, `node b role ${i}`)]).flat(),
+      );
+      for (const res of roles) assert.equal(res.status, 201, JSON.stringify(res.body));
+      // The same name from both nodes at once: exactly one of them gets it.
+      const clash = await Promise.all([role(nodeA, "contested"), role(nodeB, "contested")]);
+      assert.deepEqual(clash.map((r) => r.status).sort(), [201, 409], JSON.stringify(clash.map((r) => r.body)));
+      const custom = (
+        await armRequest(nodeB, "GET", `/subscriptions/${sub}/${AUTH}/roleDefinitions`)
+      ).body.value.filter((r: { properties: { type: string } }) => r.properties.type === "CustomRole");
+      assert.equal(custom.length, 11);
+    });
+  },
+);
 
 describe("management roles with the real az", () => {
   let kluis: Kluis;
@@ -293,44 +485,149 @@ describe("management roles with the real az", () => {
 
   it("create-for-rbac --role Contributor --scopes a group: the app signs in, creates a vault there, sets its policy, and nothing else", async () => {
     const adminShell = azShell();
-    await adminShell.azJson("login", "--service-principal", "-u", admin.appId, `--password=${admin.password}`, "--tenant", admin.tenant);
+    await adminShell.azJson(
+      "login",
+      "--service-principal",
+      "-u",
+      admin.appId,
+      `--password=${admin.password}`,
+      "--tenant",
+      admin.tenant,
+    );
     await adminShell.azJson("group", "create", "-n", "azrbacrg", "-l", "westeurope");
     const sub = kluis.info.subscriptionId;
     const scope = `/subscriptions/${sub}/resourceGroups/azrbacrg`;
 
     // Without a role, az refuses to sign in unless told --allow-no-subscriptions, as against Azure.
     const bare = await adminShell.azJson<ServicePrincipal>("ad", "sp", "create-for-rbac", "-n", "azbare");
-    const refused = await azShell().az("login", "--service-principal", "-u", bare.appId, `--password=${bare.password}`, "--tenant", bare.tenant);
+    const refused = await azShell().az(
+      "login",
+      "--service-principal",
+      "-u",
+      bare.appId,
+      `--password=${bare.password}`,
+      "--tenant",
+      bare.tenant,
+    );
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /No subscriptions found for/);
 
-    const app = await adminShell.azJson<ServicePrincipal>("ad", "sp", "create-for-rbac", "-n", "azcontrib", "--role", "Contributor", "--scopes", scope);
-    const listed = await adminShell.azJson<{ roleDefinitionName: string; scope: string }[]>("role", "assignment", "list", "--assignee", app.appId, "--all");
-    assert.deepEqual(listed.map((a) => [a.roleDefinitionName, a.scope]), [["Contributor", scope]]);
+    const app = await adminShell.azJson<ServicePrincipal>(
+      "ad",
+      "sp",
+      "create-for-rbac",
+      "-n",
+      "azcontrib",
+      "--role",
+      "Contributor",
+      "--scopes",
+      scope,
+    );
+    const listed = await adminShell.azJson<{ roleDefinitionName: string; scope: string }[]>(
+      "role",
+      "assignment",
+      "list",
+      "--assignee",
+      app.appId,
+      "--all",
+    );
+    assert.deepEqual(
+      listed.map((a) => [a.roleDefinitionName, a.scope]),
+      [["Contributor", scope]],
+    );
 
     const appShell = azShell();
-    const accounts = await appShell.azJson<{ id: string }[]>("login", "--service-principal", "-u", app.appId, `--password=${app.password}`, "--tenant", app.tenant);
-    assert.deepEqual(accounts.map((a) => a.id), [sub]);
+    const accounts = await appShell.azJson<{ id: string }[]>(
+      "login",
+      "--service-principal",
+      "-u",
+      app.appId,
+      `--password=${app.password}`,
+      "--tenant",
+      app.tenant,
+    );
+    assert.deepEqual(
+      accounts.map((a) => a.id),
+      [sub],
+    );
     // An app has no Graph permissions, as in Azure: it names itself by object id (what --spn and self permissions
     // would look up in Graph), and az finds the vault through /resources.
     const oid = await objectIdOf(kluis, app);
-    const v = await appShell.azJson("keyvault", "create", "-n", "azcontribvault", "-g", "azrbacrg", "--enable-rbac-authorization", "false", "--no-self-perms");
+    const v = await appShell.azJson(
+      "keyvault",
+      "create",
+      "-n",
+      "azcontribvault",
+      "-g",
+      "azrbacrg",
+      "--enable-rbac-authorization",
+      "false",
+      "--no-self-perms",
+    );
     assert.equal(v.name, "azcontribvault");
-    const policy = await appShell.azJson("keyvault", "set-policy", "-n", "azcontribvault", "--object-id", oid, "--secret-permissions", "get", "set");
-    assert.ok(policy.properties.accessPolicies.some((p: { permissions: { secrets: string[] } }) => p.permissions.secrets.includes("set")));
-    assert.equal((await appShell.azJson("keyvault", "secret", "set", "--vault-name", "azcontribvault", "-n", "s", "--value", "v")).value, "v");
+    const policy = await appShell.azJson(
+      "keyvault",
+      "set-policy",
+      "-n",
+      "azcontribvault",
+      "--object-id",
+      oid,
+      "--secret-permissions",
+      "get",
+      "set",
+    );
+    assert.ok(
+      policy.properties.accessPolicies.some((p: { permissions: { secrets: string[] } }) =>
+        p.permissions.secrets.includes("set"),
+      ),
+    );
+    assert.equal(
+      (await appShell.azJson("keyvault", "secret", "set", "--vault-name", "azcontribvault", "-n", "s", "--value", "v"))
+        .value,
+      "v",
+    );
     const otherGroup = await appShell.az("group", "create", "-n", "azotherrg", "-l", "westeurope");
     assert.notEqual(otherGroup.code, 0);
     assert.match(otherGroup.stderr, /AuthorizationFailed/);
-    const grant = await appShell.az("role", "assignment", "create", "--assignee", bare.appId, "--role", "Reader", "--scope", scope);
+    const grant = await appShell.az(
+      "role",
+      "assignment",
+      "create",
+      "--assignee",
+      bare.appId,
+      "--role",
+      "Reader",
+      "--scope",
+      scope,
+    );
     assert.notEqual(grant.code, 0);
     assert.match(grant.stderr, /AuthorizationFailed|does not have authorization/);
 
     // Owner at the subscription, then taken away: az role assignment create, list and delete.
-    const owner = await adminShell.azJson("role", "assignment", "create", "--assignee", app.appId, "--role", "Owner", "--scope", `/subscriptions/${sub}`);
+    const owner = await adminShell.azJson(
+      "role",
+      "assignment",
+      "create",
+      "--assignee",
+      app.appId,
+      "--role",
+      "Owner",
+      "--scope",
+      `/subscriptions/${sub}`,
+    );
     assert.match(owner.roleDefinitionId, new RegExp(`/roleDefinitions/${ROLE.owner}$`));
     assert.equal((await appShell.az("group", "create", "-n", "azotherrg", "-l", "westeurope")).code, 0);
-    const deleted = await adminShell.az("role", "assignment", "delete", "--assignee", app.appId, "--role", "Owner", "--scope", `/subscriptions/${sub}`);
+    const deleted = await adminShell.az(
+      "role",
+      "assignment",
+      "delete",
+      "--assignee",
+      app.appId,
+      "--role",
+      "Owner",
+      "--scope",
+      `/subscriptions/${sub}`,
+    );
     assert.equal(deleted.code, 0, deleted.stderr);
     const again = await appShell.az("group", "create", "-n", "azthirdrg", "-l", "westeurope");
     assert.notEqual(again.code, 0);

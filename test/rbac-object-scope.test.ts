@@ -25,7 +25,17 @@ describe("role assignments scoped to one object", () => {
     const owner = await kluis.createServicePrincipal("object-scope-owner");
     reader = await kluis.createServicePrincipal("object-scope-reader");
     signer = await kluis.createServicePrincipal("object-scope-signer");
-    await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Administrator", "--assignee", owner.appId, "--scope", VAULT]);
+    await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Administrator",
+      "--assignee",
+      owner.appId,
+      "--scope",
+      VAULT,
+    ]);
 
     const secrets = new SecretClient(vaultUrl(VAULT), credentialFor(kluis, owner), clientOptions(kluis));
     const keys = new KeyClient(vaultUrl(VAULT), credentialFor(kluis, owner), clientOptions(kluis));
@@ -37,9 +47,13 @@ describe("role assignments scoped to one object", () => {
   });
   after(() => kluis.dispose());
 
-  const secretsOf = (sp: ServicePrincipal) => new SecretClient(vaultUrl(VAULT), credentialFor(kluis, sp), clientOptions(kluis));
+  const secretsOf = (sp: ServicePrincipal) =>
+    new SecretClient(vaultUrl(VAULT), credentialFor(kluis, sp), clientOptions(kluis));
   const signWith = (sp: ServicePrincipal, key: string) =>
-    new CryptographyClient(`${vaultUrl(VAULT)}/keys/${key}`, credentialFor(kluis, sp), clientOptions(kluis)).sign("ES256", createHash("sha256").update("data").digest());
+    new CryptographyClient(`${vaultUrl(VAULT)}/keys/${key}`, credentialFor(kluis, sp), clientOptions(kluis)).sign(
+      "ES256",
+      createHash("sha256").update("data").digest(),
+    );
 
   /** A role assignment PUT straight to the ARM API as the administrator, for what the CLI would not send. */
   const putAssignment = (scope: string) =>
@@ -48,7 +62,17 @@ describe("role assignments scoped to one object", () => {
     });
 
   it("lets Key Vault Secrets User on one secret read that secret only, in any spelling and version", async () => {
-    const assignment = await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Secrets User", "--assignee", reader.appId, "--scope", `${vaultId}/secrets/a`]);
+    const assignment = await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee",
+      reader.appId,
+      "--scope",
+      `${vaultId}/secrets/a`,
+    ]);
     assert.equal(assignment.properties.scope, `${vaultId}/secrets/a`);
     readerAssignmentId = assignment.id;
     const client = secretsOf(reader);
@@ -78,10 +102,22 @@ describe("role assignments scoped to one object", () => {
   });
 
   it("lets Key Vault Crypto User on one key (scope in another case) sign with that key only", async () => {
-    await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Crypto User", "--assignee", signer.appId, "--scope", `${vaultId}/keys/SIGNING`]);
+    await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Crypto User",
+      "--assignee",
+      signer.appId,
+      "--scope",
+      `${vaultId}/keys/SIGNING`,
+    ]);
     await eventually(async () => assert.equal((await signWith(signer, "signing")).algorithm, "ES256"));
     await forbiddenByRbac(signWith(signer, "other"));
-    await listingForbidden(new KeyClient(vaultUrl(VAULT), credentialFor(kluis, signer), clientOptions(kluis)).listPropertiesOfKeys());
+    await listingForbidden(
+      new KeyClient(vaultUrl(VAULT), credentialFor(kluis, signer), clientOptions(kluis)).listPropertiesOfKeys(),
+    );
     // A key role says nothing about the secrets of the same name.
     await forbiddenByRbac(secretsOf(signer).getSecret("signing"));
   });
@@ -102,7 +138,17 @@ describe("role assignments scoped to one object", () => {
       assert.equal(bad.body.error.code, "BadParameter");
       assert.match(bad.body.error.message, /invalid secret name/);
     }
-    const cli = await kluis.cli(["role", "assignment", "create", "--role", "Key Vault Secrets User", "--assignee", reader.appId, "--scope", `${vaultId}/storage/a`]);
+    const cli = await kluis.cli([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee",
+      reader.appId,
+      "--scope",
+      `${vaultId}/storage/a`,
+    ]);
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /^ERROR: The resource type 'vaults\/storage' could not be found/);
     assert.equal((await putAssignment(`${vaultId}/Certificates/web-cert`)).status, 201);

@@ -15,7 +15,14 @@ describe("role-based access", () => {
 
   before(async () => {
     kluis = await Kluis.start();
-    const vault = await kluis.cliJson(["keyvault", "create", "--name", "rbacvault", "--enable-rbac-authorization", "true"]);
+    const vault = await kluis.cliJson([
+      "keyvault",
+      "create",
+      "--name",
+      "rbacvault",
+      "--enable-rbac-authorization",
+      "true",
+    ]);
     vaultId = vault.id;
     assert.equal(vault.properties.enableRbacAuthorization, true);
     officer = await kluis.createServicePrincipal("officer");
@@ -24,7 +31,10 @@ describe("role-based access", () => {
   after(() => kluis.dispose());
 
   const setSecret = async (sp: ServicePrincipal, name: string) =>
-    rawRequest(kluis, host, "PUT", `/secrets/${name}?${API}`, { token: await accessToken(kluis, sp), body: JSON.stringify({ value: "v" }) });
+    rawRequest(kluis, host, "PUT", `/secrets/${name}?${API}`, {
+      token: await accessToken(kluis, sp),
+      body: JSON.stringify({ value: "v" }),
+    });
   const getSecret = async (sp: ServicePrincipal, name: string) =>
     rawRequest(kluis, host, "GET", `/secrets/${name}?${API}`, { token: await accessToken(kluis, sp) });
 
@@ -38,9 +48,29 @@ describe("role-based access", () => {
   });
 
   it("lets role holders do what their roles grant, and nothing more", async () => {
-    const officerAssignment = await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Secrets Officer", "--assignee", officer.appId, "--scope", vaultId]);
+    const officerAssignment = await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets Officer",
+      "--assignee",
+      officer.appId,
+      "--scope",
+      vaultId,
+    ]);
     assert.match(officerAssignment.properties.roleDefinitionId, /b86a8fe4-44ce-4948-aee5-eccb2c155cd7$/);
-    await kluis.cliJson(["role", "assignment", "create", "--role", "Key Vault Secrets User", "--assignee", reader.appId, "--scope", "rbacvault"]);
+    await kluis.cliJson([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Key Vault Secrets User",
+      "--assignee",
+      reader.appId,
+      "--scope",
+      "rbacvault",
+    ]);
     // Assignments are read through a cache of at most a second.
     await new Promise((r) => setTimeout(r, 1100));
 
@@ -52,7 +82,9 @@ describe("role-based access", () => {
     assert.equal(denied.status, 403);
     assert.equal(denied.body.error.innererror.code, "ForbiddenByRbac");
     // Secrets roles say nothing about certificates.
-    const certs = await rawRequest(kluis, host, "GET", `/certificates?${API}`, { token: await accessToken(kluis, officer) });
+    const certs = await rawRequest(kluis, host, "GET", `/certificates?${API}`, {
+      token: await accessToken(kluis, officer),
+    });
     assert.equal(certs.status, 403);
 
     const listed = await kluis.cliJson(["role", "assignment", "list", "--scope", "rbacvault"]);
@@ -66,7 +98,17 @@ describe("role-based access", () => {
   it("lists the built-in roles and rejects an unknown one", async () => {
     const roles = await kluis.cliJson(["role", "definition", "list"]);
     assert.ok(roles.some((r: any) => r.roleName === "Key Vault Administrator" && r.roleType === "BuiltInRole"));
-    const bad = await kluis.cli(["role", "assignment", "create", "--role", "Vault Emperor", "--assignee", reader.appId, "--scope", vaultId]);
+    const bad = await kluis.cli([
+      "role",
+      "assignment",
+      "create",
+      "--role",
+      "Vault Emperor",
+      "--assignee",
+      reader.appId,
+      "--scope",
+      vaultId,
+    ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /^ERROR: Role 'Vault Emperor' doesn't exist\./);
   });

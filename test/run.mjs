@@ -15,7 +15,10 @@ await ensureCa(dir);
 const selected = process.argv.slice(2);
 const files = selected.length
   ? selected
-  : readdirSync("test").filter((f) => f.endsWith(".test.ts")).sort().map((f) => join("test", f));
+  : readdirSync("test")
+      .filter((f) => f.endsWith(".test.ts"))
+      .sort()
+      .map((f) => join("test", f));
 const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
   stdio: "inherit",
   env: {

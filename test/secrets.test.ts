@@ -19,7 +19,12 @@ async function failure(call: () => Promise<unknown>) {
   try {
     await call();
   } catch (err) {
-    const e = err as { statusCode?: number; code?: string; message: string; details?: { error?: { innerError?: { code?: string } } } };
+    const e = err as {
+      statusCode?: number;
+      code?: string;
+      message: string;
+      details?: { error?: { innerError?: { code?: string } } };
+    };
     return { status: e.statusCode, code: e.code, message: e.message, inner: e.details?.error?.innerError?.code };
   }
   assert.fail("the call succeeded");
@@ -62,7 +67,10 @@ describe("secrets", () => {
     assert.equal((await client.getSecret("js-secret")).value, "second");
     assert.equal((await client.getSecret("js-secret", { version: first.properties.version! })).value, value);
 
-    const updated = await client.updateSecretProperties("js-secret", first.properties.version!, { contentType: "application/json", tags: { a: "b" } });
+    const updated = await client.updateSecretProperties("js-secret", first.properties.version!, {
+      contentType: "application/json",
+      tags: { a: "b" },
+    });
     assert.equal(updated.contentType, "application/json");
     assert.deepEqual(updated.tags, { a: "b" });
     const again = await client.getSecret("js-secret", { version: first.properties.version! });
@@ -70,7 +78,10 @@ describe("secrets", () => {
     assert.equal(again.properties.contentType, "application/json");
 
     const versions = await collect(client.listPropertiesOfSecretVersions("js-secret"));
-    assert.deepEqual(versions.map((v) => v.version).sort(), [first.properties.version, second.properties.version].sort());
+    assert.deepEqual(
+      versions.map((v) => v.version).sort(),
+      [first.properties.version, second.properties.version].sort(),
+    );
   });
 
   it("round-trips a 25 KB value and refuses a longer one with 400, creating nothing", async () => {
@@ -90,7 +101,12 @@ describe("secrets", () => {
   it("refuses the value of a disabled secret with Key Vault's 403, returns an expired or not yet valid one as Key Vault does, and lists them", async () => {
     const s = await client.setSecret("toggled", "v", { enabled: false });
     const disabled = await failure(() => client.getSecret("toggled"));
-    assert.deepEqual(disabled, { status: 403, code: "Forbidden", message: "Operation get is not allowed on a disabled secret.", inner: "SecretDisabled" });
+    assert.deepEqual(disabled, {
+      status: 403,
+      code: "Forbidden",
+      message: "Operation get is not allowed on a disabled secret.",
+      inner: "SecretDisabled",
+    });
     await client.updateSecretProperties("toggled", s.properties.version!, { enabled: true });
     assert.equal((await client.getSecret("toggled")).value, "v");
 
@@ -110,11 +126,20 @@ describe("secrets", () => {
     for (let i = 0; i < 27; i++) await other.setSecret(`page-${String(i).padStart(2, "0")}`, `value ${i}`);
     for (let i = 0; i < 27; i++) await other.setSecret("versioned", `value ${i}`);
     const pages = await collect(other.listPropertiesOfSecrets().byPage());
-    assert.deepEqual(pages.map((p) => p.length), [25, 3]);
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [25, 3],
+    );
     const small = await collect(other.listPropertiesOfSecrets().byPage({ maxPageSize: 10 }));
-    assert.deepEqual(small.map((p) => p.length), [10, 10, 8]);
+    assert.deepEqual(
+      small.map((p) => p.length),
+      [10, 10, 8],
+    );
     const versionPages = await collect(other.listPropertiesOfSecretVersions("versioned").byPage());
-    assert.deepEqual(versionPages.map((p) => p.length), [25, 2]);
+    assert.deepEqual(
+      versionPages.map((p) => p.length),
+      [25, 2],
+    );
     assert.equal(new Set(versionPages.flat().map((v) => v.version)).size, 27);
 
     const token = await accessToken(kluis, sp);
@@ -178,7 +203,8 @@ describe("secrets", () => {
   it("restores a backup bigger than the 4 MB limit of other requests", async () => {
     // 160 versions of 25,600 characters: the blob is about 7 MB.
     const versions: string[] = [];
-    for (let i = 0; i < 160; i++) versions.push((await client.setSecret("bulky", String(i % 10).repeat(25_600))).properties.version!);
+    for (let i = 0; i < 160; i++)
+      versions.push((await client.setSecret("bulky", String(i % 10).repeat(25_600))).properties.version!);
     const blob = (await client.backupSecret("bulky"))!;
     assert.ok(blob.length > 4 * 1024 * 1024, `blob of ${blob.length} bytes`);
     await other.restoreSecretBackup(blob);
@@ -193,7 +219,10 @@ describe("secrets", () => {
     assert.equal((await readOnly.getSecret("big")).value?.length, 25_600);
     const denied = await failure(() => readOnly.setSecret("big", "overwrite"));
     assert.equal(denied.status, 403);
-    assert.match(denied.message, new RegExp(`appid=${reader.appId};.*does not have secrets set permission on key vault 'secvault;`));
+    assert.match(
+      denied.message,
+      new RegExp(`appid=${reader.appId};.*does not have secrets set permission on key vault 'secvault;`),
+    );
     for (const call of [() => readOnly.backupSecret("big"), () => readOnly.purgeDeletedSecret("big")]) {
       assert.equal((await failure(call)).status, 403);
     }
@@ -202,7 +231,8 @@ describe("secrets", () => {
 
   it("answers bad names, malformed JSON, missing values and unknown versions with Key Vault's errors, changing nothing", async () => {
     const token = await accessToken(kluis, sp);
-    const send = (method: string, path: string, body?: string) => rawRequest(kluis, "secvault.localhost", method, `${path}?${API}`, { token, body });
+    const send = (method: string, path: string, body?: string) =>
+      rawRequest(kluis, "secvault.localhost", method, `${path}?${API}`, { token, body });
     const before = await send("GET", "/secrets/js-secret");
 
     const badName = await send("PUT", "/secrets/bad_name", JSON.stringify({ value: "v" }));
@@ -215,14 +245,22 @@ describe("secrets", () => {
     assert.equal(malformed.body.error.code, "BadParameter");
     const noValue = await send("PUT", "/secrets/js-secret", JSON.stringify({ contentType: "x" }));
     assert.equal(noValue.status, 400);
-    const badAttributes = await send("PUT", "/secrets/js-secret", JSON.stringify({ value: "v", attributes: { enabled: "yes" } }));
+    const badAttributes = await send(
+      "PUT",
+      "/secrets/js-secret",
+      JSON.stringify({ value: "v", attributes: { enabled: "yes" } }),
+    );
     assert.equal(badAttributes.status, 400);
     const badPatch = await send("PATCH", "/secrets/js-secret", JSON.stringify({ tags: { n: 1 } }));
     assert.equal(badPatch.status, 400);
     const unknownVersion = await send("GET", "/secrets/js-secret/0123456789abcdef0123456789abcdef");
     assert.equal(unknownVersion.status, 404);
     assert.equal(unknownVersion.body.error.code, "SecretNotFound");
-    const patchUnknown = await send("PATCH", "/secrets/js-secret/0123456789abcdef0123456789abcdef", JSON.stringify({ contentType: "x" }));
+    const patchUnknown = await send(
+      "PATCH",
+      "/secrets/js-secret/0123456789abcdef0123456789abcdef",
+      JSON.stringify({ contentType: "x" }),
+    );
     assert.equal(patchUnknown.status, 404);
     const restoreGarbage = await send("POST", "/secrets/restore", JSON.stringify({ value: "bm90IGEgYmFja3Vw" }));
     assert.equal(restoreGarbage.status, 400);
@@ -234,7 +272,9 @@ describe("secrets", () => {
 
   it("serves a certificate's secret (PFX, kid, managed) and refuses to change it through the secrets API", async () => {
     const certificates = new CertificateClient(vaultUrl("secvault"), credentialFor(kluis, sp), clientOptions(kluis));
-    const cert = await (await certificates.beginCreateCertificate("web-cert", DefaultCertificatePolicy, { intervalInMs: 100 })).pollUntilDone();
+    const cert = await (
+      await certificates.beginCreateCertificate("web-cert", DefaultCertificatePolicy, { intervalInMs: 100 })
+    ).pollUntilDone();
     const secret = await client.getSecret("web-cert");
     assert.equal(secret.properties.contentType, "application/x-pkcs12");
     assert.equal(secret.properties.managed, true);
@@ -288,18 +328,29 @@ describe("secrets", () => {
       assert.deepEqual([asPfx.properties.contentType, asPfx.value], [PFX, original.value], "PFX on a PFX: unchanged");
     }
 
-    const certificatesOnly = await client.getSecret((await create("pem-out-noexport", { ...DefaultCertificatePolicy, exportable: false })).name, { outContentType: PEM });
+    const certificatesOnly = await client.getSecret(
+      (await create("pem-out-noexport", { ...DefaultCertificatePolicy, exportable: false })).name,
+      { outContentType: PEM },
+    );
     assert.deepEqual(labels(certificatesOnly.value!), ["CERTIFICATE"], "a non-exportable key stays out");
 
     await create("pem-cert", { ...DefaultCertificatePolicy, contentType: PEM });
     const pemSecret = await client.getSecret("pem-cert");
-    assert.equal((await client.getSecret("pem-cert", { outContentType: PEM })).value, pemSecret.value, "PEM on a PEM: unchanged");
+    assert.equal(
+      (await client.getSecret("pem-cert", { outContentType: PEM })).value,
+      pemSecret.value,
+      "PEM on a PEM: unchanged",
+    );
     const pemToPfx = await failure(() => client.getSecret("pem-cert", { outContentType: PFX }));
     assert.deepEqual([pemToPfx.status, pemToPfx.code], [400, "BadParameter"]);
     assert.match(pemToPfx.message, refusal);
 
     await client.setSecret("plain-pem", "-----BEGIN CERTIFICATE-----", { contentType: PEM });
-    assert.equal((await client.getSecret("plain-pem", { outContentType: PEM })).value, "-----BEGIN CERTIFICATE-----", "a plain secret already in the format: unchanged");
+    assert.equal(
+      (await client.getSecret("plain-pem", { outContentType: PEM })).value,
+      "-----BEGIN CERTIFICATE-----",
+      "a plain secret already in the format: unchanged",
+    );
     await client.setSecret("plain-pfx", "bm90IGEgcGZ4", { contentType: PFX });
     await client.setSecret("plain-text", "text", { contentType: "text/plain" });
     await client.setSecret("plain-untyped", "untyped");
@@ -310,7 +361,13 @@ describe("secrets", () => {
     }
 
     const token = await accessToken(kluis, sp);
-    const unknown = await rawRequest(kluis, "secvault.localhost", "GET", `/secrets/pem-out-rsa?api-version=7.6&outContentType=application%2Fjson`, { token });
+    const unknown = await rawRequest(
+      kluis,
+      "secvault.localhost",
+      "GET",
+      `/secrets/pem-out-rsa?api-version=7.6&outContentType=application%2Fjson`,
+      { token },
+    );
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.error.code, "BadParameter");
     assert.match(unknown.body.error.message, /outContentType/);
@@ -324,49 +381,65 @@ describe("secrets", () => {
     }
   });
 
-  for (const sdk of PYTHON_SDKS) it(`runs every operation through Python's azure-keyvault-secrets (${sdk.label})`, async () => {
-    const [vault, restoreVault] = [`pyvault-${sdk.id}`, `pyvault2-${sdk.id}`];
-    const pySp = await kluis.createServicePrincipal(`py-secrets-${sdk.id}`);
-    for (const v of [vault, restoreVault]) {
-      await kluis.createVault(v);
-      await kluis.setPolicy(v, pySp.appId, { secrets: ALL });
-    }
-    const res = await runPython(sdk, ["test/programs/vault_secrets.py"], { env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: vault, RESTORE_VAULT_NAME: restoreVault } });
-    assert.equal(res.code, 0, res.stderr);
-    const out = JSON.parse(res.stdout);
+  for (const sdk of PYTHON_SDKS)
+    it(`runs every operation through Python's azure-keyvault-secrets (${sdk.label})`, async () => {
+      const [vault, restoreVault] = [`pyvault-${sdk.id}`, `pyvault2-${sdk.id}`];
+      const pySp = await kluis.createServicePrincipal(`py-secrets-${sdk.id}`);
+      for (const v of [vault, restoreVault]) {
+        await kluis.createVault(v);
+        await kluis.setPolicy(v, pySp.appId, { secrets: ALL });
+      }
+      const res = await runPython(sdk, ["test/programs/vault_secrets.py"], {
+        env: { ...kluis.sdkEnv(pySp), KEY_VAULT_NAME: vault, RESTORE_VAULT_NAME: restoreVault },
+      });
+      assert.equal(res.code, 0, res.stderr);
+      const out = JSON.parse(res.stdout);
 
-    assert.equal(out.set.value, "wachtwoord ☃ 🔑 ü");
-    assert.equal(out.set.content_type, "text/plain");
-    assert.deepEqual(out.set.tags, { env: "test" });
-    assert.equal(out.latest, "second");
-    assert.equal(out.by_version, "wachtwoord ☃ 🔑 ü");
-    assert.deepEqual(out.updated, { ...out.updated, enabled: false, content_type: "application/json", tags: { k: "v" } });
-    assert.deepEqual(out.disabled, { status: 403, code: "Forbidden", message: out.disabled.message, inner: "SecretDisabled" });
-    assert.match(out.disabled.message, /Operation get is not allowed on a disabled secret\./);
-    assert.equal(out.reenabled, "second");
-    assert.deepEqual(out.versions, out.version_ids);
-    assert.deepEqual(out.expired, { value: "x" }, "returned as Key Vault returns it (issue 11)");
-    assert.deepEqual(out.not_yet_valid, { value: "x" });
-    assert.equal(out.big_roundtrip, true);
-    assert.equal(out.too_big.status, 400);
-    assert.equal(out.too_big.code, "BadParameter");
-    assert.equal(out.too_big_absent.status, 404);
-    assert.deepEqual(out.pages, [25, 5]);
-    assert.equal(out.listed.length, 30);
-    assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedsecrets/py-secret`);
-    assert.equal(out.get_deleted, "py-secret");
-    assert.deepEqual(out.listed_deleted, ["py-secret"]);
-    assert.equal(out.reuse_deleted.status, 409);
-    assert.equal(out.recovered, "second");
-    assert.equal(out.restored.value, "second");
-    assert.match(out.restored.id, new RegExp(`^https://${restoreVault}\\.vault\\.azure\\.net/secrets/py-secret/[0-9a-f]{32}$`));
-    assert.deepEqual(out.restored.versions, out.version_ids);
-    assert.equal(out.restore_existing.status, 409);
-    assert.equal(out.restore_tampered.status, 400);
-    assert.equal(out.purged.status, 404);
-    assert.equal(out.reused_after_purge, "fresh");
-    assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.secrets]);
-  });
+      assert.equal(out.set.value, "wachtwoord ☃ 🔑 ü");
+      assert.equal(out.set.content_type, "text/plain");
+      assert.deepEqual(out.set.tags, { env: "test" });
+      assert.equal(out.latest, "second");
+      assert.equal(out.by_version, "wachtwoord ☃ 🔑 ü");
+      assert.deepEqual(out.updated, {
+        ...out.updated,
+        enabled: false,
+        content_type: "application/json",
+        tags: { k: "v" },
+      });
+      assert.deepEqual(out.disabled, {
+        status: 403,
+        code: "Forbidden",
+        message: out.disabled.message,
+        inner: "SecretDisabled",
+      });
+      assert.match(out.disabled.message, /Operation get is not allowed on a disabled secret\./);
+      assert.equal(out.reenabled, "second");
+      assert.deepEqual(out.versions, out.version_ids);
+      assert.deepEqual(out.expired, { value: "x" }, "returned as Key Vault returns it (issue 11)");
+      assert.deepEqual(out.not_yet_valid, { value: "x" });
+      assert.equal(out.big_roundtrip, true);
+      assert.equal(out.too_big.status, 400);
+      assert.equal(out.too_big.code, "BadParameter");
+      assert.equal(out.too_big_absent.status, 404);
+      assert.deepEqual(out.pages, [25, 5]);
+      assert.equal(out.listed.length, 30);
+      assert.equal(out.deleted.recovery_id, `https://${vault}.vault.azure.net/deletedsecrets/py-secret`);
+      assert.equal(out.get_deleted, "py-secret");
+      assert.deepEqual(out.listed_deleted, ["py-secret"]);
+      assert.equal(out.reuse_deleted.status, 409);
+      assert.equal(out.recovered, "second");
+      assert.equal(out.restored.value, "second");
+      assert.match(
+        out.restored.id,
+        new RegExp(`^https://${restoreVault}\\.vault\\.azure\\.net/secrets/py-secret/[0-9a-f]{32}$`),
+      );
+      assert.deepEqual(out.restored.versions, out.version_ids);
+      assert.equal(out.restore_existing.status, 409);
+      assert.equal(out.restore_tampered.status, 400);
+      assert.equal(out.purged.status, 404);
+      assert.equal(out.reused_after_purge, "fresh");
+      assert.deepEqual(kluis.apiVersionsSent(vault), [sdk.apiVersions.secrets]);
+    });
 });
 
 describe("secrets under --strict-secret-validity", () => {
@@ -381,15 +454,24 @@ describe("secrets under --strict-secret-validity", () => {
     const client = new SecretClient(vaultUrl("strictvault"), credentialFor(kluis, sp), clientOptions(kluis));
     await client.setSecret("expired", "v", { expiresOn: new Date(Date.now() - 3600_000) });
     const expired = await failure(() => client.getSecret("expired"));
-    assert.deepEqual(expired, { status: 403, code: "Forbidden", message: "Operation get is not allowed on a expired secret.", inner: "SecretExpired" });
+    assert.deepEqual(expired, {
+      status: 403,
+      code: "Forbidden",
+      message: "Operation get is not allowed on a expired secret.",
+      inner: "SecretExpired",
+    });
     await client.setSecret("early", "v", { notBefore: new Date(Date.now() + 3600_000) });
     const early = await failure(() => client.getSecret("early"));
     assert.deepEqual([early.status, early.inner], [403, "SecretNotYetValid"]);
-    await client.setSecret("valid", "v", { notBefore: new Date(Date.now() - 3600_000), expiresOn: new Date(Date.now() + 3600_000) });
+    await client.setSecret("valid", "v", {
+      notBefore: new Date(Date.now() - 3600_000),
+      expiresOn: new Date(Date.now() + 3600_000),
+    });
     assert.equal((await client.getSecret("valid")).value, "v");
 
     // The same refusal as Python's SDK reports it.
-    const program = "from azure.identity import DefaultAzureCredential\nfrom azure.keyvault.secrets import SecretClient\nfrom azure.core.exceptions import HttpResponseError\nimport sys\ntry:\n    SecretClient('https://strictvault.vault.azure.net', DefaultAzureCredential()).get_secret(sys.argv[1])\nexcept HttpResponseError as e:\n    print(e.status_code, e.model.error.inner_error.code)\n";
+    const program =
+      "from azure.identity import DefaultAzureCredential\nfrom azure.keyvault.secrets import SecretClient\nfrom azure.core.exceptions import HttpResponseError\nimport sys\ntry:\n    SecretClient('https://strictvault.vault.azure.net', DefaultAzureCredential()).get_secret(sys.argv[1])\nexcept HttpResponseError as e:\n    print(e.status_code, e.model.error.inner_error.code)\n";
     for (const sdk of PYTHON_SDKS) {
       const res = await runPython(sdk, ["-c", program, "expired"], { env: kluis.sdkEnv(sp) });
       assert.equal(res.code, 0, res.stderr);

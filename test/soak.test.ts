@@ -18,7 +18,9 @@ const NAMES = 50;
 
 /** Resident memory of a process, in kB. */
 function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(/(\d+)/.exec(line ?? "")?.[1]);
 }
 
@@ -45,7 +47,11 @@ async function load(kluis: Kluis, token: string, ms: number): Promise<Tally> {
             ? ["PUT", `/secrets/${name}`, JSON.stringify({ value: `value ${c} ${i}` })]
             : ["GET", "/secrets?maxresults=25", undefined];
       try {
-        const res = await rawRequest(kluis, HOST, method, `${path}${path.includes("?") ? "&" : "?"}api-version=7.5`, { token, agent, body });
+        const res = await rawRequest(kluis, HOST, method, `${path}${path.includes("?") ? "&" : "?"}api-version=7.5`, {
+          token,
+          agent,
+          body,
+        });
         tally.byStatus.set(res.status, (tally.byStatus.get(res.status) ?? 0) + 1);
         if (res.status >= 500) tally.failures.push(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
       } catch (err) {
@@ -69,7 +75,10 @@ describe("soak: a minute of mixed load on 16 keep-alive connections", { timeout:
     const sp = await kluis.vaultWithPrincipal("soak", { secrets: ["get", "set", "list"] });
     token = await accessToken(kluis, sp);
     for (let i = 0; i < NAMES; i++) {
-      const res = await rawRequest(kluis, HOST, "PUT", `/secrets/s${i}?api-version=7.5`, { token, body: JSON.stringify({ value: `seed ${i}` }) });
+      const res = await rawRequest(kluis, HOST, "PUT", `/secrets/s${i}?api-version=7.5`, {
+        token,
+        body: JSON.stringify({ value: `seed ${i}` }),
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
   });

@@ -14,7 +14,8 @@ describe("vault soft delete", () => {
   });
   after(() => kluis.dispose());
 
-  const secretShow = () => kluis.cli(["keyvault", "secret", "show", "--vault-name", "softvault", "-n", "s1", "--query", "value", "-o", "tsv"]);
+  const secretShow = () =>
+    kluis.cli(["keyvault", "secret", "show", "--vault-name", "softvault", "-n", "s1", "--query", "value", "-o", "tsv"]);
 
   it("deletes, lists, refuses the name, recovers with contents, then purges for good", async () => {
     await kluis.createVault("softvault");
@@ -26,8 +27,13 @@ describe("vault soft delete", () => {
     assert.notEqual((await secretShow()).code, 0, "a deleted vault serves nothing");
 
     const deleted = await kluis.cliJson(["keyvault", "list-deleted"]);
-    assert.deepEqual(deleted.map((v: { name: string }) => v.name), ["softvault"]);
-    const days = (Date.parse(deleted[0].properties.scheduledPurgeDate) - Date.parse(deleted[0].properties.deletionDate)) / 86400_000;
+    assert.deepEqual(
+      deleted.map((v: { name: string }) => v.name),
+      ["softvault"],
+    );
+    const days =
+      (Date.parse(deleted[0].properties.scheduledPurgeDate) - Date.parse(deleted[0].properties.deletionDate)) /
+      86400_000;
     assert.equal(Math.round(days), 90);
 
     const again = await kluis.cli(["keyvault", "create", "--name", "softvault"]);
@@ -57,14 +63,25 @@ describe("vault soft delete", () => {
   });
 
   it("answers properties of the wrong type with ARM's 400 and creates nothing", async () => {
-    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
+      appId: string;
+      password: string;
+    };
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
-    const subscription = (await rawRequest(kluis, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token })).body.value[0].subscriptionId;
+    const subscription = (
+      await rawRequest(kluis, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token })
+    ).body.value[0].subscriptionId;
     const vault = `/subscriptions/${subscription}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/typedvault?api-version=2023-07-01`;
     const bad: [object, RegExp][] = [
       [{ location: "x", properties: { enableRbacAuthorization: "yes" } }, /enableRbacAuthorization/],
       [{ location: "x", properties: { accessPolicies: true } }, /accessPolicies/],
-      [{ location: "x", properties: { accessPolicies: [{ tenantId: "t", objectId: "o", permissions: { secrets: [null] } }] } }, /secrets/],
+      [
+        {
+          location: "x",
+          properties: { accessPolicies: [{ tenantId: "t", objectId: "o", permissions: { secrets: [null] } }] },
+        },
+        /secrets/,
+      ],
       [{ location: "x", properties: { sku: { family: "A", name: "gold" } } }, /sku/],
       [{ location: 7 }, /location/],
       [{ location: "x", tags: { a: 1 } }, /tags/],

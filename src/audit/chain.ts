@@ -22,7 +22,9 @@ interface Anchor {
 
 const anchorKey = (nodeId: string) => `audit_anchor/${nodeId}`;
 const anchorMac = (key: Buffer, nodeId: string, seq: number, mac: string) =>
-  createHmac("sha256", key).update(JSON.stringify(["anchor", nodeId, seq, mac])).digest("hex");
+  createHmac("sha256", key)
+    .update(JSON.stringify(["anchor", nodeId, seq, mac]))
+    .digest("hex");
 
 const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -70,7 +72,8 @@ export async function verifyAudit(store: Store): Promise<Verification> {
         nodes.push(row.nodeId);
         const start = await chainStart(store, key, row.nodeId);
         if (!start) return bad(row, "the retention anchor of this node was altered");
-        if (row.seq !== start.seq + 1 || !same(row.prevMac, start.mac)) return bad(row, `entries before it are missing (expected number ${start.seq + 1})`);
+        if (row.seq !== start.seq + 1 || !same(row.prevMac, start.mac))
+          return bad(row, `entries before it are missing (expected number ${start.seq + 1})`);
       } else if (row.seq !== previous.seq + 1 || !same(row.prevMac, previous.mac)) {
         return bad(row, `it does not follow entry ${previous.seq}: entries between them were deleted or altered`);
       }
@@ -83,12 +86,18 @@ export async function verifyAudit(store: Store): Promise<Verification> {
 }
 
 /** Where a node's chain starts: its retention anchor, or the genesis. Undefined when the anchor does not verify. */
-async function chainStart(store: Store, key: Buffer, nodeId: string): Promise<{ seq: number; mac: string } | undefined> {
+async function chainStart(
+  store: Store,
+  key: Buffer,
+  nodeId: string,
+): Promise<{ seq: number; mac: string } | undefined> {
   const stored = await store.getSetting(anchorKey(nodeId));
   if (stored === undefined) return { seq: 0, mac: GENESIS };
   try {
     const anchor = JSON.parse(stored) as Anchor;
-    return same(anchor.anchorMac, anchorMac(key, nodeId, anchor.seq, anchor.mac)) ? { seq: anchor.seq, mac: anchor.mac } : undefined;
+    return same(anchor.anchorMac, anchorMac(key, nodeId, anchor.seq, anchor.mac))
+      ? { seq: anchor.seq, mac: anchor.mac }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -21,9 +21,17 @@ declare module "fastify" {
 
 /** Refusals whose messages the server writes itself, naming nothing the caller sent but ids: kept whole. */
 const DESCRIBED = new Set([401, 403, 404, 409, 429, 503]);
-const CLAIMS = { objectId: "http://schemas.microsoft.com/identity/claims/objectidentifier", upn: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn" };
+const CLAIMS = {
+  objectId: "http://schemas.microsoft.com/identity/claims/objectidentifier",
+  upn: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+};
 
-export function auditHooks(app: FastifyInstance, ctx: ServerContext, log: AuditLog, onFailure: (err: unknown) => void): void {
+export function auditHooks(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  log: AuditLog,
+  onFailure: (err: unknown) => void,
+): void {
   app.addHook("onError", async (req, _reply, err) => {
     req.auditError = err;
   });
@@ -47,9 +55,19 @@ export function auditHooks(app: FastifyInstance, ctx: ServerContext, log: AuditL
         callerIpAddress: req.ip,
         correlationId: correlationId(req),
         identity: caller
-          ? { claim: { appid: caller.appId, [CLAIMS.objectId]: caller.objectId, ...(caller.userPrincipalName ? { [CLAIMS.upn]: caller.userPrincipalName } : {}) } }
+          ? {
+              claim: {
+                appid: caller.appId,
+                [CLAIMS.objectId]: caller.objectId,
+                ...(caller.userPrincipalName ? { [CLAIMS.upn]: caller.userPrincipalName } : {}),
+              },
+            }
           : null,
-        properties: { id: objectId(req), clientInfo: headerText(req.headers["user-agent"], 256), httpStatusCode: status },
+        properties: {
+          id: objectId(req),
+          clientInfo: headerText(req.headers["user-agent"], 256),
+          httpStatusCode: status,
+        },
       };
       log.record({ event, vault, caller: caller?.objectId ?? null });
     } catch (err) {
@@ -59,10 +77,16 @@ export function auditHooks(app: FastifyInstance, ctx: ServerContext, log: AuditL
 }
 
 /** The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management plane. */
-async function resourceOf(ctx: ServerContext, req: FastifyRequest, plane: string): Promise<{ vault: string | null; resourceId: string }> {
+async function resourceOf(
+  ctx: ServerContext,
+  req: FastifyRequest,
+  plane: string,
+): Promise<{ vault: string | null; resourceId: string }> {
   if (plane !== "data") {
     const path = requestScope(req);
-    const vault = /\/providers\/Microsoft\.KeyVault\/(?:vaults|locations\/[^/]+\/deletedVaults)\/([^/]+)/i.exec(path)?.[1];
+    const vault = /\/providers\/Microsoft\.KeyVault\/(?:vaults|locations\/[^/]+\/deletedVaults)\/([^/]+)/i.exec(
+      path,
+    )?.[1];
     return { vault: vault ? vault.toLowerCase() : null, resourceId: path };
   }
   const name = parseVaultHost(req.hostname, ctx.hostnames)?.vault;

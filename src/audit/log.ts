@@ -71,7 +71,16 @@ export class AuditLog {
   private async write(batch: AuditRecord[]): Promise<void> {
     let { seq, mac } = this.tail;
     const rows: AuditRow[] = batch.map(({ event, vault, caller }) => {
-      const row = { nodeId: this.nodeId, seq: ++seq, time: Date.parse(event.time), vault, caller, operationName: event.operationName, entry: JSON.stringify(event), prevMac: mac };
+      const row = {
+        nodeId: this.nodeId,
+        seq: ++seq,
+        time: Date.parse(event.time),
+        vault,
+        caller,
+        operationName: event.operationName,
+        entry: JSON.stringify(event),
+        prevMac: mac,
+      };
       mac = entryMac(this.key, row);
       return { ...row, mac };
     });

@@ -13,7 +13,8 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServerContext, swee
   app.get("/kluis/audit", async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const top = q.top === undefined ? 1000 : Number(q.top);
-    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) throw badParameter(`top must be an integer from 1 to ${MAX_TOP}.`);
+    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP)
+      throw badParameter(`top must be an integer from 1 to ${MAX_TOP}.`);
     const since = q.since === undefined ? undefined : Date.parse(q.since);
     if (since !== undefined && Number.isNaN(since)) throw badParameter("since must be an ISO 8601 date and time.");
     // Entries are kept by the caller's object id; an application id or a user's sign-in name is looked up.

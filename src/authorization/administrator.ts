@@ -5,5 +5,9 @@ import type { Store } from "../store/store.js";
 
 /** Looked up by object id, the identity every token carries, whatever kind of principal (application or user) it names. */
 export async function isAdministrator(store: Store, objectId: string): Promise<boolean> {
-  return (await store.getPrincipalByObjectId(objectId))?.isAdmin ?? (await store.getUserByObjectId(objectId))?.isAdmin ?? false;
+  return (
+    (await store.getPrincipalByObjectId(objectId))?.isAdmin ??
+    (await store.getUserByObjectId(objectId))?.isAdmin ??
+    false
+  );
 }

@@ -23,11 +23,13 @@ export async function authorizeDataPlane(
   need: RequiredPermission,
   objectName?: string,
 ): Promise<void> {
-  if (!vault.properties.enableRbacAuthorization) return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
+  if (!vault.properties.enableRbacAuthorization)
+    return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
   const vaultId = vaultResourceId(ctx.subscriptionId, vault);
   // An object's id lies under its vault's, so assignments at the vault or above apply to it as well.
   const resource = objectName === undefined ? vaultId : `${vaultId}/${need.collection}/${objectName}`;
-  if (roleGrants(await listRoleAssignments(ctx.store), await listRoleDefinitions(ctx.store), caller, resource, need)) return;
+  if (roleGrants(await listRoleAssignments(ctx.store), await listRoleDefinitions(ctx.store), caller, resource, need))
+    return;
   // Key Vault's RBAC refusal, line for line.
   throw forbidden(
     [

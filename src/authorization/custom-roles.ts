@@ -19,31 +19,51 @@ export async function currentRoleDefinitions(store: Store): Promise<RoleDefiniti
 }
 
 const nameTaken = (roleName: string) =>
-  new KeyVaultError(409, "RoleDefinitionWithSameNameExists", `A role definition cannot be updated with a name that already exists: '${roleName}'.`);
+  new KeyVaultError(
+    409,
+    "RoleDefinitionWithSameNameExists",
+    `A role definition cannot be updated with a name that already exists: '${roleName}'.`,
+  );
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A subscription, a resource group or a vault: where Kluis lets a custom role be assigned. */
-const ASSIGNABLE_SCOPE = /^\/subscriptions\/([^/]+)(\/resourceGroups\/[^/]+(\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)?)?$/i;
+const ASSIGNABLE_SCOPE =
+  /^\/subscriptions\/([^/]+)(\/resourceGroups\/[^/]+(\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)?)?$/i;
 
 const builtInRefusal = (role: RoleDefinition) =>
-  new KeyVaultError(403, "AuthorizationFailed", `'${role.roleName}' is a built-in role: it cannot be changed or deleted. Create a custom role instead.`);
+  new KeyVaultError(
+    403,
+    "AuthorizationFailed",
+    `'${role.roleName}' is a built-in role: it cannot be changed or deleted. Create a custom role instead.`,
+  );
 
 function stringList(value: unknown, field: string): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw badParameter(`${field} must be an array of strings.`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+    throw badParameter(`${field} must be an array of strings.`);
   return value as string[];
 }
 
 function parsePermission(value: unknown, index: number): RolePermission {
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw badParameter(`properties.permissions[${index}] must be an object.`);
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw badParameter(`properties.permissions[${index}] must be an object.`);
   const p = value as Record<string, unknown>;
   const field = (name: keyof RolePermission) => stringList(p[name], `properties.permissions[${index}].${name}`);
-  const permission = { actions: field("actions"), notActions: field("notActions"), dataActions: field("dataActions"), notDataActions: field("notDataActions") };
+  const permission = {
+    actions: field("actions"),
+    notActions: field("notActions"),
+    dataActions: field("dataActions"),
+    notDataActions: field("notDataActions"),
+  };
   // Azure refuses data actions no provider publishes; here the provider is Key Vault, as far as Kluis serves it.
   const unknown = [...permission.dataActions, ...permission.notDataActions].find((a) => !isKnownDataAction(a));
   if (unknown !== undefined) {
-    throw new KeyVaultError(400, "InvalidDataActionOrNotDataAction", `'${unknown}' does not match any of the Key Vault data actions supported by this server.`);
+    throw new KeyVaultError(
+      400,
+      "InvalidDataActionOrNotDataAction",
+      `'${unknown}' does not match any of the Key Vault data actions supported by this server.`,
+    );
   }
   return permission;
 }
@@ -61,11 +81,15 @@ function checkAssignableScope(scope: string, subscriptionId: string): void {
 /** The role an ARM PUT body describes, checked as Azure checks it (400 in ARM's shape otherwise). */
 function parseCustomRole(id: string, input: Record<string, unknown>, subscriptionId: string): RoleDefinition {
   const p = (input.properties ?? {}) as Record<string, unknown>;
-  if (typeof p.roleName !== "string" || p.roleName.trim() === "") throw badParameter("properties.roleName is required.");
-  if (p.description !== undefined && p.description !== null && typeof p.description !== "string") throw badParameter("properties.description must be a string.");
-  if (!Array.isArray(p.permissions) || p.permissions.length === 0) throw badParameter("properties.permissions must be a non-empty array.");
+  if (typeof p.roleName !== "string" || p.roleName.trim() === "")
+    throw badParameter("properties.roleName is required.");
+  if (p.description !== undefined && p.description !== null && typeof p.description !== "string")
+    throw badParameter("properties.description must be a string.");
+  if (!Array.isArray(p.permissions) || p.permissions.length === 0)
+    throw badParameter("properties.permissions must be a non-empty array.");
   const assignableScopes = stringList(p.assignableScopes, "properties.assignableScopes");
-  if (assignableScopes.length === 0) throw new KeyVaultError(400, "InvalidAssignableScope", "properties.assignableScopes must name at least one scope.");
+  if (assignableScopes.length === 0)
+    throw new KeyVaultError(400, "InvalidAssignableScope", "properties.assignableScopes must name at least one scope.");
   for (const scope of assignableScopes) checkAssignableScope(scope, subscriptionId);
   return {
     id,
@@ -92,11 +116,17 @@ export async function putCustomRole(
   mayWriteAt: AssignableScopesCheck,
 ): Promise<RoleDefinition> {
   const id = roleDefinitionId.toLowerCase();
-  if (!GUID.test(id)) throw new KeyVaultError(400, "InvalidRoleDefinitionId", `The role definition ID '${roleDefinitionId}' is not valid. The role definition ID must be a GUID.`);
+  if (!GUID.test(id))
+    throw new KeyVaultError(
+      400,
+      "InvalidRoleDefinitionId",
+      `The role definition ID '${roleDefinitionId}' is not valid. The role definition ID must be a GUID.`,
+    );
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
   const role = parseCustomRole(id, input, subscriptionId);
-  if (ROLE_DEFINITIONS.some((r) => r.roleName.toLowerCase() === role.roleName.toLowerCase())) throw nameTaken(role.roleName);
+  if (ROLE_DEFINITIONS.some((r) => r.roleName.toLowerCase() === role.roleName.toLowerCase()))
+    throw nameTaken(role.roleName);
   try {
     await store.transaction(async (tx) => {
       // Locked, the role's assignments cannot change under the check below (createRoleAssignment locks it too).
@@ -110,7 +140,12 @@ export async function putCustomRole(
     });
   } catch (err) {
     // Another node took the name between this one's check and its write: the unique index refused the row.
-    if (!(err instanceof KeyVaultError) && (await currentRoleDefinitions(store)).some((r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase())) {
+    if (
+      !(err instanceof KeyVaultError) &&
+      (await currentRoleDefinitions(store)).some(
+        (r) => r.id !== id && r.roleName.toLowerCase() === role.roleName.toLowerCase(),
+      )
+    ) {
       throw nameTaken(role.roleName);
     }
     throw err;
@@ -121,7 +156,11 @@ export async function putCustomRole(
 }
 
 /** Deletes a custom role no assignment uses; undefined when there is none by that id. */
-export async function deleteCustomRole(store: Store, roleDefinitionId: string, mayDeleteAt: AssignableScopesCheck): Promise<RoleDefinition | undefined> {
+export async function deleteCustomRole(
+  store: Store,
+  roleDefinitionId: string,
+  mayDeleteAt: AssignableScopesCheck,
+): Promise<RoleDefinition | undefined> {
   const id = roleDefinitionId.toLowerCase();
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);

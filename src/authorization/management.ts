@@ -69,7 +69,11 @@ export function authenticateManagement(ctx: ServerContext) {
         "www-authenticate",
         `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.tokens.tenantId}", error="invalid_token", error_description="The access token is missing or invalid."`,
       );
-      throw new KeyVaultError(401, "AuthenticationFailed", "missing" in result ? "Authentication failed. The 'Authorization' header is missing." : result.invalid);
+      throw new KeyVaultError(
+        401,
+        "AuthenticationFailed",
+        "missing" in result ? "Authentication failed. The 'Authorization' header is missing." : result.invalid,
+      );
     }
     const caller = { ...result.caller, isAdministrator: await isAdministrator(ctx.store, result.caller.objectId) };
     const subscription = `/subscriptions/${ctx.subscriptionId}`;
@@ -77,8 +81,11 @@ export function authenticateManagement(ctx: ServerContext) {
     const roles = await listRoleDefinitions(ctx.store);
     req.management = {
       caller,
-      can: (action, scope) => (caller.isAdministrator && withinScope(scope, subscription)) || roleGrantsAction(mine, roles, caller.objectId, scope, action),
-      hasAnyRoleAround: (scope) => caller.isAdministrator || mine.some((a) => withinScope(a.scope, scope) || withinScope(scope, a.scope)),
+      can: (action, scope) =>
+        (caller.isAdministrator && withinScope(scope, subscription)) ||
+        roleGrantsAction(mine, roles, caller.objectId, scope, action),
+      hasAnyRoleAround: (scope) =>
+        caller.isAdministrator || mine.some((a) => withinScope(a.scope, scope) || withinScope(scope, a.scope)),
     };
   };
 }
@@ -113,6 +120,7 @@ export function requireAdministrator(ctx: ServerContext) {
     await authenticateHook(req, reply);
     const { caller } = req.management!;
     const area = requestScope(req).split("/")[2];
-    if (!caller.isAdministrator) throw authorizationFailed(caller, `Kluis/${area}/${req.method === "GET" ? "read" : "write"}`, requestScope(req));
+    if (!caller.isAdministrator)
+      throw authorizationFailed(caller, `Kluis/${area}/${req.method === "GET" ? "read" : "write"}`, requestScope(req));
   };
 }

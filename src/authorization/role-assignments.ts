@@ -38,9 +38,15 @@ export async function createRoleAssignment(
   name: string | undefined,
   input: { roleDefinitionId?: unknown; principalId?: unknown },
 ): Promise<RoleAssignment> {
-  if (typeof input.principalId !== "string" || input.principalId === "") throw badParameter("properties.principalId is required.");
+  if (typeof input.principalId !== "string" || input.principalId === "")
+    throw badParameter("properties.principalId is required.");
   const principalId = input.principalId;
-  const missing = () => new KeyVaultError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${String(input.roleDefinitionId)}' does not exist.`);
+  const missing = () =>
+    new KeyVaultError(
+      400,
+      "RoleDefinitionDoesNotExist",
+      `The specified role definition with ID '${String(input.roleDefinitionId)}' does not exist.`,
+    );
   if (typeof input.roleDefinitionId !== "string") throw missing();
   const roleId = input.roleDefinitionId;
   const assignment = await store.transaction(async (tx) => {
@@ -54,10 +60,19 @@ export async function createRoleAssignment(
     const wanted: RoleAssignment = { name: name ?? randomUUID(), scope, principalId, roleDefinitionId: role.id };
     if (await tx.insertRoleAssignment(wanted)) return wanted;
     const existing = (await tx.listRoleAssignments()).find((a) => a.name === wanted.name);
-    if (existing && existing.principalId === wanted.principalId && existing.roleDefinitionId === wanted.roleDefinitionId && existing.scope.toLowerCase() === scope.toLowerCase()) {
+    if (
+      existing &&
+      existing.principalId === wanted.principalId &&
+      existing.roleDefinitionId === wanted.roleDefinitionId &&
+      existing.scope.toLowerCase() === scope.toLowerCase()
+    ) {
       return existing;
     }
-    throw new KeyVaultError(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
+    throw new KeyVaultError(
+      409,
+      "RoleAssignmentUpdateNotPermitted",
+      "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+    );
   });
   cached.invalidate();
   return assignment;

@@ -8,7 +8,13 @@ import { checkObjectName } from "../http/object-names.js";
 import type { ServerContext } from "../identity/context.js";
 import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
 import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
-import { createRoleAssignment, deleteRoleAssignment, listRoleAssignments, withinScope, type RoleAssignment } from "./role-assignments.js";
+import {
+  createRoleAssignment,
+  deleteRoleAssignment,
+  listRoleAssignments,
+  withinScope,
+  type RoleAssignment,
+} from "./role-assignments.js";
 import type { RoleDefinition } from "./roles.js";
 
 const AUTH = "providers/Microsoft.Authorization";
@@ -50,10 +56,14 @@ const AT_SCOPE = /^\s*atScope\(\)\s*$/i;
  * The `$filter` clauses az sends on these listings, over `fields`, joined by `and`: `roleName eq 'Owner'`,
  * `principalId eq '…'`, `assignedTo('…')` (the same, Kluis having no groups) and `atScope()` (nothing under the scope).
  */
-function parseListFilter(req: FastifyRequest, fields: string[]): { atScope: boolean; clauses: { field: string; value: string }[] } {
+function parseListFilter(
+  req: FastifyRequest,
+  fields: string[],
+): { atScope: boolean; clauses: { field: string; value: string }[] } {
   const filter = (req.query as { $filter?: unknown }).$filter;
   if (filter === undefined || filter === "") return { atScope: false, clauses: [] };
-  if (typeof filter !== "string") throw new KeyVaultError(400, "InvalidFilterInQueryString", "$filter must be given once.");
+  if (typeof filter !== "string")
+    throw new KeyVaultError(400, "InvalidFilterInQueryString", "$filter must be given once.");
   const known = new Map(fields.map((f) => [f.toLowerCase(), f]));
   const parts = filter.split(/\s+and\s+/i);
   const atScope = parts.some((p) => AT_SCOPE.test(p));
@@ -63,7 +73,11 @@ function parseListFilter(req: FastifyRequest, fields: string[]): { atScope: bool
       const assigned = known.has("principalid") ? ASSIGNED_TO.exec(clause) : null;
       const m = assigned ? [clause, "principalId", assigned[1]!] : FILTER_CLAUSE.exec(clause);
       if (!m || !known.has(m[1]!.toLowerCase())) {
-        throw new KeyVaultError(400, "InvalidFilterInQueryString", `Invalid $filter '${filter}' specified in the query string. Supported: ${fields.join(", ")} with 'eq', joined by 'and'.`);
+        throw new KeyVaultError(
+          400,
+          "InvalidFilterInQueryString",
+          `Invalid $filter '${filter}' specified in the query string. Supported: ${fields.join(", ")} with 'eq', joined by 'and'.`,
+        );
       }
       return { field: m[1]!.toLowerCase(), value: m[2]!.replace(/''/g, "'").toLowerCase() };
     });
@@ -115,28 +129,55 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   // az creates a custom role at its first assignable scope. A custom role is listed at, under and above the scopes
   // it is assignable at, so that the subscription lists them all.
   for (const scope of DEFINITION_SCOPES) {
-    app.get(`${scope}/${AUTH}/roleDefinitions`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
-      const here = scopeOf(req);
-      const filter = parseListFilter(req, ["roleName", "type"]);
-      const roles = (await listRoleDefinitions(ctx.store))
-        .filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here)))
-        .filter((r) => filter.clauses.every(({ field, value }) => (field === "rolename" ? r.roleName : r.roleType).toLowerCase() === value));
-      return { value: roles.map(definitionJson) };
-    });
-    app.get(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/read"), async (req) => {
-      const id = (req.params as { id: string }).id.toLowerCase();
-      const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
-      if (!role) throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
-      return definitionJson(role);
-    });
-    app.put(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/write"), async (req, reply) => {
-      const role = await putCustomRole(ctx.store, ctx.subscriptionId, (req.params as { id: string }).id, jsonBody(req), mayAt(req));
-      return reply.code(201).send(definitionJson(role));
-    });
-    app.delete(`${scope}/${AUTH}/roleDefinitions/:id`, performs("Microsoft.Authorization/roleDefinitions/delete"), async (req, reply) => {
-      const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id, mayAt(req));
-      return removed ? definitionJson(removed) : reply.code(204).send();
-    });
+    app.get(
+      `${scope}/${AUTH}/roleDefinitions`,
+      performs("Microsoft.Authorization/roleDefinitions/read"),
+      async (req) => {
+        const here = scopeOf(req);
+        const filter = parseListFilter(req, ["roleName", "type"]);
+        const roles = (await listRoleDefinitions(ctx.store))
+          .filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here)))
+          .filter((r) =>
+            filter.clauses.every(
+              ({ field, value }) => (field === "rolename" ? r.roleName : r.roleType).toLowerCase() === value,
+            ),
+          );
+        return { value: roles.map(definitionJson) };
+      },
+    );
+    app.get(
+      `${scope}/${AUTH}/roleDefinitions/:id`,
+      performs("Microsoft.Authorization/roleDefinitions/read"),
+      async (req) => {
+        const id = (req.params as { id: string }).id.toLowerCase();
+        const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
+        if (!role)
+          throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
+        return definitionJson(role);
+      },
+    );
+    app.put(
+      `${scope}/${AUTH}/roleDefinitions/:id`,
+      performs("Microsoft.Authorization/roleDefinitions/write"),
+      async (req, reply) => {
+        const role = await putCustomRole(
+          ctx.store,
+          ctx.subscriptionId,
+          (req.params as { id: string }).id,
+          jsonBody(req),
+          mayAt(req),
+        );
+        return reply.code(201).send(definitionJson(role));
+      },
+    );
+    app.delete(
+      `${scope}/${AUTH}/roleDefinitions/:id`,
+      performs("Microsoft.Authorization/roleDefinitions/delete"),
+      async (req, reply) => {
+        const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id, mayAt(req));
+        return removed ? definitionJson(removed) : reply.code(204).send();
+      },
+    );
   }
 
   for (const scope of SCOPES) {
@@ -148,24 +189,49 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       const related = (await listRoleAssignments(ctx.store))
         .filter((a) => withinScope(here, a.scope) || (!filter.atScope && withinScope(a.scope, here)))
         .filter((a) => filter.clauses.every(({ value }) => a.principalId.toLowerCase() === value));
-      return { value: readable(req, related, (a) => (withinScope(here, a.scope) ? here : a.scope)).map(assignmentJson) };
+      return {
+        value: readable(req, related, (a) => (withinScope(here, a.scope) ? here : a.scope)).map(assignmentJson),
+      };
     });
-    app.put(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/write"), async (req, reply) => {
-      checkObjectScope(req.params as { objectKind?: string; objectName?: string });
-      const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
-      const name = (req.params as { assignmentName: string }).assignmentName;
-      const assignment = await createRoleAssignment(ctx.store, currentRoleDefinitions, scopeOf(req), name, properties);
-      return reply.code(201).send(assignmentJson(assignment));
-    });
-    app.get(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/read"), async (req) => {
-      const found = await assignmentHere(req);
-      if (!found) throw new KeyVaultError(404, "RoleAssignmentNotFound", `The role assignment '${(req.params as { assignmentName: string }).assignmentName}' is not found.`);
-      return assignmentJson(found);
-    });
-    app.delete(`${scope}/${AUTH}/roleAssignments/:assignmentName`, performs("Microsoft.Authorization/roleAssignments/delete"), async (req, reply) => {
-      const found = await assignmentHere(req);
-      const removed = found && (await deleteRoleAssignment(ctx.store, found.name));
-      return removed ? assignmentJson(removed) : reply.code(204).send();
-    });
+    app.put(
+      `${scope}/${AUTH}/roleAssignments/:assignmentName`,
+      performs("Microsoft.Authorization/roleAssignments/write"),
+      async (req, reply) => {
+        checkObjectScope(req.params as { objectKind?: string; objectName?: string });
+        const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
+        const name = (req.params as { assignmentName: string }).assignmentName;
+        const assignment = await createRoleAssignment(
+          ctx.store,
+          currentRoleDefinitions,
+          scopeOf(req),
+          name,
+          properties,
+        );
+        return reply.code(201).send(assignmentJson(assignment));
+      },
+    );
+    app.get(
+      `${scope}/${AUTH}/roleAssignments/:assignmentName`,
+      performs("Microsoft.Authorization/roleAssignments/read"),
+      async (req) => {
+        const found = await assignmentHere(req);
+        if (!found)
+          throw new KeyVaultError(
+            404,
+            "RoleAssignmentNotFound",
+            `The role assignment '${(req.params as { assignmentName: string }).assignmentName}' is not found.`,
+          );
+        return assignmentJson(found);
+      },
+    );
+    app.delete(
+      `${scope}/${AUTH}/roleAssignments/:assignmentName`,
+      performs("Microsoft.Authorization/roleAssignments/delete"),
+      async (req, reply) => {
+        const found = await assignmentHere(req);
+        const removed = found && (await deleteRoleAssignment(ctx.store, found.name));
+        return removed ? assignmentJson(removed) : reply.code(204).send();
+      },
+    );
   }
 }

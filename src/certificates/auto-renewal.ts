@@ -14,13 +14,17 @@ const DAY_SECONDS = 24 * 60 * 60;
 /** Whether, at `now` (ms), an AutoRenew action of the policy has reached its trigger for `latest`, the newest version. */
 function renewalDue(record: CertificateName, latest: CertificateVersion, now: number): boolean {
   // Deleted certificates and disabled newest versions are left alone: their owner took the certificate out of use.
-  if (record.deletedAt !== null || !latest.attributes.enabled || record.state.pending?.status === "inProgress") return false;
+  if (record.deletedAt !== null || !latest.attributes.enabled || record.state.pending?.status === "inProgress")
+    return false;
   const { policy } = record.state;
   const { nbf, exp } = latest.attributes;
   if (policy.issuer.name.toLowerCase() !== "self" || nbf === undefined || exp === undefined) return false;
   return policy.lifetime_actions.some(({ trigger, action }) => {
     if (action.action_type !== "AutoRenew") return false;
-    const at = trigger.lifetime_percentage !== undefined ? nbf + ((exp - nbf) * trigger.lifetime_percentage) / 100 : exp - trigger.days_before_expiry! * DAY_SECONDS;
+    const at =
+      trigger.lifetime_percentage !== undefined
+        ? nbf + ((exp - nbf) * trigger.lifetime_percentage) / 100
+        : exp - trigger.days_before_expiry! * DAY_SECONDS;
     return now >= at * 1000;
   });
 }
@@ -44,5 +48,7 @@ async function renewIfDue(store: Store, vault: Vault, record: CertificateName, n
 /** Renews, across all vaults, every self-issued certificate whose AutoRenew action is due at `now`; returns how many it renewed. */
 export function renewDueCertificates(store: Store, now = Date.now()): Promise<number> {
   // `"AutoRenew"` is in the stored state only of certificates whose policy has an AutoRenew action.
-  return sweepLiveNames<CertificateState>(store, CERTIFICATES.type, '"AutoRenew"', (vault, record) => renewIfDue(store, vault, record, now));
+  return sweepLiveNames<CertificateState>(store, CERTIFICATES.type, '"AutoRenew"', (vault, record) =>
+    renewIfDue(store, vault, record, now),
+  );
 }

@@ -21,12 +21,22 @@ import { newestCertificateVersion } from "./records.js";
 import { keyOpsFor, type PolicyRecord } from "./policy.js";
 import { createCsr, issueSelfSigned } from "./x509.js";
 
-export const isPartnerIssuer = ({ issuer }: { issuer: PolicyRecord["issuer"] }) => !["self", "unknown"].includes(issuer.name.toLowerCase());
+export const isPartnerIssuer = ({ issuer }: { issuer: PolicyRecord["issuer"] }) =>
+  !["self", "unknown"].includes(issuer.name.toLowerCase());
 
-const keySpecOf = (policy: PolicyRecord) => ({ kty: policy.key_props.kty, keySize: policy.key_props.key_size, crv: policy.key_props.crv });
+const keySpecOf = (policy: PolicyRecord) => ({
+  kty: policy.key_props.kty,
+  keySize: policy.key_props.key_size,
+  crv: policy.key_props.crv,
+});
 
 /** With `reuse_key`, a new version keeps the newest version's key pair, as long as it is what the policy asks for. */
-export async function keyToReuse(store: Store, vault: Vault, name: string, policy: PolicyRecord): Promise<KeyObject | undefined> {
+export async function keyToReuse(
+  store: Store,
+  vault: Vault,
+  name: string,
+  policy: PolicyRecord,
+): Promise<KeyObject | undefined> {
   if (!policy.key_props.reuse_key) return undefined;
   const linked = await store.getName<ManagedState>(vault.name, KEYS.type, name);
   const newest = isManaged(linked) ? await newestKeyVersion(store, vault, name) : undefined;
@@ -47,7 +57,8 @@ export async function requestVersion(
   const op: PendingOperation = {
     requestId: randomUUID().replaceAll("-", ""),
     status: "inProgress",
-    statusDetails: "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.",
+    statusDetails:
+      "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.",
     csr: csr.toString("base64"),
     cancellationRequested: false,
     issuer: policy.issuer,
@@ -69,12 +80,16 @@ const PARTNER_ISSUER_ANSWER_MS = 3000;
 export const partnerFailure = (op: PendingOperation): Partial<PendingOperation> => ({
   status: "failed",
   statusDetails: "The issuer provider could not be reached.",
-  error: { code: "IssuerProviderUnreachable", message: `Kluis cannot reach the provider of issuer '${op.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.` },
+  error: {
+    code: "IssuerProviderUnreachable",
+    message: `Kluis cannot reach the provider of issuer '${op.issuer.name}'. Use issuer Self, or Unknown and merge a certificate signed by your CA.`,
+  },
 });
 
 /** The operation's status at `now`: a partner issuer's request counts as failed once its answer is due, written or not. */
 export function statusAt(op: PendingOperation, now: number): PendingOperation["status"] {
-  const partnerAnswerDue = op.status === "inProgress" && isPartnerIssuer(op) && now >= (op.requestedAt ?? 0) + PARTNER_ISSUER_ANSWER_MS;
+  const partnerAnswerDue =
+    op.status === "inProgress" && isPartnerIssuer(op) && now >= (op.requestedAt ?? 0) + PARTNER_ISSUER_ANSWER_MS;
   return partnerAnswerDue ? "failed" : op.status;
 }
 
@@ -83,19 +98,33 @@ export function statusAt(op: PendingOperation, now: number): PendingOperation["s
  * without a body would be and, for issuer Self, issued as of `now`. `stillDue` runs first inside the write, because on
  * a shared database another node may have renewed meanwhile; returns whether a renewal was requested.
  */
-export async function renewCertificate(scope: ObjectScope, name: string, now: number, stillDue: (tx: Store) => Promise<boolean>): Promise<boolean> {
+export async function renewCertificate(
+  scope: ObjectScope,
+  name: string,
+  now: number,
+  stillDue: (tx: Store) => Promise<boolean>,
+): Promise<boolean> {
   const { store, vault } = scope;
   const record = await liveName<CertificateState>(store, vault.name, CERTIFICATES, name);
   const latest = await newestCertificateVersion(store, vault, name);
   if (!latest) return false;
   const { policy } = record.state;
-  const { op, key } = await requestVersion(policy, { enabled: true }, latest.tags, await keyToReuse(store, vault, name, policy));
+  const { op, key } = await requestVersion(
+    policy,
+    { enabled: true },
+    latest.tags,
+    await keyToReuse(store, vault, name, policy),
+  );
   const requested = await store.transaction(async (tx) => {
     if (!(await stillDue(tx))) return false;
     const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     // The key was made for the policy read before; a policy changed since then waits for the next sweep.
     if (!current || current.state.policyUpdatedAt !== record.state.policyUpdatedAt) return false;
-    await tx.putName<CertificateState>({ ...current, state: { ...current.state, pending: op }, sealedState: privateKeyToDer(key) });
+    await tx.putName<CertificateState>({
+      ...current,
+      state: { ...current.state, pending: op },
+      sealedState: privateKeyToDer(key),
+    });
     return true;
   });
   if (requested && isSelfIssued(op)) await completeSelfIssued(scope, name, now);
@@ -171,7 +200,17 @@ async function issuePending(store: Store, vault: Vault, name: string, now: numbe
     await tx.lockName(vault.name, CERTIFICATES.type, name);
     const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     if (current?.state.pending?.requestId !== op.requestId || current.state.pending.status !== "inProgress") return;
-    const version = await writeCertificateVersion(tx, vault, current.name, current.state.policy, key, [cer], op.attributes, op.tags, op.version);
+    const version = await writeCertificateVersion(
+      tx,
+      vault,
+      current.name,
+      current.state.policy,
+      key,
+      [cer],
+      op.attributes,
+      op.tags,
+      op.version,
+    );
     await tx.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
@@ -180,12 +219,22 @@ async function issuePending(store: Store, vault: Vault, name: string, now: numbe
   });
 }
 
-export async function finishOperation(store: Store, vault: Vault, name: string, requestId: string, change: Partial<PendingOperation>) {
+export async function finishOperation(
+  store: Store,
+  vault: Vault,
+  name: string,
+  requestId: string,
+  change: Partial<PendingOperation>,
+) {
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     // Only an operation still in progress ends, once: a cancel and a failure may race.
     if (current?.state.pending?.requestId !== requestId || current.state.pending.status !== "inProgress") return;
-    await tx.putName<CertificateState>({ ...current, state: { ...current.state, pending: { ...current.state.pending, ...change } }, sealedState: null });
+    await tx.putName<CertificateState>({
+      ...current,
+      state: { ...current.state, pending: { ...current.state.pending, ...change } },
+      sealedState: null,
+    });
   });
 }
 
@@ -225,10 +274,27 @@ export async function writeCertificateVersion(
   });
   const material = { kind: "asymmetric" as const, key };
   const { kty, exportable } = policy.key_props;
-  await putManagedKeyVersion(tx, vault, name, { version, createdAt: now, kty, keyOps: keyOpsFor(policy), material, attributes: linkedAttributes, tags, exportable });
+  await putManagedKeyVersion(tx, vault, name, {
+    version,
+    createdAt: now,
+    kty,
+    keyOps: keyOpsFor(policy),
+    material,
+    attributes: linkedAttributes,
+    tags,
+    exportable,
+  });
   const value = secretValue(policy, privateKeyToDer(key), chain);
   const kid = objectPath(KEYS.collection, name, version);
-  await putManagedSecretVersion(tx, vault, name, { version, createdAt: now, kid, value, contentType: policy.secret_props.contentType, attributes: linkedAttributes, tags });
+  await putManagedSecretVersion(tx, vault, name, {
+    version,
+    createdAt: now,
+    kid,
+    value,
+    contentType: policy.secret_props.contentType,
+    attributes: linkedAttributes,
+    tags,
+  });
   return version;
 }
 
@@ -243,4 +309,3 @@ function secretValue(policy: PolicyRecord, pkcs8: Buffer, chain: Buffer[]): Buff
   }
   return Buffer.from(buildPfx(key, chain).toString("base64"), "utf8");
 }
-

@@ -21,7 +21,12 @@ export async function issuerExists(scope: ObjectScope, name: string): Promise<bo
 }
 
 /** PUT replaces the issuer; PATCH (`merge`) keeps what the body leaves out. */
-export async function setCertificateIssuer(scope: ObjectScope, name: string, input: IssuerInput, merge = false): Promise<IssuerRecord> {
+export async function setCertificateIssuer(
+  scope: ObjectScope,
+  name: string,
+  input: IssuerInput,
+  merge = false,
+): Promise<IssuerRecord> {
   checkIssuerName(name);
   return scope.store.transaction(async (tx) => {
     const existing = await tx.getName<IssuerState>(scope.vault.name, ISSUER_KIND, name);
@@ -51,7 +56,8 @@ export async function setCertificateIssuer(scope: ObjectScope, name: string, inp
   });
 }
 
-export const getCertificateIssuer = (scope: ObjectScope, name: string): Promise<IssuerRecord> => issuerRecord(scope, name);
+export const getCertificateIssuer = (scope: ObjectScope, name: string): Promise<IssuerRecord> =>
+  issuerRecord(scope, name);
 
 export async function deleteCertificateIssuer(scope: ObjectScope, name: string): Promise<IssuerRecord> {
   const record = await issuerRecord(scope, name);
@@ -75,11 +81,20 @@ async function contactsRecord(scope: ObjectScope): Promise<NameRecord<{ contacts
 }
 
 export async function setCertificateContacts(scope: ObjectScope, contacts: Contact[]): Promise<Contact[]> {
-  await scope.store.putName({ vault: scope.vault.name, kind: CONTACTS_KIND, name: CONTACTS, deletedAt: null, scheduledPurgeAt: null, state: { contacts }, sealedState: null });
+  await scope.store.putName({
+    vault: scope.vault.name,
+    kind: CONTACTS_KIND,
+    name: CONTACTS,
+    deletedAt: null,
+    scheduledPurgeAt: null,
+    state: { contacts },
+    sealedState: null,
+  });
   return contacts;
 }
 
-export const getCertificateContacts = async (scope: ObjectScope): Promise<Contact[]> => (await contactsRecord(scope)).state.contacts;
+export const getCertificateContacts = async (scope: ObjectScope): Promise<Contact[]> =>
+  (await contactsRecord(scope)).state.contacts;
 
 export async function deleteCertificateContacts(scope: ObjectScope): Promise<Contact[]> {
   const record = await contactsRecord(scope);

@@ -44,7 +44,8 @@ export type CertificateName = NameRecord<CertificateState>;
 export type CertificateVersion = VersionRecord<StoredAttributes, CertificateVersionData>;
 
 /** A certificate as GET answers it: its issued version, or, before it has one, its pending operation. */
-export type CertificateView = { record: CertificateName; version: CertificateVersion } | { record: CertificateName; pending: PendingOperation };
+export type CertificateView =
+  { record: CertificateName; version: CertificateVersion } | { record: CertificateName; pending: PendingOperation };
 
 /** A deleted certificate with its newest version (none when it was deleted while its first version was pending). */
 export interface DeletedCertificate {
@@ -209,21 +210,35 @@ export function certificateItem(scope: VaultScope, v: CertificateVersion, withVe
 export function certificateListItem(scope: VaultScope, view: CertificateView): CertificateItem {
   if ("version" in view) return certificateItem(scope, view.version);
   const { record, pending } = view;
-  return { id: objectUrl(scope.vaultUrl, COLLECTION, record.name), attributes: pendingAttributes(scope, record, pending), tags: pending.tags };
+  return {
+    id: objectUrl(scope.vaultUrl, COLLECTION, record.name),
+    attributes: pendingAttributes(scope, record, pending),
+    tags: pending.tags,
+  };
 }
 
 const deletedCertificateFields = (scope: VaultScope, record: CertificateName) =>
   deletedFields(record, objectUrl(scope.vaultUrl, CERTIFICATES.deletedCollection, record.name));
 
 /** A deleted certificate: its newest version's bundle, or only its id and policy when it never had a version. */
-export function deletedCertificateBundle(scope: VaultScope, { record, latest }: DeletedCertificate): DeletedCertificateBundle {
-  const body = latest ? versionBundle(scope, record, latest) : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name), policy: policyJson(scope, record.name, record.state) };
+export function deletedCertificateBundle(
+  scope: VaultScope,
+  { record, latest }: DeletedCertificate,
+): DeletedCertificateBundle {
+  const body = latest
+    ? versionBundle(scope, record, latest)
+    : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name), policy: policyJson(scope, record.name, record.state) };
   return { ...body, ...deletedCertificateFields(scope, record) };
 }
 
 /** DeletedCertificateItem: the newest version's item under its versioned id (or the bare id), with the deleted fields. */
-export function deletedCertificateItem(scope: VaultScope, { record, latest }: DeletedCertificate): DeletedCertificateItem {
-  const item = latest ? certificateItem(scope, latest, true) : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name) };
+export function deletedCertificateItem(
+  scope: VaultScope,
+  { record, latest }: DeletedCertificate,
+): DeletedCertificateItem {
+  const item = latest
+    ? certificateItem(scope, latest, true)
+    : { id: objectUrl(scope.vaultUrl, COLLECTION, record.name) };
   return { ...item, ...deletedCertificateFields(scope, record) };
 }
 
@@ -259,6 +274,12 @@ export function issuerBundle(scope: VaultScope, record: IssuerRecord): IssuerBun
   };
 }
 
-export const issuerItem = (scope: VaultScope, record: IssuerRecord): IssuerItem => ({ id: issuerUrl(scope, record.name), provider: record.state.provider });
+export const issuerItem = (scope: VaultScope, record: IssuerRecord): IssuerItem => ({
+  id: issuerUrl(scope, record.name),
+  provider: record.state.provider,
+});
 
-export const contactsJson = (scope: VaultScope, contacts: Contact[]): Contacts => ({ id: `${scope.vaultUrl}${CONTACTS_PATH}`, contacts });
+export const contactsJson = (scope: VaultScope, contacts: Contact[]): Contacts => ({
+  id: `${scope.vaultUrl}${CONTACTS_PATH}`,
+  contacts,
+});

@@ -1,7 +1,11 @@
 // The certificate operations of the Key Vault data plane, named after the REST operations they implement: typed input
 // in (requests.ts), records out (model.ts makes the JSON). Issuing a version (the pending operation, self-signed
 // issue, renewal) is issuance.ts; issuers and contacts are issuers.ts.
-import { certificateMatchesKey, readMergedCertificates, UnreadableCertificateError } from "../crypto/certificate-files.js";
+import {
+  certificateMatchesKey,
+  readMergedCertificates,
+  UnreadableCertificateError,
+} from "../crypto/certificate-files.js";
 import { privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
 import { applyAttributes, type StoredAttributes } from "../objects/attributes.js";
@@ -35,19 +39,32 @@ import type {
   DeletedCertificate,
   PendingOperation,
 } from "./model.js";
-import type { CreateCertificateInput, ImportCertificateInput, MergeCertificateInput, PolicyInput, UpdateCertificateInput } from "./requests.js";
+import type {
+  CreateCertificateInput,
+  ImportCertificateInput,
+  MergeCertificateInput,
+  PolicyInput,
+  UpdateCertificateInput,
+} from "./requests.js";
 import { certificateNotFound, certificateVersion, deletedCertificateName, liveCertificateName } from "./records.js";
 
-const pendingNotFound = (name: string) => notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
+const pendingNotFound = (name: string) =>
+  notFound("PendingCertificateNotFound", `Pending certificate not found: ${name}`);
 /** A certificate that is not there has no pending operation either; any other failure (the database away) stays what it is. */
-const notFoundAsPending = (name: string) => (err: unknown): never => {
-  throw err instanceof KeyVaultError && err.status === 404 ? pendingNotFound(name) : err;
-};
+const notFoundAsPending =
+  (name: string) =>
+  (err: unknown): never => {
+    throw err instanceof KeyVaultError && err.status === 404 ? pendingNotFound(name) : err;
+  };
 
 // -- create and the pending operation ---------------------------------------------------------
 
 /** Starts the issue of a new version; returns its pending operation. */
-export async function createCertificate(scope: ObjectScope, name: string, input: CreateCertificateInput): Promise<PendingOperation> {
+export async function createCertificate(
+  scope: ObjectScope,
+  name: string,
+  input: CreateCertificateInput,
+): Promise<PendingOperation> {
   checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
   const existing = await store.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
@@ -56,7 +73,9 @@ export async function createCertificate(scope: ObjectScope, name: string, input:
   const { attributes, tags } = input;
 
   if (isPartnerIssuer(policy) && !(await issuerExists(scope, policy.issuer.name))) {
-    throw badParameter(`policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`);
+    throw badParameter(
+      `policy.issuer.name: the issuer '${policy.issuer.name}' is not configured in this vault; use Self, Unknown, or set the issuer first.`,
+    );
   }
 
   const { op, key } = await requestVersion(policy, attributes, tags, await keyToReuse(store, vault, name, policy));
@@ -64,7 +83,9 @@ export async function createCertificate(scope: ObjectScope, name: string, input:
     const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     assertNotDeleted(current, CERTIFICATES.type, name);
     if (current?.state.pending && statusAt(current.state.pending, Date.now()) === "inProgress") {
-      throw conflict(`There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`);
+      throw conflict(
+        `There is a pending operation for certificate '${name}'; wait for it to finish, or cancel or delete it first.`,
+      );
     }
     await putCertificateName(tx, vault, name, current, { policy, pending: op }, privateKeyToDer(key));
   });
@@ -104,7 +125,11 @@ export async function getCertificateOperation(scope: ObjectScope, name: string):
   return op;
 }
 
-export async function updateCertificateOperation(scope: ObjectScope, name: string, cancellationRequested: boolean): Promise<PendingOperation> {
+export async function updateCertificateOperation(
+  scope: ObjectScope,
+  name: string,
+  cancellationRequested: boolean,
+): Promise<PendingOperation> {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
   if (cancellationRequested && statusAt(op, Date.now()) === "inProgress") {
@@ -122,7 +147,12 @@ export async function deleteCertificateOperation(scope: ObjectScope, name: strin
   const record = await pendingOf(scope, name);
   await scope.store.transaction(async (tx) => {
     const hasVersion = await tx.getVersion(scope.vault.name, CERTIFICATES.type, name);
-    if (hasVersion) await tx.putName<CertificateState>({ ...record, state: { ...record.state, pending: undefined }, sealedState: null });
+    if (hasVersion)
+      await tx.putName<CertificateState>({
+        ...record,
+        state: { ...record.state, pending: undefined },
+        sealedState: null,
+      });
     else await tx.purgeName(scope.vault.name, CERTIFICATES.type, name);
   });
   return record.state.pending!;
@@ -135,12 +165,20 @@ async function pendingOf(scope: ObjectScope, name: string): Promise<CertificateN
 }
 
 /** Completes an `Unknown`-issuer request with the chain a CA signed; the leaf must carry the pending key. */
-export async function mergeCertificate(scope: ObjectScope, name: string, input: MergeCertificateInput): Promise<CertificateView> {
+export async function mergeCertificate(
+  scope: ObjectScope,
+  name: string,
+  input: MergeCertificateInput,
+): Promise<CertificateView> {
   const record = await pendingOf(scope, name);
   const op = record.state.pending!;
   const status = statusAt(op, Date.now());
   if (status !== "inProgress" || !record.sealedState) {
-    throw new KeyVaultError(403, "Forbidden", `The pending operation of certificate '${name}' is ${status}; nothing is waiting for a merge.`);
+    throw new KeyVaultError(
+      403,
+      "Forbidden",
+      `The pending operation of certificate '${name}' is ${status}; nothing is waiting for a merge.`,
+    );
   }
   let chain: Buffer[];
   try {
@@ -151,12 +189,24 @@ export async function mergeCertificate(scope: ObjectScope, name: string, input: 
   }
   const key = privateKeyFromDer(record.sealedState);
   if (!chain[0] || !certificateMatchesKey(chain[0], key)) {
-    throw badParameter("The first certificate in x5c does not carry the public key of the pending certificate request.");
+    throw badParameter(
+      "The first certificate in x5c does not carry the public key of the pending certificate request.",
+    );
   }
   const attributes = applyAttributes(op.attributes, input.attributes);
   const tags = input.tags ?? op.tags;
   await scope.store.transaction(async (tx) => {
-    const version = await writeCertificateVersion(tx, scope.vault, record.name, record.state.policy, key, chain, attributes, tags, op.version);
+    const version = await writeCertificateVersion(
+      tx,
+      scope.vault,
+      record.name,
+      record.state.policy,
+      key,
+      chain,
+      attributes,
+      tags,
+      op.version,
+    );
     await tx.putName<CertificateState>({
       ...record,
       state: { ...record.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
@@ -167,14 +217,25 @@ export async function mergeCertificate(scope: ObjectScope, name: string, input: 
 }
 
 /** Imports a certificate with its key as a new version (the content read by requests.ts). */
-export async function importCertificate(scope: ObjectScope, name: string, input: ImportCertificateInput): Promise<CertificateView> {
+export async function importCertificate(
+  scope: ObjectScope,
+  name: string,
+  input: ImportCertificateInput,
+): Promise<CertificateView> {
   checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
   const { key, chain, policy, attributes, tags } = input;
   await store.transaction(async (tx) => {
     const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     assertNotDeleted(current, CERTIFICATES.type, name);
-    await putCertificateName(tx, vault, name, current, { policy, pending: current?.state.pending }, current?.sealedState ?? null);
+    await putCertificateName(
+      tx,
+      vault,
+      name,
+      current,
+      { policy, pending: current?.state.pending },
+      current?.sealedState ?? null,
+    );
     await writeCertificateVersion(tx, vault, current?.name ?? name, policy, key, chain, attributes, tags);
   });
   return getCertificate(scope, name);
@@ -198,7 +259,11 @@ export async function getCertificatePolicy(scope: ObjectScope, name: string): Pr
 }
 
 /** Changes the one policy of the certificate; fields not given keep their values. Applies to future versions. */
-export async function updateCertificatePolicy(scope: ObjectScope, name: string, policy: PolicyInput): Promise<CertificateState> {
+export async function updateCertificatePolicy(
+  scope: ObjectScope,
+  name: string,
+  policy: PolicyInput,
+): Promise<CertificateState> {
   return scope.store.transaction(async (tx) => {
     const record = await liveCertificateName({ ...scope, store: tx }, name);
     const state = { ...record.state, policy: policy(record.state.policy), policyUpdatedAt: Date.now() };
@@ -208,7 +273,12 @@ export async function updateCertificatePolicy(scope: ObjectScope, name: string, 
 }
 
 /** Updates a version's attributes and tags (and, with `policy`, the policy). The key and secret follow `enabled`. */
-export async function updateCertificate(scope: ObjectScope, name: string, version: string | undefined, input: UpdateCertificateInput): Promise<CertificateView> {
+export async function updateCertificate(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  input: UpdateCertificateInput,
+): Promise<CertificateView> {
   await scope.store.transaction(async (tx) => {
     const record = await liveCertificateName({ ...scope, store: tx }, name);
     const v = await certificateVersion(tx, scope.vault, name, version);
@@ -218,11 +288,24 @@ export async function updateCertificate(scope: ObjectScope, name: string, versio
     const now = Date.now();
     await tx.putVersion({ ...v, attributes, tags, updatedAt: now });
     for (const kind of [KEYS.type, SECRETS.type]) {
-      const linked = await tx.getVersion<StoredAttributes, Record<string, unknown>>(scope.vault.name, kind, name, v.version);
-      if (linked) await tx.putVersion({ ...linked, attributes: { ...linked.attributes, enabled: attributes.enabled }, updatedAt: now });
+      const linked = await tx.getVersion<StoredAttributes, Record<string, unknown>>(
+        scope.vault.name,
+        kind,
+        name,
+        v.version,
+      );
+      if (linked)
+        await tx.putVersion({
+          ...linked,
+          attributes: { ...linked.attributes, enabled: attributes.enabled },
+          updatedAt: now,
+        });
     }
     if (input.policy) {
-      await tx.putName<CertificateState>({ ...record, state: { ...record.state, policy: input.policy(record.state.policy), policyUpdatedAt: now } });
+      await tx.putName<CertificateState>({
+        ...record,
+        state: { ...record.state, policy: input.policy(record.state.policy), policyUpdatedAt: now },
+      });
     }
     version = v.version;
   });
@@ -230,8 +313,15 @@ export async function updateCertificate(scope: ObjectScope, name: string, versio
 }
 
 /** The newest version of each certificate; with `includePending`, certificates without one show their pending operation. */
-export async function getCertificates(scope: ObjectScope, page: PageRequest, includePending: boolean): Promise<Page<CertificateView>> {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: false, ...page });
+export async function getCertificates(
+  scope: ObjectScope,
+  page: PageRequest,
+  includePending: boolean,
+): Promise<Page<CertificateView>> {
+  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
+    deleted: false,
+    ...page,
+  });
   const items: CertificateView[] = [];
   for (const record of names.items) {
     const latest = await certificateVersion(scope.store, scope.vault, record.name);
@@ -241,9 +331,18 @@ export async function getCertificates(scope: ObjectScope, page: PageRequest, inc
   return { items, next: names.next };
 }
 
-export async function getCertificateVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<CertificateVersion>> {
+export async function getCertificateVersions(
+  scope: ObjectScope,
+  name: string,
+  page: PageRequest,
+): Promise<Page<CertificateVersion>> {
   await liveCertificateName(scope, name);
-  return scope.store.listVersions<StoredAttributes, CertificateVersionData>(scope.vault.name, CERTIFICATES.type, name, versionPage(page));
+  return scope.store.listVersions<StoredAttributes, CertificateVersionData>(
+    scope.vault.name,
+    CERTIFICATES.type,
+    name,
+    versionPage(page),
+  );
 }
 
 // -- soft delete lifecycle ---------------------------------------------------------------------
@@ -264,7 +363,10 @@ export async function getDeletedCertificate(scope: ObjectScope, name: string): P
 }
 
 export async function getDeletedCertificates(scope: ObjectScope, page: PageRequest): Promise<Page<DeletedCertificate>> {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, { deleted: true, ...page });
+  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
+    deleted: true,
+    ...page,
+  });
   const items: DeletedCertificate[] = [];
   for (const record of names.items) items.push(await deletedCertificate(scope, record));
   return { items, next: names.next };
@@ -288,7 +390,8 @@ export async function backupCertificate(scope: ObjectScope, name: string): Promi
   await liveCertificateName(scope, name);
   const backup = await collectBackup(scope.store, scope.vault.name, CERTIFICATE_WITH_LINKED, name);
   // A pending request's key is not part of a backup, as in Key Vault: only issued versions travel.
-  for (const o of backup.objects) if (o.kind === CERTIFICATES.type) o.state = { ...(o.state as CertificateState), pending: undefined };
+  for (const o of backup.objects)
+    if (o.kind === CERTIFICATES.type) o.state = { ...(o.state as CertificateState), pending: undefined };
   return sealBackup(scope.store, CERTIFICATES.type, backup);
 }
 

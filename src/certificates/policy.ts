@@ -5,8 +5,15 @@ import { badParameter } from "../http/errors.js";
 import { checkPolicyList, checkRsaSize, checkSubject } from "../objects/limits.js";
 
 export const KEY_USAGES = [
-  "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
-  "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
 ] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
 
@@ -43,7 +50,8 @@ const obj = (v: unknown, field: string): Json => {
 };
 const stringList = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) throw badParameter(`${field} must be an array of strings.`);
+  if (!Array.isArray(v) || v.some((s) => typeof s !== "string"))
+    throw badParameter(`${field} must be an array of strings.`);
   return checkPolicyList(v as string[], field);
 };
 
@@ -58,7 +66,10 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
 
   const crvIn = (kp.crv ?? kp.curve) as string | undefined;
   const kty = (kp.kty ?? base?.key_props.kty ?? (crvIn ? "EC" : "RSA")) as KeyType;
-  if (!isRsa(kty) && !isEc(kty)) throw badParameter(`policy.key_props.kty '${kty}' is not supported for certificates; use RSA, RSA-HSM, EC or EC-HSM.`);
+  if (!isRsa(kty) && !isEc(kty))
+    throw badParameter(
+      `policy.key_props.kty '${kty}' is not supported for certificates; use RSA, RSA-HSM, EC or EC-HSM.`,
+    );
   const key_props: PolicyRecord["key_props"] = {
     exportable: bool(kp.exportable, base?.key_props.exportable ?? true, "policy.key_props.exportable"),
     kty,
@@ -69,13 +80,16 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
     key_props.key_size = checkRsaSize(size, "policy.key_props.key_size");
   } else {
     const crv = crvIn ?? (base && isEc(base.key_props.kty) ? base.key_props.crv : undefined) ?? "P-256";
-    if (!isCurveName(crv)) throw badParameter(`policy.key_props.crv '${String(crv)}' is not supported; use P-256, P-256K, P-384 or P-521.`);
+    if (!isCurveName(crv))
+      throw badParameter(`policy.key_props.crv '${String(crv)}' is not supported; use P-256, P-256K, P-384 or P-521.`);
     key_props.crv = crv;
   }
 
   const contentType = (sp.contentType ?? base?.secret_props.contentType ?? "application/x-pkcs12") as string;
   if (!CONTENT_TYPES.includes(contentType as "application/x-pkcs12")) {
-    throw badParameter(`policy.secret_props.contentType '${contentType}' is not supported; use application/x-pkcs12 or application/x-pem-file.`);
+    throw badParameter(
+      `policy.secret_props.contentType '${contentType}' is not supported; use application/x-pkcs12 or application/x-pem-file.`,
+    );
   }
 
   const subject = (xp.subject ?? base?.x509_props.subject ?? "") as string;
@@ -87,13 +101,15 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   };
   const anySan = Object.values(sans).some((list) => list && list.length > 0);
   if (typeof subject !== "string") throw badParameter("policy.x509_props.subject must be a string.");
-  if (subject === "" && !anySan) throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
+  if (subject === "" && !anySan)
+    throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
   if (subject !== "") checkSubjectName(checkSubject(subject, "policy.x509_props.subject"));
   const keyUsage = (stringList(xp.key_usage, "policy.x509_props.key_usage") ??
     base?.x509_props.key_usage ??
     (isRsa(kty) ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"])) as KeyUsage[];
   const badUsage = keyUsage.find((u) => !KEY_USAGES.includes(u));
-  if (badUsage) throw badParameter(`policy.x509_props.key_usage '${badUsage}' is not a key usage; use ${KEY_USAGES.join(", ")}.`);
+  if (badUsage)
+    throw badParameter(`policy.x509_props.key_usage '${badUsage}' is not a key usage; use ${KEY_USAGES.join(", ")}.`);
   const ekus = stringList(xp.ekus, "policy.x509_props.ekus") ?? base?.x509_props.ekus ?? [SERVER_AUTH, CLIENT_AUTH];
   const badEku = ekus.find((e) => !/^\d+(\.\d+)+$/.test(e));
   if (badEku) throw badParameter(`policy.x509_props.ekus '${badEku}' is not an object identifier.`);
@@ -103,7 +119,8 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   }
 
   const issuerName = (ip.name ?? base?.issuer.name ?? "Unknown") as string;
-  if (typeof issuerName !== "string" || issuerName === "") throw badParameter("policy.issuer.name must be a non-empty string.");
+  if (typeof issuerName !== "string" || issuerName === "")
+    throw badParameter("policy.issuer.name must be a non-empty string.");
   const issuer: PolicyRecord["issuer"] = { name: issuerName };
   if (typeof ip.cty === "string") issuer.cty = ip.cty;
   if (typeof ip.cert_transparency === "boolean") issuer.cert_transparency = ip.cert_transparency;
@@ -147,7 +164,12 @@ function checkSubjectName(subject: string): void {
   }
 }
 
-function readLifetimeActions(v: unknown, base: LifetimeAction[] | undefined, issuer: string, validityMonths: number): LifetimeAction[] {
+function readLifetimeActions(
+  v: unknown,
+  base: LifetimeAction[] | undefined,
+  issuer: string,
+  validityMonths: number,
+): LifetimeAction[] {
   if (v === undefined || v === null) {
     if (base) return base;
     const action = issuer.toLowerCase() === "unknown" ? "EmailContacts" : "AutoRenew";
@@ -170,7 +192,10 @@ function readLifetimeActions(v: unknown, base: LifetimeAction[] | undefined, iss
     if (pct !== undefined && (!Number.isInteger(pct) || (pct as number) < 1 || (pct as number) > 99)) {
       throw badParameter(`${field}.trigger.lifetime_percentage must be between 1 and 99.`);
     }
-    if (days !== undefined && (!Number.isInteger(days) || (days as number) < 1 || (days as number) > validityMonths * 27)) {
+    if (
+      days !== undefined &&
+      (!Number.isInteger(days) || (days as number) < 1 || (days as number) > validityMonths * 27)
+    ) {
       throw badParameter(`${field}.trigger.days_before_expiry must be between 1 and ${validityMonths * 27}.`);
     }
     return {

@@ -13,9 +13,16 @@ export const deletedCertificateName = (scope: ObjectScope, name: string): Promis
   deletedName<CertificateState>(scope.store, scope.vault.name, CERTIFICATES, name);
 
 /** The named version, or the newest one when `version` is empty; undefined when there is none. */
-export const certificateVersion = (store: Store, vault: Vault, name: string, version?: string): Promise<CertificateVersion | undefined> =>
+export const certificateVersion = (
+  store: Store,
+  vault: Vault,
+  name: string,
+  version?: string,
+): Promise<CertificateVersion | undefined> =>
   store.getVersion<StoredAttributes, CertificateVersionData>(vault.name, CERTIFICATES.type, name, version || undefined);
 
-export const newestCertificateVersion = (store: Store, vault: Vault, name: string) => certificateVersion(store, vault, name);
+export const newestCertificateVersion = (store: Store, vault: Vault, name: string) =>
+  certificateVersion(store, vault, name);
 
-export const certificateNotFound = (name: string, version?: string) => objectNotFound(CERTIFICATES, version ? `${name}/${version}` : name);
+export const certificateNotFound = (name: string, version?: string) =>
+  objectNotFound(CERTIFICATES, version ? `${name}/${version}` : name);

@@ -2,10 +2,22 @@
 // 400s. A policy is read against the certificate's current one (policy.ts): the input holds the reading, the operation
 // applies it to what it finds stored.
 import type { KeyObject } from "node:crypto";
-import { certificateMatchesKey, leafFirst, readImportedContent, UnreadableCertificateError } from "../crypto/certificate-files.js";
+import {
+  certificateMatchesKey,
+  leafFirst,
+  readImportedContent,
+  UnreadableCertificateError,
+} from "../crypto/certificate-files.js";
 import { privateKeyFromDer } from "../crypto/keys.js";
 import { badParameter } from "../http/errors.js";
-import { readAttributes, readAttributesPatch, readTags, readTagsPatch, type AttributesPatch, type StoredAttributes } from "../objects/attributes.js";
+import {
+  readAttributes,
+  readAttributesPatch,
+  readTags,
+  readTagsPatch,
+  type AttributesPatch,
+  type StoredAttributes,
+} from "../objects/attributes.js";
 import { checkImportedKey } from "../objects/limits.js";
 import type { Contact, OrganizationDetails } from "./model.js";
 import { readPolicy, type PolicyRecord } from "./policy.js";
@@ -55,10 +67,14 @@ export interface MergeCertificateInput {
   tags?: Record<string, string>;
 }
 
-const isObject = (value: unknown): value is Body => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Body =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A policy in a body (absent: nothing given), read when the operation has the current one. */
-const readPolicyInput = (input: unknown): PolicyInput => (current) => readPolicy(input, current);
+const readPolicyInput =
+  (input: unknown): PolicyInput =>
+  (current) =>
+    readPolicy(input, current);
 
 export function readCreateCertificate(body: Body): CreateCertificateInput {
   const attributes = readAttributes(body.attributes, { enabled: true });
@@ -69,7 +85,11 @@ export function readCreateCertificate(body: Body): CreateCertificateInput {
 export function readUpdateCertificate(body: Body): UpdateCertificateInput {
   const attributes = readAttributesPatch(body.attributes);
   const tags = readTagsPatch(body.tags);
-  return { attributes, ...(tags !== undefined ? { tags } : {}), ...(body.policy !== undefined ? { policy: readPolicyInput(body.policy) } : {}) };
+  return {
+    attributes,
+    ...(tags !== undefined ? { tags } : {}),
+    ...(body.policy !== undefined ? { policy: readPolicyInput(body.policy) } : {}),
+  };
 }
 
 /** UpdateCertificatePolicy: the body is the policy. */
@@ -78,14 +98,18 @@ export const readUpdatePolicy = (body: Body): PolicyInput => readPolicyInput(bod
 /** A PFX (base64, optional password) or PEM (key and certificates in any order; as text or base64) with its key. */
 export function readImportCertificate(body: Body): ImportCertificateInput {
   const { value, pwd } = body;
-  if (typeof value !== "string" || value === "") throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
+  if (typeof value !== "string" || value === "")
+    throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
   if (pwd !== undefined && pwd !== null && typeof pwd !== "string") throw badParameter("pwd must be a string.");
   let material: ReturnType<typeof readImportedContent>;
   let chain: Buffer[];
   let pkcs8: Buffer;
   try {
     material = readImportedContent(value, pwd ?? undefined);
-    if (!material.privateKey) throw new UnreadableCertificateError("The content holds no private key; Key Vault imports a certificate together with its private key.");
+    if (!material.privateKey)
+      throw new UnreadableCertificateError(
+        "The content holds no private key; Key Vault imports a certificate together with its private key.",
+      );
     pkcs8 = material.privateKey;
     chain = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
   } catch (err) {
@@ -103,7 +127,18 @@ export function readImportCertificate(body: Body): ImportCertificateInput {
   // The key's own properties (type, size, curve) are the certificate's; a given policy may change the others.
   const given = body.policy;
   const policy =
-    given === undefined ? derived : readPolicy({ ...(isObject(given) ? given : {}), key_props: { ...derived.key_props, ...(isObject(given) && isObject(given.key_props) ? given.key_props : {}) } }, derived);
+    given === undefined
+      ? derived
+      : readPolicy(
+          {
+            ...(isObject(given) ? given : {}),
+            key_props: {
+              ...derived.key_props,
+              ...(isObject(given) && isObject(given.key_props) ? given.key_props : {}),
+            },
+          },
+          derived,
+        );
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
   return { key, chain, policy, attributes, tags };
@@ -130,7 +165,8 @@ export function readCancellation(body: Body): boolean {
 const ISSUER_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 export function checkIssuerName(name: string): string {
-  if (!ISSUER_NAME.test(name)) throw badParameter(`The issuer name '${name}' is invalid. Names must match ^[0-9a-zA-Z-]{1,127}$.`);
+  if (!ISSUER_NAME.test(name))
+    throw badParameter(`The issuer name '${name}' is invalid. Names must match ^[0-9a-zA-Z-]{1,127}$.`);
   return name;
 }
 
@@ -138,11 +174,14 @@ const stringOrUndefined = (value: unknown) => (typeof value === "string" ? value
 
 export function readIssuer(body: Body): IssuerInput {
   const { provider, org_details } = body;
-  if (provider !== undefined && provider !== null && (typeof provider !== "string" || provider === "")) throw badParameter("provider is required.");
+  if (provider !== undefined && provider !== null && (typeof provider !== "string" || provider === ""))
+    throw badParameter("provider is required.");
   const credentials = isObject(body.credentials) ? body.credentials : {};
   const attributes = isObject(body.attributes) ? body.attributes : {};
-  if (attributes.enabled !== undefined && typeof attributes.enabled !== "boolean") throw badParameter("attributes.enabled must be a boolean.");
-  if (org_details !== undefined && org_details !== null && !isObject(org_details)) throw badParameter("org_details must be an object.");
+  if (attributes.enabled !== undefined && typeof attributes.enabled !== "boolean")
+    throw badParameter("attributes.enabled must be a boolean.");
+  if (org_details !== undefined && org_details !== null && !isObject(org_details))
+    throw badParameter("org_details must be an object.");
   return {
     provider: stringOrUndefined(provider),
     accountId: stringOrUndefined(credentials.account_id),
@@ -162,8 +201,10 @@ export function readContacts(body: Body): Contact[] {
   return contacts.map((c: unknown, i) => {
     if (!c || typeof c !== "object") throw badParameter(`contacts[${i}] must be an object.`);
     const { email, name, phone }: Body = Object.fromEntries(Object.entries(c));
-    if (email !== undefined && (typeof email !== "string" || !EMAIL.test(email))) throw badParameter(`contacts[${i}].email is not an email address.`);
-    if ((name !== undefined && typeof name !== "string") || (phone !== undefined && typeof phone !== "string")) throw badParameter(`contacts[${i}] name and phone must be strings.`);
+    if (email !== undefined && (typeof email !== "string" || !EMAIL.test(email)))
+      throw badParameter(`contacts[${i}].email is not an email address.`);
+    if ((name !== undefined && typeof name !== "string") || (phone !== undefined && typeof phone !== "string"))
+      throw badParameter(`contacts[${i}] name and phone must be strings.`);
     return { ...(email ? { email } : {}), ...(name ? { name } : {}), ...(phone ? { phone } : {}) };
   });
 }

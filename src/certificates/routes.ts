@@ -68,12 +68,20 @@ type Issuer = Route<"issuer">;
 
 export async function certificateRoutes(app: FastifyInstance) {
   // Vault-wide settings first: their static paths take precedence over /certificates/{name}.
-  app.get("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await getCertificateContacts(req.scope)));
-  app.put("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await setCertificateContacts(req.scope, readContacts(jsonBody(req)))));
-  app.delete("/certificates/contacts", need("managecontacts"), async (req) => contactsJson(req.scope, await deleteCertificateContacts(req.scope)));
+  app.get("/certificates/contacts", need("managecontacts"), async (req) =>
+    contactsJson(req.scope, await getCertificateContacts(req.scope)),
+  );
+  app.put("/certificates/contacts", need("managecontacts"), async (req) =>
+    contactsJson(req.scope, await setCertificateContacts(req.scope, readContacts(jsonBody(req)))),
+  );
+  app.delete("/certificates/contacts", need("managecontacts"), async (req) =>
+    contactsJson(req.scope, await deleteCertificateContacts(req.scope)),
+  );
   app.get<Route>(ISSUERS_PATH, need("listissuers", "manageissuers"), async (req) => {
     const page = readPageRequest(req.query);
-    return pageResponse(req.scope, ISSUERS_PATH, page, await getCertificateIssuers(req.scope, page), (r) => issuerItem(req.scope, r));
+    return pageResponse(req.scope, ISSUERS_PATH, page, await getCertificateIssuers(req.scope, page), (r) =>
+      issuerItem(req.scope, r),
+    );
   });
   app.get<Issuer>("/certificates/issuers/:issuer", need("getissuers", "manageissuers"), async (req) =>
     issuerBundle(req.scope, await getCertificateIssuer(req.scope, req.params.issuer)),
@@ -98,13 +106,20 @@ export async function certificateRoutes(app: FastifyInstance) {
     return reply.code(202).send(operationJson(req.scope, req.params.name, op));
   });
   app.post<Named>("/certificates/:name/import", need("import"), async (req) =>
-    certificateBundle(req.scope, await importCertificate(req.scope, req.params.name, readImportCertificate(jsonBody(req)))),
+    certificateBundle(
+      req.scope,
+      await importCertificate(req.scope, req.params.name, readImportCertificate(jsonBody(req))),
+    ),
   );
   app.get<Named>("/certificates/:name/pending", need("get"), async (req) =>
     operationJson(req.scope, req.params.name, await getCertificateOperation(req.scope, req.params.name)),
   );
   app.patch<Named>("/certificates/:name/pending", need("update"), async (req) =>
-    operationJson(req.scope, req.params.name, await updateCertificateOperation(req.scope, req.params.name, readCancellation(jsonBody(req)))),
+    operationJson(
+      req.scope,
+      req.params.name,
+      await updateCertificateOperation(req.scope, req.params.name, readCancellation(jsonBody(req))),
+    ),
   );
   app.delete<Named>("/certificates/:name/pending", need("delete"), async (req) =>
     operationJson(req.scope, req.params.name, await deleteCertificateOperation(req.scope, req.params.name)),
@@ -117,33 +132,57 @@ export async function certificateRoutes(app: FastifyInstance) {
     policyJson(req.scope, req.params.name, await getCertificatePolicy(req.scope, req.params.name)),
   );
   app.patch<Named>("/certificates/:name/policy", need("update"), async (req) =>
-    policyJson(req.scope, req.params.name, await updateCertificatePolicy(req.scope, req.params.name, readUpdatePolicy(jsonBody(req)))),
+    policyJson(
+      req.scope,
+      req.params.name,
+      await updateCertificatePolicy(req.scope, req.params.name, readUpdatePolicy(jsonBody(req))),
+    ),
   );
   app.get<Named>("/certificates/:name/versions", need("list"), async (req) => {
     const { name } = req.params;
     const page = readPageRequest(req.query);
     const versions = await getCertificateVersions(req.scope, name, page);
-    return pageResponse(req.scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) => certificateItem(req.scope, v, true));
+    return pageResponse(req.scope, `/${COLLECTION}/${name}/versions`, page, versions, (v) =>
+      certificateItem(req.scope, v, true),
+    );
   });
-  app.get<Named>("/certificates/:name", need("get"), async (req) => certificateBundle(req.scope, await getCertificate(req.scope, req.params.name)));
+  app.get<Named>("/certificates/:name", need("get"), async (req) =>
+    certificateBundle(req.scope, await getCertificate(req.scope, req.params.name)),
+  );
   app.get<Versioned>("/certificates/:name/:version", need("get"), async (req) =>
     certificateBundle(req.scope, await getCertificate(req.scope, req.params.name, req.params.version)),
   );
   app.patch<Named>("/certificates/:name", need("update"), async (req) =>
-    certificateBundle(req.scope, await updateCertificate(req.scope, req.params.name, undefined, readUpdateCertificate(jsonBody(req)))),
+    certificateBundle(
+      req.scope,
+      await updateCertificate(req.scope, req.params.name, undefined, readUpdateCertificate(jsonBody(req))),
+    ),
   );
   app.patch<Versioned>("/certificates/:name/:version", need("update"), async (req) =>
-    certificateBundle(req.scope, await updateCertificate(req.scope, req.params.name, req.params.version, readUpdateCertificate(jsonBody(req)))),
+    certificateBundle(
+      req.scope,
+      await updateCertificate(req.scope, req.params.name, req.params.version, readUpdateCertificate(jsonBody(req))),
+    ),
   );
-  app.delete<Named>("/certificates/:name", need("delete"), async (req) => deletedCertificateBundle(req.scope, await deleteCertificate(req.scope, req.params.name)));
-  app.post<Named>("/certificates/:name/backup", need("backup"), async (req) => ({ value: await backupCertificate(req.scope, req.params.name) }));
-  app.post("/certificates/restore", restoreRoute(need("restore")), async (req) => certificateBundle(req.scope, await restoreCertificate(req.scope, jsonBody(req).value)));
+  app.delete<Named>("/certificates/:name", need("delete"), async (req) =>
+    deletedCertificateBundle(req.scope, await deleteCertificate(req.scope, req.params.name)),
+  );
+  app.post<Named>("/certificates/:name/backup", need("backup"), async (req) => ({
+    value: await backupCertificate(req.scope, req.params.name),
+  }));
+  app.post("/certificates/restore", restoreRoute(need("restore")), async (req) =>
+    certificateBundle(req.scope, await restoreCertificate(req.scope, jsonBody(req).value)),
+  );
 
   app.get<Route>("/deletedcertificates", need("list"), async (req) => {
     const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/deletedcertificates", page, await getDeletedCertificates(req.scope, page), (d) => deletedCertificateItem(req.scope, d));
+    return pageResponse(req.scope, "/deletedcertificates", page, await getDeletedCertificates(req.scope, page), (d) =>
+      deletedCertificateItem(req.scope, d),
+    );
   });
-  app.get<Named>("/deletedcertificates/:name", need("get"), async (req) => deletedCertificateBundle(req.scope, await getDeletedCertificate(req.scope, req.params.name)));
+  app.get<Named>("/deletedcertificates/:name", need("get"), async (req) =>
+    deletedCertificateBundle(req.scope, await getDeletedCertificate(req.scope, req.params.name)),
+  );
   app.post<Named>("/deletedcertificates/:name/recover", need("recover"), async (req) =>
     certificateBundle(req.scope, await recoverDeletedCertificate(req.scope, req.params.name)),
   );

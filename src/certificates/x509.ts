@@ -4,20 +4,23 @@ import { webcryptoFor, x509 } from "../crypto/x509.js";
 import { curveNameOf, isRsa, type CurveName } from "../crypto/keys.js";
 import { canonicalSubject, type PolicyRecord } from "./policy.js";
 
-const HASH_BY_CURVE: Record<CurveName, string> = { "P-256": "SHA-256", "P-256K": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" };
+const HASH_BY_CURVE: Record<CurveName, string> = {
+  "P-256": "SHA-256",
+  "P-256K": "SHA-256",
+  "P-384": "SHA-384",
+  "P-521": "SHA-512",
+};
 
 /** How the certificate or CSR is signed, and with which WebCrypto (secp256k1 needs its own). */
 function signer(policy: PolicyRecord) {
-  if (isRsa(policy.key_props.kty)) return { crypto: webcryptoFor().crypto, alg: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };
+  if (isRsa(policy.key_props.kty))
+    return { crypto: webcryptoFor().crypto, alg: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };
   const { crypto, namedCurve } = webcryptoFor(policy.key_props.crv);
   return { crypto, alg: { name: "ECDSA", namedCurve, hash: HASH_BY_CURVE[policy.key_props.crv!]! } };
 }
 
 /** The node:crypto key pair as WebCrypto keys, which @peculiar/x509 signs with. */
-async function cryptoKeys(
-  privateKey: KeyObject,
-  { crypto, alg }: ReturnType<typeof signer>,
-): Promise<CryptoKeyPair> {
+async function cryptoKeys(privateKey: KeyObject, { crypto, alg }: ReturnType<typeof signer>): Promise<CryptoKeyPair> {
   const subtle = crypto.subtle;
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
@@ -66,15 +69,21 @@ export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObjec
   const keys = await cryptoKeys(privateKey, sign);
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString("hex"),
-    name: canonicalSubject(policy.x509_props.subject),
-    notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000),
-    notAfter: addMonths(now, policy.x509_props.validity_months),
-    signingAlgorithm: sign.alg,
-    keys,
-    extensions: [...extensionsFor(policy), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, sign.crypto)],
-  }, sign.crypto);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial.toString("hex"),
+      name: canonicalSubject(policy.x509_props.subject),
+      notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000),
+      notAfter: addMonths(now, policy.x509_props.validity_months),
+      signingAlgorithm: sign.alg,
+      keys,
+      extensions: [
+        ...extensionsFor(policy),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, sign.crypto),
+      ],
+    },
+    sign.crypto,
+  );
   return Buffer.from(cert.rawData);
 }
 
@@ -82,20 +91,26 @@ export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObjec
 export async function createCsr(policy: PolicyRecord, privateKey: KeyObject): Promise<Buffer> {
   const sign = signer(policy);
   const keys = await cryptoKeys(privateKey, sign);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: canonicalSubject(policy.x509_props.subject),
-    keys,
-    signingAlgorithm: sign.alg,
-    extensions: extensionsFor(policy),
-  }, sign.crypto);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    {
+      name: canonicalSubject(policy.x509_props.subject),
+      keys,
+      signingAlgorithm: sign.alg,
+      extensions: extensionsFor(policy),
+    },
+    sign.crypto,
+  );
   return Buffer.from(csr.rawData);
 }
-
 
 const USAGE_NAMES = Object.entries(KEY_USAGE_FLAGS);
 
 /** The policy Key Vault reports for an imported certificate: everything read from the certificate itself. */
-export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | undefined, contentType: PolicyRecord["secret_props"]["contentType"]): PolicyRecord {
+export function policyFromCertificate(
+  leaf: Buffer,
+  privateKey: KeyObject | undefined,
+  contentType: PolicyRecord["secret_props"]["contentType"],
+): PolicyRecord {
   const cert = new x509.X509Certificate(new Uint8Array(leaf));
   const node = new X509Certificate(leaf);
   const publicKey = privateKey ? createPublicKey(privateKey) : node.publicKey;
@@ -107,7 +122,10 @@ export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | unde
   const sans = { dns_names: pick("dns"), emails: pick("email"), upns: pick("upn") };
   const usage = cert.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
   const ekus = (cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []).map(String);
-  const months = Math.max(1, Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / (30.44 * 24 * 3600 * 1000)));
+  const months = Math.max(
+    1,
+    Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / (30.44 * 24 * 3600 * 1000)),
+  );
   return {
     key_props: {
       exportable: true,
@@ -118,9 +136,13 @@ export function policyFromCertificate(leaf: Buffer, privateKey: KeyObject | unde
     secret_props: { contentType },
     x509_props: {
       subject: cert.subject,
-      ...(Object.values(sans).some((l) => l.length) ? { sans: Object.fromEntries(Object.entries(sans).filter(([, l]) => l.length)) } : {}),
+      ...(Object.values(sans).some((l) => l.length)
+        ? { sans: Object.fromEntries(Object.entries(sans).filter(([, l]) => l.length)) }
+        : {}),
       ekus,
-      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(([name]) => name) as PolicyRecord["x509_props"]["key_usage"],
+      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(
+        ([name]) => name,
+      ) as PolicyRecord["x509_props"]["key_usage"],
       validity_months: months,
     },
     lifetime_actions: [{ trigger: { lifetime_percentage: 80 }, action: { action_type: "EmailContacts" } }],

@@ -64,7 +64,10 @@ export function dateArgument(flag: string): (value: string) => number {
 export function choiceArgument<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
   return (value) => {
     const match = choices.find((c) => c.toLowerCase() === value.toLowerCase());
-    if (!match) throw new CliError(`argument ${flag}: invalid choice: '${value}' (choose from ${choices.map((c) => `'${c}'`).join(", ")})`);
+    if (!match)
+      throw new CliError(
+        `argument ${flag}: invalid choice: '${value}' (choose from ${choices.map((c) => `'${c}'`).join(", ")})`,
+      );
     return match;
   };
 }

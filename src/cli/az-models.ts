@@ -8,7 +8,14 @@ import type {
   DeletedCertificateItem,
   IssuerBundle,
 } from "../certificates/model.js";
-import type { DeletedKeyBundle, DeletedKeyItem, JsonWebKey, KeyBundle, KeyItem, KeyRotationPolicy } from "../keys/model.js";
+import type {
+  DeletedKeyBundle,
+  DeletedKeyItem,
+  JsonWebKey,
+  KeyBundle,
+  KeyItem,
+  KeyRotationPolicy,
+} from "../keys/model.js";
 import type { WireAttributes } from "../objects/attributes.js";
 import type { DeletedFields } from "../objects/soft-delete.js";
 import type { DeletedSecretBundle, DeletedSecretItem, SecretBundle, SecretItem } from "../secrets/model.js";
@@ -18,8 +25,10 @@ type Json = Record<string, unknown>;
 /** What a deleted object's JSON may add to the live one. */
 type MaybeDeleted = Partial<DeletedFields> & object;
 
-const iso = (epoch: unknown) => (typeof epoch === "number" ? new Date(epoch * 1000).toISOString().replace(/\.000Z$/, "+00:00") : null);
-const nameOf = (id: unknown) => (typeof id === "string" ? decodeURIComponent(new URL(id).pathname.split("/")[2] ?? "") : null);
+const iso = (epoch: unknown) =>
+  typeof epoch === "number" ? new Date(epoch * 1000).toISOString().replace(/\.000Z$/, "+00:00") : null;
+const nameOf = (id: unknown) =>
+  typeof id === "string" ? decodeURIComponent(new URL(id).pathname.split("/")[2] ?? "") : null;
 const or = (v: unknown) => (v === undefined ? null : v);
 
 export function attributesOut(a: (Partial<WireAttributes> & Json) | undefined, extra: string[] = []): Json {
@@ -43,7 +52,9 @@ function sortKeys(o: Json): Json {
 /** The deleted-object fields az adds to an object's own. */
 function deletedOut(deleted: object): Json {
   const b: MaybeDeleted = deleted;
-  return b.recoveryId === undefined ? {} : { deletedDate: iso(b.deletedDate), recoveryId: b.recoveryId, scheduledPurgeDate: iso(b.scheduledPurgeDate) };
+  return b.recoveryId === undefined
+    ? {}
+    : { deletedDate: iso(b.deletedDate), recoveryId: b.recoveryId, scheduledPurgeDate: iso(b.scheduledPurgeDate) };
 }
 
 // Secrets: `az keyvault secret show` → {attributes, contentType, id, kid, managed, name, tags, value}.
@@ -159,7 +170,10 @@ export const policyIn = (p: Json): Json => rename(p, TO_REST) as Json;
 // Certificates: `az keyvault certificate show` → {attributes, cer, contentType, id, kid, name, policy, sid, tags, x509Thumbprint, x509ThumbprintHex}.
 function thumbprints(x5t: unknown): Json {
   const bytes = typeof x5t === "string" ? Buffer.from(x5t, "base64url") : undefined;
-  return { x509Thumbprint: bytes ? bytes.toString("base64") : null, x509ThumbprintHex: bytes ? bytes.toString("hex").toUpperCase() : null };
+  return {
+    x509Thumbprint: bytes ? bytes.toString("base64") : null,
+    x509ThumbprintHex: bytes ? bytes.toString("hex").toUpperCase() : null,
+  };
 }
 
 export function certificateOut(b: CertificateBundle | DeletedCertificateBundle): Json {
@@ -229,18 +243,26 @@ export function rotationPolicyOut(p: KeyRotationPolicy): Json {
     createdOn: iso(attributes.created),
     expiresIn: attributes.expiryTime ?? null,
     id: p.id ?? null,
-    lifetimeActions: actions.map((a) => ({ action: a.action?.type ?? null, timeAfterCreate: a.trigger?.timeAfterCreate ?? null, timeBeforeExpiry: a.trigger?.timeBeforeExpiry ?? null })),
+    lifetimeActions: actions.map((a) => ({
+      action: a.action?.type ?? null,
+      timeAfterCreate: a.trigger?.timeAfterCreate ?? null,
+      timeBeforeExpiry: a.trigger?.timeBeforeExpiry ?? null,
+    })),
     updatedOn: iso(attributes.updated),
   };
 }
 
 /** A rotation policy given in REST's form (as az documents it) or in az's printed form, in REST's. */
 export function rotationPolicyIn(p: Json): Json {
-  if (!("expiresIn" in p) && !(p.lifetimeActions as Json[] | undefined)?.some((a) => typeof a.action === "string")) return p;
+  if (!("expiresIn" in p) && !(p.lifetimeActions as Json[] | undefined)?.some((a) => typeof a.action === "string"))
+    return p;
   const actions = (p.lifetimeActions ?? []) as Json[];
   return {
     lifetimeActions: actions.map((a) => ({
-      trigger: { ...(a.timeAfterCreate ? { timeAfterCreate: a.timeAfterCreate } : {}), ...(a.timeBeforeExpiry ? { timeBeforeExpiry: a.timeBeforeExpiry } : {}) },
+      trigger: {
+        ...(a.timeAfterCreate ? { timeAfterCreate: a.timeAfterCreate } : {}),
+        ...(a.timeBeforeExpiry ? { timeBeforeExpiry: a.timeBeforeExpiry } : {}),
+      },
       action: { type: a.action },
     })),
     attributes: p.expiresIn ? { expiryTime: p.expiresIn } : {},
@@ -269,8 +291,15 @@ export function roleDefinitionOut(b: Json): Json {
  * "permissions" list.
  */
 export function roleDefinitionIn(file: Json): Json {
-  const d = Object.fromEntries(Object.entries(file).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), v])) as Json;
-  const permission = (p: Json) => ({ actions: p.actions ?? [], notActions: p.notActions ?? [], dataActions: p.dataActions ?? [], notDataActions: p.notDataActions ?? [] });
+  const d = Object.fromEntries(
+    Object.entries(file).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), v]),
+  ) as Json;
+  const permission = (p: Json) => ({
+    actions: p.actions ?? [],
+    notActions: p.notActions ?? [],
+    dataActions: p.dataActions ?? [],
+    notDataActions: p.notDataActions ?? [],
+  });
   return {
     properties: {
       roleName: d.name,

@@ -45,15 +45,27 @@ export class DataPlane {
   }
 
   /** `path` is relative to the vault, e.g. "/secrets/s1"; `query` adds to the api-version. */
-  call(method: string, path: string, body?: unknown, query: Record<string, string | number | undefined> = {}): Promise<unknown> {
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    query: Record<string, string | number | undefined> = {},
+  ): Promise<unknown> {
     const params = new URLSearchParams({ "api-version": API_VERSION });
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     return callApi(this.conn, SCOPE, method, `${this.baseUrl}${path}?${params}`, body);
   }
 
   /** Every item of a paged list, following nextLink (which already carries the api-version); `T` is the server's item type. */
-  async list<T = Record<string, unknown>>(path: string, query: Record<string, string | number | undefined> = {}, max?: number): Promise<T[]> {
-    let page = (await this.call("GET", path, undefined, { maxresults: max !== undefined ? Math.min(max, 25) : undefined, ...query })) as ListResult<T>;
+  async list<T = Record<string, unknown>>(
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+    max?: number,
+  ): Promise<T[]> {
+    let page = (await this.call("GET", path, undefined, {
+      maxresults: max !== undefined ? Math.min(max, 25) : undefined,
+      ...query,
+    })) as ListResult<T>;
     const items = [...page.value];
     while (page.nextLink && (max === undefined || items.length < max)) {
       page = (await callApi(this.conn, SCOPE, "GET", page.nextLink)) as ListResult<T>;
@@ -74,7 +86,10 @@ export function withVault(cmd: Command, required = true): Command {
 export function withObject(cmd: Command, what: string, opts: { version?: boolean } = {}): Command {
   withVault(cmd, false)
     .option("-n, --name <name>", `name of the ${what}`)
-    .option("--id <identifier>", `the ${what}'s identifier URL (https://VAULT.vault.azure.net/${what}s/NAME[/VERSION]); replaces --vault-name, --name and --version`);
+    .option(
+      "--id <identifier>",
+      `the ${what}'s identifier URL (https://VAULT.vault.azure.net/${what}s/NAME[/VERSION]); replaces --vault-name, --name and --version`,
+    );
   if (opts.version !== false) cmd.option("-v, --version <version>", `the ${what} version (default: the newest)`);
   return cmd;
 }
@@ -114,5 +129,6 @@ export const objectPath = (collection: string, ref: Pick<ObjectRef, "name" | "ve
   `/${collection}/${encodeURIComponent(ref.name)}${ref.version ? `/${encodeURIComponent(ref.version)}` : ""}`;
 
 /** base64url (Key Vault's wire form for bytes) → standard base64 (az's form). */
-export const toBase64 = (b64url: string | undefined | null) => (b64url == null ? b64url : Buffer.from(b64url, "base64url").toString("base64"));
+export const toBase64 = (b64url: string | undefined | null) =>
+  b64url == null ? b64url : Buffer.from(b64url, "base64url").toString("base64");
 export const toBase64Url = (bytes: Buffer) => bytes.toString("base64url");

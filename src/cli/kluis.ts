@@ -7,7 +7,9 @@ import { serverCommands } from "./commands/server.js";
 import { withOutputOptions } from "./output.js";
 
 /** The package's version (dist/cli/kluis.js sits two folders below package.json). */
-const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const program = new Command("kluis")
   .description("Kluis: a self-hosted vault server that speaks the Azure Key Vault REST API")
@@ -29,18 +31,27 @@ serverCommands(program);
 if (process.argv[2] !== "server") await managementCommands(program);
 
 async function managementCommands(program: Command): Promise<void> {
-  const [{ accountCommands }, { adCommands }, { groupCommands }, { keyvaultCommands }, { roleCommands }, { certificateCommands }, { secretCommands }, { keyCommands }, { monitorCommands }] =
-    await Promise.all([
-      import("./commands/account.js"),
-      import("./commands/ad.js"),
-      import("./commands/group.js"),
-      import("./commands/keyvault.js"),
-      import("./commands/role.js"),
-      import("./commands/certificate.js"),
-      import("./commands/secret.js"),
-      import("./commands/key.js"),
-      import("./commands/monitor.js"),
-    ]);
+  const [
+    { accountCommands },
+    { adCommands },
+    { groupCommands },
+    { keyvaultCommands },
+    { roleCommands },
+    { certificateCommands },
+    { secretCommands },
+    { keyCommands },
+    { monitorCommands },
+  ] = await Promise.all([
+    import("./commands/account.js"),
+    import("./commands/ad.js"),
+    import("./commands/group.js"),
+    import("./commands/keyvault.js"),
+    import("./commands/role.js"),
+    import("./commands/certificate.js"),
+    import("./commands/secret.js"),
+    import("./commands/key.js"),
+    import("./commands/monitor.js"),
+  ]);
   accountCommands(program);
   adCommands(program);
   groupCommands(program);

@@ -10,7 +10,13 @@ const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;
 export interface DeletedVault {
   id: string;
   name: string;
-  properties: { vaultId: string; location: string; deletionDate: string; scheduledPurgeDate: string; purgeProtectionEnabled: boolean };
+  properties: {
+    vaultId: string;
+    location: string;
+    deletionDate: string;
+    scheduledPurgeDate: string;
+    purgeProtectionEnabled: boolean;
+  };
 }
 
 export class Management {
@@ -27,7 +33,10 @@ export class Management {
       const subs = (await this.call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] };
       // As az says it: a principal that may manage nothing sees no subscription.
       const first = subs.value[0];
-      if (!first) throw new CliError("No subscriptions found for the signed-in identity: management commands need the administrator ('kluis logout' to act as it on the server's machine).");
+      if (!first)
+        throw new CliError(
+          "No subscriptions found for the signed-in identity: management commands need the administrator ('kluis logout' to act as it on the server's machine).",
+        );
       this.subscription = first.subscriptionId;
     }
     return this.subscription;
@@ -38,8 +47,13 @@ export class Management {
   }
 
   /** The vault's resource group, found by listing (as `az keyvault show --name` does without --resource-group). */
-  async findVault(name: string): Promise<{ id: string; properties: Record<string, unknown> } & Record<string, unknown>> {
-    const list = (await this.call("GET", `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/vaults`)) as {
+  async findVault(
+    name: string,
+  ): Promise<{ id: string; properties: Record<string, unknown> } & Record<string, unknown>> {
+    const list = (await this.call(
+      "GET",
+      `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/vaults`,
+    )) as {
       value: ({ id: string; name: string; properties: Record<string, unknown> } & Record<string, unknown>)[];
     };
     const vault = list.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
@@ -48,7 +62,12 @@ export class Management {
   }
 
   async deletedVaults(): Promise<DeletedVault[]> {
-    return ((await this.call("GET", `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/deletedVaults`)) as { value: DeletedVault[] }).value;
+    return (
+      (await this.call(
+        "GET",
+        `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/deletedVaults`,
+      )) as { value: DeletedVault[] }
+    ).value;
   }
 
   async findDeletedVault(name: string): Promise<DeletedVault> {
@@ -65,6 +84,10 @@ export class Management {
   }
 
   async servicePrincipal(appId: string): Promise<{ appId: string; id: string; displayName: string }> {
-    return (await this.call("GET", `/kluis/servicePrincipals/${encodeURIComponent(appId)}`)) as { appId: string; id: string; displayName: string };
+    return (await this.call("GET", `/kluis/servicePrincipals/${encodeURIComponent(appId)}`)) as {
+      appId: string;
+      id: string;
+      displayName: string;
+    };
   }
 }

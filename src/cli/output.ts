@@ -12,13 +12,15 @@ const settings: { output: OutputFormat; query?: string } = { output: "json" };
 export function withOutputOptions(program: Command): void {
   program
     .option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`, "json")
-    .option("--query <jmespath>", "JMESPath query applied to the output, e.g. \"[].name\"")
+    .option("--query <jmespath>", 'JMESPath query applied to the output, e.g. "[].name"')
     // Accepted so that commands copied from az run; kluis prints no warnings to silence.
     .option("--only-show-errors", "show only errors, no warnings")
     .hook("preAction", (_program, action) => {
       const o = action.optsWithGlobals() as { output: string; query?: string };
       if (!(OUTPUT_FORMATS as readonly string[]).includes(o.output)) {
-        throw new CliError(`argument --output/-o: invalid choice: '${o.output}' (choose from ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(", ")})`);
+        throw new CliError(
+          `argument --output/-o: invalid choice: '${o.output}' (choose from ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(", ")})`,
+        );
       }
       settings.output = o.output as OutputFormat;
       settings.query = o.query;
@@ -35,7 +37,9 @@ export function printResult(value: unknown): void {
       const jmespath = createRequire(import.meta.url)("jmespath") as typeof import("jmespath");
       result = jmespath.search(value, settings.query) as unknown;
     } catch (err) {
-      throw new CliError(`argument --query: invalid jmespath_type value: '${settings.query}' (${(err as Error).message})`);
+      throw new CliError(
+        `argument --query: invalid jmespath_type value: '${settings.query}' (${(err as Error).message})`,
+      );
     }
   }
   const text = format(result, settings.output);
@@ -60,15 +64,19 @@ function format(value: unknown, output: OutputFormat): string {
 const COLORS = { key: "\x1b[94m", string: "\x1b[32m", other: "\x1b[36m", reset: "\x1b[0m" };
 
 function colorJson(json: string): string {
-  return json.replace(/("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (match, str?: string, colon?: string) => {
-    if (str) return colon ? `${COLORS.key}${str}${COLORS.reset}${colon}` : `${COLORS.string}${str}${COLORS.reset}`;
-    return `${COLORS.other}${match}${COLORS.reset}`;
-  });
+  return json.replace(
+    /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g,
+    (match, str?: string, colon?: string) => {
+      if (str) return colon ? `${COLORS.key}${str}${COLORS.reset}${colon}` : `${COLORS.string}${str}${COLORS.reset}`;
+      return `${COLORS.other}${match}${COLORS.reset}`;
+    },
+  );
 }
 
 const isScalar = (v: unknown) => v === null || typeof v !== "object";
 /** Python's str() of a scalar, which az's table and tsv output use. */
-const pyStr = (v: unknown) => (v === true ? "True" : v === false ? "False" : v === null || v === undefined ? "" : String(v));
+const pyStr = (v: unknown) =>
+  v === true ? "True" : v === false ? "False" : v === null || v === undefined ? "" : String(v);
 
 // az's automatic table: one row per object with its scalar fields (sorted unless --query chose them), no ids.
 const TABLE_SKIP_KEYS = ["id", "type", "etag"];
@@ -80,7 +88,8 @@ function tableRow(item: unknown): Map<string, string> {
     const keys = settings.query ? Object.keys(item) : Object.keys(item).sort();
     for (const k of keys) {
       const v = (item as Record<string, unknown>)[k];
-      if (!TABLE_SKIP_KEYS.includes(k) && v !== null && v !== undefined && isScalar(v)) row.set(k.charAt(0).toUpperCase() + k.slice(1), pyStr(v));
+      if (!TABLE_SKIP_KEYS.includes(k) && v !== null && v !== undefined && isScalar(v))
+        row.set(k.charAt(0).toUpperCase() + k.slice(1), pyStr(v));
     }
   } else row.set("Result", pyStr(item));
   return row;
@@ -92,8 +101,16 @@ function table(value: unknown): string {
   const columns = [...new Set(rows.flatMap((r) => [...r.keys()]))];
   if (columns.length === 0) return "";
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r.get(c) ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map((r) => line(columns.map((c) => r.get(c) ?? "")))].join("\n");
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(columns),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map((r) => line(columns.map((c) => r.get(c) ?? ""))),
+  ].join("\n");
 }
 
 // az's tsv: one line per item; an object's values in key order, nested lists as their length, nested objects empty.

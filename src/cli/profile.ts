@@ -9,10 +9,15 @@ import { CliError } from "./errors.js";
  * Who signed in, in az's words (`user.type` of `az account show`): a service principal with its secret, or a person
  * with the refresh token of their sign-in (never their password), from which each command gets its tokens.
  */
-export type SignedIn = { type: "servicePrincipal"; name: string; clientSecret: string } | { type: "user"; name: string; refreshToken: string };
+export type SignedIn =
+  | { type: "servicePrincipal"; name: string; clientSecret: string }
+  | { type: "user"; name: string; refreshToken: string };
 
 const wellFormed = (u: SignedIn | undefined) =>
-  typeof u?.name === "string" && (u.type === "servicePrincipal" ? typeof u.clientSecret === "string" : u.type === "user" && typeof u.refreshToken === "string");
+  typeof u?.name === "string" &&
+  (u.type === "servicePrincipal"
+    ? typeof u.clientSecret === "string"
+    : u.type === "user" && typeof u.refreshToken === "string");
 
 export interface Profile {
   /** The server signed in to: the credential is sent to it only. */
@@ -53,7 +58,12 @@ export function writeProfile(profile: Profile, env: NodeJS.ProcessEnv = process.
  * Keeps the newest refresh token of a person's sign-in (each use of one gives a new one, whose lifetime starts
  * afresh), unless that sign-in was replaced or logged out of meanwhile.
  */
-export function keepRefreshToken(server: string, name: string, refreshToken: string, env: NodeJS.ProcessEnv = process.env): void {
+export function keepRefreshToken(
+  server: string,
+  name: string,
+  refreshToken: string,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   const profile = readProfile(env);
   if (profile?.server !== server || profile.user.type !== "user" || profile.user.name !== name) return;
   writeProfile({ ...profile, user: { ...profile.user, refreshToken } }, env);

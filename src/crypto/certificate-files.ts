@@ -34,7 +34,9 @@ export function readPfx(pfx: Buffer, password: string | undefined): CertificateM
   ];
   const certBags = p12.getBags({ bagType: pki.oids.certBag! })[pki.oids.certBag!] ?? [];
   // forge parses RSA itself and hands back the ASN.1 of anything else (EC keys and certificates).
-  const keyDer = keyBags.map((bag) => (bag.key ? derOf(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(bag.key))) : derOf(bag.asn1)))[0];
+  const keyDer = keyBags.map((bag) =>
+    bag.key ? derOf(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(bag.key))) : derOf(bag.asn1),
+  )[0];
   const certificates = certBags.map((bag) => (bag.cert ? derOf(pki.certificateToAsn1(bag.cert)) : derOf(bag.asn1)));
   return { privateKey: keyDer, certificates };
 }
@@ -67,7 +69,8 @@ function pemBlocks(text: string): PemBlock[] {
     const bodyStart = labelEnd + DASHES.length;
     const bodyEnd = text.indexOf(DASHES, bodyStart);
     const end = `-----END ${label}-----`;
-    if (bodyEnd < 0 || !text.startsWith(end, bodyEnd)) throw new UnreadableCertificateError(`The PEM block ${label} has no END line.`);
+    if (bodyEnd < 0 || !text.startsWith(end, bodyEnd))
+      throw new UnreadableCertificateError(`The PEM block ${label} has no END line.`);
     at = bodyEnd + end.length;
     blocks.push({ label, text: text.slice(begin, at), body: text.slice(bodyStart, bodyEnd) });
   }
@@ -84,7 +87,10 @@ export function readPem(text: string): CertificateMaterial {
     if (label === "CERTIFICATE") {
       certificates.push(Buffer.from(body.replace(/\s/g, ""), "base64"));
     } else if (label.endsWith("PRIVATE KEY")) {
-      if (label === "ENCRYPTED PRIVATE KEY") throw new UnreadableCertificateError("Encrypted PEM private keys are not supported; import a PKCS#12 file with a password instead.");
+      if (label === "ENCRYPTED PRIVATE KEY")
+        throw new UnreadableCertificateError(
+          "Encrypted PEM private keys are not supported; import a PKCS#12 file with a password instead.",
+        );
       try {
         privateKey = createPrivateKey(block).export({ type: "pkcs8", format: "der" });
       } catch {
@@ -99,7 +105,10 @@ export function readPem(text: string): CertificateMaterial {
  * ImportCertificate's `value`: PEM text, base64 of PEM text (Python's SDK base64-encodes whatever bytes it is given,
  * PEM included; Key Vault accepts both), or a base64 PFX.
  */
-export function readImportedContent(value: string, password: string | undefined): CertificateMaterial & { format: "pem" | "pfx" } {
+export function readImportedContent(
+  value: string,
+  password: string | undefined,
+): CertificateMaterial & { format: "pem" | "pfx" } {
   if (value.includes("-----BEGIN")) return { ...readPem(value), format: "pem" };
   const bytes = Buffer.from(value, "base64");
   const text = bytes.toString("latin1");
@@ -130,19 +139,27 @@ export function readMergedCertificates(entry: string): Buffer[] {
   const bodies = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [text];
   return bodies.map((body) => {
     const decoded = derCertificate(Buffer.from(body.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""), "base64"));
-    if (!decoded) throw new UnreadableCertificateError("An x5c entry is not a certificate: give base64 of its DER, of its base64 text or of its PEM text.");
+    if (!decoded)
+      throw new UnreadableCertificateError(
+        "An x5c entry is not a certificate: give base64 of its DER, of its base64 text or of its PEM text.",
+      );
     return decoded;
   });
 }
 
-const pemBlock = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
+const pemBlock = (label: string, der: Buffer) =>
+  `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
 
 /** PEM text: the private key (PKCS#8), if there is one, then the certificates in the given order. */
 export function writePem({ privateKey, certificates }: CertificateMaterial): string {
-  return (privateKey ? pemBlock("PRIVATE KEY", privateKey) : "") + certificates.map((c) => pemBlock("CERTIFICATE", c)).join("");
+  return (
+    (privateKey ? pemBlock("PRIVATE KEY", privateKey) : "") +
+    certificates.map((c) => pemBlock("CERTIFICATE", c)).join("")
+  );
 }
 
-const spki = (key: KeyObject) => (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });
+const spki = (key: KeyObject) =>
+  (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });
 
 /**
  * Orders a chain leaf first: the leaf is the certificate whose public key is the private key's (or the first one
@@ -153,7 +170,10 @@ export function leafFirst(material: CertificateMaterial): Buffer[] {
   if (!material.privateKey) return material.certificates;
   const keySpki = spki(createPrivateKey({ key: material.privateKey, format: "der", type: "pkcs8" }));
   const index = material.certificates.findIndex((der) => spki(new X509Certificate(der).publicKey).equals(keySpki));
-  if (index < 0) throw new UnreadableCertificateError("The private key does not match the public key of any certificate in the content.");
+  if (index < 0)
+    throw new UnreadableCertificateError(
+      "The private key does not match the public key of any certificate in the content.",
+    );
   return [material.certificates[index]!, ...material.certificates.filter((_, i) => i !== index)];
 }
 

@@ -15,8 +15,16 @@ interface Curve {
 const CURVE_PARAMS: Record<CurveName, Curve> = {
   "P-256": { n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"), bytes: 32 },
   "P-256K": { n: BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"), bytes: 32 },
-  "P-384": { n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"), bytes: 48 },
-  "P-521": { n: BigInt("0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409"), bytes: 66 },
+  "P-384": {
+    n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"),
+    bytes: 48,
+  },
+  "P-521": {
+    n: BigInt(
+      "0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+    ),
+    bytes: 66,
+  },
 };
 
 /** Stored EC keys are all on Key Vault's curves (checked on create and import). */

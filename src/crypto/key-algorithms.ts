@@ -46,10 +46,12 @@ const SIGN_ALGORITHMS = new Map<string, { family: "RS" | "PS" | "ES"; sha: Sha; 
   ["ES512", { family: "ES", sha: SHA512, crv: "P-521" }],
 ]);
 
-const unsupported = (alg: string, kty: string) => new KeyAlgorithmError(`Algorithm ${alg} is not supported for key type ${kty}.`);
+const unsupported = (alg: string, kty: string) =>
+  new KeyAlgorithmError(`Algorithm ${alg} is not supported for key type ${kty}.`);
 
 function rsaKey(material: KeyMaterial, alg: string): KeyObject {
-  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "rsa") throw unsupported(alg, keyTypeOf(material));
+  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "rsa")
+    throw unsupported(alg, keyTypeOf(material));
   return material.key;
 }
 
@@ -62,11 +64,16 @@ function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
   const spec = SIGN_ALGORITHMS.get(alg);
   if (!spec) throw new KeyAlgorithmError(`Invalid algorithm: ${alg}.`);
   const { sha } = spec;
-  if (digest.length !== sha.length) throw new KeyAlgorithmError(`Invalid digest length for ${alg}: expected ${sha.length} bytes, got ${digest.length}.`);
+  if (digest.length !== sha.length)
+    throw new KeyAlgorithmError(
+      `Invalid digest length for ${alg}: expected ${sha.length} bytes, got ${digest.length}.`,
+    );
   if (spec.family !== "ES") return { ...spec, key: rsaKey(material, alg) };
-  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "ec") throw unsupported(alg, keyTypeOf(material));
+  if (material.kind !== "asymmetric" || material.key.asymmetricKeyType !== "ec")
+    throw unsupported(alg, keyTypeOf(material));
   const crv = curveNameOf(material.key);
-  if (crv !== spec.crv) throw new KeyAlgorithmError(`Algorithm ${alg} requires curve ${spec.crv}; this key's curve is ${crv}.`);
+  if (crv !== spec.crv)
+    throw new KeyAlgorithmError(`Algorithm ${alg} requires curve ${spec.crv}; this key's curve is ${crv}.`);
   return { ...spec, key: material.key };
 }
 
@@ -75,7 +82,12 @@ function signAlgorithm(alg: string, material: KeyMaterial, digest: Buffer) {
 /** RSA signatures, and ECDSA's on P-384 and P-521, are made on a worker thread (see private-key-workers.ts). */
 export async function sign(material: KeyMaterial, alg: string, digest: Buffer): Promise<Buffer> {
   const spec = signAlgorithm(alg, material, digest);
-  if (spec.family === "RS") return privateKeyOperation("privateEncrypt", { key: spec.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(spec.sha, digest));
+  if (spec.family === "RS")
+    return privateKeyOperation(
+      "privateEncrypt",
+      { key: spec.key, padding: constants.RSA_PKCS1_PADDING },
+      digestInfo(spec.sha, digest),
+    );
   if (spec.family === "PS") return rsaRaw(spec.key, emsaPssEncode(digest, spec.sha.hash, modulusBits(spec.key) - 1));
   return ecdsaSign(spec.key, digest);
 }
@@ -97,7 +109,8 @@ export async function verify(material: KeyMaterial, alg: string, digest: Buffer,
   return ecdsaVerify(spec.key, digest, signature);
 }
 
-const digestInfo = (sha: { digestInfo: string }, digest: Buffer) => Buffer.concat([Buffer.from(sha.digestInfo, "hex"), digest]);
+const digestInfo = (sha: { digestInfo: string }, digest: Buffer) =>
+  Buffer.concat([Buffer.from(sha.digestInfo, "hex"), digest]);
 
 const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
@@ -106,7 +119,11 @@ const modulusBits = (key: KeyObject) => key.asymmetricKeyDetails!.modulusLength!
 /** m^d mod n for an encoded message no longer than the modulus. */
 function rsaRaw(key: KeyObject, em: Buffer): Promise<Buffer> {
   const k = Math.ceil(modulusBits(key) / 8);
-  return privateKeyOperation("privateDecrypt", { key, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.alloc(k - em.length), em]));
+  return privateKeyOperation(
+    "privateDecrypt",
+    { key, padding: constants.RSA_NO_PADDING },
+    Buffer.concat([Buffer.alloc(k - em.length), em]),
+  );
 }
 
 // -- encrypt / decrypt, wrap / unwrap ----------------------------------------------------------------
@@ -138,7 +155,10 @@ function aesSpec(alg: string, material: KeyMaterial) {
   if (!m) return undefined;
   if (material.kind !== "oct") throw unsupported(alg, keyTypeOf(material));
   const bits = Number(m[1]);
-  if (material.bytes.length * 8 !== bits) throw new KeyAlgorithmError(`Algorithm ${alg} requires a ${bits}-bit key; this key has ${material.bytes.length * 8} bits.`);
+  if (material.bytes.length * 8 !== bits)
+    throw new KeyAlgorithmError(
+      `Algorithm ${alg} requires a ${bits}-bit key; this key has ${material.bytes.length * 8} bits.`,
+    );
   return { bits, mode: m[2] as "GCM" | "CBC" | "CBCPAD" | "KW", key: material.bytes };
 }
 
@@ -200,10 +220,15 @@ export async function decrypt(material: KeyMaterial, alg: string, input: CipherI
   }
 }
 
-async function rsaDecrypt(key: KeyObject, spec: { padding: number; oaepHash?: string }, value: Buffer): Promise<Buffer> {
+async function rsaDecrypt(
+  key: KeyObject,
+  spec: { padding: number; oaepHash?: string },
+  value: Buffer,
+): Promise<Buffer> {
   if (value.length !== Math.ceil(modulusBits(key) / 8)) throw decryptionFailed();
   try {
-    if (spec.padding !== constants.RSA_PKCS1_PADDING) return await privateKeyOperation("privateDecrypt", { key, ...spec }, value);
+    if (spec.padding !== constants.RSA_PKCS1_PADDING)
+      return await privateKeyOperation("privateDecrypt", { key, ...spec }, value);
     // Node refuses PKCS#1 v1.5 private decryption (CVE-2023-46809); remove the padding from the raw result.
     const em = await privateKeyOperation("privateDecrypt", { key, padding: constants.RSA_NO_PADDING }, value);
     const sep = em.indexOf(0, 2);
@@ -218,7 +243,8 @@ export function wrapKey(material: KeyMaterial, alg: string, value: Buffer): Buff
   if (RSA_ENCRYPTION.has(alg)) return encrypt(material, alg, { value }).value;
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw new KeyAlgorithmError(`Invalid algorithm for wrapKey: ${alg}.`);
-  if (value.length < 16 || value.length % 8 !== 0) throw new KeyAlgorithmError("The key to wrap must be a multiple of 8 bytes, at least 16.");
+  if (value.length < 16 || value.length % 8 !== 0)
+    throw new KeyAlgorithmError("The key to wrap must be a multiple of 8 bytes, at least 16.");
   const cipher = createCipheriv(`id-aes${aes.bits}-wrap`, aes.key, KW_IV);
   return Buffer.concat([cipher.update(value), cipher.final()]);
 }

@@ -42,7 +42,8 @@ export class KeyPool {
     this.refilling = true;
     void (async () => {
       try {
-        while (this.keys.length < this.size) this.keys.push(await generateFresh({ kty: "RSA", keySize: POOLED_MODULUS }));
+        while (this.keys.length < this.size)
+          this.keys.push(await generateFresh({ kty: "RSA", keySize: POOLED_MODULUS }));
       } catch {
         // Key generation failing is not the pool's to report: take() generates on demand and surfaces the error.
       } finally {

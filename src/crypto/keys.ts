@@ -27,7 +27,8 @@ export const isCurveName = (crv: unknown): crv is CurveName => typeof crv === "s
 const CURVE_BY_OPENSSL = new Map(Object.entries(CURVES).map(([name, openssl]) => [openssl, name as CurveName]));
 
 /** Key Vault's name for the curve of an EC key, or undefined for a curve Key Vault does not have. */
-export const curveNameOf = (key: KeyObject): CurveName | undefined => CURVE_BY_OPENSSL.get(key.asymmetricKeyDetails?.namedCurve ?? "");
+export const curveNameOf = (key: KeyObject): CurveName | undefined =>
+  CURVE_BY_OPENSSL.get(key.asymmetricKeyDetails?.namedCurve ?? "");
 
 export interface KeySpec {
   kty: KeyType;
@@ -41,7 +42,8 @@ export const isEc = (kty: string) => kty === "EC" || kty === "EC-HSM";
 export function generateKeyPair(spec: KeySpec): Promise<KeyObject> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, _pub: KeyObject, priv: KeyObject) => (err ? reject(err) : resolve(priv));
-    if (isRsa(spec.kty)) generateKeyPairCb("rsa", { modulusLength: spec.keySize ?? 2048, publicExponent: 0x10001 }, done);
+    if (isRsa(spec.kty))
+      generateKeyPairCb("rsa", { modulusLength: spec.keySize ?? 2048, publicExponent: 0x10001 }, done);
     else generateKeyPairCb("ec", { namedCurve: CURVES[spec.crv ?? "P-256"] }, done);
   });
 }
@@ -54,10 +56,16 @@ export function keyMatchesSpec(key: KeyObject, spec: KeySpec): boolean {
 }
 
 export const privateKeyToDer = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
-export const privateKeyFromDer = (der: Buffer): KeyObject => createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+export const privateKeyFromDer = (der: Buffer): KeyObject =>
+  createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 
 /** JWK curve names (RFC 7518, and node's secp256k1) to Key Vault's, and back. */
-const CURVE_BY_JWK = new Map<string, CurveName>([["P-256", "P-256"], ["secp256k1", "P-256K"], ["P-384", "P-384"], ["P-521", "P-521"]]);
+const CURVE_BY_JWK = new Map<string, CurveName>([
+  ["P-256", "P-256"],
+  ["secp256k1", "P-256K"],
+  ["P-384", "P-384"],
+  ["P-521", "P-521"],
+]);
 const JWK_BY_CURVE = new Map([...CURVE_BY_JWK].map(([jwk, name]) => [name as string, jwk]));
 
 /**
@@ -76,7 +84,8 @@ export function privateKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
   return createPrivateKey({ key: { kty, ...parts } as never, format: "jwk" });
 }
 
-const bigintOf = (base64url: string | undefined) => BigInt(`0x0${Buffer.from(base64url ?? "", "base64url").toString("hex")}`);
+const bigintOf = (base64url: string | undefined) =>
+  BigInt(`0x0${Buffer.from(base64url ?? "", "base64url").toString("hex")}`);
 
 /**
  * node:crypto reads a JWK without checking that its parts belong together. RSA: n = p·q, d inverts e modulo p-1
@@ -86,11 +95,18 @@ const bigintOf = (base64url: string | undefined) => BigInt(`0x0${Buffer.from(bas
 export function assertKeyPair(key: KeyObject): void {
   if (key.asymmetricKeyType === "rsa") {
     const jwk = key.export({ format: "jwk" });
-    const [n, e, d, p, q, dp, dq, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(bigintOf) as bigint[];
+    const [n, e, d, p, q, dp, dq, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(
+      bigintOf,
+    ) as bigint[];
     const consistent =
-      p! > 1n && q! > 1n && p! * q! === n &&
-      (e! * d!) % (p! - 1n) === 1n && (e! * d!) % (q! - 1n) === 1n &&
-      dp === d! % (p! - 1n) && dq === d! % (q! - 1n) && (qi! * q!) % p! === 1n;
+      p! > 1n &&
+      q! > 1n &&
+      p! * q! === n &&
+      (e! * d!) % (p! - 1n) === 1n &&
+      (e! * d!) % (q! - 1n) === 1n &&
+      dp === d! % (p! - 1n) &&
+      dq === d! % (q! - 1n) &&
+      (qi! * q!) % p! === 1n;
     if (!consistent) throw new Error("the private and public parts do not match");
     const size = Math.ceil(key.asymmetricKeyDetails!.modulusLength! / 8);
     const message = Buffer.concat([Buffer.from([0]), randomBytes(size - 1)]);
@@ -102,7 +118,11 @@ export function assertKeyPair(key: KeyObject): void {
   const jwk = key.export({ format: "jwk" }) as Record<string, string>;
   const ecdh = createECDH(key.asymmetricKeyDetails!.namedCurve!);
   ecdh.setPrivateKey(Buffer.from(jwk.d!, "base64url"));
-  const expected = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+  const expected = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(jwk.x!, "base64url"),
+    Buffer.from(jwk.y!, "base64url"),
+  ]);
   if (!ecdh.getPublicKey().equals(expected)) throw new Error("the private and public parts do not match");
 }
 

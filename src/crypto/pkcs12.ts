@@ -23,7 +23,8 @@ const set = (items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1
 const oid = (id: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
 const octets = (bytes: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
 const explicit0 = (node: forge.asn1.Asn1) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [node]);
-const integer = (n: number) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
+const integer = (n: number) =>
+  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
 const binary = (buf: Buffer) => buf.toString("binary");
 
 const attribute = (type: string, value: forge.asn1.Asn1) => seq([oid(type), set([value])]);
@@ -45,7 +46,8 @@ export function buildPfx(privateKeyPkcs8: Buffer | undefined, chain: Buffer[]): 
   const keyId = attribute(OID.localKeyId, octets(binary(createHash("sha1").update(chain[0]!).digest())));
   const certBags = chain.map((cert, i) => certBag(cert, i === 0 ? [keyId] : []));
   const contents = [dataContent(seq(certBags))];
-  if (privateKeyPkcs8) contents.push(dataContent(seq([bag(OID.keyBag, asn1.fromDer(binary(privateKeyPkcs8)), [keyId])])));
+  if (privateKeyPkcs8)
+    contents.push(dataContent(seq([bag(OID.keyBag, asn1.fromDer(binary(privateKeyPkcs8)), [keyId])])));
   return macedPfx(seq(contents), "");
 }
 
@@ -57,7 +59,10 @@ export function buildJavaTrustStore(certificates: Buffer[], password: string): B
   const trusted = attribute(OID.javaTrustedKeyUsage, oid(OID.anyExtendedKeyUsage));
   // forge writes a BMPString's JavaScript string as UTF-16BE itself.
   const bags = certificates.map((cert, i) =>
-    certBag(cert, [attribute(OID.friendlyName, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, `ca-${i}`)), trusted]),
+    certBag(cert, [
+      attribute(OID.friendlyName, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, `ca-${i}`)),
+      trusted,
+    ]),
   );
   return macedPfx(seq([dataContent(seq(bags))]), password);
 }
@@ -71,7 +76,10 @@ function macedPfx(authSafe: forge.asn1.Asn1, password: string): Buffer {
   hmac.start("sha1", macKey);
   hmac.update(der(authSafe));
   const macData = seq([
-    seq([seq([oid(pki.oids.sha1!), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")]), octets(hmac.digest().getBytes())]),
+    seq([
+      seq([oid(pki.oids.sha1!), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, "")]),
+      octets(hmac.digest().getBytes()),
+    ]),
     octets(salt),
     integer(iterations),
   ]);

@@ -95,7 +95,8 @@ let pool: PrivateKeyWorker[] | undefined;
 
 /** One worker per core but the event loop's, at least one; started on first use. */
 function workers(): PrivateKeyWorker[] {
-  if (!pool?.length) pool = Array.from({ length: Math.max(1, availableParallelism() - 1) }, () => new PrivateKeyWorker());
+  if (!pool?.length)
+    pool = Array.from({ length: Math.max(1, availableParallelism() - 1) }, () => new PrivateKeyWorker());
   return pool;
 }
 
@@ -105,7 +106,11 @@ function onIdleWorker(operation: Operation, args: unknown[]): Promise<Buffer> {
 }
 
 /** `crypto.privateEncrypt` / `crypto.privateDecrypt` on the least busy worker; rejects as they would throw. */
-export function privateKeyOperation(operation: "privateEncrypt" | "privateDecrypt", options: PrivateKeyOptions, data: Buffer): Promise<Buffer> {
+export function privateKeyOperation(
+  operation: "privateEncrypt" | "privateDecrypt",
+  options: PrivateKeyOptions,
+  data: Buffer,
+): Promise<Buffer> {
   return onIdleWorker(operation, [options, data]);
 }
 

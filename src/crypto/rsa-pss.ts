@@ -19,7 +19,12 @@ const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingS
  * The encoded message for `mHash` with MGF1 on the same hash and a salt as long as the hash, as Key Vault signs;
  * `emBits` is the modulus length less one. `salt` is for tests against published vectors only.
  */
-export function emsaPssEncode(mHash: Buffer, hash: string, emBits: number, salt: Buffer = randomBytes(mHash.length)): Buffer {
+export function emsaPssEncode(
+  mHash: Buffer,
+  hash: string,
+  emBits: number,
+  salt: Buffer = randomBytes(mHash.length),
+): Buffer {
   const hLen = mHash.length;
   const emLen = Math.ceil(emBits / 8);
   const h = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();

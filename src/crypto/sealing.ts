@@ -67,7 +67,8 @@ export class Sealer {
 export const masterKeyFile = (dataDir: string) => join(dataDir, "master.key");
 
 /** Where loadMasterKey takes the key from, for messages: the variable's name or the file's path, never the key. */
-export const masterKeySource = (dataDir: string, env = process.env) => (env.KLUIS_MASTER_KEY ? "KLUIS_MASTER_KEY" : masterKeyFile(dataDir));
+export const masterKeySource = (dataDir: string, env = process.env) =>
+  env.KLUIS_MASTER_KEY ? "KLUIS_MASTER_KEY" : masterKeyFile(dataDir);
 
 /** KLUIS_MASTER_KEY (base64 or hex of 32 bytes) wins; otherwise a key file made once, owner-only. */
 export function loadMasterKey(dataDir: string, env = process.env): Buffer {

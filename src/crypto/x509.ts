@@ -11,7 +11,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 let secp256k1Crypto: Crypto | undefined;
 const secp256k1 = (): Crypto => {
   if (!secp256k1Crypto) {
-    const { Crypto: PeculiarCrypto } = createRequire(import.meta.url)("@peculiar/webcrypto") as typeof import("@peculiar/webcrypto");
+    const { Crypto: PeculiarCrypto } = createRequire(import.meta.url)(
+      "@peculiar/webcrypto",
+    ) as typeof import("@peculiar/webcrypto");
     secp256k1Crypto = new PeculiarCrypto() as unknown as Crypto;
   }
   return secp256k1Crypto;

@@ -9,7 +9,11 @@ import { deleteServicePrincipal } from "../vaults/principal-removal.js";
 export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
   const notFound = (appId: string) =>
-    new KeyVaultError(404, "Request_ResourceNotFound", `Resource '${appId}' does not exist or one of its queried reference-property objects are not present.`);
+    new KeyVaultError(
+      404,
+      "Request_ResourceNotFound",
+      `Resource '${appId}' does not exist or one of its queried reference-property objects are not present.`,
+    );
 
   app.post("/kluis/servicePrincipals", async (req, reply) => {
     const displayName = (req.body as { displayName?: unknown } | undefined)?.displayName;

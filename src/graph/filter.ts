@@ -21,11 +21,23 @@ const STRING = String.raw`'((?:[^']|'')*)'`;
 const CLAUSES: [RegExp, (value: string) => Predicate][] = [
   [new RegExp(String.raw`^appId\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.appId, v)],
   [new RegExp(String.raw`^displayName\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.displayName, v)],
-  [new RegExp(String.raw`^startswith\(\s*displayName\s*,\s*${STRING}\s*\)$`, "i"), (v) => (o) => o.displayName.toLowerCase().startsWith(v.toLowerCase())],
-  [new RegExp(String.raw`^servicePrincipalNames/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => (o.servicePrincipalNames ?? []).some((n) => same(n, v))],
-  [new RegExp(String.raw`^identifierUris/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"), (v) => (o) => (o.identifierUris ?? []).some((n) => same(n, v))],
+  [
+    new RegExp(String.raw`^startswith\(\s*displayName\s*,\s*${STRING}\s*\)$`, "i"),
+    (v) => (o) => o.displayName.toLowerCase().startsWith(v.toLowerCase()),
+  ],
+  [
+    new RegExp(String.raw`^servicePrincipalNames/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"),
+    (v) => (o) => (o.servicePrincipalNames ?? []).some((n) => same(n, v)),
+  ],
+  [
+    new RegExp(String.raw`^identifierUris/any\(\s*(\w+)\s*:\s*\1\s+eq\s+${STRING}\s*\)$`, "i"),
+    (v) => (o) => (o.identifierUris ?? []).some((n) => same(n, v)),
+  ],
   [new RegExp(String.raw`^userPrincipalName\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.userPrincipalName, v)],
-  [new RegExp(String.raw`^startswith\(\s*userPrincipalName\s*,\s*${STRING}\s*\)$`, "i"), (v) => (o) => (o.userPrincipalName ?? "").toLowerCase().startsWith(v.toLowerCase())],
+  [
+    new RegExp(String.raw`^startswith\(\s*userPrincipalName\s*,\s*${STRING}\s*\)$`, "i"),
+    (v) => (o) => (o.userPrincipalName ?? "").toLowerCase().startsWith(v.toLowerCase()),
+  ],
   [new RegExp(String.raw`^mail\s+eq\s+${STRING}$`, "i"), (v) => (o) => same(o.mail, v)],
 ];
 /** Graph compares strings without regard to case; an absent property equals nothing. */
@@ -53,7 +65,8 @@ function splitAnd(filter: string): string[] {
   let start = 0;
   let quoted = false;
   for (let i = 0; i < filter.length; i++) {
-    if (filter[i] === "'") quoted = !quoted; // '' inside a string toggles twice: still quoted
+    if (filter[i] === "'")
+      quoted = !quoted; // '' inside a string toggles twice: still quoted
     else if (!quoted && /\s/.test(filter[i]!)) {
       const and = /^\s+and\s+/i.exec(filter.slice(i, i + 64));
       if (and) {
@@ -67,4 +80,5 @@ function splitAnd(filter: string): string[] {
   return clauses.map((c) => c.trim());
 }
 
-const unsupported = () => new GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.");
+const unsupported = () =>
+  new GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.");

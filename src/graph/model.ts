@@ -15,7 +15,8 @@ function derivedId(...parts: (string | number)[]): string {
 export const applicationIdOf = (p: PrincipalRecord) => derivedId("kluis-graph-application", p.objectId);
 
 /** The key id of the record's current secret: it changes whenever the secret does. */
-export const passwordKeyIdOf = (p: PrincipalRecord) => derivedId("kluis-graph-password", p.objectId, p.credentialGeneration);
+export const passwordKeyIdOf = (p: PrincipalRecord) =>
+  derivedId("kluis-graph-password", p.objectId, p.credentialGeneration);
 
 export const filterable = (p: PrincipalRecord): Filterable => ({
   appId: p.appId,
@@ -26,7 +27,15 @@ export const filterable = (p: PrincipalRecord): Filterable => ({
 
 /** Kluis keeps no dates or names for a secret; its secrets do not expire. */
 const passwordCredentials = (p: PrincipalRecord) => [
-  { customKeyIdentifier: null, displayName: null, endDateTime: null, hint: null, keyId: passwordKeyIdOf(p), secretText: null, startDateTime: null },
+  {
+    customKeyIdentifier: null,
+    displayName: null,
+    endDateTime: null,
+    hint: null,
+    keyId: passwordKeyIdOf(p),
+    secretText: null,
+    startDateTime: null,
+  },
 ];
 
 export function servicePrincipalView(p: PrincipalRecord, tenantId: string) {
@@ -59,7 +68,12 @@ export function applicationView(p: PrincipalRecord) {
     keyCredentials: [],
     passwordCredentials: passwordCredentials(p),
     requiredResourceAccess: [],
-    web: { homePageUrl: null, logoutUrl: null, redirectUris: [], implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false } },
+    web: {
+      homePageUrl: null,
+      logoutUrl: null,
+      redirectUris: [],
+      implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
+    },
   };
 }
 
@@ -76,7 +90,11 @@ export function newPasswordView(p: PrincipalRecord, secretText: string, displayN
   };
 }
 
-export const filterableUser = (u: UserRecord): Filterable => ({ displayName: u.displayName, userPrincipalName: u.userPrincipalName, mail: null });
+export const filterableUser = (u: UserRecord): Filterable => ({
+  displayName: u.displayName,
+  userPrincipalName: u.userPrincipalName,
+  mail: null,
+});
 
 /** Graph's default properties of a user (what /users and /me answer without $select); Kluis keeps no mail or phone. */
 export function userView(u: UserRecord) {

@@ -14,7 +14,15 @@ import type { PrincipalRecord, UserRecord } from "../store/store.js";
 import { deleteServicePrincipal, deleteUser } from "../vaults/principal-removal.js";
 import { GraphError, graphBadRequest, graphDenied, graphNotFound, installGraphErrors } from "./errors.js";
 import { parseFilter, type Filterable } from "./filter.js";
-import { applicationIdOf, applicationView, filterable, filterableUser, newPasswordView, servicePrincipalView, userView } from "./model.js";
+import {
+  applicationIdOf,
+  applicationView,
+  filterable,
+  filterableUser,
+  newPasswordView,
+  servicePrincipalView,
+  userView,
+} from "./model.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -34,8 +42,15 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", async (req, reply) => {
     const result = await authenticate(req, tokens, [GRAPH_AUDIENCE, originOf(req)]);
     if ("missing" in result || "invalid" in result) {
-      reply.header("www-authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/${tokens.tenantId}/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`);
-      throw new GraphError(401, "InvalidAuthenticationToken", "missing" in result ? "Access token is empty." : `Access token validation failure. ${result.invalid}`);
+      reply.header(
+        "www-authenticate",
+        `Bearer authorization_uri="https://login.microsoftonline.com/${tokens.tenantId}/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
+      );
+      throw new GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        "missing" in result ? "Access token is empty." : `Access token validation failure. ${result.invalid}`,
+      );
     }
     req.graphCaller = { ...result.caller, isAdministrator: await isAdministrator(store, result.caller.objectId) };
   });
@@ -48,14 +63,21 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (!req.graphCaller!.isAdministrator && p?.objectId !== req.graphCaller!.objectId) throw graphDenied();
   };
   const idParam = (req: FastifyRequest) => (req.params as { id: string }).id;
-  const body = (req: FastifyRequest) => (typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+  const body = (req: FastifyRequest) =>
+    (typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<
+      string,
+      unknown
+    >;
   const listed = (entity: string, value: unknown[]) => ({ "@odata.context": `${GRAPH}/$metadata#${entity}`, value });
   const entity = (set: string, view: object) => ({ "@odata.context": `${GRAPH}/$metadata#${set}/$entity`, ...view });
 
   /** The objects a list request asks for: all of them, or those its $filter selects. */
   function selected<T>(req: FastifyRequest, all: T[], view: (o: T) => Filterable): T[] {
     const filter = (req.query as Record<string, unknown>)["$filter"];
-    if (Array.isArray(filter)) throw graphBadRequest("Query option '$filter' was specified more than once, but it must be specified at most once.");
+    if (Array.isArray(filter))
+      throw graphBadRequest(
+        "Query option '$filter' was specified more than once, but it must be specified at most once.",
+      );
     const predicate = typeof filter === "string" ? parseFilter(filter) : () => true;
     return all.filter((o) => predicate(view(o)));
   }
@@ -83,7 +105,13 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     const reset = await resetServicePrincipalCredential(store, tokens, p.appId);
     if (!reset) throw graphNotFound(p.objectId);
     const credential = body(req).passwordCredential;
-    return newPasswordView(reset.principal, reset.password, typeof credential === "object" && credential !== null ? (credential as Record<string, unknown>).displayName : undefined);
+    return newPasswordView(
+      reset.principal,
+      reset.password,
+      typeof credential === "object" && credential !== null
+        ? (credential as Record<string, unknown>).displayName
+        : undefined,
+    );
   }
 
   /** removePassword of the current secret replaces it with one nobody knows: the principal can no longer sign in. */
@@ -107,7 +135,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   // -- users ----------------------------------------------------------------------------------------------------
   /** Users are read by administrators and by users (Entra's members read the directory); not by other applications. */
   const requireUserReader = async (req: FastifyRequest) => {
-    if (!req.graphCaller!.isAdministrator && !(await store.getUserByObjectId(req.graphCaller!.objectId))) throw graphDenied();
+    if (!req.graphCaller!.isAdministrator && !(await store.getUserByObjectId(req.graphCaller!.objectId)))
+      throw graphDenied();
   };
   /** /users/{id | userPrincipalName}. */
   const user = async (req: FastifyRequest): Promise<UserRecord> => {
@@ -130,7 +159,9 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post("/users", async (req, reply) => {
     requireAdministrator(req);
     const b = body(req);
-    const missing = ["userPrincipalName", "mailNickname"].find((p) => typeof b[p] !== "string" || !(b[p] as string).trim());
+    const missing = ["userPrincipalName", "mailNickname"].find(
+      (p) => typeof b[p] !== "string" || !(b[p] as string).trim(),
+    );
     if (missing) throw invalidUserProperty(missing);
     const password = passwordOf(b.passwordProfile);
     if (password === undefined) throw invalidUserProperty("passwordProfile");
@@ -143,7 +174,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     };
     const invalid = invalidNewUser(fields);
     if (invalid) throw graphBadRequest(invalid);
-    const taken = () => graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
+    const taken = () =>
+      graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
     if (await store.getUserByPrincipalName(fields.userPrincipalName)) throw taken();
     const created = await createUser(store, fields).catch(async (err: unknown) => {
       // Two requests for the same name at once: the store's unique UPN refuses the second.
@@ -182,7 +214,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   // -- service principals ---------------------------------------------------------------------------------------
   app.get("/servicePrincipals", async (req) => {
     requireAdministrator(req);
-    return listed("servicePrincipals", (await principalsSelected(req)).map((p) => servicePrincipalView(p, tokens.tenantId)));
+    return listed(
+      "servicePrincipals",
+      (await principalsSelected(req)).map((p) => servicePrincipalView(p, tokens.tenantId)),
+    );
   });
 
   // The application's principal already exists (it is one record): creating its service principal shows it.
@@ -191,7 +226,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     const appId = body(req).appId;
     if (typeof appId !== "string") throw graphBadRequest("The appId of the service principal is required.");
     const p = await store.getPrincipalByAppId(appId);
-    if (!p) throw graphBadRequest(`The appId '${appId}' of the service principal does not reference a valid application object.`);
+    if (!p)
+      throw graphBadRequest(
+        `The appId '${appId}' of the service principal does not reference a valid application object.`,
+      );
     return reply.code(201).send(entity("servicePrincipals", servicePrincipalView(p, tokens.tenantId)));
   });
 
@@ -251,7 +289,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     const p = await application(req);
     if (!p) throw graphNotFound(idParam(req));
     for (const [property, value] of Object.entries(body(req))) {
-      if (property !== "displayName") throw graphBadRequest(`Kluis does not keep the property '${property}' of an application.`);
+      if (property !== "displayName")
+        throw graphBadRequest(`Kluis does not keep the property '${property}' of an application.`);
       if (validDisplayName(value) !== p.displayName) throw graphBadRequest("Kluis cannot rename an application.");
     }
     return reply.code(204).send();
@@ -279,7 +318,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   });
 }
 
-const invalidUserProperty = (property: string) => graphBadRequest(`Invalid value specified for property '${property}' of resource 'User'.`);
+const invalidUserProperty = (property: string) =>
+  graphBadRequest(`Invalid value specified for property '${property}' of resource 'User'.`);
 
 function validMailNickname(value: unknown): string {
   if (typeof value !== "string" || !value.trim()) throw invalidUserProperty("mailNickname");
@@ -299,13 +339,16 @@ function passwordOf(profile: unknown): string | undefined {
   if (typeof profile !== "object" || profile === null || Array.isArray(profile)) return undefined;
   const { password, forceChangePasswordNextSignIn: force } = profile as Record<string, unknown>;
   if (force !== undefined && force !== false) {
-    throw graphBadRequest("Kluis cannot make a user change their password at the next sign-in: send forceChangePasswordNextSignIn false (az: --force-change-password-next-sign-in false).");
+    throw graphBadRequest(
+      "Kluis cannot make a user change their password at the next sign-in: send forceChangePasswordNextSignIn false (az: --force-change-password-next-sign-in false).",
+    );
   }
   return typeof password === "string" ? password : undefined;
 }
 
 function validDisplayName(value: unknown): string {
   if (typeof value !== "string" || !value.trim()) throw graphBadRequest("The displayName is required.");
-  if (value.length > MAX_DISPLAY_NAME) throw graphBadRequest(`The displayName may be at most ${MAX_DISPLAY_NAME} characters long.`);
+  if (value.length > MAX_DISPLAY_NAME)
+    throw graphBadRequest(`The displayName may be at most ${MAX_DISPLAY_NAME} characters long.`);
   return value.trim();
 }

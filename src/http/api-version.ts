@@ -28,7 +28,9 @@ export function checkApiVersion(query: Record<string, unknown>): string {
     throw badParameter("The 'api-version' query parameter is missing.");
   }
   if (!SUPPORTED_API_VERSIONS.has(version)) {
-    throw badParameter(`The specified version (${version}) is not recognized. Consider using the latest supported version (2026-04-01).`);
+    throw badParameter(
+      `The specified version (${version}) is not recognized. Consider using the latest supported version (2026-04-01).`,
+    );
   }
   return version;
 }

@@ -13,14 +13,18 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** ARM's error shape is Key Vault's: both APIs answer an outage with this body. */
 const serviceUnavailable = {
-  error: { code: "ServiceUnavailable", message: "The service is temporarily unavailable: its database cannot be reached. Retry the request later." },
+  error: {
+    code: "ServiceUnavailable",
+    message: "The service is temporarily unavailable: its database cannot be reached. Retry the request later.",
+  },
 };
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | KeyVaultError | StoreUnavailableError, req, reply) => {
     if (err instanceof RetryLaterError) reply.header("retry-after", String(err.retryAfter));
     if (err instanceof KeyVaultError) return reply.code(err.status).send(err.toBody());
-    if (err instanceof StoreUnavailableError) return answerOutage(req, reply, err, () => reply.code(503).send(serviceUnavailable));
+    if (err instanceof StoreUnavailableError)
+      return answerOutage(req, reply, err, () => reply.code(503).send(serviceUnavailable));
     const status = err.statusCode ?? 500;
     if (status < 500) {
       const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
@@ -34,11 +38,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     // Log the failure, never the request body: it may hold secret values.
     req.log.error({ err, method: req.method, url: req.routeOptions.url }, "unexpected error");
-    return reply.code(500).send({ error: { code: "InternalServerError", message: "The server encountered an unexpected error." } });
+    return reply
+      .code(500)
+      .send({ error: { code: "InternalServerError", message: "The server encountered an unexpected error." } });
   });
 
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
+    reply
+      .code(404)
+      .send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
   );
 }
 
@@ -47,7 +55,12 @@ const OUTAGE_LOG_INTERVAL_MS = 10_000;
 let lastOutageLog = 0;
 
 /** Answers an outage with `answer` (503) and Retry-After, logging it at most once per interval. */
-export function answerOutage(req: FastifyRequest, reply: FastifyReply, err: StoreUnavailableError, answer: () => FastifyReply): FastifyReply {
+export function answerOutage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: StoreUnavailableError,
+  answer: () => FastifyReply,
+): FastifyReply {
   if (Date.now() - lastOutageLog >= OUTAGE_LOG_INTERVAL_MS) {
     lastOutageLog = Date.now();
     req.log.warn({ reason: err.message }, "database unreachable: answering 503 until it is back");
@@ -59,7 +72,10 @@ export function answerOutage(req: FastifyRequest, reply: FastifyReply, err: Stor
 
 /** Errors Fastify raises while routing, before any handler (an undecodable URL, a path segment over the limit). */
 export function routingError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const message = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "The request URI contains a name or version that is too long." : "The request URI is not valid.";
+  const message =
+    err.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? "The request URI contains a name or version that is too long."
+      : "The request URI is not valid.";
   void reply.code(400).send({ error: { code: "BadParameter", message } });
 }
 
@@ -77,7 +93,9 @@ export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
         : [400, "BadRequest", "The request is not valid HTTP."];
   const body = JSON.stringify({ error: { code, message } });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(err);
 }

@@ -24,7 +24,8 @@ export const badParameter = (message: string) => new KeyVaultError(400, "BadPara
 
 export const notFound = (code: string, message: string) => new KeyVaultError(404, code, message);
 
-export const forbidden = (message: string, innerCode?: string) => new KeyVaultError(403, "Forbidden", message, innerCode);
+export const forbidden = (message: string, innerCode?: string) =>
+  new KeyVaultError(403, "Forbidden", message, innerCode);
 
 export const conflict = (message: string, innerCode?: string) => new KeyVaultError(409, "Conflict", message, innerCode);
 
@@ -32,11 +33,21 @@ export const unauthorized = (message: string) => new KeyVaultError(401, "Unautho
 
 /** An error the client should retry after `retryAfter` seconds, sent as the Retry-After header (see error-handler.ts). */
 export class RetryLaterError extends KeyVaultError {
-  constructor(status: number, code: string, message: string, readonly retryAfter: number) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly retryAfter: number,
+  ) {
     super(status, code, message);
   }
 }
 
 /** Key Vault's 429 when a service limit is reached, worded as Azure words it. */
 export const throttled = (reason: string, retryAfter: number) =>
-  new RetryLaterError(429, "Throttled", `Request was not processed because too many requests were received. Reason: ${reason}`, retryAfter);
+  new RetryLaterError(
+    429,
+    "Throttled",
+    `Request was not processed because too many requests were received. Reason: ${reason}`,
+    retryAfter,
+  );

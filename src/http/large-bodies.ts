@@ -80,7 +80,12 @@ export async function reserveBodyMemory(req: FastifyRequest, reply: FastifyReply
     if (held.bytes) budget.give(held);
   });
   if (!(await budget.take(bytes, WAIT_MS, gone.signal, held))) {
-    throw new RetryLaterError(503, "ServiceUnavailable", "The server is busy restoring other backups; retry later.", RETRY_AFTER_SECONDS);
+    throw new RetryLaterError(
+      503,
+      "ServiceUnavailable",
+      "The server is busy restoring other backups; retry later.",
+      RETRY_AFTER_SECONDS,
+    );
   }
 }
 
@@ -112,8 +117,13 @@ function valueSpan(buf: Buffer): [number, number] | undefined {
       if (end < 0) return undefined;
       if (depth === 1) {
         let next = end + 1;
-        while (next < buf.length && (buf[next] === 0x20 || buf[next] === 0x09 || buf[next] === 0x0a || buf[next] === 0x0d)) next++;
-        if (buf[next] === 0x3a) key = end - i === 6 ? buf.toString("latin1", i + 1, end) : ""; // only "value" matters
+        while (
+          next < buf.length &&
+          (buf[next] === 0x20 || buf[next] === 0x09 || buf[next] === 0x0a || buf[next] === 0x0d)
+        )
+          next++;
+        if (buf[next] === 0x3a)
+          key = end - i === 6 ? buf.toString("latin1", i + 1, end) : ""; // only "value" matters
         else if (key === "value") {
           const slash = buf.indexOf(BACKSLASH, i + 1);
           return slash < 0 || slash > end ? [i + 1, end] : undefined;
@@ -130,7 +140,8 @@ function decodeBase64Span(buf: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil(((end - start) * 3) / 4));
   const CHUNK = 4 * 1024 * 1024; // a multiple of 4 characters, so that no chunk splits a quantum
   let written = 0;
-  for (let at = start; at < end; at += CHUNK) written += out.write(buf.toString("latin1", at, Math.min(end, at + CHUNK)), written, "base64url");
+  for (let at = start; at < end; at += CHUNK)
+    written += out.write(buf.toString("latin1", at, Math.min(end, at + CHUNK)), written, "base64url");
   return out.subarray(0, written);
 }
 
@@ -142,7 +153,10 @@ function decodeBase64Span(buf: Buffer, start: number, end: number): Buffer {
 export function parseBackupBody(buf: Buffer): unknown {
   const span = valueSpan(buf);
   if (!span) return JSON.parse(buf.toString("utf8"));
-  const body = JSON.parse(Buffer.concat([buf.subarray(0, span[0]), buf.subarray(span[1])]).toString("utf8")) as Record<string, unknown>;
+  const body = JSON.parse(Buffer.concat([buf.subarray(0, span[0]), buf.subarray(span[1])]).toString("utf8")) as Record<
+    string,
+    unknown
+  >;
   body.value = decodeBase64Span(buf, span[0], span[1]);
   return body;
 }

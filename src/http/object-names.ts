@@ -5,7 +5,9 @@ const NAME_PATTERN = /^[0-9a-zA-Z-]{1,127}$/;
 
 export function checkObjectName(name: string, label: string): string {
   if (!NAME_PATTERN.test(name)) {
-    throw badParameter(`The request URI contains an invalid ${label} name '${name}'. Names must match ^[0-9a-zA-Z-]{1,127}$.`);
+    throw badParameter(
+      `The request URI contains an invalid ${label} name '${name}'. Names must match ^[0-9a-zA-Z-]{1,127}$.`,
+    );
   }
   return name;
 }

@@ -1,17 +1,64 @@
 // Key Vault's access-policy permission names, per collection, exactly as ARM and `az keyvault set-policy` spell them.
 export const PERMISSIONS = {
   certificates: [
-    "all", "get", "list", "create", "update", "import", "delete", "recover", "backup", "restore", "purge",
-    "managecontacts", "manageissuers", "getissuers", "listissuers", "setissuers", "deleteissuers",
+    "all",
+    "get",
+    "list",
+    "create",
+    "update",
+    "import",
+    "delete",
+    "recover",
+    "backup",
+    "restore",
+    "purge",
+    "managecontacts",
+    "manageissuers",
+    "getissuers",
+    "listissuers",
+    "setissuers",
+    "deleteissuers",
   ],
   keys: [
-    "all", "encrypt", "decrypt", "wrapkey", "unwrapkey", "sign", "verify", "get", "list", "create", "update", "import",
-    "delete", "backup", "restore", "recover", "purge", "release", "rotate", "getrotationpolicy", "setrotationpolicy",
+    "all",
+    "encrypt",
+    "decrypt",
+    "wrapkey",
+    "unwrapkey",
+    "sign",
+    "verify",
+    "get",
+    "list",
+    "create",
+    "update",
+    "import",
+    "delete",
+    "backup",
+    "restore",
+    "recover",
+    "purge",
+    "release",
+    "rotate",
+    "getrotationpolicy",
+    "setrotationpolicy",
   ],
   secrets: ["all", "get", "list", "set", "delete", "backup", "restore", "recover", "purge"],
   storage: [
-    "all", "get", "list", "delete", "set", "update", "regeneratekey", "recover", "purge", "backup", "restore",
-    "setsas", "listsas", "getsas", "deletesas",
+    "all",
+    "get",
+    "list",
+    "delete",
+    "set",
+    "update",
+    "regeneratekey",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+    "setsas",
+    "listsas",
+    "getsas",
+    "deletesas",
   ],
 } as const;
 
@@ -25,7 +72,10 @@ export interface RequiredPermission {
 }
 
 /** Lower-cases and checks a list of permission names; returns the unknown ones separately. */
-export function normalizePermissions(collection: Collection, names: readonly string[]): { valid: string[]; unknown: string[] } {
+export function normalizePermissions(
+  collection: Collection,
+  names: readonly string[],
+): { valid: string[]; unknown: string[] } {
   const allowed: readonly string[] = PERMISSIONS[collection];
   const valid: string[] = [];
   const unknown: string[] = [];

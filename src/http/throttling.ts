@@ -35,7 +35,9 @@ export function parseThrottling(spec: string | undefined): ThrottleLimits | unde
     const [key, value] = part.split("=").map((s) => s.trim());
     const count = Number(value);
     if (!key || !["other", "write", "keyCreate", "caller"].includes(key) || !Number.isInteger(count) || count < 1) {
-      throw new Error(`invalid throttling "${spec}": expected off, azure, or e.g. other=50,write=10,keyCreate=5,caller=20`);
+      throw new Error(
+        `invalid throttling "${spec}": expected off, azure, or e.g. other=50,write=10,keyCreate=5,caller=20`,
+      );
     }
     limits[key as keyof ThrottleLimits] = count;
   }

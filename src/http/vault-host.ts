@@ -5,7 +5,11 @@ const AZURE_VAULT_DOMAIN = "vault.azure.net";
 export const DEFAULT_VAULT = "default";
 
 /** Domains under which NAME.<domain> addresses vault NAME: Azure's, localhost, and the server's own host names. */
-export const vaultDomains = (serverHostnames: readonly string[]) => [AZURE_VAULT_DOMAIN, "localhost", ...serverHostnames];
+export const vaultDomains = (serverHostnames: readonly string[]) => [
+  AZURE_VAULT_DOMAIN,
+  "localhost",
+  ...serverHostnames,
+];
 
 export interface VaultHost {
   vault: string;

@@ -8,7 +8,11 @@ export const originOf = (req: FastifyRequest) => `https://${req.host.toLowerCase
 
 export type AuthResult = { caller: Caller } | { missing: true } | { invalid: string };
 
-export async function authenticate(req: FastifyRequest, tokens: TokenService, audience: string | readonly string[]): Promise<AuthResult> {
+export async function authenticate(
+  req: FastifyRequest,
+  tokens: TokenService,
+  audience: string | readonly string[],
+): Promise<AuthResult> {
   const header = req.headers.authorization;
   if (!header) return { missing: true };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -29,7 +33,9 @@ function tokenProblem(err: unknown): string {
       return "AKV10022: Invalid token: the token is expired.";
     case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
       const { claim = "a claim", reason } = err as { claim?: string; reason?: string };
-      return reason === "missing" ? `AKV10022: Invalid token: the token has no '${claim}' claim.` : `AKV10022: Invalid token: ${claim} is not valid for this server.`;
+      return reason === "missing"
+        ? `AKV10022: Invalid token: the token has no '${claim}' claim.`
+        : `AKV10022: Invalid token: ${claim} is not valid for this server.`;
     }
     case "ERR_KLUIS_TOKEN_REVOKED":
       return "AKV10022: Invalid token: the principal it was issued to was deleted, or its credential reset, since.";

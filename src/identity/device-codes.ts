@@ -32,16 +32,34 @@ export class DeviceCodes {
   private readonly byUserCode = new Map<string, DeviceFlow>();
 
   /** A new pending flow, or undefined when too many are pending (on this node, or from this address). */
-  start(clientId: string, requested: DeviceFlow["requested"], address: string, now = Date.now()): DeviceFlow | undefined {
+  start(
+    clientId: string,
+    requested: DeviceFlow["requested"],
+    address: string,
+    now = Date.now(),
+  ): DeviceFlow | undefined {
     this.sweep(now);
     const group = addressGroup(address);
     if (this.byDeviceCode.size >= MAX_PENDING_DEVICE_CODES) return undefined;
-    if ([...this.byDeviceCode.values()].filter((f) => f.address === group).length >= MAX_PENDING_DEVICE_CODES_PER_ADDRESS) return undefined;
+    if (
+      [...this.byDeviceCode.values()].filter((f) => f.address === group).length >= MAX_PENDING_DEVICE_CODES_PER_ADDRESS
+    )
+      return undefined;
     let userCode: string;
     do {
-      userCode = Array.from({ length: USER_CODE_LENGTH }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]).join("");
+      userCode = Array.from(
+        { length: USER_CODE_LENGTH },
+        () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)],
+      ).join("");
     } while (this.byUserCode.has(userCode));
-    const flow: DeviceFlow = { deviceCode: randomBytes(32).toString("base64url"), userCode, clientId, address: group, requested, expiresAt: now + DEVICE_CODE_LIFETIME_SECONDS * 1000 };
+    const flow: DeviceFlow = {
+      deviceCode: randomBytes(32).toString("base64url"),
+      userCode,
+      clientId,
+      address: group,
+      requested,
+      expiresAt: now + DEVICE_CODE_LIFETIME_SECONDS * 1000,
+    };
     this.byDeviceCode.set(flow.deviceCode, flow);
     this.byUserCode.set(userCode, flow);
     return flow;

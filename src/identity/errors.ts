@@ -18,7 +18,10 @@ export function aadError(reply: FastifyReply, status: number, error: string, cod
     error,
     error_description: `AADSTS${code}: ${description}`,
     error_codes: [code],
-    timestamp: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z"),
+    timestamp: new Date()
+      .toISOString()
+      .replace("T", " ")
+      .replace(/\.\d+Z$/, "Z"),
     trace_id: randomUUID(),
     correlation_id: randomUUID(),
   });
@@ -32,15 +35,26 @@ export function aadError(reply: FastifyReply, status: number, error: string, cod
 export function installEntraErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | StoreUnavailableError, req, reply) => {
     if (err instanceof StoreUnavailableError) {
-      return answerOutage(req, reply, err, () => aadError(reply, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."));
+      return answerOutage(req, reply, err, () =>
+        aadError(reply, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."),
+      );
     }
     const status = err.statusCode ?? 500;
     if (status < 500) {
-      const description = err instanceof MalformedEncodingError ? err.message : "The request body must contain the following parameter: 'grant_type'.";
+      const description =
+        err instanceof MalformedEncodingError
+          ? err.message
+          : "The request body must contain the following parameter: 'grant_type'.";
       return aadError(reply, status, "invalid_request", 900144, description);
     }
     // Clients of these endpoints read Entra's shape also when something unexpected fails; the log says what.
     req.log.error({ err, method: req.method, url: req.routeOptions.url }, "unexpected error");
-    return aadError(reply, 500, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.");
+    return aadError(
+      reply,
+      500,
+      "server_error",
+      50000,
+      "There was an error issuing a token or an issue with our sign-in service.",
+    );
   });
 }

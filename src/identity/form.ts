@@ -25,7 +25,10 @@ export function parseForm(text: string, where: string): Record<string, string> {
     if (pair === "") continue;
     const eq = pair.indexOf("=");
     const name = decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq), `A parameter name in the ${where}`);
-    form.set(name, decodeFormComponent(eq < 0 ? "" : pair.slice(eq + 1), `The ${where} parameter '${name.slice(0, 100)}'`));
+    form.set(
+      name,
+      decodeFormComponent(eq < 0 ? "" : pair.slice(eq + 1), `The ${where} parameter '${name.slice(0, 100)}'`),
+    );
   }
   // fromEntries makes own properties, so a parameter named __proto__ is just a parameter.
   return Object.fromEntries(form);

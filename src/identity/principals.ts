@@ -13,7 +13,11 @@ export interface NewServicePrincipal {
   password: string;
 }
 
-export async function createServicePrincipal(store: Store, displayName: string, isAdmin = false): Promise<NewServicePrincipal> {
+export async function createServicePrincipal(
+  store: Store,
+  displayName: string,
+  isAdmin = false,
+): Promise<NewServicePrincipal> {
   const password = newClientSecret();
   const record: PrincipalRecord = {
     appId: randomUUID(),
@@ -77,7 +81,13 @@ export async function authenticateClient(
 }
 
 /** One throttled scrypt check of `secret` against `hash` for `account` from `address`: true, false, or a refusal. */
-export async function checkSecret(throttle: SignInThrottle, account: string, address: string, secret: string, hash: string): Promise<boolean | Refusal> {
+export async function checkSecret(
+  throttle: SignInThrottle,
+  account: string,
+  address: string,
+  secret: string,
+  hash: string,
+): Promise<boolean | Refusal> {
   const admission = throttle.admit(account, address);
   if ("reason" in admission) return admission;
   let valid = false;

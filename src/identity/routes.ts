@@ -17,13 +17,14 @@ import { authenticateUser, DEFAULT_DOMAIN } from "./users.js";
 
 /** Tenant names a client may put in the authority path: the server's tenant, its domain and Azure's well-known aliases. */
 function knownTenant(tokens: TokenService, tenant: string): boolean {
-  return [tokens.tenantId, DEFAULT_DOMAIN, "adfs", "common", "organizations", "consumers"].includes(tenant.toLowerCase());
+  return [tokens.tenantId, DEFAULT_DOMAIN, "adfs", "common", "organizations", "consumers"].includes(
+    tenant.toLowerCase(),
+  );
 }
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** A client id is a GUID, as Entra's application ids are. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 
 /** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
 function formFields(body: unknown): Record<string, string | undefined> {
@@ -31,7 +32,12 @@ function formFields(body: unknown): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string"));
 }
 
-export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, signIn: SignIn, deviceCodes: DeviceCodes) {
+export async function identityRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  signIn: SignIn,
+  deviceCodes: DeviceCodes,
+) {
   const { store, tokens } = ctx;
   installEntraErrors(app);
   // Queries too are decoded strictly here (Fastify's parser passes a malformed `%` through).
@@ -45,7 +51,8 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     const q = req.query as Record<string, unknown>;
     const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
     const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
-    if (authorize?.protocol !== "https:") return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
+    if (authorize?.protocol !== "https:")
+      return aadError(reply, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
     const tenant = authorize.pathname.split("/")[1] || "common";
     const authorityHost = authorize.host;
     return {
@@ -95,7 +102,9 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
       return openIdConfiguration(req, tenant, v2);
     });
     app.get(`/:tenant/discovery${v2 ? "/v2.0" : ""}/keys`, async () => tokens.jwks());
-    app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/token`, { onResponse: countTokenResult }, (req, reply) => issueToken(req, reply));
+    app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/token`, { onResponse: countTokenResult }, (req, reply) =>
+      issueToken(req, reply),
+    );
     app.post(`/:tenant/oauth2${v2 ? "/v2.0" : ""}/devicecode`, (req, reply) => startDeviceFlow(req, reply));
   }
 
@@ -128,17 +137,43 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     return requested ? audienceFor(requested, vaultDomains(ctx.hostnames), ownOrigin) : undefined;
   }
   const unknownResource = (reply: FastifyReply, form: Record<string, string | undefined>) =>
-    aadError(reply, 400, "invalid_resource", 500011, `The resource principal named ${form.scope ?? form.resource ?? "(none)"} was not found in the tenant.`);
+    aadError(
+      reply,
+      400,
+      "invalid_resource",
+      500011,
+      `The resource principal named ${form.scope ?? form.resource ?? "(none)"} was not found in the tenant.`,
+    );
 
   /**
    * The client of a user flow: any public client (az's is 04b07795-8ddb-461a-bbee-02f9e1bf7b46), never one of
    * Kluis's applications, which are confidential clients and must sign in with their secret. Undefined: it may.
    */
   async function refusedPublicClient(reply: FastifyReply, clientId: string | undefined) {
-    if (!clientId) return aadError(reply, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
-    if (!GUID.test(clientId)) return aadError(reply, 400, "unauthorized_client", 700016, `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`);
+    if (!clientId)
+      return aadError(
+        reply,
+        400,
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'client_id'.",
+      );
+    if (!GUID.test(clientId))
+      return aadError(
+        reply,
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`,
+      );
     if (await store.getPrincipalByAppId(clientId)) {
-      return aadError(reply, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return aadError(
+        reply,
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     return undefined;
   }
@@ -147,14 +182,27 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
   function throttled(reply: FastifyReply, refusal: Refusal, who: string) {
     reply.header("retry-after", String(refusal.retryAfterSeconds));
     return refusal.reason === "address-locked"
-      ? aadError(reply, 429, "temporarily_unavailable", 50053, `Too many sign-ins with a wrong password or client secret came from this address; retry after ${refusal.retryAfterSeconds} seconds.`)
-      : aadError(reply, 429, "temporarily_unavailable", 50196, `Too many sign-ins for ${who} or from this address are being checked at once; retry after ${refusal.retryAfterSeconds} seconds.`);
+      ? aadError(
+          reply,
+          429,
+          "temporarily_unavailable",
+          50053,
+          `Too many sign-ins with a wrong password or client secret came from this address; retry after ${refusal.retryAfterSeconds} seconds.`,
+        )
+      : aadError(
+          reply,
+          429,
+          "temporarily_unavailable",
+          50196,
+          `Too many sign-ins for ${who} or from this address are being checked at once; retry after ${refusal.retryAfterSeconds} seconds.`,
+        );
   }
 
   async function startDeviceFlow(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
     const form = formFields(req.body);
-    if (!knownTenant(tokens, tenant)) return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
+    if (!knownTenant(tokens, tenant))
+      return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     const refused = await refusedPublicClient(reply, form.client_id);
     if (refused) return refused;
     const audience = requestedAudience(req, form);
@@ -163,7 +211,13 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     const flow = deviceCodes.start(form.client_id!, requested, req.socket.remoteAddress ?? "");
     if (!flow) {
       reply.header("retry-after", "60");
-      return aadError(reply, 429, "temporarily_unavailable", 50196, "Too many device code sign-ins are pending from this address or on this server; retry later.");
+      return aadError(
+        reply,
+        429,
+        "temporarily_unavailable",
+        50196,
+        "Too many device code sign-ins are pending from this address or on this server; retry later.",
+      );
     }
     const verificationUri = `${signInPageOrigin(req)}/devicelogin`;
     reply.header("cache-control", "no-store, no-cache");
@@ -180,7 +234,8 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
   async function issueToken(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
     const form = formFields(req.body);
-    if (!knownTenant(tokens, tenant)) return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
+    if (!knownTenant(tokens, tenant))
+      return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     switch (form.grant_type) {
       case "client_credentials":
         return clientCredentials(req, reply, form);
@@ -197,19 +252,44 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     const [basicId, basicSecret] = basicCredentials(req.headers.authorization);
     const clientId = form.client_id ?? basicId;
     const clientSecret = form.client_secret ?? basicSecret;
-    if (!clientId) return aadError(reply, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+    if (!clientId)
+      return aadError(
+        reply,
+        400,
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'client_id'.",
+      );
     if (!clientSecret) {
-      return aadError(reply, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return aadError(
+        reply,
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     const audience = requestedAudience(req, form);
     if (!audience) return unknownResource(reply, form);
     // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.
     const principal = await authenticateClient(store, signIn, clientId, clientSecret, req.socket.remoteAddress ?? "");
     if (principal === "unknown-client") {
-      return aadError(reply, 400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+      return aadError(
+        reply,
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory.`,
+      );
     }
     if (principal === "invalid-secret") {
-      return aadError(reply, 401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      return aadError(
+        reply,
+        401,
+        "invalid_client",
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      );
     }
     if ("reason" in principal) return throttled(reply, principal, `application '${clientId}'`);
     return tokenResponse(reply, form, await tokens.issue(principal, audience));
@@ -225,23 +305,64 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     let signedIn: { objectId: string; credentialGeneration?: number; authTime?: number };
     if (form.grant_type === "password") {
       const { username, password } = form;
-      if (!username || !password) return aadError(reply, 400, "invalid_request", 900144, `The request body must contain the following parameter: '${username ? "password" : "username"}'.`);
+      if (!username || !password)
+        return aadError(
+          reply,
+          400,
+          "invalid_request",
+          900144,
+          `The request body must contain the following parameter: '${username ? "password" : "username"}'.`,
+        );
       const user = await authenticateUser(store, signIn.throttle, username, password, req.socket.remoteAddress ?? "");
-      if (user === "invalid-credentials") return aadError(reply, 400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.");
+      if (user === "invalid-credentials")
+        return aadError(
+          reply,
+          400,
+          "invalid_grant",
+          50126,
+          "Error validating credentials due to invalid username or password.",
+        );
       if (user === "disabled") return aadError(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
       if ("reason" in user) return throttled(reply, user, "this user");
       signedIn = user;
     } else if (form.grant_type === "refresh_token") {
-      const claims = form.refresh_token && form.refresh_token.length <= 4096 ? await tokens.verifyRefreshToken(form.refresh_token) : undefined;
+      const claims =
+        form.refresh_token && form.refresh_token.length <= 4096
+          ? await tokens.verifyRefreshToken(form.refresh_token)
+          : undefined;
       if (!claims || claims.clientId !== clientId) {
         return aadError(reply, 400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
       }
       signedIn = claims;
     } else {
-      const flow = form.device_code && form.device_code.length <= MAX_SECRET_LENGTH ? deviceCodes.poll(form.device_code, clientId) : "unknown";
-      if (flow === "pending") return aadError(reply, 400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.");
-      if (flow === "expired") return aadError(reply, 400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
-      if (flow === "unknown") return aadError(reply, 400, "invalid_grant", 70000, "The provided value for the input parameter 'device_code' is not valid.");
+      const flow =
+        form.device_code && form.device_code.length <= MAX_SECRET_LENGTH
+          ? deviceCodes.poll(form.device_code, clientId)
+          : "unknown";
+      if (flow === "pending")
+        return aadError(
+          reply,
+          400,
+          "authorization_pending",
+          70016,
+          "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        );
+      if (flow === "expired")
+        return aadError(
+          reply,
+          400,
+          "expired_token",
+          70020,
+          "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+        );
+      if (flow === "unknown")
+        return aadError(
+          reply,
+          400,
+          "invalid_grant",
+          70000,
+          "The provided value for the input parameter 'device_code' is not valid.",
+        );
       signedIn = { objectId: flow.approvedFor! };
       form = { ...form, ...flow.requested };
     }
@@ -250,7 +371,13 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
     const user = await store.getUserByObjectId(signedIn.objectId);
     if (!user || (signedIn.credentialGeneration ?? user.credentialGeneration) !== user.credentialGeneration) {
-      return aadError(reply, 400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.");
+      return aadError(
+        reply,
+        400,
+        "invalid_grant",
+        50173,
+        "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+      );
     }
     if (!user.accountEnabled) return aadError(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
     const issued = await tokens.issueForUser(user, resource, clientId, signedIn.authTime);
@@ -262,13 +389,28 @@ export async function identityRoutes(app: FastifyInstance, ctx: ServerContext, s
   }
 
   /** The token response: v2's for a `scope` request, v1's (string numbers, resource, expires_on) for a `resource` one. */
-  function tokenResponse(reply: FastifyReply, form: Record<string, string | undefined>, accessToken: string, user: Record<string, string> = {}) {
+  function tokenResponse(
+    reply: FastifyReply,
+    form: Record<string, string | undefined>,
+    accessToken: string,
+    user: Record<string, string> = {},
+  ) {
     const now = Math.floor(Date.now() / 1000);
     reply.header("cache-control", "no-store, no-cache").header("pragma", "no-cache");
     if (form.scope !== undefined) {
       // The granted scope names the resource only (not openid, profile, offline_access), as Entra's does.
-      const scope = form.scope.split(/\s+/).filter((s) => !["openid", "profile", "offline_access", ""].includes(s)).join(" ");
-      return { token_type: "Bearer", ...(user.id_token ? { scope } : {}), expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: accessToken, ...user };
+      const scope = form.scope
+        .split(/\s+/)
+        .filter((s) => !["openid", "profile", "offline_access", ""].includes(s))
+        .join(" ");
+      return {
+        token_type: "Bearer",
+        ...(user.id_token ? { scope } : {}),
+        expires_in: TOKEN_LIFETIME_SECONDS,
+        ext_expires_in: TOKEN_LIFETIME_SECONDS,
+        access_token: accessToken,
+        ...user,
+      };
     }
     return {
       token_type: "Bearer",
@@ -288,5 +430,8 @@ function basicCredentials(header: string | undefined): [string?, string?] {
   const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return [];
-  return [decodePercent(decoded.slice(0, colon), "The Basic client id"), decodePercent(decoded.slice(colon + 1), "The Basic client secret")];
+  return [
+    decodePercent(decoded.slice(0, colon), "The Basic client id"),
+    decodePercent(decoded.slice(colon + 1), "The Basic client secret"),
+  ];
 }

@@ -51,7 +51,11 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 }
 
 const sameToken = (a: string | undefined, b: string | undefined) =>
-  a !== undefined && b !== undefined && a.length === b.length && a.length > 0 && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  a !== undefined &&
+  b !== undefined &&
+  a.length === b.length &&
+  a.length > 0 &&
+  timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export async function signInPageRoutes(app: FastifyInstance, store: Store, signIn: SignIn, deviceCodes: DeviceCodes) {
   /** Every answer is the form again (with a fresh CSRF token and a message) or the end page. */
@@ -68,7 +72,11 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
   app.setErrorHandler((err: { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err, url: req.routeOptions.url }, "unexpected error");
-    return formAgain(reply, status, status === 500 ? "Something went wrong. Try again." : "The form could not be read. Try again.");
+    return formAgain(
+      reply,
+      status,
+      status === 500 ? "Something went wrong. Try again." : "The form could not be read. Try again.",
+    );
   });
 
   app.get("/devicelogin", async (_req, reply) => formAgain(reply, 200));
@@ -78,20 +86,46 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
     const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
     // Another site's form cannot carry the cookie (SameSite=Strict) nor read the token; a browser's Origin says so too.
     const origin = req.headers.origin;
-    if ((origin !== undefined && origin !== originOf(req)) || !sameToken(cookieValue(req.headers.cookie, CSRF_COOKIE), text("csrf"))) {
+    if (
+      (origin !== undefined && origin !== originOf(req)) ||
+      !sameToken(cookieValue(req.headers.cookie, CSRF_COOKIE), text("csrf"))
+    ) {
       return formAgain(reply, 403, "This sign-in form has expired. Enter your code again.");
     }
     const code = text("otc");
     const flow = code.length <= USER_CODE_LENGTH + 4 ? deviceCodes.pending(code) : undefined;
-    if (!flow) return formAgain(reply, 400, "AADSTS70000: That code didn't work. Check the code and try again; a code is good for 15 minutes, once.");
-    const user = await authenticateUser(store, signIn.throttle, text("username"), text("password"), req.socket.remoteAddress ?? "");
-    if (user === "invalid-credentials") return formAgain(reply, 400, "AADSTS50126: Error validating credentials due to invalid username or password.");
+    if (!flow)
+      return formAgain(
+        reply,
+        400,
+        "AADSTS70000: That code didn't work. Check the code and try again; a code is good for 15 minutes, once.",
+      );
+    const user = await authenticateUser(
+      store,
+      signIn.throttle,
+      text("username"),
+      text("password"),
+      req.socket.remoteAddress ?? "",
+    );
+    if (user === "invalid-credentials")
+      return formAgain(reply, 400, "AADSTS50126: Error validating credentials due to invalid username or password.");
     if (user === "disabled") return formAgain(reply, 400, "AADSTS50057: The user account is disabled.");
     if ("reason" in user) {
       reply.header("retry-after", String(user.retryAfterSeconds));
-      return formAgain(reply, 429, `AADSTS50196: Too many sign-ins are being checked; retry after ${user.retryAfterSeconds} seconds.`);
+      return formAgain(
+        reply,
+        429,
+        `AADSTS50196: Too many sign-ins are being checked; retry after ${user.retryAfterSeconds} seconds.`,
+      );
     }
     deviceCodes.approve(flow, user.objectId);
-    return answer(reply, 200, page("You are signed in", `<p>You have signed in to Kluis as ${escapeHtml(user.userPrincipalName)} on your device. You may now close this window.</p>`));
+    return answer(
+      reply,
+      200,
+      page(
+        "You are signed in",
+        `<p>You have signed in to Kluis as ${escapeHtml(user.userPrincipalName)} on your device. You may now close this window.</p>`,
+      ),
+    );
   });
 }

@@ -86,7 +86,10 @@ export class SignInThrottle {
     const addressKey = `address:${addressGroup(address)}`;
     const appKey = `app:${account}`;
     if (this.addressFailures.reached(addressKey, now)) {
-      return { reason: "address-locked", retryAfterSeconds: Math.max(1, Math.ceil(this.addressFailures.retryAfterMs(addressKey, now) / 1000)) };
+      return {
+        reason: "address-locked",
+        retryAfterSeconds: Math.max(1, Math.ceil(this.addressFailures.retryAfterMs(addressKey, now) / 1000)),
+      };
     }
     // An application under attack checks one secret at a time: a right secret still gets its turn, guesses stay slow.
     const appLimit = this.applicationFailures.reached(appKey, now) ? 1 : SIGN_IN_LIMITS.perApplication;
@@ -147,6 +150,11 @@ export function addressGroup(address: string): string {
   const [head = "", tail = ""] = address.toLowerCase().split("::");
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
-  const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  const groups = address.includes("::")
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

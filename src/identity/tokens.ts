@@ -46,7 +46,11 @@ export interface Caller {
  * as their resource, so those domains are vault audiences too. A registered cloud names the server's own origin (the
  * one the client reached it at) as its Microsoft Graph and ARM resource; a token for it carries that origin (given lowercased).
  */
-export function audienceFor(scopeOrResource: string, vaultDomains: readonly string[] = [], ownOrigin?: string): string | undefined {
+export function audienceFor(
+  scopeOrResource: string,
+  vaultDomains: readonly string[] = [],
+  ownOrigin?: string,
+): string | undefined {
   for (const item of scopeOrResource.split(/\s+/)) {
     const resource = item.replace(/\/\.default$/, "").replace(/\/$/, "");
     const alias = AUDIENCE_ALIASES.get(resource);
@@ -114,14 +118,22 @@ export class TokenService {
     }
     let pem = (await store.getSealedSetting("token_signing_key"))?.toString("utf8");
     if (!pem) {
-      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
+        type: "pkcs8",
+        format: "pem",
+      }) as string;
       await store.putSealedSetting("token_signing_key", Buffer.from(pem, "utf8"));
     }
     const privateKey = createPrivateKey(pem);
     const publicKey = createPublicKey(privateKey);
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
-    return new TokenService(new PrincipalStates(store), tenantId, privateKey, publicKey, kid, { ...jwk, kid, use: "sig", alg: "RS256" });
+    return new TokenService(new PrincipalStates(store), tenantId, privateKey, publicKey, kid, {
+      ...jwk,
+      kid,
+      use: "sig",
+      alg: "RS256",
+    });
   }
 
   /** The issuer every token carries and every verification demands. */
@@ -134,7 +146,9 @@ export class TokenService {
   }
 
   /** What a refresh token says, once verified: whose it is, for which client, under which credential generation. */
-  async verifyRefreshToken(token: string): Promise<{ objectId: string; clientId: string; credentialGeneration: number; authTime: number } | undefined> {
+  async verifyRefreshToken(
+    token: string,
+  ): Promise<{ objectId: string; clientId: string; credentialGeneration: number; authTime: number } | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.publicKey, {
         issuer: this.issuer,
@@ -146,7 +160,13 @@ export class TokenService {
         maxTokenAge: REFRESH_TOKEN_IDLE_SECONDS,
       });
       const { sub, cid, auth_time: authTime, [CREDENTIAL_GENERATION_CLAIM]: generation } = payload;
-      if (typeof sub !== "string" || typeof cid !== "string" || !Number.isSafeInteger(authTime) || !Number.isSafeInteger(generation)) return undefined;
+      if (
+        typeof sub !== "string" ||
+        typeof cid !== "string" ||
+        !Number.isSafeInteger(authTime) ||
+        !Number.isSafeInteger(generation)
+      )
+        return undefined;
       return { objectId: sub, clientId: cid, credentialGeneration: generation as number, authTime: authTime as number };
     } catch {
       return undefined; // any malformed, forged or expired string is simply not a refresh token
@@ -160,7 +180,12 @@ export class TokenService {
   async issueForUser(user: UserRecord, audience: string, clientId: string, authTime = Math.floor(Date.now() / 1000)) {
     const now = Math.floor(Date.now() / 1000);
     const sign = (claims: JWTPayload, lifetime: number, typ = "JWT") =>
-      new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ, kid: this.kid }).setIssuedAt(now).setNotBefore(now).setExpirationTime(now + lifetime).sign(this.privateKey);
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", typ, kid: this.kid })
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(now + lifetime)
+        .sign(this.privateKey);
     const accessToken = await sign(
       {
         aud: audience,
@@ -197,7 +222,10 @@ export class TokenService {
       },
       TOKEN_LIFETIME_SECONDS,
     );
-    const refreshLifetime = Math.max(0, Math.min(REFRESH_TOKEN_IDLE_SECONDS, authTime + REFRESH_TOKEN_MAX_SECONDS - now));
+    const refreshLifetime = Math.max(
+      0,
+      Math.min(REFRESH_TOKEN_IDLE_SECONDS, authTime + REFRESH_TOKEN_MAX_SECONDS - now),
+    );
     const refreshToken = await sign(
       {
         aud: REFRESH_TOKEN_AUDIENCE,
@@ -243,12 +271,18 @@ export class TokenService {
    */
   async verify(token: string, audience: string | readonly string[]): Promise<Caller> {
     const audiences = typeof audience === "string" ? [audience] : audience;
-    const verified = this.cachedVerification(token, audiences) ?? (await this.verifySignatureAndClaims(token, audiences));
+    const verified =
+      this.cachedVerification(token, audiences) ?? (await this.verifySignatureAndClaims(token, audiences));
     // A store that fails to answer throws as it is: the server's problem, not the token's.
     const state = await this.principals.current(verified.caller.objectId);
-    const stands = verified.isUser ? state?.appId === undefined && state?.enabled : state?.appId === verified.caller.appId;
+    const stands = verified.isUser
+      ? state?.appId === undefined && state?.enabled
+      : state?.appId === verified.caller.appId;
     if (!state || !stands || state.credentialGeneration !== verified.credentialGeneration) {
-      throw new InvalidTokenError("ERR_KLUIS_TOKEN_REVOKED", "the token's principal was deleted or its credential reset");
+      throw new InvalidTokenError(
+        "ERR_KLUIS_TOKEN_REVOKED",
+        "the token's principal was deleted or its credential reset",
+      );
     }
     return { ...verified.caller };
   }
@@ -285,12 +319,16 @@ export class TokenService {
       }));
     } catch (err) {
       // Whatever a hostile string makes jose throw, it is a bad token (a 401), never a server error.
-      throw err instanceof errors.JOSEError ? err : new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "the token cannot be parsed");
+      throw err instanceof errors.JOSEError
+        ? err
+        : new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "the token cannot be parsed");
     }
-    if (typeof payload.oid !== "string" || typeof payload.appid !== "string") throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token lacks oid/appid");
+    if (typeof payload.oid !== "string" || typeof payload.appid !== "string")
+      throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token lacks oid/appid");
     // Tokens issued before generations existed carry none: they belong to generation 0, the one before any reset.
     const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
-    if (!Number.isSafeInteger(generation)) throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
+    if (!Number.isSafeInteger(generation))
+      throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: {
         objectId: payload.oid,

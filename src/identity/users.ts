@@ -17,13 +17,20 @@ const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 256;
 
 /** The UPN a sign-in names: a bare name (`admin`) is a name in the tenant's domain. */
-export const userPrincipalNameOf = (username: string) => (username.includes("@") ? username : `${username}@${DEFAULT_DOMAIN}`);
+export const userPrincipalNameOf = (username: string) =>
+  username.includes("@") ? username : `${username}@${DEFAULT_DOMAIN}`;
 
 /** Why a new user's fields are refused, in Graph's words, or undefined when they are good. */
 export function invalidNewUser(u: { userPrincipalName: string; password: string }): string | undefined {
   const at = u.userPrincipalName.lastIndexOf("@");
   const local = u.userPrincipalName.slice(0, at);
-  if (at < 1 || u.userPrincipalName.length > MAX_USER_PRINCIPAL_NAME || !/^[A-Za-z0-9'.\-_!#^~]+$/.test(local) || local.startsWith(".") || local.endsWith(".")) {
+  if (
+    at < 1 ||
+    u.userPrincipalName.length > MAX_USER_PRINCIPAL_NAME ||
+    !/^[A-Za-z0-9'.\-_!#^~]+$/.test(local) ||
+    local.startsWith(".") ||
+    local.endsWith(".")
+  ) {
     return "Property userPrincipalName is invalid.";
   }
   if (u.userPrincipalName.slice(at + 1).toLowerCase() !== DEFAULT_DOMAIN) {
@@ -43,7 +50,14 @@ export function invalidPassword(password: string): string | undefined {
 
 export async function createUser(
   store: Store,
-  u: { userPrincipalName: string; displayName: string; mailNickname: string; password: string; accountEnabled?: boolean; isAdmin?: boolean },
+  u: {
+    userPrincipalName: string;
+    displayName: string;
+    mailNickname: string;
+    password: string;
+    accountEnabled?: boolean;
+    isAdmin?: boolean;
+  },
 ): Promise<UserRecord> {
   const record: UserRecord = {
     objectId: randomUUID(),
@@ -77,7 +91,8 @@ export async function updateUser(
 ): Promise<boolean> {
   const { password, ...fields } = changes;
   const stored = { ...fields, ...(password !== undefined ? { passwordHash: await hashSecret(password) } : {}) };
-  if (Object.values(stored).every((v) => v === undefined)) return (await store.getUserByObjectId(objectId)) !== undefined;
+  if (Object.values(stored).every((v) => v === undefined))
+    return (await store.getUserByObjectId(objectId)) !== undefined;
   const updated = await store.updateUser(objectId, stored);
   tokens.forgetPrincipal(objectId);
   return updated;
@@ -101,9 +116,14 @@ export async function authenticateUser(
   const user = upn.length <= MAX_USER_PRINCIPAL_NAME ? await store.getUserByPrincipalName(upn) : undefined;
   unknownUserHash ??= hashSecret(randomUUID());
   const hash = user?.passwordHash ?? (await unknownUserHash);
-  const checked = await checkSecret(throttle, `user:${upn.toLowerCase().slice(0, MAX_USER_PRINCIPAL_NAME + 1)}`, address, password, hash);
+  const checked = await checkSecret(
+    throttle,
+    `user:${upn.toLowerCase().slice(0, MAX_USER_PRINCIPAL_NAME + 1)}`,
+    address,
+    password,
+    hash,
+  );
   if (checked !== true) return checked === false ? "invalid-credentials" : checked;
   if (!user) return "invalid-credentials";
   return user.accountEnabled ? user : "disabled";
 }
-

@@ -44,17 +44,26 @@ function materialFor(v: KeyVersion): algorithms.KeyMaterial {
 const ALLOWED_OUTSIDE_VALIDITY = ["decrypt", "unwrapKey", "verify"];
 
 /** The version an operation runs on, after the checks Key Vault makes: enabled, validity period, key_ops. */
-async function usableVersion(scope: ObjectScope, name: string, version: string | undefined, operation: string): Promise<KeyVersion> {
+async function usableVersion(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  operation: string,
+): Promise<KeyVersion> {
   const v = await keyVersion(scope, name, version);
   if (!v.attributes.enabled) throw forbidden(`Operation ${operation} is not allowed on a disabled key.`, "KeyDisabled");
   const now = Math.floor(Date.now() / 1000);
   if (!ALLOWED_OUTSIDE_VALIDITY.includes(operation)) {
-    if (v.attributes.nbf !== undefined && now < v.attributes.nbf) throw forbidden(`Operation ${operation} is not allowed on a key that is not yet valid.`, "KeyNotYetValid");
-    if (v.attributes.exp !== undefined && now >= v.attributes.exp) throw forbidden(`Operation ${operation} is not allowed on an expired key.`, "KeyExpired");
+    if (v.attributes.nbf !== undefined && now < v.attributes.nbf)
+      throw forbidden(`Operation ${operation} is not allowed on a key that is not yet valid.`, "KeyNotYetValid");
+    if (v.attributes.exp !== undefined && now >= v.attributes.exp)
+      throw forbidden(`Operation ${operation} is not allowed on an expired key.`, "KeyExpired");
   }
-  if (!v.data.key_ops.includes(operation)) throw forbidden(`Operation ${operation} is not permitted on this key.`, "KeyOperationForbidden");
+  if (!v.data.key_ops.includes(operation))
+    throw forbidden(`Operation ${operation} is not permitted on this key.`, "KeyOperationForbidden");
   // The request counted once already (data-plane.ts); a larger RSA key counts the rest of its weight now.
-  if (scope.throttle && isRsa(v.data.kty) && v.data.n) scope.throttle(rsaOperationWeight(Math.floor((v.data.n.length * 6) / 8) * 8) - 1);
+  if (scope.throttle && isRsa(v.data.kty) && v.data.n)
+    scope.throttle(rsaOperationWeight(Math.floor((v.data.n.length * 6) / 8) * 8) - 1);
   return v;
 }
 
@@ -71,7 +80,12 @@ type ValueAlgorithm = (material: algorithms.KeyMaterial, alg: string, value: Buf
 
 /** Sign, wrapKey and unwrapKey: `alg` and one `value` in, one value out. */
 function valueOperation(operation: string, algorithm: ValueAlgorithm) {
-  return async (scope: ObjectScope, name: string, version: string | undefined, { alg, value }: SignInput): Promise<KeyOperationOutput> => {
+  return async (
+    scope: ObjectScope,
+    name: string,
+    version: string | undefined,
+    { alg, value }: SignInput,
+  ): Promise<KeyOperationOutput> => {
     const v = await usableVersion(scope, name, version, operation);
     return { version: v, value: await run(() => algorithm(materialFor(v), alg, value)) };
   };
@@ -81,17 +95,32 @@ export const sign = valueOperation("sign", algorithms.sign);
 export const wrapKey = valueOperation("wrapKey", algorithms.wrapKey);
 export const unwrapKey = valueOperation("unwrapKey", algorithms.unwrapKey);
 
-export async function verify(scope: ObjectScope, name: string, version: string | undefined, { alg, digest, signature }: VerifyInput): Promise<boolean> {
+export async function verify(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  { alg, digest, signature }: VerifyInput,
+): Promise<boolean> {
   const v = await usableVersion(scope, name, version, "verify");
   return run(() => algorithms.verify(materialFor(v), alg, digest, signature));
 }
 
-export async function encrypt(scope: ObjectScope, name: string, version: string | undefined, { alg, input }: CipherRequest): Promise<KeyOperationOutput> {
+export async function encrypt(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  { alg, input }: CipherRequest,
+): Promise<KeyOperationOutput> {
   const v = await usableVersion(scope, name, version, "encrypt");
   return { version: v, ...(await run(() => algorithms.encrypt(materialFor(v), alg, input))) };
 }
 
-export async function decrypt(scope: ObjectScope, name: string, version: string | undefined, { alg, input }: CipherRequest): Promise<KeyOperationOutput> {
+export async function decrypt(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  { alg, input }: CipherRequest,
+): Promise<KeyOperationOutput> {
   const v = await usableVersion(scope, name, version, "decrypt");
   return { version: v, value: await run(() => algorithms.decrypt(materialFor(v), alg, input)) };
 }

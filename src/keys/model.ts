@@ -13,7 +13,10 @@ export type LifetimeActionType = "Rotate" | "Notify";
 
 /** A key's rotation policy; its Rotate actions are run by rotation-schedule.ts, Notify actions are not (no Event Grid). */
 export interface RotationPolicy {
-  lifetimeActions: { trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string }; action: { type: LifetimeActionType } }[];
+  lifetimeActions: {
+    trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string };
+    action: { type: LifetimeActionType };
+  }[];
   expiryTime?: string;
   created: number;
   updated: number;
@@ -95,7 +98,8 @@ export interface KeyRotationPolicy {
 
 const PUBLIC_PARTS = ["n", "e", "crv", "x", "y"] as const;
 
-export const kidOf = (scope: VaultScope, v: KeyVersion) => objectUrl(scope.vaultUrl, KEYS.collection, v.name, v.version);
+export const kidOf = (scope: VaultScope, v: KeyVersion) =>
+  objectUrl(scope.vaultUrl, KEYS.collection, v.name, v.version);
 
 function keyAttributes(scope: VaultScope, v: KeyVersion): KeyAttributes {
   return {
@@ -129,20 +133,33 @@ export function keyItem(scope: VaultScope, v: KeyVersion, withVersion = false): 
 const deletedKeyFields = (scope: VaultScope, record: KeyName) =>
   deletedFields(record, objectUrl(scope.vaultUrl, KEYS.deletedCollection, record.name));
 
-export const deletedKeyBundle = (scope: VaultScope, { record, latest }: { record: KeyName; latest: KeyVersion }): DeletedKeyBundle => ({
+export const deletedKeyBundle = (
+  scope: VaultScope,
+  { record, latest }: { record: KeyName; latest: KeyVersion },
+): DeletedKeyBundle => ({
   ...keyBundle(scope, latest),
   ...deletedKeyFields(scope, record),
 });
 
-export const deletedKeyItem = (scope: VaultScope, { record, latest }: { record: KeyName; latest: KeyVersion }): DeletedKeyItem => ({
+export const deletedKeyItem = (
+  scope: VaultScope,
+  { record, latest }: { record: KeyName; latest: KeyVersion },
+): DeletedKeyItem => ({
   ...keyItem(scope, latest),
   ...deletedKeyFields(scope, record),
 });
 
 /** Key Vault's answer for a key that never had a policy set: notify 30 days before expiry. */
-const DEFAULT_POLICY = { lifetimeActions: [{ trigger: { timeBeforeExpiry: "P30D" }, action: { type: "Notify" as const } }], attributes: {} };
+const DEFAULT_POLICY = {
+  lifetimeActions: [{ trigger: { timeBeforeExpiry: "P30D" }, action: { type: "Notify" as const } }],
+  attributes: {},
+};
 
-export function rotationPolicyJson(scope: VaultScope, name: string, policy: RotationPolicy | undefined): KeyRotationPolicy {
+export function rotationPolicyJson(
+  scope: VaultScope,
+  name: string,
+  policy: RotationPolicy | undefined,
+): KeyRotationPolicy {
   const id = `${objectUrl(scope.vaultUrl, KEYS.collection, name)}/rotationpolicy`;
   if (!policy) return { id, ...DEFAULT_POLICY };
   return {
@@ -159,7 +176,10 @@ export function rotationPolicyJson(scope: VaultScope, name: string, policy: Rota
 const b64 = (b: Buffer) => b.toString("base64url");
 
 /** A cryptographic operation's answer: the version's `kid` and the result bytes, base64url. */
-export function keyOperationResult(scope: VaultScope, out: { version: KeyVersion; value: Buffer; iv?: Buffer; tag?: Buffer; aad?: Buffer }): KeyOperationResult {
+export function keyOperationResult(
+  scope: VaultScope,
+  out: { version: KeyVersion; value: Buffer; iv?: Buffer; tag?: Buffer; aad?: Buffer },
+): KeyOperationResult {
   return {
     kid: kidOf(scope, out.version),
     value: b64(out.value),

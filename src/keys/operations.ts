@@ -11,14 +11,24 @@ import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../
 import type { Page } from "../store/store.js";
 import type { KeyName, KeyState, KeyVersion, KeyVersionData } from "./model.js";
 import { defaultKeyOps, type CreateKeyInput, type ImportKeyInput, type UpdateKeyInput } from "./requests.js";
-import { deletedKeyName, generateMaterial, keyVersion, liveKeyName, newestKeyVersion, putKeyVersion, unmanagedKeyName } from "./versions.js";
+import {
+  deletedKeyName,
+  generateMaterial,
+  keyVersion,
+  liveKeyName,
+  newestKeyVersion,
+  putKeyVersion,
+  unmanagedKeyName,
+} from "./versions.js";
 
 /** A deleted key with its newest version, as deleted-key answers show it. */
 export type DeletedKey = NameWithNewest<KeyState, StoredAttributes, KeyVersionData>;
 
-const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedKey>> => listNewestOf(scope, KEYS, page, deleted);
+const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedKey>> =>
+  listNewestOf(scope, KEYS, page, deleted);
 
-const keyDisabled = (operation: string) => forbidden(`Operation ${operation} is not allowed on a disabled key.`, "KeyDisabled");
+const keyDisabled = (operation: string) =>
+  forbidden(`Operation ${operation} is not allowed on a disabled key.`, "KeyDisabled");
 
 async function assertFreeName(scope: ObjectScope, name: string): Promise<void> {
   checkObjectName(name, KEYS.type);
@@ -50,10 +60,20 @@ export async function getKeys(scope: ObjectScope, page: PageRequest): Promise<Pa
 
 export async function getKeyVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<KeyVersion>> {
   await liveKeyName(scope, name);
-  return scope.store.listVersions<StoredAttributes, KeyVersionData>(scope.vault.name, KEYS.type, name, versionPage(page));
+  return scope.store.listVersions<StoredAttributes, KeyVersionData>(
+    scope.vault.name,
+    KEYS.type,
+    name,
+    versionPage(page),
+  );
 }
 
-export async function updateKey(scope: ObjectScope, name: string, version: string | undefined, input: UpdateKeyInput): Promise<KeyVersion> {
+export async function updateKey(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  input: UpdateKeyInput,
+): Promise<KeyVersion> {
   return scope.store.transaction(async (tx) => {
     const txScope = { ...scope, store: tx };
     await unmanagedKeyName(txScope, name, "update");
@@ -63,7 +83,10 @@ export async function updateKey(scope: ObjectScope, name: string, version: strin
       updatedAt: Date.now(),
       attributes: applyAttributes(v.attributes, input.attributes),
       tags: input.tags ?? v.tags,
-      data: { ...v.data, key_ops: input.keyOps === undefined ? v.data.key_ops : (input.keyOps ?? defaultKeyOps(v.data.kty)) },
+      data: {
+        ...v.data,
+        key_ops: input.keyOps === undefined ? v.data.key_ops : (input.keyOps ?? defaultKeyOps(v.data.kty)),
+      },
     };
     await tx.putVersion(updated);
     return updated;

@@ -3,8 +3,21 @@ import type { KeyObject } from "node:crypto";
 import { assertKeyPair, CURVES, isCurveName, isEc, isRsa, privateKeyFromJwk, type CurveName } from "../crypto/keys.js";
 import type { CipherInput, KeyMaterial } from "../crypto/key-algorithms.js";
 import { badParameter } from "../http/errors.js";
-import { readAttributes, readAttributesPatch, readTags, readTagsPatch, type AttributesPatch, type StoredAttributes } from "../objects/attributes.js";
-import { checkImportedKey, checkRsaSize, invalidProperty, MAX_DURATION_SECONDS, RSA_PUBLIC_EXPONENT } from "../objects/limits.js";
+import {
+  readAttributes,
+  readAttributesPatch,
+  readTags,
+  readTagsPatch,
+  type AttributesPatch,
+  type StoredAttributes,
+} from "../objects/attributes.js";
+import {
+  checkImportedKey,
+  checkRsaSize,
+  invalidProperty,
+  MAX_DURATION_SECONDS,
+  RSA_PUBLIC_EXPONENT,
+} from "../objects/limits.js";
 import type { LifetimeActionType, RotationPolicy } from "./model.js";
 
 type Body = Record<string, unknown>;
@@ -16,7 +29,8 @@ const KEY_TYPES = ["RSA", "RSA-HSM", "EC", "EC-HSM", "oct", "oct-HSM"];
 export const isOct = (kty: string) => kty === "oct" || kty === "oct-HSM";
 
 /** What a new key is made of: a size (oct, RSA) or a curve (EC). */
-export type KeyCreationSpec = { kind: "oct"; bits: number } | { kind: "rsa"; bits: number } | { kind: "ec"; crv: CurveName };
+export type KeyCreationSpec =
+  { kind: "oct"; bits: number } | { kind: "rsa"; bits: number } | { kind: "ec"; crv: CurveName };
 
 /** Fields every new version has. */
 export interface VersionInput {
@@ -79,13 +93,15 @@ export function defaultKeyOps(kty: string): string[] {
 }
 
 /** `key_ops` of a key of type `kty`; Key Vault's defaults when absent. */
-const readKeyOps = (value: unknown, kty: string): string[] => (value === undefined || value === null ? defaultKeyOps(kty) : readKeyOpsList(value));
+const readKeyOps = (value: unknown, kty: string): string[] =>
+  value === undefined || value === null ? defaultKeyOps(kty) : readKeyOpsList(value);
 
 function readKeyOpsList(value: unknown): string[] {
   if (!Array.isArray(value)) throw badParameter("key_ops must be an array of key operations.");
   const ops: string[] = [];
   for (const op of value) {
-    if (typeof op !== "string" || !KEY_OPS.includes(op)) throw badParameter(`Invalid key operation: '${String(op)}'. It must be one of ${KEY_OPS.join(", ")}.`);
+    if (typeof op !== "string" || !KEY_OPS.includes(op))
+      throw badParameter(`Invalid key operation: '${String(op)}'. It must be one of ${KEY_OPS.join(", ")}.`);
     ops.push(op);
   }
   return [...new Set(ops)];
@@ -96,7 +112,9 @@ function readCreationSpec(kty: string, body: Body): KeyCreationSpec {
   if (isOct(kty)) {
     const size = body.key_size ?? 256;
     if (typeof size !== "number" || !OCT_SIZES.includes(size)) {
-      throw badParameter(`Invalid key_size for an oct key: ${String(size)}. It must be one of ${OCT_SIZES.join(", ")}.`);
+      throw badParameter(
+        `Invalid key_size for an oct key: ${String(size)}. It must be one of ${OCT_SIZES.join(", ")}.`,
+      );
     }
     return { kind: "oct", bits: size };
   }
@@ -110,7 +128,8 @@ function readCreationSpec(kty: string, body: Body): KeyCreationSpec {
     return { kind: "rsa", bits };
   }
   const crv = body.crv ?? "P-256";
-  if (!isCurveName(crv)) throw badParameter(`Invalid curve (crv): '${String(crv)}'. It must be one of ${Object.keys(CURVES).join(", ")}.`);
+  if (!isCurveName(crv))
+    throw badParameter(`Invalid curve (crv): '${String(crv)}'. It must be one of ${Object.keys(CURVES).join(", ")}.`);
   return { kind: "ec", crv };
 }
 
@@ -139,7 +158,8 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 function importedMaterial(jwk: Body, kty: string): KeyMaterial {
   if (isOct(kty)) {
     const bytes = typeof jwk.k === "string" ? Buffer.from(jwk.k, "base64url") : Buffer.alloc(0);
-    if (!OCT_SIZES.includes(bytes.length * 8)) throw invalidJwk(`an oct key needs 'k' of ${OCT_SIZES.join(", ")} bits.`);
+    if (!OCT_SIZES.includes(bytes.length * 8))
+      throw invalidJwk(`an oct key needs 'k' of ${OCT_SIZES.join(", ")} bits.`);
     return { kind: "oct", bytes };
   }
   if (typeof jwk.d !== "string") throw invalidJwk("the private key ('d') is missing.");
@@ -159,7 +179,8 @@ function importedMaterial(jwk: Body, kty: string): KeyMaterial {
   return { kind: "asymmetric", key };
 }
 
-const isObject = (value: unknown): value is Body => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Body =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export function readImportKey(body: Body): ImportKeyInput {
   const jwk = body.key;
@@ -186,9 +207,10 @@ const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/;
 /** Seconds in an ISO 8601 duration of years, months and days (Key Vault's policy units; a month counts 30 days). */
 export function durationSeconds(value: unknown, field: string): number {
   const m = typeof value === "string" ? DURATION.exec(value) : null;
-  if (!m || value === "P") throw badParameter(`${field} must be an ISO 8601 duration in years, months or days, e.g. P90D.`);
+  if (!m || value === "P")
+    throw badParameter(`${field} must be an ISO 8601 duration in years, months or days, e.g. P90D.`);
   const [years, months, days] = [m[1], m[2], m[3]].map((n) => Number(n ?? 0));
-  const seconds = ((years! * 365) + (months! * 30) + days!) * 24 * 3600;
+  const seconds = (years! * 365 + months! * 30 + days!) * 24 * 3600;
   // A fixed bound (not one from now) keeps an accepted policy valid at every later sweep; the dates computed from
   // it are clamped to what every SDK can read (rotation.ts).
   if (seconds > MAX_DURATION_SECONDS) throw invalidProperty(field, "is longer than 1000 years");
@@ -205,14 +227,18 @@ function readLifetimeAction(input: unknown): RotationPolicy["lifetimeActions"][n
   if ((timeAfterCreate === undefined) === (timeBeforeExpiry === undefined)) {
     throw badParameter("A lifetime action's trigger needs exactly one of timeAfterCreate and timeBeforeExpiry.");
   }
-  const read = timeAfterCreate !== undefined ? { timeAfterCreate: String(timeAfterCreate) } : { timeBeforeExpiry: String(timeBeforeExpiry) };
+  const read =
+    timeAfterCreate !== undefined
+      ? { timeAfterCreate: String(timeAfterCreate) }
+      : { timeBeforeExpiry: String(timeBeforeExpiry) };
   durationSeconds(read.timeAfterCreate ?? read.timeBeforeExpiry, "The trigger");
   const actionType: LifetimeActionType = type === "rotate" ? "Rotate" : "Notify";
   return { trigger: read, action: { type: actionType } };
 }
 
 export function readRotationPolicy(body: Body): RotationPolicyInput {
-  if (body.lifetimeActions !== undefined && !Array.isArray(body.lifetimeActions)) throw badParameter("lifetimeActions must be an array.");
+  if (body.lifetimeActions !== undefined && !Array.isArray(body.lifetimeActions))
+    throw badParameter("lifetimeActions must be an array.");
   const lifetimeActions = (Array.isArray(body.lifetimeActions) ? body.lifetimeActions : []).map(readLifetimeAction);
   const expiryTime = isObject(body.attributes) ? body.attributes.expiryTime : undefined;
   if (expiryTime !== undefined && expiryTime !== null) durationSeconds(expiryTime, "attributes.expiryTime");
@@ -229,7 +255,8 @@ function readBytes(body: Body, field: string, optional?: "optional"): Buffer | u
     if (!optional) throw badParameter(`The parameter '${field}' is required.`);
     return undefined;
   }
-  if (typeof value !== "string" || !/^[A-Za-z0-9_=+/-]*$/.test(value)) throw badParameter(`The parameter '${field}' must be base64url.`);
+  if (typeof value !== "string" || !/^[A-Za-z0-9_=+/-]*$/.test(value))
+    throw badParameter(`The parameter '${field}' must be base64url.`);
   return Buffer.from(value, "base64url");
 }
 
@@ -239,7 +266,10 @@ function readAlgorithm(body: Body): string {
 }
 
 /** Sign, wrapKey and unwrapKey: `alg` and `value`. */
-export const readValueOperation = (body: Body): SignInput => ({ alg: readAlgorithm(body), value: readBytes(body, "value") });
+export const readValueOperation = (body: Body): SignInput => ({
+  alg: readAlgorithm(body),
+  value: readBytes(body, "value"),
+});
 
 export function readVerify(body: Body): VerifyInput {
   const alg = readAlgorithm(body);
@@ -248,7 +278,12 @@ export function readVerify(body: Body): VerifyInput {
 
 export function readCipher(body: Body): CipherRequest {
   const alg = readAlgorithm(body);
-  const input = { value: readBytes(body, "value"), iv: readBytes(body, "iv", "optional"), aad: readBytes(body, "aad", "optional"), tag: readBytes(body, "tag", "optional") };
+  const input = {
+    value: readBytes(body, "value"),
+    iv: readBytes(body, "iv", "optional"),
+    aad: readBytes(body, "aad", "optional"),
+    tag: readBytes(body, "tag", "optional"),
+  };
   return { alg, input };
 }
 

@@ -15,7 +15,8 @@ function rotationDue(record: KeyName, latest: KeyVersion, now: number): boolean 
   if (record.deletedAt !== null || isManaged(record) || !latest.attributes.enabled) return false;
   return (record.state.rotationPolicy?.lifetimeActions ?? []).some(({ trigger, action }) => {
     if (action.type !== "Rotate") return false;
-    if (trigger.timeAfterCreate !== undefined) return now >= latest.createdAt + durationSeconds(trigger.timeAfterCreate, "timeAfterCreate") * 1000;
+    if (trigger.timeAfterCreate !== undefined)
+      return now >= latest.createdAt + durationSeconds(trigger.timeAfterCreate, "timeAfterCreate") * 1000;
     const { exp } = latest.attributes;
     return exp !== undefined && now >= (exp - durationSeconds(trigger.timeBeforeExpiry, "timeBeforeExpiry")) * 1000;
   });
@@ -36,5 +37,7 @@ async function rotateIfDue(store: Store, vault: Vault, record: KeyName, now: num
 /** Rotates, across all vaults, every key whose rotation policy is due at `now`; returns how many it rotated. */
 export function rotateDueKeys(store: Store, now = Date.now()): Promise<number> {
   // `"Rotate"` is in the stored state only of keys whose policy has a Rotate action.
-  return sweepLiveNames<KeyState>(store, KEYS.type, '"Rotate"', (vault, record) => rotateIfDue(store, vault, record, now));
+  return sweepLiveNames<KeyState>(store, KEYS.type, '"Rotate"', (vault, record) =>
+    rotateIfDue(store, vault, record, now),
+  );
 }

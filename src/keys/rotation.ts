@@ -6,14 +6,25 @@ import type { ObjectScope } from "../objects/scope.js";
 import type { Store } from "../store/store.js";
 import type { KeyState, KeyVersion, RotationPolicy } from "./model.js";
 import { durationSeconds, isOct, type KeyCreationSpec, type RotationPolicyInput } from "./requests.js";
-import { generateMaterial, keyVersion, liveKeyName, putKeyVersion, unmanagedKeyName, type NewKeyVersion } from "./versions.js";
+import {
+  generateMaterial,
+  keyVersion,
+  liveKeyName,
+  putKeyVersion,
+  unmanagedKeyName,
+  type NewKeyVersion,
+} from "./versions.js";
 
 /** The policy set for the key, if any (model.ts answers Key Vault's default otherwise). */
 export async function getKeyRotationPolicy(scope: ObjectScope, name: string): Promise<RotationPolicy | undefined> {
   return (await liveKeyName(scope, name)).state.rotationPolicy;
 }
 
-export async function updateKeyRotationPolicy(scope: ObjectScope, name: string, input: RotationPolicyInput): Promise<RotationPolicy> {
+export async function updateKeyRotationPolicy(
+  scope: ObjectScope,
+  name: string,
+  input: RotationPolicyInput,
+): Promise<RotationPolicy> {
   await unmanagedKeyName(scope, name, "setrotationpolicy");
   return scope.store.transaction(async (tx) => {
     const record = await liveKeyName({ ...scope, store: tx }, name);
@@ -37,7 +48,9 @@ async function rotatedVersion(scope: ObjectScope, name: string, now: number): Pr
   const latest = await keyVersion(scope, name);
   const material = await generateMaterial(specOf(latest));
   const expiryTime = record.state.rotationPolicy?.expiryTime;
-  const exp = expiryTime ? Math.min(toSeconds(now) + durationSeconds(expiryTime, "expiryTime"), MAX_UNIX_TIME) : undefined;
+  const exp = expiryTime
+    ? Math.min(toSeconds(now) + durationSeconds(expiryTime, "expiryTime"), MAX_UNIX_TIME)
+    : undefined;
   const attributes: StoredAttributes = { enabled: true, ...(exp !== undefined ? { exp } : {}) };
   return {
     kty: latest.data.kty,
@@ -60,7 +73,12 @@ export async function rotateKey(scope: ObjectScope, name: string): Promise<KeyVe
  * The rotation policy's own rotation, made as of `now`. `stillDue` runs first inside the write, because on a shared
  * database another node may have rotated meanwhile; returns whether a version was added.
  */
-export async function rotateKeyOnSchedule(scope: ObjectScope, name: string, now: number, stillDue: (tx: Store) => Promise<boolean>): Promise<boolean> {
+export async function rotateKeyOnSchedule(
+  scope: ObjectScope,
+  name: string,
+  now: number,
+  stillDue: (tx: Store) => Promise<boolean>,
+): Promise<boolean> {
   const fresh = await rotatedVersion(scope, name, now);
   return scope.store.transaction(async (tx) => {
     if (!(await stillDue(tx))) return false;
@@ -68,4 +86,3 @@ export async function rotateKeyOnSchedule(scope: ObjectScope, name: string, now:
     return true;
   });
 }
-

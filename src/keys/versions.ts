@@ -12,8 +12,10 @@ import type { Vault } from "../vaults/model.js";
 import type { KeyName, KeyState, KeyVersion, KeyVersionData } from "./model.js";
 import type { KeyCreationSpec } from "./requests.js";
 
-export const liveKeyName = (scope: ObjectScope, name: string): Promise<KeyName> => liveName<KeyState>(scope.store, scope.vault.name, KEYS, name);
-export const deletedKeyName = (scope: ObjectScope, name: string): Promise<KeyName> => deletedName<KeyState>(scope.store, scope.vault.name, KEYS, name);
+export const liveKeyName = (scope: ObjectScope, name: string): Promise<KeyName> =>
+  liveName<KeyState>(scope.store, scope.vault.name, KEYS, name);
+export const deletedKeyName = (scope: ObjectScope, name: string): Promise<KeyName> =>
+  deletedName<KeyState>(scope.store, scope.vault.name, KEYS, name);
 
 /** The newest version of a name, live or deleted. */
 export const newestKeyVersion = (store: Store, vault: Vault, name: string): Promise<KeyVersion | undefined> =>
@@ -25,7 +27,12 @@ export function keyVersion(scope: ObjectScope, name: string, version?: string): 
 }
 
 /** A key a client may change through the keys API: live (or, with `deleted`, deleted), and not a certificate's. */
-export async function unmanagedKeyName(scope: ObjectScope, name: string, operation: string, deleted = false): Promise<KeyName> {
+export async function unmanagedKeyName(
+  scope: ObjectScope,
+  name: string,
+  operation: string,
+  deleted = false,
+): Promise<KeyName> {
   const record = deleted ? await deletedKeyName(scope, name) : await liveKeyName(scope, name);
   assertNotManaged(KEYS, record, operation);
   return record;
@@ -34,7 +41,8 @@ export async function unmanagedKeyName(scope: ObjectScope, name: string, operati
 /** Fresh key material for `spec`; key pairs are made on libuv's thread pool. */
 export async function generateMaterial(spec: KeyCreationSpec): Promise<KeyMaterial> {
   if (spec.kind === "oct") return { kind: "oct", bytes: randomBytes(spec.bits / 8) };
-  if (spec.kind === "rsa") return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: spec.bits }) };
+  if (spec.kind === "rsa")
+    return { kind: "asymmetric", key: await generateKeyPair({ kty: "RSA", keySize: spec.bits }) };
   return { kind: "asymmetric", key: await generateKeyPair({ kty: "EC", crv: spec.crv }) };
 }
 
@@ -61,7 +69,13 @@ export interface ManagedKeyVersion extends NewKeyVersion {
 }
 
 /** Adds a version inside the caller's transaction (creating the name); `operation` names the request in the refusal for a certificate's key. */
-export async function putKeyVersion(tx: Store, vault: Vault, name: string, operation: string, fresh: NewKeyVersion): Promise<KeyVersion> {
+export async function putKeyVersion(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  operation: string,
+  fresh: NewKeyVersion,
+): Promise<KeyVersion> {
   const current = await tx.getName<KeyState>(vault.name, KEYS.type, name);
   assertNotDeleted(current, KEYS.type, name);
   assertNotManaged(KEYS, current, operation);
@@ -71,21 +85,46 @@ export async function putKeyVersion(tx: Store, vault: Vault, name: string, opera
 }
 
 /** Writes a certificate's key version; the name is created managed if it is not there yet. */
-export async function putManagedKeyVersion(tx: Store, vault: Vault, name: string, fresh: ManagedKeyVersion): Promise<KeyVersion> {
+export async function putManagedKeyVersion(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  fresh: ManagedKeyVersion,
+): Promise<KeyVersion> {
   if (!(await tx.getName(vault.name, KEYS.type, name))) await putKeyName(tx, vault, name, { managed: true });
   return writeVersion(tx, vault, name, fresh, { version: fresh.version, managed: true });
 }
 
 const putKeyName = (tx: Store, vault: Vault, name: string, state: KeyState) =>
-  tx.putName<KeyState>({ vault: vault.name, kind: KEYS.type, name, deletedAt: null, scheduledPurgeAt: null, state, sealedState: null });
+  tx.putName<KeyState>({
+    vault: vault.name,
+    kind: KEYS.type,
+    name,
+    deletedAt: null,
+    scheduledPurgeAt: null,
+    state,
+    sealedState: null,
+  });
 
-async function writeVersion(tx: Store, vault: Vault, name: string, fresh: NewKeyVersion, managed?: { version: string; managed: true }): Promise<KeyVersion> {
+async function writeVersion(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  fresh: NewKeyVersion,
+  managed?: { version: string; managed: true },
+): Promise<KeyVersion> {
   const { kty, keyOps, material, attributes, tags, exportable, createdAt } = fresh;
   const { data, sealed } = materialRecord(material);
   const record = newVersionRecord<StoredAttributes, KeyVersionData>(vault.name, KEYS.type, name, {
     attributes,
     tags,
-    data: { kty, key_ops: keyOps, ...data, ...(managed ? { managed: true } : {}), ...(exportable !== undefined ? { exportable } : {}) },
+    data: {
+      kty,
+      key_ops: keyOps,
+      ...data,
+      ...(managed ? { managed: true } : {}),
+      ...(exportable !== undefined ? { exportable } : {}),
+    },
     sealed,
   });
   const version = {

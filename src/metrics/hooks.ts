@@ -13,7 +13,8 @@ function requestCounter(operation: string, status: number): Child<typeof request
   let byStatus = counted.get(operation);
   if (!byStatus) counted.set(operation, (byStatus = new Map()));
   let child = byStatus.get(status);
-  if (!child) byStatus.set(status, (child = requests.labels(operation, `${Math.floor(status / 100)}xx`, String(status))));
+  if (!child)
+    byStatus.set(status, (child = requests.labels(operation, `${Math.floor(status / 100)}xx`, String(status))));
   return child;
 }
 

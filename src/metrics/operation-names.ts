@@ -42,9 +42,14 @@ name("KeyRotationPolicyGet", "GET /keys/:name/rotationpolicy");
 name("KeyRotationPolicySet", "PUT /keys/:name/rotationpolicy");
 name("KeyRandomBytesGet", "POST /rng");
 for (const [operation, path] of [
-  ["KeyEncrypt", "encrypt"], ["KeyDecrypt", "decrypt"], ["KeyWrap", "wrapkey"], ["KeyUnwrap", "unwrapkey"],
-  ["KeySign", "sign"], ["KeyVerify", "verify"],
-]) name(operation!, `POST /keys/:name/${path}`, `POST /keys/:name/:version/${path}`);
+  ["KeyEncrypt", "encrypt"],
+  ["KeyDecrypt", "decrypt"],
+  ["KeyWrap", "wrapkey"],
+  ["KeyUnwrap", "unwrapkey"],
+  ["KeySign", "sign"],
+  ["KeyVerify", "verify"],
+])
+  name(operation!, `POST /keys/:name/${path}`, `POST /keys/:name/:version/${path}`);
 name("CertificateCreate", "POST /certificates/:name/create");
 name("CertificateImport", "POST /certificates/:name/import");
 name("CertificatePendingGet", "GET /certificates/:name/pending");
@@ -67,7 +72,10 @@ function routeOperation(route: RouteOptions, method: string): string {
   if (config.permission) {
     // HEAD routes Fastify adds for GET routes are the GET's operation.
     const operation = DATA_PLANE[`${method === "HEAD" ? "GET" : method} ${route.url}`];
-    if (!operation) throw new Error(`data-plane route ${method} ${route.url} has no Key Vault operation name (metrics/operation-names.ts)`);
+    if (!operation)
+      throw new Error(
+        `data-plane route ${method} ${route.url} has no Key Vault operation name (metrics/operation-names.ts)`,
+      );
     return operation;
   }
   return config.action ?? config.listing ?? `${method} ${route.url}`;

@@ -76,7 +76,8 @@ export function applyAttributes(base: StoredAttributes, patch: AttributesPatch):
 }
 
 /** Reads `attributes` from a request body over `base`. */
-export const readAttributes = (input: unknown, base: StoredAttributes): StoredAttributes => applyAttributes(base, readAttributesPatch(input));
+export const readAttributes = (input: unknown, base: StoredAttributes): StoredAttributes =>
+  applyAttributes(base, readAttributesPatch(input));
 
 /** Tags as a request gives them: absent keeps the version's (undefined), null clears them. */
 export function readTagsPatch(input: unknown): Record<string, string> | undefined {
@@ -85,4 +86,5 @@ export function readTagsPatch(input: unknown): Record<string, string> | undefine
   return checkTags(input);
 }
 
-export const readTags = (input: unknown, base: Record<string, string> = {}): Record<string, string> => readTagsPatch(input) ?? base;
+export const readTags = (input: unknown, base: Record<string, string> = {}): Record<string, string> =>
+  readTagsPatch(input) ?? base;

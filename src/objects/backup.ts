@@ -46,7 +46,12 @@ export interface NamesBackup {
 const MAX_VERSIONS = 500;
 
 /** Every version of `name` in each of `kinds` (a certificate takes its key and secret along). */
-export async function collectBackup(store: Store, vault: string, kinds: ObjectType[], name: string): Promise<NamesBackup> {
+export async function collectBackup(
+  store: Store,
+  vault: string,
+  kinds: ObjectType[],
+  name: string,
+): Promise<NamesBackup> {
   const objects: BackedUpName[] = [];
   let stored = name; // the name as first written (lookups are case-insensitive)
   for (const kind of kinds) {
@@ -56,11 +61,15 @@ export async function collectBackup(store: Store, vault: string, kinds: ObjectTy
     const versions: BackedUpName["versions"] = [];
     let after: number | undefined;
     do {
-      const page = await store.listVersions<Record<string, unknown>, Record<string, unknown>>(vault, kind, name, { limit: 100, after });
+      const page = await store.listVersions<Record<string, unknown>, Record<string, unknown>>(vault, kind, name, {
+        limit: 100,
+        after,
+      });
       for (const { vault: _v, kind: _k, name: _n, seq: _s, sealed, ...v } of page.items) {
         versions.push({ ...v, ...(sealed ? { sealed: sealed.toString("base64") } : {}) });
       }
-      if (versions.length > MAX_VERSIONS) throw badParameter(`Backup is limited to ${MAX_VERSIONS} versions of an object.`);
+      if (versions.length > MAX_VERSIONS)
+        throw badParameter(`Backup is limited to ${MAX_VERSIONS} versions of an object.`);
       after = page.next === undefined ? undefined : Number(page.next);
     } while (after !== undefined);
     objects.push({ kind, state: record.state, versions });
@@ -73,13 +82,30 @@ export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup
   for (const { kind } of backup.objects) {
     const existing = await tx.getName(vault.name, kind, backup.name);
     assertNotDeleted(existing, kind, backup.name);
-    if (existing) throw conflict(`${c.label} ${backup.name} already exists in this vault; a backup is only restored under a free name.`);
+    if (existing)
+      throw conflict(
+        `${c.label} ${backup.name} already exists in this vault; a backup is only restored under a free name.`,
+      );
   }
   for (const { versions } of backup.objects) versions.forEach(checkRestoredVersion);
   for (const { kind, state, versions } of backup.objects) {
-    await tx.putName({ vault: vault.name, kind, name: backup.name, deletedAt: null, scheduledPurgeAt: null, state, sealedState: null });
+    await tx.putName({
+      vault: vault.name,
+      kind,
+      name: backup.name,
+      deletedAt: null,
+      scheduledPurgeAt: null,
+      state,
+      sealedState: null,
+    });
     for (const { sealed, ...v } of versions) {
-      await tx.putVersion({ ...v, vault: vault.name, kind, name: backup.name, sealed: sealed === undefined ? null : Buffer.from(sealed, "base64") });
+      await tx.putVersion({
+        ...v,
+        vault: vault.name,
+        kind,
+        name: backup.name,
+        sealed: sealed === undefined ? null : Buffer.from(sealed, "base64"),
+      });
     }
   }
 }

@@ -44,7 +44,11 @@ export const SECRETS: ObjectCollection = {
   managedInnerCode: "SecretManagedByKeyVault",
 };
 
-export const COLLECTIONS: Record<ObjectType, ObjectCollection> = { certificate: CERTIFICATES, key: KEYS, secret: SECRETS };
+export const COLLECTIONS: Record<ObjectType, ObjectCollection> = {
+  certificate: CERTIFICATES,
+  key: KEYS,
+  secret: SECRETS,
+};
 
 /** A certificate owns a key and a secret of the same name; they are deleted, recovered and purged together. */
 export const CERTIFICATE_WITH_LINKED: ObjectType[] = ["certificate", "key", "secret"];
@@ -67,8 +71,15 @@ export interface ManagedState {
 export const isManaged = (record: NameRecord<ManagedState> | undefined): boolean => record?.state.managed === true;
 
 /** A certificate's key or secret changes only through the certificates API: Key Vault answers 403. */
-export function assertNotManaged(c: ObjectCollection, record: NameRecord<ManagedState> | undefined, operation: string): void {
+export function assertNotManaged(
+  c: ObjectCollection,
+  record: NameRecord<ManagedState> | undefined,
+  operation: string,
+): void {
   if (isManaged(record)) {
-    throw forbidden(`Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`, c.managedInnerCode);
+    throw forbidden(
+      `Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`,
+      c.managedInnerCode,
+    );
   }
 }

@@ -5,7 +5,8 @@ import type { KeyObject } from "node:crypto";
 import { CURVES, curveNameOf } from "../crypto/keys.js";
 import { badParameter } from "../http/errors.js";
 
-export const invalidProperty = (property: string, why: string) => badParameter(`Property has invalid value: ${property} ${why}.`);
+export const invalidProperty = (property: string, why: string) =>
+  badParameter(`Property has invalid value: ${property} ${why}.`);
 
 // Tags. Sources: learn.microsoft.com/azure/key-vault/secrets/about-secrets "Secret tags" (up to 15 tags, 512-character
 // names) and keys/about-keys-details "Key tags" (15 tags, 256-character values); where they disagree, the name bound
@@ -42,46 +43,58 @@ export const RSA_PUBLIC_EXPONENT = 65537;
 
 /** Tags as a request gives them: an object of at most 15 string values, names and values within their lengths. */
 export function checkTags(input: unknown, property = "tags"): Record<string, string> {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) throw invalidProperty(property, "must be an object of strings");
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    throw invalidProperty(property, "must be an object of strings");
   const entries = Object.entries(input);
-  if (entries.length > MAX_TAGS) throw invalidProperty(property, `has ${entries.length} tags; an object has at most ${MAX_TAGS}`);
+  if (entries.length > MAX_TAGS)
+    throw invalidProperty(property, `has ${entries.length} tags; an object has at most ${MAX_TAGS}`);
   for (const [name, value] of entries) {
-    if (name.length > MAX_TAG_NAME_LENGTH) throw invalidProperty(property, `has a tag name longer than ${MAX_TAG_NAME_LENGTH} characters`);
+    if (name.length > MAX_TAG_NAME_LENGTH)
+      throw invalidProperty(property, `has a tag name longer than ${MAX_TAG_NAME_LENGTH} characters`);
     if (typeof value !== "string") throw invalidProperty(`${property}.${name}`, "must be a string");
-    if (value.length > MAX_TAG_VALUE_LENGTH) throw invalidProperty(`${property}.${name}`, `is longer than ${MAX_TAG_VALUE_LENGTH} characters`);
+    if (value.length > MAX_TAG_VALUE_LENGTH)
+      throw invalidProperty(`${property}.${name}`, `is longer than ${MAX_TAG_VALUE_LENGTH} characters`);
   }
   return input as Record<string, string>;
 }
 
 export function checkContentType(input: unknown, property = "contentType"): string {
   if (typeof input !== "string") throw invalidProperty(property, "must be a string");
-  if (input.length > MAX_CONTENT_TYPE_LENGTH) throw invalidProperty(property, `is longer than ${MAX_CONTENT_TYPE_LENGTH} characters`);
+  if (input.length > MAX_CONTENT_TYPE_LENGTH)
+    throw invalidProperty(property, `is longer than ${MAX_CONTENT_TYPE_LENGTH} characters`);
   return input;
 }
 
 /** An IntDate: whole seconds from 1970-01-01 to 9999-12-31T23:59:59Z. */
 export function checkUnixTime(input: unknown, property: string): number {
   if (typeof input !== "number" || !Number.isInteger(input) || input < 0 || input > MAX_UNIX_TIME) {
-    throw invalidProperty(property, `must be whole seconds since 1970-01-01, at most ${MAX_UNIX_TIME} (9999-12-31T23:59:59Z)`);
+    throw invalidProperty(
+      property,
+      `must be whole seconds since 1970-01-01, at most ${MAX_UNIX_TIME} (9999-12-31T23:59:59Z)`,
+    );
   }
   return input;
 }
 
 export function checkSubject(input: string, property: string): string {
-  if (input.length > MAX_SUBJECT_LENGTH) throw invalidProperty(property, `is longer than ${MAX_SUBJECT_LENGTH} characters`);
+  if (input.length > MAX_SUBJECT_LENGTH)
+    throw invalidProperty(property, `is longer than ${MAX_SUBJECT_LENGTH} characters`);
   return input;
 }
 
 /** A policy's list (SANs of one kind, EKUs, key usages): at most 100 entries, each at most `maxLength` characters. */
 export function checkPolicyList(list: string[], property: string, maxLength = MAX_POLICY_LIST_ENTRY_LENGTH): string[] {
-  if (list.length > MAX_POLICY_LIST_LENGTH) throw invalidProperty(property, `has ${list.length} entries; at most ${MAX_POLICY_LIST_LENGTH}`);
-  if (list.some((entry) => entry.length > maxLength)) throw invalidProperty(property, `has an entry longer than ${maxLength} characters`);
+  if (list.length > MAX_POLICY_LIST_LENGTH)
+    throw invalidProperty(property, `has ${list.length} entries; at most ${MAX_POLICY_LIST_LENGTH}`);
+  if (list.some((entry) => entry.length > maxLength))
+    throw invalidProperty(property, `has an entry longer than ${maxLength} characters`);
   return list;
 }
 
 /** The key size of an RSA key to create (a key's or a certificate policy's `key_size`). */
 export function checkRsaSize(input: unknown, property: string): number {
-  if (!(RSA_SIZES as readonly unknown[]).includes(input)) throw invalidProperty(property, `must be one of ${RSA_SIZES.join(", ")}`);
+  if (!(RSA_SIZES as readonly unknown[]).includes(input))
+    throw invalidProperty(property, `must be one of ${RSA_SIZES.join(", ")}`);
   return input as number;
 }
 
@@ -90,9 +103,13 @@ export function checkImportedKey(key: KeyObject, property: string): void {
   const { modulusLength, publicExponent } = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === "rsa") {
     if (!(RSA_SIZES as readonly unknown[]).includes(modulusLength)) {
-      throw invalidProperty(property, `is an RSA key of ${modulusLength} bits; Key Vault takes ${RSA_SIZES.join(", ")}`);
+      throw invalidProperty(
+        property,
+        `is an RSA key of ${modulusLength} bits; Key Vault takes ${RSA_SIZES.join(", ")}`,
+      );
     }
-    if (publicExponent !== BigInt(RSA_PUBLIC_EXPONENT)) throw invalidProperty(property, `must have the RSA public exponent ${RSA_PUBLIC_EXPONENT}`);
+    if (publicExponent !== BigInt(RSA_PUBLIC_EXPONENT))
+      throw invalidProperty(property, `must have the RSA public exponent ${RSA_PUBLIC_EXPONENT}`);
   } else if (key.asymmetricKeyType !== "ec" || !curveNameOf(key)) {
     throw invalidProperty(property, `must be an RSA key or an EC key on ${Object.keys(CURVES).join(", ")}`);
   }
@@ -102,7 +119,13 @@ export function checkImportedKey(key: KeyObject, property: string): void {
  * A version as a restore brings it back. Backups are sealed by this server, but one sealed before these bounds
  * existed may hold what they now refuse; it is refused as a whole rather than written.
  */
-export function checkRestoredVersion(v: { tags: unknown; attributes: unknown; data: unknown; createdAt: number; updatedAt: number }): void {
+export function checkRestoredVersion(v: {
+  tags: unknown;
+  attributes: unknown;
+  data: unknown;
+  createdAt: number;
+  updatedAt: number;
+}): void {
   checkTags(v.tags);
   const { nbf, exp } = (v.attributes ?? {}) as { nbf?: unknown; exp?: unknown };
   if (nbf !== undefined) checkUnixTime(nbf, "attributes.nbf");
@@ -113,6 +136,7 @@ export function checkRestoredVersion(v: { tags: unknown; attributes: unknown; da
   if (contentType !== undefined) checkContentType(contentType);
   if (n !== undefined) {
     const bits = Buffer.from(String(n), "base64url").length * 8;
-    if (!(RSA_SIZES as readonly number[]).includes(bits) || e !== "AQAB") throw invalidProperty("key", `is an RSA key of ${bits} bits or an exponent other than ${RSA_PUBLIC_EXPONENT}`);
+    if (!(RSA_SIZES as readonly number[]).includes(bits) || e !== "AQAB")
+      throw invalidProperty("key", `is an RSA key of ${bits} bits or an exponent other than ${RSA_PUBLIC_EXPONENT}`);
   }
 }

@@ -18,6 +18,8 @@ export function newVersionRecord<A, D>(
 }
 
 /** An object's path within its vault, "/keys/NAME[/VERSION]": what a stored reference to another object holds. */
-export const objectPath = (collection: string, name: string, version?: string) => `/${collection}/${name}${version ? `/${version}` : ""}`;
+export const objectPath = (collection: string, name: string, version?: string) =>
+  `/${collection}/${name}${version ? `/${version}` : ""}`;
 
-export const objectUrl = (vaultUrl: string, collection: string, name: string, version?: string) => `${vaultUrl}${objectPath(collection, name, version)}`;
+export const objectUrl = (vaultUrl: string, collection: string, name: string, version?: string) =>
+  `${vaultUrl}${objectPath(collection, name, version)}`;

@@ -17,7 +17,9 @@ export function readPageRequest(query: Record<string, unknown>): PageRequest {
   if (raw !== undefined && raw !== "") {
     limit = Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-      throw badParameter(`Invalid value for maxresults: '${String(raw)}'. It must be an integer between 1 and ${MAX_PAGE}.`);
+      throw badParameter(
+        `Invalid value for maxresults: '${String(raw)}'. It must be an integer between 1 and ${MAX_PAGE}.`,
+      );
     }
   }
   const token = query.$skiptoken;
@@ -39,7 +41,13 @@ export interface ListResult<T> {
 }
 
 /** The list response: `value` and, when more remain, a `nextLink` back to the same path. */
-export function pageResponse<T, U>(scope: VaultScope, path: string, req: PageRequest, page: Page<T>, map: (t: T) => U): ListResult<U> {
+export function pageResponse<T, U>(
+  scope: VaultScope,
+  path: string,
+  req: PageRequest,
+  page: Page<T>,
+  map: (t: T) => U,
+): ListResult<U> {
   const nextLink = page.next
     ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}`
     : null;
@@ -53,7 +61,12 @@ export interface NameWithNewest<S, A, D> {
 }
 
 /** Live or deleted names of a collection with their newest version, one page. */
-export async function listNewest<S, A, D>(scope: ObjectScope, c: ObjectCollection, page: PageRequest, deleted: boolean): Promise<Page<NameWithNewest<S, A, D>>> {
+export async function listNewest<S, A, D>(
+  scope: ObjectScope,
+  c: ObjectCollection,
+  page: PageRequest,
+  deleted: boolean,
+): Promise<Page<NameWithNewest<S, A, D>>> {
   const names = await scope.store.listNames<S>(scope.vault.name, c.type, { deleted, ...page });
   const items: NameWithNewest<S, A, D>[] = [];
   for (const record of names.items) {

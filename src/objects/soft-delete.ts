@@ -5,7 +5,13 @@ import { checkObjectName } from "../http/object-names.js";
 import type { NameRecord, Store, VersionRecord } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { toSeconds } from "./attributes.js";
-import { COLLECTIONS, deletedObjectNotFound, objectNotFound, type ObjectCollection, type ObjectType } from "./collection.js";
+import {
+  COLLECTIONS,
+  deletedObjectNotFound,
+  objectNotFound,
+  type ObjectCollection,
+  type ObjectType,
+} from "./collection.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -19,20 +25,35 @@ export function assertNotDeleted(record: NameRecord<unknown> | undefined, kind: 
 }
 
 /** The name's record when it is live (or, with `deleted`, when it is deleted); otherwise the collection's 404. */
-export async function nameInState<S>(store: Store, vault: string, c: ObjectCollection, name: string, deleted: boolean): Promise<NameRecord<S>> {
+export async function nameInState<S>(
+  store: Store,
+  vault: string,
+  c: ObjectCollection,
+  name: string,
+  deleted: boolean,
+): Promise<NameRecord<S>> {
   const record = await store.getName<S>(vault, c.type, checkObjectName(name, c.type));
-  if (!record || (record.deletedAt !== null) !== deleted) throw deleted ? deletedObjectNotFound(c, name) : objectNotFound(c, name);
+  if (!record || (record.deletedAt !== null) !== deleted)
+    throw deleted ? deletedObjectNotFound(c, name) : objectNotFound(c, name);
   return record;
 }
 
-export const liveName = <S>(store: Store, vault: string, c: ObjectCollection, name: string) => nameInState<S>(store, vault, c, name, false);
-export const deletedName = <S>(store: Store, vault: string, c: ObjectCollection, name: string) => nameInState<S>(store, vault, c, name, true);
+export const liveName = <S>(store: Store, vault: string, c: ObjectCollection, name: string) =>
+  nameInState<S>(store, vault, c, name, false);
+export const deletedName = <S>(store: Store, vault: string, c: ObjectCollection, name: string) =>
+  nameInState<S>(store, vault, c, name, true);
 
 /**
  * A version of a live name (its newest when `version` is empty), in one read: the hot path of GET and of every key
  * operation. A miss falls back to reading the name, then the version, so that each gets the collection's own 404.
  */
-export async function liveVersion<A, D>(store: Store, vault: string, c: ObjectCollection, name: string, version: string | undefined): Promise<VersionRecord<A, D>> {
+export async function liveVersion<A, D>(
+  store: Store,
+  vault: string,
+  c: ObjectCollection,
+  name: string,
+  version: string | undefined,
+): Promise<VersionRecord<A, D>> {
   const found = await store.getLiveVersion<A, D>(vault, c.type, checkObjectName(name, c.type), version || undefined);
   if (found) return found;
   await liveName(store, vault, c, name);
@@ -42,7 +63,13 @@ export async function liveVersion<A, D>(store: Store, vault: string, c: ObjectCo
 }
 
 /** Marks names deleted (a certificate takes its key and secret with it); returns the deletion time. */
-export async function softDeleteNames(tx: Store, vault: Vault, kinds: ObjectType[], name: string, now = Date.now()): Promise<void> {
+export async function softDeleteNames(
+  tx: Store,
+  vault: Vault,
+  kinds: ObjectType[],
+  name: string,
+  now = Date.now(),
+): Promise<void> {
   const scheduledPurgeAt = now + vault.properties.softDeleteRetentionInDays * DAY_MS;
   for (const kind of kinds) {
     const record = await tx.getName(vault.name, kind, name);
@@ -60,7 +87,9 @@ export async function recoverNames(tx: Store, vault: Vault, kinds: ObjectType[],
 /** Purge is refused while the vault has purge protection on (Azure: 403 until retention ends). */
 export async function purgeNames(tx: Store, vault: Vault, kinds: ObjectType[], name: string): Promise<void> {
   if (vault.properties.enablePurgeProtection) {
-    throw forbidden(`Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`);
+    throw forbidden(
+      `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`,
+    );
   }
   for (const kind of kinds) await tx.purgeName(vault.name, kind, name);
 }

@@ -35,6 +35,7 @@ export async function sweepLiveNames<S>(
       after = page.next;
     } while (after !== undefined);
   }
-  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} scheduled ${kind} actions failed; ${acted} succeeded`);
+  if (failures.length > 0)
+    throw new AggregateError(failures, `${failures.length} scheduled ${kind} actions failed; ${acted} succeeded`);
   return acted;
 }

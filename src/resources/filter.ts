@@ -11,13 +11,23 @@ export function parseResourceFilter(filter: string | undefined): ResourceFilter 
   return filter.split(/\s+and\s+/i).map((clause) => {
     const m = CLAUSE.exec(clause);
     if (!m) {
-      throw new KeyVaultError(400, "InvalidFilterInQueryString", `Invalid $filter '${filter}' specified in the query string. Supported: resourceType, name and resourceGroup with 'eq', joined by 'and'.`);
+      throw new KeyVaultError(
+        400,
+        "InvalidFilterInQueryString",
+        `Invalid $filter '${filter}' specified in the query string. Supported: resourceType, name and resourceGroup with 'eq', joined by 'and'.`,
+      );
     }
-    return { field: m[1]!.toLowerCase() as ResourceFilter[number]["field"], value: m[2]!.replace(/''/g, "'").toLowerCase() };
+    return {
+      field: m[1]!.toLowerCase() as ResourceFilter[number]["field"],
+      value: m[2]!.replace(/''/g, "'").toLowerCase(),
+    };
   });
 }
 
-export function matchesFilter(filter: ResourceFilter, resource: { type: string; name: string; resourceGroup: string }): boolean {
+export function matchesFilter(
+  filter: ResourceFilter,
+  resource: { type: string; name: string; resourceGroup: string },
+): boolean {
   const values = { resourcetype: resource.type, name: resource.name, resourcegroup: resource.resourceGroup };
   return filter.every((c) => values[c.field].toLowerCase() === c.value);
 }

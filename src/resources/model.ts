@@ -8,14 +8,25 @@ export function toArmSubscription(subscriptionId: string, tenantId: string) {
     tenantId,
     displayName: "Kluis",
     state: "Enabled",
-    subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+    subscriptionPolicies: {
+      locationPlacementId: "Public_2014-09-01",
+      quotaId: "PayAsYouGo_2014-09-01",
+      spendingLimit: "Off",
+    },
     authorizationSource: "RoleBased",
     managedByTenants: [],
   };
 }
 
 export function toArmTenant(tenantId: string) {
-  return { id: `/tenants/${tenantId}`, tenantId, tenantCategory: "Home", displayName: "Kluis", domains: [], tenantType: "AAD" };
+  return {
+    id: `/tenants/${tenantId}`,
+    tenantId,
+    tenantCategory: "Home",
+    displayName: "Kluis",
+    domains: [],
+    tenantType: "AAD",
+  };
 }
 
 export function resourceGroupId(subscriptionId: string, name: string): string {

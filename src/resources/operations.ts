@@ -17,7 +17,8 @@ const GROUP_NAME = /^[-\p{L}\p{N}_.()]{1,90}$/u;
 function checkTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
   const isObject = typeof tags === "object" && !Array.isArray(tags);
-  if (!isObject || Object.values(tags).some((t) => typeof t !== "string")) throw badParameter("tags must be an object of strings.");
+  if (!isObject || Object.values(tags).some((t) => typeof t !== "string"))
+    throw badParameter("tags must be an object of strings.");
   return tags as Record<string, string>;
 }
 
@@ -57,7 +58,11 @@ export async function createOrUpdateResourceGroup(
 }
 
 /** PATCH: only tags change. */
-export async function updateResourceGroup(store: Store, name: string, input: ResourceGroupInput): Promise<ResourceGroupRecord> {
+export async function updateResourceGroup(
+  store: Store,
+  name: string,
+  input: ResourceGroupInput,
+): Promise<ResourceGroupRecord> {
   const tags = checkTags(input.tags);
   return store.transaction(async (tx) => {
     const group = await getResourceGroup(tx, name);

@@ -1,7 +1,14 @@
 // ARM's Microsoft.Resources API under the server's one subscription: subscriptions, tenants, resource groups
 // (delete is a long-running operation) and the generic `/resources` listing that az uses to find a vault by name.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { authorizationFailed, lists, managementPipeline, performs, readable, requestScope } from "../authorization/management.js";
+import {
+  authorizationFailed,
+  lists,
+  managementPipeline,
+  performs,
+  readable,
+  requestScope,
+} from "../authorization/management.js";
 import { getResourceGroup } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
@@ -33,9 +40,13 @@ export async function accountRoutes(app: FastifyInstance, ctx: ServerContext) {
   managementPipeline(app, ctx);
   const subscription = `/subscriptions/${ctx.subscriptionId}`;
   app.get("/subscriptions", lists("Microsoft.Resources/subscriptions/read"), async (req) => ({
-    value: req.management!.hasAnyRoleAround(subscription) ? [toArmSubscription(ctx.subscriptionId, ctx.tokens.tenantId)] : [],
+    value: req.management!.hasAnyRoleAround(subscription)
+      ? [toArmSubscription(ctx.subscriptionId, ctx.tokens.tenantId)]
+      : [],
   }));
-  app.get("/tenants", lists("Microsoft.Resources/tenants/read"), async () => ({ value: [toArmTenant(ctx.tokens.tenantId)] }));
+  app.get("/tenants", lists("Microsoft.Resources/tenants/read"), async () => ({
+    value: [toArmTenant(ctx.tokens.tenantId)],
+  }));
 }
 
 export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
@@ -45,20 +56,31 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // Whoever the subscription is listed to may read it; anyone else gets the refusal of a read.
   app.get("/subscriptions/:subscriptionId", lists("Microsoft.Resources/subscriptions/read"), async (req) => {
-    if (!req.management!.hasAnyRoleAround(requestScope(req))) throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/read", requestScope(req));
+    if (!req.management!.hasAnyRoleAround(requestScope(req)))
+      throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/read", requestScope(req));
     return toArmSubscription(sub, ctx.tokens.tenantId);
   });
 
   const base = "/subscriptions/:subscriptionId/resourcegroups";
   const one = `${base}/:resourceGroup`;
   app.get(base, lists(GROUP_READ), async (req) => ({
-    value: readable(req, await ctx.store.listResourceGroups(), (g) => resourceGroupId(sub, g.name)).map((g) => toArmResourceGroup(sub, g)),
+    value: readable(req, await ctx.store.listResourceGroups(), (g) => resourceGroupId(sub, g.name)).map((g) =>
+      toArmResourceGroup(sub, g),
+    ),
   }));
-  app.get(one, { ...performs(GROUP_READ), exposeHeadRoute: false }, async (req) => toArmResourceGroup(sub, await getResourceGroup(ctx.store, groupName(req))));
+  app.get(one, { ...performs(GROUP_READ), exposeHeadRoute: false }, async (req) =>
+    toArmResourceGroup(sub, await getResourceGroup(ctx.store, groupName(req))),
+  );
   // CheckExistence (`az group exists`): 204 or 404, nothing else (the SDK raises on a 200).
-  app.head(one, performs(GROUP_READ), async (req, reply) => reply.code((await ctx.store.getResourceGroup(groupName(req))) ? 204 : 404).send());
+  app.head(one, performs(GROUP_READ), async (req, reply) =>
+    reply.code((await ctx.store.getResourceGroup(groupName(req))) ? 204 : 404).send(),
+  );
   app.put(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req, reply) => {
-    const { group, created } = await createOrUpdateResourceGroup(ctx.store, groupName(req), jsonBody(req) as ResourceGroupInput);
+    const { group, created } = await createOrUpdateResourceGroup(
+      ctx.store,
+      groupName(req),
+      jsonBody(req) as ResourceGroupInput,
+    );
     return reply.code(created ? 201 : 200).send(toArmResourceGroup(sub, group));
   });
   app.patch(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req) =>
@@ -81,12 +103,20 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
     const group = deletedGroup(req);
     return group === undefined ? requestScope(req) : resourceGroupId(sub, group);
   };
-  app.get("/subscriptions/:subscriptionId/operationresults/:operationId", performs(GROUP_READ, pollScope), async (req, reply) => {
-    if (deletedGroup(req) === undefined) {
-      throw new KeyVaultError(404, "NotFound", `The operation '${(req.params as { operationId: string }).operationId}' was not found.`);
-    }
-    return reply.code(200).send();
-  });
+  app.get(
+    "/subscriptions/:subscriptionId/operationresults/:operationId",
+    performs(GROUP_READ, pollScope),
+    async (req, reply) => {
+      if (deletedGroup(req) === undefined) {
+        throw new KeyVaultError(
+          404,
+          "NotFound",
+          `The operation '${(req.params as { operationId: string }).operationId}' was not found.`,
+        );
+      }
+      return reply.code(200).send();
+    },
+  );
 
   // Lists only the vaults the caller may read, as ARM filters a collection to what the caller can see.
   const listResources = async (req: FastifyRequest, group?: string) => {
@@ -94,7 +124,9 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (group !== undefined) await getResourceGroup(ctx.store, group);
     const vaults = (await ctx.store.listVaults<VaultProperties>())
       .filter((v) => group === undefined || v.resourceGroup.toLowerCase() === group.toLowerCase())
-      .filter((v) => matchesFilter(filter, { type: "Microsoft.KeyVault/vaults", name: v.name, resourceGroup: v.resourceGroup }))
+      .filter((v) =>
+        matchesFilter(filter, { type: "Microsoft.KeyVault/vaults", name: v.name, resourceGroup: v.resourceGroup }),
+      )
       .map((v) => toGenericVaultResource(sub, v));
     return { value: readable(req, vaults, (v) => v.id) };
   };

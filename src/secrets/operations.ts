@@ -18,8 +18,13 @@ import { deletedSecretName, findSecretVersion, liveSecretName, putSecretVersion 
  * A value is withheld while its version is disabled. Key Vault's documentation also withholds it outside the
  * nbf/exp window, but the service returns it (Azure/AzureKeyVault#19): only `strictValidity` refuses it then.
  */
-function assertReadable({ enabled, nbf, exp }: StoredAttributes, strictValidity: boolean, now = toSeconds(Date.now())): void {
-  const refuse = (state: string, innerCode: string) => forbidden(`Operation get is not allowed on a ${state} secret.`, innerCode);
+function assertReadable(
+  { enabled, nbf, exp }: StoredAttributes,
+  strictValidity: boolean,
+  now = toSeconds(Date.now()),
+): void {
+  const refuse = (state: string, innerCode: string) =>
+    forbidden(`Operation get is not allowed on a ${state} secret.`, innerCode);
   if (!enabled) throw refuse("disabled", "SecretDisabled");
   if (!strictValidity) return;
   if (nbf !== undefined && now < nbf) throw refuse("not yet valid", "SecretNotYetValid");
@@ -45,7 +50,9 @@ function inContentType(v: SecretVersion, outContentType: OutContentType | undefi
 export async function setSecret(scope: ObjectScope, name: string, input: SetSecretInput): Promise<SecretVersion> {
   checkObjectName(name, SECRETS.type);
   const { value, ...fields } = input;
-  return scope.store.transaction((tx) => putSecretVersion(tx, scope.vault, name, "set", { ...fields, value: Buffer.from(value, "utf8") }));
+  return scope.store.transaction((tx) =>
+    putSecretVersion(tx, scope.vault, name, "set", { ...fields, value: Buffer.from(value, "utf8") }),
+  );
 }
 
 export async function getSecret(
@@ -54,25 +61,46 @@ export async function getSecret(
   version: string | undefined,
   { outContentType, strictValidity }: { outContentType?: OutContentType; strictValidity: boolean },
 ): Promise<SecretVersion> {
-  const v = await liveVersion<StoredAttributes, SecretVersionData>(scope.store, scope.vault.name, SECRETS, name, version);
+  const v = await liveVersion<StoredAttributes, SecretVersionData>(
+    scope.store,
+    scope.vault.name,
+    SECRETS,
+    name,
+    version,
+  );
   assertReadable(v.attributes, strictValidity);
   return inContentType(v, outContentType);
 }
 
-const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedSecret>> => listNewestOf(scope, SECRETS, page, deleted);
+const listNewest = (scope: ObjectScope, page: PageRequest, deleted: boolean): Promise<Page<DeletedSecret>> =>
+  listNewestOf(scope, SECRETS, page, deleted);
 
 export async function getSecrets(scope: ObjectScope, page: PageRequest): Promise<Page<SecretVersion>> {
   const { items, next } = await listNewest(scope, page, false);
   return { items: items.map((i) => i.latest), next };
 }
 
-export async function getSecretVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<SecretVersion>> {
+export async function getSecretVersions(
+  scope: ObjectScope,
+  name: string,
+  page: PageRequest,
+): Promise<Page<SecretVersion>> {
   await liveSecretName(scope.store, scope.vault, name);
-  return scope.store.listVersions<StoredAttributes, SecretVersionData>(scope.vault.name, SECRETS.type, name, versionPage(page));
+  return scope.store.listVersions<StoredAttributes, SecretVersionData>(
+    scope.vault.name,
+    SECRETS.type,
+    name,
+    versionPage(page),
+  );
 }
 
 /** Changes a version's attributes, tags or content type; the value never changes. */
-export async function updateSecret(scope: ObjectScope, name: string, version: string | undefined, input: UpdateSecretInput): Promise<SecretVersion> {
+export async function updateSecret(
+  scope: ObjectScope,
+  name: string,
+  version: string | undefined,
+  input: UpdateSecretInput,
+): Promise<SecretVersion> {
   const { store, vault } = scope;
   return store.transaction(async (tx) => {
     assertNotManaged(SECRETS, await liveSecretName(tx, vault, name), "update");
@@ -102,9 +130,11 @@ export async function deleteSecret(scope: ObjectScope, name: string): Promise<De
   return deletedSecret(scope, name);
 }
 
-export const getDeletedSecret = (scope: ObjectScope, name: string): Promise<DeletedSecret> => deletedSecret(scope, name);
+export const getDeletedSecret = (scope: ObjectScope, name: string): Promise<DeletedSecret> =>
+  deletedSecret(scope, name);
 
-export const getDeletedSecrets = (scope: ObjectScope, page: PageRequest): Promise<Page<DeletedSecret>> => listNewest(scope, page, true);
+export const getDeletedSecrets = (scope: ObjectScope, page: PageRequest): Promise<Page<DeletedSecret>> =>
+  listNewest(scope, page, true);
 
 export async function recoverDeletedSecret(scope: ObjectScope, name: string): Promise<SecretVersion> {
   assertNotManaged(SECRETS, await deletedSecretName(scope, name), "recover");
@@ -122,7 +152,11 @@ export async function purgeDeletedSecret(scope: ObjectScope, name: string): Prom
 /** BackupSecret: every version of the secret, sealed into one opaque blob (base64url). */
 export async function backupSecret(scope: ObjectScope, name: string): Promise<string> {
   assertNotManaged(SECRETS, await liveSecretName(scope.store, scope.vault, name), "backup");
-  return sealBackup(scope.store, SECRETS.type, await collectBackup(scope.store, scope.vault.name, [SECRETS.type], name));
+  return sealBackup(
+    scope.store,
+    SECRETS.type,
+    await collectBackup(scope.store, scope.vault.name, [SECRETS.type], name),
+  );
 }
 
 /** Restores every version under its own id into this vault; the name must be free (neither live nor deleted). */

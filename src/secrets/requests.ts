@@ -1,6 +1,13 @@
 // Request bodies and query parameters of the secrets API read into typed input, with Key Vault's 400s.
 import { badParameter } from "../http/errors.js";
-import { readAttributes, readAttributesPatch, readTags, readTagsPatch, type AttributesPatch, type StoredAttributes } from "../objects/attributes.js";
+import {
+  readAttributes,
+  readAttributesPatch,
+  readTags,
+  readTagsPatch,
+  type AttributesPatch,
+  type StoredAttributes,
+} from "../objects/attributes.js";
 import { checkContentType } from "../objects/limits.js";
 import { MAX_VALUE_LENGTH } from "./model.js";
 
@@ -27,7 +34,8 @@ export type OutContentType = typeof PFX | typeof PEM;
 
 function readValue(input: unknown): string {
   if (typeof input !== "string") throw badParameter("The secret 'value' is required and must be a string.");
-  if (input.length > MAX_VALUE_LENGTH) throw badParameter(`Secret is beyond the maximum permitted length of ${MAX_VALUE_LENGTH} characters.`);
+  if (input.length > MAX_VALUE_LENGTH)
+    throw badParameter(`Secret is beyond the maximum permitted length of ${MAX_VALUE_LENGTH} characters.`);
   return input;
 }
 

@@ -29,10 +29,16 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
   const read = (query: Query) => ({ outContentType: readOutContentType(query), strictValidity: strictSecretValidity });
   app.get<Route>("/secrets", need("list"), async (req) => {
     const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/secrets", page, await getSecrets(req.scope, page), (v) => secretItem(req.scope, v, false));
+    return pageResponse(req.scope, "/secrets", page, await getSecrets(req.scope, page), (v) =>
+      secretItem(req.scope, v, false),
+    );
   });
-  app.post("/secrets/restore", restoreRoute(need("restore")), async (req) => secretBundle(req.scope, await restoreSecret(req.scope, jsonBody(req).value), false));
-  app.put<Named>("/secrets/:name", need("set"), async (req) => secretBundle(req.scope, await setSecret(req.scope, req.params.name, readSetSecret(jsonBody(req))), true));
+  app.post("/secrets/restore", restoreRoute(need("restore")), async (req) =>
+    secretBundle(req.scope, await restoreSecret(req.scope, jsonBody(req).value), false),
+  );
+  app.put<Named>("/secrets/:name", need("set"), async (req) =>
+    secretBundle(req.scope, await setSecret(req.scope, req.params.name, readSetSecret(jsonBody(req))), true),
+  );
   app.get<Named>("/secrets/:name/versions", need("list"), async (req) => {
     const { name } = req.params;
     const page = readPageRequest(req.query);
@@ -47,19 +53,35 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
   );
   // Python's SDK updates the latest version as PATCH /secrets/{name}/ (an empty version).
   app.patch<Named>("/secrets/:name", need("set"), async (req) =>
-    secretBundle(req.scope, await updateSecret(req.scope, req.params.name, undefined, readUpdateSecret(jsonBody(req))), false),
+    secretBundle(
+      req.scope,
+      await updateSecret(req.scope, req.params.name, undefined, readUpdateSecret(jsonBody(req))),
+      false,
+    ),
   );
   app.patch<Versioned>("/secrets/:name/:version", need("set"), async (req) =>
-    secretBundle(req.scope, await updateSecret(req.scope, req.params.name, req.params.version, readUpdateSecret(jsonBody(req))), false),
+    secretBundle(
+      req.scope,
+      await updateSecret(req.scope, req.params.name, req.params.version, readUpdateSecret(jsonBody(req))),
+      false,
+    ),
   );
-  app.delete<Named>("/secrets/:name", need("delete"), async (req) => deletedSecretBundle(req.scope, await deleteSecret(req.scope, req.params.name)));
-  app.post<Named>("/secrets/:name/backup", need("backup"), async (req) => ({ value: await backupSecret(req.scope, req.params.name) }));
+  app.delete<Named>("/secrets/:name", need("delete"), async (req) =>
+    deletedSecretBundle(req.scope, await deleteSecret(req.scope, req.params.name)),
+  );
+  app.post<Named>("/secrets/:name/backup", need("backup"), async (req) => ({
+    value: await backupSecret(req.scope, req.params.name),
+  }));
 
   app.get<Route>("/deletedsecrets", need("list"), async (req) => {
     const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/deletedsecrets", page, await getDeletedSecrets(req.scope, page), (d) => deletedSecretItem(req.scope, d));
+    return pageResponse(req.scope, "/deletedsecrets", page, await getDeletedSecrets(req.scope, page), (d) =>
+      deletedSecretItem(req.scope, d),
+    );
   });
-  app.get<Named>("/deletedsecrets/:name", need("get"), async (req) => deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, req.params.name)));
+  app.get<Named>("/deletedsecrets/:name", need("get"), async (req) =>
+    deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, req.params.name)),
+  );
   app.post<Named>("/deletedsecrets/:name/recover", need("recover"), async (req) =>
     secretBundle(req.scope, await recoverDeletedSecret(req.scope, req.params.name), false),
   );

@@ -8,13 +8,24 @@ import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import type { SecretName, SecretState, SecretVersion, SecretVersionData } from "./model.js";
 
-export const liveSecretName = (store: Store, vault: Vault, name: string): Promise<SecretName> => liveName<SecretState>(store, vault.name, SECRETS, name);
+export const liveSecretName = (store: Store, vault: Vault, name: string): Promise<SecretName> =>
+  liveName<SecretState>(store, vault.name, SECRETS, name);
 export const deletedSecretName = (scope: ObjectScope, name: string): Promise<SecretName> =>
   deletedName<SecretState>(scope.store, scope.vault.name, SECRETS, name);
 
 /** A version by id, or the newest. */
-export async function findSecretVersion(store: Store, vault: Vault, name: string, version?: string): Promise<SecretVersion> {
-  const v = await store.getVersion<StoredAttributes, SecretVersionData>(vault.name, SECRETS.type, name, version || undefined);
+export async function findSecretVersion(
+  store: Store,
+  vault: Vault,
+  name: string,
+  version?: string,
+): Promise<SecretVersion> {
+  const v = await store.getVersion<StoredAttributes, SecretVersionData>(
+    vault.name,
+    SECRETS.type,
+    name,
+    version || undefined,
+  );
   if (!v) throw objectNotFound(SECRETS, version ? `${name}/${version}` : name);
   return v;
 }
@@ -35,10 +46,24 @@ export interface ManagedSecretVersion extends NewSecretVersion {
 }
 
 const putSecretName = (tx: Store, vault: Vault, name: string, state: SecretState) =>
-  tx.putName<SecretState>({ vault: vault.name, kind: SECRETS.type, name, deletedAt: null, scheduledPurgeAt: null, state, sealedState: null });
+  tx.putName<SecretState>({
+    vault: vault.name,
+    kind: SECRETS.type,
+    name,
+    deletedAt: null,
+    scheduledPurgeAt: null,
+    state,
+    sealedState: null,
+  });
 
 /** Adds a version inside the caller's transaction (creating the name); a certificate's secret is refused as `operation`. */
-export async function putSecretVersion(tx: Store, vault: Vault, name: string, operation: string, fresh: NewSecretVersion): Promise<SecretVersion> {
+export async function putSecretVersion(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  operation: string,
+  fresh: NewSecretVersion,
+): Promise<SecretVersion> {
   const record = await tx.getName<SecretState>(vault.name, SECRETS.type, name);
   assertNotDeleted(record, SECRETS.type, name);
   assertNotManaged(SECRETS, record, operation);
@@ -54,11 +79,21 @@ export async function putSecretVersion(tx: Store, vault: Vault, name: string, op
 }
 
 /** Writes a certificate's secret version; the name is created managed if it is not there yet. */
-export async function putManagedSecretVersion(tx: Store, vault: Vault, name: string, fresh: ManagedSecretVersion): Promise<SecretVersion> {
+export async function putManagedSecretVersion(
+  tx: Store,
+  vault: Vault,
+  name: string,
+  fresh: ManagedSecretVersion,
+): Promise<SecretVersion> {
   if (!(await tx.getName(vault.name, SECRETS.type, name))) await putSecretName(tx, vault, name, { managed: true });
   const data: SecretVersionData = { contentType: fresh.contentType, kid: fresh.kid, managed: true };
   const v = {
-    ...newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, SECRETS.type, name, { attributes: fresh.attributes, tags: fresh.tags, data, sealed: fresh.value }),
+    ...newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, SECRETS.type, name, {
+      attributes: fresh.attributes,
+      tags: fresh.tags,
+      data,
+      sealed: fresh.value,
+    }),
     version: fresh.version,
     createdAt: fresh.createdAt,
     updatedAt: fresh.createdAt,

@@ -68,7 +68,12 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     // Object names may be 127 characters long (Fastify would answer 414 past 100).
     // ARM paths are case-insensitive (az sends both /resourcegroups/ and /resourceGroups/); parameters keep their case.
     // `az cloud register --endpoint-resource-manager https://HOST/` asks for //metadata/endpoints.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256, caseSensitive: false },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: 256,
+      caseSensitive: false,
+    },
     bodyLimit: 4 * 1024 * 1024,
     forceCloseConnections: true,
     frameworkErrors: routingError,
@@ -108,7 +113,10 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
 
   const { audit } = opts;
-  if (audit) auditHooks(app, ctx, audit, (err) => app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"));
+  if (audit)
+    auditHooks(app, ctx, audit, (err) =>
+      app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"),
+    );
   healthRoutes(app, ctx.store);
   // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
   const signIn = { verified: new VerifiedSecrets(), throttle: new SignInThrottle() };

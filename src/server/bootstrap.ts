@@ -29,7 +29,12 @@ export async function openContext(
   },
 ): Promise<ServerContext> {
   const sealer = new Sealer(loadMasterKey(dir.root));
-  const store = await openStore({ sqliteFile: dir.database, postgresUrl: opts.postgresUrl, sealer, onConnectionError: opts.onDatabaseError });
+  const store = await openStore({
+    sqliteFile: dir.database,
+    postgresUrl: opts.postgresUrl,
+    sealer,
+    onConnectionError: opts.onDatabaseError,
+  });
   // The token-signing key is the first sealed value a start reads: failing to open it means the wrong master key.
   const tokens = await TokenService.open(store).catch(async (err: unknown) => {
     if (!(err instanceof UnsealError)) throw err;
@@ -39,7 +44,12 @@ export async function openContext(
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   // The default vault's group; the CLI creates vaults in it unless told otherwise.
   if (!(await store.getResourceGroup(DEFAULT_RESOURCE_GROUP))) {
-    await store.putResourceGroup({ name: DEFAULT_RESOURCE_GROUP, location: DEFAULT_LOCATION, tags: {}, createdAt: Date.now() });
+    await store.putResourceGroup({
+      name: DEFAULT_RESOURCE_GROUP,
+      location: DEFAULT_LOCATION,
+      tags: {},
+      createdAt: Date.now(),
+    });
   }
   await ensureAdministrator(store, dir, tokens.tenantId);
   return {
@@ -97,8 +107,17 @@ async function ensureAdministrator(store: Store, dir: DataDir, tenantId: string)
   const userStands = credential.user && (await store.getUserByObjectId(credential.user.objectId));
   if (!userStands && !(await store.getUserByPrincipalName(ADMIN_USER_PRINCIPAL_NAME))) {
     const password = `${newClientSecret()}aA1!`; // meets Entra's complexity rule whatever the random part holds
-    const user = await createUser(store, { userPrincipalName: ADMIN_USER_PRINCIPAL_NAME, displayName: "Kluis administrator", mailNickname: "admin", password, isAdmin: true });
-    credential = { ...credential, user: { userPrincipalName: user.userPrincipalName, password, objectId: user.objectId } };
+    const user = await createUser(store, {
+      userPrincipalName: ADMIN_USER_PRINCIPAL_NAME,
+      displayName: "Kluis administrator",
+      mailNickname: "admin",
+      password,
+      isAdmin: true,
+    });
+    credential = {
+      ...credential,
+      user: { userPrincipalName: user.userPrincipalName, password, objectId: user.objectId },
+    };
   } else if (!userStands) {
     credential = { ...credential, user: undefined };
   }
@@ -108,7 +127,9 @@ async function ensureAdministrator(store: Store, dir: DataDir, tenantId: string)
   if (firstStart && !(await store.getVault(DEFAULT_VAULT))) {
     const administrators = [credential.objectId, ...(credential.user ? [credential.user.objectId] : [])];
     await createOrUpdateVault(store, tenantId, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, {
-      properties: { accessPolicies: administrators.map((objectId) => ({ tenantId, objectId, permissions: allPermissions() })) },
+      properties: {
+        accessPolicies: administrators.map((objectId) => ({ tenantId, objectId, permissions: allPermissions() })),
+      },
     });
   }
 }

@@ -7,7 +7,12 @@ import { buildJavaTrustStore } from "../crypto/pkcs12.js";
 import type { DataDir } from "./data-dir.js";
 
 /** Where Linux distributions keep the system CA bundle (Debian/Ubuntu, Fedora/RHEL, Alpine, openSUSE). */
-const SYSTEM_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem", "/etc/ssl/ca-bundle.pem"];
+const SYSTEM_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/cert.pem",
+  "/etc/ssl/ca-bundle.pem",
+];
 
 /** A trust store holds public certificates only: its password guards nothing, so it is Java's usual one. */
 export const JAVA_TRUST_STORE_PASSWORD = "changeit";

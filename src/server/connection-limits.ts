@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 /** Node has no getrlimit: Linux prints the soft limit on open files in /proc/self/limits. */
 function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
     const soft = Number(line?.split(/\s{2,}/)[1]);
     return Number.isInteger(soft) && soft > 0 ? soft : undefined;
   } catch {

@@ -48,7 +48,11 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
           "www-authenticate",
           `Bearer authorization="${challengeAuthority(req, ctx.tokens.tenantId)}", resource="${challengeResource(host)}"`,
         );
-        throw new KeyVaultError(401, "Unauthorized", "missing" in result ? "AKV10000: Request is missing a Bearer or PoP token." : result.invalid);
+        throw new KeyVaultError(
+          401,
+          "Unauthorized",
+          "missing" in result ? "AKV10000: Request is missing a Bearer or PoP token." : result.invalid,
+        );
       }
       req.caller = result.caller;
       req.scope = {
@@ -73,4 +77,3 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
     for (const register of routes) await register(app, ctx);
   };
 }
-

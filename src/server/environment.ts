@@ -5,7 +5,8 @@ import type { ServerInfo } from "./data-dir.js";
 const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
 
 /** The JVM splits JAVA_TOOL_OPTIONS on blanks; a path holding any is put in double quotes, which it unwraps. */
-const jvmOption = (name: string, value: string) => (/[\s"']/.test(value) ? `"-D${name}=${value.replaceAll('"', '\\"')}"` : `-D${name}=${value}`);
+const jvmOption = (name: string, value: string) =>
+  /[\s"']/.test(value) ? `"-D${name}=${value.replaceAll('"', '\\"')}"` : `-D${name}=${value}`;
 
 /**
  * TLS trust for each runtime, none losing the system's CAs: Python's requests (REQUESTS_CA_BUNDLE) and aiohttp,
@@ -30,7 +31,8 @@ export function clientEnvironment(info: ServerInfo): string {
       jvmOption("javax.net.ssl.trustStoreType", "PKCS12"),
       jvmOption("javax.net.ssl.trustStorePassword", JAVA_TRUST_STORE_PASSWORD),
     ];
-    if (info.proxyPort) options.push(jvmOption("https.proxyHost", "127.0.0.1"), jvmOption("https.proxyPort", String(info.proxyPort)));
+    if (info.proxyPort)
+      options.push(jvmOption("https.proxyHost", "127.0.0.1"), jvmOption("https.proxyPort", String(info.proxyPort)));
     vars.push(["JAVA_TOOL_OPTIONS", options.join(" ")]);
   }
   vars.push(["KLUIS_URL", info.url]);

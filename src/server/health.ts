@@ -16,7 +16,10 @@ export function healthRoutes(app: FastifyInstance, store: Store): void {
   const ready = readiness(store);
   app.get("/healthz/ready", async (_req, reply) => {
     if (await ready()) return { status: "ready" };
-    return reply.code(503).header("retry-after", String(RETRY_AFTER_SECONDS)).send({ status: "unavailable", reason: "The database cannot be reached." });
+    return reply
+      .code(503)
+      .header("retry-after", String(RETRY_AFTER_SECONDS))
+      .send({ status: "unavailable", reason: "The database cannot be reached." });
   });
 }
 
@@ -27,12 +30,15 @@ export function healthRoutes(app: FastifyInstance, store: Store): void {
 function readiness(store: Store): () => Promise<boolean> {
   let ping: Promise<boolean> | undefined;
   return async () => {
-    ping ??= store.ping().then(
-      () => true,
-      () => false,
-    ).finally(() => {
-      ping = undefined;
-    });
+    ping ??= store
+      .ping()
+      .then(
+        () => true,
+        () => false,
+      )
+      .finally(() => {
+        ping = undefined;
+      });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)));
     try {

@@ -7,7 +7,11 @@ import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
 
 /** Runs every `intervalMs`; returns a function that stops it (see schedule.ts). One kind failing does not stop the other. */
-export function startLifetimeActions(store: Store, opts: { intervalMs: number; now: () => number }, onError: (err: unknown) => void = () => {}): () => Promise<void> {
+export function startLifetimeActions(
+  store: Store,
+  opts: { intervalMs: number; now: () => number },
+  onError: (err: unknown) => void = () => {},
+): () => Promise<void> {
   const failed = (err: unknown) => {
     sweepFailures.labels("lifetime-actions").inc();
     onError(err);
@@ -17,6 +21,10 @@ export function startLifetimeActions(store: Store, opts: { intervalMs: number; n
 
 /** One run at `now`, counting what it rotated and renewed. */
 export function runLifetimeActions(store: Store, now: number, onError: (err: unknown) => void): Promise<unknown> {
-  const counted = (action: "rotation" | "renewal", run: Promise<number>) => run.then((n) => sweepActions.labels(action).inc(n), onError);
-  return Promise.all([counted("rotation", rotateDueKeys(store, now)), counted("renewal", renewDueCertificates(store, now))]);
+  const counted = (action: "rotation" | "renewal", run: Promise<number>) =>
+    run.then((n) => sweepActions.labels(action).inc(n), onError);
+  return Promise.all([
+    counted("rotation", rotateDueKeys(store, now)),
+    counted("renewal", renewDueCertificates(store, now)),
+  ]);
 }

@@ -19,7 +19,10 @@ export function lockDataDir(dir: DataDir): () => void {
     db.close();
     if ((err as { code?: string }).code !== "SQLITE_BUSY") throw err;
     const pid = readOwner(dir);
-    throw new Error(`Another Kluis server${pid ? ` (pid ${pid})` : ""} is running on ${dir.root}: stop it first, or start this one with another --data-dir.`, { cause: err });
+    throw new Error(
+      `Another Kluis server${pid ? ` (pid ${pid})` : ""} is running on ${dir.root}: stop it first, or start this one with another --data-dir.`,
+      { cause: err },
+    );
   }
   writeFileSync(dir.lockOwner, `${process.pid}\n`);
   return () => {

@@ -34,11 +34,16 @@ export function readMetricsToken(path: string): string {
   try {
     content = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`${path}: cannot read the metrics token file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new Error(
+      `${path}: cannot read the metrics token file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
   const token = content.replace(/\r?\n$/, "");
   if (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token)) {
-    throw new Error(`${path}: a metrics token is one line of at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces`);
+    throw new Error(
+      `${path}: a metrics token is one line of at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces`,
+    );
   }
   return token;
 }

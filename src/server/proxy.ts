@@ -32,16 +32,35 @@ export function parseConnectTarget(target: string): { host: string; port: number
 // Only global unicast is public. IPv4: everything but the special-purpose ranges (RFC 6890 and successors).
 const NON_PUBLIC_V4 = new BlockList();
 for (const [net, prefix] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.88.99.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15],
-  ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
-] as const) NON_PUBLIC_V4.addSubnet(net, prefix, "ipv4");
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const)
+  NON_PUBLIC_V4.addSubnet(net, prefix, "ipv4");
 // IPv6: 2000::/3 only, which leaves out loopback, unspecified, IPv4-mapped and -compatible, NAT64, unique-local,
 // link-local and multicast; less the parts of it that are documentation or carry an IPv4 address (6to4, Teredo).
 const GLOBAL_V6 = new BlockList();
 GLOBAL_V6.addSubnet("2000::", 3, "ipv6");
 const NON_PUBLIC_V6 = new BlockList();
-for (const [net, prefix] of [["2001::", 32], ["2001:db8::", 32], ["2002::", 16], ["3fff::", 20]] as const) NON_PUBLIC_V6.addSubnet(net, prefix, "ipv6");
+for (const [net, prefix] of [
+  ["2001::", 32],
+  ["2001:db8::", 32],
+  ["2002::", 16],
+  ["3fff::", 20],
+] as const)
+  NON_PUBLIC_V6.addSubnet(net, prefix, "ipv6");
 
 export function isPublicAddress(address: string): boolean {
   switch (isIP(address)) {
@@ -62,7 +81,8 @@ async function route(target: string, kluisPort: number, hostnames: readonly stri
   if (!parsed) return { status: 400, reason: "The CONNECT target must be host:port or [IPv6]:port." };
   const { host, port } = parsed;
   if (routesToKluis(host, hostnames)) {
-    if (port !== 443 && port !== kluisPort) return { status: 403, reason: `Kluis's names are reached on port 443 or ${kluisPort}.` };
+    if (port !== 443 && port !== kluisPort)
+      return { status: 403, reason: `Kluis's names are reached on port 443 or ${kluisPort}.` };
     return { host: "127.0.0.1", addresses: [{ address: "127.0.0.1", family: 4 }], port: kluisPort };
   }
   if (port !== 443) return { status: 403, reason: "Only port 443 is tunnelled." };
@@ -74,7 +94,8 @@ async function route(target: string, kluisPort: number, hostnames: readonly stri
     return { status: 502, reason: "The host name does not resolve." };
   }
   if (addresses.length === 0) return { status: 502, reason: "The host name does not resolve." };
-  if (!addresses.every((a) => isPublicAddress(a.address))) return { status: 403, reason: "Only public addresses are tunnelled." };
+  if (!addresses.every((a) => isPublicAddress(a.address)))
+    return { status: 403, reason: "Only public addresses are tunnelled." };
   return { host, addresses, port };
 }
 
@@ -102,9 +123,12 @@ export function startConnectProxy(opts: {
   hostnames: string[];
   maxConnections: number;
 }): Promise<ConnectProxy> {
-  const server = createServer({ headersTimeout: TIMEOUTS.headers, requestTimeout: TIMEOUTS.headers, connectionsCheckingInterval: TIMEOUTS.check }, (_req, res) => {
-    res.writeHead(405, { "content-type": "text/plain" }).end("Only CONNECT is supported.\n");
-  });
+  const server = createServer(
+    { headersTimeout: TIMEOUTS.headers, requestTimeout: TIMEOUTS.headers, connectionsCheckingInterval: TIMEOUTS.check },
+    (_req, res) => {
+      res.writeHead(405, { "content-type": "text/plain" }).end("Only CONNECT is supported.\n");
+    },
+  );
   server.maxConnections = opts.maxConnections;
   server.keepAliveTimeout = TIMEOUTS.keepAlive;
   // Tunnels are not tracked by server.close(); keep them to end them on shutdown.
@@ -137,8 +161,18 @@ const checkedAddresses =
   (_host, options, callback) =>
     options.all ? callback(null, addresses) : callback(null, addresses[0]!.address, addresses[0]!.family);
 
-function tunnel(client: Socket, head: Buffer, to: { host: string; addresses: LookupAddress[]; port: number }, tunnels: Set<Socket>): void {
-  const target = connect({ host: to.host, port: to.port, lookup: checkedAddresses(to.addresses), autoSelectFamily: true });
+function tunnel(
+  client: Socket,
+  head: Buffer,
+  to: { host: string; addresses: LookupAddress[]; port: number },
+  tunnels: Set<Socket>,
+): void {
+  const target = connect({
+    host: to.host,
+    port: to.port,
+    lookup: checkedAddresses(to.addresses),
+    autoSelectFamily: true,
+  });
   tunnels.add(target);
   let connected = false;
   const close = () => {

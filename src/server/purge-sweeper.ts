@@ -37,8 +37,12 @@ export function startPurgeSweeper(
   opts: { intervalMs: number; now: () => number; auditRetentionDays: number },
   onError: (err: unknown) => void = () => {},
 ): () => Promise<void> {
-  return every(opts.intervalMs, () => sweepDeletions(store, opts.now(), opts.auditRetentionDays), (err) => {
-    sweepFailures.labels("purge").inc();
-    onError(err);
-  });
+  return every(
+    opts.intervalMs,
+    () => sweepDeletions(store, opts.now(), opts.auditRetentionDays),
+    (err) => {
+      sweepFailures.labels("purge").inc();
+      onError(err);
+    },
+  );
 }

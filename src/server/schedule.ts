@@ -5,7 +5,11 @@
  * Runs `task` every `intervalMs`, never two runs at once (a run that takes longer skips the next tick); returns a
  * function that stops it and waits for the run in progress, so that the store is not closed under it.
  */
-export function every(intervalMs: number, task: () => Promise<unknown>, onError: (err: unknown) => void): () => Promise<void> {
+export function every(
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  onError: (err: unknown) => void,
+): () => Promise<void> {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     running ??= task().then(

@@ -41,7 +41,10 @@ export interface StartOptions {
   metricsToken?: string;
 }
 
-export async function startServer(opts: StartOptions, log: LineSink): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
+export async function startServer(
+  opts: StartOptions,
+  log: LineSink,
+): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   const dir = dataDir(opts.dataDir);
   // Everything the server creates from here on (the store's WAL and SHM files, certificates, server.json) is
   // owner-only, as ensureDataDir makes what is already there.
@@ -56,7 +59,12 @@ export async function startServer(opts: StartOptions, log: LineSink): Promise<{ 
   }
 }
 
-async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: () => void): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
+async function serve(
+  opts: StartOptions,
+  dir: DataDir,
+  log: LineSink,
+  unlock: () => void,
+): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
   // PostgreSQL may end an idle connection at any time (a restart, a failover); the app's logger exists once it is built.
   let appLog: FastifyBaseLogger | undefined;
   const onDatabaseError = (err: Error) => appLog?.warn({ reason: err.message }, "database connection lost");
@@ -96,10 +104,20 @@ async function serve(opts: StartOptions, dir: DataDir, log: LineSink, unlock: ()
   const proxy =
     opts.proxyPort === undefined
       ? undefined
-      : await startConnectProxy({ port: opts.proxyPort, host: "127.0.0.1", kluisPort: port, hostnames: ctx.hostnames, maxConnections: proxyConnections(opts.maxConnections) });
+      : await startConnectProxy({
+          port: opts.proxyPort,
+          host: "127.0.0.1",
+          kluisPort: port,
+          hostnames: ctx.hostnames,
+          maxConnections: proxyConnections(opts.maxConnections),
+        });
   warmKeyPool();
-  const stopSweeper = startPurgeSweeper(ctx.store, { intervalMs: 60_000, now, auditRetentionDays }, (err) => app.log.error({ err }, "purge sweep failed"));
-  const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now }, (err) => app.log.error({ err }, "lifetime actions failed"));
+  const stopSweeper = startPurgeSweeper(ctx.store, { intervalMs: 60_000, now, auditRetentionDays }, (err) =>
+    app.log.error({ err }, "purge sweep failed"),
+  );
+  const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now }, (err) =>
+    app.log.error({ err }, "lifetime actions failed"),
+  );
 
   const info: ServerInfo = {
     url: port === 443 ? "https://localhost" : `https://localhost:${port}`,

@@ -52,7 +52,10 @@ interface CaMaterial {
 }
 
 async function loadCa(dir: DataDir): Promise<CaMaterial> {
-  return { cert: new x509.X509Certificate(readFileSync(dir.caCert, "utf8")), key: await importPrivatePem(readFileSync(dir.caKey, "utf8")) };
+  return {
+    cert: new x509.X509Certificate(readFileSync(dir.caCert, "utf8")),
+    key: await importPrivatePem(readFileSync(dir.caKey, "utf8")),
+  };
 }
 
 /** A server certificate for `names`, signed by the CA; PEM key and PEM chain (leaf, then CA). */
@@ -78,7 +81,10 @@ async function issueLeaf(ca: CaMaterial, names: string[]): Promise<TlsMaterial> 
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });
-  return { key: await exportPrivatePem(keys.privateKey), cert: cert.toString("pem") + "\n" + ca.cert.toString("pem") + "\n" };
+  return {
+    key: await exportPrivatePem(keys.privateKey),
+    cert: cert.toString("pem") + "\n" + ca.cert.toString("pem") + "\n",
+  };
 }
 
 /**
@@ -96,7 +102,10 @@ function sniForLocalhostVaults(ca: CaMaterial): NonNullable<TlsMaterial["SNICall
       context = issueLeaf(ca, [name]).then((leaf) => createSecureContext(leaf));
       contexts.set(name, context);
     }
-    context.then((c) => done(null, c), (err: Error) => done(err, undefined));
+    context.then(
+      (c) => done(null, c),
+      (err: Error) => done(err, undefined),
+    );
   };
 }
 
@@ -115,7 +124,11 @@ export async function ensureTls(dir: DataDir, hostnames: readonly string[]): Pro
     writeFileSync(dir.serverKey, leaf.key, { mode: 0o600 });
     writeFileSync(dir.serverCert, leaf.cert);
   }
-  return { key: readFileSync(dir.serverKey, "utf8"), cert: readFileSync(dir.serverCert, "utf8"), SNICallback: sniForLocalhostVaults(ca) };
+  return {
+    key: readFileSync(dir.serverKey, "utf8"),
+    cert: readFileSync(dir.serverCert, "utf8"),
+    SNICallback: sniForLocalhostVaults(ca),
+  };
 }
 
 function serverCertificateCovers(dir: DataDir, names: string[]): boolean {

@@ -49,8 +49,16 @@ async function lockAll(trx: Transaction<any>, tables: string[]): Promise<void> {
 /** The copy never merges into a store: a live one would end up with two tenants, signing keys and administrators. */
 async function refuseUnlessEmpty(trx: Transaction<any>, tables: string[]): Promise<void> {
   for (const table of tables) {
-    if (await trx.selectFrom(table).select(sql`1`.as("one")).limit(1).executeTakeFirst()) {
-      throw new Error(`the PostgreSQL database already holds a Kluis store (table ${table} has rows); copy into an empty database`);
+    if (
+      await trx
+        .selectFrom(table)
+        .select(sql`1`.as("one"))
+        .limit(1)
+        .executeTakeFirst()
+    ) {
+      throw new Error(
+        `the PostgreSQL database already holds a Kluis store (table ${table} has rows); copy into an empty database`,
+      );
     }
   }
 }

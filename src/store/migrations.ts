@@ -86,7 +86,9 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("object_names_key_pk", ["vault", "kind", "name_key"])
         .execute();
       await sql`INSERT INTO object_names (vault, kind, name_key, name, deleted_at, scheduled_purge_at, state, sealed_state)
-        SELECT vault, kind, lower(name), name, deleted_at, scheduled_purge_at, state, sealed_state FROM object_names_0002`.execute(db);
+        SELECT vault, kind, lower(name), name, deleted_at, scheduled_purge_at, state, sealed_state FROM object_names_0002`.execute(
+        db,
+      );
       await db.schema.dropTable("object_names_0002").execute();
 
       await db.schema.dropIndex("object_versions_by_seq").execute();
@@ -108,17 +110,30 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint("object_versions_key_pk", ["vault", "kind", "name_key", "version"])
         .execute();
       await sql`INSERT INTO object_versions (vault, kind, name_key, name, version, seq, created_at, updated_at, attributes, tags, data, sealed)
-        SELECT vault, kind, lower(name), name, version, seq, created_at, updated_at, attributes, tags, data, sealed FROM object_versions_0002`.execute(db);
+        SELECT vault, kind, lower(name), name, version, seq, created_at, updated_at, attributes, tags, data, sealed FROM object_versions_0002`.execute(
+        db,
+      );
       await db.schema.dropTable("object_versions_0002").execute();
-      await db.schema.createIndex("object_versions_by_seq").on("object_versions").columns(["vault", "kind", "name_key", "seq"]).execute();
-      await db.schema.createIndex("object_names_by_purge_date").on("object_names").column("scheduled_purge_at").execute();
+      await db.schema
+        .createIndex("object_versions_by_seq")
+        .on("object_versions")
+        .columns(["vault", "kind", "name_key", "seq"])
+        .execute();
+      await db.schema
+        .createIndex("object_names_by_purge_date")
+        .on("object_names")
+        .column("scheduled_purge_at")
+        .execute();
     },
   },
   // A principal's credential generation moves on with every credential reset; a token carries the generation it was
   // issued under, so that a reset revokes the tokens issued before it (identity/principal-states.ts).
   "0004_principal_credential_generation": {
     async up(db: Kysely<any>) {
-      await db.schema.alterTable("principals").addColumn("credential_generation", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("principals")
+        .addColumn("credential_generation", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   },
   // Resource groups: vaults live in one, as in ARM. Every group an existing vault names is created, in the vault's
@@ -134,7 +149,9 @@ const migrations: Record<string, Migration> = {
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
       const rows = await sql<{ resource_group: string; location: string; created_at: number }>`
-        SELECT resource_group, min(location) AS location, min(created_at) AS created_at FROM vaults GROUP BY resource_group`.execute(db);
+        SELECT resource_group, min(location) AS location, min(created_at) AS created_at FROM vaults GROUP BY resource_group`.execute(
+        db,
+      );
       const seen = new Set<string>();
       for (const r of rows.rows) {
         const key = r.resource_group.toLowerCase();
@@ -142,7 +159,13 @@ const migrations: Record<string, Migration> = {
         seen.add(key);
         await db
           .insertInto("resource_groups")
-          .values({ name_key: key, name: r.resource_group, location: r.location, tags: "{}", created_at: Number(r.created_at) })
+          .values({
+            name_key: key,
+            name: r.resource_group,
+            location: r.location,
+            tags: "{}",
+            created_at: Number(r.created_at),
+          })
           .execute();
       }
     },
@@ -179,7 +202,11 @@ const migrations: Record<string, Migration> = {
         .addColumn("role_definition_id", "text", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
-      await db.schema.createIndex("role_assignments_by_principal").on("role_assignments").column("principal_id").execute();
+      await db.schema
+        .createIndex("role_assignments_by_principal")
+        .on("role_assignments")
+        .column("principal_id")
+        .execute();
       await db.schema
         .createTable("role_definitions")
         .addColumn("id", "text", (c) => c.primaryKey())
@@ -194,7 +221,13 @@ const migrations: Record<string, Migration> = {
       for (const a of await setting("role_assignments")) {
         await db
           .insertInto("role_assignments")
-          .values({ name: a.name, scope: a.scope, principal_id: a.principalId, role_definition_id: a.roleDefinitionId, created_at: now })
+          .values({
+            name: a.name,
+            scope: a.scope,
+            principal_id: a.principalId,
+            role_definition_id: a.roleDefinitionId,
+            created_at: now,
+          })
           .onConflict((oc) => oc.doNothing())
           .execute();
       }

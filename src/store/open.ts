@@ -34,7 +34,9 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   } finally {
     await migrator.destroy();
   }
-  const db = new Kysely<Database>({ dialect: postgresDialect(url, { requestLimits: true, onConnectionError: opts.onConnectionError }) });
+  const db = new Kysely<Database>({
+    dialect: postgresDialect(url, { requestLimits: true, onConnectionError: opts.onConnectionError }),
+  });
   return new Store(db, opts.sealer);
 }
 
@@ -44,7 +46,9 @@ function sqliteDialect(file: string): SqliteDialect {
   // Concurrent writes share one fsync (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss
   // guarantee (not the process-kill one) for commits that do not wait for an fsync at all.
   sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma(`synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`);
+  sqlite.pragma(
+    `synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`,
+  );
   sqlite.pragma("busy_timeout = 5000");
   return new SqliteDialect({ database: withStatementCache(sqlite) });
 }

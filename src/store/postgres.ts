@@ -16,7 +16,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * 5 s later on a server that stopped answering (a network fault that sends no reset), and a node that vanished in the
  * middle of a transaction has its session, and the row locks it held, ended after 30 s.
  */
-const REQUEST_LIMITS = { statement_timeout: 15_000, query_timeout: 20_000, idle_in_transaction_session_timeout: 30_000 };
+const REQUEST_LIMITS = {
+  statement_timeout: 15_000,
+  query_timeout: 20_000,
+  idle_in_transaction_session_timeout: 30_000,
+};
 
 export interface PostgresOptions {
   /** Applies REQUEST_LIMITS; off for migrations and copy-store, which may legitimately run long on a big store. */

@@ -145,12 +145,24 @@ class PreparedQuery<R> {
 /** The reads on every data-plane request, compiled once per database (the SQL differs between dialects). */
 function hotQueries(db: Kysely<Database>) {
   // Placeholder values only: bind() gives the real ones (vault, kind, name key, and version).
-  const name = db.selectFrom("object_names").selectAll().where("vault", "=", "").where("kind", "=", "").where("name_key", "=", "");
-  const versions = db.selectFrom("object_versions").selectAll().where("vault", "=", "").where("kind", "=", "").where("name_key", "=", "");
+  const name = db
+    .selectFrom("object_names")
+    .selectAll()
+    .where("vault", "=", "")
+    .where("kind", "=", "")
+    .where("name_key", "=", "");
+  const versions = db
+    .selectFrom("object_versions")
+    .selectAll()
+    .where("vault", "=", "")
+    .where("kind", "=", "")
+    .where("name_key", "=", "");
   // A version with its name not deleted: one read where getName and getVersion take two (two round trips on PostgreSQL).
   const liveVersions = db
     .selectFrom("object_versions as v")
-    .innerJoin("object_names as n", (join) => join.onRef("n.vault", "=", "v.vault").onRef("n.kind", "=", "v.kind").onRef("n.name_key", "=", "v.name_key"))
+    .innerJoin("object_names as n", (join) =>
+      join.onRef("n.vault", "=", "v.vault").onRef("n.kind", "=", "v.kind").onRef("n.name_key", "=", "v.name_key"),
+    )
     .selectAll("v")
     .where("v.vault", "=", "")
     .where("v.kind", "=", "")
@@ -248,7 +260,13 @@ export class Store {
 
   /** The newest entry a node wrote: its chain goes on from there after a restart. */
   async lastAudit(nodeId: string): Promise<AuditRow | undefined> {
-    const row = await this.db.selectFrom("audit_entries").selectAll().where("node_id", "=", nodeId).orderBy("seq", "desc").limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("audit_entries")
+      .selectAll()
+      .where("node_id", "=", nodeId)
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
     return row && toAuditRow(row);
   }
 
@@ -266,7 +284,13 @@ export class Store {
   /** Every entry in chain order (node, then seq), a page after `after` at a time. */
   async auditChainPage(after: { nodeId: string; seq: number } | undefined, limit: number): Promise<AuditRow[]> {
     let q = this.db.selectFrom("audit_entries").selectAll();
-    if (after) q = q.where((eb) => eb.or([eb("node_id", ">", after.nodeId), eb.and([eb("node_id", "=", after.nodeId), eb("seq", ">", after.seq)])]));
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb("node_id", ">", after.nodeId),
+          eb.and([eb("node_id", "=", after.nodeId), eb("seq", ">", after.seq)]),
+        ]),
+      );
     const rows = await q.orderBy("node_id").orderBy("seq").limit(limit).execute();
     return rows.map(toAuditRow);
   }
@@ -281,14 +305,23 @@ export class Store {
       .execute();
     const rows: AuditRow[] = [];
     for (const b of bounds) {
-      const row = await this.db.selectFrom("audit_entries").selectAll().where("node_id", "=", b.node_id).where("seq", "=", Number(b.seq)).executeTakeFirst();
+      const row = await this.db
+        .selectFrom("audit_entries")
+        .selectAll()
+        .where("node_id", "=", b.node_id)
+        .where("seq", "=", Number(b.seq))
+        .executeTakeFirst();
       if (row) rows.push(toAuditRow(row));
     }
     return rows;
   }
 
   async deleteAuditThrough(nodeId: string, seq: number): Promise<number> {
-    const result = await this.db.deleteFrom("audit_entries").where("node_id", "=", nodeId).where("seq", "<=", seq).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom("audit_entries")
+      .where("node_id", "=", nodeId)
+      .where("seq", "<=", seq)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -363,7 +396,11 @@ export class Store {
 
   /** UPNs are compared without regard to case. */
   async getUserByPrincipalName(userPrincipalName: string): Promise<UserRecord | undefined> {
-    const row = await this.db.selectFrom("users").selectAll().where("upn_key", "=", userPrincipalName.toLowerCase()).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("upn_key", "=", userPrincipalName.toLowerCase())
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -373,14 +410,19 @@ export class Store {
   }
 
   /** Changes a user's fields; a new password hash also moves the credential generation on, which revokes its tokens. */
-  async updateUser(objectId: string, changes: { displayName?: string; mailNickname?: string; accountEnabled?: boolean; passwordHash?: string }): Promise<boolean> {
+  async updateUser(
+    objectId: string,
+    changes: { displayName?: string; mailNickname?: string; accountEnabled?: boolean; passwordHash?: string },
+  ): Promise<boolean> {
     const res = await this.db
       .updateTable("users")
       .set((eb) => ({
         ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
         ...(changes.mailNickname !== undefined ? { mail_nickname: changes.mailNickname } : {}),
         ...(changes.accountEnabled !== undefined ? { account_enabled: changes.accountEnabled ? 1 : 0 } : {}),
-        ...(changes.passwordHash !== undefined ? { password_hash: changes.passwordHash, credential_generation: eb("credential_generation", "+", 1) } : {}),
+        ...(changes.passwordHash !== undefined
+          ? { password_hash: changes.passwordHash, credential_generation: eb("credential_generation", "+", 1) }
+          : {}),
       }))
       .where("object_id", "=", objectId)
       .executeTakeFirst();
@@ -394,7 +436,11 @@ export class Store {
 
   // -- resource groups ------------------------------------------------------------------------
   async getResourceGroup(name: string): Promise<ResourceGroupRecord | undefined> {
-    const row = await this.db.selectFrom("resource_groups").selectAll().where("name_key", "=", name.toLowerCase()).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("resource_groups")
+      .selectAll()
+      .where("name_key", "=", name.toLowerCase())
+      .executeTakeFirst();
     return row && toResourceGroup(row);
   }
 
@@ -414,21 +460,40 @@ export class Store {
   }
 
   async deleteResourceGroup(name: string): Promise<boolean> {
-    const res = await this.db.deleteFrom("resource_groups").where("name_key", "=", name.toLowerCase()).executeTakeFirst();
+    const res = await this.db
+      .deleteFrom("resource_groups")
+      .where("name_key", "=", name.toLowerCase())
+      .executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 
   // -- role assignments and custom role definitions ---------------------------------------------
   async listRoleAssignments(): Promise<RoleAssignmentRecord[]> {
-    const rows = await this.db.selectFrom("role_assignments").selectAll().orderBy("created_at").orderBy("name").execute();
-    return rows.map((r) => ({ name: r.name, scope: r.scope, principalId: r.principal_id, roleDefinitionId: r.role_definition_id }));
+    const rows = await this.db
+      .selectFrom("role_assignments")
+      .selectAll()
+      .orderBy("created_at")
+      .orderBy("name")
+      .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      scope: r.scope,
+      principalId: r.principal_id,
+      roleDefinitionId: r.role_definition_id,
+    }));
   }
 
   /** Inserts the assignment unless one of that name exists (then false): one statement, so concurrent writers never lose a row. */
   async insertRoleAssignment(a: RoleAssignmentRecord): Promise<boolean> {
     const res = await this.db
       .insertInto("role_assignments")
-      .values({ name: a.name, scope: a.scope, principal_id: a.principalId, role_definition_id: a.roleDefinitionId, created_at: Date.now() })
+      .values({
+        name: a.name,
+        scope: a.scope,
+        principal_id: a.principalId,
+        role_definition_id: a.roleDefinitionId,
+        created_at: Date.now(),
+      })
       .onConflict((oc) => oc.column("name").doNothing())
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -449,7 +514,11 @@ export class Store {
    * that assigning, changing and deleting the role are serialized across nodes. False when there is no such row.
    */
   async lockRoleDefinition(id: string): Promise<boolean> {
-    const res = await this.db.updateTable("role_definitions").set((eb) => ({ id: eb.ref("id") })).where("id", "=", id).executeTakeFirst();
+    const res = await this.db
+      .updateTable("role_definitions")
+      .set((eb) => ({ id: eb.ref("id") }))
+      .where("id", "=", id)
+      .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -467,7 +536,9 @@ export class Store {
     const res = await this.db
       .insertInto("role_definitions")
       .values(values)
-      .onConflict((oc) => oc.column("id").doUpdateSet({ role_name_key: values.role_name_key, definition: values.definition }))
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet({ role_name_key: values.role_name_key, definition: values.definition }),
+      )
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
@@ -491,7 +562,12 @@ export class Store {
 
   /** Live vaults, or with `deleted` the soft-deleted ones. */
   async listVaults<P>(deleted = false): Promise<VaultRecord<P>[]> {
-    const rows = await this.db.selectFrom("vaults").selectAll().where("deleted_at", deleted ? "is not" : "is", null).orderBy("name").execute();
+    const rows = await this.db
+      .selectFrom("vaults")
+      .selectAll()
+      .where("deleted_at", deleted ? "is not" : "is", null)
+      .orderBy("name")
+      .execute();
     return rows.map((r) => toVault<P>(r));
   }
 
@@ -589,7 +665,10 @@ export class Store {
       .where("deleted_at", opts.deleted ? "is not" : "is", null);
     if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
     if (opts.stateMentions !== undefined) q = q.where("state", "like", `%${opts.stateMentions}%`);
-    const rows = await q.orderBy("name_key").limit(opts.limit + 1).execute();
+    const rows = await q
+      .orderBy("name_key")
+      .limit(opts.limit + 1)
+      .execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
     return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
   }
@@ -644,15 +723,24 @@ export class Store {
     version?: string,
   ): Promise<VersionRecord<A, D> | undefined> {
     const key = nameKey(name);
-    const query = version ? this.hot.version.bind([vault, kind, key, version]) : this.hot.latestVersion.bind([vault, kind, key]);
+    const query = version
+      ? this.hot.version.bind([vault, kind, key, version])
+      : this.hot.latestVersion.bind([vault, kind, key]);
     const { rows } = await this.db.executeQuery(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
 
   /** Like getVersion, but only while the name is not deleted. */
-  async getLiveVersion<A, D>(vault: string, kind: ObjectKind, name: string, version?: string): Promise<VersionRecord<A, D> | undefined> {
+  async getLiveVersion<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    version?: string,
+  ): Promise<VersionRecord<A, D> | undefined> {
     const key = nameKey(name);
-    const query = version ? this.hot.liveVersion.bind([vault, kind, key, version]) : this.hot.liveLatestVersion.bind([vault, kind, key]);
+    const query = version
+      ? this.hot.liveVersion.bind([vault, kind, key, version])
+      : this.hot.liveLatestVersion.bind([vault, kind, key]);
     const { rows } = await this.db.executeQuery(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
@@ -670,7 +758,10 @@ export class Store {
       .where("kind", "=", kind)
       .where("name_key", "=", nameKey(name));
     if (opts.after !== undefined) q = q.where("seq", ">", opts.after);
-    const rows = await q.orderBy("seq").limit(opts.limit + 1).execute();
+    const rows = await q
+      .orderBy("seq")
+      .limit(opts.limit + 1)
+      .execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toVersion<A, D>(r));
     return { items, next: rows.length > opts.limit ? String(items[items.length - 1]!.seq) : undefined };
   }
@@ -802,7 +893,12 @@ function toUser(r: Database["users"]): UserRecord {
 }
 
 function toResourceGroup(r: Database["resource_groups"]): ResourceGroupRecord {
-  return { name: r.name, location: r.location, tags: JSON.parse(r.tags) as Record<string, string>, createdAt: Number(r.created_at) };
+  return {
+    name: r.name,
+    location: r.location,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    createdAt: Number(r.created_at),
+  };
 }
 
 function toVault<P>(r: Database["vaults"]): VaultRecord<P> {

@@ -12,7 +12,16 @@ export class StoreUnavailableError extends Error {
 }
 
 /** Socket-level failures: the server is down, restarting, or unreachable. */
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 /**
  * PostgreSQL's SQLSTATEs for the same: class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown,
@@ -25,7 +34,8 @@ const SQLSTATE = /^(08...|57P0[123]|57014|53300)$/;
  * pg's own errors carry no code, only these messages: the connection ended under a query, a connection or a pool
  * slot was not had within connectionTimeoutMillis, query_timeout passed, or a client whose connection failed was used.
  */
-const PG_MESSAGES = /^(Connection terminated|timeout expired|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error)/;
+const PG_MESSAGES =
+  /^(Connection terminated|timeout expired|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error)/;
 
 export function isConnectionFailure(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

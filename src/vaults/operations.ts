@@ -37,12 +37,22 @@ export async function findVaultInGroup(store: Store, resourceGroup: string, name
 export async function getVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault> {
   const vault = await findVaultInGroup(store, resourceGroup, name);
   if (!vault) {
-    throw new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`);
+    throw new KeyVaultError(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`,
+    );
   }
   return vault;
 }
 
-const BOOLEAN_PROPERTIES = ["enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment", "enableRbacAuthorization", "enablePurgeProtection"] as const;
+const BOOLEAN_PROPERTIES = [
+  "enabledForDeployment",
+  "enabledForDiskEncryption",
+  "enabledForTemplateDeployment",
+  "enableRbacAuthorization",
+  "enablePurgeProtection",
+] as const;
 
 /** ARM answers a property of the wrong type with 400; nothing of such a request is stored. */
 function checkVaultInput(input: unknown): VaultInput {
@@ -50,16 +60,21 @@ function checkVaultInput(input: unknown): VaultInput {
   if (!isObject(input)) throw badParameter("The request body must be a JSON object.");
   const { location, tags, properties: p } = input as VaultInput;
   if (location !== undefined && typeof location !== "string") throw badParameter("location must be a string.");
-  if (tags !== undefined && (!isObject(tags) || Object.values(tags).some((t) => typeof t !== "string"))) throw badParameter("tags must be an object of strings.");
+  if (tags !== undefined && (!isObject(tags) || Object.values(tags).some((t) => typeof t !== "string")))
+    throw badParameter("tags must be an object of strings.");
   if (p === undefined) return input as VaultInput;
   if (!isObject(p)) throw badParameter("properties must be an object.");
   for (const key of BOOLEAN_PROPERTIES) {
     if (p[key] !== undefined && typeof p[key] !== "boolean") throw badParameter(`properties.${key} must be a boolean.`);
   }
-  if (p.accessPolicies !== undefined && !Array.isArray(p.accessPolicies)) throw badParameter("properties.accessPolicies must be an array.");
-  if (p.sku !== undefined && (!isObject(p.sku) || !["standard", "premium"].includes(p.sku.name))) throw badParameter("properties.sku.name must be standard or premium.");
-  if (p.publicNetworkAccess !== undefined && !["Enabled", "Disabled"].includes(p.publicNetworkAccess)) throw badParameter("properties.publicNetworkAccess must be Enabled or Disabled.");
-  if (p.createMode !== undefined && !["default", "recover"].includes(p.createMode)) throw badParameter("properties.createMode must be default or recover.");
+  if (p.accessPolicies !== undefined && !Array.isArray(p.accessPolicies))
+    throw badParameter("properties.accessPolicies must be an array.");
+  if (p.sku !== undefined && (!isObject(p.sku) || !["standard", "premium"].includes(p.sku.name)))
+    throw badParameter("properties.sku.name must be standard or premium.");
+  if (p.publicNetworkAccess !== undefined && !["Enabled", "Disabled"].includes(p.publicNetworkAccess))
+    throw badParameter("properties.publicNetworkAccess must be Enabled or Disabled.");
+  if (p.createMode !== undefined && !["default", "recover"].includes(p.createMode))
+    throw badParameter("properties.createMode must be default or recover.");
   return input as VaultInput;
 }
 
@@ -100,12 +115,20 @@ export async function createOrUpdateVault(
     if (existing && existing.resourceGroup !== resourceGroup) {
       throw new KeyVaultError(409, "VaultAlreadyExists", `The vault name '${name}' is already in use.`);
     }
-    if (existing && p.softDeleteRetentionInDays !== undefined && p.softDeleteRetentionInDays !== existing.properties.softDeleteRetentionInDays) {
+    if (
+      existing &&
+      p.softDeleteRetentionInDays !== undefined &&
+      p.softDeleteRetentionInDays !== existing.properties.softDeleteRetentionInDays
+    ) {
       throw badParameter("softDeleteRetentionInDays cannot be changed once the vault exists.");
     }
     // Purge protection, once on, cannot be turned off: Azure answers an explicit false with this 400.
     if (existing?.properties.enablePurgeProtection && p.enablePurgeProtection === false) {
-      throw new KeyVaultError(400, "BadRequest", `The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.`);
+      throw new KeyVaultError(
+        400,
+        "BadRequest",
+        `The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.`,
+      );
     }
     const properties: VaultProperties = {
       tenantId,
@@ -113,11 +136,15 @@ export async function createOrUpdateVault(
       accessPolicies: (p.accessPolicies ?? existing?.properties.accessPolicies ?? []).map(checkEntry),
       enabledForDeployment: p.enabledForDeployment ?? existing?.properties.enabledForDeployment ?? false,
       enabledForDiskEncryption: p.enabledForDiskEncryption ?? existing?.properties.enabledForDiskEncryption ?? false,
-      enabledForTemplateDeployment: p.enabledForTemplateDeployment ?? existing?.properties.enabledForTemplateDeployment ?? false,
+      enabledForTemplateDeployment:
+        p.enabledForTemplateDeployment ?? existing?.properties.enabledForTemplateDeployment ?? false,
       enableSoftDelete: true,
       softDeleteRetentionInDays: existing?.properties.softDeleteRetentionInDays ?? retention,
-      enableRbacAuthorization: p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? rbacByDefault,
-      ...((p.enablePurgeProtection ?? existing?.properties.enablePurgeProtection) ? { enablePurgeProtection: true } : {}),
+      enableRbacAuthorization:
+        p.enableRbacAuthorization ?? existing?.properties.enableRbacAuthorization ?? rbacByDefault,
+      ...((p.enablePurgeProtection ?? existing?.properties.enablePurgeProtection)
+        ? { enablePurgeProtection: true }
+        : {}),
       publicNetworkAccess: p.publicNetworkAccess ?? existing?.properties.publicNetworkAccess ?? "Enabled",
     };
     const vault: Vault = {
@@ -150,7 +177,11 @@ export async function checkNameAvailability(store: Store, input: { name?: unknow
   }
   const taken = (await store.getVault(name.toLowerCase())) ?? (await store.getVault(name.toLowerCase(), true));
   return taken
-    ? { nameAvailable: false, reason: "AlreadyExists", message: `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` }
+    ? {
+        nameAvailable: false,
+        reason: "AlreadyExists",
+        message: `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
+      }
     : { nameAvailable: true };
 }
 
@@ -164,7 +195,12 @@ export async function deleteVault(store: Store, name: string): Promise<void> {
 
 export async function getDeletedVault(store: Store, name: string): Promise<Vault> {
   const vault = await store.getVault<VaultProperties>(name.toLowerCase(), true);
-  if (!vault) throw new KeyVaultError(404, "ResourceNotFound", `The Resource 'Microsoft.KeyVault/deletedVaults/${name}' was not found.`);
+  if (!vault)
+    throw new KeyVaultError(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.KeyVault/deletedVaults/${name}' was not found.`,
+    );
   return vault;
 }
 
@@ -175,7 +211,11 @@ export async function getDeletedVault(store: Store, name: string): Promise<Vault
 export async function purgeDeletedVault(store: Store, name: string): Promise<void> {
   const vault = await getDeletedVault(store, name);
   if (vault.properties.enablePurgeProtection) {
-    throw new KeyVaultError(409, "Conflict", `Vault '${vault.name}' has purge protection enabled; it is purged when its retention period ends.`);
+    throw new KeyVaultError(
+      409,
+      "Conflict",
+      `Vault '${vault.name}' has purge protection enabled; it is purged when its retention period ends.`,
+    );
   }
   await store.deleteVault(vault.name);
   await deleteRoleAssignmentsOfVault(store, vault.name);
@@ -215,12 +255,18 @@ function checkEntry(entry: AccessPolicyEntry): AccessPolicyEntry {
   for (const collection of Object.keys(PERMISSIONS) as Collection[]) {
     const names = entry.permissions?.[collection];
     if (names === undefined) continue;
-    if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) throw badParameter(`permissions.${collection} must be an array of permission names.`);
+    if (!Array.isArray(names) || names.some((n) => typeof n !== "string"))
+      throw badParameter(`permissions.${collection} must be an array of permission names.`);
     const { valid, unknown } = normalizePermissions(collection, names);
     if (unknown.length) throw badParameter(`Unknown ${collection} permission(s): ${unknown.join(", ")}.`);
     permissions[collection] = valid;
   }
-  return { tenantId: entry.tenantId, objectId: entry.objectId, ...(entry.applicationId ? { applicationId: entry.applicationId } : {}), permissions };
+  return {
+    tenantId: entry.tenantId,
+    objectId: entry.objectId,
+    ...(entry.applicationId ? { applicationId: entry.applicationId } : {}),
+    permissions,
+  };
 }
 
 /** Every permission of every collection: what the administrator gets on the vaults it creates. */

@@ -9,7 +9,11 @@ import type { VaultProperties } from "./model.js";
  * Deletes a principal and its entries in every vault's access policies (Azure would show them as an unknown
  * identity; nothing could ever match them again). Its tokens stop working with it: a token's principal must exist.
  */
-export async function deleteServicePrincipal(store: Store, tokens: TokenService, appId: string): Promise<PrincipalRecord | undefined> {
+export async function deleteServicePrincipal(
+  store: Store,
+  tokens: TokenService,
+  appId: string,
+): Promise<PrincipalRecord | undefined> {
   const deleted = await store.transaction(async (tx) => {
     const principal = await tx.getPrincipalByAppId(appId);
     if (!principal || !(await tx.deletePrincipal(appId))) return undefined;
@@ -21,7 +25,11 @@ export async function deleteServicePrincipal(store: Store, tokens: TokenService,
 }
 
 /** Deletes a user and its access-policy entries, as a principal is deleted; its tokens and refresh tokens stop working. */
-export async function deleteUser(store: Store, tokens: TokenService, objectId: string): Promise<UserRecord | undefined> {
+export async function deleteUser(
+  store: Store,
+  tokens: TokenService,
+  objectId: string,
+): Promise<UserRecord | undefined> {
   const deleted = await store.transaction(async (tx) => {
     const user = await tx.getUserByObjectId(objectId);
     if (!user || !(await tx.deleteUser(objectId))) return undefined;

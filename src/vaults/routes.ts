@@ -21,7 +21,8 @@ import {
 } from "./operations.js";
 
 /** ARM api-version 2026-02-01 and later create RBAC vaults unless told otherwise; earlier ones access-policy vaults. */
-const rbacByDefault = (req: FastifyRequest) => ((req.query as { "api-version"?: string })["api-version"] ?? "") >= "2026-02-01";
+const rbacByDefault = (req: FastifyRequest) =>
+  ((req.query as { "api-version"?: string })["api-version"] ?? "") >= "2026-02-01";
 
 type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
 
@@ -40,16 +41,25 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   /** The path's vault, under the path's group: roles at that group's scope must never reach a vault of another. */
   const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
   /** The vaults the caller may read, of the given ones. */
-  const visible = (req: FastifyRequest, vaults: Vault[]) => readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
+  const visible = (req: FastifyRequest, vaults: Vault[]) =>
+    readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
 
   app.get(`${base}/providers/Microsoft.KeyVault/vaults`, lists(VAULT_READ), async (req) => ({
     value: visible(req, await ctx.store.listVaults<VaultProperties>()).map(arm),
   }));
 
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`, lists(VAULT_READ), async (req) => {
-    const group = (await groupOf(req)).toLowerCase();
-    return { value: visible(req, await ctx.store.listVaults<VaultProperties>()).filter((v) => v.resourceGroup.toLowerCase() === group).map(arm) };
-  });
+  app.get(
+    `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults`,
+    lists(VAULT_READ),
+    async (req) => {
+      const group = (await groupOf(req)).toLowerCase();
+      return {
+        value: visible(req, await ctx.store.listVaults<VaultProperties>())
+          .filter((v) => v.resourceGroup.toLowerCase() === group)
+          .map(arm),
+      };
+    },
+  );
 
   app.get(one, performs(VAULT_READ), async (req) => arm(await vaultOf(req)));
 
@@ -57,13 +67,28 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     const { vaultName } = params(req);
     const group = await groupOf(req);
     const existed = await ctx.store.getVault(vaultName.toLowerCase());
-    const vault = await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, group, vaultName, jsonBody(req) as VaultInput, rbacByDefault(req));
+    const vault = await createOrUpdateVault(
+      ctx.store,
+      ctx.tokens.tenantId,
+      group,
+      vaultName,
+      jsonBody(req) as VaultInput,
+      rbacByDefault(req),
+    );
     return reply.code(existed ? 200 : 201).send(arm(vault));
   });
 
   app.patch(one, performs(VAULT_WRITE), async (req) => {
     const vault = await vaultOf(req);
-    return arm(await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, vault.resourceGroup, vault.name, jsonBody(req) as VaultInput));
+    return arm(
+      await createOrUpdateVault(
+        ctx.store,
+        ctx.tokens.tenantId,
+        vault.resourceGroup,
+        vault.name,
+        jsonBody(req) as VaultInput,
+      ),
+    );
   });
 
   // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
@@ -74,14 +99,24 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     return reply.code(200).send();
   });
 
-  app.post(`${base}/providers/Microsoft.KeyVault/checkNameAvailability`, performs("Microsoft.KeyVault/checkNameAvailability/read"), async (req) =>
-    checkNameAvailability(ctx.store, jsonBody(req) as { name?: unknown; type?: unknown }),
+  app.post(
+    `${base}/providers/Microsoft.KeyVault/checkNameAvailability`,
+    performs("Microsoft.KeyVault/checkNameAvailability/read"),
+    async (req) => checkNameAvailability(ctx.store, jsonBody(req) as { name?: unknown; type?: unknown }),
   );
   // Kluis has no managed HSMs; az keyvault list and list-deleted ask for them beside vaults.
   const HSM_READ = "Microsoft.KeyVault/managedHSMs/read";
   app.get(`${base}/providers/Microsoft.KeyVault/managedHSMs`, lists(HSM_READ), async () => ({ value: [] }));
-  app.get(`${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/managedHSMs`, lists(HSM_READ), async () => ({ value: [] }));
-  app.get(`${base}/providers/Microsoft.KeyVault/deletedManagedHSMs`, lists("Microsoft.KeyVault/locations/deletedManagedHSMs/read"), async () => ({ value: [] }));
+  app.get(
+    `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/managedHSMs`,
+    lists(HSM_READ),
+    async () => ({ value: [] }),
+  );
+  app.get(
+    `${base}/providers/Microsoft.KeyVault/deletedManagedHSMs`,
+    lists("Microsoft.KeyVault/locations/deletedManagedHSMs/read"),
+    async () => ({ value: [] }),
+  );
 
   // Deleted vaults live at the subscription (under their location), not in their group: reading them takes a role there.
   const DELETED_READ = "Microsoft.KeyVault/locations/deletedVaults/read";
@@ -90,23 +125,39 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     value: readable(req, (await ctx.store.listVaults<VaultProperties>(true)).map(deletedJson), (v) => v.id),
   }));
   const deleted = `${base}/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:vaultName`;
-  app.get(deleted, performs(DELETED_READ), async (req) => deletedJson(await getDeletedVault(ctx.store, params(req).vaultName)));
-  app.post(`${deleted}/purge`, performs("Microsoft.KeyVault/locations/deletedVaults/purge/action"), async (req, reply) => {
-    await purgeDeletedVault(ctx.store, params(req).vaultName);
-    return reply.code(200).send();
-  });
+  app.get(deleted, performs(DELETED_READ), async (req) =>
+    deletedJson(await getDeletedVault(ctx.store, params(req).vaultName)),
+  );
+  app.post(
+    `${deleted}/purge`,
+    performs("Microsoft.KeyVault/locations/deletedVaults/purge/action"),
+    async (req, reply) => {
+      await purgeDeletedVault(ctx.store, params(req).vaultName);
+      return reply.code(200).send();
+    },
+  );
 
-  app.put(`${one}/accessPolicies/:operationKind`, performs("Microsoft.KeyVault/vaults/accessPolicies/write"), async (req) => {
-    const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
-    if (!["add", "replace", "remove"].includes(operation)) throw badParameter("operationKind must be add, replace or remove.");
-    const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
-    const entries = body.properties?.accessPolicies;
-    if (!Array.isArray(entries)) throw badParameter("properties.accessPolicies must be an array.");
-    const vault = await updateAccessPolicy(ctx.store, (await vaultOf(req)).name, operation as AccessPolicyOperation, entries);
-    return {
-      id: `${arm(vault).id}/accessPolicies/${operation}`,
-      type: "Microsoft.KeyVault/vaults/accessPolicies",
-      properties: { accessPolicies: vault.properties.accessPolicies },
-    };
-  });
+  app.put(
+    `${one}/accessPolicies/:operationKind`,
+    performs("Microsoft.KeyVault/vaults/accessPolicies/write"),
+    async (req) => {
+      const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
+      if (!["add", "replace", "remove"].includes(operation))
+        throw badParameter("operationKind must be add, replace or remove.");
+      const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
+      const entries = body.properties?.accessPolicies;
+      if (!Array.isArray(entries)) throw badParameter("properties.accessPolicies must be an array.");
+      const vault = await updateAccessPolicy(
+        ctx.store,
+        (await vaultOf(req)).name,
+        operation as AccessPolicyOperation,
+        entries,
+      );
+      return {
+        id: `${arm(vault).id}/accessPolicies/${operation}`,
+        type: "Microsoft.KeyVault/vaults/accessPolicies",
+        properties: { accessPolicies: vault.properties.accessPolicies },
+      };
+    },
+  );
 }

@@ -9,7 +9,8 @@ export const AZ = join(ROOT, ".venv-az/bin/az");
 
 /** Fails at once, naming the fix, when the Azure CLI is not installed. */
 export function requireAz(): void {
-  if (!existsSync(AZ)) throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
+  if (!existsSync(AZ))
+    throw new Error(`The Azure CLI is missing at ${AZ}: run scripts/prepare-azure-cli.sh (npm test runs it).`);
 }
 
 export interface AzShell {
@@ -34,7 +35,8 @@ export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzS
     REQUESTS_CA_BUNDLE: kluis.caFile,
     ...(proxy ? { HTTPS_PROXY: kluis.proxyUrl } : {}),
   };
-  const az = (args: string[], opts: Parameters<typeof run>[2] = {}) => run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000, ...opts });
+  const az = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
+    run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000, ...opts });
   const azJson = async <T = any>(...args: string[]): Promise<T> => {
     const res = await az([...args, "-o", "json"]);
     assert.equal(res.code, 0, `az ${args.join(" ")}: ${res.stderr}`);
@@ -46,7 +48,13 @@ export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzS
 /** A server for az tests, its administrator credential (admin.json), and az shells that go with it. */
 export interface AzTestServer {
   kluis: Kluis;
-  admin: { appId: string; password: string; tenant: string; objectId: string; user: { userPrincipalName: string; password: string; objectId: string } };
+  admin: {
+    appId: string;
+    password: string;
+    tenant: string;
+    objectId: string;
+    user: { userPrincipalName: string; password: string; objectId: string };
+  };
   /** A shell of az's own, through the proxy or not, whose `az` takes its arguments spread. */
   shell(proxy: boolean): { az(...args: string[]): Promise<RunResult>; azJson: AzShell["azJson"] };
   dispose(): Promise<void>;

@@ -18,7 +18,9 @@ export function requireBuilt(files: string[], commands: string[], toolchain: str
   if (absent.length) throw new Error(`${absent.join(", ")} not on PATH: these tests need ${toolchain}`);
   const missing = files.filter((f) => !existsSync(join(ROOT, f)));
   if (missing.length) {
-    throw new Error(`${missing.join(", ")} not built: run 'bash ${script}' (npm test runs it through scripts/test-prerequisites.sh)`);
+    throw new Error(
+      `${missing.join(", ")} not built: run 'bash ${script}' (npm test runs it through scripts/test-prerequisites.sh)`,
+    );
   }
 }
 
@@ -26,10 +28,22 @@ export function requireBuilt(files: string[], commands: string[], toolchain: str
  * Runs `cmd args` in a shell that evaluated `kluis server env` for this server, with the principal's
  * AZURE_CLIENT_ID/AZURE_CLIENT_SECRET and `env` (KEY_VAULT_NAME, ...): nothing else reaches the program.
  */
-export function runWithServerEnv(kluis: Kluis, sp: ServicePrincipal, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export function runWithServerEnv(
+  kluis: Kluis,
+  sp: ServicePrincipal,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   const script = `eval "$("${process.execPath}" "${KLUIS_BIN}" server env --data-dir "$KLUIS_DATA_DIR")" && unset KLUIS_DATA_DIR && exec "$@"`;
   return run("bash", ["-c", script, "bash", cmd, ...args], {
-    env: { ...cleanEnv(), KLUIS_DATA_DIR: kluis.dataDir, AZURE_CLIENT_ID: sp.appId, AZURE_CLIENT_SECRET: sp.password, ...env },
+    env: {
+      ...cleanEnv(),
+      KLUIS_DATA_DIR: kluis.dataDir,
+      AZURE_CLIENT_ID: sp.appId,
+      AZURE_CLIENT_SECRET: sp.password,
+      ...env,
+    },
     timeoutMs: 240_000,
   });
 }
@@ -64,7 +78,18 @@ export function certificateFiles(): OpenSsl {
   const openssl = new OpenSsl();
   openssl.makeCa();
   openssl.makeLeaf("leaf");
-  openssl.run("pkcs12", "-export", "-in", "leaf.pem", "-inkey", "leaf.key", "-out", "leaf.pfx", "-passout", "pass:pw123");
+  openssl.run(
+    "pkcs12",
+    "-export",
+    "-in",
+    "leaf.pem",
+    "-inkey",
+    "leaf.key",
+    "-out",
+    "leaf.pfx",
+    "-passout",
+    "pass:pw123",
+  );
   openssl.write("leaf-bundle.pem", Buffer.concat([openssl.read("leaf.key"), openssl.read("leaf.pem")]));
   return openssl;
 }

@@ -23,7 +23,12 @@ export function rawRequest(
   host: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: string | Buffer; headers?: Record<string, string | undefined>; timeoutMs?: number } & Connection = {},
+  opts: {
+    token?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string | undefined>;
+    timeoutMs?: number;
+  } & Connection = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string | undefined> = {
     host: `${host}:${kluis.info.port}`,
@@ -61,7 +66,8 @@ export function rawRequest(
     );
     req.on("error", reject);
     // A server that hangs fails the request instead of the test runner's whole timeout.
-    if (opts.timeoutMs !== undefined) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
+    if (opts.timeoutMs !== undefined)
+      req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
     req.end(opts.body);
   });
 }
@@ -79,7 +85,12 @@ export async function fetchToken(
   scope = "https://vault.azure.net/.default",
   connection: Connection = {},
 ): Promise<RawResponse> {
-  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: sp.appId, client_secret: sp.password, scope });
+  const form = new URLSearchParams({
+    grant_type: "client_credentials",
+    client_id: sp.appId,
+    client_secret: sp.password,
+    scope,
+  });
   return rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/token`, {
     body: form.toString(),
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -97,7 +108,13 @@ export async function accessToken(kluis: Kluis, sp: Pick<ServicePrincipal, "appI
  * What a person does in a browser for a device code sign-in: opens the page at `url` (as printed), and posts the code
  * with their user name and password, the page's CSRF token and cookie. Returns the page's answer.
  */
-export async function enterDeviceCode(kluis: Kluis, url: URL, code: string, username: string, password: string): Promise<RawResponse> {
+export async function enterDeviceCode(
+  kluis: Kluis,
+  url: URL,
+  code: string,
+  username: string,
+  password: string,
+): Promise<RawResponse> {
   const page = await rawRequest(kluis, url.hostname, "GET", url.pathname);
   const cookie = String(page.headers["set-cookie"]).split(";")[0]!;
   const csrf = /name="csrf" value="([^"]+)"/.exec(page.body as string)![1]!;

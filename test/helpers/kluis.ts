@@ -17,15 +17,26 @@ export const PYTHON = "/usr/bin/python3";
  * api-versions) and the current PyPI packages that scripts/prepare-python.sh installs into .venv-sdk.
  */
 export const PYTHON_SDKS = [
-  { id: "debian", label: "Debian python3-azure", python: PYTHON, apiVersions: { certificates: "7.3", secrets: "7.3", keys: "7.4-preview.1" } },
-  { id: "pypi", label: "PyPI SDK", python: join(ROOT, ".venv-sdk/bin/python"), apiVersions: { certificates: "2026-04-01", secrets: "2026-04-01", keys: "2025-07-01" } },
+  {
+    id: "debian",
+    label: "Debian python3-azure",
+    python: PYTHON,
+    apiVersions: { certificates: "7.3", secrets: "7.3", keys: "7.4-preview.1" },
+  },
+  {
+    id: "pypi",
+    label: "PyPI SDK",
+    python: join(ROOT, ".venv-sdk/bin/python"),
+    apiVersions: { certificates: "2026-04-01", secrets: "2026-04-01", keys: "2025-07-01" },
+  },
 ] as const;
 export type PythonSdk = (typeof PYTHON_SDKS)[number];
 
 /** Runs a program under one of PYTHON_SDKS; a missing interpreter fails the test, it is never skipped. */
 export function runPython(sdk: PythonSdk, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   if (!existsSync(sdk.python)) {
-    const fix = sdk.python === PYTHON ? "apt-get install python3-azure" : "bash scripts/prepare-python.sh (npm test runs it)";
+    const fix =
+      sdk.python === PYTHON ? "apt-get install python3-azure" : "bash scripts/prepare-python.sh (npm test runs it)";
     throw new Error(`${sdk.label}: ${sdk.python} is missing; run ${fix}`);
   }
   return run(sdk.python, args, opts);
@@ -46,7 +57,11 @@ export function run(
   return new Promise((resolvePromise, reject) => {
     // stdin is /dev/null unless the test feeds it: a child that exits before reading a pipe makes our write fail
     // with EPIPE, which would surface as an uncaught exception in the test runner.
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: ROOT, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: ROOT,
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
@@ -89,7 +104,12 @@ interface ServerInfo {
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|CURL_CA_BUNDLE|SSL_CERT_FILE|JAVA_TOOL_OPTIONS)/.test(k)) delete env[k];
+    if (
+      /^(AZURE_|KLUIS_URL|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|CURL_CA_BUNDLE|SSL_CERT_FILE|JAVA_TOOL_OPTIONS)/.test(
+        k,
+      )
+    )
+      delete env[k];
   }
   return env;
 }
@@ -113,10 +133,14 @@ export class Kluis {
    * Starts a server on free ports with a CONNECT proxy, on a new data directory (or `dataDir`) that trusts the suite's
    * CA; `openFilesLimit` runs it under `ulimit -n`.
    */
-  static async start(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; openFilesLimit?: number } = {}): Promise<Kluis> {
+  static async start(
+    opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; openFilesLimit?: number } = {},
+  ): Promise<Kluis> {
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kluis-test-"));
     const caDir = process.env.KLUIS_TEST_CA_DIR;
-    if (caDir) for (const f of ["ca.pem", "ca-key.pem"]) if (!existsSync(join(dataDir, f))) copyFileSync(join(caDir, f), join(dataDir, f));
+    if (caDir)
+      for (const f of ["ca.pem", "ca-key.pem"])
+        if (!existsSync(join(dataDir, f))) copyFileSync(join(caDir, f), join(dataDir, f));
     const kluis = new Kluis(dataDir, opts.args ?? [], opts.env ?? {}, opts.openFilesLimit);
     await kluis.launch();
     return kluis;
@@ -125,7 +149,18 @@ export class Kluis {
   private async launch(): Promise<void> {
     const infoFile = join(this.dataDir, "server.json");
     rmSync(infoFile, { force: true });
-    const args = [KLUIS_BIN, "server", "start", "--data-dir", this.dataDir, "--port", "0", "--proxy-port", "0", ...this.extraArgs];
+    const args = [
+      KLUIS_BIN,
+      "server",
+      "start",
+      "--data-dir",
+      this.dataDir,
+      "--port",
+      "0",
+      "--proxy-port",
+      "0",
+      ...this.extraArgs,
+    ];
     const [cmd, cmdArgs] =
       this.openFilesLimit === undefined
         ? [process.execPath, args]
@@ -210,9 +245,16 @@ export class Kluis {
    * Runs the `kluis` CLI against this server, as its administrator (no sign-in) unless `env` says otherwise, e.g.
    * with the KLUIS_CONFIG_DIR of `signIn`.
    */
-  cli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onStderr?: (soFar: string) => void } = {}): Promise<RunResult> {
+  cli(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    opts: { onStderr?: (soFar: string) => void } = {},
+  ): Promise<RunResult> {
     const noSignIn = join(this.cliConfigs, "none");
-    return run(process.execPath, [KLUIS_BIN, ...args], { env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env }, ...opts });
+    return run(process.execPath, [KLUIS_BIN, ...args], {
+      env: { ...cleanEnv(), KLUIS_DATA_DIR: this.dataDir, KLUIS_CONFIG_DIR: noSignIn, ...env },
+      ...opts,
+    });
   }
 
   /** `kluis login --service-principal` as `sp` in a config directory of its own; returns the env that selects it. */
@@ -237,7 +279,11 @@ export class Kluis {
     await this.cliJson(["keyvault", "create", "--name", name]);
   }
 
-  async setPolicy(vault: string, appId: string, perms: { certificates?: string[]; keys?: string[]; secrets?: string[] }): Promise<void> {
+  async setPolicy(
+    vault: string,
+    appId: string,
+    perms: { certificates?: string[]; keys?: string[]; secrets?: string[] },
+  ): Promise<void> {
     const args = ["keyvault", "set-policy", "--name", vault, "--spn", appId];
     if (perms.certificates) args.push("--certificate-permissions", ...perms.certificates);
     if (perms.keys) args.push("--key-permissions", ...perms.keys);

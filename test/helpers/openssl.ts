@@ -26,18 +26,62 @@ export class OpenSsl {
 
   /** A CA key and self-signed CA certificate (ca.key, ca.pem). */
   makeCa(): void {
-    this.run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Test Root CA");
+    this.run(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "30",
+      "-subj",
+      "/CN=Test Root CA",
+    );
   }
 
   /** A leaf key and certificate signed by the CA: `${name}.key`, `${name}.pem`. */
   makeLeaf(name: string, keyAlg: string[] = ["-newkey", "rsa:2048"]): void {
-    this.run("req", "-new", ...keyAlg, "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}.example.com`);
+    this.run(
+      "req",
+      "-new",
+      ...keyAlg,
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${name}.example.com`,
+    );
     this.signCsr(`${name}.csr`, `${name}.pem`);
   }
 
   signCsr(csr: string, out: string): void {
-    this.write("ext.cnf", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
-    this.run("x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", out, "-days", "30", "-extfile", "ext.cnf");
+    this.write(
+      "ext.cnf",
+      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    );
+    this.run(
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      out,
+      "-days",
+      "30",
+      "-extfile",
+      "ext.cnf",
+    );
   }
 
   dispose(): void {

@@ -95,7 +95,17 @@ export class Postgres {
 
   /** Starts the server (again) on the same data directory and port. */
   startServer(): Promise<void> {
-    return this.asPostgresAsync("pg_ctl", "-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-o", `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`, "start");
+    return this.asPostgresAsync(
+      "pg_ctl",
+      "-D",
+      join(this.dir, "data"),
+      "-l",
+      join(this.dir, "log"),
+      "-w",
+      "-o",
+      `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`,
+      "start",
+    );
   }
 
   /**

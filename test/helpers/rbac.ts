@@ -39,7 +39,10 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
 
 /** An ARM request (`path` from /subscriptions on) as the server's administrator. */
 export async function armRequest(kluis: Kluis, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
+    appId: string;
+    password: string;
+  };
   return armRequestAs(kluis, admin, method, path, body);
 }
 
@@ -53,5 +56,8 @@ export async function armRequestAs(
 ): Promise<RawResponse> {
   const token = (await fetchToken(kluis, sp, "https://management.azure.com/.default")).body.access_token as string;
   const sep = path.includes("?") ? "&" : "?";
-  return rawRequest(kluis, "localhost", method, `${path}${sep}api-version=2022-04-01`, { token, body: body === undefined ? undefined : JSON.stringify(body) });
+  return rawRequest(kluis, "localhost", method, `${path}${sep}api-version=2022-04-01`, {
+    token,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }

@@ -13,8 +13,15 @@ const retrieved = await client.getCertificate(certificateName);
 const deletePoller = await client.beginDeleteCertificate(certificateName);
 const deleted = await deletePoller.pollUntilDone();
 
-console.log(JSON.stringify({
-  created: { name: created.name, id: created.properties.id, cer: Buffer.from(created.cer).toString("base64") },
-  retrieved: { name: retrieved.name, version: retrieved.properties.version, subject: retrieved.policy?.subject },
-  deleted: { name: deleted.name, recoveryId: deleted.recoveryId, deletedOn: deleted.deletedOn, scheduledPurgeDate: deleted.scheduledPurgeDate },
-}));
+console.log(
+  JSON.stringify({
+    created: { name: created.name, id: created.properties.id, cer: Buffer.from(created.cer).toString("base64") },
+    retrieved: { name: retrieved.name, version: retrieved.properties.version, subject: retrieved.policy?.subject },
+    deleted: {
+      name: deleted.name,
+      recoveryId: deleted.recoveryId,
+      deletedOn: deleted.deletedOn,
+      scheduledPurgeDate: deleted.scheduledPurgeDate,
+    },
+  }),
+);

@@ -17,14 +17,24 @@ export function adCommands(program: Command): void {
     .requiredOption("-n, --name <name>", "display name")
     .addHelpText("after", "\nExample:\n  kluis ad sp create-for-rbac --name my-app")
     .action(async (o) => {
-      const created = (await mgmt(o).call("POST", "/kluis/servicePrincipals", { displayName: o.name })) as Record<string, string>;
-      printResult({ appId: created.appId, displayName: created.displayName, password: created.password, tenant: created.tenant });
+      const created = (await mgmt(o).call("POST", "/kluis/servicePrincipals", { displayName: o.name })) as Record<
+        string,
+        string
+      >;
+      printResult({
+        appId: created.appId,
+        displayName: created.displayName,
+        password: created.password,
+        tenant: created.tenant,
+      });
     });
 
   withConnection(sp.command("list"))
     .description("List service principals")
     .addHelpText("after", "\nExample:\n  kluis ad sp list")
-    .action(async (o) => printResult(((await mgmt(o).call("GET", "/kluis/servicePrincipals")) as { value: unknown[] }).value));
+    .action(async (o) =>
+      printResult(((await mgmt(o).call("GET", "/kluis/servicePrincipals")) as { value: unknown[] }).value),
+    );
 
   withConnection(sp.command("show"))
     .description("Show a service principal")
@@ -44,7 +54,9 @@ export function adCommands(program: Command): void {
     .description("Replace a service principal's client secret")
     .requiredOption("--id <appId>", "application id")
     .addHelpText("after", "\nExample:\n  kluis ad sp credential reset --id 00000000-0000-0000-0000-000000000000")
-    .action(async (o) => printResult(await mgmt(o).call("POST", `/kluis/servicePrincipals/${encodeURIComponent(o.id)}/credentials/reset`)));
+    .action(async (o) =>
+      printResult(await mgmt(o).call("POST", `/kluis/servicePrincipals/${encodeURIComponent(o.id)}/credentials/reset`)),
+    );
 
   const user = ad.command("user").description("Manage users");
   const graph = (o: ConnectionOptions, method: string, path: string, body?: unknown) => {
@@ -59,7 +71,10 @@ export function adCommands(program: Command): void {
     .requiredOption("--password <password>", "the user's password")
     .requiredOption("--user-principal-name <upn>", "the user's sign-in name, e.g. alice@kluis.local")
     .option("--mail-nickname <alias>", "mail alias (default: the UPN's part before @)")
-    .addHelpText("after", "\nExample:\n  kluis ad user create --display-name Alice --password 'S3cret-pass' --user-principal-name alice@kluis.local")
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis ad user create --display-name Alice --password 'S3cret-pass' --user-principal-name alice@kluis.local",
+    )
     .action(async (o) => {
       const body = {
         accountEnabled: true,
@@ -98,14 +113,33 @@ export function adCommands(program: Command): void {
     .requiredOption("--id <idOrUpn>", "object id or user principal name")
     .option("--display-name <name>", "the user's display name")
     .option("--password <password>", "a new password (the user's tokens and sign-ins stop working)")
-    .option("--force-change-password-next-sign-in <bool>", "must be false: Kluis has no page to change a password at", booleanArgument("--force-change-password-next-sign-in"))
-    .option("--account-enabled <bool>", "false: the user can no longer sign in, and its tokens are refused", booleanArgument("--account-enabled"))
+    .option(
+      "--force-change-password-next-sign-in <bool>",
+      "must be false: Kluis has no page to change a password at",
+      booleanArgument("--force-change-password-next-sign-in"),
+    )
+    .option(
+      "--account-enabled <bool>",
+      "false: the user can no longer sign in, and its tokens are refused",
+      booleanArgument("--account-enabled"),
+    )
     .option("--mail-nickname <alias>", "mail alias")
-    .addHelpText("after", "\nExamples:\n  kluis ad user update --id alice@kluis.local --password 'N3w-pass' --force-change-password-next-sign-in false\n  kluis ad user update --id alice@kluis.local --account-enabled false")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  kluis ad user update --id alice@kluis.local --password 'N3w-pass' --force-change-password-next-sign-in false\n  kluis ad user update --id alice@kluis.local --account-enabled false",
+    )
     .action(async (o) => {
       // az's body: only the properties given.
-      const password = o.password === undefined && o.forceChangePasswordNextSignIn === undefined ? undefined : { password: o.password, forceChangePasswordNextSignIn: o.forceChangePasswordNextSignIn };
-      const body = { displayName: o.displayName, mailNickname: o.mailNickname, accountEnabled: o.accountEnabled, passwordProfile: password };
+      const password =
+        o.password === undefined && o.forceChangePasswordNextSignIn === undefined
+          ? undefined
+          : { password: o.password, forceChangePasswordNextSignIn: o.forceChangePasswordNextSignIn };
+      const body = {
+        displayName: o.displayName,
+        mailNickname: o.mailNickname,
+        accountEnabled: o.accountEnabled,
+        passwordProfile: password,
+      };
       await graph(o, "PATCH", userPath(o.id), JSON.parse(JSON.stringify(body)));
     });
 

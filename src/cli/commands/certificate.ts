@@ -18,11 +18,24 @@ import { certificateItemOut, certificateOut, issuerOut, operationOut, policyIn }
 import { CliError } from "../errors.js";
 import { DataPlane, objectPath, withObject, withVault } from "../data-plane.js";
 import { printResult, progress } from "../output.js";
-import { attributesBody, command, downloadCommand, sharedObjectCommands, target, withAttributeOptions, type ObjectKind } from "./vault-objects.js";
+import {
+  attributesBody,
+  command,
+  downloadCommand,
+  sharedObjectCommands,
+  target,
+  withAttributeOptions,
+  type ObjectKind,
+} from "./vault-objects.js";
 
 type Json = Record<string, unknown>;
 
-const kind: ObjectKind<CertificateBundle | DeletedCertificateBundle, CertificateItem | DeletedCertificateItem> = { what: "certificate", collection: "certificates", out: certificateOut, itemOut: certificateItemOut };
+const kind: ObjectKind<CertificateBundle | DeletedCertificateBundle, CertificateItem | DeletedCertificateItem> = {
+  what: "certificate",
+  collection: "certificates",
+  out: certificateOut,
+  itemOut: certificateItemOut,
+};
 
 /** What `az keyvault certificate get-default-policy` prints. */
 const DEFAULT_POLICY = {
@@ -49,7 +62,11 @@ function certificatesOf(bytes: Buffer): string[] {
 const pendingPath = (name: string) => `${objectPath("certificates", { name })}/pending`;
 
 /** Polls the certificate's pending operation until it leaves inProgress, with az's progress line on stderr. */
-async function waitForOperation(dp: DataPlane, name: string, first: CertificateOperation): Promise<CertificateOperation> {
+async function waitForOperation(
+  dp: DataPlane,
+  name: string,
+  first: CertificateOperation,
+): Promise<CertificateOperation> {
   let op = first;
   // An "Unknown" issuer's operation waits for `pending merge`, which only the user can do: nothing to wait for.
   if (String(op.issuer?.name).toLowerCase() === "unknown") return op;
@@ -64,7 +81,9 @@ async function waitForOperation(dp: DataPlane, name: string, first: CertificateO
   }
   if (op.status !== "completed") {
     const error = op.error as { message?: string } | undefined;
-    throw new CliError(error?.message ?? `certificate operation ended '${String(op.status)}': ${String(op.status_details ?? "")}`);
+    throw new CliError(
+      error?.message ?? `certificate operation ended '${String(op.status)}': ${String(op.status_details ?? "")}`,
+    );
   }
   return op;
 }
@@ -72,7 +91,9 @@ async function waitForOperation(dp: DataPlane, name: string, first: CertificateO
 export function certificateCommands(keyvault: Command): void {
   const group = keyvault.command("certificate").description("Manage certificates");
   const sample = "kluis keyvault certificate";
-  sharedObjectCommands(group, kind, { listQuery: (o) => ({ includePending: o.includePending === undefined ? undefined : String(o.includePending) }) });
+  sharedObjectCommands(group, kind, {
+    listQuery: (o) => ({ includePending: o.includePending === undefined ? undefined : String(o.includePending) }),
+  });
 
   withVault(
     command(
@@ -83,7 +104,11 @@ export function certificateCommands(keyvault: Command): void {
     ),
   )
     .requiredOption("-n, --name <name>", "name of the certificate")
-    .requiredOption("-p, --policy <json>", "management policy, JSON or @file.json (see get-default-policy)", jsonArgument("--policy"))
+    .requiredOption(
+      "-p, --policy <json>",
+      "management policy, JSON or @file.json (see get-default-policy)",
+      jsonArgument("--policy"),
+    )
     .option("--disabled", "create the certificate disabled")
     .option("--validity <months>", "validity in months (overrides the policy's)", (v) => Number.parseInt(v, 10))
     .option("--tags <tags...>", "space-separated tags: key[=value] ...")
@@ -97,7 +122,14 @@ export function certificateCommands(keyvault: Command): void {
       printResult(operationOut(o.wait ? await waitForOperation(dp, o.name, op) : op));
     });
 
-  withVault(command(group, "import", "Import a certificate with its private key (PFX or PEM)", `${sample} import --vault-name myvault --name mycert --file cert.pfx`))
+  withVault(
+    command(
+      group,
+      "import",
+      "Import a certificate with its private key (PFX or PEM)",
+      `${sample} import --vault-name myvault --name mycert --file cert.pfx`,
+    ),
+  )
     .requiredOption("-n, --name <name>", "name of the certificate")
     .requiredOption("-f, --file <path>", "PFX or PEM file holding the certificate and its private key")
     .option("--password <password>", "password of the PFX or of the PEM's private key")
@@ -109,14 +141,19 @@ export function certificateCommands(keyvault: Command): void {
       const bytes = readFileSync(o.file);
       const pem = bytes.toString("latin1").includes("-----BEGIN");
       const policy = o.policy ? policyIn(o.policy) : {};
-      policy.secret_props = { contentType: pem ? "application/x-pem-file" : "application/x-pkcs12", ...(policy.secret_props as Json) };
+      policy.secret_props = {
+        contentType: pem ? "application/x-pem-file" : "application/x-pkcs12",
+        ...(policy.secret_props as Json),
+      };
       const body = {
         value: pem ? bytes.toString("utf8") : bytes.toString("base64"),
         ...(o.password ? { pwd: o.password } : {}),
         policy,
         ...attributesBody({ disabled: o.disabled, tags: o.tags }),
       };
-      printResult(certificateOut((await dp.call("POST", `${objectPath("certificates", o)}/import`, body)) as CertificateBundle));
+      printResult(
+        certificateOut((await dp.call("POST", `${objectPath("certificates", o)}/import`, body)) as CertificateBundle),
+      );
     });
 
   downloadCommand(group, kind, "Write a certificate's public part (X.509) to a file", "CERTIFICATE", (body) => {
@@ -124,13 +161,21 @@ export function certificateCommands(keyvault: Command): void {
     return Buffer.from(body.cer, "base64url");
   });
 
-  command(group, "get-default-policy", "Print the default policy of a self-signed certificate", `${sample} get-default-policy > policy.json`).action(() =>
-    printResult(DEFAULT_POLICY),
-  );
+  command(
+    group,
+    "get-default-policy",
+    "Print the default policy of a self-signed certificate",
+    `${sample} get-default-policy > policy.json`,
+  ).action(() => printResult(DEFAULT_POLICY));
 
   withAttributeOptions(
     withObject(
-      command(group, "set-attributes", "Update a certificate's attributes, tags or policy", `${sample} set-attributes --vault-name myvault --name mycert --enabled false`),
+      command(
+        group,
+        "set-attributes",
+        "Update a certificate's attributes, tags or policy",
+        `${sample} set-attributes --vault-name myvault --name mycert --enabled false`,
+      ),
       "certificate",
     ),
     { dates: false },
@@ -150,27 +195,41 @@ export function certificateCommands(keyvault: Command): void {
 function pendingCommands(pending: Command): void {
   const sample = "kluis keyvault certificate pending";
   const pendingCommand = (name: string, description: string, example: string) =>
-    withVault(command(pending, name, description, `${sample} ${example}`)).requiredOption("-n, --name <name>", "name of the certificate");
+    withVault(command(pending, name, description, `${sample} ${example}`)).requiredOption(
+      "-n, --name <name>",
+      "name of the certificate",
+    );
 
-  pendingCommand("show", "Get a certificate's pending operation", "show --vault-name myvault --name mycert").action(async (o) => {
-    const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(operationOut((await dp.call("GET", pendingPath(o.name))) as CertificateOperation));
-  });
-
-  pendingCommand("delete", "Delete a certificate's pending operation (and the certificate it would have made)", "delete --vault-name myvault --name mycert").action(
+  pendingCommand("show", "Get a certificate's pending operation", "show --vault-name myvault --name mycert").action(
     async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      printResult(operationOut((await dp.call("DELETE", pendingPath(o.name))) as CertificateOperation));
+      printResult(operationOut((await dp.call("GET", pendingPath(o.name))) as CertificateOperation));
     },
   );
 
-  pendingCommand("merge", "Merge a certificate signed by an outside CA with the pending key", "merge --vault-name myvault --name mycert --file signed.pem")
+  pendingCommand(
+    "delete",
+    "Delete a certificate's pending operation (and the certificate it would have made)",
+    "delete --vault-name myvault --name mycert",
+  ).action(async (o) => {
+    const dp = DataPlane.forVault(o, o.vaultName);
+    printResult(operationOut((await dp.call("DELETE", pendingPath(o.name))) as CertificateOperation));
+  });
+
+  pendingCommand(
+    "merge",
+    "Merge a certificate signed by an outside CA with the pending key",
+    "merge --vault-name myvault --name mycert --file signed.pem",
+  )
     .requiredOption("-f, --file <path>", "the signed certificate (and chain), PEM or DER")
     .option("--disabled", "create the certificate disabled")
     .option("--tags <tags...>", "space-separated tags: key[=value] ...")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
-      const body = { x5c: certificatesOf(readFileSync(o.file)), ...attributesBody({ disabled: o.disabled, tags: o.tags }) };
+      const body = {
+        x5c: certificatesOf(readFileSync(o.file)),
+        ...attributesBody({ disabled: o.disabled, tags: o.tags }),
+      };
       printResult(certificateOut((await dp.call("POST", `${pendingPath(o.name)}/merge`, body)) as CertificateBundle));
     });
 }
@@ -189,7 +248,14 @@ const contactOut = (c: Contact) => ({ email: c.email ?? null, name: c.name ?? nu
 function contactCommands(contact: Command): void {
   const sample = "kluis keyvault certificate contact";
 
-  withVault(command(contact, "add", "Add a contact for certificate notifications", `${sample} add --vault-name myvault --email admin@contoso.com --name Admin`))
+  withVault(
+    command(
+      contact,
+      "add",
+      "Add a contact for certificate notifications",
+      `${sample} add --vault-name myvault --email admin@contoso.com --name Admin`,
+    ),
+  )
     .requiredOption("--email <address>", "contact e-mail address")
     .option("--name <name>", "contact name")
     .option("--phone <number>", "contact phone number")
@@ -201,11 +267,20 @@ function contactCommands(contact: Command): void {
       printResult(set.contacts.map(contactOut));
     });
 
-  withVault(command(contact, "list", "List the certificate contacts", `${sample} list --vault-name myvault`)).action(async (o) => {
-    printResult((await getContacts(DataPlane.forVault(o, o.vaultName))).map(contactOut));
-  });
+  withVault(command(contact, "list", "List the certificate contacts", `${sample} list --vault-name myvault`)).action(
+    async (o) => {
+      printResult((await getContacts(DataPlane.forVault(o, o.vaultName))).map(contactOut));
+    },
+  );
 
-  withVault(command(contact, "delete", "Remove a certificate contact", `${sample} delete --vault-name myvault --email admin@contoso.com`))
+  withVault(
+    command(
+      contact,
+      "delete",
+      "Remove a certificate contact",
+      `${sample} delete --vault-name myvault --email admin@contoso.com`,
+    ),
+  )
     .requiredOption("--email <address>", "e-mail address of the contact to remove")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
@@ -222,7 +297,10 @@ function issuerCommands(issuer: Command): void {
   const sample = "kluis keyvault certificate issuer";
   const issuerPath = (name: string) => `/certificates/issuers/${encodeURIComponent(name)}`;
   const issuerCommand = (name: string, description: string, example: string) =>
-    withVault(command(issuer, name, description, `${sample} ${example}`)).requiredOption("--issuer-name <name>", "name of the issuer");
+    withVault(command(issuer, name, description, `${sample} ${example}`)).requiredOption(
+      "--issuer-name <name>",
+      "name of the issuer",
+    );
   const withIssuerOptions = (cmd: Command) =>
     cmd
       .option("--account-id <id>", "the account id at the provider")
@@ -231,7 +309,10 @@ function issuerCommands(issuer: Command): void {
       .option("--disabled", "disable the issuer")
       .option("--enabled <bool>", "enable or disable the issuer", booleanArgument("--enabled"));
   const issuerBody = (o: Json) => {
-    const credentials = { ...(o.accountId ? { account_id: o.accountId } : {}), ...(o.password ? { pwd: o.password } : {}) };
+    const credentials = {
+      ...(o.accountId ? { account_id: o.accountId } : {}),
+      ...(o.password ? { pwd: o.password } : {}),
+    };
     return {
       ...(o.providerName ? { provider: o.providerName } : {}),
       ...(Object.keys(credentials).length ? { credentials } : {}),
@@ -240,32 +321,56 @@ function issuerCommands(issuer: Command): void {
     };
   };
 
-  withIssuerOptions(issuerCommand("create", "Create a certificate issuer", "create --vault-name myvault --issuer-name myissuer --provider-name Test"))
+  withIssuerOptions(
+    issuerCommand(
+      "create",
+      "Create a certificate issuer",
+      "create --vault-name myvault --issuer-name myissuer --provider-name Test",
+    ),
+  )
     .requiredOption("-p, --provider-name <provider>", "the issuer provider, e.g. DigiCert, GlobalSign, Test")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
       printResult(issuerOut((await dp.call("PUT", issuerPath(o.issuerName), issuerBody(o))) as IssuerBundle));
     });
 
-  withIssuerOptions(issuerCommand("update", "Update a certificate issuer", "update --vault-name myvault --issuer-name myissuer --account-id acct1"))
+  withIssuerOptions(
+    issuerCommand(
+      "update",
+      "Update a certificate issuer",
+      "update --vault-name myvault --issuer-name myissuer --account-id acct1",
+    ),
+  )
     .option("-p, --provider-name <provider>", "the issuer provider")
     .action(async (o) => {
       const dp = DataPlane.forVault(o, o.vaultName);
       printResult(issuerOut((await dp.call("PATCH", issuerPath(o.issuerName), issuerBody(o))) as IssuerBundle));
     });
 
-  issuerCommand("show", "Get a certificate issuer", "show --vault-name myvault --issuer-name myissuer").action(async (o) => {
-    const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(issuerOut((await dp.call("GET", issuerPath(o.issuerName))) as IssuerBundle));
-  });
+  issuerCommand("show", "Get a certificate issuer", "show --vault-name myvault --issuer-name myissuer").action(
+    async (o) => {
+      const dp = DataPlane.forVault(o, o.vaultName);
+      printResult(issuerOut((await dp.call("GET", issuerPath(o.issuerName))) as IssuerBundle));
+    },
+  );
 
-  issuerCommand("delete", "Delete a certificate issuer", "delete --vault-name myvault --issuer-name myissuer").action(async (o) => {
-    const dp = DataPlane.forVault(o, o.vaultName);
-    printResult(issuerOut((await dp.call("DELETE", issuerPath(o.issuerName))) as IssuerBundle));
-  });
+  issuerCommand("delete", "Delete a certificate issuer", "delete --vault-name myvault --issuer-name myissuer").action(
+    async (o) => {
+      const dp = DataPlane.forVault(o, o.vaultName);
+      printResult(issuerOut((await dp.call("DELETE", issuerPath(o.issuerName))) as IssuerBundle));
+    },
+  );
 
-  withVault(command(issuer, "list", "List the certificate issuers", `${sample} list --vault-name myvault`)).action(async (o) => {
-    const dp = DataPlane.forVault(o, o.vaultName);
-    printResult((await dp.list<IssuerItem>("/certificates/issuers")).map((i) => ({ id: i.id, name: i.id.split("/").pop(), provider: i.provider ?? null })));
-  });
+  withVault(command(issuer, "list", "List the certificate issuers", `${sample} list --vault-name myvault`)).action(
+    async (o) => {
+      const dp = DataPlane.forVault(o, o.vaultName);
+      printResult(
+        (await dp.list<IssuerItem>("/certificates/issuers")).map((i) => ({
+          id: i.id,
+          name: i.id.split("/").pop(),
+          provider: i.provider ?? null,
+        })),
+      );
+    },
+  );
 }

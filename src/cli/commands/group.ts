@@ -19,7 +19,11 @@ export function groupCommands(program: Command): void {
     .requiredOption("-l, --location <location>", "location")
     .option("--tags <tags...>", "space-separated tags: key[=value] ...")
     .addHelpText("after", "\nExample:\n  kluis group create --name myrg --location westeurope")
-    .action(async (o) => printResult(await call(o, "PUT", o.name, { location: o.location, ...(o.tags ? { tags: tagsArgument(o.tags) } : {}) })));
+    .action(async (o) =>
+      printResult(
+        await call(o, "PUT", o.name, { location: o.location, ...(o.tags ? { tags: tagsArgument(o.tags) } : {}) }),
+      ),
+    );
 
   withConnection(group.command("show"))
     .description("Show a resource group")

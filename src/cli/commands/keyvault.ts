@@ -43,23 +43,29 @@ export function keyvaultCommands(program: Command): Command {
     .option("-l, --location <location>", "location", DEFAULT_LOCATION)
     .option("--retention-days <days>", "soft-delete retention in days (7-90)", Number, 90)
     .option("--enable-purge-protection <bool>", "turn purge protection on", (v) => v === "true")
-    .option("--enable-rbac-authorization <bool>", "use role-based access instead of access policies", (v) => v === "true")
+    .option(
+      "--enable-rbac-authorization <bool>",
+      "use role-based access instead of access policies",
+      (v) => v === "true",
+    )
     .addHelpText("after", "\nExample:\n  kluis keyvault create --name myvault --resource-group myrg")
     .action(async (o) => {
       const m = mgmt(o);
       const creator = await m.signedInObjectId();
       printResult(
-        azVault(await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
-          location: o.location,
-          properties: {
-            sku: { family: "A", name: "standard" },
-            tenantId: m.conn.tenantId,
-            softDeleteRetentionInDays: o.retentionDays,
-            ...(o.enablePurgeProtection ? { enablePurgeProtection: true } : {}),
-            ...(o.enableRbacAuthorization ? { enableRbacAuthorization: true } : {}),
-            accessPolicies: [{ tenantId: m.conn.tenantId, objectId: creator, permissions: allPermissions() }],
-          },
-        })),
+        azVault(
+          await m.call("PUT", await m.vaultPath(o.name, o.resourceGroup), {
+            location: o.location,
+            properties: {
+              sku: { family: "A", name: "standard" },
+              tenantId: m.conn.tenantId,
+              softDeleteRetentionInDays: o.retentionDays,
+              ...(o.enablePurgeProtection ? { enablePurgeProtection: true } : {}),
+              ...(o.enableRbacAuthorization ? { enableRbacAuthorization: true } : {}),
+              accessPolicies: [{ tenantId: m.conn.tenantId, objectId: creator, permissions: allPermissions() }],
+            },
+          }),
+        ),
       );
     });
 
@@ -73,26 +79,61 @@ export function keyvaultCommands(program: Command): Command {
     .description("Update a vault's properties or tags")
     .requiredOption("-n, --name <name>", "vault name")
     .option("-g, --resource-group <group>", "proceed only if the vault is in this resource group")
-    .option("--enable-rbac-authorization <bool>", "use role-based access instead of access policies", booleanArgument("--enable-rbac-authorization"))
-    .option("--enable-purge-protection <bool>", "purge protection (irreversible: once on, it stays on)", booleanArgument("--enable-purge-protection"))
-    .option("--enabled-for-deployment <bool>", "let virtual machines retrieve certificates stored as secrets", booleanArgument("--enabled-for-deployment"))
-    .option("--enabled-for-disk-encryption <bool>", "let Azure Disk Encryption retrieve secrets and unwrap keys", booleanArgument("--enabled-for-disk-encryption"))
-    .option("--enabled-for-template-deployment <bool>", "let Resource Manager retrieve secrets", booleanArgument("--enabled-for-template-deployment"))
-    .option("--public-network-access <access>", "Enabled or Disabled", choiceArgument("--public-network-access", ["Enabled", "Disabled"] as const))
-    .option("--retention-days <days>", "soft-delete retention in days (fixed when the vault is created)", integerArgument("--retention-days"))
-    .option("--tags <tags...>", "space-separated tags: key[=value] ...; replace the vault's tags; \"\" clears them")
-    .addHelpText("after", "\nExample:\n  kluis keyvault update --name myvault --enable-rbac-authorization true --tags env=prod")
+    .option(
+      "--enable-rbac-authorization <bool>",
+      "use role-based access instead of access policies",
+      booleanArgument("--enable-rbac-authorization"),
+    )
+    .option(
+      "--enable-purge-protection <bool>",
+      "purge protection (irreversible: once on, it stays on)",
+      booleanArgument("--enable-purge-protection"),
+    )
+    .option(
+      "--enabled-for-deployment <bool>",
+      "let virtual machines retrieve certificates stored as secrets",
+      booleanArgument("--enabled-for-deployment"),
+    )
+    .option(
+      "--enabled-for-disk-encryption <bool>",
+      "let Azure Disk Encryption retrieve secrets and unwrap keys",
+      booleanArgument("--enabled-for-disk-encryption"),
+    )
+    .option(
+      "--enabled-for-template-deployment <bool>",
+      "let Resource Manager retrieve secrets",
+      booleanArgument("--enabled-for-template-deployment"),
+    )
+    .option(
+      "--public-network-access <access>",
+      "Enabled or Disabled",
+      choiceArgument("--public-network-access", ["Enabled", "Disabled"] as const),
+    )
+    .option(
+      "--retention-days <days>",
+      "soft-delete retention in days (fixed when the vault is created)",
+      integerArgument("--retention-days"),
+    )
+    .option("--tags <tags...>", 'space-separated tags: key[=value] ...; replace the vault\'s tags; "" clears them')
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis keyvault update --name myvault --enable-rbac-authorization true --tags env=prod",
+    )
     .action(async (o) => {
       const m = mgmt(o);
       const vault = await m.findVault(o.name);
       if (o.resourceGroup && resourceGroupOf(vault.id)?.toLowerCase() !== o.resourceGroup.toLowerCase()) {
-        throw new CliError(`The Resource 'Microsoft.KeyVault/vaults/${o.name}' under resource group '${o.resourceGroup}' was not found.`);
+        throw new CliError(
+          `The Resource 'Microsoft.KeyVault/vaults/${o.name}' under resource group '${o.resourceGroup}' was not found.`,
+        );
       }
       // PATCH sends only what changes; the server refuses what Azure refuses (retention, purge protection off).
       const properties: Record<string, unknown> = {};
       for (const key of UPDATABLE_PROPERTIES) if (o[key] !== undefined) properties[key] = o[key];
       if (o.retentionDays !== undefined) properties.softDeleteRetentionInDays = o.retentionDays;
-      printResult(azVault(await m.call("PATCH", vault.id, { properties, ...(o.tags ? { tags: tagsArgument(o.tags) } : {}) })));
+      printResult(
+        azVault(await m.call("PATCH", vault.id, { properties, ...(o.tags ? { tags: tagsArgument(o.tags) } : {}) })),
+      );
     });
 
   withConnection(kv.command("list"))
@@ -170,7 +211,10 @@ export function keyvaultCommands(program: Command): Command {
     .option("--key-permissions <perms...>", "key permissions")
     .option("--secret-permissions <perms...>", "secret permissions")
     .option("--storage-permissions <perms...>", "storage permissions")
-    .addHelpText("after", "\nExample:\n  kluis keyvault set-policy --name myvault --spn APPID --certificate-permissions get list create delete")
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis keyvault set-policy --name myvault --spn APPID --certificate-permissions get list create delete",
+    )
     .action(async (o) => {
       const m = mgmt(o);
       const permissions: Partial<Record<Collection, string[]>> = {};
@@ -180,7 +224,8 @@ export function keyvaultCommands(program: Command): Command {
         if (unknown.length) throw new CliError(`unknown ${collection} permission(s): ${unknown.join(", ")}`);
         permissions[collection] = valid;
       }
-      if (Object.keys(permissions).length === 0) throw new CliError("Give at least one of --certificate-permissions, --key-permissions, --secret-permissions.");
+      if (Object.keys(permissions).length === 0)
+        throw new CliError("Give at least one of --certificate-permissions, --key-permissions, --secret-permissions.");
       const vault = await m.findVault(o.name);
       const objectId = await resolveObjectId(m, o);
       await m.call("PUT", `${vault.id}/accessPolicies/add`, {

@@ -19,7 +19,8 @@ function sinceOf(text: string): string {
   const relative = /^(\d+)([smhd])$/.exec(text);
   if (relative) return new Date(Date.now() - Number(relative[1]) * UNITS[relative[2]!]! * 1000).toISOString();
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new CliError(`argument --since: '${text}' is neither a duration (30m, 1h, 7d) nor a date and time.`);
+  if (Number.isNaN(at))
+    throw new CliError(`argument --since: '${text}' is neither a duration (30m, 1h, 7d) nor a date and time.`);
   return new Date(at).toISOString();
 }
 
@@ -34,7 +35,11 @@ function auditPath(o: { vault?: string; caller?: string; operation?: string; sin
 }
 
 export function monitorCommands(program: Command): void {
-  const audit = program.command("monitor").description("Monitor the server").command("audit").description("The audit log (AuditEvent entries; administrators only)");
+  const audit = program
+    .command("monitor")
+    .description("Monitor the server")
+    .command("audit")
+    .description("The audit log (AuditEvent entries; administrators only)");
   const mgmt = (o: ConnectionOptions) => new Management(connect(o));
   const filtered = (cmd: Command) =>
     withConnection(cmd)
@@ -46,7 +51,10 @@ export function monitorCommands(program: Command): void {
     .description("List audit entries, newest first")
     .option("--since <when>", "entries since a duration ago (30m, 1h, 7d) or a date and time")
     .option("--top <n>", "at most this many entries (default 1000)")
-    .addHelpText("after", "\nExample:\n  kluis monitor audit list --vault myvault --operation SecretGet --since 1h -o table")
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis monitor audit list --vault myvault --operation SecretGet --since 1h -o table",
+    )
     .action(async (o) => printResult(((await mgmt(o).call("GET", auditPath(o))) as { value: AuditEntry[] }).value));
 
   withConnection(audit.command("verify"))

@@ -16,18 +16,24 @@ type AzRoleDefinition = { id: string; name: string; roleName: string; roleType: 
 /** az's --role-definition: inline JSON, @file or, as az also takes it, the path of an existing file. */
 function roleDefinitionArgument(value: string): Record<string, unknown> {
   const parsed = jsonArgument("--role-definition")(existsSync(value) ? `@${value}` : value);
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new CliError("Invalid role definition. A valid dictionary JSON representation is expected.");
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new CliError("Invalid role definition. A valid dictionary JSON representation is expected.");
   return parsed;
 }
 
 export function roleCommands(program: Command): void {
-  const role = program.command("role").description("Role-based access for vaults that use it (--enable-rbac-authorization)");
+  const role = program
+    .command("role")
+    .description("Role-based access for vaults that use it (--enable-rbac-authorization)");
   const mgmt = (o: ConnectionOptions) => new Management(connect(o));
   const assignment = role.command("assignment").description("Manage role assignments");
-  const definition = role.command("definition").description("Role definitions: the built-in Key Vault roles and custom ones");
+  const definition = role
+    .command("definition")
+    .description("Role definitions: the built-in Key Vault roles and custom ones");
 
   /** The scope as az takes it: a resource id; a bare vault name is taken as that vault's id. */
-  const scopeOf = async (m: Management, scope: string) => (scope.startsWith("/") ? scope : (await m.findVault(scope)).id);
+  const scopeOf = async (m: Management, scope: string) =>
+    scope.startsWith("/") ? scope : (await m.findVault(scope)).id;
   const principalOf = async (m: Management, assignee: string) => {
     try {
       return (await m.servicePrincipal(assignee)).id;
@@ -35,17 +41,27 @@ export function roleCommands(program: Command): void {
       return assignee; // already an object id
     }
   };
-  const definitionsPath = async (m: Management) => `/subscriptions/${await m.subscriptionId()}/providers/Microsoft.Authorization/roleDefinitions`;
+  const definitionsPath = async (m: Management) =>
+    `/subscriptions/${await m.subscriptionId()}/providers/Microsoft.Authorization/roleDefinitions`;
   const definitions = async (m: Management) =>
-    ((await m.call("GET", await definitionsPath(m))) as { value: Record<string, unknown>[] }).value.map((d) => roleDefinitionOut(d) as AzRoleDefinition);
+    ((await m.call("GET", await definitionsPath(m))) as { value: Record<string, unknown>[] }).value.map(
+      (d) => roleDefinitionOut(d) as AzRoleDefinition,
+    );
   /** The definition whose name (its GUID) or roleName is `nameOrId`. */
-  const findDefinition = (all: AzRoleDefinition[], nameOrId: string) => findRole(all.map((d) => ({ id: d.name, roleName: d.roleName, d })), nameOrId)?.d;
+  const findDefinition = (all: AzRoleDefinition[], nameOrId: string) =>
+    findRole(
+      all.map((d) => ({ id: d.name, roleName: d.roleName, d })),
+      nameOrId,
+    )?.d;
 
   withConnection(assignment.command("create"))
     .description("Grant a Key Vault role, built-in or custom, to a principal at a scope")
-    .requiredOption("--role <role>", "role name or id, e.g. \"Key Vault Secrets User\" or a custom role's name")
+    .requiredOption("--role <role>", 'role name or id, e.g. "Key Vault Secrets User" or a custom role\'s name')
     .requiredOption("--assignee <id>", "service principal application id or object id")
-    .requiredOption("--scope <scope>", "resource id of a secret, key or certificate, of the vault (or a vault name), resource group or subscription")
+    .requiredOption(
+      "--scope <scope>",
+      "resource id of a secret, key or certificate, of the vault (or a vault name), resource group or subscription",
+    )
     .addHelpText(
       "after",
       '\nExample:\n  kluis role assignment create --role "Key Vault Secrets User" --assignee APPID --scope /subscriptions/SUB/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/myvault' +
@@ -72,20 +88,35 @@ export function roleCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  kluis role assignment list --scope myvault")
     .action(async (o) => {
       const m = mgmt(o);
-      printResult(((await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)) as { value: unknown[] }).value);
+      printResult(
+        (
+          (await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)) as {
+            value: unknown[];
+          }
+        ).value,
+      );
     });
 
   withConnection(assignment.command("delete"))
     .description("Remove a role assignment")
     .requiredOption("--ids <id>", "the role assignment's resource id")
-    .addHelpText("after", "\nExample:\n  kluis role assignment delete --ids /subscriptions/SUB/providers/Microsoft.Authorization/roleAssignments/NAME")
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis role assignment delete --ids /subscriptions/SUB/providers/Microsoft.Authorization/roleAssignments/NAME",
+    )
     .action(async (o) => {
       await mgmt(o).call("DELETE", o.ids);
     });
 
   withConnection(definition.command("create"))
-    .description("Create a custom role: Key Vault data actions (wildcards allowed) minus exclusions, assignable at the given scopes")
-    .requiredOption("--role-definition <json>", "az's role definition JSON, inline, as @file.json or a file path", roleDefinitionArgument)
+    .description(
+      "Create a custom role: Key Vault data actions (wildcards allowed) minus exclusions, assignable at the given scopes",
+    )
+    .requiredOption(
+      "--role-definition <json>",
+      "az's role definition JSON, inline, as @file.json or a file path",
+      roleDefinitionArgument,
+    )
     .addHelpText(
       "after",
       "\nExample:\n  kluis role definition create --role-definition @role.json\n" +
@@ -94,7 +125,15 @@ export function roleCommands(program: Command): void {
     )
     .action(async (o) => {
       const m = mgmt(o);
-      printResult(roleDefinitionOut((await m.call("PUT", `${await definitionsPath(m)}/${crypto.randomUUID()}`, roleDefinitionIn(o.roleDefinition))) as Record<string, unknown>));
+      printResult(
+        roleDefinitionOut(
+          (await m.call(
+            "PUT",
+            `${await definitionsPath(m)}/${crypto.randomUUID()}`,
+            roleDefinitionIn(o.roleDefinition),
+          )) as Record<string, unknown>,
+        ),
+      );
     });
 
   withConnection(definition.command("list"))

@@ -7,7 +7,14 @@ import { secretItemOut, secretOut } from "../az-models.js";
 import { CliError } from "../errors.js";
 import { DataPlane, objectPath, withObject, withVault } from "../data-plane.js";
 import { printResult } from "../output.js";
-import { attributesBody, command, sharedObjectCommands, target, withAttributeOptions, type ObjectKind } from "./vault-objects.js";
+import {
+  attributesBody,
+  command,
+  sharedObjectCommands,
+  target,
+  withAttributeOptions,
+  type ObjectKind,
+} from "./vault-objects.js";
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +24,12 @@ function secretPropertiesOut(body: SecretBundle): Json {
   return properties;
 }
 
-const kind: ObjectKind<SecretBundle | DeletedSecretBundle, SecretItem> = { what: "secret", collection: "secrets", out: secretOut, itemOut: secretItemOut };
+const kind: ObjectKind<SecretBundle | DeletedSecretBundle, SecretItem> = {
+  what: "secret",
+  collection: "secrets",
+  out: secretOut,
+  itemOut: secretItemOut,
+};
 
 // az's --encoding: how a file's bytes become the secret's value, remembered in the "file-encoding" tag for download.
 const ENCODINGS = ["utf-8", "ascii", "base64", "hex"] as const;
@@ -25,10 +37,16 @@ type Encoding = (typeof ENCODINGS)[number];
 const FILE_ENCODING_TAG = "file-encoding";
 
 const encode = (bytes: Buffer, encoding: Encoding) =>
-  encoding === "base64" ? bytes.toString("base64") : encoding === "hex" ? bytes.toString("hex") : bytes.toString(encoding === "ascii" ? "ascii" : "utf8");
-const decode = (value: string, encoding: Encoding) => (encoding === "base64" || encoding === "hex" ? Buffer.from(value, encoding) : Buffer.from(value, "utf8"));
+  encoding === "base64"
+    ? bytes.toString("base64")
+    : encoding === "hex"
+      ? bytes.toString("hex")
+      : bytes.toString(encoding === "ascii" ? "ascii" : "utf8");
+const decode = (value: string, encoding: Encoding) =>
+  encoding === "base64" || encoding === "hex" ? Buffer.from(value, encoding) : Buffer.from(value, "utf8");
 
-const encodingOption = (cmd: Command, help: string) => cmd.option("-e, --encoding <encoding>", `${help}: ${ENCODINGS.join(", ")}`, choiceArgument("--encoding", ENCODINGS));
+const encodingOption = (cmd: Command, help: string) =>
+  cmd.option("-e, --encoding <encoding>", `${help}: ${ENCODINGS.join(", ")}`, choiceArgument("--encoding", ENCODINGS));
 
 export function secretCommands(keyvault: Command): void {
   const group = keyvault.command("secret").description("Manage secrets");
@@ -37,7 +55,14 @@ export function secretCommands(keyvault: Command): void {
 
   encodingOption(
     withAttributeOptions(
-      withVault(command(group, "set", "Create a secret, or a new version of it", `${sample} set --vault-name myvault --name mysecret --value "s3cr3t"`)),
+      withVault(
+        command(
+          group,
+          "set",
+          "Create a secret, or a new version of it",
+          `${sample} set --vault-name myvault --name mysecret --value "s3cr3t"`,
+        ),
+      ),
       { enabled: false },
     ),
     "how to encode the --file's bytes as the value (default utf-8)",
@@ -48,7 +73,8 @@ export function secretCommands(keyvault: Command): void {
     .option("--content-type <type>", "the value's content type, e.g. text/plain")
     .option("--disabled", "create the secret disabled")
     .action(async (o) => {
-      if ((o.value === undefined) === (o.file === undefined)) throw new CliError("Give exactly one of --value or --file.");
+      if ((o.value === undefined) === (o.file === undefined))
+        throw new CliError("Give exactly one of --value or --file.");
       const dp = DataPlane.forVault(o, o.vaultName);
       const body: Json = { ...attributesBody(o) };
       if (o.file !== undefined) {
@@ -61,7 +87,15 @@ export function secretCommands(keyvault: Command): void {
     });
 
   encodingOption(
-    withObject(command(group, "download", "Write a secret's value to a file", `${sample} download --vault-name myvault --name mysecret --file secret.txt`), "secret"),
+    withObject(
+      command(
+        group,
+        "download",
+        "Write a secret's value to a file",
+        `${sample} download --vault-name myvault --name mysecret --file secret.txt`,
+      ),
+      "secret",
+    ),
     "how the value is encoded (default: the file-encoding tag set by `secret set --file`, else utf-8)",
   )
     .requiredOption("-f, --file <path>", "file to write the value to")
@@ -74,7 +108,15 @@ export function secretCommands(keyvault: Command): void {
     });
 
   withAttributeOptions(
-    withObject(command(group, "set-attributes", "Update a secret's attributes, tags or content type", `${sample} set-attributes --vault-name myvault --name mysecret --enabled false`), "secret"),
+    withObject(
+      command(
+        group,
+        "set-attributes",
+        "Update a secret's attributes, tags or content type",
+        `${sample} set-attributes --vault-name myvault --name mysecret --enabled false`,
+      ),
+      "secret",
+    ),
   )
     .option("--content-type <type>", "the value's content type")
     .action(async (o) => {

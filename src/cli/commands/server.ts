@@ -32,22 +32,39 @@ export function serverCommands(program: Command): void {
     .option("--data-dir <dir>", "data directory (env KLUIS_DATA_DIR)", defaultDataDir())
     .option("--proxy-port <port>", "also run an HTTP CONNECT proxy on this port (0 picks a free one)", portNumber)
     .option("--hostname <name>", "another host name the server answers to (repeatable)", collect, [])
-    .option("--postgres <url>", "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)", process.env.KLUIS_POSTGRES_URL)
+    .option(
+      "--postgres <url>",
+      "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)",
+      process.env.KLUIS_POSTGRES_URL,
+    )
     .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
     .option(
       "--strict-secret-validity",
       "refuse a secret's value outside its nbf/exp window (403), as documented; Key Vault itself returns it (env KLUIS_STRICT_SECRET_VALIDITY=1)",
       process.env.KLUIS_STRICT_SECRET_VALIDITY === "1",
     )
-    .option("--max-connections <n>", "connections held at once (env KLUIS_MAX_CONNECTIONS; default 512, or half the open-files limit)", positiveInteger)
+    .option(
+      "--max-connections <n>",
+      "connections held at once (env KLUIS_MAX_CONNECTIONS; default 512, or half the open-files limit)",
+      positiveInteger,
+    )
     .option(
       "--throttling <limits>",
       "Key Vault's service limits: off, azure, or azure's with some set per 10 s, e.g. other=50,write=10,keyCreate=5,caller=20 (env KLUIS_THROTTLING)",
       process.env.KLUIS_THROTTLING ?? "off",
     )
-    .option("--audit-retention-days <days>", "days audit entries are kept (env KLUIS_AUDIT_RETENTION_DAYS)", positiveInteger, process.env.KLUIS_AUDIT_RETENTION_DAYS ? positiveInteger(process.env.KLUIS_AUDIT_RETENTION_DAYS) : 90)
+    .option(
+      "--audit-retention-days <days>",
+      "days audit entries are kept (env KLUIS_AUDIT_RETENTION_DAYS)",
+      positiveInteger,
+      process.env.KLUIS_AUDIT_RETENTION_DAYS ? positiveInteger(process.env.KLUIS_AUDIT_RETENTION_DAYS) : 90,
+    )
     .option("--test-clock", "let administrators shift the clock of scheduled work (POST /kluis/clock): for tests only")
-    .option("--metrics-token-file <path>", "a file holding a bearer token that may scrape /metrics, besides the administrators (env KLUIS_METRICS_TOKEN_FILE)", process.env.KLUIS_METRICS_TOKEN_FILE)
+    .option(
+      "--metrics-token-file <path>",
+      "a file holding a bearer token that may scrape /metrics, besides the administrators (env KLUIS_METRICS_TOKEN_FILE)",
+      process.env.KLUIS_METRICS_TOKEN_FILE,
+    )
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
@@ -69,7 +86,11 @@ export function serverCommands(program: Command): void {
         postgresUrl: o.postgres,
         logLevel: o.logLevel,
         strictSecretValidity: o.strictSecretValidity,
-        maxConnections: o.maxConnections ?? (process.env.KLUIS_MAX_CONNECTIONS ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS) : defaultMaxConnections()),
+        maxConnections:
+          o.maxConnections ??
+          (process.env.KLUIS_MAX_CONNECTIONS
+            ? positiveInteger(process.env.KLUIS_MAX_CONNECTIONS)
+            : defaultMaxConnections()),
         throttling,
         auditRetentionDays: o.auditRetentionDays,
         testClock: o.testClock === true,
@@ -79,7 +100,7 @@ export function serverCommands(program: Command): void {
 
   server
     .command("env")
-    .description("Print the export lines a client shell needs: eval \"$(kluis server env)\"")
+    .description('Print the export lines a client shell needs: eval "$(kluis server env)"')
     .option("--data-dir <dir>", "data directory of the running server", defaultDataDir())
     .addHelpText("after", '\nExample:\n  eval "$(kluis server env --data-dir ./data)"')
     .action((o) => {
@@ -94,12 +115,19 @@ export function serverCommands(program: Command): void {
     .description("Copy a stopped server's SQLite store into an empty PostgreSQL database, to run several nodes on it")
     .option("--data-dir <dir>", "data directory of the stopped server (env KLUIS_DATA_DIR)", defaultDataDir())
     .requiredOption("--to <url>", "PostgreSQL connection URL of an empty database")
-    .addHelpText("after", "\nExample:\n  kluis server copy-store --data-dir ./data --to postgres://kluis@db.example/kluis")
+    .addHelpText(
+      "after",
+      "\nExample:\n  kluis server copy-store --data-dir ./data --to postgres://kluis@db.example/kluis",
+    )
     .action(async (o) => {
       const dir = dataDir(o.dataDir);
-      if (!existsSync(dir.database)) throw new CliError(`No SQLite store at ${dir.database}: pass the data directory of the server to move.`);
+      if (!existsSync(dir.database))
+        throw new CliError(`No SQLite store at ${dir.database}: pass the data directory of the server to move.`);
       const running = runningServer(dir);
-      if (running) throw new CliError(`A server (pid ${running.pid}) is running on ${dir.root}; stop it first, so that no write is left behind.`);
+      if (running)
+        throw new CliError(
+          `A server (pid ${running.pid}) is running on ${dir.root}; stop it first, so that no write is left behind.`,
+        );
       // Loaded here, as for `start`: client commands do not load SQLite and PostgreSQL.
       const { copyStore } = await import("../../store/copy.js");
       printResult({ copied: await copyStore(dir.database, o.to), ...whatNodesNeed(dir) });
