@@ -14,6 +14,8 @@ const LAYERS = [
   "http", // Key Vault's and ARM's errors, bodies, api-version, vault host names, permission names, throttling
   "identity", // tokens, principals, users, the token endpoints; ServerContext (what every route is given)
   "authorization", // access policies, roles, role assignments, the management pipeline
+  "mail", // the SMTP relay (nodemailer)
+  "events", // Event Grid subscriptions, the delivery queue's worker, publishing (vaults and objects publish)
   "vaults", // ARM's Microsoft.KeyVault/vaults
   "audit", // the audit log: operation names, the hook, the chained writer
   "resources", // ARM's Microsoft.Resources: subscriptions, resource groups, /resources (lists vaults)

@@ -1,15 +1,14 @@
 // Certificate lifetime actions carried out, as Key Vault does: AutoRenew makes a new version once its trigger is
 // reached for the newest one. Only issuer Self can issue here: for Unknown or a partner issuer Kluis cannot reach a
-// CA, so nothing is requested. EmailContacts would mail the vault's contacts; Kluis has no mail server and records nothing.
+// CA, so nothing is requested. EmailContacts is contact-mail.ts's.
 import { CERTIFICATES } from "../objects/collection.js";
 import { sweepLiveNames } from "../objects/sweep.js";
 import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { completeSelfIssued, isSelfIssued, renewCertificate } from "./issuance.js";
 import type { CertificateName, CertificateState, CertificateVersion } from "./model.js";
+import { lifetimeTriggerAt } from "./policy.js";
 import { newestCertificateVersion } from "./records.js";
-
-const DAY_SECONDS = 24 * 60 * 60;
 
 /** Whether, at `now` (ms), an AutoRenew action of the policy has reached its trigger for `latest`, the newest version. */
 function renewalDue(record: CertificateName, latest: CertificateVersion, now: number): boolean {
@@ -19,14 +18,9 @@ function renewalDue(record: CertificateName, latest: CertificateVersion, now: nu
   const { policy } = record.state;
   const { nbf, exp } = latest.attributes;
   if (policy.issuer.name.toLowerCase() !== "self" || nbf === undefined || exp === undefined) return false;
-  return policy.lifetime_actions.some(({ trigger, action }) => {
-    if (action.action_type !== "AutoRenew") return false;
-    const at =
-      trigger.lifetime_percentage !== undefined
-        ? nbf + ((exp - nbf) * trigger.lifetime_percentage) / 100
-        : exp - trigger.days_before_expiry! * DAY_SECONDS;
-    return now >= at * 1000;
-  });
+  return policy.lifetime_actions.some(
+    ({ trigger, action }) => action.action_type === "AutoRenew" && now >= lifetimeTriggerAt(trigger, nbf, exp) * 1000,
+  );
 }
 
 async function renewIfDue(store: Store, vault: Vault, record: CertificateName, now: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 // The issuance of a certificate version: the request (its key and CSR), the pending operation's state machine, a
 // self-signed issue run in the background (and resumed after a restart), AutoRenew's renewal, and the one write of an
 // issued version as certificate, key and secret versions of one id.
+import { publishNewVersion } from "../events/publish.js";
 import { randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { generateKeyPair } from "../crypto/key-pool.js";
 import { keyMatchesSpec, privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
@@ -272,6 +273,7 @@ export async function writeCertificateVersion(
     data: { cer: leaf.toString("base64"), x5t: thumbprint(leaf) },
     sealed: null,
   });
+  await publishNewVersion(tx, vault.name, "Certificate", { name, version, attributes: linkedAttributes });
   const material = { kind: "asymmetric" as const, key };
   const { kty, exportable } = policy.key_props;
   await putManagedKeyVersion(tx, vault, name, {

@@ -26,6 +26,13 @@ export interface LifetimeAction {
   action: { action_type: "AutoRenew" | "EmailContacts" };
 }
 
+/** When (Unix seconds) a lifetime action's trigger is reached for a version valid from `nbf` to `exp`. */
+export function lifetimeTriggerAt(trigger: LifetimeAction["trigger"], nbf: number, exp: number): number {
+  return trigger.lifetime_percentage !== undefined
+    ? nbf + ((exp - nbf) * trigger.lifetime_percentage) / 100
+    : exp - trigger.days_before_expiry! * 24 * 60 * 60;
+}
+
 /** A complete policy, in the REST field names, without its id and timestamps. */
 export interface PolicyRecord {
   key_props: { exportable: boolean; kty: KeyType; key_size?: number; crv?: CurveName; reuse_key: boolean };

@@ -1,7 +1,7 @@
 // What every ARM route shares: the server serves one subscription (any other id is ARM's 404), resource groups hold
 // the resources, and resource ids name them.
 import type { FastifyRequest } from "fastify";
-import type { ResourceGroupRecord, Store } from "../store/store.js";
+import type { ResourceGroupRecord, Store, VaultRecord } from "../store/store.js";
 import { KeyVaultError } from "./errors.js";
 
 /** A preHandler hook for routes under /subscriptions/:subscriptionId. */
@@ -27,4 +27,26 @@ export async function getResourceGroup(store: Store, name: string): Promise<Reso
 /** A vault's ARM resource id: what role assignments are scoped to. */
 export function vaultResourceId(subscriptionId: string, vault: { resourceGroup: string; name: string }): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
+}
+
+/** A vault as ARM addresses it, under its resource group: through another group it is not there. */
+export async function findVaultInGroup<P>(
+  store: Store,
+  resourceGroup: string,
+  name: string,
+): Promise<VaultRecord<P> | undefined> {
+  const vault = await store.getVault<P>(name.toLowerCase());
+  return vault && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() ? vault : undefined;
+}
+
+export async function getVaultInGroup<P>(store: Store, resourceGroup: string, name: string): Promise<VaultRecord<P>> {
+  const vault = await findVaultInGroup<P>(store, resourceGroup, name);
+  if (!vault) {
+    throw new KeyVaultError(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`,
+    );
+  }
+  return vault;
 }

@@ -1,4 +1,5 @@
 // Reading and writing key versions: the one place a key version is made, for the keys API and for certificates.
+import { publishNewVersion } from "../events/publish.js";
 import { randomBytes } from "node:crypto";
 import type { KeyMaterial } from "../crypto/key-algorithms.js";
 import { generateKeyPair, privateKeyToDer, publicJwk } from "../crypto/keys.js";
@@ -81,7 +82,9 @@ export async function putKeyVersion(
   assertNotManaged(KEYS, current, operation);
   if (!current) await putKeyName(tx, vault, name, {});
   // A new version keeps the name as first written: names are case-insensitive.
-  return writeVersion(tx, vault, current?.name ?? name, fresh);
+  const written = await writeVersion(tx, vault, current?.name ?? name, fresh);
+  await publishNewVersion(tx, vault.name, "Key", written);
+  return written;
 }
 
 /** Writes a certificate's key version; the name is created managed if it is not there yet. */

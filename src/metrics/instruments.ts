@@ -73,6 +73,13 @@ export const sweepFailures = new Counter({
   registers,
 });
 
+export const eventDeliveries = new Counter({
+  name: "kluis_event_deliveries_total",
+  help: "Delivery attempts of the event queue, by channel (webhook, mail) and result (delivered, retried, dead_lettered).",
+  labelNames: ["channel", "result"] as const,
+  registers,
+});
+
 export const tokenResults = new Counter({
   name: "kluis_token_requests_total",
   help: "Token endpoint answers: issued, or refused with Entra's error and AADSTS code as reason (e.g. invalid_client/7000215).",

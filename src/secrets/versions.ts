@@ -1,4 +1,5 @@
 // Reading and writing secret versions: the one place a secret version is made, for the secrets API and for certificates.
+import { publishNewVersion } from "../events/publish.js";
 import type { StoredAttributes } from "../objects/attributes.js";
 import { assertNotManaged, objectNotFound, SECRETS } from "../objects/collection.js";
 import { newVersionRecord } from "../objects/names.js";
@@ -75,7 +76,9 @@ export async function putSecretVersion(
     data: fresh.contentType === undefined ? {} : { contentType: fresh.contentType },
     sealed: fresh.value,
   });
-  return { ...v, seq: await tx.putVersion(v) };
+  const seq = await tx.putVersion(v);
+  await publishNewVersion(tx, vault.name, "Secret", v);
+  return { ...v, seq };
 }
 
 /** Writes a certificate's secret version; the name is created managed if it is not there yet. */

@@ -7,6 +7,7 @@ import { auditRoutes } from "../audit/routes.js";
 import { roleRoutes } from "../authorization/role-routes.js";
 import { certificateRoutes } from "../certificates/routes.js";
 import { dataPlane } from "./data-plane.js";
+import { deadLetterRoutes, eventSubscriptionRoutes } from "../events/routes.js";
 import { graphRoutes } from "../graph/routes.js";
 import { clientError, installErrorHandling, routingError } from "../http/error-handler.js";
 import { parseBackupBody } from "../http/large-bodies.js";
@@ -48,6 +49,8 @@ export interface AppOptions {
   sweepNow: () => Promise<unknown>;
   /** Where every call is recorded (the same log as ctx.audit, with its writing side). */
   audit?: AuditLog;
+  /** The CA certificates a webhook's certificate may chain to (the event subscriptions' validation handshake). */
+  webhookCa: string;
   /** /metrics and the per-request measuring (off: KLUIS_METRICS=off, for the benchmark's comparison); its scrape bearer. */
   metrics: { token?: string } | false;
 }
@@ -131,6 +134,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => auditRoutes(scoped, ctx, opts.sweepNow));
   await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
+  await app.register(async (scoped) => eventSubscriptionRoutes(scoped, ctx, opts.webhookCa));
+  await app.register(async (scoped) => deadLetterRoutes(scoped, ctx));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));
   return app;
 }

@@ -1,10 +1,12 @@
 // `kluis server start`: open the data directory, serve HTTPS (and the CONNECT proxy), stop cleanly on a signal.
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
 import { warmKeyPool } from "../crypto/key-pool.js";
 import type { ThrottleLimits } from "../http/throttling.js";
 import { AuditLog } from "../audit/log.js";
+import { DeliveryWorker } from "../events/delivery.js";
+import { describeSmtpUrl, smtpMailer } from "../mail/transport.js";
 import { buildApp } from "./app.js";
 import { writeClientTrust } from "./client-trust.js";
 import { nodeId, openContext } from "./bootstrap.js";
@@ -16,6 +18,7 @@ import { lockDataDir } from "./lock.js";
 import { startConnectProxy } from "./proxy.js";
 import { startPurgeSweeper, sweepDeletions } from "./purge-sweeper.js";
 import { safeOutput, type LineSink } from "./safe-output.js";
+import { every } from "./schedule.js";
 import { ensureTls } from "./tls.js";
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
@@ -39,7 +42,12 @@ export interface StartOptions {
   testClock?: boolean;
   /** A bearer that may scrape /metrics besides the administrators (--metrics-token-file). */
   metricsToken?: string;
+  /** The SMTP relay certificate contacts are mailed through (--smtp-url); without it mail is off. */
+  smtpUrl?: URL;
 }
+
+/** How often each node looks for due deliveries in the event queue. */
+const DELIVERY_POLL_MS = 1000;
 
 export async function startServer(
   opts: StartOptions,
@@ -83,22 +91,39 @@ async function serve(
   ctx.audit = audit;
   const now = () => ctx.clock.now();
   const auditRetentionDays = opts.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+  const tls = await ensureTls(dir, ctx.hostnames);
+  writeClientTrust(dir);
+  // Webhooks and the relay are trusted as clients trust Kluis: the system's CAs plus Kluis's own.
+  const ca = readFileSync(dir.caBundle, "utf8");
+  const mailer = opts.smtpUrl && smtpMailer(opts.smtpUrl, ca);
+  const mail = mailer !== undefined;
+  const deliveries = new DeliveryWorker({
+    store: ctx.store,
+    nodeId: nodeId(dir),
+    now,
+    ca,
+    mailer,
+    onError: (err) => appLog?.error({ reason: (err as Error).message }, "event delivery bookkeeping failed"),
+  });
   const sweepNow = async () => {
     await ctx.audit?.flush();
     await sweepDeletions(ctx.store, now(), auditRetentionDays);
-    await runLifetimeActions(ctx.store, now(), (err) => appLog?.error({ err }, "lifetime actions failed"));
+    await runLifetimeActions(ctx.store, now(), mail, (err) => appLog?.error({ err }, "lifetime actions failed"));
+    // What the shifted clock made due is delivered before the clock route answers.
+    await deliveries.poll();
   };
-  const tls = await ensureTls(dir, ctx.hostnames);
-  writeClientTrust(dir);
   const app = await buildApp(ctx, tls, {
     logLevel: opts.logLevel,
     stream: log,
     maxConnections: opts.maxConnections,
     sweepNow,
     audit,
+    webhookCa: ca,
     metrics: process.env.KLUIS_METRICS === "off" ? false : { token: opts.metricsToken },
   });
   appLog = app.log;
+  if (opts.smtpUrl) app.log.info({ relay: describeSmtpUrl(opts.smtpUrl) }, "certificate contacts are mailed");
+  else app.log.warn("e-mail to certificate contacts is off: start with --smtp-url (or KLUIS_SMTP_URL) to turn it on");
   await app.listen({ port: opts.port, host: opts.host });
   const port = (app.server.address() as AddressInfo).port;
   const proxy =
@@ -115,9 +140,13 @@ async function serve(
   const stopSweeper = startPurgeSweeper(ctx.store, { intervalMs: 60_000, now, auditRetentionDays }, (err) =>
     app.log.error({ err }, "purge sweep failed"),
   );
-  const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now }, (err) =>
+  const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now, mail }, (err) =>
     app.log.error({ err }, "lifetime actions failed"),
   );
+  const deliveryFailed = (err: unknown) =>
+    app.log.error({ reason: (err as Error).message }, "event delivery poll failed");
+  const stopDeliveries = every(DELIVERY_POLL_MS, () => deliveries.poll(), deliveryFailed);
+  const stopPruning = every(3_600_000, () => deliveries.prune(), deliveryFailed);
 
   const info: ServerInfo = {
     url: port === 443 ? "https://localhost" : `https://localhost:${port}`,
@@ -139,6 +168,9 @@ async function serve(
     (stopping ??= (async () => {
       await stopSweeper();
       await stopLifetimeActions();
+      await stopDeliveries();
+      await stopPruning();
+      mailer?.close();
       await proxy?.close();
       await app.close();
       await ctx.audit?.flush();

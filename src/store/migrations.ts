@@ -260,6 +260,84 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("audit_entries_by_time").on("audit_entries").column("time").execute();
     },
   },
+  "0009_events": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("event_subscriptions")
+        .addColumn("id_key", "text", (c) => c.primaryKey())
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("properties", "text", (c) => c.notNull())
+        .addColumn("sealed_secret", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("event_subscriptions_by_vault").on("event_subscriptions").column("vault").execute();
+      await db.schema
+        .createTable("event_deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("channel", "text", (c) => c.notNull())
+        .addColumn("subscription", "text")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("event_type", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_until", "bigint")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("event_deliveries_due")
+        .on("event_deliveries")
+        .columns(["state", "next_attempt_at"])
+        .execute();
+      // What the expiry sweep and EmailContacts already did for a version: each fires once per version, on one node.
+      await db.schema
+        .createTable("event_marks")
+        .addColumn("vault", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name_key", "text", (c) => c.notNull())
+        .addColumn("version", "text", (c) => c.notNull())
+        .addColumn("mark", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("event_marks_pk", ["vault", "kind", "name_key", "version", "mark"])
+        .execute();
+      // A version's `exp`, copied out of its attributes so that the expiry sweep reads only what nears expiry.
+      await db.schema.alterTable("object_versions").addColumn("expires_at", "bigint").execute();
+      await db.schema.createIndex("object_versions_by_expiry").on("object_versions").column("expires_at").execute();
+      // Keyset pages in primary-key order: a large store is read once, never held in memory.
+      const key = ["vault", "kind", "name_key", "version"] as const;
+      let after: [string, string, string, string] | undefined;
+      for (;;) {
+        let q = db.selectFrom("object_versions").select([...key, "attributes"]);
+        if (after) q = q.where((eb) => eb(eb.refTuple(...key), ">", eb.tuple(...after!)));
+        const rows = await q
+          .orderBy("vault")
+          .orderBy("kind")
+          .orderBy("name_key")
+          .orderBy("version")
+          .limit(1000)
+          .execute();
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const exp = (JSON.parse(r.attributes as string) as { exp?: unknown }).exp;
+          if (typeof exp !== "number") continue;
+          await db
+            .updateTable("object_versions")
+            .set({ expires_at: exp * 1000 })
+            .where("vault", "=", r.vault)
+            .where("kind", "=", r.kind)
+            .where("name_key", "=", r.name_key)
+            .where("version", "=", r.version)
+            .execute();
+        }
+        const last = rows[rows.length - 1]!;
+        after = [last.vault, last.kind, last.name_key, last.version];
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

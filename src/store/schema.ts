@@ -90,6 +90,8 @@ export interface Database {
     tags: string;
     data: string;
     sealed: string | null;
+    /** The version's `exp` in ms (copied out of `attributes`), for the expiry sweep. */
+    expires_at: number | null;
   };
   /** The audit log: `entry` is the AuditEvent as JSON; vault, caller and operation are copied out of it for filtering. */
   audit_entries: {
@@ -104,4 +106,33 @@ export interface Database {
     prev_mac: string;
     mac: string;
   };
+  /** Event subscriptions on a vault (events/subscriptions.ts); `id_key` is the resource id lower-cased. */
+  event_subscriptions: {
+    id_key: string;
+    vault: string;
+    name: string;
+    properties: string;
+    /** The HMAC signing key, sealed. */
+    sealed_secret: string;
+    created_at: number;
+  };
+  /** The delivery queue: one row per event and subscription (channel webhook) or per e-mail (channel mail). */
+  event_deliveries: {
+    id: string;
+    channel: string;
+    subscription: string | null;
+    vault: string;
+    event_type: string;
+    payload: string;
+    /** pending, then deleted once delivered, or dead (the dead-letter record). */
+    state: string;
+    attempts: number;
+    next_attempt_at: number;
+    expires_at: number;
+    lease_owner: string | null;
+    lease_until: number | null;
+    last_error: string | null;
+    created_at: number;
+  };
+  event_marks: { vault: string; kind: string; name_key: string; version: string; mark: string };
 }

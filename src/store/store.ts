@@ -3,6 +3,7 @@
 import { Kysely, sql, type Compilable, type CompiledQuery, type Transaction } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
+import { EventsRepository } from "./repositories/events.js";
 import type { Database } from "./schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
@@ -188,6 +189,11 @@ export class Store {
     /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
     private readonly commits?: CommitGroup,
   ) {}
+
+  /** Event subscriptions, the delivery queue and what the expiry sweep has done (repositories/events.ts). */
+  get events(): EventsRepository {
+    return new EventsRepository(this.db, this.sealer);
+  }
 
   private get hot(): ReturnType<typeof hotQueries> {
     const root = this.root ?? (this.db as Kysely<Database>);
@@ -608,6 +614,7 @@ export class Store {
 
   /** Purge: removes the vault and everything in it. */
   async deleteVault(name: string): Promise<boolean> {
+    await this.events.forgetVault(name);
     await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
     await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
     const res = await this.db.deleteFrom("vaults").where("name", "=", name).executeTakeFirst();
@@ -689,6 +696,7 @@ export class Store {
 
   /** Purge: the name and all its versions are gone for good. */
   async purgeName(vault: string, kind: ObjectKind, name: string): Promise<void> {
+    await this.events.forgetMarks(vault, kind, nameKey(name));
     await this.db
       .deleteFrom("object_versions")
       .where("vault", "=", vault)
@@ -782,6 +790,7 @@ export class Store {
       tags: JSON.stringify(v.tags),
       data: JSON.stringify(v.data),
       sealed: v.sealed && this.sealer.seal(v.sealed, versionContext(v)),
+      expires_at: expiryOf(v.attributes),
     };
     await this.db
       .insertInto("object_versions")
@@ -792,6 +801,7 @@ export class Store {
           attributes: values.attributes,
           tags: values.tags,
           data: values.data,
+          expires_at: values.expires_at,
         }),
       )
       .execute();
@@ -833,6 +843,11 @@ export class Store {
 
 /** The key a name is stored and looked up under: Key Vault names are case-insensitive. */
 const nameKey = (name: string) => name.toLowerCase();
+/** A version's `exp` (seconds in Key Vault's attributes) in ms, kept in its own column for the expiry sweep. */
+const expiryOf = (attributes: unknown): number | null => {
+  const exp = (attributes as { exp?: unknown } | null)?.exp;
+  return typeof exp === "number" ? exp * 1000 : null;
+};
 
 const nameContext = (n: { vault: string; kind: string; name: string }) => `name/${n.vault}/${n.kind}/${n.name}`;
 const versionContext = (v: { vault: string; kind: string; name: string; version: string }) =>

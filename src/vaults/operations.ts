@@ -1,4 +1,6 @@
 // Vault management: what ARM's Microsoft.KeyVault/vaults operations do to the store.
+import { accessPolicyChanged } from "../events/model.js";
+import { publishEvent } from "../events/publish.js";
 import { randomUUID } from "node:crypto";
 import { mergePolicy, type AccessPolicyEntry } from "../authorization/access-policies.js";
 import { deleteRoleAssignmentsOfVault } from "../authorization/role-assignments.js";
@@ -25,24 +27,6 @@ const vaultNotFound = (name: string) =>
 export async function getVault(store: Store, name: string): Promise<Vault> {
   const vault = await store.getVault<VaultProperties>(name.toLowerCase());
   if (!vault) throw vaultNotFound(name);
-  return vault;
-}
-
-/** A vault as ARM addresses it, under its resource group: through another group it is not there. */
-export async function findVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault | undefined> {
-  const vault = await store.getVault<VaultProperties>(name.toLowerCase());
-  return vault && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() ? vault : undefined;
-}
-
-export async function getVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault> {
-  const vault = await findVaultInGroup(store, resourceGroup, name);
-  if (!vault) {
-    throw new KeyVaultError(
-      404,
-      "ResourceNotFound",
-      `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`,
-    );
-  }
   return vault;
 }
 
@@ -157,6 +141,13 @@ export async function createOrUpdateVault(
       createdAt: existing?.createdAt ?? Date.now(),
     };
     await tx.putVault(vault);
+    // Event Grid's VaultAccessPolicyChanged: the policies changed, or the vault moved to or from RBAC.
+    if (
+      existing &&
+      (JSON.stringify(existing.properties.accessPolicies) !== JSON.stringify(properties.accessPolicies) ||
+        existing.properties.enableRbacAuthorization !== properties.enableRbacAuthorization)
+    )
+      await publishEvent(tx, vault.name, accessPolicyChanged(vault.name, Date.now()));
     return vault;
   });
   invalidateVault(store, name);
@@ -240,6 +231,7 @@ export async function updateAccessPolicy(
     }
     const updated: Vault = { ...vault, properties: { ...vault.properties, accessPolicies: policies } };
     await tx.putVault(updated);
+    await publishEvent(tx, vault.name, accessPolicyChanged(vault.name, Date.now()));
     return updated;
   });
   invalidateVault(store, name);

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
 import { lists, managementPipeline, performs, readable } from "../authorization/management.js";
-import { getResourceGroup, vaultResourceId } from "../http/arm.js";
+import { findVaultInGroup, getResourceGroup, getVaultInGroup, vaultResourceId } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
 import type { ServerContext } from "../identity/context.js";
@@ -11,9 +11,7 @@ import {
   checkNameAvailability,
   createOrUpdateVault,
   deleteVault,
-  findVaultInGroup,
   getDeletedVault,
-  getVaultInGroup,
   purgeDeletedVault,
   updateAccessPolicy,
   type AccessPolicyOperation,
@@ -39,7 +37,8 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
   const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
   /** The path's vault, under the path's group: roles at that group's scope must never reach a vault of another. */
-  const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+  const vaultOf = async (req: FastifyRequest) =>
+    getVaultInGroup<VaultProperties>(ctx.store, await groupOf(req), params(req).vaultName);
   /** The vaults the caller may read, of the given ones. */
   const visible = (req: FastifyRequest, vaults: Vault[]) =>
     readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
@@ -93,7 +92,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
   app.delete(one, performs("Microsoft.KeyVault/vaults/delete"), async (req, reply) => {
-    const vault = await findVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+    const vault = await findVaultInGroup<VaultProperties>(ctx.store, await groupOf(req), params(req).vaultName);
     if (!vault) return reply.code(204).send();
     await deleteVault(ctx.store, vault.name);
     return reply.code(200).send();

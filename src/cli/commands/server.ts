@@ -65,14 +65,21 @@ export function serverCommands(program: Command): void {
       "a file holding a bearer token that may scrape /metrics, besides the administrators (env KLUIS_METRICS_TOKEN_FILE)",
       process.env.KLUIS_METRICS_TOKEN_FILE,
     )
+    .option(
+      "--smtp-url <url>",
+      "SMTP relay for certificate contacts' e-mail: smtp[s]://[user:password@]host[:port][?from=ADDRESS] (env KLUIS_SMTP_URL, which keeps the password out of the process list)",
+    )
     .addHelpText("after", "\nExample:\n  kluis server start --port 8443 --proxy-port 8080 --data-dir ./data")
     .action(async (o) => {
       // Loaded here so that client commands do not pay for loading the server (Fastify, SQLite, PostgreSQL).
       const { runServer } = await import("../../server/start.js");
       const { readMetricsToken } = await import("../../server/metrics-routes.js");
-      let throttling, metricsToken;
+      const { parseSmtpUrl } = await import("../../mail/transport.js");
+      let throttling, metricsToken, smtpUrl;
       try {
         throttling = parseThrottling(o.throttling);
+        const smtp = (o.smtpUrl as string | undefined) ?? process.env.KLUIS_SMTP_URL;
+        smtpUrl = smtp ? parseSmtpUrl(smtp) : undefined;
         metricsToken = o.metricsTokenFile === undefined ? undefined : readMetricsToken(o.metricsTokenFile);
       } catch (err) {
         throw new CliError((err as Error).message);
@@ -95,6 +102,7 @@ export function serverCommands(program: Command): void {
         auditRetentionDays: o.auditRetentionDays,
         testClock: o.testClock === true,
         metricsToken,
+        smtpUrl,
       });
     });
 
