@@ -123,11 +123,12 @@ describe("upgrade of a database written before names were folded", () => {
     try {
       const sp = await kluis.vaultWithPrincipal("oldvault", { secrets: ["get", "list", "set"] });
       const client = new SecretClient(vaultUrl("oldvault"), credentialFor(kluis, sp), clientOptions(kluis));
-      await client.setSecret("Mixed-Case", "kept");
+      const expiresOn = new Date("2031-01-02T03:04:05Z");
+      await client.setSecret("Mixed-Case", "kept", { expiresOn });
       await kluis.stop();
 
       // Put the store back in its 0002 shape: the tables as before 0003 (primary keys on the spelled name, no
-      // name_key), and without what later migrations added (credential generations, resource groups, users, the audit log).
+      // name_key), and without what later migrations added (credential generations, resource groups, users, the audit log, events).
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
       db.exec(`
         CREATE TABLE names_0002 (vault text not null, kind text not null, name text not null, deleted_at bigint, scheduled_purge_at bigint,
@@ -143,6 +144,7 @@ describe("upgrade of a database written before names were folded", () => {
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
         ALTER TABLE principals DROP COLUMN credential_generation;
         DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries;
+        DROP TABLE event_subscriptions; DROP TABLE event_deliveries; DROP TABLE event_marks;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal(
@@ -158,6 +160,17 @@ describe("upgrade of a database written before names were folded", () => {
       assert.equal(read.name, "Mixed-Case");
       assert.equal((await upgraded.setSecret("MIXED-CASE", "next")).name, "Mixed-Case");
       assert.equal((await collect(upgraded.listPropertiesOfSecretVersions("Mixed-Case"))).length, 2);
+      assert.deepEqual(read.properties.expiresOn, expiresOn);
+      // Migration 0009 copied the old version's exp out of its attributes, for the expiry sweep.
+      const upgradedDb = new SqliteDatabase(join(kluis.dataDir, "kluis.db"), { readonly: true });
+      const expiries = upgradedDb
+        .prepare("SELECT expires_at FROM object_versions WHERE name = 'Mixed-Case' ORDER BY seq")
+        .all() as { expires_at: number | null }[];
+      upgradedDb.close();
+      assert.deepEqual(
+        expiries.map((r) => r.expires_at),
+        [expiresOn.getTime(), null],
+      );
     } finally {
       await kluis.dispose();
     }
