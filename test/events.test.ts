@@ -173,19 +173,36 @@ describe("events and e-mail (SQLite)", () => {
     assert.match(kluis.output, /certificate contacts are mailed/);
   });
 
-  it("retries a failing webhook, then keeps a dead letter", async () => {
-    const path = await subscriptionPath(kluis, "eventvault", "failing");
-    const created = await armRequest(
-      kluis,
-      "PUT",
-      path,
-      webhook(hooks.url("/fail"), {
-        filter: { includedEventTypes: ["Microsoft.KeyVault.SecretNewVersionCreated"] },
-        retryPolicy: { maxDeliveryAttempts: 3, eventTimeToLiveInMinutes: 1440 },
-        eventDeliverySchema: "EventGridSchema",
-      }),
-    );
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+  it("retries a failing webhook, then keeps a dead letter (kluis eventgrid, with az's flags)", async () => {
+    const vaultId = (await kluis.cliJson<{ id: string }>(["keyvault", "show", "--name", "eventvault"])).id;
+    const created = await kluis.cliJson([
+      "eventgrid",
+      "event-subscription",
+      "create",
+      "--name",
+      "failing",
+      "--source-resource-id",
+      vaultId,
+      "--endpoint",
+      hooks.url("/fail"),
+      "--included-event-types",
+      "Microsoft.KeyVault.SecretNewVersionCreated",
+      "--max-delivery-attempts",
+      "3",
+      "--event-delivery-schema",
+      "eventgridschema",
+    ]);
+    assert.equal(created.provisioningState, "Succeeded");
+    assert.deepEqual(created.filter.includedEventTypes, ["Microsoft.KeyVault.SecretNewVersionCreated"]);
+    assert.deepEqual(created.retryPolicy, { maxDeliveryAttempts: 3, eventTimeToLiveInMinutes: 1440 });
+    const listed = await kluis.cliJson<{ name: string }[]>([
+      "eventgrid",
+      "event-subscription",
+      "list",
+      "--source-resource-id",
+      vaultId,
+    ]);
+    assert.deepEqual(listed.map((s) => s.name).sort(), ["certs", "failing"]);
     const secrets = new SecretClient(vaultUrl("eventvault"), credentialFor(kluis, sp), clientOptions(kluis));
     await secrets.setSecret("db-password", "s3cret-value");
     await eventually(async () => assert.equal(hooks.notifications("/fail").length, 1), 10_000);
@@ -204,19 +221,40 @@ describe("events and e-mail (SQLite)", () => {
     );
     assert.equal(new Set(attempts.map((a) => a.events[0].id)).size, 1);
     assert.ok(!attempts[0]!.body.includes("s3cret-value"));
+    const dead = await kluis.cliJson<any[]>(["eventgrid", "dead-letter", "list", "--vault", "eventvault"]);
+    assert.equal(dead.length, 1, JSON.stringify(dead));
+    assert.equal(dead[0].attempts, 3);
+    assert.equal(dead[0].eventType, "Microsoft.KeyVault.SecretNewVersionCreated");
+    assert.equal(dead[0].event[0].data.ObjectName, "db-password");
+    assert.match(dead[0].lastError, /HTTP 500/);
     const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
-    const dead = await rawRequest(kluis, "localhost", "GET", "/kluis/events/deadLetters?vault=eventvault", { token });
-    assert.equal(dead.status, 200);
-    assert.equal(dead.body.value.length, 1, JSON.stringify(dead.body));
-    assert.equal(dead.body.value[0].attempts, 3);
-    assert.equal(dead.body.value[0].eventType, "Microsoft.KeyVault.SecretNewVersionCreated");
-    assert.match(dead.body.value[0].lastError, /HTTP 500/);
     const metrics = await rawRequest(kluis, "localhost", "GET", "/metrics", { token });
     assert.match(metrics.body, /kluis_event_deliveries_total\{channel="webhook",result="dead_lettered"\} 1/);
     assert.match(metrics.body, /kluis_event_deliveries_total\{channel="mail",result="delivered"\} 2/);
-    // Deleting the subscription takes its queue with it.
-    assert.equal((await armRequest(kluis, "DELETE", path)).status, 200);
+    const shown = await kluis.cliJson([
+      "eventgrid",
+      "event-subscription",
+      "show",
+      "-n",
+      "failing",
+      "--source-resource-id",
+      vaultId,
+      "--include-signing-key",
+    ]);
+    assert.ok(signatureValid(attempts[0]!, shown.signingKey));
+    const deleted = await kluis.cli([
+      "eventgrid",
+      "event-subscription",
+      "delete",
+      "-n",
+      "failing",
+      "--source-resource-id",
+      vaultId,
+    ]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    const path = await subscriptionPath(kluis, "eventvault", "failing");
+    assert.equal((await armRequest(kluis, "GET", path)).status, 404);
     assert.equal((await armRequest(kluis, "DELETE", path)).status, 204);
   });
 });

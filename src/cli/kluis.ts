@@ -41,6 +41,7 @@ async function managementCommands(program: Command): Promise<void> {
     { secretCommands },
     { keyCommands },
     { monitorCommands },
+    { eventgridCommands },
   ] = await Promise.all([
     import("./commands/account.js"),
     import("./commands/ad.js"),
@@ -51,6 +52,7 @@ async function managementCommands(program: Command): Promise<void> {
     import("./commands/secret.js"),
     import("./commands/key.js"),
     import("./commands/monitor.js"),
+    import("./commands/eventgrid.js"),
   ]);
   accountCommands(program);
   adCommands(program);
@@ -61,6 +63,7 @@ async function managementCommands(program: Command): Promise<void> {
   secretCommands(keyvault);
   keyCommands(keyvault);
   monitorCommands(program);
+  eventgridCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
