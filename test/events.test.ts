@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
 import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
@@ -108,7 +109,9 @@ describe("events and e-mail (SQLite)", () => {
       }),
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.equal(created.body.properties.provisioningState, "Succeeded");
+    // As Event Grid: the PUT answers Creating, the resource (already validated) says Succeeded.
+    assert.equal(created.body.properties.provisioningState, "Creating");
+    assert.equal((await armRequest(kluis, "GET", path)).body.properties.provisioningState, "Succeeded");
     assert.equal(created.body.properties.destination.properties.endpointBaseUrl, hooks.url("/ok"));
     assert.ok(!JSON.stringify(created.body).includes("query-secret"));
     const validation = hooks.received.find((r) => r.headers["aeg-event-type"] === "SubscriptionValidation");
@@ -327,3 +330,108 @@ describe(
     });
   },
 );
+
+describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
+  let certs: ReceiverCertificates;
+  let hooks: WebhookReceiver;
+  let server: AzTestServer;
+
+  before(async () => {
+    certs = new ReceiverCertificates();
+    hooks = await WebhookReceiver.start(certs);
+    server = await startAzTestServer();
+  });
+  after(async () => {
+    await server?.dispose();
+    await hooks?.close();
+    certs?.dispose();
+  });
+
+  it("creates, shows, lists and deletes a vault's subscription; the vault's events reach the webhook", async () => {
+    const { az, azJson } = server.shell(true);
+    await azJson("login", "-u", "admin", "-p", server.admin.user.password);
+    await azJson("group", "create", "-n", "rg", "-l", "westeurope");
+    const vault = await azJson(
+      "keyvault",
+      "create",
+      "-n",
+      "azevents",
+      "-g",
+      "rg",
+      "--enable-rbac-authorization",
+      "false",
+    );
+    const created = await azJson(
+      "eventgrid",
+      "event-subscription",
+      "create",
+      "--source-resource-id",
+      vault.id,
+      "--name",
+      "azsub",
+      "--endpoint",
+      hooks.url("/ok"),
+      "--included-event-types",
+      "Microsoft.KeyVault.SecretNewVersionCreated",
+      "Microsoft.KeyVault.VaultAccessPolicyChanged",
+      "--event-delivery-schema",
+      "eventgridschema",
+    );
+    assert.equal(created.provisioningState, "Succeeded");
+    assert.equal(created.destination.endpointBaseUrl, hooks.url("/ok"), JSON.stringify(created));
+    assert.equal(created.destination.endpointType, "WebHook");
+    assert.equal(created.topic, vault.id);
+    const shown = await azJson(
+      "eventgrid",
+      "event-subscription",
+      "show",
+      "--source-resource-id",
+      vault.id,
+      "-n",
+      "azsub",
+    );
+    assert.deepEqual(shown.filter.includedEventTypes, [
+      "Microsoft.KeyVault.SecretNewVersionCreated",
+      "Microsoft.KeyVault.VaultAccessPolicyChanged",
+    ]);
+    const listed = await azJson<{ name: string }[]>(
+      "eventgrid",
+      "event-subscription",
+      "list",
+      "--source-resource-id",
+      vault.id,
+    );
+    assert.deepEqual(
+      listed.map((s) => s.name),
+      ["azsub"],
+    );
+    const app = await azJson("ad", "sp", "create-for-rbac", "-n", "azevents-app");
+    const policy = await az(
+      "keyvault",
+      "set-policy",
+      "-n",
+      "azevents",
+      "--spn",
+      app.appId,
+      "--secret-permissions",
+      "get",
+      "set",
+    );
+    assert.equal(policy.code, 0, policy.stderr);
+    await eventually(async () => {
+      const types = hooks.notifications("/ok").map((n) => n.events[0].eventType);
+      assert.deepEqual(types, ["Microsoft.KeyVault.VaultAccessPolicyChanged"]);
+    }, 10_000);
+    const deleted = await az(
+      "eventgrid",
+      "event-subscription",
+      "delete",
+      "--source-resource-id",
+      vault.id,
+      "-n",
+      "azsub",
+    );
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(await azJson("eventgrid", "event-subscription", "list", "--source-resource-id", vault.id), []);
+  });
+});

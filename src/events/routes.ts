@@ -76,7 +76,9 @@ export async function eventSubscriptionRoutes(app: FastifyInstance, ctx: ServerC
       { idKey: t.idKey, vault: t.vault.name, name: t.name, properties },
       ca,
     );
-    return reply.code(created ? 201 : 200).send(toArmSubscription(t.id, subscription));
+    return reply
+      .code(created ? 201 : 200)
+      .send(toArmSubscription(t.id, subscription, created ? "Creating" : "Updating"));
   });
 
   // ARM's DELETE is idempotent: a subscription that is not there is 204.

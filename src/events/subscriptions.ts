@@ -184,8 +184,12 @@ export async function deleteSubscription(store: Store, idKey: string): Promise<b
   return deleted;
 }
 
-/** The subscription as ARM answers it: the endpoint's query (which may carry a secret) left out, as Event Grid does. */
-export function toArmSubscription(id: string, s: Subscription) {
+/**
+ * The subscription as ARM answers it: the endpoint's query (which may carry a secret) left out, as Event Grid does.
+ * A PUT's answer says `Creating`/`Updating` as Event Grid's does, although the handshake is already done: clients then
+ * poll the resource (one GET, `Succeeded`), as they do against Azure; az's SDK misreads a PUT answer that is final.
+ */
+export function toArmSubscription(id: string, s: Subscription, state = "Succeeded") {
   const p = s.properties;
   return {
     id,
@@ -193,7 +197,7 @@ export function toArmSubscription(id: string, s: Subscription) {
     type: "Microsoft.EventGrid/eventSubscriptions",
     properties: {
       topic: p.topic,
-      provisioningState: "Succeeded",
+      provisioningState: state,
       destination: {
         endpointType: "WebHook",
         properties: {

@@ -88,9 +88,11 @@ export function eventgridCommands(program: Command): void {
           labels: o.labels,
         },
       };
-      printResult(
-        flattened((await mgmt(o).call("PUT", subscriptionPath(o.sourceResourceId, o.name), body)) as Resource),
-      );
+      // As az's poller: the PUT answers Creating, the resource then says Succeeded.
+      const m = mgmt(o);
+      const path = subscriptionPath(o.sourceResourceId, o.name);
+      await m.call("PUT", path, body);
+      printResult(flattened((await m.call("GET", path)) as Resource));
     });
 
   named(subscriptions.command("show"))
