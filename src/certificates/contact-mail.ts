@@ -24,7 +24,7 @@ async function mailIfDue(store: Store, vault: Vault, record: CertificateName, no
   return store.transaction(async (tx) => {
     const version = { vault: vault.name, kind: CERTIFICATES.type, name: record.name, version: latest.version };
     if (!(await tx.events.mark(version, MARK))) return false;
-    const contacts = await tx.getName<{ contacts: Contact[] }>(vault.name, CONTACTS_KIND, "contacts");
+    const contacts = await tx.objects.getName<{ contacts: Contact[] }>(vault.name, CONTACTS_KIND, "contacts");
     const addresses = (contacts?.state.contacts ?? []).flatMap((c) => (c.email ? [c.email] : []));
     const expires = new Date(exp * 1000).toISOString();
     const days = Math.max(0, Math.ceil((exp * 1000 - now) / 86_400_000));

@@ -19,7 +19,7 @@ async function publishOnce(store: Store, v: ExpiringVersion, event: ObjectEvent,
     if (objectType === undefined || v.managed) return false;
     // NearExpiry of a version created already expired says nothing Expired will not.
     if (event === "NearExpiry" && v.expiresAt <= now) return false;
-    const newest = await tx.getVersion<{ nbf?: number; exp?: number }, unknown>(v.vault, v.kind as never, v.name);
+    const newest = await tx.objects.getVersion<{ nbf?: number; exp?: number }, unknown>(v.vault, v.kind, v.name);
     if (newest?.version !== v.version) return false;
     const { nbf, exp } = newest.attributes;
     await publishEvent(

@@ -21,7 +21,7 @@ export async function findSecretVersion(
   name: string,
   version?: string,
 ): Promise<SecretVersion> {
-  const v = await store.getVersion<StoredAttributes, SecretVersionData>(
+  const v = await store.objects.getVersion<StoredAttributes, SecretVersionData>(
     vault.name,
     SECRETS.type,
     name,
@@ -47,7 +47,7 @@ export interface ManagedSecretVersion extends NewSecretVersion {
 }
 
 const putSecretName = (tx: Store, vault: Vault, name: string, state: SecretState) =>
-  tx.putName<SecretState>({
+  tx.objects.putName<SecretState>({
     vault: vault.name,
     kind: SECRETS.type,
     name,
@@ -65,7 +65,7 @@ export async function putSecretVersion(
   operation: string,
   fresh: NewSecretVersion,
 ): Promise<SecretVersion> {
-  const record = await tx.getName<SecretState>(vault.name, SECRETS.type, name);
+  const record = await tx.objects.getName<SecretState>(vault.name, SECRETS.type, name);
   assertNotDeleted(record, SECRETS.type, name);
   assertNotManaged(SECRETS, record, operation);
   if (!record) await putSecretName(tx, vault, name, {});
@@ -76,7 +76,7 @@ export async function putSecretVersion(
     data: fresh.contentType === undefined ? {} : { contentType: fresh.contentType },
     sealed: fresh.value,
   });
-  const seq = await tx.putVersion(v);
+  const seq = await tx.objects.putVersion(v);
   await publishNewVersion(tx, vault.name, "Secret", v);
   return { ...v, seq };
 }
@@ -88,7 +88,8 @@ export async function putManagedSecretVersion(
   name: string,
   fresh: ManagedSecretVersion,
 ): Promise<SecretVersion> {
-  if (!(await tx.getName(vault.name, SECRETS.type, name))) await putSecretName(tx, vault, name, { managed: true });
+  if (!(await tx.objects.getName(vault.name, SECRETS.type, name)))
+    await putSecretName(tx, vault, name, { managed: true });
   const data: SecretVersionData = { contentType: fresh.contentType, kid: fresh.kid, managed: true };
   const v = {
     ...newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, SECRETS.type, name, {
@@ -101,5 +102,5 @@ export async function putManagedSecretVersion(
     createdAt: fresh.createdAt,
     updatedAt: fresh.createdAt,
   };
-  return { ...v, seq: await tx.putVersion(v) };
+  return { ...v, seq: await tx.objects.putVersion(v) };
 }

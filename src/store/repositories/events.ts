@@ -1,11 +1,10 @@
 // Event subscriptions, the delivery queue (webhook events and e-mail share it) and the marks that make the expiry
 // sweep fire once per version. Deliveries are claimed with a lease: a conditional UPDATE only one node's wins, on
 // SQLite and on PostgreSQL alike (PostgreSQL re-checks the WHERE on the row it locked), so one node delivers a row.
-import type { Kysely, Transaction } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
+import type { Executor } from "../executor.js";
 import type { Database } from "../schema.js";
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { ObjectKind } from "./objects.js";
 
 export interface SubscriptionRecord<P = Record<string, unknown>> {
   /** The subscription's resource id, lower-cased. */
@@ -41,7 +40,7 @@ export interface DeliveryRecord {
 /** A version whose `exp` (ms) has come within reach of a sweep, not yet marked with the sweep's mark. */
 export interface ExpiringVersion {
   vault: string;
-  kind: string;
+  kind: ObjectKind;
   name: string;
   version: string;
   expiresAt: number;
@@ -103,13 +102,6 @@ export class EventsRepository {
     await this.db.deleteFrom("event_deliveries").where("subscription", "=", idKey).execute();
     const res = await this.db.deleteFrom("event_subscriptions").where("id_key", "=", idKey).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
-  }
-
-  /** A purged vault takes its subscriptions, queued deliveries and marks with it. */
-  async forgetVault(vault: string): Promise<void> {
-    await this.db.deleteFrom("event_deliveries").where("vault", "=", vault).execute();
-    await this.db.deleteFrom("event_subscriptions").where("vault", "=", vault).execute();
-    await this.db.deleteFrom("event_marks").where("vault", "=", vault).execute();
   }
 
   // -- the queue ------------------------------------------------------------------------------
@@ -240,7 +232,7 @@ export class EventsRepository {
       .execute();
     return rows.map((r) => ({
       vault: r.vault,
-      kind: r.kind,
+      kind: r.kind as ObjectKind,
       name: r.name,
       version: r.version,
       expiresAt: Number(r.expires_at),
@@ -256,15 +248,6 @@ export class EventsRepository {
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
-  }
-
-  async forgetMarks(vault: string, kind: string, nameKey: string): Promise<void> {
-    await this.db
-      .deleteFrom("event_marks")
-      .where("vault", "=", vault)
-      .where("kind", "=", kind)
-      .where("name_key", "=", nameKey)
-      .execute();
   }
 
   private toSubscription<P>(r: Database["event_subscriptions"]): SubscriptionRecord<P> {
