@@ -80,6 +80,7 @@ describe("events and e-mail (SQLite)", () => {
       "http://127.0.0.1:1/x",
       "https://169.254.169.254/latest",
       "https://[fe80::1]/x",
+      "https://[::ffff:169.254.169.254]/x",
       "https://u:p@127.0.0.1/",
     ]) {
       const res = await armRequest(kluis, "PUT", path, webhook(url));
@@ -300,6 +301,7 @@ describe(
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.ok(hooks.received.some((r) => r.method === "OPTIONS"));
+      assert.match(nodeA.output, /e-mail to certificate contacts is off/);
       // Another node's new subscription is seen within a second (SUBSCRIBED_VAULTS_MS).
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const count = 20;

@@ -27,9 +27,19 @@ for (const [net, bits] of [
 ] as const)
   DENIED.addSubnet(net, bits, "ipv6");
 
+/** The IPv4 address an IPv4-mapped IPv6 address carries, in either spelling (URL parsing writes `::ffff:a9fe:a9fe`). */
+function mappedIpv4(address: string): string | undefined {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (dotted) return dotted;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return undefined;
+  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+}
+
 /** Whether Kluis refuses to connect to `address`; IPv4-mapped IPv6 addresses are judged as their IPv4 address. */
 export function isDeniedAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const mapped = mappedIpv4(address);
   if (mapped) return DENIED.check(mapped, "ipv4");
   const family = isIP(address);
   if (family === 0) return true;
