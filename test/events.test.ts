@@ -126,6 +126,19 @@ describe("events and e-mail (SQLite)", () => {
     const key = await armRequest(kluis, "POST", `${path}/getSigningKey`);
     assert.equal(key.status, 200);
     signingKey = key.body.signingKey;
+    // The audit log names these calls by their ARM action, as it does every ARM route without a Key Vault name.
+    const audited = await kluis.cliJson<{ resultSignature: string }[]>([
+      "monitor",
+      "audit",
+      "list",
+      "--operation",
+      "Microsoft.EventGrid/eventSubscriptions/write",
+    ]);
+    assert.ok(
+      audited.some((e) => e.resultSignature === "Created"),
+      JSON.stringify(audited),
+    );
+    assert.ok(audited.some((e) => e.resultSignature === "Bad Request"));
   });
 
   it("a certificate near expiry produces one CertificateNearExpiry event and one e-mail per contact", async () => {
@@ -231,6 +244,9 @@ describe("events and e-mail (SQLite)", () => {
     assert.equal(dead[0].eventType, "Microsoft.KeyVault.SecretNewVersionCreated");
     assert.equal(dead[0].event[0].data.ObjectName, "db-password");
     assert.match(dead[0].lastError, /HTTP 500/);
+    const badTop = await kluis.cli(["eventgrid", "dead-letter", "list", "--top", "0"]);
+    assert.equal(badTop.code, 1);
+    assert.match(badTop.stderr, /top must be an integer from 1 to 1000/);
     const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
     const metrics = await rawRequest(kluis, "localhost", "GET", "/metrics", { token });

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { requireAdministrator } from "../authorization/management.js";
 import { badParameter } from "../http/errors.js";
+import { topOf } from "../http/query.js";
 import type { ServerContext } from "../identity/context.js";
 import { parseEntry, verifyAudit } from "./chain.js";
 
@@ -12,9 +13,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServerContext, swee
 
   app.get("/kluis/audit", async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    const top = q.top === undefined ? 1000 : Number(q.top);
-    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP)
-      throw badParameter(`top must be an integer from 1 to ${MAX_TOP}.`);
+    const top = topOf(q, 1000, MAX_TOP);
     const since = q.since === undefined ? undefined : Date.parse(q.since);
     if (since !== undefined && Number.isNaN(since)) throw badParameter("since must be an ISO 8601 date and time.");
     // Entries are kept by the caller's object id; an application id or a user's sign-in name is looked up.

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { managementPipeline, performs, requireAdministrator } from "../authorization/management.js";
 import { getResourceGroup, getVaultInGroup, vaultResourceId } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
+import { topOf } from "../http/query.js";
 import { KeyVaultError, badParameter } from "../http/errors.js";
 import type { ServerContext } from "../identity/context.js";
 import type { SubscriptionProperties } from "./model.js";
@@ -98,10 +99,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ServerContext)
   app.addHook("onRequest", requireAdministrator(ctx));
   app.get("/kluis/events/deadLetters", async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    const top = q.top === undefined ? 100 : Number(q.top);
-    if (!Number.isInteger(top) || top < 1 || top > MAX_DEAD_LETTERS)
-      throw badParameter(`top must be an integer from 1 to ${MAX_DEAD_LETTERS}.`);
-    const rows = await ctx.store.events.listDeadLetters(q.vault?.toLowerCase(), top);
+    const rows = await ctx.store.events.listDeadLetters(q.vault?.toLowerCase(), topOf(q, 100, MAX_DEAD_LETTERS));
     return {
       value: rows.map((r) => ({
         id: r.id,
