@@ -8,7 +8,7 @@ import { isAdministrator } from "../authorization/administrator.js";
 import { authenticate, originOf } from "../identity/authenticate.js";
 import { createServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
 import { createUser, findUser, invalidNewUser, invalidPassword, updateUser } from "../identity/users.js";
-import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
+import { GRAPH_AUDIENCE } from "../identity/tokens.js";
 import type { ServerContext } from "../identity/context.js";
 import type { PrincipalRecord, UserRecord } from "../store/store.js";
 import { deleteServicePrincipal, deleteUser } from "../vaults/principal-removal.js";
@@ -23,12 +23,6 @@ import {
   servicePrincipalView,
   userView,
 } from "./model.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    graphCaller?: Caller & { isAdministrator: boolean };
-  }
-}
 
 /** Graph's limit on an application's display name. */
 const MAX_DISPLAY_NAME = 256;

@@ -9,6 +9,7 @@ import type { ServerContext } from "./context.js";
 import { originOf } from "./authenticate.js";
 import { aadError, installEntraErrors } from "./errors.js";
 import { decodePercent, parseForm } from "./form.js";
+import { noteSignedIn, noteSignIn } from "./sign-in-record.js";
 import { DEVICE_CODE_LIFETIME_SECONDS, DEVICE_CODE_POLL_INTERVAL_SECONDS, type DeviceCodes } from "./device-codes.js";
 import { authenticateClient, MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
 import type { Refusal } from "./sign-in-throttle.js";
@@ -201,6 +202,7 @@ export async function identityRoutes(
   async function startDeviceFlow(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
     const form = formFields(req.body);
+    noteSignIn(req, "device_code", { clientId: form.client_id });
     if (!knownTenant(tokens, tenant))
       return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     const refused = await refusedPublicClient(reply, form.client_id);
@@ -234,6 +236,8 @@ export async function identityRoutes(
   async function issueToken(req: FastifyRequest, reply: FastifyReply) {
     const tenant = tenantParam(req);
     const form = formFields(req.body);
+    // Whom it names, for its audit entry; a device code or refresh token names its user only once it is verified.
+    noteSignIn(req, form.grant_type ?? "(none)", { clientId: form.client_id, username: form.username });
     if (!knownTenant(tokens, tenant))
       return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     switch (form.grant_type) {
@@ -252,6 +256,7 @@ export async function identityRoutes(
     const [basicId, basicSecret] = basicCredentials(req.headers.authorization);
     const clientId = form.client_id ?? basicId;
     const clientSecret = form.client_secret ?? basicSecret;
+    noteSignIn(req, "client_credentials", { clientId });
     if (!clientId)
       return aadError(
         reply,
@@ -292,7 +297,9 @@ export async function identityRoutes(
       );
     }
     if ("reason" in principal) return throttled(reply, principal, `application '${clientId}'`);
-    return tokenResponse(reply, form, await tokens.issue(principal, audience));
+    const accessToken = await tokens.issue(principal, audience);
+    noteSignedIn(req, { objectId: principal.objectId, appId: principal.appId });
+    return tokenResponse(reply, form, accessToken);
   }
 
   /** The grants that sign a user in (password, device code) or keep one signed in (refresh token). */
@@ -381,6 +388,11 @@ export async function identityRoutes(
     }
     if (!user.accountEnabled) return aadError(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
     const issued = await tokens.issueForUser(user, resource, clientId, signedIn.authTime);
+    noteSignedIn(req, {
+      objectId: user.objectId,
+      appId: clientId,
+      userPrincipalName: user.userPrincipalName,
+    });
     return tokenResponse(reply, form, issued.accessToken, {
       refresh_token: issued.refreshToken,
       id_token: issued.idToken,

@@ -8,6 +8,7 @@ import { originOf } from "./authenticate.js";
 import { USER_CODE_LENGTH, type DeviceCodes } from "./device-codes.js";
 import { MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
 import { authenticateUser, MAX_USER_PRINCIPAL_NAME } from "./users.js";
+import { noteEntraError, noteSignedIn, noteSignIn } from "./sign-in-record.js";
 import type { Store } from "../store/store.js";
 
 /** The form's fields are short: a code, a user name, a password and the CSRF token. */
@@ -67,6 +68,11 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
     reply.header("set-cookie", `${CSRF_COOKIE}=${csrf}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=900`);
     return answer(reply, status, form(csrf, message));
   }
+  /** The form again with Entra's error, which the audit entry records too. */
+  function refuse(reply: FastifyReply, status: number, error: string, code: number, description: string) {
+    noteEntraError(reply.request, error, code, description);
+    return formAgain(reply, status, `AADSTS${code}: ${description}`);
+  }
 
   // Whatever fails here (a body too large, malformed or of another type) gets the form again, never a stack or JSON.
   app.setErrorHandler((err: { statusCode?: number }, req, reply) => {
@@ -84,6 +90,7 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
   app.post("/devicelogin", { bodyLimit: MAX_FORM_BYTES }, async (req: FastifyRequest, reply) => {
     const fields = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
+    noteSignIn(req, "device_code", { username: text("username") });
     // Another site's form cannot carry the cookie (SameSite=Strict) nor read the token; a browser's Origin says so too.
     const origin = req.headers.origin;
     if (
@@ -95,11 +102,14 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
     const code = text("otc");
     const flow = code.length <= USER_CODE_LENGTH + 4 ? deviceCodes.pending(code) : undefined;
     if (!flow)
-      return formAgain(
+      return refuse(
         reply,
         400,
-        "AADSTS70000: That code didn't work. Check the code and try again; a code is good for 15 minutes, once.",
+        "invalid_grant",
+        70000,
+        "That code didn't work. Check the code and try again; a code is good for 15 minutes, once.",
       );
+    req.signIn!.clientId = flow.clientId;
     const user = await authenticateUser(
       store,
       signIn.throttle,
@@ -108,17 +118,30 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
       req.socket.remoteAddress ?? "",
     );
     if (user === "invalid-credentials")
-      return formAgain(reply, 400, "AADSTS50126: Error validating credentials due to invalid username or password.");
-    if (user === "disabled") return formAgain(reply, 400, "AADSTS50057: The user account is disabled.");
+      return refuse(
+        reply,
+        400,
+        "invalid_grant",
+        50126,
+        "Error validating credentials due to invalid username or password.",
+      );
+    if (user === "disabled") return refuse(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
     if ("reason" in user) {
       reply.header("retry-after", String(user.retryAfterSeconds));
-      return formAgain(
+      return refuse(
         reply,
         429,
-        `AADSTS50196: Too many sign-ins are being checked; retry after ${user.retryAfterSeconds} seconds.`,
+        "temporarily_unavailable",
+        50196,
+        `Too many sign-ins are being checked; retry after ${user.retryAfterSeconds} seconds.`,
       );
     }
     deviceCodes.approve(flow, user.objectId);
+    noteSignedIn(req, {
+      objectId: user.objectId,
+      appId: flow.clientId,
+      userPrincipalName: user.userPrincipalName,
+    });
     return answer(
       reply,
       200,
