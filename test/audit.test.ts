@@ -12,7 +12,7 @@ import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, enterDeviceCode, fetchToken, rawRequest } from "./helpers/http.js";
 import { cleanEnv, Kluis, KLUIS_BIN, run, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const OID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
@@ -411,69 +411,59 @@ describe("test clock", () => {
   });
 });
 
-describe(
-  "audit log on PostgreSQL, two nodes",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let nodeA: Kluis;
-    let nodeB: Kluis;
-    let sp: ServicePrincipal;
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe("audit log on PostgreSQL, two nodes", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let nodeA: Kluis;
+  let nodeB: Kluis;
+  let sp: ServicePrincipal;
 
-    before(async () => {
-      pg = await Postgres.start();
-      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-      sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
-    });
-    after(async () => {
-      await nodeA?.dispose();
-      await nodeB?.dispose();
-      pg?.stop();
-    });
+  before(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];
+    sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
+  });
+  after(() => cluster?.dispose());
 
-    it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
-      const token = await accessToken(nodeA, sp);
-      await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", {
-        token,
-        body: JSON.stringify({ value: "v" }),
-      });
-      await Promise.all(
-        [nodeA, nodeB].flatMap((node) =>
-          Array.from({ length: 20 }, () =>
-            rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }),
-          ),
+  it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
+    const token = await accessToken(nodeA, sp);
+    await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", {
+      token,
+      body: JSON.stringify({ value: "v" }),
+    });
+    await Promise.all(
+      [nodeA, nodeB].flatMap((node) =>
+        Array.from({ length: 20 }, () =>
+          rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }),
         ),
-      );
-      const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-      await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
-      const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-      assert.equal(both.ok, true, JSON.stringify(both));
-      assert.equal(both.nodes.length, 2);
-      assert.ok(both.checked >= 41 && both.checked >= verified.checked);
-      const gets = await nodeB.cliJson<any[]>([
-        "monitor",
-        "audit",
-        "list",
-        "--vault",
-        "pgaudit",
-        "--operation",
-        "SecretGet",
-      ]);
-      assert.equal(gets.length, 40);
-      assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
+      ),
+    );
+    const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+    await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
+    const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+    assert.equal(both.ok, true, JSON.stringify(both));
+    assert.equal(both.nodes.length, 2);
+    assert.ok(both.checked >= 41 && both.checked >= verified.checked);
+    const gets = await nodeB.cliJson<any[]>([
+      "monitor",
+      "audit",
+      "list",
+      "--vault",
+      "pgaudit",
+      "--operation",
+      "SecretGet",
+    ]);
+    assert.equal(gets.length, 40);
+    assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
 
-      const victim = gets[0].nodeId as string;
-      const client = new pg_.Client({ connectionString: pg.url });
-      await client.connect();
-      await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
-      await client.end();
-      const res = await nodeA.cli(["monitor", "audit", "verify"]);
-      assert.equal(res.code, 1);
-      const report = JSON.parse(res.stdout);
-      assert.equal(report.firstBad.nodeId, victim);
-      assert.equal(report.firstBad.seq, 2);
-    });
-  },
-);
+    const victim = gets[0].nodeId as string;
+    const client = new pg_.Client({ connectionString: cluster!.pg.url });
+    await client.connect();
+    await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
+    await client.end();
+    const res = await nodeA.cli(["monitor", "audit", "verify"]);
+    assert.equal(res.code, 1);
+    const report = JSON.parse(res.stdout);
+    assert.equal(report.firstBad.nodeId, victim);
+    assert.equal(report.firstBad.seq, 2);
+  });
+});

@@ -1658,6 +1658,24 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     });
   });
 
+  it("found by fuzzing: a request no route serves is 404 (Graph's 400) whatever its body, not 415 or 400 for the body", async () => {
+    const unserved = (host: string, path: string, body: string, contentType: string) =>
+      rawRequest(kluis, host, "POST", path, { body, headers: { "content-type": contentType }, agent: pool });
+    // A body of a type no parser takes (was 415), and JSON that is refused for its __proto__ key (was 400).
+    for (const [path, body, contentType] of [
+      ["/keys//wrapkey?api-version=7.5", '{"value":"a"}', ""],
+      ["//oauth2/token", "grant_type=client_credentials", "json"],
+      ["/kluis/clock", '{"offsetSeconds":60,"__proto__":{"x":1}}', "application/json"],
+      ["/no/such/route", "a=%zz", FORM],
+    ]) {
+      const res = await unserved(VAULT_HOST, path!, body!, contentType!);
+      assert.deepEqual([res.status, res.body?.error?.code], [404, "NotFound"], `${path}: ${JSON.stringify(res.body)}`);
+    }
+    const graph = await unserved("graph.microsoft.com", "/v1.0/nothing", "<x/>", "application/xml");
+    assert.deepEqual([graph.status, graph.body.error.code], [400, "BadRequest"]);
+    assert.match(graph.body.error.message, /^Resource not found for the segment 'nothing'/);
+  });
+
   it("the server is alive and healthy after every property", async () => {
     assertAlive(kluis);
     const res = await rawRequest(kluis, "localhost", "GET", "/healthz", { agent: pool });
