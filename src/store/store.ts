@@ -247,6 +247,18 @@ export class Store {
     return this.sealer.derive(EXPORT_KEY_LABEL).openBytes(sealed, context);
   }
 
+  // -- authorization codes --------------------------------------------------------------------
+  /** Records a code as redeemed: false when it already was (on any node). Codes past their expiry are forgotten. */
+  async redeemAuthorizationCode(id: string, expiresAt: number, now = Date.now()): Promise<boolean> {
+    await this.db.deleteFrom("authorization_codes").where("expires_at", "<", now).execute();
+    const res = await this.db
+      .insertInto("authorization_codes")
+      .values({ id, expires_at: expiresAt })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
   // -- audit log ------------------------------------------------------------------------------
   /** The audit chain's HMAC key, derived from the master key: whoever edits the table without it cannot re-chain it. */
   auditMacKey(): Buffer {
