@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { rawRequest, type RawResponse } from "./helpers/http.js";
+import { rawRequest, signInOnAuthorizePage, type RawResponse } from "./helpers/http.js";
 import { azShell } from "./helpers/az.js";
 import { Kluis } from "./helpers/kluis.js";
 
@@ -47,23 +47,8 @@ describe("browser sign-in (authorization code with PKCE)", () => {
     code_challenge_method: "S256",
     ...extra,
   });
-  /** What a browser does: opens the page, posts the form with its CSRF token and cookie. */
-  async function signInOnPage(path: string, username: string, password: string): Promise<RawResponse> {
-    const page = await rawRequest(kluis, "localhost", "GET", path);
-    assert.equal(page.status, 200, String(page.body));
-    const cookie = String(page.headers["set-cookie"]).split(";")[0]!;
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body as string)![1]!;
-    const action = /<form method="post" action="([^"]+)"/.exec(page.body as string)![1]!.replaceAll("&#38;", "&");
-    assert.equal(action, path);
-    return rawRequest(kluis, "localhost", "POST", action, {
-      body: new URLSearchParams({ csrf, username, password }).toString(),
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie,
-        origin: `https://localhost:${kluis.info.port}`,
-      },
-    });
-  }
+  const signInOnPage = (path: string, username: string, password: string) =>
+    signInOnAuthorizePage(kluis, path, username, password);
   const redirectParams = (res: RawResponse) => {
     assert.equal(res.status, 302, String(res.body));
     return new URL(String(res.headers.location)).searchParams;
