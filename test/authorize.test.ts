@@ -27,6 +27,7 @@ const pkce = () => {
 describe("browser sign-in (authorization code with PKCE)", () => {
   let kluis: Kluis;
   let admin: { user: { password: string } };
+  let adminToken: string;
   const cleanup: string[] = [];
   const webUiRedirect = () => `https://localhost:${kluis.info.port}/ui/`;
   const authorizePath = (params: Record<string, string>, v2 = true) =>
@@ -74,7 +75,7 @@ describe("browser sign-in (authorization code with PKCE)", () => {
   before(async () => {
     kluis = await Kluis.start();
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
-    const adminToken = (
+    adminToken = (
       await tokenRequest({
         grant_type: "password",
         client_id: AZ_CLIENT_ID,
@@ -246,6 +247,28 @@ describe("browser sign-in (authorization code with PKCE)", () => {
     delete (request as Partial<typeof request>).code_challenge;
     const missing = redirectParams(await rawRequest(kluis, "localhost", "GET", authorizePath(request)));
     assert.match(missing.get("error_description")!, /^AADSTS9002325: /);
+  });
+
+  it("refuses a code whose user's password was reset, or who was disabled, after the sign-in", async () => {
+    const carol = await rawRequest(kluis, "graph.microsoft.com", "GET", `/v1.0/users/${CAROL.upn}`, {
+      token: adminToken,
+    });
+    const patch = (body: unknown) =>
+      rawRequest(kluis, "graph.microsoft.com", "PATCH", `/v1.0/users/${carol.body.id}`, {
+        token: adminToken,
+        body: JSON.stringify(body),
+      });
+    const disabledSince = await uiCode();
+    assert.equal((await patch({ accountEnabled: false })).status, 204);
+    const refused = await redeem(disabledSince.code, disabledSince.verifier);
+    assert.deepEqual(refused.body.error_codes, [50057]);
+    assert.equal((await patch({ accountEnabled: true })).status, 204);
+    const resetSince = await uiCode();
+    const next = "Carol-n3w-pa55word";
+    assert.equal((await patch({ passwordProfile: { password: next } })).status, 204);
+    const revoked = await redeem(resetSince.code, resetSince.verifier);
+    assert.deepEqual(revoked.body.error_codes, [50173]);
+    assert.equal((await patch({ passwordProfile: { password: CAROL.password } })).status, 204);
   });
 
   it("keeps the person on the page for a wrong password, a disabled user or a forged form", async () => {
