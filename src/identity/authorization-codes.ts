@@ -2,7 +2,8 @@
 // code is sealed and self-contained (who signed in, for which client, redirect URI and PKCE challenge, until when),
 // so any node of a cluster can redeem it; a row per redeemed code (store: authorization_codes) makes it single-use.
 import { createHash, randomUUID } from "node:crypto";
-import type { Store, UserRecord } from "../store/store.js";
+import type { UserRecord } from "../store/repositories/users.js";
+import type { Store } from "../store/store.js";
 
 /** Kluis's web UI, a built-in public client (single-page app) whose one redirect URI is `/ui/` on the page's own origin. */
 export const WEB_UI_CLIENT_ID = "5f1c8a77-6a2d-4c1e-9b8e-0d6f7c1b2a10";
@@ -67,7 +68,7 @@ export function issueAuthorizationCode(
     ...request,
     expiresAt: now + AUTHORIZATION_CODE_LIFETIME_SECONDS * 1000,
   };
-  return store.sealExport(Buffer.from(JSON.stringify(grant), "utf8"), SEAL_CONTEXT).toString("base64url");
+  return store.settings.sealExport(Buffer.from(JSON.stringify(grant), "utf8"), SEAL_CONTEXT).toString("base64url");
 }
 
 export type Redemption = CodeGrant | { code: number; description: string };
@@ -100,7 +101,7 @@ export async function redeemAuthorizationCode(
       code: 501481,
       description: "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
     };
-  if (!(await store.redeemAuthorizationCode(grant.id, grant.expiresAt, now)))
+  if (!(await store.authorizationCodes.redeem(grant.id, grant.expiresAt, now)))
     return {
       code: 54005,
       description: "OAuth2 Authorization code was already redeemed, please retry with a new valid code.",
@@ -111,7 +112,9 @@ export async function redeemAuthorizationCode(
 function openCode(store: Store, code: string | undefined): CodeGrant | undefined {
   if (!code || code.length > MAX_CODE_LENGTH || !/^[A-Za-z0-9_-]+$/.test(code)) return undefined;
   try {
-    return JSON.parse(store.openExport(Buffer.from(code, "base64url"), SEAL_CONTEXT).toString("utf8")) as CodeGrant;
+    return JSON.parse(
+      store.settings.openExport(Buffer.from(code, "base64url"), SEAL_CONTEXT).toString("utf8"),
+    ) as CodeGrant;
   } catch {
     return undefined; // forged, altered or another server's: simply not a code
   }

@@ -50,7 +50,7 @@ export async function unknownPublicClient(
   clientId: string,
 ): Promise<"unknown" | "confidential" | undefined> {
   if (!GUID.test(clientId)) return "unknown";
-  return (await store.getPrincipalByAppId(clientId)) ? "confidential" : undefined;
+  return (await store.principals.getByAppId(clientId)) ? "confidential" : undefined;
 }
 
 /** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
@@ -401,7 +401,7 @@ export async function identityRoutes(
     const resource = requestedAudience(req, ctx.hostnames, form);
     if (!resource) return unknownResource(reply, form);
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
-    const user = await store.getUserByObjectId(signedIn.objectId);
+    const user = await store.users.getByObjectId(signedIn.objectId);
     if (!user || (signedIn.credentialGeneration ?? user.credentialGeneration) !== user.credentialGeneration) {
       return aadError(
         reply,

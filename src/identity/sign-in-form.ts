@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { originOf } from "./authenticate.js";
 import type { SignIn } from "./principals.js";
 import { authenticateUser } from "./users.js";
-import type { Store, UserRecord } from "../store/store.js";
+import type { UserRecord } from "../store/repositories/users.js";
+import type { Store } from "../store/store.js";
 
 /** The forms' fields are short: a code, a user name, a password and the CSRF token. */
 export const MAX_FORM_BYTES = 2048;
