@@ -16,7 +16,7 @@ import {
 import type { ServerContext } from "./context.js";
 import { parseForm } from "./form.js";
 import { MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
-import { knownTenant, requestedAudience, unknownPublicClient } from "./routes.js";
+import { knownTenant, requestedAudience, unknownPublicClient } from "./requests.js";
 import {
   checkUserOnPage,
   escapeHtml,
