@@ -1,7 +1,7 @@
 // The audit log: every data-plane and management call, refused or served, as Key Vault's AuditEvent, with no secret
 // value, token or password in the store; the chain catches an edited or a deleted row; retention and the test clock.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import pg_ from "pg";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, enterDeviceCode, fetchToken, rawRequest } from "./helpers/http.js";
+import { accessToken, enterDeviceCode, fetchToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
 import { cleanEnv, Kluis, KLUIS_BIN, run, type ServicePrincipal } from "./helpers/kluis.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
@@ -175,6 +175,19 @@ describe("audit log", () => {
     });
     assert.equal(polled.status, 200);
     secrets.push(polled.body.access_token, polled.body.refresh_token, admin);
+    // The authorization endpoint's sign-in page: a wrong password, then the right one (a redirect with a code).
+    const authorize = `${tenantPath("authorize")}?${new URLSearchParams({
+      client_id: AZ_CLIENT_ID,
+      response_type: "code",
+      redirect_uri: "http://localhost:8400",
+      scope: "https://vault.azure.net/.default openid",
+      code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
+      code_challenge_method: "S256",
+    })}`;
+    assert.equal((await signInOnAuthorizePage(kluis, authorize, upn, wrongSecret)).status, 400);
+    const redirected = await signInOnAuthorizePage(kluis, authorize, upn, newUserPassword);
+    assert.equal(redirected.status, 302, String(redirected.body));
+    secrets.push(new URL(String(redirected.headers.location)).searchParams.get("code")!);
     // A path no route serves, with a query that is not kept.
     assert.equal((await rawRequest(kluis, "localhost", "GET", "/no/such/route?sig=audit-query-sig")).status, 404);
 
@@ -208,6 +221,14 @@ describe("audit log", () => {
     assert.equal(pageRefused.properties.userPrincipalName, upn);
     assert.equal(pageRefused.properties.appId, AZ_CLIENT_ID);
     assert.equal(find("DeviceCodeSignIn", "OK").identity.claim[UPN], upn);
+    const authorizeRefused = find("AuthorizeSignIn", "Bad Request");
+    assert.deepEqual(
+      [authorizeRefused.properties.errorCode, authorizeRefused.properties.userPrincipalName],
+      [50126, upn],
+    );
+    const authorized = find("AuthorizeSignIn", "Found");
+    assert.deepEqual([authorized.category, authorized.properties.appId], ["SignInLogs", AZ_CLIENT_ID]);
+    assert.equal(authorized.identity.claim[UPN], upn);
     assert.equal(
       find("SignIn", "OK", (e) => e.properties.grantType === "urn:ietf:params:oauth:grant-type:device_code").category,
       "SignInLogs",

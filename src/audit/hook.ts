@@ -69,7 +69,7 @@ export function auditHooks(
           id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
           clientInfo: headerText(req.headers["user-agent"], 256),
           httpStatusCode: status,
-          ...signInProperties(req),
+          ...signInProperties(req, status),
         },
       };
       log.record({ event, vault, caller: caller?.objectId ?? null });
@@ -87,8 +87,11 @@ function categoryOf(plane: AuditedPlane, signIn: SignInRecord | undefined): Audi
   return signIn?.grantType === "refresh_token" ? "NonInteractiveUserSignInLogs" : "SignInLogs";
 }
 
-/** What a sign-in named (its client id, its user's name), its grant, and the AADSTS code it was refused with. */
-function signInProperties(req: FastifyRequest): Partial<AuditEvent["properties"]> {
+/**
+ * What a sign-in named (its client id, its user's name), its grant, and the AADSTS code it was refused with (0 when
+ * served, null when refused before any: a page's expired form, say).
+ */
+function signInProperties(req: FastifyRequest, status: number): Partial<AuditEvent["properties"]> {
   const { signIn, entraError } = req;
   if (!signIn) return {};
   const code = entraError === undefined ? undefined : Number(entraError.slice(entraError.lastIndexOf("/") + 1));
@@ -96,7 +99,7 @@ function signInProperties(req: FastifyRequest): Partial<AuditEvent["properties"]
     grantType: signIn.grantType,
     appId: signIn.signedIn?.appId ?? signIn.clientId ?? null,
     userPrincipalName: signIn.signedIn?.userPrincipalName ?? signIn.userPrincipalName ?? null,
-    errorCode: code ?? 0,
+    errorCode: code ?? (status < 400 ? 0 : null),
   };
 }
 

@@ -38,8 +38,8 @@ export interface AuditEvent {
     grantType?: string;
     appId?: string | null;
     userPrincipalName?: string | null;
-    /** Entra's AADSTS error code; 0 for a sign-in that succeeded. */
-    errorCode?: number;
+    /** Entra's AADSTS error code; 0 for a sign-in that succeeded, null for one refused before any code applied. */
+    errorCode?: number | null;
   };
 }
 

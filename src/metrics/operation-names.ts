@@ -77,6 +77,7 @@ export const GRAPH_OPERATIONS: Record<string, string> = {};
 for (const v2 of ["/v2.0", ""]) {
   SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/token`] = "SignIn";
   SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/devicecode`] = "DeviceCodeStart";
+  SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/authorize`] = "AuthorizeSignIn";
 }
 SIGN_IN_OPERATIONS["POST /devicelogin"] = "DeviceCodeSignIn";
 GRAPH_OPERATIONS["GET /v1.0/me"] = "SignedInUserGet";
