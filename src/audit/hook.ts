@@ -42,14 +42,15 @@ export function auditHooks(
     if (!operation) return;
     try {
       const status = reply.statusCode;
-      const caller = req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signIn?.signedIn ?? undefined;
+      const caller =
+        req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
       const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
       const event: AuditEvent = {
         time: new Date(Date.now() - reply.elapsedTime).toISOString(),
         resourceId,
         operationName: operation.name,
         operationVersion: apiVersion(req),
-        category: categoryOf(operation.plane, req.signIn),
+        category: categoryOf(operation.plane, req.signInAttempt),
         resultType: status < 400 ? "Success" : "Failure",
         resultSignature: STATUS_CODES[status] ?? String(status),
         resultDescription: req.entraErrorDescription?.slice(0, 1000) ?? describe(req.auditError, status),
@@ -92,7 +93,7 @@ function categoryOf(plane: AuditedPlane, signIn: SignInRecord | undefined): Audi
  * served, null when refused before any: a page's expired form, say).
  */
 function signInProperties(req: FastifyRequest, status: number): Partial<AuditEvent["properties"]> {
-  const { signIn, entraError } = req;
+  const { signInAttempt: signIn, entraError } = req;
   if (!signIn) return {};
   const code = entraError === undefined ? undefined : Number(entraError.slice(entraError.lastIndexOf("/") + 1));
   return {

@@ -102,7 +102,7 @@ export async function checkUserOnPage(
   }
   noteSignedIn(req, {
     objectId: user.objectId,
-    appId: req.signIn?.clientId ?? "",
+    appId: req.signInAttempt?.clientId ?? "",
     userPrincipalName: user.userPrincipalName,
   });
   return user;

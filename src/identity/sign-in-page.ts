@@ -56,7 +56,7 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
       noteEntraError(req, "invalid_grant", 70000, description);
       return formAgain(reply, 400, `AADSTS70000: ${description}`);
     }
-    req.signIn!.clientId = flow.clientId;
+    req.signInAttempt!.clientId = flow.clientId;
     const user = await checkUserOnPage(req, reply, store, signIn, text("username"), text("password"));
     if ("message" in user) return formAgain(reply, user.status, user.message);
     deviceCodes.approve(flow, user.objectId);

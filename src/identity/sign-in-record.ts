@@ -15,7 +15,7 @@ export interface SignInRecord {
 
 declare module "fastify" {
   interface FastifyRequest {
-    signIn?: SignInRecord;
+    signInAttempt?: SignInRecord;
     /** The Entra error answered, as "error/code" (e.g. invalid_client/7000215): a bounded reason for the token metrics. */
     entraError?: string;
     /** Its description, "AADSTS<code>: ..." (names ids, never what a client sent as a secret). */
@@ -30,7 +30,7 @@ const MAX_NAMED = 128;
 
 /** Notes whom a sign-in request names; the identity endpoints call it before checking anything. */
 export function noteSignIn(req: FastifyRequest, grantType: string, named: { clientId?: string; username?: string }) {
-  req.signIn = {
+  req.signInAttempt = {
     grantType: grantType.slice(0, 64),
     ...(named.clientId ? { clientId: named.clientId.slice(0, MAX_NAMED) } : {}),
     ...(named.username ? { userPrincipalName: named.username.slice(0, MAX_NAMED) } : {}),
@@ -39,7 +39,7 @@ export function noteSignIn(req: FastifyRequest, grantType: string, named: { clie
 
 /** Notes whom a sign-in signed in. */
 export function noteSignedIn(req: FastifyRequest, signedIn: Omit<Caller, "tenantId">) {
-  if (req.signIn) req.signIn.signedIn = signedIn;
+  if (req.signInAttempt) req.signInAttempt.signedIn = signedIn;
 }
 
 /** Notes the Entra error a request was refused with. */
