@@ -1760,6 +1760,18 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     assert.match(graph.body.error.message, /^Resource not found for the segment 'nothing'/);
   });
 
+  it("found by fuzzing: a sign-in form whose CSRF token is as long as the cookie's in characters but not in bytes is refused, not a 500", async () => {
+    // Ten UTF-16 units each, 10 and 24 bytes: timingSafeEqual threw on the byte lengths.
+    const csrf = "👆┳ﺐꮑ𝆺𝅥♍";
+    const res = await rawRequest(kluis, "localhost", "POST", "/devicelogin", {
+      body: new URLSearchParams({ csrf, otc: "AAAAAAAAA", username: "x", password: "y" }).toString(),
+      headers: { "content-type": FORM, cookie: "__Host-kluis-csrf=5RgId8Y4ZQ" },
+      agent: pool,
+    });
+    assert.equal(res.status, 403, String(res.body).slice(0, 300));
+    assert.match(String(res.body), /This sign-in form has expired/);
+  });
+
   it("the server is alive and healthy after every property", async () => {
     assertAlive(kluis);
     const res = await rawRequest(kluis, "localhost", "GET", "/healthz", { agent: pool });

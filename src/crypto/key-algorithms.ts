@@ -8,11 +8,11 @@ import {
   publicDecrypt,
   publicEncrypt,
   randomBytes,
-  timingSafeEqual,
   type CipherGCMTypes,
   type KeyObject,
 } from "node:crypto";
 import { KeyAlgorithmError } from "./algorithm-error.js";
+import { sameBytes as constantEqual } from "./constant-time.js";
 import { ecdsaSign, ecdsaVerify } from "./ecdsa.js";
 import { curveNameOf, type CurveName } from "./keys.js";
 import { privateKeyOperation } from "./private-key-workers.js";
@@ -111,8 +111,6 @@ export async function verify(material: KeyMaterial, alg: string, digest: Buffer,
 
 const digestInfo = (sha: { digestInfo: string }, digest: Buffer) =>
   Buffer.concat([Buffer.from(sha.digestInfo, "hex"), digest]);
-
-const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 const modulusBits = (key: KeyObject) => key.asymmetricKeyDetails!.modulusLength!;
 

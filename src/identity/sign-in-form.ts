@@ -2,8 +2,9 @@
 // /{tenant}/oauth2/v2.0/authorize): server-rendered HTML without any script or style, under a CSP that allows nothing
 // but posting the form; a CSRF token that must match a SameSite=Strict `__Host-` cookie; passwords checked through
 // the same throttle as the token endpoint's.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { sameText } from "../crypto/constant-time.js";
 import { originOf } from "./authenticate.js";
 import type { SignIn } from "./principals.js";
 import { noteEntraError, noteSignedIn } from "./sign-in-record.js";
@@ -59,9 +60,8 @@ export function fromOwnForm(req: FastifyRequest, csrf: string): boolean {
   return (
     (origin === undefined || origin === originOf(req)) &&
     cookie !== undefined &&
-    cookie.length === csrf.length &&
     csrf.length > 0 &&
-    timingSafeEqual(Buffer.from(cookie), Buffer.from(csrf))
+    sameText(cookie, csrf)
   );
 }
 
