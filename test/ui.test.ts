@@ -105,6 +105,7 @@ describe("web UI", () => {
     const root = await rawRequest(kluis, "localhost", "GET", "/");
     assert.equal(root.status, 302);
     assert.equal(root.headers.location, "/ui/");
+    assert.equal((await rawRequest(kluis, `${VAULT}.localhost`, "GET", "/")).status, 404, "a vault's host is no UI");
     const page = await rawRequest(kluis, "localhost", "GET", "/ui/");
     assert.equal(page.status, 200);
     assert.match(String(page.headers["content-type"]), /^text\/html/);

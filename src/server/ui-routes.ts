@@ -63,7 +63,7 @@ export async function uiRoutes(app: FastifyInstance, hostnames: readonly string[
 
   app.get("/", async (req, reply) => {
     // A vault's own host keeps answering as Key Vault does; the server's host leads a person to the UI.
-    if (!isServerHost(req.hostname, hostnames)) return reply.code(404).send();
+    if (!isServerHost(req.hostname, hostnames)) return reply.callNotFound();
     return reply.redirect("/ui/", 302);
   });
 

@@ -1,6 +1,6 @@
 // What the pages share: status chips, the refusal and error box, loading with useLoad, and small form parts.
-import { useCallback, useEffect, useState, type ReactNode } from "react";
-import { ApiError } from "./api";
+import { useCallback, useEffect, useId, useState, type ReactNode } from "react";
+import { ApiError, resolvePrincipal } from "./api";
 import type { Status } from "./status";
 
 export function Chip({ status }: { status: Status }) {
@@ -117,5 +117,49 @@ export function ConfirmButton({ label, action }: { label: string; action: () => 
         Cancel
       </button>
     </span>
+  );
+}
+
+/** A form naming a user (by sign-in name) or an application (by id); `submit` gets its object id. */
+export function PrincipalForm({
+  title,
+  submitLabel,
+  hint,
+  submit,
+  children,
+}: {
+  title: string;
+  submitLabel: string;
+  hint?: string;
+  submit: (objectId: string) => Promise<unknown>;
+  children?: ReactNode;
+}) {
+  const id = useId();
+  const [who, setWho] = useState("");
+  const [error, setError] = useState<unknown>();
+  return (
+    <form
+      className="card"
+      aria-label={title}
+      onSubmit={(e) => {
+        e.preventDefault();
+        setError(undefined);
+        resolvePrincipal(who)
+          .then(submit)
+          .then(() => setWho(""), setError);
+      }}
+    >
+      <h2>{title}</h2>
+      {children}
+      <p className="field">
+        <label htmlFor={id}>User sign-in name or application id</label>
+        <input id={id} required value={who} onChange={(e) => setWho(e.target.value)} />
+        {hint && <small>{hint}</small>}
+      </p>
+      <button type="submit" className="primary">
+        {submitLabel}
+      </button>
+      {error !== undefined && <Problem error={error} />}
+    </form>
   );
 }

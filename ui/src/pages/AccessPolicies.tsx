@@ -1,53 +1,16 @@
 // A vault's access policies: who may do what with its keys, secrets and certificates. Each entry is edited with
 // checkboxes and saved with ARM's accessPolicies/replace; entries are added and removed with add and remove.
 import { useState } from "react";
-import { arm, findVault, principalName, resolvePrincipal, type AccessPolicy } from "../api";
-import { ActionButton, ConfirmButton, Problem, Show, useLoad } from "../components";
+import { arm, findVault, principalName, type AccessPolicy } from "../api";
+import { PERMISSIONS as SERVER_PERMISSIONS } from "../../../src/http/permissions";
+import { ActionButton, ConfirmButton, PrincipalForm, Show, useLoad } from "../components";
 
-const PERMISSIONS = {
-  certificates: [
-    "get",
-    "list",
-    "update",
-    "create",
-    "import",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "purge",
-    "managecontacts",
-    "manageissuers",
-    "getissuers",
-    "listissuers",
-    "setissuers",
-    "deleteissuers",
-  ],
-  secrets: ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"],
-  keys: [
-    "get",
-    "list",
-    "update",
-    "create",
-    "import",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "purge",
-    "decrypt",
-    "encrypt",
-    "unwrapKey",
-    "wrapKey",
-    "verify",
-    "sign",
-    "rotate",
-    "getrotationpolicy",
-    "setrotationpolicy",
-    "release",
-  ],
-} as const;
-type Area = keyof typeof PERMISSIONS;
+/** The server's own list of permission names (less `all`, which the boxes spell out), for the three collections. */
+const AREAS = ["certificates", "secrets", "keys"] as const;
+type Area = (typeof AREAS)[number];
+const PERMISSIONS = Object.fromEntries(
+  AREAS.map((area) => [area, SERVER_PERMISSIONS[area].filter((p) => p !== "all")]),
+) as Record<Area, string[]>;
 
 const has = (list: string[] | undefined, p: string) =>
   (list ?? []).some((x) => x.toLowerCase() === p.toLowerCase() || x.toLowerCase() === "all");
@@ -80,7 +43,7 @@ function PolicyEditor({
   return (
     <fieldset className="card policy">
       <legend>{name}</legend>
-      {(Object.keys(PERMISSIONS) as Area[]).map((area) => (
+      {AREAS.map((area) => (
         <fieldset key={area} className="permissions">
           <legend>{area[0]!.toUpperCase() + area.slice(1)}</legend>
           {PERMISSIONS[area].map((p) => (
@@ -110,41 +73,18 @@ function PolicyEditor({
 }
 
 function AddEntry({ vaultId, tenantId, added }: { vaultId: string; tenantId: string; added: () => void }) {
-  const [who, setWho] = useState("");
-  const [error, setError] = useState<unknown>();
   return (
-    <form
-      className="card"
-      aria-label="Add an access policy"
-      onSubmit={(e) => {
-        e.preventDefault();
-        setError(undefined);
-        resolvePrincipal(who)
-          .then((objectId) =>
-            arm(`${vaultId}/accessPolicies/add`, {
-              method: "PUT",
-              body: {
-                properties: { accessPolicies: [{ tenantId, objectId, permissions: { secrets: ["get", "list"] } }] },
-              },
-            }),
-          )
-          .then(() => {
-            setWho("");
-            added();
-          }, setError);
-      }}
-    >
-      <h2>Add an access policy</h2>
-      <p className="field">
-        <label htmlFor="new-principal">User sign-in name or application id</label>
-        <input id="new-principal" required value={who} onChange={(e) => setWho(e.target.value)} />
-        <small>Starts with secret get and list; edit the entry after adding it.</small>
-      </p>
-      <button type="submit" className="primary">
-        Add
-      </button>
-      {error !== undefined && <Problem error={error} />}
-    </form>
+    <PrincipalForm
+      title="Add an access policy"
+      submitLabel="Add"
+      hint="Starts with secret get and list; edit the entry after adding it."
+      submit={(objectId) =>
+        arm(`${vaultId}/accessPolicies/add`, {
+          method: "PUT",
+          body: { properties: { accessPolicies: [{ tenantId, objectId, permissions: { secrets: ["get", "list"] } }] } },
+        }).then(added)
+      }
+    />
   );
 }
 

@@ -60,6 +60,47 @@ function Field({ label, children, hint }: { label: string; children: (id: string
   );
 }
 
+/** An object name, as Key Vault allows it. */
+function NameField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  return (
+    <Field label="Name" hint="Letters, digits and dashes.">
+      {(id) => (
+        <input
+          id={id}
+          required
+          pattern="[0-9a-zA-Z-]{1,127}"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+const KEY_TYPES = ["RSA-2048", "RSA-3072", "RSA-4096", "EC-P-256", "EC-P-384"];
+
+/** RSA-2048 or EC-P-256 as Key Vault's kty and key_size or crv. */
+function keyProperties(keyType: string) {
+  const [kty, size] = keyType.split(/-(.*)/) as [string, string];
+  return kty === "EC" ? { kty, crv: size } : { kty, key_size: Number(size) };
+}
+
+function KeyTypeField({ label, value, onChange }: { label: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          {KEY_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {t.replace("-", " ")}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits for a certificate's creation to finish (self-signed ones finish at once; others may take a while). */
@@ -85,18 +126,12 @@ export function CreateCertificateForm({ vault, created }: { vault: string; creat
   const [contentType, setContentType] = useState("application/x-pkcs12");
   const [issuer, setIssuer] = useState("Self");
   const submit = async () => {
-    const [kty, size] = keyType.split("-") as [string, string];
     const dnsNames = sans.split(/[\s,]+/).filter(Boolean);
     await vaultApi(vault, `/certificates/${encodeURIComponent(name)}/create`, {
       method: "POST",
       body: {
         policy: {
-          key_props: {
-            exportable: true,
-            reuse_key: false,
-            kty,
-            ...(kty === "EC" ? { crv: size } : { key_size: Number(size) }),
-          },
+          key_props: { exportable: true, reuse_key: false, ...keyProperties(keyType) },
           secret_props: { contentType },
           x509_props: {
             subject,
@@ -113,17 +148,7 @@ export function CreateCertificateForm({ vault, created }: { vault: string; creat
   };
   return (
     <Form title="Create a certificate" submitLabel="Create certificate" submit={submit}>
-      <Field label="Name" hint="Letters, digits and dashes.">
-        {(id) => (
-          <input
-            id={id}
-            required
-            pattern="[0-9a-zA-Z-]{1,127}"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        )}
-      </Field>
+      <NameField value={name} onChange={setName} />
       <Field label="Subject" hint="For example CN=www.example.com">
         {(id) => <input id={id} required value={subject} onChange={(e) => setSubject(e.target.value)} />}
       </Field>
@@ -143,17 +168,7 @@ export function CreateCertificateForm({ vault, created }: { vault: string; creat
           />
         )}
       </Field>
-      <Field label="Key">
-        {(id) => (
-          <select id={id} value={keyType} onChange={(e) => setKeyType(e.target.value)}>
-            <option value="RSA-2048">RSA 2048</option>
-            <option value="RSA-3072">RSA 3072</option>
-            <option value="RSA-4096">RSA 4096</option>
-            <option value="EC-P-256">EC P-256</option>
-            <option value="EC-P-384">EC P-384</option>
-          </select>
-        )}
-      </Field>
+      <KeyTypeField label="Key" value={keyType} onChange={setKeyType} />
       <Field label="Format">
         {(id) => (
           <select id={id} value={contentType} onChange={(e) => setContentType(e.target.value)}>
@@ -187,17 +202,7 @@ export function SetSecretForm({ vault, created }: { vault: string; created: () =
   };
   return (
     <Form title="Set a secret" submitLabel="Set secret" submit={submit}>
-      <Field label="Name">
-        {(id) => (
-          <input
-            id={id}
-            required
-            pattern="[0-9a-zA-Z-]{1,127}"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        )}
-      </Field>
+      <NameField value={name} onChange={setName} />
       <Field label="Value" hint="Sent once; not shown again until you choose Reveal value.">
         {(id) => (
           <input
@@ -221,37 +226,14 @@ export function CreateKeyForm({ vault, created }: { vault: string; created: () =
   const [name, setName] = useState("");
   const [keyType, setKeyType] = useState("RSA-2048");
   const submit = async () => {
-    const [kty, size] = keyType.split("-") as [string, string];
-    await vaultApi(vault, `/keys/${encodeURIComponent(name)}/create`, {
-      method: "POST",
-      body: kty === "EC" ? { kty, crv: size } : { kty, key_size: Number(size) },
-    });
+    await vaultApi(vault, `/keys/${encodeURIComponent(name)}/create`, { method: "POST", body: keyProperties(keyType) });
     created();
     return `Key ${name} was created.`;
   };
   return (
     <Form title="Create a key" submitLabel="Create key" submit={submit}>
-      <Field label="Name">
-        {(id) => (
-          <input
-            id={id}
-            required
-            pattern="[0-9a-zA-Z-]{1,127}"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Type">
-        {(id) => (
-          <select id={id} value={keyType} onChange={(e) => setKeyType(e.target.value)}>
-            <option value="RSA-2048">RSA 2048</option>
-            <option value="RSA-3072">RSA 3072</option>
-            <option value="EC-P-256">EC P-256</option>
-            <option value="EC-P-384">EC P-384</option>
-          </select>
-        )}
-      </Field>
+      <NameField value={name} onChange={setName} />
+      <KeyTypeField label="Type" value={keyType} onChange={setKeyType} />
     </Form>
   );
 }

@@ -1,7 +1,7 @@
 // Role assignments that apply to a vault (made on it, above it, or on its objects), with adding and removing.
 import { useState } from "react";
-import { arm, AUTHORIZATION_VERSION, findVault, principalName, resolvePrincipal } from "../api";
-import { ConfirmButton, Problem, Show, useLoad } from "../components";
+import { arm, AUTHORIZATION_VERSION, findVault, principalName } from "../api";
+import { ConfirmButton, PrincipalForm, Show, useLoad } from "../components";
 
 interface RoleDefinition {
   id: string;
@@ -18,32 +18,20 @@ const authorization = <T,>(path: string, init?: { method?: string; body?: unknow
   arm<T>(path, init, AUTHORIZATION_VERSION);
 
 function AddAssignment({ vaultId, roles, added }: { vaultId: string; roles: RoleDefinition[]; added: () => void }) {
-  const [who, setWho] = useState("");
   const [role, setRole] = useState(
     roles.find((r) => r.properties.roleName === "Key Vault Secrets User")?.id ?? roles[0]?.id ?? "",
   );
-  const [error, setError] = useState<unknown>();
   return (
-    <form
-      className="card"
-      aria-label="Add a role assignment"
-      onSubmit={(e) => {
-        e.preventDefault();
-        setError(undefined);
-        resolvePrincipal(who)
-          .then((principalId) =>
-            authorization(`${vaultId}/${AUTH}/roleAssignments/${crypto.randomUUID()}`, {
-              method: "PUT",
-              body: { properties: { roleDefinitionId: role, principalId } },
-            }),
-          )
-          .then(() => {
-            setWho("");
-            added();
-          }, setError);
-      }}
+    <PrincipalForm
+      title="Assign a role on this vault"
+      submitLabel="Assign"
+      submit={(principalId) =>
+        authorization(`${vaultId}/${AUTH}/roleAssignments/${crypto.randomUUID()}`, {
+          method: "PUT",
+          body: { properties: { roleDefinitionId: role, principalId } },
+        }).then(added)
+      }
     >
-      <h2>Assign a role on this vault</h2>
       <p className="field">
         <label htmlFor="assign-role">Role</label>
         <select id="assign-role" value={role} onChange={(e) => setRole(e.target.value)}>
@@ -54,15 +42,7 @@ function AddAssignment({ vaultId, roles, added }: { vaultId: string; roles: Role
           ))}
         </select>
       </p>
-      <p className="field">
-        <label htmlFor="assign-principal">User sign-in name or application id</label>
-        <input id="assign-principal" required value={who} onChange={(e) => setWho(e.target.value)} />
-      </p>
-      <button type="submit" className="primary">
-        Assign
-      </button>
-      {error !== undefined && <Problem error={error} />}
-    </form>
+    </PrincipalForm>
   );
 }
 

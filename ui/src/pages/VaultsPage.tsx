@@ -34,7 +34,7 @@ function VaultRow({ vault }: { vault: Vault }) {
       <th scope="row">
         <a href={href("vaults", vault.name)}>{vault.name}</a>
       </th>
-      <td>{vault.properties.enableRbacAuthorization ? "roles" : "access policies"}</td>
+      <td className="wide-only">{vault.properties.enableRbacAuthorization ? "roles" : "access policies"}</td>
       {summary.error !== undefined ? (
         <td colSpan={4} className="muted">
           {summary.error instanceof Error ? summary.error.message : "unavailable"}
@@ -81,7 +81,9 @@ export function VaultsPage() {
                 <thead>
                   <tr>
                     <th scope="col">Vault</th>
-                    <th scope="col">Access by</th>
+                    <th scope="col" className="wide-only">
+                      Access by
+                    </th>
                     <th scope="col">Certificates</th>
                     <th scope="col">Secrets</th>
                     <th scope="col">Keys</th>
