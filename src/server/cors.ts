@@ -11,8 +11,7 @@ const ALLOWED_HEADERS = "authorization, content-type";
 /** The request's Origin when it is the UI's: https, a server host name, and the port this request came in on. */
 export function uiOrigin(req: FastifyRequest, hostnames: readonly string[]): string | undefined {
   const origin = req.headers.origin;
-  const vault = parseVaultHost(req.hostname, hostnames);
-  if (!origin || !vault?.domain) return undefined; // not a vault of its own host: same-origin or not ours
+  if (!origin || !parseVaultHost(req.hostname, hostnames)?.domain) return undefined; // no vault of its own host
   let url: URL;
   try {
     url = new URL(origin);
@@ -20,7 +19,7 @@ export function uiOrigin(req: FastifyRequest, hostnames: readonly string[]): str
     return undefined;
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const samePort = url.port === (req.port ? String(req.port) : "");
+  const samePort = (url.port || "443") === String(req.port ?? 443); // URL leaves https's default port out
   return url.protocol === "https:" && samePort && url.origin === origin && isServerHost(host, hostnames)
     ? origin
     : undefined;
