@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshot, type TestBrowser } from "./helpers/browser.js";
-import { rawRequest } from "./helpers/http.js";
+import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis } from "./helpers/kluis.js";
 
 const VAULT = "webui";
@@ -18,7 +18,11 @@ const BOB = { upn: "bob@kluis.local", password: "Bob-pa55word-UI" };
 describe("web UI", () => {
   let kluis: Kluis;
   let browser: TestBrowser;
-  let admin: { user: { userPrincipalName: string; password: string; objectId: string } };
+  let admin: {
+    appId: string;
+    password: string;
+    user: { userPrincipalName: string; password: string; objectId: string };
+  };
   let origin: string;
   let bobId: string;
   let alice: Page;
@@ -167,6 +171,10 @@ describe("web UI", () => {
     await signIn(phone, admin.user.userPrincipalName, admin.user.password);
     await row(phone, VAULT).waitFor();
     await screenshot(phone, "01-vaults-phone");
+    await phone.getByRole("link", { name: VAULT }).click();
+    await phone.getByText("0 of 0 loaded").waitFor();
+    await phone.getByText("Loading…").waitFor({ state: "detached" });
+    await screenshot(phone, "02-vault-phone");
   });
 
   it("creates a certificate through the policy form and shows its detail", async () => {
@@ -273,6 +281,26 @@ describe("web UI", () => {
     await bob.evaluate((v) => (location.hash = `#/vaults/${v}/certificates`), VAULT);
     await row(bob, "web-cert").waitFor();
     await screenshot(bob, "11-allowed");
+  });
+
+  it("pages through a long list with the vault's nextLink, and filters what is loaded", async () => {
+    // More than a page (25) of secrets, written straight to the data plane as the administrator.
+    const token = (await fetchToken(kluis, admin)).body.access_token as string;
+    for (let i = 0; i < 30; i++) {
+      const put = await rawRequest(kluis, `${VAULT}.localhost`, "PUT", `/secrets/page-${i}?api-version=7.5`, {
+        token,
+        body: JSON.stringify({ value: `v${i}` }),
+      });
+      assert.equal(put.status, 200);
+    }
+    await alice.evaluate((v) => (location.hash = `#/vaults/${v}/keys`), VAULT);
+    await alice.getByRole("link", { name: "Secrets" }).click();
+    await alice.getByText("25 of 25 loaded (more on the server)").waitFor();
+    await alice.getByRole("button", { name: "Load more" }).click();
+    await alice.getByText("32 of 32 loaded").waitFor(); // those 30, db-password and web-cert's own secret
+    await alice.getByLabel("Filter by name").fill("page-2");
+    await alice.getByText("11 of 32 loaded").waitFor(); // page-2 and page-20 to page-29
+    assert.equal(await alice.getByRole("rowheader", { name: /^page-2/ }).count(), 11);
   });
 
   it("lists role assignments of a vault", async () => {
