@@ -72,18 +72,7 @@ describe("web UI", () => {
       "--key-permissions",
       ...all,
     ]);
-    const bob = await kluis.cliJson<{ id: string }>([
-      "ad",
-      "user",
-      "create",
-      "--display-name",
-      "Bob",
-      "--password",
-      BOB.password,
-      "--user-principal-name",
-      BOB.upn,
-    ]);
-    bobId = bob.id;
+    bobId = await kluis.createUser(BOB.upn, BOB.password, "Bob");
     const sub = kluis.info.subscriptionId;
     await kluis.cliJson([
       "role",
@@ -92,7 +81,7 @@ describe("web UI", () => {
       "--role",
       "Reader",
       "--assignee",
-      bob.id,
+      bobId,
       "--scope",
       `/subscriptions/${sub}`,
     ]);
