@@ -120,22 +120,32 @@ export async function completeSignIn(): Promise<Account | undefined> {
   return account;
 }
 
+/** Refreshes under way, one per API: the pages ask for a token many times at once. */
+const refreshing = new Map<Resource, Promise<string>>();
+
 /** A token for one API, from memory or through the refresh token. */
 export async function accessToken(resource: Resource): Promise<string> {
   const held = tokens.get(resource);
   if (held && held.expiresAt > Date.now()) return held.value;
   if (!refreshToken) throw new SignInError("You are signed out. Sign in again.");
-  keep(
-    resource,
-    await tokenRequest({ grant_type: "refresh_token", refresh_token: refreshToken, scope: RESOURCES[resource] }),
-  );
-  return tokens.get(resource)!.value;
+  let pending = refreshing.get(resource);
+  if (!pending) {
+    pending = tokenRequest({ grant_type: "refresh_token", refresh_token: refreshToken, scope: RESOURCES[resource] })
+      .then((body) => {
+        keep(resource, body);
+        return tokens.get(resource)!.value;
+      })
+      .finally(() => refreshing.delete(resource));
+    refreshing.set(resource, pending);
+  }
+  return pending;
 }
 
 export const signedInAccount = () => account;
 
 export function signOut() {
   tokens.clear();
+  refreshing.clear();
   refreshToken = undefined;
   account = undefined;
 }
