@@ -292,6 +292,19 @@ describe("web UI", () => {
     assert.equal(await alice.getByRole("rowheader", { name: /^page-2/ }).count(), 11);
   });
 
+  it("purges a deleted secret for good", async () => {
+    await alice.getByLabel("Filter by name").fill("page-0");
+    await row(alice, "page-0").getByRole("button", { name: "Delete" }).click();
+    await row(alice, "page-0").getByRole("button", { name: "Confirm delete" }).click();
+    await alice.getByRole("link", { name: "Deleted" }).click();
+    await row(alice, "page-0").getByRole("button", { name: "Purge" }).click();
+    await row(alice, "page-0").getByRole("button", { name: "Confirm purge" }).click();
+    await row(alice, "page-0").waitFor({ state: "detached" });
+    const gone = await kluis.cli(["keyvault", "secret", "show-deleted", "--vault-name", VAULT, "-n", "page-0"]);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /not found|does not exist/i);
+  });
+
   it("lists role assignments of a vault", async () => {
     await alice.evaluate((v) => (location.hash = `#/vaults/${v}/roles`), VAULT);
     await alice.getByRole("row").filter({ hasText: "Reader" }).first().waitFor();
