@@ -176,6 +176,12 @@ describe("web UI", () => {
     await form.getByRole("button", { name: "Create certificate" }).click();
     await form.getByRole("status").getByText("Certificate web-cert was created.").waitFor();
     await row(alice, "web-cert").getByText("enabled").waitFor();
+    // A certificate for a CA to sign stays pending until its answer is merged.
+    await form.getByLabel("Name", { exact: true }).fill("csr-cert");
+    await form.getByLabel("Issuer").fill("Unknown");
+    await form.getByRole("button", { name: "Create certificate" }).click();
+    await form.getByRole("status").getByText("Certificate csr-cert is pending").waitFor();
+    await row(alice, "csr-cert").getByText("pending").waitFor();
     await screenshot(alice, "02-certificates");
     await alice.getByRole("link", { name: "web-cert" }).click();
     await alice.getByText("CN=web.example.com").first().waitFor();
@@ -186,6 +192,23 @@ describe("web UI", () => {
     const pem = readFileSync(await (await download).path(), "utf8");
     assert.match(pem, /^-----BEGIN CERTIFICATE-----\n/);
     await screenshot(alice, "03-certificate-detail");
+  });
+
+  it("a certificate list's nextLink keeps includePending, so every page lists pending certificates", async () => {
+    const token = (await fetchToken(kluis, admin)).body.access_token as string;
+    const first = await rawRequest(
+      kluis,
+      `${VAULT}.localhost`,
+      "GET",
+      "/certificates?api-version=7.5&maxresults=1&includePending=true",
+      { token },
+    );
+    assert.equal(first.status, 200);
+    const next = new URL(first.body.nextLink);
+    assert.equal(next.searchParams.get("includePending"), "true");
+    const second = await rawRequest(kluis, `${VAULT}.localhost`, "GET", `${next.pathname}${next.search}`, { token });
+    const names = [...first.body.value, ...second.body.value].map((c: { id: string }) => c.id.split("/").pop());
+    assert.deepEqual(names.sort(), ["csr-cert", "web-cert"]);
   });
 
   it("shows the certificate on the expiry timeline", async () => {

@@ -10,13 +10,13 @@ export type Status = "enabled" | "disabled" | "expiring" | "expired" | "pending"
 export function statusesOf(item: VaultItem, opts: { pending?: boolean; now?: number } = {}): Status[] {
   const now = opts.now ?? Date.now();
   if (item.deletedDate !== undefined || item.recoveryId) return ["deleted"];
+  if (opts.pending) return ["pending"]; // disabled until issued: its other attributes say nothing yet
   const statuses: Status[] = [item.attributes.enabled === false ? "disabled" : "enabled"];
   const exp = item.attributes.exp;
   if (exp !== undefined) {
     if (exp * 1000 <= now) statuses.push("expired");
     else if (exp * 1000 - now <= EXPIRING_DAYS * DAY) statuses.push("expiring");
   }
-  if (opts.pending) statuses.push("pending");
   return statuses;
 }
 

@@ -142,7 +142,11 @@ export function CreateCertificateForm({ vault, created }: { vault: string; creat
         },
       },
     });
-    const message = await awaitIssuance(vault, name);
+    // An Unknown issuer's certificate waits for a CA's answer to be merged: nothing to wait for here.
+    const message =
+      issuer.toLowerCase() === "unknown"
+        ? `Certificate ${name} is pending: merge the certificate its CA signs to complete it.`
+        : await awaitIssuance(vault, name);
     created();
     return message;
   };

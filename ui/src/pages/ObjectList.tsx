@@ -24,7 +24,9 @@ function usePages(vault: string, kind: Kind, round: number) {
   useEffect(() => {
     setLoading(true);
     setError(undefined);
-    vaultApi<Page<VaultItem>>(vault, `/${kind}?maxresults=25`).then((page) => take(page, true), fail);
+    // Certificates still waiting for their issuer are listed too (as pending).
+    const query = kind === "certificates" ? "maxresults=25&includePending=true" : "maxresults=25";
+    vaultApi<Page<VaultItem>>(vault, `/${kind}?${query}`).then((page) => take(page, true), fail);
   }, [vault, kind, round]);
   const more = () => {
     if (!next) return;
