@@ -192,6 +192,8 @@ describe("web UI", () => {
     const pem = readFileSync(await (await download).path(), "utf8");
     assert.match(pem, /^-----BEGIN CERTIFICATE-----\n/);
     await screenshot(alice, "03-certificate-detail");
+    await alice.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/csr-cert`), VAULT);
+    await alice.getByText("This certificate has no issued version yet").waitFor();
   });
 
   it("a certificate list's nextLink keeps includePending, so every page lists pending certificates", async () => {

@@ -7,7 +7,8 @@ import { formatDate, statusesOf } from "../status";
 import { base64ToBytes, certificateFacts, pem } from "../x509";
 
 interface CertificateBundle extends VaultItem {
-  cer: string;
+  /** Absent while the first version is pending. */
+  cer?: string;
   sid: string;
   policy?: {
     key_props?: { kty?: string; key_size?: number; crv?: string; exportable?: boolean; reuse_key?: boolean };
@@ -54,6 +55,13 @@ export function CertificatePage({ vault, name }: { vault: string; name: string }
       </h1>
       <Show loaded={loaded}>
         {({ bundle, versions }) => {
+          if (!bundle.cer)
+            return (
+              <p>
+                <Chip status="pending" /> This certificate has no issued version yet: it waits for its issuer (for an
+                Unknown issuer, for the CA-signed certificate to be merged).
+              </p>
+            );
           const der = base64ToBytes(bundle.cer);
           const facts = certificateFacts(der);
           const policy = bundle.policy ?? {};
