@@ -162,6 +162,9 @@ function aesSpec(alg: string, material: KeyMaterial) {
   return { bits, mode: m[2] as "GCM" | "CBC" | "CBCPAD" | "KW", key: material.bytes };
 }
 
+/** The length of an AES-GCM tag, as Key Vault makes and requires it. */
+const GCM_TAG_BYTES = 16;
+
 const decryptionFailed = () => new KeyAlgorithmError("The ciphertext could not be decrypted.");
 
 export function encrypt(material: KeyMaterial, alg: string, input: CipherInput): CipherOutput {
@@ -206,7 +209,11 @@ export async function decrypt(material: KeyMaterial, alg: string, input: CipherI
   try {
     if (aes.mode === "GCM") {
       if (!input.iv || !input.tag) throw new KeyAlgorithmError("AES-GCM decryption needs iv and tag.");
-      const decipher = createDecipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, input.iv);
+      // Key Vault's tags are 128 bits; without authTagLength node would check a shorter tag's bytes only, so a
+      // 4-byte tag would be forged in 2^32 tries.
+      const decipher = createDecipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, input.iv, {
+        authTagLength: GCM_TAG_BYTES,
+      });
       if (input.aad) decipher.setAAD(input.aad);
       decipher.setAuthTag(input.tag);
       return Buffer.concat([decipher.update(input.value), decipher.final()]);
@@ -253,6 +260,9 @@ export async function unwrapKey(material: KeyMaterial, alg: string, value: Buffe
   if (RSA_ENCRYPTION.has(alg)) return decrypt(material, alg, { value });
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw new KeyAlgorithmError(`Invalid algorithm for unwrapKey: ${alg}.`);
+  // What wrapKey makes: n >= 2 blocks of key data and the integrity block. OpenSSL "unwraps" an empty input to an
+  // empty key without checking anything (Wycheproof aes_wrap tcIds 14, 22).
+  if (value.length < 24 || value.length % 8 !== 0) throw decryptionFailed();
   try {
     const decipher = createDecipheriv(`id-aes${aes.bits}-wrap`, aes.key, KW_IV);
     return Buffer.concat([decipher.update(value), decipher.final()]);
