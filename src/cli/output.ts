@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { createRequire } from "node:module";
 import { CliError } from "./errors.js";
+import { errorMessage } from "../http/errors.js";
 
 export const OUTPUT_FORMATS = ["json", "jsonc", "table", "tsv", "none"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -37,9 +38,7 @@ export function printResult(value: unknown): void {
       const jmespath = createRequire(import.meta.url)("jmespath") as typeof import("jmespath");
       result = jmespath.search(value, settings.query) as unknown;
     } catch (err) {
-      throw new CliError(
-        `argument --query: invalid jmespath_type value: '${settings.query}' (${(err as Error).message})`,
-      );
+      throw new CliError(`argument --query: invalid jmespath_type value: '${settings.query}' (${errorMessage(err)})`);
     }
   }
   const text = format(result, settings.output);

@@ -21,7 +21,7 @@ export function readPfx(pfx: Buffer, password: string | undefined): CertificateM
   try {
     p12 = pkcs12.pkcs12FromAsn1(asn1.fromDer(pfx.toString("binary")), false, password ?? "");
   } catch (err) {
-    const message = (err as Error).message ?? "";
+    const message = err instanceof Error ? err.message : "";
     throw new UnreadableCertificateError(
       /password|MAC|decrypt/i.test(message)
         ? "The PKCS#12 content could not be read with the given password."

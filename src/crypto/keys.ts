@@ -36,8 +36,8 @@ export interface KeySpec {
   crv?: CurveName;
 }
 
-export const isRsa = (kty: string) => kty === "RSA" || kty === "RSA-HSM";
-export const isEc = (kty: string) => kty === "EC" || kty === "EC-HSM";
+export const isRsa = (kty: unknown): kty is "RSA" | "RSA-HSM" => kty === "RSA" || kty === "RSA-HSM";
+export const isEc = (kty: unknown): kty is "EC" | "EC-HSM" => kty === "EC" || kty === "EC-HSM";
 
 export function generateKeyPair(spec: KeySpec): Promise<KeyObject> {
   return new Promise((resolve, reject) => {
