@@ -11,6 +11,7 @@ import { cachedVault } from "../vaults/cache.js";
 import { vaultResourceId } from "../http/arm.js";
 import type { AuditEvent, AuditLog } from "./log.js";
 import { operationOf } from "./operation-names.js";
+import { queryOf } from "../http/route.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -112,7 +113,7 @@ function describe(err: unknown, status: number): string | null {
 }
 
 function apiVersion(req: FastifyRequest): string | null {
-  const v = (req.query as Record<string, unknown> | undefined)?.["api-version"];
+  const v = queryOf(req)["api-version"];
   return typeof v === "string" ? v.slice(0, 32) : null;
 }
 

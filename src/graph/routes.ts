@@ -23,6 +23,8 @@ import {
   servicePrincipalView,
   userView,
 } from "./model.js";
+import { pathParam, queryOf } from "../http/route.js";
+import { isJsonObject } from "../http/body.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -62,18 +64,14 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   const requireSelfOrAdministrator = (req: FastifyRequest, p: PrincipalRecord | undefined) => {
     if (!req.graphCaller!.isAdministrator && p?.objectId !== req.graphCaller!.objectId) throw graphDenied();
   };
-  const idParam = (req: FastifyRequest) => (req.params as { id: string }).id;
-  const body = (req: FastifyRequest) =>
-    (typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<
-      string,
-      unknown
-    >;
+  const idParam = (req: FastifyRequest) => pathParam(req, "id");
+  const body = (req: FastifyRequest) => (isJsonObject(req.body) ? req.body : {});
   const listed = (entity: string, value: unknown[]) => ({ "@odata.context": `${GRAPH}/$metadata#${entity}`, value });
   const entity = (set: string, view: object) => ({ "@odata.context": `${GRAPH}/$metadata#${set}/$entity`, ...view });
 
   /** The objects a list request asks for: all of them, or those its $filter selects. */
   function selected<T>(req: FastifyRequest, all: T[], view: (o: T) => Filterable): T[] {
-    const filter = (req.query as Record<string, unknown>)["$filter"];
+    const filter = queryOf(req)["$filter"];
     if (Array.isArray(filter))
       throw graphBadRequest(
         "Query option '$filter' was specified more than once, but it must be specified at most once.",

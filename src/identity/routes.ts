@@ -14,6 +14,7 @@ import { authenticateClient, MAX_SECRET_LENGTH, type SignIn } from "./principals
 import type { Refusal } from "./sign-in-throttle.js";
 import { audienceFor, TOKEN_LIFETIME_SECONDS, type TokenService } from "./tokens.js";
 import { authenticateUser, DEFAULT_DOMAIN } from "./users.js";
+import { pathParam, queryOf } from "../http/route.js";
 
 /** Tenant names a client may put in the authority path: the server's tenant, its domain and Azure's well-known aliases. */
 function knownTenant(tokens: TokenService, tenant: string): boolean {
@@ -48,7 +49,7 @@ export async function identityRoutes(
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+    const q = queryOf(req);
     const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
     const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
     if (authorize?.protocol !== "https:")
@@ -91,7 +92,7 @@ export async function identityRoutes(
     };
   };
 
-  const tenantParam = (req: FastifyRequest) => (req.params as { tenant: string }).tenant;
+  const tenantParam = (req: FastifyRequest) => pathParam(req, "tenant");
 
   for (const v2 of [true, false]) {
     app.get(`/:tenant${v2 ? "/v2.0" : ""}/.well-known/openid-configuration`, async (req, reply) => {

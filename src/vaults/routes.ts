@@ -19,12 +19,12 @@ import {
   type AccessPolicyOperation,
   type VaultInput,
 } from "./operations.js";
+import { pathParam, queryOf } from "../http/route.js";
 
 /** ARM api-version 2026-02-01 and later create RBAC vaults unless told otherwise; earlier ones access-policy vaults. */
-const rbacByDefault = (req: FastifyRequest) =>
-  ((req.query as { "api-version"?: string })["api-version"] ?? "") >= "2026-02-01";
+const rbacByDefault = (req: FastifyRequest) => String(queryOf(req)["api-version"] ?? "") >= "2026-02-01";
 
-type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
+type VaultParams = { resourceGroup: string; vaultName: string };
 
 const VAULT_READ = "Microsoft.KeyVault/vaults/read";
 const VAULT_WRITE = "Microsoft.KeyVault/vaults/write";
@@ -35,7 +35,10 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   const base = "/subscriptions/:subscriptionId";
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
   const arm = (vault: Vault) => toArmVault(ctx.subscriptionId, vault);
-  const params = (req: FastifyRequest) => req.params as VaultParams;
+  const params = (req: FastifyRequest): VaultParams => ({
+    resourceGroup: pathParam(req, "resourceGroup"),
+    vaultName: pathParam(req, "vaultName"),
+  });
   /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
   const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
   /** The path's vault, under the path's group: roles at that group's scope must never reach a vault of another. */
@@ -141,7 +144,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     `${one}/accessPolicies/:operationKind`,
     performs("Microsoft.KeyVault/vaults/accessPolicies/write"),
     async (req) => {
-      const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
+      const operation = pathParam(req, "operationKind").toLowerCase();
       if (!["add", "replace", "remove"].includes(operation))
         throw badParameter("operationKind must be add, replace or remove.");
       const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
