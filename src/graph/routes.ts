@@ -106,9 +106,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     return newPasswordView(
       reset.principal,
       reset.password,
-      typeof credential === "object" && credential !== null
-        ? (credential as Record<string, unknown>).displayName
-        : undefined,
+      isJsonObject(credential) ? credential.displayName : undefined,
     );
   }
 
@@ -157,16 +155,16 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post("/users", async (req, reply) => {
     requireAdministrator(req);
     const b = body(req);
-    const missing = ["userPrincipalName", "mailNickname"].find(
-      (p) => typeof b[p] !== "string" || !(b[p] as string).trim(),
-    );
-    if (missing) throw invalidUserProperty(missing);
+    const { userPrincipalName, mailNickname } = b;
+    if (typeof userPrincipalName !== "string" || !userPrincipalName.trim())
+      throw invalidUserProperty("userPrincipalName");
+    if (typeof mailNickname !== "string" || !mailNickname.trim()) throw invalidUserProperty("mailNickname");
     const password = passwordOf(b.passwordProfile);
     if (password === undefined) throw invalidUserProperty("passwordProfile");
     const fields = {
-      userPrincipalName: (b.userPrincipalName as string).trim(),
+      userPrincipalName: userPrincipalName.trim(),
       displayName: validDisplayName(b.displayName),
-      mailNickname: validMailNickname(b.mailNickname),
+      mailNickname: validMailNickname(mailNickname),
       password,
       accountEnabled: accountEnabledOf(b.accountEnabled),
     };
@@ -334,8 +332,8 @@ function accountEnabledOf(value: unknown): boolean | undefined {
  * it cannot make a user change theirs at the next sign-in: it refuses forceChangePasswordNextSignIn rather than ignore it.
  */
 function passwordOf(profile: unknown): string | undefined {
-  if (typeof profile !== "object" || profile === null || Array.isArray(profile)) return undefined;
-  const { password, forceChangePasswordNextSignIn: force } = profile as Record<string, unknown>;
+  if (!isJsonObject(profile)) return undefined;
+  const { password, forceChangePasswordNextSignIn: force } = profile;
   if (force !== undefined && force !== false) {
     throw graphBadRequest(
       "Kluis cannot make a user change their password at the next sign-in: send forceChangePasswordNextSignIn false (az: --force-change-password-next-sign-in false).",

@@ -9,6 +9,7 @@ import { USER_CODE_LENGTH, type DeviceCodes } from "./device-codes.js";
 import { MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
 import { authenticateUser, MAX_USER_PRINCIPAL_NAME } from "./users.js";
 import type { Store } from "../store/store.js";
+import { isJsonObject } from "../http/body.js";
 
 /** The form's fields are short: a code, a user name, a password and the CSRF token. */
 const MAX_FORM_BYTES = 2048;
@@ -82,8 +83,11 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
   app.get("/devicelogin", async (_req, reply) => formAgain(reply, 200));
 
   app.post("/devicelogin", { bodyLimit: MAX_FORM_BYTES }, async (req: FastifyRequest, reply) => {
-    const fields = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
-    const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
+    const fields = isJsonObject(req.body) ? req.body : {};
+    const text = (name: string) => {
+      const value = fields[name];
+      return typeof value === "string" ? value : "";
+    };
     // Another site's form cannot carry the cookie (SameSite=Strict) nor read the token; a browser's Origin says so too.
     const origin = req.headers.origin;
     if (

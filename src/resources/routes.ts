@@ -16,12 +16,7 @@ import type { ServerContext } from "../identity/context.js";
 import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js";
 import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
-import {
-  createOrUpdateResourceGroup,
-  deleteResourceGroup,
-  updateResourceGroup,
-  type ResourceGroupInput,
-} from "./operations.js";
+import { createOrUpdateResourceGroup, deleteResourceGroup, updateResourceGroup } from "./operations.js";
 import { pathParam, queryOf } from "../http/route.js";
 
 /** The id of a group deletion's operation: stateless, so any node can answer the poll. */
@@ -75,15 +70,11 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
     reply.code((await ctx.store.getResourceGroup(groupName(req))) ? 204 : 404).send(),
   );
   app.put(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req, reply) => {
-    const { group, created } = await createOrUpdateResourceGroup(
-      ctx.store,
-      groupName(req),
-      jsonBody(req) as ResourceGroupInput,
-    );
+    const { group, created } = await createOrUpdateResourceGroup(ctx.store, groupName(req), jsonBody(req));
     return reply.code(created ? 201 : 200).send(toArmResourceGroup(sub, group));
   });
   app.patch(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req) =>
-    toArmResourceGroup(sub, await updateResourceGroup(ctx.store, groupName(req), jsonBody(req) as ResourceGroupInput)),
+    toArmResourceGroup(sub, await updateResourceGroup(ctx.store, groupName(req), jsonBody(req))),
   );
   app.delete(one, performs("Microsoft.Resources/subscriptions/resourceGroups/delete"), async (req, reply) => {
     const name = groupName(req);
