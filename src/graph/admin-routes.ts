@@ -24,7 +24,7 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
   });
 
   app.get("/kluis/servicePrincipals", async () => ({
-    value: (await ctx.store.listPrincipals()).map((p) => ({
+    value: (await ctx.store.principals.list()).map((p) => ({
       appId: p.appId,
       id: p.objectId,
       displayName: p.displayName,
@@ -35,7 +35,7 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
 
   app.get<Route<"appId">>("/kluis/servicePrincipals/:appId", async (req) => {
     const { appId } = req.params;
-    const p = await ctx.store.getPrincipalByAppId(appId);
+    const p = await ctx.store.principals.getByAppId(appId);
     if (!p) throw notFound(appId);
     return { appId: p.appId, id: p.objectId, displayName: p.displayName, servicePrincipalType: "Application" };
   });
