@@ -16,7 +16,7 @@ import {
   type RoleAssignment,
 } from "./role-assignments.js";
 import type { RoleDefinition } from "./roles.js";
-import { queryOf } from "../http/route.js";
+import { queryOf, urlPath } from "../http/route.js";
 
 const AUTH = "providers/Microsoft.Authorization";
 /** The subscription, a resource group, a vault: where role definitions are served. */
@@ -122,7 +122,11 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (denied !== undefined) throw authorizationFailed(req.management!.caller, action, denied);
   };
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
-  const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
+  const scopeOf = (req: FastifyRequest) => {
+    const path = urlPath(req.url);
+    const providers = path.indexOf(`/${AUTH}/`);
+    return providers < 0 ? path : path.slice(0, providers);
+  };
   /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
   const assignmentHere = async (req: FastifyRequest<{ Params: AssignmentParams }>) => {
     const name = req.params.assignmentName;

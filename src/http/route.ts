@@ -43,6 +43,12 @@ export function queryText(req: FastifyRequest, name: string): string | undefined
   return typeof value === "string" ? value : undefined;
 }
 
+/** A request URL's path: what comes before its query string. */
+export function urlPath(url: string): string {
+  const query = url.indexOf("?");
+  return query < 0 ? url : url.slice(0, query);
+}
+
 /** A request's parsed query string, whatever its route's type says: its values are strings or lists of them. */
 export function queryOf(req: FastifyRequest): Record<string, unknown> {
   const query: unknown = req.query;
