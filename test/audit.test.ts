@@ -1,7 +1,7 @@
 // The audit log: every data-plane and management call, refused or served, as Key Vault's AuditEvent, with no secret
 // value, token or password in the store; the chain catches an edited or a deleted row; retention and the test clock.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,20 +10,22 @@ import Database from "better-sqlite3";
 import pg_ from "pg";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, fetchToken, rawRequest } from "./helpers/http.js";
+import { accessToken, enterDeviceCode, fetchToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
 import { cleanEnv, Kluis, KLUIS_BIN, run, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const OID = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 const DAY = 86_400;
 
+const UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+const adminCredential = (kluis: Kluis) =>
+  JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+
 async function adminManagementToken(kluis: Kluis): Promise<string> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
-    appId: string;
-    password: string;
-  };
-  const res = await fetchToken(kluis, admin, "https://management.azure.com/.default");
+  const res = await fetchToken(kluis, adminCredential(kluis), "https://management.azure.com/.default");
   return res.body.access_token as string;
 }
 
@@ -33,6 +35,12 @@ describe("audit log", () => {
   let outsider: ServicePrincipal;
   const value = `audit-value-${randomBytes(12).toString("hex")}`;
   let token = "";
+  const wrongSecret = `wrong-${randomBytes(12).toString("hex")}`;
+  const userPassword = `Audit-1-${randomBytes(12).toString("hex")}`;
+  const newUserPassword = `Audit-2-${randomBytes(12).toString("hex")}`;
+  /** What must be in no audit entry and nowhere in the store's file (tokens are added as they are issued). */
+  const secrets = [wrongSecret, userPassword, newUserPassword];
+  let deviceCode = "";
 
   before(async () => {
     kluis = await Kluis.start();
@@ -108,6 +116,139 @@ describe("audit log", () => {
     assert.equal(refused?.identity.claim[OID], (await kluis.cliJson<any>(["ad", "sp", "show", "--id", sp.appId])).id);
   });
 
+  it("records sign-ins, the device code flow, Graph calls and unrouted requests, refused ones too, without their secrets", async () => {
+    const tenantPath = (path: string) => `/${kluis.info.tenantId}/oauth2/v2.0/${path}`;
+    const form = (host: string, path: string, fields: Record<string, string>) =>
+      rawRequest(kluis, host, "POST", path, {
+        body: new URLSearchParams(fields).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    // Client credentials: a wrong secret refused, the right one served (the first test's tokens).
+    assert.equal((await fetchToken(kluis, { appId: outsider.appId, password: wrongSecret })).status, 401);
+    // Graph: the administrator makes a user and resets its password; a principal without the role and no token are refused.
+    const graphToken = async (who: { appId: string; password: string }) =>
+      (await fetchToken(kluis, who, "https://graph.microsoft.com/.default")).body.access_token as string;
+    const admin = await graphToken(adminCredential(kluis));
+    const graph = (method: string, path: string, token?: string, body?: object) =>
+      rawRequest(kluis, "graph.microsoft.com", method, `/v1.0${path}`, {
+        token,
+        body: body && JSON.stringify(body),
+      });
+    const upn = "audited@kluis.local";
+    const created = await graph("POST", "/users", admin, {
+      accountEnabled: true,
+      displayName: "Audited",
+      mailNickname: "audited",
+      userPrincipalName: upn,
+      passwordProfile: { password: userPassword },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await graph("GET", "/users", undefined)).status, 401);
+    assert.equal((await graph("DELETE", `/users/${upn}`, await graphToken(sp))).status, 403);
+    const reset = await graph("PATCH", `/users/${upn}`, admin, { passwordProfile: { password: newUserPassword } });
+    assert.equal(reset.status, 204);
+    // Password grant: the old password refused (50126), the new one served.
+    const passwordGrant = (password: string) =>
+      form("localhost", tenantPath("token"), {
+        grant_type: "password",
+        client_id: AZ_CLIENT_ID,
+        username: upn,
+        password,
+        scope: "https://vault.azure.net/.default",
+      });
+    assert.equal((await passwordGrant(userPassword)).status, 400);
+    assert.equal((await passwordGrant(newUserPassword)).status, 200);
+    // The device code flow: started, a wrong password on the page, the right one, then the client's poll.
+    const started = await form("localhost", tenantPath("devicecode"), {
+      client_id: AZ_CLIENT_ID,
+      scope: "https://vault.azure.net/.default",
+    });
+    assert.equal(started.status, 200);
+    deviceCode = started.body.device_code;
+    const page = new URL(started.body.verification_uri);
+    assert.equal((await enterDeviceCode(kluis, page, started.body.user_code, upn, wrongSecret)).status, 400);
+    assert.equal((await enterDeviceCode(kluis, page, started.body.user_code, upn, newUserPassword)).status, 200);
+    const polled = await form("localhost", tenantPath("token"), {
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      client_id: AZ_CLIENT_ID,
+      device_code: deviceCode,
+    });
+    assert.equal(polled.status, 200);
+    secrets.push(polled.body.access_token, polled.body.refresh_token, admin);
+    // The authorization endpoint's sign-in page: a wrong password, then the right one (a redirect with a code).
+    const authorize = `${tenantPath("authorize")}?${new URLSearchParams({
+      client_id: AZ_CLIENT_ID,
+      response_type: "code",
+      redirect_uri: "http://localhost:8400",
+      scope: "https://vault.azure.net/.default openid",
+      code_challenge: createHash("sha256").update(randomBytes(32).toString("base64url")).digest("base64url"),
+      code_challenge_method: "S256",
+    })}`;
+    assert.equal((await signInOnAuthorizePage(kluis, authorize, upn, wrongSecret)).status, 400);
+    const redirected = await signInOnAuthorizePage(kluis, authorize, upn, newUserPassword);
+    assert.equal(redirected.status, 302, String(redirected.body));
+    secrets.push(new URL(String(redirected.headers.location)).searchParams.get("code")!);
+    // A path no route serves, with a query that is not kept.
+    assert.equal((await rawRequest(kluis, "localhost", "GET", "/no/such/route?sig=audit-query-sig")).status, 404);
+
+    const entries = await kluis.cliJson<any[]>(["monitor", "audit", "list"]);
+    const find = (op: string, signature: string, match: (e: any) => boolean = () => true) => {
+      const found = entries.find((e) => e.operationName === op && e.resultSignature === signature && match(e));
+      assert.ok(found, `${op} ${signature} in ${entries.map((e) => `${e.operationName} ${e.resultSignature}`)}`);
+      return found;
+    };
+    const tenantResource = `/tenants/${kluis.info.tenantId}/providers/Microsoft.aadiam`;
+    const spSignIn = find("SignIn", "OK", (e) => e.properties.appId === sp.appId);
+    assert.equal(spSignIn.category, "ServicePrincipalSignInLogs");
+    assert.equal(spSignIn.resourceId, tenantResource);
+    assert.equal(spSignIn.properties.errorCode, 0);
+    assert.equal(spSignIn.identity.claim.appid, sp.appId);
+    const badSecret = find("SignIn", "Unauthorized", (e) => e.properties.appId === outsider.appId);
+    assert.equal(badSecret.resultType, "Failure");
+    assert.equal(badSecret.properties.errorCode, 7000215);
+    assert.match(badSecret.resultDescription, /^AADSTS7000215: Invalid client secret provided/);
+    const badPassword = find("SignIn", "Bad Request", (e) => e.properties.grantType === "password");
+    assert.equal(badPassword.category, "SignInLogs");
+    assert.equal(badPassword.properties.userPrincipalName, upn);
+    assert.equal(badPassword.properties.errorCode, 50126);
+    assert.equal(badPassword.identity, null);
+    const userSignIn = find("SignIn", "OK", (e) => e.properties.grantType === "password");
+    assert.equal(userSignIn.identity.claim[UPN], upn);
+    assert.equal(userSignIn.properties.appId, AZ_CLIENT_ID);
+    assert.equal(find("DeviceCodeStart", "OK").properties.appId, AZ_CLIENT_ID);
+    const pageRefused = find("DeviceCodeSignIn", "Bad Request");
+    assert.equal(pageRefused.properties.errorCode, 50126);
+    assert.equal(pageRefused.properties.userPrincipalName, upn);
+    assert.equal(pageRefused.properties.appId, AZ_CLIENT_ID);
+    assert.equal(find("DeviceCodeSignIn", "OK").identity.claim[UPN], upn);
+    const authorizeRefused = find("AuthorizeSignIn", "Bad Request");
+    assert.deepEqual(
+      [authorizeRefused.properties.errorCode, authorizeRefused.properties.userPrincipalName],
+      [50126, upn],
+    );
+    const authorized = find("AuthorizeSignIn", "Found");
+    assert.deepEqual([authorized.category, authorized.properties.appId], ["SignInLogs", AZ_CLIENT_ID]);
+    assert.equal(authorized.identity.claim[UPN], upn);
+    assert.equal(
+      find("SignIn", "OK", (e) => e.properties.grantType === "urn:ietf:params:oauth:grant-type:device_code").category,
+      "SignInLogs",
+    );
+    const userCreate = find("UserCreate", "Created");
+    assert.equal(userCreate.category, "MicrosoftGraphActivityLogs");
+    assert.equal(userCreate.resourceId, tenantResource);
+    assert.equal(userCreate.properties.id, "https://graph.microsoft.com/v1.0/users");
+    assert.equal(find("UserList", "Unauthorized").identity, null);
+    assert.equal(find("UserDelete", "Forbidden").identity.claim.appid, sp.appId);
+    assert.equal(find("UserUpdate", "No Content").properties.id, `https://graph.microsoft.com/v1.0/users/${upn}`);
+    const unrouted = find("Unmatched", "Not Found");
+    assert.equal(unrouted.resourceId, `https://localhost:${kluis.info.port}/no/such/route`);
+
+    const all = JSON.stringify(entries);
+    for (const secret of secrets) assert.equal(all.includes(secret), false, "a secret in the audit log");
+    assert.equal(all.includes(deviceCode), false, "the device code in the audit log");
+    assert.equal(all.includes("audit-query-sig"), false, "a query string in the audit log");
+  });
+
   it("filters by caller (object id or application id), operation and time, and prints a table", async () => {
     const byApp = await kluis.cliJson<any[]>(["monitor", "audit", "list", "--caller", outsider.appId]);
     assert.ok(byApp.length >= 1);
@@ -166,7 +307,7 @@ describe("audit log", () => {
       .prepare("SELECT entry FROM audit_entries")
       .all() as { entry: string }[];
     assert.ok(rows.length > 10, `${rows.length} entries`);
-    for (const secret of [value, token, sp.password, outsider.password]) {
+    for (const secret of [value, token, sp.password, outsider.password, deviceCode, ...secrets]) {
       assert.equal(raw.includes(Buffer.from(secret)), false, "found in the SQLite file");
       assert.ok(rows.every((r) => !r.entry.includes(secret)));
     }
@@ -291,69 +432,59 @@ describe("test clock", () => {
   });
 });
 
-describe(
-  "audit log on PostgreSQL, two nodes",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let nodeA: Kluis;
-    let nodeB: Kluis;
-    let sp: ServicePrincipal;
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe("audit log on PostgreSQL, two nodes", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let nodeA: Kluis;
+  let nodeB: Kluis;
+  let sp: ServicePrincipal;
 
-    before(async () => {
-      pg = await Postgres.start();
-      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-      sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
-    });
-    after(async () => {
-      await nodeA?.dispose();
-      await nodeB?.dispose();
-      pg?.stop();
-    });
+  before(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];
+    sp = await nodeA.vaultWithPrincipal("pgaudit", { secrets: ["get", "set"] });
+  });
+  after(() => cluster?.dispose());
 
-    it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
-      const token = await accessToken(nodeA, sp);
-      await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", {
-        token,
-        body: JSON.stringify({ value: "v" }),
-      });
-      await Promise.all(
-        [nodeA, nodeB].flatMap((node) =>
-          Array.from({ length: 20 }, () =>
-            rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }),
-          ),
+  it("chains each node's entries on its own, written at once from both, and finds an edit in either chain", async () => {
+    const token = await accessToken(nodeA, sp);
+    await rawRequest(nodeA, "pgaudit.localhost", "PUT", "/secrets/s?api-version=7.5", {
+      token,
+      body: JSON.stringify({ value: "v" }),
+    });
+    await Promise.all(
+      [nodeA, nodeB].flatMap((node) =>
+        Array.from({ length: 20 }, () =>
+          rawRequest(node, "pgaudit.localhost", "GET", "/secrets/s?api-version=7.5", { token }),
         ),
-      );
-      const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-      await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
-      const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
-      assert.equal(both.ok, true, JSON.stringify(both));
-      assert.equal(both.nodes.length, 2);
-      assert.ok(both.checked >= 41 && both.checked >= verified.checked);
-      const gets = await nodeB.cliJson<any[]>([
-        "monitor",
-        "audit",
-        "list",
-        "--vault",
-        "pgaudit",
-        "--operation",
-        "SecretGet",
-      ]);
-      assert.equal(gets.length, 40);
-      assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
+      ),
+    );
+    const verified = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+    await nodeB.cliJson<any>(["monitor", "audit", "verify"]); // flushes B's queue too
+    const both = await nodeA.cliJson<any>(["monitor", "audit", "verify"]);
+    assert.equal(both.ok, true, JSON.stringify(both));
+    assert.equal(both.nodes.length, 2);
+    assert.ok(both.checked >= 41 && both.checked >= verified.checked);
+    const gets = await nodeB.cliJson<any[]>([
+      "monitor",
+      "audit",
+      "list",
+      "--vault",
+      "pgaudit",
+      "--operation",
+      "SecretGet",
+    ]);
+    assert.equal(gets.length, 40);
+    assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
 
-      const victim = gets[0].nodeId as string;
-      const client = new pg_.Client({ connectionString: pg.url });
-      await client.connect();
-      await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
-      await client.end();
-      const res = await nodeA.cli(["monitor", "audit", "verify"]);
-      assert.equal(res.code, 1);
-      const report = JSON.parse(res.stdout);
-      assert.equal(report.firstBad.nodeId, victim);
-      assert.equal(report.firstBad.seq, 2);
-    });
-  },
-);
+    const victim = gets[0].nodeId as string;
+    const client = new pg_.Client({ connectionString: cluster!.pg.url });
+    await client.connect();
+    await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
+    await client.end();
+    const res = await nodeA.cli(["monitor", "audit", "verify"]);
+    assert.equal(res.code, 1);
+    const report = JSON.parse(res.stdout);
+    assert.equal(report.firstBad.nodeId, victim);
+    assert.equal(report.firstBad.seq, 2);
+  });
+});

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { accessToken, keepAliveAgent, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 
 const VAULT = "crash";
 const HOST = `${VAULT}.localhost`;
@@ -143,25 +143,14 @@ describe("crash: SIGKILL under concurrent writes, SQLite", { timeout: 10 * 60_00
   });
 });
 
-describe(
-  "crash: SIGKILL under concurrent writes, PostgreSQL",
-  { timeout: 10 * 60_000, skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres | undefined;
-    let kluis: Kluis | undefined;
-    after(async () => {
-      await kluis?.dispose();
-      pg?.stop();
-    });
+describe("crash: SIGKILL under concurrent writes, PostgreSQL", { timeout: 10 * 60_000, ...needsPostgres }, () => {
+  let cluster: Cluster | undefined;
+  after(() => cluster?.dispose());
 
-    it("keeps every acknowledged write, exactly, and no partial one", async () => {
-      pg = await Postgres.start();
-      kluis = await Kluis.start({
-        args: ["--postgres", pg.url],
-        env: { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") },
-      });
-      const sp = await kluis.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
-      await crashRounds(kluis, sp);
-    });
-  },
-);
+  it("keeps every acknowledged write, exactly, and no partial one", async () => {
+    cluster = await startCluster(1);
+    const kluis = cluster.nodes[0]!;
+    const sp = await kluis.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
+    await crashRounds(kluis, sp);
+  });
+});

@@ -3,8 +3,9 @@
 // Every answer must be below 500 and in the route's error shape (Key Vault's, ARM's or Entra's), the server must
 // stay alive, and a refused request must write nothing: the store file is compared before and after each one.
 import assert from "node:assert/strict";
-import { createHash, createPublicKey, createSecretKey, generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, it } from "node:test";
@@ -670,6 +671,11 @@ const GRAPH_ROUTES = [
   "DELETE /v1.0/applications/:id",
   "POST /v1.0/applications/:id/addPassword",
   "POST /v1.0/applications/:id/removePassword",
+  "GET /v1.0/users",
+  "POST /v1.0/users",
+  "GET /v1.0/users/:user",
+  "PATCH /v1.0/users/:user",
+  "DELETE /v1.0/users/:user",
 ];
 const GRAPH_FILTERS = [
   "appId eq '00000000-0000-0000-0000-000000000000'",
@@ -681,13 +687,35 @@ const GRAPH_FILTERS = [
   "eq eq eq",
   "(((((",
   "appId in ('a','b')",
+  "userPrincipalName eq 'fuzz-user@kluis.local'",
+  "startswith(userPrincipalName,'fuzz')",
+  "mail eq 'x'",
 ];
-function graphRequest(victim: { objectId: string; appId: string }) {
+/** A password Graph accepts, or one it refuses; never the one the device code property signs in with. */
+const userPassword = fc.oneof(
+  fc.constantFrom("Fuzz-pass-1", "Fuzz-pass-2", "short", "nocomplexity", ""),
+  hostileString,
+);
+const userBody = objectOf({
+  accountEnabled: fc.oneof(fc.boolean(), jsonValue),
+  displayName: hostileString,
+  mailNickname: fc.oneof(fc.constantFrom("fuzz", "fuzz-new", ""), hostileString),
+  userPrincipalName: fc.oneof(
+    fc.constantFrom("fuzz-new@kluis.local", "fuzz-user@kluis.local", "x@example.com", "@kluis.local", ".a@kluis.local"),
+    hostileString,
+  ),
+  passwordProfile: fc.oneof(
+    objectOf({ password: userPassword, forceChangePasswordNextSignIn: fc.oneof(fc.boolean(), jsonValue) }),
+    jsonValue,
+  ),
+});
+function graphRequest(victim: { objectId: string; appId: string; user: string[] }) {
   return fc
     .record({
       route: fc.constantFrom(...GRAPH_ROUTES),
       otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 10 }),
       id: fc.oneof(fc.constantFrom(victim.objectId, victim.appId), fc.uuid(), segment(["x"])),
+      user: fc.oneof(fc.constantFrom(...victim.user), fc.uuid(), segment(["x", "fuzz-new@kluis.local"])),
       filter: fc.option(fc.oneof(fc.constantFrom(...GRAPH_FILTERS), hostileString), { freq: 2 }),
       body: fc.option(
         fc.oneof(
@@ -701,6 +729,7 @@ function graphRequest(victim: { objectId: string; appId: string }) {
               tags: jsonValue,
             }).map((b) => JSON.stringify(b)),
           },
+          { weight: 4, arbitrary: userBody.map((b) => JSON.stringify(b)) },
           { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
         ),
         { freq: 6 },
@@ -714,11 +743,94 @@ function graphRequest(victim: { objectId: string; appId: string }) {
       const filter = r.filter != null && m === "GET" ? `?$filter=${percentEncode(r.filter)}` : "";
       return {
         method: m,
-        path: template.replace(":id", r.id) + filter,
+        path: template.replace(":id", r.id).replace(":user", r.user) + filter,
         body: sendsBody ? r.body! : undefined,
         contentType: sendsBody ? r.contentType : undefined,
       };
     });
+}
+
+/** A form body of the fields (a non-string value as its JSON text) and unknown fields. */
+const formOf = (fields: Record<string, fc.Arbitrary<unknown>>) =>
+  objectOf(fields).map((f) =>
+    new URLSearchParams(
+      Object.entries(f).map(([k, v]) => [k, typeof v === "string" ? v : (JSON.stringify(v) ?? "")]),
+    ).toString(),
+  );
+const FORM = "application/x-www-form-urlencoded";
+/** A body of an identity endpoint: a form of its fields usually, else JSON of them or junk, of any content type. */
+const identityBody = (fields: Record<string, fc.Arbitrary<unknown>>) =>
+  fc.oneof(
+    { weight: 4, arbitrary: formOf(fields).map((body) => ({ body, contentType: FORM as string | undefined })) },
+    {
+      weight: 1,
+      arbitrary: objectOf(fields).map((b) => ({
+        body: JSON.stringify(b),
+        contentType: "application/json" as string | undefined,
+      })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES))
+        .map(([body, contentType]) => ({ body, contentType })),
+    },
+  );
+
+/** Authorization requests (GET, and the sign-in form's POST) with registered and hostile parameters and bodies. */
+function authorizeRequest(tenantId: string, port: number) {
+  const field = {
+    client_id: fc.oneof(
+      fc.constantFrom("04b07795-8ddb-461a-bbee-02f9e1bf7b46", "5f1c8a77-6a2d-4c1e-9b8e-0d6f7c1b2a10"),
+      fc.uuid(),
+      hostileString,
+    ),
+    redirect_uri: fc.oneof(
+      fc.constantFrom(
+        "http://localhost:8400",
+        `https://localhost:${port}/ui/`,
+        "http://evil.example/",
+        "javascript:alert(1)",
+      ),
+      hostileString,
+    ),
+    response_type: fc.constantFrom("code", "token", "code id_token", ""),
+    response_mode: fc.oneof(fc.constantFrom("query", "fragment", "form_post"), hostileString),
+    scope: fc.oneof(fc.constantFrom("https://vault.azure.net/.default openid", "openid", ""), hostileString),
+    state: hostileString,
+    nonce: hostileString,
+    code_challenge: fc.oneof(b64url(43), hostileString),
+    code_challenge_method: fc.constantFrom("S256", "plain", "s256", ""),
+    prompt: fc.constantFrom("none", "login", "select_account", "x"),
+    login_hint: hostileString,
+  };
+  const textOf = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
+  const query = objectOf(field).map((f) => new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])));
+  const posted = fc.oneof(
+    objectOf({ csrf: hostileString, username: hostileString, password: hostileString }).map((f) => ({
+      body: new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])).toString(),
+      contentType: "application/x-www-form-urlencoded" as string | undefined,
+    })),
+    fc
+      .tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES))
+      .map(([b, ct]) => ({ body: b, contentType: ct })),
+  );
+  return fc
+    .record({
+      tenant: fc.oneof(fc.constantFrom(tenantId, "organizations", "common"), segment(["x"])),
+      v2: fc.boolean(),
+      query: fc.oneof(
+        query.map((q) => `?${q}`),
+        queryString,
+      ),
+      post: fc.option(posted, { freq: 2 }),
+    })
+    .map((r) => ({
+      method: r.post ? "POST" : "GET",
+      path: `/${r.tenant}/oauth2${r.v2 ? "/v2.0" : ""}/authorize${r.query}`,
+      body: r.post?.body,
+      headers: { "content-type": r.post?.contentType },
+    }));
 }
 
 /** Token-endpoint and discovery requests, with form, JSON or junk bodies and Basic credentials. */
@@ -739,11 +851,10 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
     ),
     resource: fc.constantFrom("https://vault.azure.net", "https://management.core.windows.net/", "", "x"),
     client_assertion: hostileString,
+    code: fc.oneof(b64url(400), hostileString),
+    code_verifier: fc.oneof(b64url(43), hostileString),
+    redirect_uri: fc.oneof(fc.constant("http://localhost:8400"), hostileString),
   };
-  const textOf = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
-  const form = objectOf(formField).map((f) =>
-    new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])).toString(),
-  );
   const basicPart = fc.oneof(fc.constant(principal.appId), fc.constant(principal.password), hostileString);
   const basic = fc
     .tuple(basicPart, basicPart, fc.boolean())
@@ -757,16 +868,7 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
       .record({
         tenant,
         v2: fc.boolean(),
-        body: fc.oneof(
-          form.map((b) => ({ body: b, contentType: "application/x-www-form-urlencoded" as string | undefined })),
-          objectOf(formField).map((b) => ({
-            body: JSON.stringify(b),
-            contentType: "application/json" as string | undefined,
-          })),
-          fc
-            .tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES))
-            .map(([b, ct]) => ({ body: b, contentType: ct })),
-        ),
+        body: identityBody(formField),
         authorization: fc.option(
           fc.oneof(basic, fc.constantFrom("Basic", "Basic !!!", "Bearer x", "Basic " + "A".repeat(4000))),
           { freq: 4 },
@@ -814,6 +916,157 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
       })
       .map((r) => ({ method: "GET", path: `/${r.tenant}${r.doc}`, body: undefined, headers: {} })),
   );
+}
+
+/** A body's JSON value, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+const CSRF_COOKIE = "__Host-kluis-csrf";
+
+/**
+ * The device code flow and the user grants: starting a flow, the client's polls, password and refresh-token grants of
+ * a user, and the sign-in page (its form posted with or without a matching CSRF cookie, a pending code, the user's
+ * name and password).
+ */
+interface DeviceFlowRequest {
+  method: string;
+  path: string;
+  body?: string;
+  contentType?: string;
+  cookie?: string;
+  origin?: string;
+  /** For the sign-in page, which answers in HTML. */
+  page: boolean;
+}
+function deviceCodeRequest(
+  tenantId: string,
+  flow: { deviceCode: string; userCode: string },
+  user: { upn: string; password: string },
+  confidentialClient: string,
+) {
+  const tenant = fc.oneof(fc.constantFrom(tenantId, "organizations", "common", "adfs"), segment(["x"]));
+  const clientId = fc.oneof(fc.constantFrom(AZ_CLIENT_ID, AZ_CLIENT_ID, confidentialClient), fc.uuid(), hostileString);
+  const scope = fc.constantFrom(
+    "https://vault.azure.net/.default",
+    "https://management.core.windows.net//.default offline_access openid profile",
+    "https://graph.microsoft.com/.default",
+    "openid",
+    "",
+    "x/.default",
+  );
+  const start = fc
+    .record({ tenant, v2: fc.boolean(), body: identityBody({ client_id: clientId, scope, resource: hostileString }) })
+    .map((r) => ({
+      method: "POST",
+      path: `/${r.tenant}/oauth2${r.v2 ? "/v2.0" : ""}/devicecode`,
+      ...r.body,
+      page: false,
+    }));
+  const grant = fc
+    .record({
+      tenant,
+      body: identityBody({
+        grant_type: fc.constantFrom(DEVICE_CODE_GRANT, DEVICE_CODE_GRANT, "password", "refresh_token"),
+        client_id: clientId,
+        device_code: fc.oneof(fc.constant(flow.deviceCode), b64url(48), hostileString),
+        username: fc.oneof(fc.constantFrom(user.upn, "fuzz-user", "admin"), hostileString),
+        password: fc.oneof(fc.constant(user.password), userPassword),
+        refresh_token: fc.oneof(b64url(400), hostileString),
+        scope,
+      }),
+    })
+    .map((r) => ({ method: "POST", path: `/${r.tenant}/oauth2/v2.0/token`, ...r.body, page: false }));
+  const csrf = fc.oneof(b64url(32), hostileString.map(percentEncode));
+  const page = fc
+    .record({
+      method: fc.constantFrom("POST", "POST", "POST", "GET", "PUT", "HEAD"),
+      csrf,
+      cookie: fc.option(fc.oneof(fc.constant("same"), csrf), { freq: 4 }),
+      origin: fc.option(fc.constantFrom("https://evil.example", "null", ""), { freq: 4 }),
+      body: identityBody({
+        otc: fc.oneof(fc.constant(flow.userCode), fc.stringMatching(/^[A-Z2-9]{9}$/), hostileString),
+        username: fc.oneof(fc.constantFrom(user.upn, "fuzz-user"), hostileString),
+        password: fc.oneof(fc.constant(user.password), userPassword),
+      }),
+      query: fc.option(queryString, { freq: 4 }),
+    })
+    .map((r) => {
+      const token = r.csrf;
+      // The form's csrf field is added to a form body; the cookie carries the same token, another one or none.
+      const body = r.body.contentType === FORM ? `csrf=${token}&${r.body.body}` : r.body.body;
+      const cookie = r.cookie == null ? undefined : `${CSRF_COOKIE}=${r.cookie === "same" ? token : r.cookie}`;
+      return {
+        method: r.method,
+        path: `/devicelogin${r.query ?? ""}`,
+        body: ["GET", "HEAD"].includes(r.method) ? undefined : body,
+        contentType: r.body.contentType,
+        cookie,
+        origin: r.origin ?? undefined,
+        page: true,
+      };
+    });
+  return fc.oneof<fc.Arbitrary<DeviceFlowRequest>[]>(start, grant, page);
+}
+
+/** The administrator routes: the audit log's list and verify, /metrics, and the test clock (404 without --test-clock). */
+const ADMIN_ROUTES = ["GET /kluis/audit", "GET /kluis/audit/verify", "GET /metrics", "POST /kluis/clock"];
+const clockBody = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: objectOf({
+      offsetSeconds: fc.oneof(
+        fc.constantFrom(60, -60, 0, 100 * 365 * 86_400, 100 * 365 * 86_400 + 1, "60", null),
+        hostileNumber,
+      ),
+    }).map((b) => JSON.stringify(b)),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+);
+function adminRequest(authorizations: Record<string, string | undefined>) {
+  const plausible = <T>(values: T[]) => fc.option(fc.oneof(fc.constantFrom(...values), hostileString), { freq: 2 });
+  return fc
+    .record({
+      route: fc.constantFrom(...ADMIN_ROUTES),
+      otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 8 }),
+      extraSegment: fc.option(segment(["x", "verify"]), { freq: 10 }),
+      who: fc.constantFrom(...Object.keys(authorizations)),
+      query: fc.record({
+        vault: plausible(["fuzz", "default", "mgmt1"]),
+        caller: plausible(["00000000-0000-0000-0000-000000000000", "admin@kluis.local"]),
+        operation: plausible(["SecretGet", "SignIn", "UserCreate", "Unmatched"]),
+        since: plausible(["2020-01-01T00:00:00Z", "2099-01-01", "yesterday", ""]),
+        top: plausible(["1", "10000", "10001", "0", "-1", "1.5", "1e3"]),
+      }),
+      body: fc.option(clockBody, { freq: 2 }),
+      contentType: fc.constantFrom(...CONTENT_TYPES),
+    })
+    .map((r) => {
+      const [method, path] = r.route.split(" ") as [string, string];
+      const m = r.otherMethod ?? method;
+      const query = Object.entries(r.query)
+        .filter(([, v]) => v != null)
+        .map(([k, v]) => `${k}=${percentEncode(v!)}`)
+        .join("&");
+      const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(m);
+      return {
+        route: r.route,
+        routed: r.otherMethod == null && r.extraSegment == null,
+        method: m,
+        path: `${path}${r.extraSegment != null ? `/${r.extraSegment}` : ""}${query ? `?${query}` : ""}`,
+        who: r.who,
+        authorization: authorizations[r.who],
+        body: sendsBody ? r.body! : undefined,
+        contentType: sendsBody ? r.contentType : undefined,
+      };
+    });
 }
 
 const decoded = (token: string) =>
@@ -956,7 +1209,12 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
   let vaultToken: string;
   let adminVaultToken: string;
   let managementToken: string;
+  let graphToken: string;
   let admin: { appId: string; password: string };
+  /** /metrics's scrape bearer (--metrics-token-file). */
+  const metricsBearer = randomBytes(24).toString("hex");
+  /** A user for the device code flow and the user grants (the Graph property has a user of its own to change). */
+  const user = { upn: "fuzz-user@kluis.local", password: `Fuzz-${randomBytes(12).toString("hex")}` };
   let store: StoreFingerprint;
   let pool: ReturnType<typeof keepAliveAgent>;
   const existing: Existing = { s: ["s1"], k: ["ec1", "rsa1", "oct1"], c: ["c1"], i: ["i1"], v: [] };
@@ -969,7 +1227,8 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     opts: { token?: string; body?: string; headers?: Record<string, string | undefined> },
   ) {
     const before = store.take();
-    const res = await rawRequest(kluis, host, method, path, { ...opts, agent: pool });
+    // Every request is answered within a minute, or the property fails (a hang is a finding too).
+    const res = await rawRequest(kluis, host, method, path, { ...opts, agent: pool, timeoutMs: 60_000 });
     const what = `${method} ${path.slice(0, 200)}${opts.body !== undefined ? ` body ${opts.body.slice(0, 300)}` : ""}`;
     assert.ok(res.status < 500, `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
     if (res.status >= 400) {
@@ -998,7 +1257,9 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
 
   before(async () => {
     console.log(`fuzz seed ${SEED}, ${RUNS} runs per property (KLUIS_FUZZ_SEED, KLUIS_FUZZ_RUNS)`);
-    kluis = await Kluis.start();
+    const tokenFile = join(mkdtempSync(join(tmpdir(), "kluis-fuzz-")), "metrics-token");
+    writeFileSync(tokenFile, metricsBearer, { mode: 0o600 });
+    kluis = await Kluis.start({ args: ["--metrics-token-file", tokenFile] });
     pool = keepAliveAgent(kluis, 4);
     const all = {
       secrets: ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"],
@@ -1049,6 +1310,20 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     adminVaultToken = await accessToken(kluis, admin);
     managementToken = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body
       .access_token as string;
+    graphToken = (await fetchToken(kluis, admin, "https://graph.microsoft.com/.default")).body.access_token as string;
+    for (const upn of [user.upn, "fuzz-victim@kluis.local"]) {
+      const made = await rawRequest(kluis, "graph.microsoft.com", "POST", "/v1.0/users", {
+        token: graphToken,
+        body: JSON.stringify({
+          accountEnabled: true,
+          displayName: upn,
+          mailNickname: upn.split("@")[0],
+          userPrincipalName: upn,
+          passwordProfile: { password: user.password, forceChangePasswordNextSignIn: false },
+        }),
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
 
     // Objects for the requests to find: a secret with two versions, keys of each type, a certificate, an issuer.
     const put = async (method: string, path: string, body: unknown) => {
@@ -1261,9 +1536,7 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     assertAlive(kluis);
   });
 
-  it("Microsoft Graph (service principals, applications, $filter) as the administrator: below 500, Graph's error shape", async () => {
-    const graphToken = (await fetchToken(kluis, admin, "https://graph.microsoft.com/.default")).body
-      .access_token as string;
+  it("Microsoft Graph (service principals, applications, users, $filter) as the administrator: below 500, Graph's error shape", async () => {
     const { appId } = await kluis.createServicePrincipal("fuzz-graph-victim");
     const found = await rawRequest(
       kluis,
@@ -1272,7 +1545,14 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
       `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
       { token: graphToken },
     );
-    const victim = { appId, objectId: found.body.value[0].id as string };
+    const victimUser = await rawRequest(kluis, "localhost", "GET", "/v1.0/users/fuzz-victim@kluis.local", {
+      token: graphToken,
+    });
+    const victim = {
+      appId,
+      objectId: found.body.value[0].id as string,
+      user: ["fuzz-victim@kluis.local", victimUser.body.id as string],
+    };
     await fc.assert(
       fc.asyncProperty(graphRequest(victim), fc.constantFrom("localhost", "graph.microsoft.com"), async (r, host) => {
         const { res, what } = await send(host, r.method, r.path, {
@@ -1301,6 +1581,96 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
         },
       ),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
+  });
+
+  it("device code flow, user grants and the sign-in page: below 500, Entra's error shape (the page: always HTML)", async () => {
+    const started = await rawRequest(kluis, "localhost", "POST", `/${kluis.info.tenantId}/oauth2/v2.0/devicecode`, {
+      body: new URLSearchParams({ client_id: AZ_CLIENT_ID, scope: "https://vault.azure.net/.default" }).toString(),
+      headers: { "content-type": FORM },
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const flow = { deviceCode: started.body.device_code as string, userCode: started.body.user_code as string };
+    await fc.assert(
+      fc.asyncProperty(
+        deviceCodeRequest(kluis.info.tenantId, flow, user, sp.appId),
+        fc.constantFrom("localhost", "login.microsoftonline.com"),
+        async (r, host) => {
+          const { res, what } = await send(host, r.method, r.path, {
+            body: r.body,
+            headers: { "content-type": r.contentType, cookie: r.cookie, origin: r.origin },
+          });
+          if (r.page && ["GET", "HEAD", "POST"].includes(r.method))
+            assert.match(String(res.headers["content-type"]), /^text\/html; charset=utf-8$/, `${what}: ${res.status}`);
+          // The page's other methods, and paths that match no route, reach no identity endpoint: the server's shape.
+          else if (r.page || unrouted(res)) assertKeyVaultError(res, what, r.method);
+          else if (res.status >= 400) assertEntraError(res, what);
+          else assert.equal(typeof (res.body.access_token ?? res.body.device_code), "string", what);
+        },
+      ),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
+  });
+
+  it("administrator routes (audit log, /metrics, the clock without --test-clock): below 500, Key Vault's error shape, only for administrators", async () => {
+    const nobodyManagement = (await fetchToken(kluis, nobody, "https://management.azure.com/.default")).body
+      .access_token as string;
+    const authorizations = {
+      admin: `Bearer ${managementToken}`,
+      nobody: `Bearer ${nobodyManagement}`,
+      vault: `Bearer ${vaultToken}`,
+      scrape: `Bearer ${metricsBearer}`,
+      junk: "Bearer x",
+      none: undefined,
+    };
+    await fc.assert(
+      fc.asyncProperty(adminRequest(authorizations), async (r) => {
+        const { res, what } = await send("localhost", r.method, r.path, {
+          body: r.body,
+          headers: { "content-type": r.contentType, authorization: r.authorization },
+        });
+        const said = `${what} as ${r.who}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`;
+        if (res.status >= 400) assertKeyVaultError(res, what, r.method);
+        if (!r.routed) return;
+        const allowed = r.who === "admin" || (r.who === "scrape" && r.route === "GET /metrics");
+        if (r.route === "POST /kluis/clock") assert.equal(res.status, 404, said);
+        else if (!allowed) assert.ok(res.status === 401 || res.status === 403, said);
+        else if (r.route === "GET /metrics") {
+          assert.equal(res.status, 200, said);
+          assert.match(String(res.body), /^# HELP /, said);
+        } else if (res.status === 200) {
+          if (r.route === "GET /kluis/audit") assert.ok(Array.isArray(res.body.value), said);
+          else assert.equal(typeof res.body.ok, "boolean", said);
+        } else assert.equal(res.body.error.code, "BadParameter", said);
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
+  });
+
+  it("authorization endpoint and its sign-in page: below 500, HTML pages or a redirect to a registered URI only", async () => {
+    await fc.assert(
+      fc.asyncProperty(authorizeRequest(kluis.info.tenantId, kluis.info.port), async (r) => {
+        const { res, what } = await send("localhost", r.method, r.path, { body: r.body, headers: r.headers });
+        if (unrouted(res)) return assertKeyVaultError(res, what);
+        if (res.status === 302) {
+          // Only to a registered redirect URI, and never with a code: no request here carries the form's cookie.
+          const location = String(res.headers.location);
+          assert.match(
+            location,
+            new RegExp(`^(http://localhost:8400|https://localhost:${kluis.info.port}/ui/)[?#]`),
+            what,
+          );
+          assert.doesNotMatch(location, /[?#&]code=/, what);
+        } else {
+          assert.match(String(res.headers["content-type"]), /^text\/html/, what);
+          assert.match(String(res.headers["content-security-policy"]), /default-src 'none'/, what);
+          assert.doesNotMatch(String(res.body), /name="code"/, what);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
     );
     assertAlive(kluis);
   });
@@ -1372,9 +1742,100 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
     });
   });
 
+  it("found by fuzzing: a request no route serves is 404 (Graph's 400) whatever its body, not 415 or 400 for the body", async () => {
+    const unserved = (host: string, path: string, body: string, contentType: string) =>
+      rawRequest(kluis, host, "POST", path, { body, headers: { "content-type": contentType }, agent: pool });
+    // A body of a type no parser takes (was 415), and JSON that is refused for its __proto__ key (was 400).
+    for (const [path, body, contentType] of [
+      ["/keys//wrapkey?api-version=7.5", '{"value":"a"}', ""],
+      ["//oauth2/token", "grant_type=client_credentials", "json"],
+      ["/kluis/clock", '{"offsetSeconds":60,"__proto__":{"x":1}}', "application/json"],
+      ["/no/such/route", "a=%zz", FORM],
+    ]) {
+      const res = await unserved(VAULT_HOST, path!, body!, contentType!);
+      assert.deepEqual([res.status, res.body?.error?.code], [404, "NotFound"], `${path}: ${JSON.stringify(res.body)}`);
+    }
+    const graph = await unserved("graph.microsoft.com", "/v1.0/nothing", "<x/>", "application/xml");
+    assert.deepEqual([graph.status, graph.body.error.code], [400, "BadRequest"]);
+    assert.match(graph.body.error.message, /^Resource not found for the segment 'nothing'/);
+  });
+
+  it("found by fuzzing: a sign-in form whose CSRF token is as long as the cookie's in characters but not in bytes is refused, not a 500", async () => {
+    // Ten UTF-16 units each, 10 and 24 bytes: timingSafeEqual threw on the byte lengths.
+    const csrf = "👆┳ﺐꮑ𝆺𝅥♍";
+    const res = await rawRequest(kluis, "localhost", "POST", "/devicelogin", {
+      body: new URLSearchParams({ csrf, otc: "AAAAAAAAA", username: "x", password: "y" }).toString(),
+      headers: { "content-type": FORM, cookie: "__Host-kluis-csrf=5RgId8Y4ZQ" },
+      agent: pool,
+    });
+    assert.equal(res.status, 403, String(res.body).slice(0, 300));
+    assert.match(String(res.body), /This sign-in form has expired/);
+  });
+
   it("the server is alive and healthy after every property", async () => {
     assertAlive(kluis);
     const res = await rawRequest(kluis, "localhost", "GET", "/healthz", { agent: pool });
     assert.deepEqual([res.status, res.body], [200, { status: "ok" }]);
+  });
+});
+
+describe("fuzz: the test clock (--test-clock)", { timeout: 10 * 60_000 }, () => {
+  let kluis: Kluis;
+  let authorizations: Record<string, string | undefined>;
+
+  before(async () => {
+    kluis = await Kluis.start({ args: ["--test-clock"] });
+    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
+      appId: string;
+      password: string;
+    };
+    const nobody = await kluis.createServicePrincipal("fuzz-clock-nobody");
+    const management = async (who: { appId: string; password: string }) =>
+      `Bearer ${(await fetchToken(kluis, who, "https://management.azure.com/.default")).body.access_token}`;
+    authorizations = {
+      admin: await management(admin),
+      nobody: await management(nobody),
+      junk: "Bearer x",
+      none: undefined,
+    };
+  });
+  after(() => kluis?.dispose());
+
+  it("POST /kluis/clock with hostile bodies: below 500, Key Vault's error shape, a shift only by an administrator", async () => {
+    const request = fc.record({
+      who: fc.constantFrom("admin", "admin", "nobody", "junk", "none"),
+      method: fc.option(fc.constantFrom(...METHODS), { freq: 8 }),
+      body: clockBody,
+      contentType: fc.constantFrom(...CONTENT_TYPES),
+    });
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const method = r.method ?? "POST";
+        const body = ["GET", "HEAD", "DELETE", "OPTIONS"].includes(method) ? undefined : r.body;
+        const res = await rawRequest(kluis, "localhost", method, "/kluis/clock", {
+          body,
+          headers: {
+            "content-type": body === undefined ? undefined : r.contentType,
+            authorization: authorizations[r.who],
+          },
+          timeoutMs: 60_000,
+        });
+        const what = `${method} /kluis/clock as ${r.who} body ${String(body).slice(0, 200)}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`;
+        assert.ok(res.status < 500, what);
+        if (res.status >= 400) assertKeyVaultError(res, what, method);
+        if (method !== "POST") return;
+        if (r.who !== "admin") return assert.ok(res.status === 401 || res.status === 403, what);
+        const offset = (parseJson(r.body) as { offsetSeconds?: unknown } | null | undefined)?.offsetSeconds;
+        const valid = typeof offset === "number" && Math.abs(offset) <= 100 * 365 * 86_400;
+        if (valid && r.contentType === "application/json") assert.equal(res.status, 200, what);
+        if (res.status === 200) {
+          assert.ok(valid, what);
+          assert.equal(res.body.offsetSeconds, offset, what);
+          assert.ok(!Number.isNaN(Date.parse(res.body.now)), what);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS / 3, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
   });
 });

@@ -1,7 +1,7 @@
 // Issue 12, parts 3 and 6: the token endpoint under a flood of wrong secrets, tokens that must not outlive their
 // principal or credential, and tokens missing the claims that bound them.
 import assert from "node:assert/strict";
-import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { Agent } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,7 +12,7 @@ import { SIGN_IN_LIMITS } from "../src/identity/sign-in-throttle.js";
 import { openStore } from "../src/store/open.js";
 import { accessToken, fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 
 const API = "api-version=7.5";
 const WRONG = { password: "not-the-secret-not-the-secret-not-the-se" };
@@ -253,65 +253,55 @@ describe("tokens do not outlive their principal or credential", () => {
   });
 });
 
-describe(
-  "revocation across two nodes on one PostgreSQL",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let nodeA: Kluis;
-    let nodeB: Kluis;
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe("revocation across two nodes on one PostgreSQL", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let nodeA: Kluis;
+  let nodeB: Kluis;
 
-    before(async () => {
-      pg = await Postgres.start();
-      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-      await nodeA.createVault("pgrevoke");
-    });
-    after(async () => {
-      await nodeA?.dispose();
-      await nodeB?.dispose();
-      pg?.stop();
-    });
+  before(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];
+    await nodeA.createVault("pgrevoke");
+  });
+  after(() => cluster?.dispose());
 
-    /** Polls node B (every 100 ms, at most 5 s) until it refuses the token; returns its last answer. */
-    async function refusedOnB(token: string): Promise<RawResponse> {
-      let res!: RawResponse;
+  /** Polls node B (every 100 ms, at most 5 s) until it refuses the token; returns its last answer. */
+  async function refusedOnB(token: string): Promise<RawResponse> {
+    let res!: RawResponse;
+    for (let i = 0; i < 50; i++) {
+      res = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
+      if (res.status !== 200) return res;
+      await sleep(100);
+    }
+    return res;
+  }
+
+  const revocations = [
+    { what: "deleted", name: "pg-deleted", args: (sp: ServicePrincipal) => ["ad", "sp", "delete", "--id", sp.appId] },
+    {
+      what: "given a new credential",
+      name: "pg-reset",
+      args: (sp: ServicePrincipal) => ["ad", "sp", "credential", "reset", "--id", sp.appId],
+    },
+  ];
+  for (const { what, name, args } of revocations) {
+    it(`refuses on node B, within 5 s, a token of a principal ${what} through node A`, async () => {
+      const sp = await nodeA.createServicePrincipal(name);
+      await nodeA.setPolicy("pgrevoke", sp.appId, { secrets: ["list"] });
+      const token = await accessToken(nodeA, sp);
+      // Node B sees the new access policy within its vault cache's lifetime (about two seconds).
+      let before!: RawResponse;
       for (let i = 0; i < 50; i++) {
-        res = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
-        if (res.status !== 200) return res;
+        before = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
+        if (before.status !== 403) break;
         await sleep(100);
       }
-      return res;
-    }
-
-    const revocations = [
-      { what: "deleted", name: "pg-deleted", args: (sp: ServicePrincipal) => ["ad", "sp", "delete", "--id", sp.appId] },
-      {
-        what: "given a new credential",
-        name: "pg-reset",
-        args: (sp: ServicePrincipal) => ["ad", "sp", "credential", "reset", "--id", sp.appId],
-      },
-    ];
-    for (const { what, name, args } of revocations) {
-      it(`refuses on node B, within 5 s, a token of a principal ${what} through node A`, async () => {
-        const sp = await nodeA.createServicePrincipal(name);
-        await nodeA.setPolicy("pgrevoke", sp.appId, { secrets: ["list"] });
-        const token = await accessToken(nodeA, sp);
-        // Node B sees the new access policy within its vault cache's lifetime (about two seconds).
-        let before!: RawResponse;
-        for (let i = 0; i < 50; i++) {
-          before = await rawRequest(nodeB, "pgrevoke.localhost", "GET", `/secrets?${API}`, { token });
-          if (before.status !== 403) break;
-          await sleep(100);
-        }
-        assert.equal(before.status, 200);
-        assert.equal((await nodeA.cli(args(sp))).code, 0);
-        const res = await refusedOnB(token);
-        assert.equal(res.status, 401);
-        assert.equal(res.body.error.code, "Unauthorized");
-        assert.ok(res.headers["www-authenticate"]);
-      });
-    }
-  },
-);
+      assert.equal(before.status, 200);
+      assert.equal((await nodeA.cli(args(sp))).code, 0);
+      const res = await refusedOnB(token);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error.code, "Unauthorized");
+      assert.ok(res.headers["www-authenticate"]);
+    });
+  }
+});

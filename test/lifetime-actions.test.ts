@@ -1,7 +1,7 @@
 // Lifetime actions carried out: rotation policies rotate keys and AutoRenew renews self-signed certificates, once,
 // when their triggers are reached. The sweeps run on the real store at a chosen `now`; results are read through the SDKs.
 import assert from "node:assert/strict";
-import { randomBytes, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, type CertificatePolicy } from "@azure/keyvault-certificates";
@@ -12,7 +12,7 @@ import { rotateDueKeys } from "../src/keys/rotation-schedule.js";
 import { openStore } from "../src/store/open.js";
 import type { Store } from "../src/store/store.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -165,60 +165,57 @@ describe("lifetime actions", () => {
   });
 });
 
-describe(
-  "lifetime actions on a shared PostgreSQL database",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let kluis: Kluis;
-    let sp: ServicePrincipal;
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+describe("lifetime actions on a shared PostgreSQL database", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let kluis: Kluis;
+  let sp: ServicePrincipal;
 
-    before(async () => {
-      pg = await Postgres.start();
-      kluis = await Kluis.start({ args: ["--postgres", pg.url], env });
-      sp = await kluis.vaultWithPrincipal("pglife", { keys: KEYS, certificates: CERTIFICATES });
-    });
-    after(async () => {
-      await kluis?.dispose();
-      pg?.stop();
-    });
+  before(async () => {
+    cluster = await startCluster(1);
+    kluis = cluster.nodes[0]!;
+    sp = await kluis.vaultWithPrincipal("pglife", { keys: KEYS, certificates: CERTIFICATES });
+  });
+  after(() => cluster?.dispose());
 
-    it("rotates and renews once when two nodes sweep at the same moment", async () => {
-      let keys = new KeyClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
-      let certs = new CertificateClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
-      const key = await keys.createEcKey("shared-key");
-      await keys.updateKeyRotationPolicy("shared-key", {
-        lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P30D" }],
-      });
-      const cert = await (
-        await certs.beginCreateCertificate("shared-cert", {
-          issuerName: "Self",
-          subject: "CN=shared",
-          validityInMonths: 12,
-        })
-      ).pollUntilDone();
-      await kluis.stop("SIGTERM");
-
-      // Two stores, each with its own connection pool: two nodes.
-      const nodes = await Promise.all(
-        [0, 1].map(() => openStore({ postgresUrl: pg.url, sealer: new Sealer(loadMasterKey(kluis.dataDir, env)) })),
-      );
-      try {
-        const keyDue = key.properties.createdOn!.getTime() + 31 * DAY;
-        const rotated = await Promise.all(nodes.map((store) => rotateDueKeys(store, keyDue)));
-        assert.equal(rotated[0]! + rotated[1]!, 1, `rotations per node: ${rotated.join(", ")}`);
-        const certDue = cert.properties.expiresOn!.getTime() - DAY; // past the default AutoRenew at 80%
-        const renewed = await Promise.all(nodes.map((store) => renewDueCertificates(store, certDue)));
-        assert.equal(renewed[0]! + renewed[1]!, 1, `renewals per node: ${renewed.join(", ")}`);
-      } finally {
-        await Promise.all(nodes.map((store) => store.close()));
-        await kluis.restart();
-      }
-      keys = new KeyClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
-      certs = new CertificateClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
-      assert.equal(await versionsOf(keys.listPropertiesOfKeyVersions("shared-key")), 2);
-      assert.equal(await versionsOf(certs.listPropertiesOfCertificateVersions("shared-cert")), 2);
+  it("rotates and renews once when two nodes sweep at the same moment", async () => {
+    let keys = new KeyClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
+    let certs = new CertificateClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
+    const key = await keys.createEcKey("shared-key");
+    await keys.updateKeyRotationPolicy("shared-key", {
+      lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P30D" }],
     });
-  },
-);
+    const cert = await (
+      await certs.beginCreateCertificate("shared-cert", {
+        issuerName: "Self",
+        subject: "CN=shared",
+        validityInMonths: 12,
+      })
+    ).pollUntilDone();
+    await kluis.stop("SIGTERM");
+
+    // Two stores, each with its own connection pool: two nodes.
+    const nodes = await Promise.all(
+      [0, 1].map(() =>
+        openStore({
+          postgresUrl: cluster!.pg.url,
+          sealer: new Sealer(loadMasterKey(kluis.dataDir, cluster!.env)),
+        }),
+      ),
+    );
+    try {
+      const keyDue = key.properties.createdOn!.getTime() + 31 * DAY;
+      const rotated = await Promise.all(nodes.map((store) => rotateDueKeys(store, keyDue)));
+      assert.equal(rotated[0]! + rotated[1]!, 1, `rotations per node: ${rotated.join(", ")}`);
+      const certDue = cert.properties.expiresOn!.getTime() - DAY; // past the default AutoRenew at 80%
+      const renewed = await Promise.all(nodes.map((store) => renewDueCertificates(store, certDue)));
+      assert.equal(renewed[0]! + renewed[1]!, 1, `renewals per node: ${renewed.join(", ")}`);
+    } finally {
+      await Promise.all(nodes.map((store) => store.close()));
+      await kluis.restart();
+    }
+    keys = new KeyClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
+    certs = new CertificateClient(vaultUrl("pglife"), credentialFor(kluis, sp), clientOptions(kluis));
+    assert.equal(await versionsOf(keys.listPropertiesOfKeyVersions("shared-key")), 2);
+    assert.equal(await versionsOf(certs.listPropertiesOfCertificateVersions("shared-cert")), 2);
+  });
+});

@@ -14,7 +14,7 @@ import { startPurgeSweeper } from "../src/server/purge-sweeper.js";
 import { openStore } from "../src/store/open.js";
 import { accessToken, fetchToken, keepAliveAgent, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 
 const API = "api-version=7.5";
 
@@ -266,59 +266,52 @@ describe("/metrics with service limits", () => {
   });
 });
 
-describe(
-  "/metrics while PostgreSQL is away",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let kluis: Kluis;
-    let metricsToken: string;
+describe("/metrics while PostgreSQL is away", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let kluis: Kluis;
+  let metricsToken: string;
 
-    before(async () => {
-      pg = await Postgres.start();
-      metricsToken = randomBytes(24).toString("base64url");
-      const tokenFile = join(files, "pg-metrics-token");
-      writeFileSync(tokenFile, metricsToken, { mode: 0o600 });
-      kluis = await Kluis.start({ args: ["--postgres", pg.url, "--metrics-token-file", tokenFile] });
-    });
-    after(async () => {
-      await kluis?.dispose();
-      pg?.stop();
-    });
+  before(async () => {
+    metricsToken = randomBytes(24).toString("base64url");
+    const tokenFile = join(files, "pg-metrics-token");
+    writeFileSync(tokenFile, metricsToken, { mode: 0o600 });
+    cluster = await startCluster(1, ["--metrics-token-file", tokenFile]);
+    kluis = cluster.nodes[0]!;
+  });
+  after(() => cluster?.dispose());
 
-    it("counts the 503s of an outage, and the configured bearer still scrapes (no database needed)", async () => {
-      const sp = await kluis.vaultWithPrincipal("outage", { secrets: ["get", "set"] });
-      const token = await accessToken(kluis, sp);
-      assert.equal(
-        (await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"v"}' }))
-          .status,
-        200,
+  it("counts the 503s of an outage, and the configured bearer still scrapes (no database needed)", async () => {
+    const sp = await kluis.vaultWithPrincipal("outage", { secrets: ["get", "set"] });
+    const token = await accessToken(kluis, sp);
+    assert.equal(
+      (await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, { token, body: '{"value":"v"}' }))
+        .status,
+      200,
+    );
+    const before = await samples(kluis, metricsToken);
+    cluster!.pg.stop();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push(
+        (
+          await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, {
+            token,
+            body: '{"value":"w"}',
+            timeoutMs: 30_000,
+          })
+        ).status,
       );
-      const before = await samples(kluis, metricsToken);
-      pg.stop();
-      const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        statuses.push(
-          (
-            await rawRequest(kluis, "outage.localhost", "PUT", `/secrets/s?${API}`, {
-              token,
-              body: '{"value":"w"}',
-              timeoutMs: 30_000,
-            })
-          ).status,
-        );
-      }
-      assert.deepEqual(statuses, [503, 503, 503]);
-      const after = await samples(kluis, metricsToken);
-      assert.equal(total(after, "kluis_store_unavailable_total") - total(before, "kluis_store_unavailable_total"), 3);
-      assert.equal(
-        total(after, "kluis_http_requests_total", { class: "5xx", code: "503" }) -
-          total(before, "kluis_http_requests_total", { code: "503" }),
-        3,
-      );
-    });
-  },
-);
+    }
+    assert.deepEqual(statuses, [503, 503, 503]);
+    const after = await samples(kluis, metricsToken);
+    assert.equal(total(after, "kluis_store_unavailable_total") - total(before, "kluis_store_unavailable_total"), 3);
+    assert.equal(
+      total(after, "kluis_http_requests_total", { class: "5xx", code: "503" }) -
+        total(before, "kluis_http_requests_total", { code: "503" }),
+      3,
+    );
+  });
+});
 
 describe("sweep metrics", () => {
   it("count the purge sweep's runs that fail (here: its store closed) and what the runs purged", async () => {

@@ -1,68 +1,96 @@
 // Several Kluis nodes on one PostgreSQL database: what one node acknowledges, every node serves.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, rawRequest } from "./helpers/http.js";
+import { accessToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
-describe(
-  "PostgreSQL store, two nodes",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let nodeA: Kluis;
-    let nodeB: Kluis;
-    let sp: ServicePrincipal;
-    // Every node of a cluster opens the same sealed rows, so they share the master key.
-    const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
+const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
-    before(async () => {
-      pg = await Postgres.start();
-      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-      sp = await nodeA.vaultWithPrincipal("pgvault", {
-        certificates: ["get", "list", "create", "delete"],
-        secrets: ["get", "set", "list", "delete"],
+describe("PostgreSQL store, two nodes", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let nodeA: Kluis;
+  let nodeB: Kluis;
+  let sp: ServicePrincipal;
+
+  before(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];
+    sp = await nodeA.vaultWithPrincipal("pgvault", {
+      certificates: ["get", "list", "create", "delete"],
+      secrets: ["get", "set", "list", "delete"],
+    });
+  });
+  after(() => cluster?.dispose());
+
+  it("shares tenant, principals, vaults and policies between nodes", () => {
+    assert.equal(nodeA.info.tenantId, nodeB.info.tenantId);
+  });
+
+  it("serves from one node what the other acknowledged, through the official SDKs", async () => {
+    const secretsA = new SecretClient(vaultUrl("pgvault"), credentialFor(nodeA, sp), clientOptions(nodeA));
+    const secretsB = new SecretClient(vaultUrl("pgvault"), credentialFor(nodeB, sp), clientOptions(nodeB));
+    await secretsA.setSecret("shared", "written on A");
+    assert.equal((await secretsB.getSecret("shared")).value, "written on A");
+
+    const certsA = new CertificateClient(vaultUrl("pgvault"), credentialFor(nodeA, sp), clientOptions(nodeA));
+    const certsB = new CertificateClient(vaultUrl("pgvault"), credentialFor(nodeB, sp), clientOptions(nodeB));
+    const created = await (await certsA.beginCreateCertificate("pgcert", DefaultCertificatePolicy)).pollUntilDone();
+    const onB = await certsB.getCertificate("pgcert");
+    assert.deepEqual(Buffer.from(onB.cer!), Buffer.from(created.cer!));
+    await (await certsB.beginDeleteCertificate("pgcert")).pollUntilDone();
+    await assert.rejects(
+      certsA.beginCreateCertificate("pgcert", DefaultCertificatePolicy),
+      (e: any) => e.statusCode === 409,
+    );
+  });
+
+  it("redeems a browser sign-in's code on either node, and only once across both", async () => {
+    const admin = JSON.parse(readFileSync(join(nodeA.dataDir, "admin.json"), "utf8"));
+    const verifier = randomBytes(32).toString("base64url");
+    const redirectUri = "http://localhost:8400";
+    const query = new URLSearchParams({
+      client_id: AZ_CLIENT_ID,
+      response_type: "code",
+      redirect_uri: redirectUri,
+      scope: "https://vault.azure.net/.default openid offline_access",
+      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256",
+    });
+    const page = `/${nodeA.info.tenantId}/oauth2/v2.0/authorize?${query}`;
+    const signedIn = await signInOnAuthorizePage(nodeA, page, admin.user.userPrincipalName, admin.user.password);
+    assert.equal(signedIn.status, 302, String(signedIn.body));
+    const code = new URL(String(signedIn.headers.location)).searchParams.get("code")!;
+    const redeem = (node: Kluis) =>
+      rawRequest(node, "localhost", "POST", `/${node.info.tenantId}/oauth2/v2.0/token`, {
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          client_id: AZ_CLIENT_ID,
+          code,
+          redirect_uri: redirectUri,
+          code_verifier: verifier,
+        }).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
       });
-    });
-    after(async () => {
-      await nodeA?.dispose();
-      await nodeB?.dispose();
-      pg?.stop();
-    });
+    const onB = await redeem(nodeB);
+    assert.equal(onB.status, 200, JSON.stringify(onB.body));
+    assert.equal(typeof onB.body.access_token, "string");
+    const againOnA = await redeem(nodeA);
+    assert.equal(againOnA.status, 400);
+    assert.deepEqual(againOnA.body.error_codes, [54005]);
+  });
 
-    it("shares tenant, principals, vaults and policies between nodes", () => {
-      assert.equal(nodeA.info.tenantId, nodeB.info.tenantId);
-    });
-
-    it("serves from one node what the other acknowledged, through the official SDKs", async () => {
-      const secretsA = new SecretClient(vaultUrl("pgvault"), credentialFor(nodeA, sp), clientOptions(nodeA));
-      const secretsB = new SecretClient(vaultUrl("pgvault"), credentialFor(nodeB, sp), clientOptions(nodeB));
-      await secretsA.setSecret("shared", "written on A");
-      assert.equal((await secretsB.getSecret("shared")).value, "written on A");
-
-      const certsA = new CertificateClient(vaultUrl("pgvault"), credentialFor(nodeA, sp), clientOptions(nodeA));
-      const certsB = new CertificateClient(vaultUrl("pgvault"), credentialFor(nodeB, sp), clientOptions(nodeB));
-      const created = await (await certsA.beginCreateCertificate("pgcert", DefaultCertificatePolicy)).pollUntilDone();
-      const onB = await certsB.getCertificate("pgcert");
-      assert.deepEqual(Buffer.from(onB.cer!), Buffer.from(created.cer!));
-      await (await certsB.beginDeleteCertificate("pgcert")).pollUntilDone();
-      await assert.rejects(
-        certsA.beginCreateCertificate("pgcert", DefaultCertificatePolicy),
-        (e: any) => e.statusCode === 409,
-      );
-    });
-
-    it("keeps serving from the surviving node when the other is killed", async () => {
-      const token = await accessToken(nodeA, sp);
-      await nodeA.stop("SIGKILL");
-      const res = await rawRequest(nodeB, "pgvault.localhost", "GET", "/secrets/shared?api-version=7.5", { token });
-      assert.equal(res.status, 200, "a token from node A is valid on node B: they share the signing key");
-      assert.equal(res.body.value, "written on A");
-    });
-  },
-);
+  it("keeps serving from the surviving node when the other is killed", async () => {
+    const token = await accessToken(nodeA, sp);
+    await nodeA.stop("SIGKILL");
+    const res = await rawRequest(nodeB, "pgvault.localhost", "GET", "/secrets/shared?api-version=7.5", { token });
+    assert.equal(res.status, 200, "a token from node A is valid on node B: they share the signing key");
+    assert.equal(res.body.value, "written on A");
+  });
+});

@@ -328,6 +328,49 @@ describe("custom roles", () => {
     await eventually(() => forbiddenByRbac(secretsOf(reader).getSecret("db-password")));
   });
 
+  it("lists the built-in roles with the ids, names and permissions of Azure's published list", async () => {
+    // learn.microsoft.com/azure/role-based-access-control/built-in-roles (Privileged, General, Security).
+    const AZURE: Record<string, string> = {
+      Owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+      Contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+      Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+      "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+      "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
+      "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+      "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
+      "Key Vault Certificates Officer": "a4417e6f-fecd-4de8-b567-7b0420556985",
+      "Key Vault Certificate User": "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+      "Key Vault Crypto Officer": "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+      "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
+      "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+      "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+      "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    };
+    const builtIn = (await armRequest(kluis, "GET", definitionsPath())).body.value.filter(
+      (r: any) => r.properties.type === "BuiltInRole",
+    );
+    assert.deepEqual(
+      Object.fromEntries(builtIn.map((r: any) => [r.properties.roleName, r.name])),
+      AZURE,
+      "every built-in role, by its Azure id",
+    );
+    const role = (name: string) => builtIn.find((r: any) => r.properties.roleName === name).properties;
+    assert.deepEqual(role("Key Vault Certificates Officer").permissions[0].dataActions, [
+      "Microsoft.KeyVault/vaults/certificatecas/*",
+      "Microsoft.KeyVault/vaults/certificates/*",
+      "Microsoft.KeyVault/vaults/certificatecontacts/write",
+    ]);
+    assert.deepEqual(role("Key Vault Crypto Service Encryption User").permissions[0].actions, [
+      "Microsoft.EventGrid/eventSubscriptions/write",
+      "Microsoft.EventGrid/eventSubscriptions/read",
+      "Microsoft.EventGrid/eventSubscriptions/delete",
+    ]);
+    assert.equal(
+      role("Key Vault Secrets User").description,
+      "Read secret contents. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    );
+  });
+
   it("refuses to delete or change a built-in role", async () => {
     failsWith(
       await kluis.cli(["role", "definition", "delete", "--name", "Key Vault Reader"]),

@@ -2,7 +2,7 @@
 // and vault scope, checked on every ARM call with ARM's AuthorizationFailed; role assignments and custom roles kept
 // in their own tables (migration 0007) so that concurrent writers on two PostgreSQL nodes lose nothing.
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,7 +10,7 @@ import SqliteDatabase from "better-sqlite3";
 import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
 import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
-import { Postgres } from "./helpers/postgres.js";
+import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { armRequest, armRequestAs } from "./helpers/rbac.js";
 
 const ROLE = {
@@ -132,6 +132,14 @@ describe("management-plane RBAC", () => {
         (v: { name: string }) => v.name === "mgmtbvault",
       ),
     );
+    // A $filter given twice is ARM's 400, not a server error.
+    const twice = await as(
+      "reader",
+      "GET",
+      `/subscriptions/${sub}/resources?$filter=name%20eq%20'a'&$filter=name%20eq%20'b'`,
+    );
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.error.code, "InvalidFilterInQueryString");
     refused(
       await as("reader", "PUT", group("rgr"), { location: "westeurope" }),
       sp,
@@ -365,12 +373,13 @@ describe("role assignments and custom roles of a store written before migration 
         JSON.stringify([assignment]),
       );
       db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("custom_roles", JSON.stringify([role]));
-      // The store as 0006 left it: later migrations (0008 the audit log, 0009 events) are undone too, as Kysely runs them in order.
+      // The store as 0006 left it: later migrations (0008 the audit log, 0009 events, 0011 authorization codes) are
+      // undone too, as Kysely runs them in order.
       db.exec(
         "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; " +
           "DROP TABLE event_subscriptions; DROP TABLE event_deliveries; DROP TABLE event_marks; " +
           "DROP INDEX object_versions_by_expiry; ALTER TABLE object_versions DROP COLUMN expires_at; " +
-          "DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
+          "DROP TABLE authorization_codes; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
       );
       db.close();
 
@@ -402,77 +411,66 @@ describe("role assignments and custom roles of a store written before migration 
   });
 });
 
-describe(
-  "role writes on two PostgreSQL nodes",
-  { skip: !Postgres.available() && "PostgreSQL server binaries are not installed" },
-  () => {
-    let pg: Postgres;
-    let nodeA: Kluis;
-    let nodeB: Kluis;
-    let sub: string;
-    before(async () => {
-      pg = await Postgres.start();
-      // Every node of a cluster opens the same sealed rows, so they share the master key.
-      const env = { KLUIS_MASTER_KEY: randomBytes(32).toString("hex") };
-      nodeA = await Kluis.start({ args: ["--postgres", pg.url], env });
-      nodeB = await Kluis.start({ args: ["--postgres", pg.url], env });
-      sub = nodeA.info.subscriptionId;
-    });
-    after(async () => {
-      await nodeA?.dispose();
-      await nodeB?.dispose();
-      pg?.stop();
-    });
+describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let nodeA: Kluis;
+  let nodeB: Kluis;
+  let sub: string;
+  before(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];
+    sub = nodeA.info.subscriptionId;
+  });
+  after(() => cluster?.dispose());
 
-    it("loses no role assignment or custom role when both nodes create them at once", async () => {
-      const COUNT = 15;
-      // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
-      const tokens = new Map<Kluis, string>();
-      for (const node of [nodeA, nodeB]) {
-        const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
-        tokens.set(
-          node,
-          (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string,
-        );
-      }
-      const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
-        rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, {
-          token: tokens.get(node),
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      const put = (node: Kluis, i: number) =>
-        armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
-          properties: { roleDefinitionId: ROLE.secretsUser, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
-        });
-      const puts = await Promise.all(Array.from({ length: COUNT }, (_, i) => [put(nodeA, i), put(nodeB, i)]).flat());
-      for (const res of puts) assert.equal(res.status, 201, JSON.stringify(res.body));
-      const listed = (await armRequest(nodeA, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value as {
-        properties: { principalId: string };
-      }[];
-      assert.equal(listed.filter((a) => /^[ab]-\d+$/.test(a.properties.principalId)).length, 2 * COUNT);
-
-      const role = (node: Kluis, name: string) =>
-        armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleDefinitions/${randomUUID()}`, {
-          properties: {
-            roleName: name,
-            permissions: [{ actions: ["*/read"] }],
-            assignableScopes: [`/subscriptions/${sub}`],
-          },
-        });
-      const roles = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => [role(nodeA, `node a role ${i}`), role(nodeB, `node b role ${i}`)]).flat(),
+  it("loses no role assignment or custom role when both nodes create them at once", async () => {
+    const COUNT = 15;
+    // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
+    const tokens = new Map<Kluis, string>();
+    for (const node of [nodeA, nodeB]) {
+      const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+      tokens.set(
+        node,
+        (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string,
       );
-      for (const res of roles) assert.equal(res.status, 201, JSON.stringify(res.body));
-      // The same name from both nodes at once: exactly one of them gets it.
-      const clash = await Promise.all([role(nodeA, "contested"), role(nodeB, "contested")]);
-      assert.deepEqual(clash.map((r) => r.status).sort(), [201, 409], JSON.stringify(clash.map((r) => r.body)));
-      const custom = (
-        await armRequest(nodeB, "GET", `/subscriptions/${sub}/${AUTH}/roleDefinitions`)
-      ).body.value.filter((r: { properties: { type: string } }) => r.properties.type === "CustomRole");
-      assert.equal(custom.length, 11);
-    });
-  },
-);
+    }
+    const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
+      rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, {
+        token: tokens.get(node),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const put = (node: Kluis, i: number) =>
+      armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
+        properties: { roleDefinitionId: ROLE.secretsUser, principalId: `${node === nodeA ? "a" : "b"}-${i}` },
+      });
+    const puts = await Promise.all(Array.from({ length: COUNT }, (_, i) => [put(nodeA, i), put(nodeB, i)]).flat());
+    for (const res of puts) assert.equal(res.status, 201, JSON.stringify(res.body));
+    const listed = (await armRequest(nodeA, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value as {
+      properties: { principalId: string };
+    }[];
+    assert.equal(listed.filter((a) => /^[ab]-\d+$/.test(a.properties.principalId)).length, 2 * COUNT);
+
+    const role = (node: Kluis, name: string) =>
+      armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleDefinitions/${randomUUID()}`, {
+        properties: {
+          roleName: name,
+          permissions: [{ actions: ["*/read"] }],
+          assignableScopes: [`/subscriptions/${sub}`],
+        },
+      });
+    const roles = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => [role(nodeA, `node a role ${i}`), role(nodeB, `node b role ${i}`)]).flat(),
+    );
+    for (const res of roles) assert.equal(res.status, 201, JSON.stringify(res.body));
+    // The same name from both nodes at once: exactly one of them gets it.
+    const clash = await Promise.all([role(nodeA, "contested"), role(nodeB, "contested")]);
+    assert.deepEqual(clash.map((r) => r.status).sort(), [201, 409], JSON.stringify(clash.map((r) => r.body)));
+    const custom = (await armRequest(nodeB, "GET", `/subscriptions/${sub}/${AUTH}/roleDefinitions`)).body.value.filter(
+      (r: { properties: { type: string } }) => r.properties.type === "CustomRole",
+    );
+    assert.equal(custom.length, 11);
+  });
+});
 
 describe("management roles with the real az", () => {
   let kluis: Kluis;

@@ -3,7 +3,8 @@
 // next one's link (and its number); only a holder of the master key could re-chain what follows.
 // Retention removes the oldest entries: the prune leaves an anchor (the last removed entry's number and HMAC, itself
 // under the HMAC) that the first remaining entry must link to.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { sameText as same } from "../crypto/constant-time.js";
 import type { AuditRow } from "../store/repositories/audit.js";
 import type { Store } from "../store/store.js";
 
@@ -26,8 +27,6 @@ const anchorMac = (key: Buffer, nodeId: string, seq: number, mac: string) =>
   createHmac("sha256", key)
     .update(JSON.stringify(["anchor", nodeId, seq, mac]))
     .digest("hex");
-
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Removes entries older than `before` (ms), leaving each node's anchor; returns how many went. */
 export async function pruneAudit(store: Store, before: number): Promise<number> {

@@ -1,16 +1,19 @@
 // The one place calls are audited: an onResponse hook that reads what the route declared (operation-names.ts), who
-// the pipeline authenticated, and how the call ended, after the answer has left. Refused calls (401, 403, 404, 429)
-// are recorded as well as served ones; what the request or the answer carried (values, keys, tokens) never is.
+// the pipeline authenticated (or a sign-in named: identity/sign-in-record.ts), and how the call ended, after the
+// answer has left. Refused calls (401, 403, 404, 429) are recorded as well as served ones; what the request or the
+// answer carried (values, keys, secrets, passwords, codes, tokens) never is.
 import { STATUS_CODES } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { KeyVaultError } from "../http/errors.js";
 import { parseVaultHost } from "../http/vault-host.js";
 import { requestScope } from "../authorization/management.js";
 import type { ServerContext } from "../identity/context.js";
+import type { SignInRecord } from "../identity/sign-in-record.js";
 import { cachedVault } from "../vaults/cache.js";
 import { vaultResourceId } from "../http/arm.js";
-import type { AuditEvent, AuditLog } from "./log.js";
-import { operationOf } from "./operation-names.js";
+import type { AuditCategory, AuditEvent, AuditLog } from "./log.js";
+import { operationOf, type AuditedPlane } from "./operation-names.js";
+import { queryOf, routeParam } from "../http/route.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -40,17 +43,18 @@ export function auditHooks(
     if (!operation) return;
     try {
       const status = reply.statusCode;
-      const caller = req.management?.caller ?? req.caller ?? undefined;
+      const caller =
+        req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
       const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
       const event: AuditEvent = {
         time: new Date(Date.now() - reply.elapsedTime).toISOString(),
         resourceId,
         operationName: operation.name,
         operationVersion: apiVersion(req),
-        category: "AuditEvent",
+        category: categoryOf(operation.plane, req.signInAttempt),
         resultType: status < 400 ? "Success" : "Failure",
         resultSignature: STATUS_CODES[status] ?? String(status),
-        resultDescription: describe(req.auditError, status),
+        resultDescription: req.entraErrorDescription?.slice(0, 1000) ?? describe(req.auditError, status),
         durationMs: Math.round(reply.elapsedTime),
         callerIpAddress: req.ip,
         correlationId: correlationId(req),
@@ -64,9 +68,10 @@ export function auditHooks(
             }
           : null,
         properties: {
-          id: objectId(req),
+          id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
           clientInfo: headerText(req.headers["user-agent"], 256),
           httpStatusCode: status,
+          ...signInProperties(req, status),
         },
       };
       log.record({ event, vault, caller: caller?.objectId ?? null });
@@ -76,12 +81,42 @@ export function auditHooks(
   });
 }
 
-/** The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management plane. */
+/** Entra writes sign-ins of applications, of people and of refresh tokens to three logs, Graph's calls to a fourth. */
+function categoryOf(plane: AuditedPlane, signIn: SignInRecord | undefined): AuditCategory {
+  if (plane === "graph") return "MicrosoftGraphActivityLogs";
+  if (plane !== "sign-in") return "AuditEvent";
+  if (signIn?.grantType === "client_credentials") return "ServicePrincipalSignInLogs";
+  return signIn?.grantType === "refresh_token" ? "NonInteractiveUserSignInLogs" : "SignInLogs";
+}
+
+/**
+ * What a sign-in named (its client id, its user's name), its grant, and the AADSTS code it was refused with (0 when
+ * served, null when refused before any: a page's expired form, say).
+ */
+function signInProperties(req: FastifyRequest, status: number): Partial<AuditEvent["properties"]> {
+  const { signInAttempt: signIn, entraError } = req;
+  if (!signIn) return {};
+  const code = entraError === undefined ? undefined : Number(entraError.slice(entraError.lastIndexOf("/") + 1));
+  return {
+    grantType: signIn.grantType,
+    appId: signIn.signedIn?.appId ?? signIn.clientId ?? null,
+    userPrincipalName: signIn.signedIn?.userPrincipalName ?? signIn.userPrincipalName ?? null,
+    errorCode: code ?? (status < 400 ? 0 : null),
+  };
+}
+
+/**
+ * The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management
+ * plane, the tenant (as Entra's logs name it) for sign-ins and Graph, the URL's path when no route matched.
+ */
 async function resourceOf(
   ctx: ServerContext,
   req: FastifyRequest,
-  plane: string,
+  plane: AuditedPlane,
 ): Promise<{ vault: string | null; resourceId: string }> {
+  if (plane === "sign-in" || plane === "graph")
+    return { vault: null, resourceId: `/tenants/${ctx.tokens.tenantId}/providers/Microsoft.aadiam` };
+  if (plane === "unmatched") return { vault: null, resourceId: `https://${req.host}${pathOf(req.url)}` };
   if (plane !== "data") {
     const path = requestScope(req);
     const vault = /\/providers\/Microsoft\.KeyVault\/(?:vaults|locations\/[^/]+\/deletedVaults)\/([^/]+)/i.exec(
@@ -98,7 +133,7 @@ async function resourceOf(
 /** The object a data-plane call names, as Key Vault's id: https://VAULT/secrets/NAME[/VERSION]. */
 function objectId(req: FastifyRequest): string | null {
   const need = req.routeOptions.config.permission;
-  const { name, version, issuer } = (req.params ?? {}) as { name?: string; version?: string; issuer?: string };
+  const [name, version, issuer] = [routeParam(req, "name"), routeParam(req, "version"), routeParam(req, "issuer")];
   if (!need || (name === undefined && issuer === undefined)) return null;
   const base = `https://${req.host}`;
   if (issuer !== undefined) return `${base}/certificates/issuers/${issuer}`;
@@ -112,7 +147,7 @@ function describe(err: unknown, status: number): string | null {
 }
 
 function apiVersion(req: FastifyRequest): string | null {
-  const v = (req.query as Record<string, unknown> | undefined)?.["api-version"];
+  const v = queryOf(req)["api-version"];
   return typeof v === "string" ? v.slice(0, 32) : null;
 }
 
@@ -121,6 +156,10 @@ function correlationId(req: FastifyRequest): string {
   const given = req.headers["x-ms-client-request-id"];
   return typeof given === "string" && /^[\w-]{1,64}$/.test(given) ? given : String(req.id);
 }
+
+/** A URL's path (its query may carry anything a client put there), bounded. */
+const pathOf = (url: string) => url.split("?")[0]!.slice(0, MAX_PATH);
+const MAX_PATH = 512;
 
 function headerText(value: string | string[] | undefined, max: number): string | null {
   return typeof value === "string" ? value.slice(0, max) : null;

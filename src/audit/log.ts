@@ -6,13 +6,24 @@ import type { AuditRow } from "../store/repositories/audit.js";
 import type { Store } from "../store/store.js";
 import { chainTail, entryMac } from "./chain.js";
 
-/** Azure Monitor's AuditEvent, as Key Vault writes it; never a value, key material, token or password. */
+/** Key Vault's diagnostic log category, and Entra's for sign-ins and Microsoft Graph's calls. */
+export type AuditCategory =
+  | "AuditEvent"
+  | "SignInLogs"
+  | "NonInteractiveUserSignInLogs"
+  | "ServicePrincipalSignInLogs"
+  | "MicrosoftGraphActivityLogs";
+
+/**
+ * Azure Monitor's AuditEvent, as Key Vault writes it (sign-ins add what they named and Entra's error code, as Entra's
+ * sign-in logs do); never a value, key material, token, code or password.
+ */
 export interface AuditEvent {
   time: string;
   resourceId: string;
   operationName: string;
   operationVersion: string | null;
-  category: "AuditEvent";
+  category: AuditCategory;
   resultType: "Success" | "Failure";
   resultSignature: string;
   resultDescription: string | null;
@@ -20,7 +31,16 @@ export interface AuditEvent {
   callerIpAddress: string;
   correlationId: string;
   identity: { claim: Record<string, string> } | null;
-  properties: { id: string | null; clientInfo: string | null; httpStatusCode: number };
+  properties: {
+    id: string | null;
+    clientInfo: string | null;
+    httpStatusCode: number;
+    grantType?: string;
+    appId?: string | null;
+    userPrincipalName?: string | null;
+    /** Entra's AADSTS error code; 0 for a sign-in that succeeded, null for one refused before any code applied. */
+    errorCode?: number | null;
+  };
 }
 
 /** Written at once past this many queued entries; otherwise after BATCH_DELAY_MS. */

@@ -1,8 +1,9 @@
 // Key Vault's AuditEvent operation names (Azure Monitor's AZKVAuditLogs: SecretGet, KeySign, CertificateCreate,
-// VaultPut, ...): a data-plane route's as http/operation-names.ts names it for every route (metrics use the same), a
-// management route's from its ARM action. A route with neither is not audited (the token endpoint, health probes, Graph).
+// VaultPut, ...): a data-plane route's as metrics/operation-names.ts names it for every route (metrics use the same), a
+// management route's from its ARM action; sign-ins, Microsoft Graph's calls and requests no route matched by the names
+// given there too. Other routes are not audited (health probes, OpenID metadata, keys, /metrics).
 import type { FastifyRequest } from "fastify";
-import { operationName } from "../metrics/operation-names.js";
+import { GRAPH_OPERATIONS, operationName, SIGN_IN_OPERATIONS, UNMATCHED } from "../metrics/operation-names.js";
 
 const VAULT_ACTIONS: Record<string, string> = {
   "PUT Microsoft.KeyVault/vaults/write": "VaultPut",
@@ -16,12 +17,19 @@ const VAULT_ACTIONS: Record<string, string> = {
   "POST Microsoft.KeyVault/locations/deletedVaults/purge/action": "VaultPurge",
 };
 
-export type AuditedPlane = "data" | "management" | "administration";
+export type AuditedPlane = "data" | "management" | "administration" | "sign-in" | "graph" | "unmatched";
+
+const SIGN_INS = new Set(Object.values(SIGN_IN_OPERATIONS));
+const GRAPH = new Set(Object.values(GRAPH_OPERATIONS));
 
 /** The operation a request performs, and on which plane; undefined for a request that is not audited. */
 export function operationOf(req: FastifyRequest): { name: string; plane: AuditedPlane } | undefined {
   const { config, url: route, method } = req.routeOptions;
   if (config.permission) return { name: operationName(req), plane: "data" };
+  const name = operationName(req);
+  if (SIGN_INS.has(name)) return { name, plane: "sign-in" };
+  if (GRAPH.has(name)) return { name, plane: "graph" };
+  if (name === UNMATCHED) return { name, plane: "unmatched" };
   const action = config.action ?? config.listing;
   if (action !== undefined) {
     const listing = config.listing !== undefined ? " (list)" : "";

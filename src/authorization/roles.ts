@@ -57,7 +57,13 @@ const dataRole = (
   actions = KEY_VAULT_READ_ACTIONS,
 ) => builtIn(id, roleName, description, { actions, dataActions });
 
-/** The built-in roles, with Azure's ids, actions and data actions (wildcards as Azure writes them). */
+/** What Azure's descriptions of its Key Vault data roles end with. */
+const RBAC = " Only works for key vaults that use the 'Azure role-based access control' permission model.";
+
+/**
+ * The built-in roles, with Azure's ids, names, descriptions, actions and data actions (wildcards as Azure writes them),
+ * as Microsoft's list of built-in roles publishes them (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+ */
 export const ROLE_DEFINITIONS: RoleDefinition[] = [
   builtIn(
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
@@ -93,7 +99,7 @@ export const ROLE_DEFINITIONS: RoleDefinition[] = [
     { actions: ["*/read"] },
   ),
   builtIn(
-    "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
     "User Access Administrator",
     "Lets you manage user access to Azure resources.",
     { actions: ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"] },
@@ -121,32 +127,25 @@ export const ROLE_DEFINITIONS: RoleDefinition[] = [
   dataRole(
     "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "Key Vault Administrator",
-    "Perform all data plane operations on a key vault and all objects in it.",
+    `Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments.${RBAC}`,
     [`${KV}/*`],
   ),
   dataRole(
     "21090545-7ca7-4776-b22c-e363652d74d2",
     "Key Vault Reader",
-    "Read metadata of key vaults and its certificates, keys, and secrets.",
+    `Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material.${RBAC}`,
     [`${KV}/*/read`, `${KV}/secrets/readMetadata/action`],
   ),
   dataRole(
     "a4417e6f-fecd-4de8-b567-7b0420556985",
     "Key Vault Certificates Officer",
-    "Perform any action on the certificates of a key vault.",
-    [
-      `${KV}/certificatecas/*`,
-      `${KV}/certificates/*`,
-      `${KV}/certificatecontacts/write`,
-      `${KV}/keys/read`,
-      `${KV}/secrets/readMetadata/action`,
-      `${KV}/secrets/getSecret/action`,
-    ],
+    `Perform any action on the certificates of a key vault, except manage permissions.${RBAC}`,
+    [`${KV}/certificatecas/*`, `${KV}/certificates/*`, `${KV}/certificatecontacts/write`],
   ),
   dataRole(
     "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
     "Key Vault Certificate User",
-    "Read entire certificate contents including secret and key portion.",
+    `Read certificate contents.${RBAC}`,
     [
       `${KV}/certificates/read`,
       `${KV}/secrets/getSecret/action`,
@@ -158,13 +157,13 @@ export const ROLE_DEFINITIONS: RoleDefinition[] = [
   dataRole(
     "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
     "Key Vault Crypto Officer",
-    "Perform any action on the keys of a key vault.",
+    `Perform any action on the keys of a key vault, except manage permissions.${RBAC}`,
     [`${KV}/keys/*`, `${KV}/keyrotationpolicies/*`],
   ),
   dataRole(
     "12338af0-0e69-4776-bea7-57ae8d297424",
     "Key Vault Crypto User",
-    "Perform cryptographic operations using keys.",
+    `Perform cryptographic operations using keys.${RBAC}`,
     [
       "read",
       "update/action",
@@ -181,20 +180,20 @@ export const ROLE_DEFINITIONS: RoleDefinition[] = [
   dataRole(
     "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto Service Encryption User",
-    "Read metadata of keys and perform wrap/unwrap operations.",
+    `Read metadata of keys and perform wrap/unwrap operations.${RBAC}`,
     ["read", "wrap/action", "unwrap/action"].map((a) => `${KV}/keys/${a}`),
-    [],
+    ["write", "read", "delete"].map((a) => `Microsoft.EventGrid/eventSubscriptions/${a}`),
   ),
   dataRole(
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Key Vault Secrets Officer",
-    "Perform any action on the secrets of a key vault.",
+    `Perform any action on the secrets of a key vault, except manage permissions.${RBAC}`,
     [`${KV}/secrets/*`],
   ),
   dataRole(
     "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets User",
-    "Read secret contents.",
+    `Read secret contents.${RBAC}`,
     [`${KV}/secrets/getSecret/action`, `${KV}/secrets/readMetadata/action`],
     [],
   ),

@@ -1,5 +1,6 @@
 // Client secrets are kept only as salted scrypt hashes; scrypt is deliberately slow.
-import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt } from "node:crypto";
+import { sameBytes } from "./constant-time.js";
 
 const PARAMS = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
@@ -20,7 +21,7 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   if (scheme !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");
   const actual = await derive(secret, Buffer.from(salt, "base64"));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return sameBytes(actual, expected);
 }
 
 /** A client secret in the style Azure prints: 40 URL-safe characters. */

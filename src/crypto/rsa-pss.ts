@@ -1,6 +1,7 @@
 // EMSA-PSS (RFC 8017 §9.1) over a digest the client computed: node:crypto's PSS signs a message it hashes itself,
 // so the encoding is made here and run through the raw RSA primitive (key-algorithms.ts).
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { sameBytes as constantEqual } from "./constant-time.js";
 
 /** MGF1 (RFC 8017 §B.2.1) on `hash`. */
 export function mgf1(seed: Buffer, length: number, hash: string): Buffer {
@@ -12,8 +13,6 @@ export function mgf1(seed: Buffer, length: number, hash: string): Buffer {
   }
   return Buffer.concat(blocks).subarray(0, length);
 }
-
-const constantEqual = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 /**
  * The encoded message for `mHash` with MGF1 on the same hash and a salt as long as the hash, as Key Vault signs;

@@ -6,6 +6,7 @@ import { managementPipeline, performs, requireAdministrator } from "../authoriza
 import { getResourceGroup, getVaultInGroup, vaultResourceId } from "../http/arm.js";
 import { jsonBody } from "../http/body.js";
 import { topOf } from "../http/query.js";
+import { queryText } from "../http/route.js";
 import { KeyVaultError, badParameter } from "../http/errors.js";
 import type { ServerContext } from "../identity/context.js";
 import type { SubscriptionProperties } from "./model.js";
@@ -98,8 +99,8 @@ export async function eventSubscriptionRoutes(app: FastifyInstance, ctx: ServerC
 export async function deadLetterRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
   app.get("/kluis/events/deadLetters", async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const rows = await ctx.store.events.listDeadLetters(q.vault?.toLowerCase(), topOf(q, 100, MAX_DEAD_LETTERS));
+    const top = topOf(queryText(req, "top"), 100, MAX_DEAD_LETTERS);
+    const rows = await ctx.store.events.listDeadLetters(queryText(req, "vault")?.toLowerCase(), top);
     return {
       value: rows.map((r) => ({
         id: r.id,

@@ -48,6 +48,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       .code(404)
       .send({ error: { code: "NotFound", message: `No operation matches ${req.method} ${req.url.split("?")[0]}.` } }),
   );
+  // A request no route serves is answered by its not-found handler (this one, or a plugin's: Graph's) before its body
+  // is read: otherwise a body of a type no parser takes, or JSON that is refused, would be answered 415 or 400 first.
+  app.addHook("onRequest", async (req, reply) => {
+    if (req.is404) return req.routeOptions.handler.call(app, req, reply);
+  });
 }
 
 /** How often an outage is logged at most: every request fails while it lasts, and one line says it all. */

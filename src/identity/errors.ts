@@ -4,16 +4,10 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { answerOutage } from "../http/error-handler.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
 import { MalformedEncodingError } from "./form.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The Entra error answered, as "error/code" (e.g. invalid_client/7000215): a bounded reason for the token metrics. */
-    entraError?: string;
-  }
-}
+import { noteEntraError } from "./sign-in-record.js";
 
 export function aadError(reply: FastifyReply, status: number, error: string, code: number, description: string) {
-  reply.request.entraError = `${error}/${code}`;
+  noteEntraError(reply.request, error, code, description);
   return reply.code(status).send({
     error,
     error_description: `AADSTS${code}: ${description}`,

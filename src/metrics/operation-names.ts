@@ -1,6 +1,7 @@
 // Which operation a request is, named once per route when the route is registered, for metrics and the audit log:
 // a data-plane route's Key Vault operation (the `operationName` of Azure's AuditEvent logs: SecretGet, KeySign, ...),
-// a management route's ARM action, otherwise the route's template ("POST /:tenant/oauth2/v2.0/token"). Never the raw
+// a management route's ARM action, a sign-in's or a Microsoft Graph call's (below), otherwise the route's template
+// ("GET /:tenant/discovery/v2.0/keys"). Never the raw
 // URL: names of vaults and objects stay out, and the set of values is bounded by the routes the server declares.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 
@@ -67,6 +68,36 @@ name("CertificateIssuerSet", "PUT /certificates/issuers/:issuer");
 name("CertificateIssuerUpdate", "PATCH /certificates/issuers/:issuer");
 name("CertificateIssuerDelete", "DELETE /certificates/issuers/:issuer");
 
+/**
+ * Sign-ins (Entra's sign-in logs) and Microsoft Graph's calls, by method and route template: named as Key Vault names
+ * its operations, resource then action, so that `kluis monitor audit list --operation UserCreate` finds them.
+ */
+export const SIGN_IN_OPERATIONS: Record<string, string> = {};
+export const GRAPH_OPERATIONS: Record<string, string> = {};
+for (const v2 of ["/v2.0", ""]) {
+  SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/token`] = "SignIn";
+  SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/devicecode`] = "DeviceCodeStart";
+  SIGN_IN_OPERATIONS[`POST /:tenant/oauth2${v2}/authorize`] = "AuthorizeSignIn";
+}
+SIGN_IN_OPERATIONS["POST /devicelogin"] = "DeviceCodeSignIn";
+GRAPH_OPERATIONS["GET /v1.0/me"] = "SignedInUserGet";
+for (const [kind, set] of [
+  ["User", "users"],
+  ["ServicePrincipal", "servicePrincipals"],
+  ["Application", "applications"],
+] as const) {
+  const [list, one] = [`/v1.0/${set}`, `/v1.0/${set}/:id`];
+  Object.assign(GRAPH_OPERATIONS, {
+    [`GET ${list}`]: `${kind}List`,
+    [`POST ${list}`]: `${kind}Create`,
+    [`GET ${one}`]: `${kind}Get`,
+    [`PATCH ${one}`]: `${kind}Update`,
+    [`DELETE ${one}`]: `${kind}Delete`,
+    [`POST ${one}/addPassword`]: `${kind}AddPassword`,
+    [`POST ${one}/removePassword`]: `${kind}RemovePassword`,
+  });
+}
+
 function routeOperation(route: RouteOptions, method: string): string {
   const config = route.config ?? {};
   if (config.permission) {
@@ -78,7 +109,10 @@ function routeOperation(route: RouteOptions, method: string): string {
       );
     return operation;
   }
-  return config.action ?? config.listing ?? `${method} ${route.url}`;
+  const named = `${method === "HEAD" ? "GET" : method} ${route.url}`;
+  return (
+    config.action ?? config.listing ?? SIGN_IN_OPERATIONS[named] ?? GRAPH_OPERATIONS[named] ?? `${method} ${route.url}`
+  );
 }
 
 /** Names the operation of every route registered from here on; a data-plane route without a name stops the server's start. */

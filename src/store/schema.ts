@@ -135,4 +135,6 @@ export interface Database {
     created_at: number;
   };
   event_marks: { vault: string; kind: string; name_key: string; version: string; mark: string };
+  /** Authorization codes already redeemed, each until its expiry: a code is good once. */
+  authorization_codes: { id: string; expires_at: number };
 }

@@ -7,6 +7,7 @@ import type { CommitGroup } from "./commit-group.js";
 import type { Executor } from "./executor.js";
 import { AuditRepository } from "./repositories/audit.js";
 import { EventsRepository } from "./repositories/events.js";
+import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
 import { compileObjectQueries, ObjectsRepository, type ObjectQueries } from "./repositories/objects.js";
 import { PrincipalsRepository } from "./repositories/principals.js";
 import { ResourceGroupsRepository } from "./repositories/resource-groups.js";
@@ -37,6 +38,7 @@ export class Store {
   readonly objects: ObjectsRepository;
   /** Event subscriptions, the delivery queue (webhooks and e-mail) and the expiry sweep's marks. */
   readonly events: EventsRepository;
+  readonly authorizationCodes: AuthorizationCodesRepository;
 
   /** The store over `db`, sealing with `sealer`; with `commits` (SQLite), its transactions share COMMITs. */
   static over(db: Kysely<Database>, sealer: Sealer, commits?: CommitGroup): Store {
@@ -57,6 +59,7 @@ export class Store {
     this.vaults = new VaultsRepository(executor);
     this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries);
     this.events = new EventsRepository(executor, shared.sealer);
+    this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }
 
   /**

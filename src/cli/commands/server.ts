@@ -8,6 +8,7 @@ import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../serv
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../errors.js";
 import { printResult } from "../output.js";
+import { errorMessage } from "../../http/errors.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInteger = (value: string) => {
@@ -82,7 +83,7 @@ export function serverCommands(program: Command): void {
         smtpUrl = smtp ? parseSmtpUrl(smtp) : undefined;
         metricsToken = o.metricsTokenFile === undefined ? undefined : readMetricsToken(o.metricsTokenFile);
       } catch (err) {
-        throw new CliError((err as Error).message);
+        throw new CliError(errorMessage(err));
       }
       await runServer({
         dataDir: o.dataDir,
