@@ -66,8 +66,8 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const children = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
-// BENCH_KLUIS: another build's dist/cli/kluis.js, to measure it with the same benchmark (before/after a change).
-const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/cli/kluis.js");
+// BENCH_KLUIS: another build's kluis bin (dist/bundle/kluis.js, or dist/cli/kluis.js before the bundle), to measure it with the same benchmark (before/after a change).
+const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/bundle/kluis.js");
 
 /** Starts Kluis on `dataDir` (a fresh one by default) and waits for its server.json. */
 async function startKluis({
