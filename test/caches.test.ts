@@ -41,7 +41,7 @@ describe("hot-path caches", () => {
       createdAt: Date.now(),
       credentialGeneration: 0,
     };
-    await store.insertPrincipal(principal); // a token's principal must exist for it to verify
+    await store.principals.insert(principal); // a token's principal must exist for it to verify
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
     const token = await tokens.issue(principal, VAULT_AUDIENCE);
     const first = await tokens.verify(token, VAULT_AUDIENCE);
@@ -74,7 +74,7 @@ describe("hot-path caches", () => {
 
     // Another node sharing the database changes the vault: this node sees it once the TTL has passed.
     const current = (await cachedVault(store, "cachevault"))!;
-    await store.putVault({ ...current, properties: { ...current.properties, accessPolicies: [a] } });
+    await store.vaults.put({ ...current, properties: { ...current.properties, accessPolicies: [a] } });
     mock.timers.tick(VAULT_CACHE_TTL_MS + 1);
     assert.deepEqual(
       (await cachedVault(store, "cachevault"))!.properties.accessPolicies.map((p) => p.objectId),

@@ -73,7 +73,7 @@ describe("core server", () => {
       sqliteFile: join(kluis.dataDir, "kluis.db"),
       sealer: new Sealer(loadMasterKey(kluis.dataDir)),
     });
-    const key = createPrivateKey((await store.getSealedSetting("token_signing_key"))!.toString("utf8"));
+    const key = createPrivateKey((await store.settings.getSealed("token_signing_key"))!.toString("utf8"));
     await store.close();
     const sign = (aud: string, exp: number) =>
       new SignJWT({ oid: randomUUID(), appid: sp.appId, tid: kluis.info.tenantId })
@@ -239,17 +239,17 @@ describe("core server", () => {
       sealer: new Sealer(loadMasterKey(kluis.dataDir)),
     });
     try {
-      const gone = await store.getName("corevault", "certificate", "gone");
+      const gone = await store.objects.getName("corevault", "certificate", "gone");
       assert.ok(gone?.scheduledPurgeAt, "deleted earlier in this suite");
       assert.equal(await purgeExpiredDeletions(store, gone.scheduledPurgeAt - 1000), 0);
-      assert.ok(await store.getName("corevault", "key", "gone"));
+      assert.ok(await store.objects.getName("corevault", "key", "gone"));
       // The certificate, its key and its secret all reach their date together.
       assert.equal(await purgeExpiredDeletions(store, gone.scheduledPurgeAt + 1000), 3);
       for (const kind of ["certificate", "key", "secret"] as const) {
-        assert.equal(await store.getName("corevault", kind, "gone"), undefined);
-        assert.equal(await store.getVersion("corevault", kind, "gone"), undefined);
+        assert.equal(await store.objects.getName("corevault", kind, "gone"), undefined);
+        assert.equal(await store.objects.getVersion("corevault", kind, "gone"), undefined);
       }
-      assert.ok(await store.getVersion("corevault", "certificate", "kept"), "live objects are untouched");
+      assert.ok(await store.objects.getVersion("corevault", "certificate", "kept"), "live objects are untouched");
     } finally {
       await store.close();
       await kluis.restart();

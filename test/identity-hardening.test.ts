@@ -180,7 +180,7 @@ describe("tokens do not outlive their principal or credential", () => {
       sqliteFile: join(kluis.dataDir, "kluis.db"),
       sealer: new Sealer(loadMasterKey(kluis.dataDir)),
     });
-    signingKey = createPrivateKey((await store.getSealedSetting("token_signing_key"))!.toString("utf8"));
+    signingKey = createPrivateKey((await store.settings.getSealed("token_signing_key"))!.toString("utf8"));
     await store.close();
   });
   after(() => kluis?.dispose());

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 const LAYERS = [
   "metrics", // Prometheus instruments and the per-request hook; which operation each route is (metrics and audit)
   "crypto", // sealing, key algorithms, PKCS#12: no Kluis concepts
-  "store", // the storage interface and its dialects
+  "store", // the repositories over one executor (database or transaction), the dialects, migrations
   "http", // Key Vault's and ARM's errors, bodies, api-version, vault host names, permission names, throttling
   "identity", // tokens, principals, users, the token endpoints; ServerContext (what every route is given)
   "authorization", // access policies, roles, role assignments, the management pipeline

@@ -4,7 +4,8 @@
 // Retention removes the oldest entries: the prune leaves an anchor (the last removed entry's number and HMAC, itself
 // under the HMAC) that the first remaining entry must link to.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { AuditRow, Store } from "../store/store.js";
+import type { AuditRow } from "../store/repositories/audit.js";
+import type { Store } from "../store/store.js";
 
 /** What the first entry of a node links to. */
 export const GENESIS = "0".repeat(64);
@@ -30,13 +31,13 @@ const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(
 
 /** Removes entries older than `before` (ms), leaving each node's anchor; returns how many went. */
 export async function pruneAudit(store: Store, before: number): Promise<number> {
-  const key = store.auditMacKey();
+  const key = store.audit.macKey();
   let removed = 0;
-  for (const last of await store.auditPruneBounds(before)) {
+  for (const last of await store.audit.pruneBounds(before)) {
     const anchor: Anchor = { seq: last.seq, mac: last.mac, anchorMac: anchorMac(key, last.nodeId, last.seq, last.mac) };
     removed += await store.transaction(async (tx) => {
-      await tx.putSetting(anchorKey(last.nodeId), JSON.stringify(anchor));
-      return tx.deleteAuditThrough(last.nodeId, last.seq);
+      await tx.settings.put(anchorKey(last.nodeId), JSON.stringify(anchor));
+      return tx.audit.deleteThrough(last.nodeId, last.seq);
     });
   }
   return removed;
@@ -55,7 +56,7 @@ const PAGE = 1000;
 
 /** Walks every node's chain in order, a page at a time; stops at the first entry that does not hold. */
 export async function verifyAudit(store: Store): Promise<Verification> {
-  const key = store.auditMacKey();
+  const key = store.audit.macKey();
   const nodes: string[] = [];
   let checked = 0;
   let previous: AuditRow | undefined;
@@ -66,7 +67,7 @@ export async function verifyAudit(store: Store): Promise<Verification> {
     firstBad: { nodeId: row.nodeId, seq: row.seq, reason, entry: parseEntry(row.entry) },
   });
   for (;;) {
-    const page = await store.auditChainPage(previous, PAGE);
+    const page = await store.audit.chainPage(previous, PAGE);
     for (const row of page) {
       if (previous?.nodeId !== row.nodeId) {
         nodes.push(row.nodeId);
@@ -91,7 +92,7 @@ async function chainStart(
   key: Buffer,
   nodeId: string,
 ): Promise<{ seq: number; mac: string } | undefined> {
-  const stored = await store.getSetting(anchorKey(nodeId));
+  const stored = await store.settings.get(anchorKey(nodeId));
   if (stored === undefined) return { seq: 0, mac: GENESIS };
   try {
     const anchor = JSON.parse(stored) as Anchor;
@@ -113,7 +114,7 @@ export function parseEntry(entry: string): unknown {
 
 /** Where a node's chain goes on from at a start: its newest entry, else its retention anchor, else the genesis. */
 export async function chainTail(store: Store, nodeId: string): Promise<{ seq: number; mac: string }> {
-  const last = await store.lastAudit(nodeId);
+  const last = await store.audit.last(nodeId);
   if (last) return { seq: last.seq, mac: last.mac };
-  return (await chainStart(store, store.auditMacKey(), nodeId)) ?? { seq: 0, mac: GENESIS };
+  return (await chainStart(store, store.audit.macKey(), nodeId)) ?? { seq: 0, mac: GENESIS };
 }

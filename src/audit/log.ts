@@ -2,7 +2,8 @@
 // order), so that a request waits for none of it. Each node chains its own entries (chain.ts). When the store refuses a
 // batch, the request has long been answered: the entries are lost, the chain goes on from its last written entry,
 // and the loss is counted in a log line.
-import type { AuditRow, Store } from "../store/store.js";
+import type { AuditRow } from "../store/repositories/audit.js";
+import type { Store } from "../store/store.js";
 import { chainTail, entryMac } from "./chain.js";
 
 /** Azure Monitor's AuditEvent, as Key Vault writes it; never a value, key material, token or password. */
@@ -45,7 +46,7 @@ export class AuditLog {
     private tail: { seq: number; mac: string },
     private readonly onLoss: (lost: number, err: unknown) => void,
   ) {
-    this.key = store.auditMacKey();
+    this.key = store.audit.macKey();
   }
 
   static async open(store: Store, nodeId: string, onLoss: (lost: number, err: unknown) => void): Promise<AuditLog> {
@@ -85,7 +86,7 @@ export class AuditLog {
       return { ...row, mac };
     });
     try {
-      await this.store.appendAudit(rows);
+      await this.store.audit.append(rows);
       this.tail = { seq, mac };
     } catch (err) {
       this.onLoss(batch.length, err);

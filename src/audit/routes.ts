@@ -20,7 +20,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServerContext, swee
     // Entries are kept by the caller's object id; an application id or a user's sign-in name is looked up.
     const caller = q.caller === undefined ? undefined : await callerObjectId(ctx, q.caller);
     await ctx.audit?.flush(); // what this node has queued counts too
-    const rows = await ctx.store.listAudit({ vault: q.vault, caller, operationName: q.operation, since, limit: top });
+    const rows = await ctx.store.audit.list({ vault: q.vault, caller, operationName: q.operation, since, limit: top });
     return { value: rows.map((r) => ({ nodeId: r.nodeId, seq: r.seq, ...(parseEntry(r.entry) as object) })) };
   });
 
@@ -43,7 +43,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ServerContext, swee
 }
 
 async function callerObjectId(ctx: ServerContext, id: string): Promise<string> {
-  const principal = await ctx.store.getPrincipalByAppId(id);
+  const principal = await ctx.store.principals.getByAppId(id);
   if (principal) return principal.objectId;
-  return (await ctx.store.getUserByPrincipalName(id))?.objectId ?? id;
+  return (await ctx.store.users.getByPrincipalName(id))?.objectId ?? id;
 }

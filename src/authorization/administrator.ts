@@ -6,8 +6,8 @@ import type { Store } from "../store/store.js";
 /** Looked up by object id, the identity every token carries, whatever kind of principal (application or user) it names. */
 export async function isAdministrator(store: Store, objectId: string): Promise<boolean> {
   return (
-    (await store.getPrincipalByObjectId(objectId))?.isAdmin ??
-    (await store.getUserByObjectId(objectId))?.isAdmin ??
+    (await store.principals.getByObjectId(objectId))?.isAdmin ??
+    (await store.users.getByObjectId(objectId))?.isAdmin ??
     false
   );
 }

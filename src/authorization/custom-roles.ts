@@ -6,7 +6,7 @@ import { cachedList } from "./cached-list.js";
 import { assertAssignable } from "./role-assignments.js";
 import { isKnownDataAction, ROLE_DEFINITIONS, type RoleDefinition, type RolePermission } from "./roles.js";
 
-const cached = cachedList((store) => store.listRoleDefinitions<RoleDefinition>());
+const cached = cachedList((store) => store.roleAssignments.listDefinitions<RoleDefinition>());
 
 /** The built-in roles, then the custom ones (through a copy at most a second old). */
 export async function listRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
@@ -15,7 +15,7 @@ export async function listRoleDefinitions(store: Store): Promise<RoleDefinition[
 
 /** The same, read now: what a write transaction decides on. */
 export async function currentRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
-  return [...ROLE_DEFINITIONS, ...(await store.listRoleDefinitions<RoleDefinition>())];
+  return [...ROLE_DEFINITIONS, ...(await store.roleAssignments.listDefinitions<RoleDefinition>())];
 }
 
 const nameTaken = (roleName: string) =>
@@ -130,13 +130,15 @@ export async function putCustomRole(
   try {
     await store.transaction(async (tx) => {
       // Locked, the role's assignments cannot change under the check below (createRoleAssignment locks it too).
-      if (await tx.lockRoleDefinition(id)) {
-        mayWriteAt((await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!.assignableScopes);
+      if (await tx.roleAssignments.lockDefinition(id)) {
+        mayWriteAt(
+          (await tx.roleAssignments.listDefinitions<RoleDefinition>()).find((r) => r.id === id)!.assignableScopes,
+        );
       }
       mayWriteAt(role.assignableScopes);
       // A changed role keeps the assignments it has: each must stay within its new assignable scopes.
-      for (const a of await tx.listRoleAssignments()) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
-      if (!(await tx.putRoleDefinition(role))) throw nameTaken(role.roleName);
+      for (const a of await tx.roleAssignments.list()) if (a.roleDefinitionId === id) assertAssignable(role, a.scope);
+      if (!(await tx.roleAssignments.putDefinition(role))) throw nameTaken(role.roleName);
     });
   } catch (err) {
     // Another node took the name between this one's check and its write: the unique index refused the row.
@@ -165,10 +167,10 @@ export async function deleteCustomRole(
   const builtIn = ROLE_DEFINITIONS.find((r) => r.id === id);
   if (builtIn) throw builtInRefusal(builtIn);
   const found = await store.transaction(async (tx) => {
-    if (!(await tx.lockRoleDefinition(id))) return undefined;
-    const role = (await tx.listRoleDefinitions<RoleDefinition>()).find((r) => r.id === id)!;
+    if (!(await tx.roleAssignments.lockDefinition(id))) return undefined;
+    const role = (await tx.roleAssignments.listDefinitions<RoleDefinition>()).find((r) => r.id === id)!;
     mayDeleteAt(role.assignableScopes);
-    const used = (await tx.listRoleAssignments()).filter((a) => a.roleDefinitionId === id).length;
+    const used = (await tx.roleAssignments.list()).filter((a) => a.roleDefinitionId === id).length;
     if (used > 0) {
       throw new KeyVaultError(
         409,
@@ -176,7 +178,7 @@ export async function deleteCustomRole(
         `There are existing role assignments referencing role '${role.roleName}' (${used}): delete them before the role.`,
       );
     }
-    await tx.deleteRoleDefinition(id);
+    await tx.roleAssignments.deleteDefinition(id);
     return role;
   });
   cached.invalidate();

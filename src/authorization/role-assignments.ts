@@ -3,14 +3,15 @@
 import { randomUUID } from "node:crypto";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Caller } from "../identity/tokens.js";
-import type { RoleAssignmentRecord, Store } from "../store/store.js";
+import type { RoleAssignmentRecord } from "../store/repositories/role-assignments.js";
+import type { Store } from "../store/store.js";
 import { cachedList } from "./cached-list.js";
 import type { RequiredPermission } from "../http/permissions.js";
 import { dataActionFor, findRole, roleAllows, roleAllowsAction, type RoleDefinition } from "./roles.js";
 
 export type RoleAssignment = RoleAssignmentRecord;
 
-const cached = cachedList((store) => store.listRoleAssignments());
+const cached = cachedList((store) => store.roleAssignments.list());
 
 /** Every assignment, through a copy at most a second old (this node's own writes are seen at once). */
 export const listRoleAssignments = (store: Store): Promise<RoleAssignment[]> => cached.read(store);
@@ -53,13 +54,13 @@ export async function createRoleAssignment(
     let role = findRole(await listRoles(tx), roleId);
     if (role?.roleType === "CustomRole") {
       // Read the role again once it is locked: what it is now, not what it was before another node's change.
-      role = (await tx.lockRoleDefinition(role.id)) ? findRole(await listRoles(tx), role.id) : undefined;
+      role = (await tx.roleAssignments.lockDefinition(role.id)) ? findRole(await listRoles(tx), role.id) : undefined;
     }
     if (!role) throw missing();
     assertAssignable(role, scope);
     const wanted: RoleAssignment = { name: name ?? randomUUID(), scope, principalId, roleDefinitionId: role.id };
-    if (await tx.insertRoleAssignment(wanted)) return wanted;
-    const existing = (await tx.listRoleAssignments()).find((a) => a.name === wanted.name);
+    if (await tx.roleAssignments.insert(wanted)) return wanted;
+    const existing = (await tx.roleAssignments.list()).find((a) => a.name === wanted.name);
     if (
       existing &&
       existing.principalId === wanted.principalId &&
@@ -80,8 +81,8 @@ export async function createRoleAssignment(
 
 export async function deleteRoleAssignment(store: Store, name: string): Promise<RoleAssignment | undefined> {
   const found = await store.transaction(async (tx) => {
-    const existing = (await tx.listRoleAssignments()).find((a) => a.name === name);
-    return existing && (await tx.deleteRoleAssignment(name)) ? existing : undefined;
+    const existing = (await tx.roleAssignments.list()).find((a) => a.name === name);
+    return existing && (await tx.roleAssignments.delete(name)) ? existing : undefined;
   });
   cached.invalidate();
   return found;
@@ -106,7 +107,7 @@ export async function deleteRoleAssignmentsOfVault(store: Store, vaultName: stri
 
 async function deleteRoleAssignmentsWhere(store: Store, doomed: (a: RoleAssignment) => boolean): Promise<void> {
   await store.transaction(async (tx) => {
-    for (const a of await tx.listRoleAssignments()) if (doomed(a)) await tx.deleteRoleAssignment(a.name);
+    for (const a of await tx.roleAssignments.list()) if (doomed(a)) await tx.roleAssignments.delete(a.name);
   });
   cached.invalidate();
 }

@@ -38,8 +38,8 @@ async function renewIfDue(store: Store, vault: Vault, record: CertificateName, n
   if (!latest || !renewalDue(record, latest, now)) return false;
   return renewCertificate(scope, record.name, now, async (tx) => {
     // Another node's renewal, committed first, moves the newest version (or is still pending): the trigger then no longer holds.
-    await tx.lockName(vault.name, CERTIFICATES.type, record.name);
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, record.name);
+    await tx.objects.lockName(vault.name, CERTIFICATES.type, record.name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, record.name);
     const newest = await newestCertificateVersion(tx, vault, record.name);
     return current !== undefined && newest !== undefined && renewalDue(current, newest, now);
   });

@@ -38,7 +38,7 @@ export async function keyToReuse(
   policy: PolicyRecord,
 ): Promise<KeyObject | undefined> {
   if (!policy.key_props.reuse_key) return undefined;
-  const linked = await store.getName<ManagedState>(vault.name, KEYS.type, name);
+  const linked = await store.objects.getName<ManagedState>(vault.name, KEYS.type, name);
   const newest = isManaged(linked) ? await newestKeyVersion(store, vault, name) : undefined;
   if (!newest?.sealed) return undefined;
   const key = privateKeyFromDer(newest.sealed);
@@ -117,10 +117,10 @@ export async function renewCertificate(
   );
   const requested = await store.transaction(async (tx) => {
     if (!(await stillDue(tx))) return false;
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     // The key was made for the policy read before; a policy changed since then waits for the next sweep.
     if (!current || current.state.policyUpdatedAt !== record.state.policyUpdatedAt) return false;
-    await tx.putName<CertificateState>({
+    await tx.objects.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: op },
       sealedState: privateKeyToDer(key),
@@ -141,7 +141,7 @@ export async function putCertificateName(
   sealedState: Buffer | null,
 ): Promise<void> {
   const now = Date.now();
-  await tx.putName<CertificateState>({
+  await tx.objects.putName<CertificateState>({
     vault: vault.name,
     kind: CERTIFICATES.type,
     name: current?.name ?? name, // names are case-insensitive; the first spelling stays
@@ -180,7 +180,7 @@ export function completeSelfIssued({ store, vault }: ObjectScope, name: string, 
 }
 
 async function issuePending(store: Store, vault: Vault, name: string, now: number): Promise<void> {
-  const record = await store.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+  const record = await store.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
   const op = record?.state.pending;
   if (!record || record.deletedAt !== null || op?.status !== "inProgress" || !record.sealedState) return;
   const key = privateKeyFromDer(record.sealedState);
@@ -197,8 +197,8 @@ async function issuePending(store: Store, vault: Vault, name: string, now: numbe
   }
   await store.transaction(async (tx) => {
     // Another node, or a cancel, may have finished the operation meanwhile; the lock makes this read see it.
-    await tx.lockName(vault.name, CERTIFICATES.type, name);
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    await tx.objects.lockName(vault.name, CERTIFICATES.type, name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     if (current?.state.pending?.requestId !== op.requestId || current.state.pending.status !== "inProgress") return;
     const version = await writeCertificateVersion(
       tx,
@@ -211,7 +211,7 @@ async function issuePending(store: Store, vault: Vault, name: string, now: numbe
       op.tags,
       op.version,
     );
-    await tx.putName<CertificateState>({
+    await tx.objects.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
       sealedState: null,
@@ -227,10 +227,10 @@ export async function finishOperation(
   change: Partial<PendingOperation>,
 ) {
   await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     // Only an operation still in progress ends, once: a cancel and a failure may race.
     if (current?.state.pending?.requestId !== requestId || current.state.pending.status !== "inProgress") return;
-    await tx.putName<CertificateState>({
+    await tx.objects.putName<CertificateState>({
       ...current,
       state: { ...current.state, pending: { ...current.state.pending, ...change } },
       sealedState: null,
@@ -261,7 +261,7 @@ export async function writeCertificateVersion(
   const validity = { nbf: unixTime(x.validFrom), exp: unixTime(x.validTo) };
   const linkedAttributes = { ...attributes, ...validity };
   const times = { createdAt: now, updatedAt: now };
-  await tx.putVersion({
+  await tx.objects.putVersion({
     vault: vault.name,
     kind: CERTIFICATES.type,
     name,

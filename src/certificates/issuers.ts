@@ -3,21 +3,21 @@
 import { badParameter, notFound } from "../http/errors.js";
 import type { PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
-import type { NameRecord, Page } from "../store/store.js";
+import type { NameRecord, Page } from "../store/repositories/objects.js";
 import { CONTACTS_KIND, ISSUER_KIND, type Contact, type IssuerRecord, type IssuerState } from "./model.js";
 import { checkIssuerName, type IssuerInput } from "./requests.js";
 
 const issuerNotFound = (name: string) => notFound("CertificateIssuerNotFound", `Issuer not found: ${name}`);
 
 async function issuerRecord(scope: ObjectScope, name: string): Promise<IssuerRecord> {
-  const record = await scope.store.getName<IssuerState>(scope.vault.name, ISSUER_KIND, checkIssuerName(name));
+  const record = await scope.store.objects.getName<IssuerState>(scope.vault.name, ISSUER_KIND, checkIssuerName(name));
   if (!record) throw issuerNotFound(name);
   return record;
 }
 
 /** True when the vault has an issuer of that name (create refers to issuers by name). */
 export async function issuerExists(scope: ObjectScope, name: string): Promise<boolean> {
-  return (await scope.store.getName(scope.vault.name, ISSUER_KIND, name)) !== undefined;
+  return (await scope.store.objects.getName(scope.vault.name, ISSUER_KIND, name)) !== undefined;
 }
 
 /** PUT replaces the issuer; PATCH (`merge`) keeps what the body leaves out. */
@@ -29,7 +29,7 @@ export async function setCertificateIssuer(
 ): Promise<IssuerRecord> {
   checkIssuerName(name);
   return scope.store.transaction(async (tx) => {
-    const existing = await tx.getName<IssuerState>(scope.vault.name, ISSUER_KIND, name);
+    const existing = await tx.objects.getName<IssuerState>(scope.vault.name, ISSUER_KIND, name);
     if (merge && !existing) throw issuerNotFound(name);
     const base = merge ? existing : undefined;
     const provider = input.provider ?? base?.state.provider;
@@ -51,7 +51,7 @@ export async function setCertificateIssuer(
       },
       sealedState: input.password !== undefined ? Buffer.from(input.password, "utf8") : (base?.sealedState ?? null),
     };
-    await tx.putName(record);
+    await tx.objects.putName(record);
     return record;
   });
 }
@@ -61,12 +61,12 @@ export const getCertificateIssuer = (scope: ObjectScope, name: string): Promise<
 
 export async function deleteCertificateIssuer(scope: ObjectScope, name: string): Promise<IssuerRecord> {
   const record = await issuerRecord(scope, name);
-  await scope.store.purgeName(scope.vault.name, ISSUER_KIND, name);
+  await scope.store.objects.purgeName(scope.vault.name, ISSUER_KIND, name);
   return record;
 }
 
 export function getCertificateIssuers(scope: ObjectScope, page: PageRequest): Promise<Page<IssuerRecord>> {
-  return scope.store.listNames<IssuerState>(scope.vault.name, ISSUER_KIND, { deleted: false, ...page });
+  return scope.store.objects.listNames<IssuerState>(scope.vault.name, ISSUER_KIND, { deleted: false, ...page });
 }
 
 // -- contacts -----------------------------------------------------------------------------------
@@ -75,13 +75,13 @@ export function getCertificateIssuers(scope: ObjectScope, page: PageRequest): Pr
 const CONTACTS = "contacts";
 
 async function contactsRecord(scope: ObjectScope): Promise<NameRecord<{ contacts: Contact[] }>> {
-  const record = await scope.store.getName<{ contacts: Contact[] }>(scope.vault.name, CONTACTS_KIND, CONTACTS);
+  const record = await scope.store.objects.getName<{ contacts: Contact[] }>(scope.vault.name, CONTACTS_KIND, CONTACTS);
   if (!record) throw notFound("ContactsNotFound", "Contacts not found");
   return record;
 }
 
 export async function setCertificateContacts(scope: ObjectScope, contacts: Contact[]): Promise<Contact[]> {
-  await scope.store.putName({
+  await scope.store.objects.putName({
     vault: scope.vault.name,
     kind: CONTACTS_KIND,
     name: CONTACTS,
@@ -98,6 +98,6 @@ export const getCertificateContacts = async (scope: ObjectScope): Promise<Contac
 
 export async function deleteCertificateContacts(scope: ObjectScope): Promise<Contact[]> {
   const record = await contactsRecord(scope);
-  await scope.store.purgeName(scope.vault.name, CONTACTS_KIND, CONTACTS);
+  await scope.store.objects.purgeName(scope.vault.name, CONTACTS_KIND, CONTACTS);
   return record.state.contacts;
 }

@@ -5,7 +5,7 @@ import { CERTIFICATES, KEYS, SECRETS } from "../objects/collection.js";
 import { deletedFields, type DeletedFields } from "../objects/soft-delete.js";
 import { objectUrl } from "../objects/names.js";
 import type { VaultScope } from "../objects/scope.js";
-import type { NameRecord, VersionRecord } from "../store/store.js";
+import type { NameRecord, VersionRecord } from "../store/repositories/objects.js";
 import type { PolicyRecord } from "./policy.js";
 
 export interface PendingOperation {

@@ -15,7 +15,7 @@ import { checkObjectName } from "../http/object-names.js";
 import { versionPage, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
-import type { Page } from "../store/store.js";
+import type { Page } from "../store/repositories/objects.js";
 import {
   completeInBackground,
   completeSelfIssued,
@@ -67,7 +67,7 @@ export async function createCertificate(
 ): Promise<PendingOperation> {
   checkObjectName(name, CERTIFICATES.type);
   const { store, vault } = scope;
-  const existing = await store.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+  const existing = await store.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
   assertNotDeleted(existing, CERTIFICATES.type, name);
   const policy = input.policy(existing?.state.policy);
   const { attributes, tags } = input;
@@ -80,7 +80,7 @@ export async function createCertificate(
 
   const { op, key } = await requestVersion(policy, attributes, tags, await keyToReuse(store, vault, name, policy));
   await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     assertNotDeleted(current, CERTIFICATES.type, name);
     if (current?.state.pending && statusAt(current.state.pending, Date.now()) === "inProgress") {
       throw conflict(
@@ -146,14 +146,14 @@ export async function updateCertificateOperation(
 export async function deleteCertificateOperation(scope: ObjectScope, name: string): Promise<PendingOperation> {
   const record = await pendingOf(scope, name);
   await scope.store.transaction(async (tx) => {
-    const hasVersion = await tx.getVersion(scope.vault.name, CERTIFICATES.type, name);
+    const hasVersion = await tx.objects.getVersion(scope.vault.name, CERTIFICATES.type, name);
     if (hasVersion)
-      await tx.putName<CertificateState>({
+      await tx.objects.putName<CertificateState>({
         ...record,
         state: { ...record.state, pending: undefined },
         sealedState: null,
       });
-    else await tx.purgeName(scope.vault.name, CERTIFICATES.type, name);
+    else await tx.objects.purgeName(scope.vault.name, CERTIFICATES.type, name);
   });
   return record.state.pending!;
 }
@@ -207,7 +207,7 @@ export async function mergeCertificate(
       tags,
       op.version,
     );
-    await tx.putName<CertificateState>({
+    await tx.objects.putName<CertificateState>({
       ...record,
       state: { ...record.state, pending: { ...op, status: "completed", statusDetails: "", target: version } },
       sealedState: null,
@@ -226,7 +226,7 @@ export async function importCertificate(
   const { store, vault } = scope;
   const { key, chain, policy, attributes, tags } = input;
   await store.transaction(async (tx) => {
-    const current = await tx.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
+    const current = await tx.objects.getName<CertificateState>(vault.name, CERTIFICATES.type, name);
     assertNotDeleted(current, CERTIFICATES.type, name);
     await putCertificateName(
       tx,
@@ -267,7 +267,7 @@ export async function updateCertificatePolicy(
   return scope.store.transaction(async (tx) => {
     const record = await liveCertificateName({ ...scope, store: tx }, name);
     const state = { ...record.state, policy: policy(record.state.policy), policyUpdatedAt: Date.now() };
-    await tx.putName<CertificateState>({ ...record, state });
+    await tx.objects.putName<CertificateState>({ ...record, state });
     return state;
   });
 }
@@ -286,23 +286,23 @@ export async function updateCertificate(
     const attributes = applyAttributes(v.attributes, input.attributes);
     const tags = input.tags ?? v.tags;
     const now = Date.now();
-    await tx.putVersion({ ...v, attributes, tags, updatedAt: now });
+    await tx.objects.putVersion({ ...v, attributes, tags, updatedAt: now });
     for (const kind of [KEYS.type, SECRETS.type]) {
-      const linked = await tx.getVersion<StoredAttributes, Record<string, unknown>>(
+      const linked = await tx.objects.getVersion<StoredAttributes, Record<string, unknown>>(
         scope.vault.name,
         kind,
         name,
         v.version,
       );
       if (linked)
-        await tx.putVersion({
+        await tx.objects.putVersion({
           ...linked,
           attributes: { ...linked.attributes, enabled: attributes.enabled },
           updatedAt: now,
         });
     }
     if (input.policy) {
-      await tx.putName<CertificateState>({
+      await tx.objects.putName<CertificateState>({
         ...record,
         state: { ...record.state, policy: input.policy(record.state.policy), policyUpdatedAt: now },
       });
@@ -318,7 +318,7 @@ export async function getCertificates(
   page: PageRequest,
   includePending: boolean,
 ): Promise<Page<CertificateView>> {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
+  const names = await scope.store.objects.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
     deleted: false,
     ...page,
   });
@@ -337,7 +337,7 @@ export async function getCertificateVersions(
   page: PageRequest,
 ): Promise<Page<CertificateVersion>> {
   await liveCertificateName(scope, name);
-  return scope.store.listVersions<StoredAttributes, CertificateVersionData>(
+  return scope.store.objects.listVersions<StoredAttributes, CertificateVersionData>(
     scope.vault.name,
     CERTIFICATES.type,
     name,
@@ -363,7 +363,7 @@ export async function getDeletedCertificate(scope: ObjectScope, name: string): P
 }
 
 export async function getDeletedCertificates(scope: ObjectScope, page: PageRequest): Promise<Page<DeletedCertificate>> {
-  const names = await scope.store.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
+  const names = await scope.store.objects.listNames<CertificateState>(scope.vault.name, CERTIFICATES.type, {
     deleted: true,
     ...page,
   });

@@ -19,7 +19,12 @@ export const certificateVersion = (
   name: string,
   version?: string,
 ): Promise<CertificateVersion | undefined> =>
-  store.getVersion<StoredAttributes, CertificateVersionData>(vault.name, CERTIFICATES.type, name, version || undefined);
+  store.objects.getVersion<StoredAttributes, CertificateVersionData>(
+    vault.name,
+    CERTIFICATES.type,
+    name,
+    version || undefined,
+  );
 
 export const newestCertificateVersion = (store: Store, vault: Vault, name: string) =>
   certificateVersion(store, vault, name);

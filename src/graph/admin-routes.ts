@@ -23,7 +23,7 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
   });
 
   app.get("/kluis/servicePrincipals", async () => ({
-    value: (await ctx.store.listPrincipals()).map((p) => ({
+    value: (await ctx.store.principals.list()).map((p) => ({
       appId: p.appId,
       id: p.objectId,
       displayName: p.displayName,
@@ -34,7 +34,7 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
 
   app.get("/kluis/servicePrincipals/:appId", async (req) => {
     const { appId } = req.params as { appId: string };
-    const p = await ctx.store.getPrincipalByAppId(appId);
+    const p = await ctx.store.principals.getByAppId(appId);
     if (!p) throw notFound(appId);
     return { appId: p.appId, id: p.objectId, displayName: p.displayName, servicePrincipalType: "Application" };
   });

@@ -2,7 +2,8 @@
 // principal's id is the record's object id, the application's id is derived from it, and both show the record's one
 // client secret as their one password credential.
 import { createHash } from "node:crypto";
-import type { PrincipalRecord, UserRecord } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
+import type { UserRecord } from "../store/repositories/users.js";
 import type { Filterable } from "./filter.js";
 
 /** A stable UUID-shaped id derived from `parts` (the same parts always give the same id, as UUID v5 does). */

@@ -10,7 +10,8 @@ import { createServicePrincipal, resetServicePrincipalCredential } from "../iden
 import { createUser, findUser, invalidNewUser, invalidPassword, updateUser } from "../identity/users.js";
 import { GRAPH_AUDIENCE, type Caller } from "../identity/tokens.js";
 import type { ServerContext } from "../identity/context.js";
-import type { PrincipalRecord, UserRecord } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
+import type { UserRecord } from "../store/repositories/users.js";
 import { deleteServicePrincipal, deleteUser } from "../vaults/principal-removal.js";
 import { GraphError, graphBadRequest, graphDenied, graphNotFound, installGraphErrors } from "./errors.js";
 import { parseFilter, type Filterable } from "./filter.js";
@@ -81,17 +82,17 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     const predicate = typeof filter === "string" ? parseFilter(filter) : () => true;
     return all.filter((o) => predicate(view(o)));
   }
-  const principalsSelected = async (req: FastifyRequest) => selected(req, await store.listPrincipals(), filterable);
-  const servicePrincipal = async (id: string) => store.getPrincipalByObjectId(id);
+  const principalsSelected = async (req: FastifyRequest) => selected(req, await store.principals.list(), filterable);
+  const servicePrincipal = async (id: string) => store.principals.getByObjectId(id);
   /** Application ids are derived, so finding one reads every principal: only an administrator's request does. */
   async function application(req: FastifyRequest): Promise<PrincipalRecord | undefined> {
     const id = idParam(req).toLowerCase();
     if (!req.graphCaller!.isAdministrator) {
-      const self = await store.getPrincipalByObjectId(req.graphCaller!.objectId);
+      const self = await store.principals.getByObjectId(req.graphCaller!.objectId);
       if (!self || applicationIdOf(self) !== id) throw graphDenied();
       return self;
     }
-    return (await store.listPrincipals()).find((p) => applicationIdOf(p) === id);
+    return (await store.principals.list()).find((p) => applicationIdOf(p) === id);
   }
 
   /** Deleting an application or a service principal deletes the one record; its tokens stop working. */
@@ -127,7 +128,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // The signed-in user; an application token has none (az falls back to looking its service principal up).
   app.get("/me", async (req) => {
-    const user = await store.getUserByObjectId(req.graphCaller!.objectId);
+    const user = await store.users.getByObjectId(req.graphCaller!.objectId);
     if (!user) throw new GraphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
     return entity("users", userView(user));
   });
@@ -135,7 +136,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   // -- users ----------------------------------------------------------------------------------------------------
   /** Users are read by administrators and by users (Entra's members read the directory); not by other applications. */
   const requireUserReader = async (req: FastifyRequest) => {
-    if (!req.graphCaller!.isAdministrator && !(await store.getUserByObjectId(req.graphCaller!.objectId)))
+    if (!req.graphCaller!.isAdministrator && !(await store.users.getByObjectId(req.graphCaller!.objectId)))
       throw graphDenied();
   };
   /** /users/{id | userPrincipalName}. */
@@ -147,7 +148,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.get("/users", async (req) => {
     await requireUserReader(req);
-    return listed("users", selected(req, await store.listUsers(), filterableUser).map(userView));
+    return listed("users", selected(req, await store.users.list(), filterableUser).map(userView));
   });
 
   app.get("/users/:id", async (req) => {
@@ -176,10 +177,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (invalid) throw graphBadRequest(invalid);
     const taken = () =>
       graphBadRequest("Another object with the same value for property userPrincipalName already exists.");
-    if (await store.getUserByPrincipalName(fields.userPrincipalName)) throw taken();
+    if (await store.users.getByPrincipalName(fields.userPrincipalName)) throw taken();
     const created = await createUser(store, fields).catch(async (err: unknown) => {
       // Two requests for the same name at once: the store's unique UPN refuses the second.
-      throw (await store.getUserByPrincipalName(fields.userPrincipalName)) ? taken() : err;
+      throw (await store.users.getByPrincipalName(fields.userPrincipalName)) ? taken() : err;
     });
     return reply.code(201).send(entity("users", userView(created)));
   });
@@ -225,7 +226,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     requireAdministrator(req);
     const appId = body(req).appId;
     if (typeof appId !== "string") throw graphBadRequest("The appId of the service principal is required.");
-    const p = await store.getPrincipalByAppId(appId);
+    const p = await store.principals.getByAppId(appId);
     if (!p)
       throw graphBadRequest(
         `The appId '${appId}' of the service principal does not reference a valid application object.`,
@@ -272,7 +273,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     requireAdministrator(req);
     const displayName = validDisplayName(body(req).displayName);
     const created = await createServicePrincipal(store, displayName);
-    const p = await store.getPrincipalByAppId(created.appId);
+    const p = await store.principals.getByAppId(created.appId);
     if (!p) throw graphNotFound(created.appId);
     return reply.code(201).send(entity("applications", applicationView(p)));
   });

@@ -1,7 +1,8 @@
 // What every ARM route shares: the server serves one subscription (any other id is ARM's 404), resource groups hold
 // the resources, and resource ids name them.
 import type { FastifyRequest } from "fastify";
-import type { ResourceGroupRecord, Store } from "../store/store.js";
+import type { ResourceGroupRecord } from "../store/repositories/resource-groups.js";
+import type { Store } from "../store/store.js";
 import { KeyVaultError } from "./errors.js";
 
 /** A preHandler hook for routes under /subscriptions/:subscriptionId. */
@@ -19,7 +20,7 @@ const resourceGroupNotFound = (name: string) =>
 
 /** The resource group a route names, or ARM's 404. */
 export async function getResourceGroup(store: Store, name: string): Promise<ResourceGroupRecord> {
-  const group = await store.getResourceGroup(name);
+  const group = await store.resourceGroups.get(name);
   if (!group) throw resourceGroupNotFound(name);
   return group;
 }

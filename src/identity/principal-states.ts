@@ -43,9 +43,9 @@ export class PrincipalStates {
   }
 
   private async read(objectId: string): Promise<PrincipalState | undefined> {
-    const p = await this.store.getPrincipalByObjectId(objectId);
+    const p = await this.store.principals.getByObjectId(objectId);
     if (p) return { appId: p.appId, enabled: true, credentialGeneration: p.credentialGeneration };
-    const u = await this.store.getUserByObjectId(objectId);
+    const u = await this.store.users.getByObjectId(objectId);
     return u && { enabled: u.accountEnabled, credentialGeneration: u.credentialGeneration };
   }
 

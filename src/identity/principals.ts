@@ -1,7 +1,8 @@
 // Service principals: an application id, an object id, and a client secret kept only as a slow hash.
 import { randomUUID } from "node:crypto";
 import { hashSecret, newClientSecret, verifySecret } from "../crypto/passwords.js";
-import type { PrincipalRecord, Store } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
+import type { Store } from "../store/store.js";
 import type { TokenService } from "./tokens.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
 import type { VerifiedSecrets } from "./verified-secrets.js";
@@ -28,7 +29,7 @@ export async function createServicePrincipal(
     createdAt: Date.now(),
     credentialGeneration: 0,
   };
-  await store.insertPrincipal(record);
+  await store.principals.insert(record);
   return { appId: record.appId, objectId: record.objectId, displayName, password };
 }
 
@@ -42,10 +43,10 @@ export async function resetServicePrincipalCredential(
   tokens: TokenService,
   appId: string,
 ): Promise<{ principal: PrincipalRecord; password: string } | undefined> {
-  if (!(await store.getPrincipalByAppId(appId))) return undefined;
+  if (!(await store.principals.getByAppId(appId))) return undefined;
   const password = newClientSecret();
-  await store.updatePrincipalSecret(appId, await hashSecret(password));
-  const principal = await store.getPrincipalByAppId(appId);
+  await store.principals.updateSecret(appId, await hashSecret(password));
+  const principal = await store.principals.getByAppId(appId);
   if (!principal) return undefined; // deleted meanwhile
   tokens.forgetPrincipal(principal.objectId);
   return { principal, password };
@@ -71,7 +72,7 @@ export async function authenticateClient(
   secret: string,
   address: string,
 ): Promise<PrincipalRecord | "unknown-client" | "invalid-secret" | Refusal> {
-  const principal = await store.getPrincipalByAppId(appId);
+  const principal = await store.principals.getByAppId(appId);
   if (!principal) return "unknown-client";
   if (signIn.verified.has(principal, secret)) return principal;
   const checked = await checkSecret(signIn.throttle, appId, address, secret, principal.secretHash);

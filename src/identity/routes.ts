@@ -166,7 +166,7 @@ export async function identityRoutes(
         700016,
         `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`,
       );
-    if (await store.getPrincipalByAppId(clientId)) {
+    if (await store.principals.getByAppId(clientId)) {
       return aadError(
         reply,
         401,
@@ -369,7 +369,7 @@ export async function identityRoutes(
     const resource = requestedAudience(req, form);
     if (!resource) return unknownResource(reply, form);
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
-    const user = await store.getUserByObjectId(signedIn.objectId);
+    const user = await store.users.getByObjectId(signedIn.objectId);
     if (!user || (signedIn.credentialGeneration ?? user.credentialGeneration) !== user.credentialGeneration) {
       return aadError(
         reply,

@@ -2,7 +2,9 @@
 // also the id_token, client_info and refresh token MSAL keeps.
 import { createPublicKey, generateKeyPairSync, createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
-import type { PrincipalRecord, Store, UserRecord } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
+import type { UserRecord } from "../store/repositories/users.js";
+import type { Store } from "../store/store.js";
 import { PrincipalStates } from "./principal-states.js";
 
 export const VAULT_AUDIENCE = "https://vault.azure.net";
@@ -111,18 +113,18 @@ export class TokenService {
 
   /** Loads the tenant id and signing key, creating both on first start. */
   static async open(store: Store): Promise<TokenService> {
-    let tenantId = await store.getSetting("tenant_id");
+    let tenantId = await store.settings.get("tenant_id");
     if (!tenantId) {
       tenantId = randomUUID();
-      await store.putSetting("tenant_id", tenantId);
+      await store.settings.put("tenant_id", tenantId);
     }
-    let pem = (await store.getSealedSetting("token_signing_key"))?.toString("utf8");
+    let pem = (await store.settings.getSealed("token_signing_key"))?.toString("utf8");
     if (!pem) {
       pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
         type: "pkcs8",
         format: "pem",
       }) as string;
-      await store.putSealedSetting("token_signing_key", Buffer.from(pem, "utf8"));
+      await store.settings.putSealed("token_signing_key", Buffer.from(pem, "utf8"));
     }
     const privateKey = createPrivateKey(pem);
     const publicKey = createPublicKey(privateKey);

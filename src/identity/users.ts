@@ -2,7 +2,8 @@
 // password only as a slow salted hash, a credential generation that revokes tokens, deletion that revokes them too.
 import { randomUUID } from "node:crypto";
 import { hashSecret } from "../crypto/passwords.js";
-import type { Store, UserRecord } from "../store/store.js";
+import type { UserRecord } from "../store/repositories/users.js";
+import type { Store } from "../store/store.js";
 import { checkSecret } from "./principals.js";
 import type { TokenService } from "./tokens.js";
 import type { Refusal, SignInThrottle } from "./sign-in-throttle.js";
@@ -70,13 +71,13 @@ export async function createUser(
     createdAt: Date.now(),
     credentialGeneration: 0,
   };
-  await store.insertUser(record);
+  await store.users.insert(record);
   return record;
 }
 
 /** A user by object id or by user principal name, as Graph's /users/{id | userPrincipalName} finds one. */
 export async function findUser(store: Store, idOrUpn: string): Promise<UserRecord | undefined> {
-  return idOrUpn.includes("@") ? store.getUserByPrincipalName(idOrUpn) : store.getUserByObjectId(idOrUpn);
+  return idOrUpn.includes("@") ? store.users.getByPrincipalName(idOrUpn) : store.users.getByObjectId(idOrUpn);
 }
 
 /**
@@ -92,8 +93,8 @@ export async function updateUser(
   const { password, ...fields } = changes;
   const stored = { ...fields, ...(password !== undefined ? { passwordHash: await hashSecret(password) } : {}) };
   if (Object.values(stored).every((v) => v === undefined))
-    return (await store.getUserByObjectId(objectId)) !== undefined;
-  const updated = await store.updateUser(objectId, stored);
+    return (await store.users.getByObjectId(objectId)) !== undefined;
+  const updated = await store.users.update(objectId, stored);
   tokens.forgetPrincipal(objectId);
   return updated;
 }
@@ -113,7 +114,7 @@ export async function authenticateUser(
   address: string,
 ): Promise<UserRecord | "invalid-credentials" | "disabled" | Refusal> {
   const upn = userPrincipalNameOf(username);
-  const user = upn.length <= MAX_USER_PRINCIPAL_NAME ? await store.getUserByPrincipalName(upn) : undefined;
+  const user = upn.length <= MAX_USER_PRINCIPAL_NAME ? await store.users.getByPrincipalName(upn) : undefined;
   unknownUserHash ??= hashSecret(randomUUID());
   const hash = user?.passwordHash ?? (await unknownUserHash);
   const checked = await checkSecret(

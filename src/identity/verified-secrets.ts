@@ -1,7 +1,7 @@
 // Client secrets this node has recently verified, so that an honest caller's next token request costs an HMAC
 // instead of a scrypt hash, and is never throttled, even while someone floods its application with wrong secrets.
 import { createHmac, randomBytes } from "node:crypto";
-import type { PrincipalRecord } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
 
 /** How long a verified secret is remembered after its last use (SDKs ask for a new token about once an hour). */
 export const VERIFIED_SECRET_TTL_MS = 2 * 60 * 60 * 1000;

@@ -8,7 +8,7 @@ import { deletedObjectNotFound, isManaged, KEYS } from "../objects/collection.js
 import { listNewest as listNewestOf, versionPage, type NameWithNewest, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { assertNotDeleted, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
-import type { Page } from "../store/store.js";
+import type { Page } from "../store/repositories/objects.js";
 import type { KeyName, KeyState, KeyVersion, KeyVersionData } from "./model.js";
 import { defaultKeyOps, type CreateKeyInput, type ImportKeyInput, type UpdateKeyInput } from "./requests.js";
 import {
@@ -32,7 +32,7 @@ const keyDisabled = (operation: string) =>
 
 async function assertFreeName(scope: ObjectScope, name: string): Promise<void> {
   checkObjectName(name, KEYS.type);
-  assertNotDeleted(await scope.store.getName(scope.vault.name, KEYS.type, name), KEYS.type, name);
+  assertNotDeleted(await scope.store.objects.getName(scope.vault.name, KEYS.type, name), KEYS.type, name);
 }
 
 export async function createKey(scope: ObjectScope, name: string, input: CreateKeyInput): Promise<KeyVersion> {
@@ -60,7 +60,7 @@ export async function getKeys(scope: ObjectScope, page: PageRequest): Promise<Pa
 
 export async function getKeyVersions(scope: ObjectScope, name: string, page: PageRequest): Promise<Page<KeyVersion>> {
   await liveKeyName(scope, name);
-  return scope.store.listVersions<StoredAttributes, KeyVersionData>(
+  return scope.store.objects.listVersions<StoredAttributes, KeyVersionData>(
     scope.vault.name,
     KEYS.type,
     name,
@@ -88,7 +88,7 @@ export async function updateKey(
         key_ops: input.keyOps === undefined ? v.data.key_ops : (input.keyOps ?? defaultKeyOps(v.data.kty)),
       },
     };
-    await tx.putVersion(updated);
+    await tx.objects.putVersion(updated);
     return updated;
   });
 }

@@ -27,8 +27,8 @@ async function rotateIfDue(store: Store, vault: Vault, record: KeyName, now: num
   if (!latest || !rotationDue(record, latest, now)) return false;
   return rotateKeyOnSchedule({ store, vault }, record.name, now, async (tx) => {
     // Another node's rotation, committed first, moves the newest version: the trigger then no longer holds.
-    await tx.lockName(vault.name, KEYS.type, record.name);
-    const current = await tx.getName<KeyState>(vault.name, KEYS.type, record.name);
+    await tx.objects.lockName(vault.name, KEYS.type, record.name);
+    const current = await tx.objects.getName<KeyState>(vault.name, KEYS.type, record.name);
     const newest = await newestKeyVersion(tx, vault, record.name);
     return current !== undefined && newest !== undefined && rotationDue(current, newest, now);
   });

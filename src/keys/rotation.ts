@@ -30,7 +30,7 @@ export async function updateKeyRotationPolicy(
     const record = await liveKeyName({ ...scope, store: tx }, name);
     const now = Date.now();
     const updated: RotationPolicy = { ...input, created: record.state.rotationPolicy?.created ?? now, updated: now };
-    await tx.putName<KeyState>({ ...record, state: { ...record.state, rotationPolicy: updated } });
+    await tx.objects.putName<KeyState>({ ...record, state: { ...record.state, rotationPolicy: updated } });
     return updated;
   });
 }

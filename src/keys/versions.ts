@@ -19,7 +19,7 @@ export const deletedKeyName = (scope: ObjectScope, name: string): Promise<KeyNam
 
 /** The newest version of a name, live or deleted. */
 export const newestKeyVersion = (store: Store, vault: Vault, name: string): Promise<KeyVersion | undefined> =>
-  store.getVersion<StoredAttributes, KeyVersionData>(vault.name, KEYS.type, name);
+  store.objects.getVersion<StoredAttributes, KeyVersionData>(vault.name, KEYS.type, name);
 
 /** The named version of a live key, or its newest one when `version` is empty. */
 export function keyVersion(scope: ObjectScope, name: string, version?: string): Promise<KeyVersion> {
@@ -76,7 +76,7 @@ export async function putKeyVersion(
   operation: string,
   fresh: NewKeyVersion,
 ): Promise<KeyVersion> {
-  const current = await tx.getName<KeyState>(vault.name, KEYS.type, name);
+  const current = await tx.objects.getName<KeyState>(vault.name, KEYS.type, name);
   assertNotDeleted(current, KEYS.type, name);
   assertNotManaged(KEYS, current, operation);
   if (!current) await putKeyName(tx, vault, name, {});
@@ -91,12 +91,12 @@ export async function putManagedKeyVersion(
   name: string,
   fresh: ManagedKeyVersion,
 ): Promise<KeyVersion> {
-  if (!(await tx.getName(vault.name, KEYS.type, name))) await putKeyName(tx, vault, name, { managed: true });
+  if (!(await tx.objects.getName(vault.name, KEYS.type, name))) await putKeyName(tx, vault, name, { managed: true });
   return writeVersion(tx, vault, name, fresh, { version: fresh.version, managed: true });
 }
 
 const putKeyName = (tx: Store, vault: Vault, name: string, state: KeyState) =>
-  tx.putName<KeyState>({
+  tx.objects.putName<KeyState>({
     vault: vault.name,
     kind: KEYS.type,
     name,
@@ -132,5 +132,5 @@ async function writeVersion(
     ...(managed ? { version: managed.version } : {}),
     ...(createdAt !== undefined ? { createdAt, updatedAt: createdAt } : {}),
   };
-  return { ...version, seq: await tx.putVersion(version) };
+  return { ...version, seq: await tx.objects.putVersion(version) };
 }

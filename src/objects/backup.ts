@@ -1,7 +1,8 @@
 // Backup blobs of certificates, keys and secrets: opaque to the client, encrypted and integrity-protected under a
 // key derived from the server's master key, bound to the object kind, and restorable into any vault of this server.
 import { badParameter, conflict } from "../http/errors.js";
-import type { Store, VersionRecord } from "../store/store.js";
+import type { VersionRecord } from "../store/repositories/objects.js";
+import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import type { ObjectCollection, ObjectType } from "./collection.js";
 import { checkRestoredVersion } from "./limits.js";
@@ -12,7 +13,7 @@ const context = (kind: ObjectType) => `backup/v1/${kind}`;
 
 /** The blob as Key Vault returns it: base64url. */
 export function sealBackup(store: Store, kind: ObjectType, payload: unknown): string {
-  return store.sealExport(Buffer.from(JSON.stringify(payload), "utf8"), context(kind)).toString("base64url");
+  return store.settings.sealExport(Buffer.from(JSON.stringify(payload), "utf8"), context(kind)).toString("base64url");
 }
 
 /**
@@ -23,7 +24,7 @@ export function openBackup<T>(store: Store, kind: ObjectType, blob: unknown): T 
   const sealed = Buffer.isBuffer(blob) ? blob : typeof blob === "string" ? Buffer.from(blob, "base64url") : undefined;
   if (!sealed?.length) throw badParameter("The backup blob 'value' must be a base64url string.");
   try {
-    const plain = store.openExport(sealed, context(kind));
+    const plain = store.settings.openExport(sealed, context(kind));
     return JSON.parse(plain.toString("utf8")) as T;
   } catch {
     throw badParameter(`The backup blob is corrupt, or is not a ${kind} backup made by this server.`);
@@ -55,16 +56,21 @@ export async function collectBackup(
   const objects: BackedUpName[] = [];
   let stored = name; // the name as first written (lookups are case-insensitive)
   for (const kind of kinds) {
-    const record = await store.getName(vault, kind, name);
+    const record = await store.objects.getName(vault, kind, name);
     if (!record) continue;
     stored = record.name;
     const versions: BackedUpName["versions"] = [];
     let after: number | undefined;
     do {
-      const page = await store.listVersions<Record<string, unknown>, Record<string, unknown>>(vault, kind, name, {
-        limit: 100,
-        after,
-      });
+      const page = await store.objects.listVersions<Record<string, unknown>, Record<string, unknown>>(
+        vault,
+        kind,
+        name,
+        {
+          limit: 100,
+          after,
+        },
+      );
       for (const { vault: _v, kind: _k, name: _n, seq: _s, sealed, ...v } of page.items) {
         versions.push({ ...v, ...(sealed ? { sealed: sealed.toString("base64") } : {}) });
       }
@@ -80,7 +86,7 @@ export async function collectBackup(
 /** Writes a backup into `vault` under its own name and version ids; the name must be free in every kind it holds. */
 export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup, c: ObjectCollection): Promise<void> {
   for (const { kind } of backup.objects) {
-    const existing = await tx.getName(vault.name, kind, backup.name);
+    const existing = await tx.objects.getName(vault.name, kind, backup.name);
     assertNotDeleted(existing, kind, backup.name);
     if (existing)
       throw conflict(
@@ -89,7 +95,7 @@ export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup
   }
   for (const { versions } of backup.objects) versions.forEach(checkRestoredVersion);
   for (const { kind, state, versions } of backup.objects) {
-    await tx.putName({
+    await tx.objects.putName({
       vault: vault.name,
       kind,
       name: backup.name,
@@ -99,7 +105,7 @@ export async function restoreBackup(tx: Store, vault: Vault, backup: NamesBackup
       sealedState: null,
     });
     for (const { sealed, ...v } of versions) {
-      await tx.putVersion({
+      await tx.objects.putVersion({
         ...v,
         vault: vault.name,
         kind,

@@ -1,7 +1,7 @@
 // The three object types of the data plane and how each names itself: its store kind, collection paths, labels and
 // the texts of its errors, written once here for certificates, keys and secrets alike.
 import { forbidden, notFound, type KeyVaultError } from "../http/errors.js";
-import type { NameRecord } from "../store/store.js";
+import type { NameRecord } from "../store/repositories/objects.js";
 
 /** The store kinds that are Key Vault objects (issuers and contacts are vault settings, not objects). */
 export type ObjectType = "certificate" | "key" | "secret";

@@ -1,6 +1,6 @@
 // Version ids and the URLs that identify objects, shared by certificates, keys and secrets (the name rule: http/object-names.ts).
 import { randomUUID } from "node:crypto";
-import type { VersionRecord } from "../store/store.js";
+import type { VersionRecord } from "../store/repositories/objects.js";
 import type { ObjectType } from "./collection.js";
 
 /** Key Vault version ids: 32 lower-case hex characters. */

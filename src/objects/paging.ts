@@ -1,6 +1,6 @@
 // Key Vault list paging: `maxresults` (1-25) and a `nextLink` carrying an opaque $skiptoken.
 import { badParameter } from "../http/errors.js";
-import type { NameRecord, Page, VersionRecord } from "../store/store.js";
+import type { NameRecord, Page, VersionRecord } from "../store/repositories/objects.js";
 import type { ObjectCollection } from "./collection.js";
 import type { ObjectScope, VaultScope } from "./scope.js";
 
@@ -67,10 +67,10 @@ export async function listNewest<S, A, D>(
   page: PageRequest,
   deleted: boolean,
 ): Promise<Page<NameWithNewest<S, A, D>>> {
-  const names = await scope.store.listNames<S>(scope.vault.name, c.type, { deleted, ...page });
+  const names = await scope.store.objects.listNames<S>(scope.vault.name, c.type, { deleted, ...page });
   const items: NameWithNewest<S, A, D>[] = [];
   for (const record of names.items) {
-    const latest = await scope.store.getVersion<A, D>(scope.vault.name, c.type, record.name);
+    const latest = await scope.store.objects.getVersion<A, D>(scope.vault.name, c.type, record.name);
     if (latest) items.push({ record, latest });
   }
   return { items, next: names.next };

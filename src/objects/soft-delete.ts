@@ -2,7 +2,8 @@
 // blocks re-use with a 409 until it is recovered or purged, and is purged when its retention ends.
 import { conflict, forbidden } from "../http/errors.js";
 import { checkObjectName } from "../http/object-names.js";
-import type { NameRecord, Store, VersionRecord } from "../store/store.js";
+import type { NameRecord, VersionRecord } from "../store/repositories/objects.js";
+import type { Store } from "../store/store.js";
 import type { Vault } from "../vaults/model.js";
 import { toSeconds } from "./attributes.js";
 import {
@@ -32,7 +33,7 @@ export async function nameInState<S>(
   name: string,
   deleted: boolean,
 ): Promise<NameRecord<S>> {
-  const record = await store.getName<S>(vault, c.type, checkObjectName(name, c.type));
+  const record = await store.objects.getName<S>(vault, c.type, checkObjectName(name, c.type));
   if (!record || (record.deletedAt !== null) !== deleted)
     throw deleted ? deletedObjectNotFound(c, name) : objectNotFound(c, name);
   return record;
@@ -54,10 +55,15 @@ export async function liveVersion<A, D>(
   name: string,
   version: string | undefined,
 ): Promise<VersionRecord<A, D>> {
-  const found = await store.getLiveVersion<A, D>(vault, c.type, checkObjectName(name, c.type), version || undefined);
+  const found = await store.objects.getLiveVersion<A, D>(
+    vault,
+    c.type,
+    checkObjectName(name, c.type),
+    version || undefined,
+  );
   if (found) return found;
   await liveName(store, vault, c, name);
-  const v = await store.getVersion<A, D>(vault, c.type, name, version || undefined);
+  const v = await store.objects.getVersion<A, D>(vault, c.type, name, version || undefined);
   if (!v) throw objectNotFound(c, version ? `${name}/${version}` : name);
   return v;
 }
@@ -72,15 +78,16 @@ export async function softDeleteNames(
 ): Promise<void> {
   const scheduledPurgeAt = now + vault.properties.softDeleteRetentionInDays * DAY_MS;
   for (const kind of kinds) {
-    const record = await tx.getName(vault.name, kind, name);
-    if (record && record.deletedAt === null) await tx.putName({ ...record, deletedAt: now, scheduledPurgeAt });
+    const record = await tx.objects.getName(vault.name, kind, name);
+    if (record && record.deletedAt === null) await tx.objects.putName({ ...record, deletedAt: now, scheduledPurgeAt });
   }
 }
 
 export async function recoverNames(tx: Store, vault: Vault, kinds: ObjectType[], name: string): Promise<void> {
   for (const kind of kinds) {
-    const record = await tx.getName(vault.name, kind, name);
-    if (record && record.deletedAt !== null) await tx.putName({ ...record, deletedAt: null, scheduledPurgeAt: null });
+    const record = await tx.objects.getName(vault.name, kind, name);
+    if (record && record.deletedAt !== null)
+      await tx.objects.putName({ ...record, deletedAt: null, scheduledPurgeAt: null });
   }
 }
 
@@ -91,7 +98,7 @@ export async function purgeNames(tx: Store, vault: Vault, kinds: ObjectType[], n
       `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`,
     );
   }
-  for (const kind of kinds) await tx.purgeName(vault.name, kind, name);
+  for (const kind of kinds) await tx.objects.purgeName(vault.name, kind, name);
 }
 
 /** The fields a deleted object's JSON adds to the live one. */

@@ -1,6 +1,7 @@
 // Scheduled work over named objects (rotation, renewal): every live vault, a page of names at a time, so that a
 // sweep of a big store never holds all of it in memory.
-import type { NameRecord, Store } from "../store/store.js";
+import type { NameRecord } from "../store/repositories/objects.js";
+import type { Store } from "../store/store.js";
 import type { ObjectType } from "./collection.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
 import type { Vault } from "../vaults/model.js";
@@ -20,10 +21,15 @@ export async function sweepLiveNames<S>(
 ): Promise<number> {
   let acted = 0;
   const failures: unknown[] = [];
-  for (const vault of await store.listVaults<Vault["properties"]>()) {
+  for (const vault of await store.vaults.list<Vault["properties"]>()) {
     let after: string | undefined;
     do {
-      const page = await store.listNames<S>(vault.name, kind, { deleted: false, limit: PAGE, after, stateMentions });
+      const page = await store.objects.listNames<S>(vault.name, kind, {
+        deleted: false,
+        limit: PAGE,
+        after,
+        stateMentions,
+      });
       for (const record of page.items) {
         try {
           if (await act(vault, record)) acted++;

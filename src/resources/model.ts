@@ -1,5 +1,5 @@
 // The ARM JSON of Microsoft.Resources: subscriptions, tenants, resource groups and generic resources.
-import type { ResourceGroupRecord } from "../store/store.js";
+import type { ResourceGroupRecord } from "../store/repositories/resource-groups.js";
 
 export function toArmSubscription(subscriptionId: string, tenantId: string) {
   return {

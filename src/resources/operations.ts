@@ -1,6 +1,7 @@
 // Resource groups (Microsoft.Resources/resourceGroups): what ARM's operations on them do to the store.
 import { badParameter, KeyVaultError } from "../http/errors.js";
-import type { ResourceGroupRecord, Store } from "../store/store.js";
+import type { ResourceGroupRecord } from "../store/repositories/resource-groups.js";
+import type { Store } from "../store/store.js";
 import { deleteRoleAssignmentsWithin } from "../authorization/role-assignments.js";
 import { getResourceGroup } from "../http/arm.js";
 import { deleteVault } from "../vaults/operations.js";
@@ -41,7 +42,7 @@ export async function createOrUpdateResourceGroup(
   const location = input.location;
   const tags = checkTags(input.tags);
   return store.transaction(async (tx) => {
-    const existing = await tx.getResourceGroup(name);
+    const existing = await tx.resourceGroups.get(name);
     if (existing && existing.location.toLowerCase() !== location.toLowerCase()) {
       throw new KeyVaultError(
         409,
@@ -52,7 +53,7 @@ export async function createOrUpdateResourceGroup(
     const group: ResourceGroupRecord = existing
       ? { ...existing, tags: tags ?? existing.tags }
       : { name, location, tags: tags ?? {}, createdAt: Date.now() };
-    await tx.putResourceGroup(group);
+    await tx.resourceGroups.put(group);
     return { group, created: !existing };
   });
 }
@@ -67,7 +68,7 @@ export async function updateResourceGroup(
   return store.transaction(async (tx) => {
     const group = await getResourceGroup(tx, name);
     const updated = { ...group, tags: tags ?? group.tags };
-    await tx.putResourceGroup(updated);
+    await tx.resourceGroups.put(updated);
     return updated;
   });
 }
@@ -78,8 +79,8 @@ export async function updateResourceGroup(
  */
 export async function deleteResourceGroup(store: Store, subscriptionId: string, name: string): Promise<void> {
   const group = await getResourceGroup(store, name);
-  const vaults = (await store.listVaults()).filter((v) => v.resourceGroup.toLowerCase() === group.name.toLowerCase());
+  const vaults = (await store.vaults.list()).filter((v) => v.resourceGroup.toLowerCase() === group.name.toLowerCase());
   for (const vault of vaults) await deleteVault(store, vault.name);
   await deleteRoleAssignmentsWithin(store, resourceGroupId(subscriptionId, group.name));
-  await store.deleteResourceGroup(group.name);
+  await store.resourceGroups.delete(group.name);
 }

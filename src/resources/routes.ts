@@ -64,7 +64,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   const base = "/subscriptions/:subscriptionId/resourcegroups";
   const one = `${base}/:resourceGroup`;
   app.get(base, lists(GROUP_READ), async (req) => ({
-    value: readable(req, await ctx.store.listResourceGroups(), (g) => resourceGroupId(sub, g.name)).map((g) =>
+    value: readable(req, await ctx.store.resourceGroups.list(), (g) => resourceGroupId(sub, g.name)).map((g) =>
       toArmResourceGroup(sub, g),
     ),
   }));
@@ -73,7 +73,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   );
   // CheckExistence (`az group exists`): 204 or 404, nothing else (the SDK raises on a 200).
   app.head(one, performs(GROUP_READ), async (req, reply) =>
-    reply.code((await ctx.store.getResourceGroup(groupName(req))) ? 204 : 404).send(),
+    reply.code((await ctx.store.resourceGroups.get(groupName(req))) ? 204 : 404).send(),
   );
   app.put(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req, reply) => {
     const { group, created } = await createOrUpdateResourceGroup(
@@ -122,7 +122,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   const listResources = async (req: FastifyRequest, group?: string) => {
     const filter = parseResourceFilter((req.query as { $filter?: string }).$filter);
     if (group !== undefined) await getResourceGroup(ctx.store, group);
-    const vaults = (await ctx.store.listVaults<VaultProperties>())
+    const vaults = (await ctx.store.vaults.list<VaultProperties>())
       .filter((v) => group === undefined || v.resourceGroup.toLowerCase() === group.toLowerCase())
       .filter((v) =>
         matchesFilter(filter, { type: "Microsoft.KeyVault/vaults", name: v.name, resourceGroup: v.resourceGroup }),

@@ -5,7 +5,7 @@ import { objectUrl } from "../objects/names.js";
 import type { NameWithNewest } from "../objects/paging.js";
 import type { VaultScope } from "../objects/scope.js";
 import { deletedFields, type DeletedFields } from "../objects/soft-delete.js";
-import type { NameRecord, VersionRecord } from "../store/store.js";
+import type { NameRecord, VersionRecord } from "../store/repositories/objects.js";
 
 // -- records ------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import { assertNotManaged, SECRETS } from "../objects/collection.js";
 import { listNewest as listNewestOf, versionPage, type PageRequest } from "../objects/paging.js";
 import type { ObjectScope } from "../objects/scope.js";
 import { liveVersion, purgeNames, recoverNames, softDeleteNames } from "../objects/soft-delete.js";
-import type { Page } from "../store/store.js";
+import type { Page } from "../store/repositories/objects.js";
 import type { DeletedSecret, SecretVersion, SecretVersionData } from "./model.js";
 import { PEM, PFX, type OutContentType, type SetSecretInput, type UpdateSecretInput } from "./requests.js";
 import { deletedSecretName, findSecretVersion, liveSecretName, putSecretVersion } from "./versions.js";
@@ -86,7 +86,7 @@ export async function getSecretVersions(
   page: PageRequest,
 ): Promise<Page<SecretVersion>> {
   await liveSecretName(scope.store, scope.vault, name);
-  return scope.store.listVersions<StoredAttributes, SecretVersionData>(
+  return scope.store.objects.listVersions<StoredAttributes, SecretVersionData>(
     scope.vault.name,
     SECRETS.type,
     name,
@@ -112,7 +112,7 @@ export async function updateSecret(
       data: input.contentType === undefined ? v.data : { ...v.data, contentType: input.contentType.value },
       updatedAt: Date.now(),
     };
-    await tx.putVersion(next);
+    await tx.objects.putVersion(next);
     return next;
   });
 }

@@ -20,7 +20,7 @@ export async function findSecretVersion(
   name: string,
   version?: string,
 ): Promise<SecretVersion> {
-  const v = await store.getVersion<StoredAttributes, SecretVersionData>(
+  const v = await store.objects.getVersion<StoredAttributes, SecretVersionData>(
     vault.name,
     SECRETS.type,
     name,
@@ -46,7 +46,7 @@ export interface ManagedSecretVersion extends NewSecretVersion {
 }
 
 const putSecretName = (tx: Store, vault: Vault, name: string, state: SecretState) =>
-  tx.putName<SecretState>({
+  tx.objects.putName<SecretState>({
     vault: vault.name,
     kind: SECRETS.type,
     name,
@@ -64,7 +64,7 @@ export async function putSecretVersion(
   operation: string,
   fresh: NewSecretVersion,
 ): Promise<SecretVersion> {
-  const record = await tx.getName<SecretState>(vault.name, SECRETS.type, name);
+  const record = await tx.objects.getName<SecretState>(vault.name, SECRETS.type, name);
   assertNotDeleted(record, SECRETS.type, name);
   assertNotManaged(SECRETS, record, operation);
   if (!record) await putSecretName(tx, vault, name, {});
@@ -75,7 +75,7 @@ export async function putSecretVersion(
     data: fresh.contentType === undefined ? {} : { contentType: fresh.contentType },
     sealed: fresh.value,
   });
-  return { ...v, seq: await tx.putVersion(v) };
+  return { ...v, seq: await tx.objects.putVersion(v) };
 }
 
 /** Writes a certificate's secret version; the name is created managed if it is not there yet. */
@@ -85,7 +85,8 @@ export async function putManagedSecretVersion(
   name: string,
   fresh: ManagedSecretVersion,
 ): Promise<SecretVersion> {
-  if (!(await tx.getName(vault.name, SECRETS.type, name))) await putSecretName(tx, vault, name, { managed: true });
+  if (!(await tx.objects.getName(vault.name, SECRETS.type, name)))
+    await putSecretName(tx, vault, name, { managed: true });
   const data: SecretVersionData = { contentType: fresh.contentType, kid: fresh.kid, managed: true };
   const v = {
     ...newVersionRecord<StoredAttributes, SecretVersionData>(vault.name, SECRETS.type, name, {
@@ -98,5 +99,5 @@ export async function putManagedSecretVersion(
     createdAt: fresh.createdAt,
     updatedAt: fresh.createdAt,
   };
-  return { ...v, seq: await tx.putVersion(v) };
+  return { ...v, seq: await tx.objects.putVersion(v) };
 }

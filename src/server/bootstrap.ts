@@ -43,8 +43,8 @@ export async function openContext(
   });
   const subscriptionId = await setting(store, "subscription_id", () => randomUUID());
   // The default vault's group; the CLI creates vaults in it unless told otherwise.
-  if (!(await store.getResourceGroup(DEFAULT_RESOURCE_GROUP))) {
-    await store.putResourceGroup({
+  if (!(await store.resourceGroups.get(DEFAULT_RESOURCE_GROUP))) {
+    await store.resourceGroups.put({
       name: DEFAULT_RESOURCE_GROUP,
       location: DEFAULT_LOCATION,
       tags: {},
@@ -80,10 +80,10 @@ export function nodeId(dir: DataDir): string {
 }
 
 async function setting(store: Store, key: string, make: () => string): Promise<string> {
-  let value = await store.getSetting(key);
+  let value = await store.settings.get(key);
   if (!value) {
     value = make();
-    await store.putSetting(key, value);
+    await store.settings.put(key, value);
   }
   return value;
 }
@@ -97,15 +97,15 @@ async function ensureAdministrator(store: Store, dir: DataDir, tenantId: string)
   const recorded = existsSync(dir.adminCredential)
     ? (JSON.parse(readFileSync(dir.adminCredential, "utf8")) as AdminCredential)
     : undefined;
-  let credential = recorded && (await store.getPrincipalByAppId(recorded.appId)) ? recorded : undefined;
+  let credential = recorded && (await store.principals.getByAppId(recorded.appId)) ? recorded : undefined;
   const firstStart = !credential;
   if (!credential) {
     const admin = await createServicePrincipal(store, "kluis-administrator", true);
     credential = { appId: admin.appId, password: admin.password, tenant: tenantId, objectId: admin.objectId };
   }
   // Another node of the same PostgreSQL store may have made the administrator user: its password is in that node's file.
-  const userStands = credential.user && (await store.getUserByObjectId(credential.user.objectId));
-  if (!userStands && !(await store.getUserByPrincipalName(ADMIN_USER_PRINCIPAL_NAME))) {
+  const userStands = credential.user && (await store.users.getByObjectId(credential.user.objectId));
+  if (!userStands && !(await store.users.getByPrincipalName(ADMIN_USER_PRINCIPAL_NAME))) {
     const password = `${newClientSecret()}aA1!`; // meets Entra's complexity rule whatever the random part holds
     const user = await createUser(store, {
       userPrincipalName: ADMIN_USER_PRINCIPAL_NAME,
@@ -124,7 +124,7 @@ async function ensureAdministrator(store: Store, dir: DataDir, tenantId: string)
   if (JSON.stringify(credential) !== JSON.stringify(recorded)) {
     writeFileSync(dir.adminCredential, JSON.stringify(credential, null, 2) + "\n", { mode: 0o600 });
   }
-  if (firstStart && !(await store.getVault(DEFAULT_VAULT))) {
+  if (firstStart && !(await store.vaults.get(DEFAULT_VAULT))) {
     const administrators = [credential.objectId, ...(credential.user ? [credential.user.objectId] : [])];
     await createOrUpdateVault(store, tenantId, DEFAULT_RESOURCE_GROUP, DEFAULT_VAULT, {
       properties: {

@@ -9,14 +9,14 @@ import { every } from "./schedule.js";
 const BATCH = 500;
 
 export async function purgeExpiredDeletions(store: Store, now = Date.now()): Promise<number> {
-  const expired = await store.listExpiredDeletions(now, BATCH);
+  const expired = await store.objects.listExpiredDeletions(now, BATCH);
   for (const { vault, kind, name } of expired) {
-    await store.transaction((tx) => tx.purgeName(vault, kind, name));
+    await store.transaction((tx) => tx.objects.purgeName(vault, kind, name));
   }
   // Deleted vaults go with everything in them, purge protection or not: their retention has ended.
-  const vaults = await store.listExpiredVaults(now);
+  const vaults = await store.vaults.listExpired(now);
   for (const vault of vaults) {
-    await store.transaction((tx) => tx.deleteVault(vault));
+    await store.transaction((tx) => tx.vaults.delete(vault));
     await deleteRoleAssignmentsOfVault(store, vault);
   }
   return expired.length + vaults.length;

@@ -20,7 +20,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!) });
   await migrate(db);
   // SQLite has one connection, so its writes share COMMITs.
-  return new Store(db, opts.sealer, undefined, new CommitGroup(db));
+  return Store.over(db, opts.sealer, new CommitGroup(db));
 }
 
 /** PostgreSQL runs transactions side by side on its pool, under the limits for serving requests (postgres.ts). */
@@ -37,7 +37,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   const db = new Kysely<Database>({
     dialect: postgresDialect(url, { requestLimits: true, onConnectionError: opts.onConnectionError }),
   });
-  return new Store(db, opts.sealer);
+  return Store.over(db, opts.sealer);
 }
 
 function sqliteDialect(file: string): SqliteDialect {

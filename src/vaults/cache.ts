@@ -33,7 +33,7 @@ export async function cachedVault(store: Store, name: string): Promise<Vault | u
   const now = Date.now();
   if (hit && hit.expiresAt > now) return hit.vault;
   if (hit) cache.delete(name);
-  const vault = await store.getVault<VaultProperties>(name);
+  const vault = await store.vaults.get<VaultProperties>(name);
   if (vault) {
     if (cache.size >= VAULT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
     cache.set(name, { vault, expiresAt: now + VAULT_CACHE_TTL_MS });

@@ -1,7 +1,7 @@
 // A vault as Azure Resource Manager describes Microsoft.KeyVault/vaults, and the settings data-plane code reads from it.
 import type { AccessPolicyEntry } from "../authorization/access-policies.js";
 import { vaultResourceId } from "../http/arm.js";
-import type { VaultRecord } from "../store/store.js";
+import type { VaultRecord } from "../store/repositories/vaults.js";
 
 export interface VaultProperties {
   tenantId: string;

@@ -23,14 +23,14 @@ const vaultNotFound = (name: string) =>
 
 /** The live vault of that name, in whichever group it lives. */
 export async function getVault(store: Store, name: string): Promise<Vault> {
-  const vault = await store.getVault<VaultProperties>(name.toLowerCase());
+  const vault = await store.vaults.get<VaultProperties>(name.toLowerCase());
   if (!vault) throw vaultNotFound(name);
   return vault;
 }
 
 /** A vault as ARM addresses it, under its resource group: through another group it is not there. */
 export async function findVaultInGroup(store: Store, resourceGroup: string, name: string): Promise<Vault | undefined> {
-  const vault = await store.getVault<VaultProperties>(name.toLowerCase());
+  const vault = await store.vaults.get<VaultProperties>(name.toLowerCase());
   return vault && vault.resourceGroup.toLowerCase() === resourceGroup.toLowerCase() ? vault : undefined;
 }
 
@@ -99,7 +99,7 @@ export async function createOrUpdateVault(
     throw badParameter("softDeleteRetentionInDays must be an integer between 7 and 90.");
   }
   const written = await store.transaction(async (tx) => {
-    const deleted = await tx.getVault<VaultProperties>(name.toLowerCase(), true);
+    const deleted = await tx.vaults.get<VaultProperties>(name.toLowerCase(), true);
     if (deleted && p.createMode !== "recover") {
       throw new KeyVaultError(
         409,
@@ -109,9 +109,9 @@ export async function createOrUpdateVault(
     }
     if (p.createMode === "recover") {
       if (!deleted) throw new KeyVaultError(404, "ResourceNotFound", `The vault '${name}' is not in a deleted state.`);
-      await tx.setVaultDeleted(deleted.name, null, null);
+      await tx.vaults.setDeleted(deleted.name, null, null);
     }
-    const existing = await tx.getVault<VaultProperties>(name.toLowerCase());
+    const existing = await tx.vaults.get<VaultProperties>(name.toLowerCase());
     if (existing && existing.resourceGroup !== resourceGroup) {
       throw new KeyVaultError(409, "VaultAlreadyExists", `The vault name '${name}' is already in use.`);
     }
@@ -156,7 +156,7 @@ export async function createOrUpdateVault(
       tags: input.tags ?? existing?.tags ?? {},
       createdAt: existing?.createdAt ?? Date.now(),
     };
-    await tx.putVault(vault);
+    await tx.vaults.put(vault);
     return vault;
   });
   invalidateVault(store, name);
@@ -175,7 +175,7 @@ export async function checkNameAvailability(store: Store, input: { name?: unknow
       message: `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
     };
   }
-  const taken = (await store.getVault(name.toLowerCase())) ?? (await store.getVault(name.toLowerCase(), true));
+  const taken = (await store.vaults.get(name.toLowerCase())) ?? (await store.vaults.get(name.toLowerCase(), true));
   return taken
     ? {
         nameAvailable: false,
@@ -189,12 +189,12 @@ export async function checkNameAvailability(store: Store, input: { name?: unknow
 export async function deleteVault(store: Store, name: string): Promise<void> {
   const vault = await getVault(store, name);
   const now = Date.now();
-  await store.setVaultDeleted(vault.name, now, now + vault.properties.softDeleteRetentionInDays * 24 * 3600 * 1000);
+  await store.vaults.setDeleted(vault.name, now, now + vault.properties.softDeleteRetentionInDays * 24 * 3600 * 1000);
   invalidateVault(store, name);
 }
 
 export async function getDeletedVault(store: Store, name: string): Promise<Vault> {
-  const vault = await store.getVault<VaultProperties>(name.toLowerCase(), true);
+  const vault = await store.vaults.get<VaultProperties>(name.toLowerCase(), true);
   if (!vault)
     throw new KeyVaultError(
       404,
@@ -217,7 +217,7 @@ export async function purgeDeletedVault(store: Store, name: string): Promise<voi
       `Vault '${vault.name}' has purge protection enabled; it is purged when its retention period ends.`,
     );
   }
-  await store.deleteVault(vault.name);
+  await store.vaults.delete(vault.name);
   await deleteRoleAssignmentsOfVault(store, vault.name);
 }
 
@@ -239,7 +239,7 @@ export async function updateAccessPolicy(
       if (operation === "replace") policies = [...policies, entry];
     }
     const updated: Vault = { ...vault, properties: { ...vault.properties, accessPolicies: policies } };
-    await tx.putVault(updated);
+    await tx.vaults.put(updated);
     return updated;
   });
   invalidateVault(store, name);

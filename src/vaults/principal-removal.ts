@@ -1,7 +1,9 @@
 // Deleting a service principal or a user reaches every vault's access policies and the vault cache, so it lives here,
 // above identity (which keeps creating, finding and signing in principals and users).
 import type { TokenService } from "../identity/tokens.js";
-import type { PrincipalRecord, Store, UserRecord } from "../store/store.js";
+import type { PrincipalRecord } from "../store/repositories/principals.js";
+import type { UserRecord } from "../store/repositories/users.js";
+import type { Store } from "../store/store.js";
 import { invalidateVault } from "./cache.js";
 import type { VaultProperties } from "./model.js";
 
@@ -15,8 +17,8 @@ export async function deleteServicePrincipal(
   appId: string,
 ): Promise<PrincipalRecord | undefined> {
   const deleted = await store.transaction(async (tx) => {
-    const principal = await tx.getPrincipalByAppId(appId);
-    if (!principal || !(await tx.deletePrincipal(appId))) return undefined;
+    const principal = await tx.principals.getByAppId(appId);
+    if (!principal || !(await tx.principals.delete(appId))) return undefined;
     return { principal, vaults: await dropFromAccessPolicies(tx, principal.objectId) };
   });
   for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
@@ -31,8 +33,8 @@ export async function deleteUser(
   objectId: string,
 ): Promise<UserRecord | undefined> {
   const deleted = await store.transaction(async (tx) => {
-    const user = await tx.getUserByObjectId(objectId);
-    if (!user || !(await tx.deleteUser(objectId))) return undefined;
+    const user = await tx.users.getByObjectId(objectId);
+    if (!user || !(await tx.users.delete(objectId))) return undefined;
     return { user, vaults: await dropFromAccessPolicies(tx, objectId) };
   });
   for (const vault of deleted?.vaults ?? []) invalidateVault(store, vault);
@@ -47,10 +49,10 @@ export async function deleteUser(
 async function dropFromAccessPolicies(store: Store, objectId: string): Promise<string[]> {
   const changed: string[] = [];
   for (const deleted of [false, true]) {
-    for (const vault of await store.listVaults<VaultProperties>(deleted)) {
+    for (const vault of await store.vaults.list<VaultProperties>(deleted)) {
       const policies = vault.properties.accessPolicies.filter((p) => p.objectId !== objectId);
       if (policies.length === vault.properties.accessPolicies.length) continue;
-      await store.putVault({ ...vault, properties: { ...vault.properties, accessPolicies: policies } });
+      await store.vaults.put({ ...vault, properties: { ...vault.properties, accessPolicies: policies } });
       changed.push(vault.name);
     }
   }

@@ -45,7 +45,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
 
   app.get(`${base}/providers/Microsoft.KeyVault/vaults`, lists(VAULT_READ), async (req) => ({
-    value: visible(req, await ctx.store.listVaults<VaultProperties>()).map(arm),
+    value: visible(req, await ctx.store.vaults.list<VaultProperties>()).map(arm),
   }));
 
   app.get(
@@ -54,7 +54,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     async (req) => {
       const group = (await groupOf(req)).toLowerCase();
       return {
-        value: visible(req, await ctx.store.listVaults<VaultProperties>())
+        value: visible(req, await ctx.store.vaults.list<VaultProperties>())
           .filter((v) => v.resourceGroup.toLowerCase() === group)
           .map(arm),
       };
@@ -66,7 +66,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.put(one, performs(VAULT_WRITE), async (req, reply) => {
     const { vaultName } = params(req);
     const group = await groupOf(req);
-    const existed = await ctx.store.getVault(vaultName.toLowerCase());
+    const existed = await ctx.store.vaults.get(vaultName.toLowerCase());
     const vault = await createOrUpdateVault(
       ctx.store,
       ctx.tokens.tenantId,
@@ -122,7 +122,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   const DELETED_READ = "Microsoft.KeyVault/locations/deletedVaults/read";
   const deletedJson = (v: Vault) => toArmDeletedVault(ctx.subscriptionId, v);
   app.get(`${base}/providers/Microsoft.KeyVault/deletedVaults`, lists(DELETED_READ), async (req) => ({
-    value: readable(req, (await ctx.store.listVaults<VaultProperties>(true)).map(deletedJson), (v) => v.id),
+    value: readable(req, (await ctx.store.vaults.list<VaultProperties>(true)).map(deletedJson), (v) => v.id),
   }));
   const deleted = `${base}/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:vaultName`;
   app.get(deleted, performs(DELETED_READ), async (req) =>

@@ -1,0 +1,317 @@
+// The object_names and object_versions tables: a vault's certificates, keys and secrets (and a certificate's issuers
+// and contacts), a row per name and a row per version. The reads of every data-plane request run here.
+import type { Kysely } from "kysely";
+import type { Sealer } from "../../crypto/sealing.js";
+import { PreparedQuery, type Executor } from "../executor.js";
+import type { Database } from "../schema.js";
+
+/** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
+export type ObjectKind = "certificate" | "key" | "secret" | "certificate-issuer" | "certificate-contacts";
+
+/** A named object in a vault; `state` holds what belongs to the name rather than a version (a policy, a pending operation). */
+export interface NameRecord<S = Record<string, unknown>> {
+  vault: string;
+  kind: ObjectKind;
+  name: string;
+  deletedAt: number | null;
+  scheduledPurgeAt: number | null;
+  state: S;
+  sealedState: Buffer | null;
+}
+
+export interface VersionRecord<A = Record<string, unknown>, D = Record<string, unknown>> {
+  vault: string;
+  kind: ObjectKind;
+  name: string;
+  version: string;
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  attributes: A;
+  tags: Record<string, string>;
+  data: D;
+  sealed: Buffer | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque position to continue from, absent on the last page. */
+  next?: string;
+}
+
+let lastSeq = 0;
+/** Versions are ordered by a sequence that never repeats within a process, even in the same millisecond. */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
+  return lastSeq;
+}
+
+/** The reads on every data-plane request, compiled once per database (the SQL differs between dialects). */
+export function compileObjectQueries(db: Kysely<Database>) {
+  // Placeholder values only: bind() gives the real ones (vault, kind, name key, and version).
+  const name = db
+    .selectFrom("object_names")
+    .selectAll()
+    .where("vault", "=", "")
+    .where("kind", "=", "")
+    .where("name_key", "=", "");
+  const versions = db
+    .selectFrom("object_versions")
+    .selectAll()
+    .where("vault", "=", "")
+    .where("kind", "=", "")
+    .where("name_key", "=", "");
+  // A version with its name not deleted: one read where getName and getVersion take two (two round trips on PostgreSQL).
+  const liveVersions = db
+    .selectFrom("object_versions as v")
+    .innerJoin("object_names as n", (join) =>
+      join.onRef("n.vault", "=", "v.vault").onRef("n.kind", "=", "v.kind").onRef("n.name_key", "=", "v.name_key"),
+    )
+    .selectAll("v")
+    .where("v.vault", "=", "")
+    .where("v.kind", "=", "")
+    .where("v.name_key", "=", "")
+    .where("n.deleted_at", "is", null);
+  return {
+    name: new PreparedQuery(name),
+    version: new PreparedQuery(versions.where("version", "=", "")),
+    // The limit is a placeholder too, the last one: bind() keeps its compiled value.
+    latestVersion: new PreparedQuery(versions.orderBy("seq", "desc").limit(1)),
+    liveVersion: new PreparedQuery(liveVersions.where("v.version", "=", "")),
+    liveLatestVersion: new PreparedQuery(liveVersions.orderBy("v.seq", "desc").limit(1)),
+  };
+}
+
+export type ObjectQueries = ReturnType<typeof compileObjectQueries>;
+
+export class ObjectsRepository {
+  constructor(
+    private readonly db: Executor,
+    private readonly sealer: Sealer,
+    /** Compiled on the database itself; a transaction runs them as they are. */
+    private readonly hot: ObjectQueries,
+  ) {}
+
+  // -- names ----------------------------------------------------------------------------------
+  /** Names match case-insensitively, as in Key Vault; the record carries the name as first written. */
+  async getName<S>(vault: string, kind: ObjectKind, name: string): Promise<NameRecord<S> | undefined> {
+    const { rows } = await this.db.executeQuery(this.hot.name.bind([vault, kind, nameKey(name)]));
+    return rows[0] && this.toName<S>(rows[0]);
+  }
+
+  async putName<S>(n: NameRecord<S>): Promise<void> {
+    const values = {
+      vault: n.vault,
+      kind: n.kind,
+      name_key: nameKey(n.name),
+      name: n.name,
+      deleted_at: n.deletedAt,
+      scheduled_purge_at: n.scheduledPurgeAt,
+      state: JSON.stringify(n.state),
+      sealed_state: n.sealedState && this.sealer.seal(n.sealedState, nameContext(n)),
+    };
+    await this.db
+      .insertInto("object_names")
+      .values(values)
+      .onConflict((oc) =>
+        // `name` follows the record so that the row's sealing context (which names it) stays the one it was sealed with.
+        oc.columns(["vault", "kind", "name_key"]).doUpdateSet({
+          name: values.name,
+          deleted_at: values.deleted_at,
+          scheduled_purge_at: values.scheduled_purge_at,
+          state: values.state,
+          sealed_state: values.sealed_state,
+        }),
+      )
+      .execute();
+  }
+
+  /**
+   * Lists names in case-insensitive name order, either the live ones or the deleted ones. `stateMentions` keeps names
+   * whose stored state text contains it (e.g. `"AutoRenew"`): a pre-filter for sweeps, which read the state themselves.
+   */
+  async listNames<S>(
+    vault: string,
+    kind: ObjectKind,
+    opts: { deleted: boolean; limit: number; after?: string; stateMentions?: string },
+  ): Promise<Page<NameRecord<S>>> {
+    let q = this.db
+      .selectFrom("object_names")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("deleted_at", opts.deleted ? "is not" : "is", null);
+    if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
+    if (opts.stateMentions !== undefined) q = q.where("state", "like", `%${opts.stateMentions}%`);
+    const rows = await q
+      .orderBy("name_key")
+      .limit(opts.limit + 1)
+      .execute();
+    const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
+    return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
+  }
+
+  /**
+   * Holds the name's row until the transaction ends, so that what the transaction reads next includes any write
+   * another node committed first (a PostgreSQL row lock; SQLite runs one write at a time anyway).
+   */
+  async lockName(vault: string, kind: ObjectKind, name: string): Promise<void> {
+    await this.db
+      .updateTable("object_names")
+      .set((eb) => ({ name: eb.ref("name") }))
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name_key", "=", nameKey(name))
+      .execute();
+  }
+
+  /** Purge: the name and all its versions are gone for good. */
+  async purgeName(vault: string, kind: ObjectKind, name: string): Promise<void> {
+    await this.db
+      .deleteFrom("object_versions")
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name_key", "=", nameKey(name))
+      .execute();
+    await this.db
+      .deleteFrom("object_names")
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name_key", "=", nameKey(name))
+      .execute();
+  }
+
+  /** Names whose scheduled purge date has passed, across all vaults. */
+  async listExpiredDeletions(now: number, limit: number): Promise<{ vault: string; kind: ObjectKind; name: string }[]> {
+    const rows = await this.db
+      .selectFrom("object_names")
+      .select(["vault", "kind", "name"])
+      .where("scheduled_purge_at", "<=", now)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ vault: r.vault, kind: r.kind as ObjectKind, name: r.name }));
+  }
+
+  // -- versions -------------------------------------------------------------------------------
+  /** A version by id, or the newest one when `version` is empty. */
+  async getVersion<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    version?: string,
+  ): Promise<VersionRecord<A, D> | undefined> {
+    const key = nameKey(name);
+    const query = version
+      ? this.hot.version.bind([vault, kind, key, version])
+      : this.hot.latestVersion.bind([vault, kind, key]);
+    const { rows } = await this.db.executeQuery(query);
+    return rows[0] && this.toVersion<A, D>(rows[0]);
+  }
+
+  /** Like getVersion, but only while the name is not deleted. */
+  async getLiveVersion<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    version?: string,
+  ): Promise<VersionRecord<A, D> | undefined> {
+    const key = nameKey(name);
+    const query = version
+      ? this.hot.liveVersion.bind([vault, kind, key, version])
+      : this.hot.liveLatestVersion.bind([vault, kind, key]);
+    const { rows } = await this.db.executeQuery(query);
+    return rows[0] && this.toVersion<A, D>(rows[0]);
+  }
+
+  async listVersions<A, D>(
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    opts: { limit: number; after?: number },
+  ): Promise<Page<VersionRecord<A, D>>> {
+    let q = this.db
+      .selectFrom("object_versions")
+      .selectAll()
+      .where("vault", "=", vault)
+      .where("kind", "=", kind)
+      .where("name_key", "=", nameKey(name));
+    if (opts.after !== undefined) q = q.where("seq", ">", opts.after);
+    const rows = await q
+      .orderBy("seq")
+      .limit(opts.limit + 1)
+      .execute();
+    const items = rows.slice(0, opts.limit).map((r) => this.toVersion<A, D>(r));
+    return { items, next: rows.length > opts.limit ? String(items[items.length - 1]!.seq) : undefined };
+  }
+
+  /** Inserts a version, or updates its attributes, tags and data if it exists. */
+  async putVersion<A, D>(v: Omit<VersionRecord<A, D>, "seq"> & { seq?: number }): Promise<number> {
+    const seq = v.seq ?? nextSeq();
+    const values = {
+      vault: v.vault,
+      kind: v.kind,
+      name_key: nameKey(v.name),
+      name: v.name,
+      version: v.version,
+      seq,
+      created_at: v.createdAt,
+      updated_at: v.updatedAt,
+      attributes: JSON.stringify(v.attributes),
+      tags: JSON.stringify(v.tags),
+      data: JSON.stringify(v.data),
+      sealed: v.sealed && this.sealer.seal(v.sealed, versionContext(v)),
+    };
+    await this.db
+      .insertInto("object_versions")
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(["vault", "kind", "name_key", "version"]).doUpdateSet({
+          updated_at: values.updated_at,
+          attributes: values.attributes,
+          tags: values.tags,
+          data: values.data,
+        }),
+      )
+      .execute();
+    return seq;
+  }
+
+  private toName<S>(r: Database["object_names"]): NameRecord<S> {
+    const n = {
+      vault: r.vault,
+      kind: r.kind as ObjectKind,
+      name: r.name,
+      deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+      scheduledPurgeAt: r.scheduled_purge_at === null ? null : Number(r.scheduled_purge_at),
+      state: JSON.parse(r.state) as S,
+      sealedState: null as Buffer | null,
+    };
+    if (r.sealed_state) n.sealedState = this.sealer.open(r.sealed_state, nameContext(n));
+    return n;
+  }
+
+  private toVersion<A, D>(r: Database["object_versions"]): VersionRecord<A, D> {
+    const v = {
+      vault: r.vault,
+      kind: r.kind as ObjectKind,
+      name: r.name,
+      version: r.version,
+      seq: Number(r.seq),
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+      attributes: JSON.parse(r.attributes) as A,
+      tags: JSON.parse(r.tags) as Record<string, string>,
+      data: JSON.parse(r.data) as D,
+      sealed: null as Buffer | null,
+    };
+    if (r.sealed) v.sealed = this.sealer.open(r.sealed, versionContext(v));
+    return v;
+  }
+}
+
+/** The key a name is stored and looked up under: Key Vault names are case-insensitive. */
+const nameKey = (name: string) => name.toLowerCase();
+
+const nameContext = (n: { vault: string; kind: string; name: string }) => `name/${n.vault}/${n.kind}/${n.name}`;
+const versionContext = (v: { vault: string; kind: string; name: string; version: string }) =>
+  `version/${v.vault}/${v.kind}/${v.name}/${v.version}`;

@@ -1,0 +1,99 @@
+// The vaults table: ARM's Microsoft.KeyVault/vaults, live and soft-deleted.
+import type { Executor } from "../executor.js";
+import type { Database } from "../schema.js";
+
+export interface VaultRecord<P = Record<string, unknown>> {
+  name: string;
+  id: string;
+  location: string;
+  resourceGroup: string;
+  properties: P;
+  tags: Record<string, string>;
+  createdAt: number;
+  /** Set while the vault is soft-deleted. */
+  deletedAt?: number | null;
+  scheduledPurgeAt?: number | null;
+}
+
+export class VaultsRepository {
+  constructor(private readonly db: Executor) {}
+
+  /** The live vault of that name, or with `deleted` the soft-deleted one. */
+  async get<P>(name: string, deleted = false): Promise<VaultRecord<P> | undefined> {
+    const row = await this.db
+      .selectFrom("vaults")
+      .selectAll()
+      .where("name", "=", name)
+      .where("deleted_at", deleted ? "is not" : "is", null)
+      .executeTakeFirst();
+    return row && toVault<P>(row);
+  }
+
+  /** Live vaults, or with `deleted` the soft-deleted ones. */
+  async list<P>(deleted = false): Promise<VaultRecord<P>[]> {
+    const rows = await this.db
+      .selectFrom("vaults")
+      .selectAll()
+      .where("deleted_at", deleted ? "is not" : "is", null)
+      .orderBy("name")
+      .execute();
+    return rows.map((r) => toVault<P>(r));
+  }
+
+  /** Marks a vault deleted (or, with nulls, recovered); its contents stay untouched. */
+  async setDeleted(name: string, deletedAt: number | null, scheduledPurgeAt: number | null): Promise<boolean> {
+    const res = await this.db
+      .updateTable("vaults")
+      .set({ deleted_at: deletedAt, scheduled_purge_at: scheduledPurgeAt })
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Soft-deleted vaults whose scheduled purge date has passed. */
+  async listExpired(now: number): Promise<string[]> {
+    const rows = await this.db.selectFrom("vaults").select("name").where("scheduled_purge_at", "<=", now).execute();
+    return rows.map((r) => r.name);
+  }
+
+  async put<P>(v: VaultRecord<P>): Promise<void> {
+    const values = {
+      name: v.name,
+      id: v.id,
+      location: v.location,
+      resource_group: v.resourceGroup,
+      properties: JSON.stringify(v.properties),
+      tags: JSON.stringify(v.tags),
+      created_at: v.createdAt,
+      deleted_at: v.deletedAt ?? null,
+      scheduled_purge_at: v.scheduledPurgeAt ?? null,
+    };
+    await this.db
+      .insertInto("vaults")
+      .values(values)
+      .onConflict((oc) => oc.column("name").doUpdateSet({ properties: values.properties, tags: values.tags }))
+      .execute();
+  }
+
+  /** Purge: removes the vault and everything in it. */
+  async delete(name: string): Promise<boolean> {
+    await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
+    await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
+    const res = await this.db.deleteFrom("vaults").where("name", "=", name).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+}
+
+function toVault<P>(r: Database["vaults"]): VaultRecord<P> {
+  return {
+    name: r.name,
+    id: r.id,
+    location: r.location,
+    resourceGroup: r.resource_group,
+    properties: JSON.parse(r.properties) as P,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    createdAt: Number(r.created_at),
+    deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
+    scheduledPurgeAt: r.scheduled_purge_at === null ? null : Number(r.scheduled_purge_at),
+  };
+}
