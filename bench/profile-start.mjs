@@ -52,7 +52,7 @@ const ms = await startToFirst200(["--cpu-prof", "--cpu-prof-dir", outDir]);
 rmSync(data, { recursive: true, force: true });
 const profile = readdirSync(outDir).find((f) => f.endsWith(".cpuprofile") && !before.has(f));
 console.log(`restart to first 200 on /healthz under --cpu-prof: ${Math.round(ms)} ms (${cli})`);
-const under = "openContext,ensureTls,writeClientTrust,buildApp,openStore,migrate,ensureAdministrator,listen";
+const under = "openContext,ensureTls,writeClientTrust,buildApp,addNewRoute,openStore,migrate,listen";
 spawnSync(
   process.execPath,
   [join(root, "bench/profile-summary.mjs"), join(outDir, profile), "--top", "30", "--under", under],
