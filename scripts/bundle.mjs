@@ -1,7 +1,7 @@
 // `npm run build`, after tsc: bundles dist/cli/kluis.js and what it imports (Fastify, Kysely, prom-client, ...) into
 // dist/bundle/, the `kluis` bin. Node 20 has no compile cache, so a start spent most of its time finding, reading and
-// compiling hundreds of module files; one bundle is read and compiled at once. What a start does not load (the client
-// commands, pg, node-forge, @peculiar/x509, copy-store) is behind dynamic import()s, which become chunks of their own
+// compiling hundreds of module files; one bundle is read and compiled at once. What a start does not need (the client
+// commands, pg, @peculiar/x509, copy-store) is behind dynamic import()s, which become chunks of their own
 // under dist/bundle/chunks/, loaded on first use. better-sqlite3 and pg stay in node_modules: better-sqlite3 loads its
 // native addon by path, pg an optional native binding. The bundle is made from tsc's output, so that it runs the code
 // the tests type-check and import.
