@@ -365,9 +365,10 @@ describe("role assignments and custom roles of a store written before migration 
         JSON.stringify([assignment]),
       );
       db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("custom_roles", JSON.stringify([role]));
-      // The store as 0006 left it: later migrations (0008, the audit log) are undone too, as Kysely runs them in order.
+      // The store as 0006 left it: later migrations (0008, the audit log; 0011, authorization codes) are undone too,
+      // as Kysely runs them in order.
       db.exec(
-        "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
+        "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DROP TABLE authorization_codes; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
       );
       db.close();
 

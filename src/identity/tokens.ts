@@ -179,9 +179,16 @@ export class TokenService {
 
   /**
    * A signed-in user's tokens for a public client: the access token (a v1 user token), the id_token and client_info
-   * MSAL builds its account from, and a refresh token that lives a day past its last use and a week past the sign-in.
+   * MSAL builds its account from (with the authorization request's nonce, if any), and a refresh token that lives a
+   * day past its last use and a week past the sign-in.
    */
-  async issueForUser(user: UserRecord, audience: string, clientId: string, authTime = Math.floor(Date.now() / 1000)) {
+  async issueForUser(
+    user: UserRecord,
+    audience: string,
+    clientId: string,
+    authTime = Math.floor(Date.now() / 1000),
+    nonce?: string,
+  ) {
     const now = Math.floor(Date.now() / 1000);
     const sign = (claims: JWTPayload, lifetime: number, typ = "JWT") =>
       new SignJWT(claims)
@@ -223,6 +230,7 @@ export class TokenService {
         preferred_username: user.userPrincipalName,
         tid: this.tenantId,
         ver: "2.0",
+        ...(nonce === undefined ? {} : { nonce }),
       },
       TOKEN_LIFETIME_SECONDS,
     );

@@ -15,6 +15,7 @@ import { parseForm } from "../identity/form.js";
 import { identityRoutes } from "../identity/routes.js";
 import { DeviceCodes } from "../identity/device-codes.js";
 import { signInPageRoutes } from "../identity/sign-in-page.js";
+import { authorizePageRoutes } from "../identity/authorize-page.js";
 import { SignInThrottle } from "../identity/sign-in-throttle.js";
 import { VerifiedSecrets } from "../identity/verified-secrets.js";
 import { keyRoutes } from "../keys/routes.js";
@@ -123,6 +124,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   const deviceCodes = new DeviceCodes();
   await app.register(async (scoped) => identityRoutes(scoped, ctx, signIn, deviceCodes));
   await app.register(async (scoped) => signInPageRoutes(scoped, ctx.store, signIn, deviceCodes));
+  await app.register(async (scoped) => authorizePageRoutes(scoped, ctx, signIn));
   await app.register(metadataRoutes);
   await app.register(async (scoped) => accountRoutes(scoped, ctx));
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));

@@ -6,6 +6,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor } from "./executor.js";
 import { AuditRepository } from "./repositories/audit.js";
+import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
 import { compileObjectQueries, ObjectsRepository, type ObjectQueries } from "./repositories/objects.js";
 import { PrincipalsRepository } from "./repositories/principals.js";
 import { ResourceGroupsRepository } from "./repositories/resource-groups.js";
@@ -34,6 +35,7 @@ export class Store {
   readonly roleAssignments: RoleAssignmentsRepository;
   readonly vaults: VaultsRepository;
   readonly objects: ObjectsRepository;
+  readonly authorizationCodes: AuthorizationCodesRepository;
 
   /** The store over `db`, sealing with `sealer`; with `commits` (SQLite), its transactions share COMMITs. */
   static over(db: Kysely<Database>, sealer: Sealer, commits?: CommitGroup): Store {
@@ -53,6 +55,7 @@ export class Store {
     this.roleAssignments = new RoleAssignmentsRepository(executor);
     this.vaults = new VaultsRepository(executor);
     this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries);
+    this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }
 
   /**
