@@ -22,7 +22,9 @@ export function pageHeaders(formAction = "'self'", scriptHash?: string) {
     "content-security-policy": `default-src 'none'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${script}`,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    // Not no-referrer: under it a browser posts the form with `Origin: null`, which fromOwnForm refuses (found by the
+    // web UI's Chromium test). same-origin still sends nothing to another site.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
   };
 }

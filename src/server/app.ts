@@ -28,6 +28,8 @@ import { vaultRoutes } from "../vaults/routes.js";
 import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "../identity/context.js";
 import { healthRoutes } from "./health.js";
+import { allowUiOrigin } from "./cors.js";
+import { uiRoutes } from "./ui-routes.js";
 import { keyPoolState } from "../metrics/instruments.js";
 import { nameOperations } from "../metrics/operation-names.js";
 import { rsaKeyPool } from "../crypto/key-pool.js";
@@ -82,6 +84,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
   app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
+  // First, so that a preflight is answered before anything else looks at it, and refusals carry the header too.
+  allowUiOrigin(app, ctx.hostnames);
   // Before any route: every route gets its operation name, which metrics count by.
   nameOperations(app);
   keyPoolState.read = () => rsaKeyPool;
@@ -133,6 +137,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => auditRoutes(scoped, ctx, opts.sweepNow));
   await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
+  await app.register(async (scoped) => uiRoutes(scoped, ctx.hostnames));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));
   return app;
 }
