@@ -132,6 +132,14 @@ describe("management-plane RBAC", () => {
         (v: { name: string }) => v.name === "mgmtbvault",
       ),
     );
+    // A $filter given twice is ARM's 400, not a server error.
+    const twice = await as(
+      "reader",
+      "GET",
+      `/subscriptions/${sub}/resources?$filter=name%20eq%20'a'&$filter=name%20eq%20'b'`,
+    );
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.error.code, "InvalidFilterInQueryString");
     refused(
       await as("reader", "PUT", group("rgr"), { location: "westeurope" }),
       sp,

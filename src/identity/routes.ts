@@ -16,6 +16,7 @@ import type { Refusal } from "./sign-in-throttle.js";
 import { knownTenant, requestedAudience, unknownPublicClient } from "./requests.js";
 import { TOKEN_LIFETIME_SECONDS } from "./tokens.js";
 import { authenticateUser, DEFAULT_DOMAIN } from "./users.js";
+import { pathParam, queryOf } from "../http/route.js";
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -41,7 +42,7 @@ export async function identityRoutes(
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+    const q = queryOf(req);
     const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
     const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
     if (authorize?.protocol !== "https:")
@@ -92,7 +93,7 @@ export async function identityRoutes(
     };
   };
 
-  const tenantParam = (req: FastifyRequest) => (req.params as { tenant: string }).tenant;
+  const tenantParam = (req: FastifyRequest) => pathParam(req, "tenant");
 
   for (const v2 of [true, false]) {
     app.get(`/:tenant${v2 ? "/v2.0" : ""}/.well-known/openid-configuration`, async (req, reply) => {

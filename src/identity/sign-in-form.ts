@@ -9,6 +9,7 @@ import type { SignIn } from "./principals.js";
 import { authenticateUser } from "./users.js";
 import type { UserRecord } from "../store/repositories/users.js";
 import type { Store } from "../store/store.js";
+import { isJsonObject } from "../http/body.js";
 
 /** The forms' fields are short: a code, a user name, a password and the CSRF token. */
 export const MAX_FORM_BYTES = 2048;
@@ -68,8 +69,11 @@ export function fromOwnForm(req: FastifyRequest, csrf: string): boolean {
 
 /** A form's string fields (a form body holds nothing else, but a JSON one may). */
 export function postedFields(body: unknown): (name: string) => string {
-  const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  return (name) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
+  const fields = isJsonObject(body) ? body : {};
+  return (name) => {
+    const value = fields[name];
+    return typeof value === "string" ? value : "";
+  };
 }
 
 /** The user a form's name and password sign in, or the status and message (Entra's AADSTS wording) to show. */

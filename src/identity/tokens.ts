@@ -8,6 +8,9 @@ import type { UserRecord } from "../store/repositories/users.js";
 import type { Store } from "../store/store.js";
 import { PrincipalStates } from "./principal-states.js";
 
+/** `Number.isSafeInteger` as a type guard: claims are whatever JSON the token carries. */
+const isSafeInteger = (value: unknown): value is number => Number.isSafeInteger(value);
+
 export const VAULT_AUDIENCE = "https://vault.azure.net";
 export const MANAGEMENT_AUDIENCE = "https://management.azure.com";
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
@@ -164,14 +167,9 @@ export class TokenService {
         maxTokenAge: REFRESH_TOKEN_IDLE_SECONDS,
       });
       const { sub, cid, auth_time: authTime, [CREDENTIAL_GENERATION_CLAIM]: generation } = payload;
-      if (
-        typeof sub !== "string" ||
-        typeof cid !== "string" ||
-        !Number.isSafeInteger(authTime) ||
-        !Number.isSafeInteger(generation)
-      )
+      if (typeof sub !== "string" || typeof cid !== "string" || !isSafeInteger(authTime) || !isSafeInteger(generation))
         return undefined;
-      return { objectId: sub, clientId: cid, credentialGeneration: generation as number, authTime: authTime as number };
+      return { objectId: sub, clientId: cid, credentialGeneration: generation, authTime };
     } catch {
       return undefined; // any malformed, forged or expired string is simply not a refresh token
     }
@@ -339,7 +337,7 @@ export class TokenService {
       throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token lacks oid/appid");
     // Tokens issued before generations existed carry none: they belong to generation 0, the one before any reset.
     const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
-    if (!Number.isSafeInteger(generation))
+    if (!isSafeInteger(generation))
       throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: {
@@ -351,7 +349,7 @@ export class TokenService {
       isUser: payload.idtyp === "user",
       audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
-      credentialGeneration: generation as number,
+      credentialGeneration: generation,
     };
     // Only tokens with one audience are cached: that is every token this service issues.
     if (typeof payload.aud === "string") {

@@ -34,6 +34,7 @@ import { keyPoolState } from "../metrics/instruments.js";
 import { nameOperations } from "../metrics/operation-names.js";
 import { rsaKeyPool } from "../crypto/key-pool.js";
 import type { LineSink } from "./safe-output.js";
+import { errorMessage } from "../http/errors.js";
 
 export interface TlsMaterial {
   key: string;
@@ -105,7 +106,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     try {
       done(null, parseBackupBody(bytes));
     } catch (err) {
-      done(Object.assign(err as Error, { statusCode: 400 }), undefined); // malformed JSON
+      done(Object.assign(err instanceof Error ? err : new Error(errorMessage(err)), { statusCode: 400 })); // malformed JSON
     }
   });
   // Only the identity endpoints take forms; they answer a malformed one in Entra's shape (identity/errors.ts).
@@ -113,14 +114,14 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     try {
       done(null, parseForm(body as string, "request body"));
     } catch (err) {
-      done(err as Error, undefined);
+      done(err instanceof Error ? err : new Error(errorMessage(err)));
     }
   });
 
   const { audit } = opts;
   if (audit)
     auditHooks(app, ctx, audit, (err) =>
-      app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"),
+      app.log.error({ reason: errorMessage(err) }, "audit entry lost: it could not be built"),
     );
   healthRoutes(app, ctx.store);
   // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
