@@ -16,10 +16,15 @@ type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply";
 
 /**
  * k·G on an OpenSSL curve, for a given scalar k (big-endian, in [1, n-1]) or a fresh random one drawn by OpenSSL:
- * the point (uncompressed), then k. Self-contained: its source also runs in the workers.
+ * the point (uncompressed), then k.
  */
 export function baseMultiply(curve: string, k?: Buffer): Buffer {
-  const ecdh = createECDH(curve);
+  return baseMultiplyWith(createECDH, curve, k);
+}
+
+// Self-contained, even of its imports (a bundler may rename those): its source also runs in the workers.
+function baseMultiplyWith(newEcdh: typeof createECDH, curve: string, k?: Buffer): Buffer {
+  const ecdh = newEcdh(curve);
   if (k) ecdh.setPrivateKey(k);
   else ecdh.generateKeys();
   return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
@@ -29,11 +34,10 @@ export function baseMultiply(curve: string, k?: Buffer): Buffer {
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const crypto = require("node:crypto");
-const { createECDH } = crypto;
 const operations = {
   privateEncrypt: crypto.privateEncrypt,
   privateDecrypt: crypto.privateDecrypt,
-  baseMultiply: ${baseMultiply.toString()},
+  baseMultiply: (curve, k) => (${baseMultiplyWith.toString()})(crypto.createECDH, curve, k),
 };
 parentPort.on("message", ({ id, operation, args }) => {
   try {

@@ -69,14 +69,23 @@ async function serve(
   // PostgreSQL may end an idle connection at any time (a restart, a failover); the app's logger exists once it is built.
   let appLog: FastifyBaseLogger | undefined;
   const onDatabaseError = (err: Error) => appLog?.warn({ reason: err.message }, "database connection lost");
-  const ctx = await openContext(dir, {
-    postgresUrl: opts.postgresUrl,
-    hostnames: opts.hostnames,
-    strictSecretValidity: opts.strictSecretValidity,
-    throttling: opts.throttling,
-    onDatabaseError,
-    testClock: opts.testClock,
-  });
+  // The store and the TLS material are independent: a first start makes the token key (on the thread pool) while it
+  // makes the CA, the server certificate and the client trust files.
+  const hostnames = opts.hostnames.map((h) => h.toLowerCase());
+  const [ctx, tls] = await Promise.all([
+    openContext(dir, {
+      postgresUrl: opts.postgresUrl,
+      hostnames,
+      strictSecretValidity: opts.strictSecretValidity,
+      throttling: opts.throttling,
+      onDatabaseError,
+      testClock: opts.testClock,
+    }),
+    ensureTls(dir, hostnames).then((tls) => {
+      writeClientTrust(dir);
+      return tls;
+    }),
+  ]);
   // A lost batch is never silent: the request was answered, the loss is counted here (never the entries' content).
   const audit = await AuditLog.open(ctx.store, nodeId(dir), (lost, err) =>
     appLog?.error({ lost, reason: errorMessage(err) }, "audit entries lost: the store refused their write"),
@@ -89,8 +98,6 @@ async function serve(
     await sweepDeletions(ctx.store, now(), auditRetentionDays);
     await runLifetimeActions(ctx.store, now(), (err) => appLog?.error({ err }, "lifetime actions failed"));
   };
-  const tls = await ensureTls(dir, ctx.hostnames);
-  writeClientTrust(dir);
   const app = await buildApp(ctx, tls, {
     logLevel: opts.logLevel,
     stream: log,

@@ -1,8 +1,9 @@
 // Opens the configured store: the embedded SQLite file by default, PostgreSQL when a URL is given.
-import SqliteDatabase from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
+import { SqliteDatabase } from "./sqlite.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
@@ -61,8 +62,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * running one of the store's small indexed queries. Reuse is safe because better-sqlite3 runs a statement to
  * completion synchronously (the store never streams), and SQLite re-prepares a statement itself after a schema change.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+function withStatementCache(sqlite: BetterSqlite3.Database): KyselySqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => void sqlite.close(),
     prepare(sql: string) {
