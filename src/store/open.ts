@@ -3,6 +3,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
+import { literalLimits } from "./literal-limits.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
@@ -17,7 +18,7 @@ export interface StoreOptions {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
-  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!) });
+  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!), plugins: [literalLimits] });
   await migrate(db);
   // SQLite has one connection, so its writes share COMMITs.
   return Store.over(db, opts.sealer, new CommitGroup(db));

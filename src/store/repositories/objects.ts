@@ -75,7 +75,8 @@ export function compileObjectQueries(db: Kysely<Database>) {
   return {
     name: new PreparedQuery(name),
     version: new PreparedQuery(versions.where("version", "=", "")),
-    // The limit is a placeholder too, the last one: bind() keeps its compiled value.
+    // The limit is the last placeholder on PostgreSQL (SQLite's SQL has it as a number: literal-limits.ts); bind()
+    // keeps its compiled value.
     latestVersion: new PreparedQuery(versions.orderBy("seq", "desc").limit(1)),
     liveVersion: new PreparedQuery(liveVersions.where("v.version", "=", "")),
     liveLatestVersion: new PreparedQuery(liveVersions.orderBy("v.seq", "desc").limit(1)),
