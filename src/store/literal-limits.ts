@@ -3,32 +3,36 @@
 // call). That costs as much as preparing it (about 25 µs for the one-query secret read), so the statement cache
 // would save nothing for any query with a limit. Written into the SQL as a number, a limit is part of the statement.
 import {
-  SelectQueryNode,
+  SqliteDialect,
+  SqliteQueryCompiler,
   ValueNode,
-  type KyselyPlugin,
-  type OperationNode,
-  type PluginTransformQueryArgs,
-  type RootOperationNode,
+  type LimitNode,
+  type OffsetNode,
+  type QueryCompiler,
 } from "kysely";
 
-/** A bound integer becomes a literal one; anything else stays as it is. */
-function literal<T extends { [K in F]: OperationNode }, F extends string>(node: T, field: F): T {
-  const value = node[field] as OperationNode;
-  if (!ValueNode.is(value) || value.immediate || !Number.isSafeInteger(value.value)) return node;
-  return { ...node, [field]: ValueNode.createImmediate(value.value) };
+/** The integer a LIMIT or OFFSET binds, or undefined when it is anything else (left to Kysely). */
+function boundInteger(node: LimitNode["limit"]): number | undefined {
+  return ValueNode.is(node) && !node.immediate && Number.isSafeInteger(node.value) ? (node.value as number) : undefined;
 }
 
-/** LIMIT and OFFSET of a SELECT written as numbers in its SQL (see above). */
-export const literalLimits: KyselyPlugin = {
-  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    if (!SelectQueryNode.is(node) || (!node.limit && !node.offset)) return node;
-    return {
-      ...node,
-      ...(node.limit ? { limit: literal(node.limit, "limit") } : {}),
-      ...(node.offset ? { offset: literal(node.offset, "offset") } : {}),
-    };
-  },
-  async transformResult({ result }) {
-    return result;
-  },
-};
+class LiteralLimitCompiler extends SqliteQueryCompiler {
+  protected override visitLimit(node: LimitNode): void {
+    const n = boundInteger(node.limit);
+    if (n === undefined) super.visitLimit(node);
+    else this.append(`limit ${n}`);
+  }
+
+  protected override visitOffset(node: OffsetNode): void {
+    const n = boundInteger(node.offset);
+    if (n === undefined) super.visitOffset(node);
+    else this.append(`offset ${n}`);
+  }
+}
+
+/** Kysely's SQLite dialect, writing LIMIT and OFFSET as numbers (see above). */
+export class LiteralLimitSqliteDialect extends SqliteDialect {
+  override createQueryCompiler(): QueryCompiler {
+    return new LiteralLimitCompiler();
+  }
+}

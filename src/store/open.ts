@@ -1,9 +1,9 @@
 // Opens the configured store: the embedded SQLite file by default, PostgreSQL when a URL is given.
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
-import { literalLimits } from "./literal-limits.js";
+import { LiteralLimitSqliteDialect } from "./literal-limits.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
@@ -18,7 +18,7 @@ export interface StoreOptions {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
-  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!), plugins: [literalLimits] });
+  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!) });
   await migrate(db);
   // SQLite has one connection, so its writes share COMMITs.
   return Store.over(db, opts.sealer, new CommitGroup(db));
@@ -41,7 +41,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   return Store.over(db, opts.sealer);
 }
 
-function sqliteDialect(file: string): SqliteDialect {
+function sqliteDialect(file: string): LiteralLimitSqliteDialect {
   const sqlite = new SqliteDatabase(file);
   // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
   // Concurrent writes share one fsync (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss
@@ -51,7 +51,7 @@ function sqliteDialect(file: string): SqliteDialect {
     `synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`,
   );
   sqlite.pragma("busy_timeout = 5000");
-  return new SqliteDialect({ database: withStatementCache(sqlite) });
+  return new LiteralLimitSqliteDialect({ database: withStatementCache(sqlite) });
 }
 
 /** Prepared statements kept for reuse, keyed by their SQL (Kysely prepares every query anew otherwise). */
