@@ -4,7 +4,7 @@
 // cross to a worker by reference to the same native key; nothing is exported.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { createECDH, type KeyObject } from "node:crypto";
+import { createECDH, type ECDH, type KeyObject } from "node:crypto";
 
 export interface PrivateKeyOptions {
   key: KeyObject;
@@ -16,10 +16,13 @@ type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply";
 
 /**
  * k·G on an OpenSSL curve, for a given scalar k (big-endian, in [1, n-1]) or a fresh random one drawn by OpenSSL:
- * the point (uncompressed), then k. Self-contained: its source also runs in the workers.
+ * the point (uncompressed), then k. Self-contained: its source also runs in the workers. One ECDH object per curve
+ * serves every call (making one costs as much as a P-256 multiplication): each call sets or draws its own k.
  */
 export function baseMultiply(curve: string, k?: Buffer): Buffer {
-  const ecdh = createECDH(curve);
+  const objects = ((baseMultiply as { ecdh?: Map<string, ECDH> }).ecdh ??= new Map<string, ECDH>());
+  let ecdh = objects.get(curve);
+  if (!ecdh) objects.set(curve, (ecdh = createECDH(curve)));
   if (k) ecdh.setPrivateKey(k);
   else ecdh.generateKeys();
   return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
