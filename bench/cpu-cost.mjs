@@ -4,8 +4,8 @@
 // server in turn and reads its CPU time (user + system, all threads) from /proc before and after.
 // Usage: node bench/cpu-cost.mjs [--base OTHER/dist/cli/kluis.js] [--scenario get|put|sign-es256|sign-rs256]
 //          [--requests 10000] [--rounds 5] [--bare] [--perf FILE]
-// --perf FILE: records this build's on-CPU samples during the rounds with `perf record -e cpu-clock -g` (JIT frames
-// named through --perf-basic-prof); read them with `perf report -i FILE --no-children`.
+// --perf PREFIX: records each server's on-CPU samples during the rounds with `perf record -e cpu-clock -g` into
+// PREFIX.LABEL (JIT frames named through --perf-basic-prof); read them with `perf report -i FILE --no-children`.
 // Prints µs of server CPU per request for each server (median of the rounds), and each build's ratio to the first.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -59,7 +59,14 @@ async function startKluis(cli, nodeFlags = []) {
 async function startBare(dataDir, size) {
   const proc = spawn(
     process.execPath,
-    [join(here, "bare-server.mjs"), join(dataDir, "server.pem"), join(dataDir, "server-key.pem"), size, size],
+    [
+      ...(PERF ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : []),
+      join(here, "bare-server.mjs"),
+      join(dataDir, "server.pem"),
+      join(dataDir, "server-key.pem"),
+      size,
+      size,
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(proc);
@@ -142,7 +149,7 @@ async function measure(target, amount) {
 
 const targets = [];
 for (const build of BUILDS) {
-  const flags = PERF && build.label === "this" ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : [];
+  const flags = PERF ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : [];
   const server = await startKluis(build.cli, flags);
   targets.push({ ...build, ...server, request: await prepare(server) });
 }
@@ -169,18 +176,23 @@ async function settle(pid) {
 for (const t of targets) await settle(t.proc.pid);
 const samples = targets.map(() => []);
 for (const t of targets) await measure(t, Math.ceil(REQUESTS / 2)); // warm-up: JIT, caches, statement cache
-const self = targets.find((t) => t.label === "this");
-const perf =
-  PERF &&
-  spawn("perf", ["record", "-e", "cpu-clock", "-F", "1999", "-g", "-o", PERF, "-p", String(self.proc.pid)], {
-    stdio: "ignore",
-  });
+const perfs = PERF
+  ? targets.map((t) =>
+      spawn(
+        "perf",
+        ["record", "-e", "cpu-clock", "-F", "1999", "-g", "-o", `${PERF}.${t.label}`, "-p", String(t.proc.pid)],
+        {
+          stdio: "ignore",
+        },
+      ),
+    )
+  : [];
 for (let round = 0; round < ROUNDS; round++) {
   // Turns alternate their order each round, so neither build always runs right after the other.
   const order = round % 2 ? [...targets.keys()].reverse() : [...targets.keys()];
   for (const i of order) samples[i].push(await measure(targets[i], REQUESTS));
 }
-if (perf) {
+for (const perf of perfs) {
   perf.kill("SIGINT");
   await new Promise((resolve) => perf.once("exit", resolve));
 }
