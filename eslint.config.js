@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".venv-sdk/", ".venv-az/", "test/programs/", "bench/profiles/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      ".venv-sdk/",
+      ".venv-az/",
+      "test/programs/",
+      "bench/profiles/",
+      "test-artifacts/",
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -143,19 +143,7 @@ describe("kluis login, logout, account show", () => {
     const BOB = { upn: "bob@kluis.local", password: "Bob-pa55word" };
     let bobId: string;
     before(async () => {
-      bobId = (
-        await kluis.cliJson([
-          "ad",
-          "user",
-          "create",
-          "--display-name",
-          "Bob",
-          "--password",
-          BOB.password,
-          "--user-principal-name",
-          BOB.upn,
-        ])
-      ).id;
+      bobId = await kluis.createUser(BOB.upn, BOB.password, "Bob");
       await kluis.cliJson([
         "keyvault",
         "set-policy",

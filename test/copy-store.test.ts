@@ -156,6 +156,7 @@ describe(
       const rows = sqliteRows(join(source.dataDir, "kluis.db"));
       assert.deepEqual(Object.keys(out.copied).sort(), [
         "audit_entries",
+        "authorization_codes",
         "object_names",
         "object_versions",
         "principals",

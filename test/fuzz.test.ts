@@ -721,6 +721,62 @@ function graphRequest(victim: { objectId: string; appId: string }) {
     });
 }
 
+/** Authorization requests (GET, and the sign-in form's POST) with registered and hostile parameters and bodies. */
+function authorizeRequest(tenantId: string, port: number) {
+  const field = {
+    client_id: fc.oneof(
+      fc.constantFrom("04b07795-8ddb-461a-bbee-02f9e1bf7b46", "5f1c8a77-6a2d-4c1e-9b8e-0d6f7c1b2a10"),
+      fc.uuid(),
+      hostileString,
+    ),
+    redirect_uri: fc.oneof(
+      fc.constantFrom(
+        "http://localhost:8400",
+        `https://localhost:${port}/ui/`,
+        "http://evil.example/",
+        "javascript:alert(1)",
+      ),
+      hostileString,
+    ),
+    response_type: fc.constantFrom("code", "token", "code id_token", ""),
+    response_mode: fc.oneof(fc.constantFrom("query", "fragment", "form_post"), hostileString),
+    scope: fc.oneof(fc.constantFrom("https://vault.azure.net/.default openid", "openid", ""), hostileString),
+    state: hostileString,
+    nonce: hostileString,
+    code_challenge: fc.oneof(b64url(43), hostileString),
+    code_challenge_method: fc.constantFrom("S256", "plain", "s256", ""),
+    prompt: fc.constantFrom("none", "login", "select_account", "x"),
+    login_hint: hostileString,
+  };
+  const textOf = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
+  const query = objectOf(field).map((f) => new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])));
+  const posted = fc.oneof(
+    objectOf({ csrf: hostileString, username: hostileString, password: hostileString }).map((f) => ({
+      body: new URLSearchParams(Object.entries(f).map(([k, v]) => [k, textOf(v)])).toString(),
+      contentType: "application/x-www-form-urlencoded" as string | undefined,
+    })),
+    fc
+      .tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES))
+      .map(([b, ct]) => ({ body: b, contentType: ct })),
+  );
+  return fc
+    .record({
+      tenant: fc.oneof(fc.constantFrom(tenantId, "organizations", "common"), segment(["x"])),
+      v2: fc.boolean(),
+      query: fc.oneof(
+        query.map((q) => `?${q}`),
+        queryString,
+      ),
+      post: fc.option(posted, { freq: 2 }),
+    })
+    .map((r) => ({
+      method: r.post ? "POST" : "GET",
+      path: `/${r.tenant}/oauth2${r.v2 ? "/v2.0" : ""}/authorize${r.query}`,
+      body: r.post?.body,
+      headers: { "content-type": r.post?.contentType },
+    }));
+}
+
 /** Token-endpoint and discovery requests, with form, JSON or junk bodies and Basic credentials. */
 function identityRequest(tenantId: string, principal: { appId: string; password: string }) {
   const formField = {
@@ -739,6 +795,9 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
     ),
     resource: fc.constantFrom("https://vault.azure.net", "https://management.core.windows.net/", "", "x"),
     client_assertion: hostileString,
+    code: fc.oneof(b64url(400), hostileString),
+    code_verifier: fc.oneof(b64url(43), hostileString),
+    redirect_uri: fc.oneof(fc.constant("http://localhost:8400"), hostileString),
   };
   const textOf = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
   const form = objectOf(formField).map((f) =>
@@ -1301,6 +1360,31 @@ describe("fuzz: hostile requests to every route", { timeout: 15 * 60_000 }, () =
         },
       ),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true, includeErrorInReport: true },
+    );
+    assertAlive(kluis);
+  });
+
+  it("authorization endpoint and its sign-in page: below 500, HTML pages or a redirect to a registered URI only", async () => {
+    await fc.assert(
+      fc.asyncProperty(authorizeRequest(kluis.info.tenantId, kluis.info.port), async (r) => {
+        const { res, what } = await send("localhost", r.method, r.path, { body: r.body, headers: r.headers });
+        if (unrouted(res)) return assertKeyVaultError(res, what);
+        if (res.status === 302) {
+          // Only to a registered redirect URI, and never with a code: no request here carries the form's cookie.
+          const location = String(res.headers.location);
+          assert.match(
+            location,
+            new RegExp(`^(http://localhost:8400|https://localhost:${kluis.info.port}/ui/)[?#]`),
+            what,
+          );
+          assert.doesNotMatch(location, /[?#&]code=/, what);
+        } else {
+          assert.match(String(res.headers["content-type"]), /^text\/html/, what);
+          assert.match(String(res.headers["content-security-policy"]), /default-src 'none'/, what);
+          assert.doesNotMatch(String(res.body), /name="code"/, what);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
     );
     assertAlive(kluis);
   });

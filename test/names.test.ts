@@ -143,6 +143,7 @@ describe("upgrade of a database written before names were folded", () => {
         CREATE INDEX object_versions_by_seq ON object_versions (vault, kind, name, seq);
         ALTER TABLE principals DROP COLUMN credential_generation;
         DROP TABLE resource_groups; DROP TABLE users; DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries;
+        DROP TABLE authorization_codes;
         DELETE FROM kysely_migration WHERE name > '0002_vault_soft_delete';
       `);
       assert.equal(

@@ -1,13 +1,17 @@
 // Several Kluis nodes on one PostgreSQL database: what one node acknowledges, every node serves.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, rawRequest } from "./helpers/http.js";
+import { accessToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
+
+const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
 describe(
   "PostgreSQL store, two nodes",
@@ -55,6 +59,41 @@ describe(
         certsA.beginCreateCertificate("pgcert", DefaultCertificatePolicy),
         (e: any) => e.statusCode === 409,
       );
+    });
+
+    it("redeems a browser sign-in's code on either node, and only once across both", async () => {
+      const admin = JSON.parse(readFileSync(join(nodeA.dataDir, "admin.json"), "utf8"));
+      const verifier = randomBytes(32).toString("base64url");
+      const redirectUri = "http://localhost:8400";
+      const query = new URLSearchParams({
+        client_id: AZ_CLIENT_ID,
+        response_type: "code",
+        redirect_uri: redirectUri,
+        scope: "https://vault.azure.net/.default openid offline_access",
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+        code_challenge_method: "S256",
+      });
+      const page = `/${nodeA.info.tenantId}/oauth2/v2.0/authorize?${query}`;
+      const signedIn = await signInOnAuthorizePage(nodeA, page, admin.user.userPrincipalName, admin.user.password);
+      assert.equal(signedIn.status, 302, String(signedIn.body));
+      const code = new URL(String(signedIn.headers.location)).searchParams.get("code")!;
+      const redeem = (node: Kluis) =>
+        rawRequest(node, "localhost", "POST", `/${node.info.tenantId}/oauth2/v2.0/token`, {
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            client_id: AZ_CLIENT_ID,
+            code,
+            redirect_uri: redirectUri,
+            code_verifier: verifier,
+          }).toString(),
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        });
+      const onB = await redeem(nodeB);
+      assert.equal(onB.status, 200, JSON.stringify(onB.body));
+      assert.equal(typeof onB.body.access_token, "string");
+      const againOnA = await redeem(nodeA);
+      assert.equal(againOnA.status, 400);
+      assert.deepEqual(againOnA.body.error_codes, [54005]);
     });
 
     it("keeps serving from the surviving node when the other is killed", async () => {

@@ -132,6 +132,14 @@ describe("management-plane RBAC", () => {
         (v: { name: string }) => v.name === "mgmtbvault",
       ),
     );
+    // A $filter given twice is ARM's 400, not a server error.
+    const twice = await as(
+      "reader",
+      "GET",
+      `/subscriptions/${sub}/resources?$filter=name%20eq%20'a'&$filter=name%20eq%20'b'`,
+    );
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.error.code, "InvalidFilterInQueryString");
     refused(
       await as("reader", "PUT", group("rgr"), { location: "westeurope" }),
       sp,
@@ -365,9 +373,10 @@ describe("role assignments and custom roles of a store written before migration 
         JSON.stringify([assignment]),
       );
       db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("custom_roles", JSON.stringify([role]));
-      // The store as 0006 left it: later migrations (0008, the audit log) are undone too, as Kysely runs them in order.
+      // The store as 0006 left it: later migrations (0008, the audit log; 0011, authorization codes) are undone too,
+      // as Kysely runs them in order.
       db.exec(
-        "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
+        "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; DROP TABLE authorization_codes; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
       );
       db.close();
 

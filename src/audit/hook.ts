@@ -11,6 +11,7 @@ import { cachedVault } from "../vaults/cache.js";
 import { vaultResourceId } from "../http/arm.js";
 import type { AuditEvent, AuditLog } from "./log.js";
 import { operationOf } from "./operation-names.js";
+import { queryOf, routeParam } from "../http/route.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -98,7 +99,7 @@ async function resourceOf(
 /** The object a data-plane call names, as Key Vault's id: https://VAULT/secrets/NAME[/VERSION]. */
 function objectId(req: FastifyRequest): string | null {
   const need = req.routeOptions.config.permission;
-  const { name, version, issuer } = (req.params ?? {}) as { name?: string; version?: string; issuer?: string };
+  const [name, version, issuer] = [routeParam(req, "name"), routeParam(req, "version"), routeParam(req, "issuer")];
   if (!need || (name === undefined && issuer === undefined)) return null;
   const base = `https://${req.host}`;
   if (issuer !== undefined) return `${base}/certificates/issuers/${issuer}`;
@@ -112,7 +113,7 @@ function describe(err: unknown, status: number): string | null {
 }
 
 function apiVersion(req: FastifyRequest): string | null {
-  const v = (req.query as Record<string, unknown> | undefined)?.["api-version"];
+  const v = queryOf(req)["api-version"];
   return typeof v === "string" ? v.slice(0, 32) : null;
 }
 

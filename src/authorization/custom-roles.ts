@@ -1,5 +1,6 @@
 // Custom roles, as Azure RBAC lets an administrator write them: a name, Key Vault data actions minus exclusions, and
 // the scopes the role may be assigned at. Kept beside the built-in roles and evaluated like them.
+import { isJsonObject } from "../http/body.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { Store } from "../store/store.js";
 import { cachedList } from "./cached-list.js";
@@ -40,15 +41,14 @@ const builtInRefusal = (role: RoleDefinition) =>
 
 function stringList(value: unknown, field: string): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string"))
     throw badParameter(`${field} must be an array of strings.`);
-  return value as string[];
+  return value;
 }
 
 function parsePermission(value: unknown, index: number): RolePermission {
-  if (!value || typeof value !== "object" || Array.isArray(value))
-    throw badParameter(`properties.permissions[${index}] must be an object.`);
-  const p = value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw badParameter(`properties.permissions[${index}] must be an object.`);
+  const p = value;
   const field = (name: keyof RolePermission) => stringList(p[name], `properties.permissions[${index}].${name}`);
   const permission = {
     actions: field("actions"),
@@ -80,7 +80,7 @@ function checkAssignableScope(scope: string, subscriptionId: string): void {
 
 /** The role an ARM PUT body describes, checked as Azure checks it (400 in ARM's shape otherwise). */
 function parseCustomRole(id: string, input: Record<string, unknown>, subscriptionId: string): RoleDefinition {
-  const p = (input.properties ?? {}) as Record<string, unknown>;
+  const p = isJsonObject(input.properties) ? input.properties : {};
   if (typeof p.roleName !== "string" || p.roleName.trim() === "")
     throw badParameter("properties.roleName is required.");
   if (p.description !== undefined && p.description !== null && typeof p.description !== "string")

@@ -12,6 +12,7 @@ import type { ServerContext } from "../identity/context.js";
 import { isAdministrator } from "./administrator.js";
 import { listRoleDefinitions } from "./custom-roles.js";
 import { listRoleAssignments, roleGrantsAction, withinScope } from "./role-assignments.js";
+import { urlPath } from "../http/route.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -57,7 +58,7 @@ export function authorizationFailed(caller: Caller, action: string, scope: strin
 }
 
 /** The scope a request names: its path, without a trailing slash or the query. */
-export const requestScope = (req: FastifyRequest) => req.url.split("?")[0]!.replace(/\/+$/, "");
+export const requestScope = (req: FastifyRequest) => urlPath(req.url).replace(/\/+$/, "");
 
 /** An onRequest hook: authenticates for the management audience (or the server's own origin) and loads the caller's roles. */
 export function authenticateManagement(ctx: ServerContext) {

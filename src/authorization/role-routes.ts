@@ -2,7 +2,7 @@
 // subscription, resource-group or vault scope) and role assignments at the subscription, resource-group, vault or
 // single-object scope. Each route needs its Microsoft.Authorization action at its scope (management.ts).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonBody } from "../http/body.js";
+import { isJsonObject, jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
 import { checkObjectName } from "../http/object-names.js";
 import type { ServerContext } from "../identity/context.js";
@@ -16,6 +16,7 @@ import {
   type RoleAssignment,
 } from "./role-assignments.js";
 import type { RoleDefinition } from "./roles.js";
+import { queryOf, urlPath } from "../http/route.js";
 
 const AUTH = "providers/Microsoft.Authorization";
 /** The subscription, a resource group, a vault: where role definitions are served. */
@@ -33,6 +34,9 @@ const SCOPES = [
 
 /** The objects of a vault that Azure lets a role assignment be scoped to. */
 const OBJECT_KINDS = ["secrets", "keys", "certificates"];
+
+/** A role assignment's path parameters; the object ones on its object scopes only. */
+type AssignmentParams = { assignmentName: string; objectKind?: string; objectName?: string };
 
 /** Refuses a scope inside a vault unless it names a secret, key or certificate by a name Key Vault accepts. */
 function checkObjectScope(params: { objectKind?: string; objectName?: string }): void {
@@ -60,7 +64,7 @@ function parseListFilter(
   req: FastifyRequest,
   fields: string[],
 ): { atScope: boolean; clauses: { field: string; value: string }[] } {
-  const filter = (req.query as { $filter?: unknown }).$filter;
+  const filter = queryOf(req).$filter;
   if (filter === undefined || filter === "") return { atScope: false, clauses: [] };
   if (typeof filter !== "string")
     throw new KeyVaultError(400, "InvalidFilterInQueryString", "$filter must be given once.");
@@ -118,10 +122,14 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (denied !== undefined) throw authorizationFailed(req.management!.caller, action, denied);
   };
   /** The scope a request names: its path up to /providers/Microsoft.Authorization. */
-  const scopeOf = (req: FastifyRequest) => req.url.split("?")[0]!.split(`/${AUTH}/`)[0]!;
+  const scopeOf = (req: FastifyRequest) => {
+    const path = urlPath(req.url);
+    const providers = path.indexOf(`/${AUTH}/`);
+    return providers < 0 ? path : path.slice(0, providers);
+  };
   /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
-  const assignmentHere = async (req: FastifyRequest) => {
-    const name = (req.params as { assignmentName: string }).assignmentName;
+  const assignmentHere = async (req: FastifyRequest<{ Params: AssignmentParams }>) => {
+    const name = req.params.assignmentName;
     const here = scopeOf(req).toLowerCase();
     return (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
   };
@@ -145,36 +153,30 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
         return { value: roles.map(definitionJson) };
       },
     );
-    app.get(
+    app.get<{ Params: { id: string } }>(
       `${scope}/${AUTH}/roleDefinitions/:id`,
       performs("Microsoft.Authorization/roleDefinitions/read"),
       async (req) => {
-        const id = (req.params as { id: string }).id.toLowerCase();
+        const id = req.params.id.toLowerCase();
         const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
         if (!role)
           throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
         return definitionJson(role);
       },
     );
-    app.put(
+    app.put<{ Params: { id: string } }>(
       `${scope}/${AUTH}/roleDefinitions/:id`,
       performs("Microsoft.Authorization/roleDefinitions/write"),
       async (req, reply) => {
-        const role = await putCustomRole(
-          ctx.store,
-          ctx.subscriptionId,
-          (req.params as { id: string }).id,
-          jsonBody(req),
-          mayAt(req),
-        );
+        const role = await putCustomRole(ctx.store, ctx.subscriptionId, req.params.id, jsonBody(req), mayAt(req));
         return reply.code(201).send(definitionJson(role));
       },
     );
-    app.delete(
+    app.delete<{ Params: { id: string } }>(
       `${scope}/${AUTH}/roleDefinitions/:id`,
       performs("Microsoft.Authorization/roleDefinitions/delete"),
       async (req, reply) => {
-        const removed = await deleteCustomRole(ctx.store, (req.params as { id: string }).id, mayAt(req));
+        const removed = await deleteCustomRole(ctx.store, req.params.id, mayAt(req));
         return removed ? definitionJson(removed) : reply.code(204).send();
       },
     );
@@ -193,24 +195,24 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
         value: readable(req, related, (a) => (withinScope(here, a.scope) ? here : a.scope)).map(assignmentJson),
       };
     });
-    app.put(
+    app.put<{ Params: AssignmentParams }>(
       `${scope}/${AUTH}/roleAssignments/:assignmentName`,
       performs("Microsoft.Authorization/roleAssignments/write"),
       async (req, reply) => {
-        checkObjectScope(req.params as { objectKind?: string; objectName?: string });
-        const properties = (jsonBody(req).properties ?? {}) as { roleDefinitionId?: unknown; principalId?: unknown };
-        const name = (req.params as { assignmentName: string }).assignmentName;
+        checkObjectScope(req.params);
+        const { properties } = jsonBody(req);
+        const name = req.params.assignmentName;
         const assignment = await createRoleAssignment(
           ctx.store,
           currentRoleDefinitions,
           scopeOf(req),
           name,
-          properties,
+          isJsonObject(properties) ? properties : {},
         );
         return reply.code(201).send(assignmentJson(assignment));
       },
     );
-    app.get(
+    app.get<{ Params: AssignmentParams }>(
       `${scope}/${AUTH}/roleAssignments/:assignmentName`,
       performs("Microsoft.Authorization/roleAssignments/read"),
       async (req) => {
@@ -219,12 +221,12 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
           throw new KeyVaultError(
             404,
             "RoleAssignmentNotFound",
-            `The role assignment '${(req.params as { assignmentName: string }).assignmentName}' is not found.`,
+            `The role assignment '${req.params.assignmentName}' is not found.`,
           );
         return assignmentJson(found);
       },
     );
-    app.delete(
+    app.delete<{ Params: AssignmentParams }>(
       `${scope}/${AUTH}/roleAssignments/:assignmentName`,
       performs("Microsoft.Authorization/roleAssignments/delete"),
       async (req, reply) => {

@@ -5,7 +5,7 @@ import { randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { generateKeyPair } from "../crypto/key-pool.js";
 import { keyMatchesSpec, privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { writePem } from "../crypto/certificate-files.js";
-import { buildPfx } from "../crypto/pkcs12.js";
+import { buildPfx, type Chain } from "../crypto/pkcs12.js";
 import { toSeconds, type StoredAttributes } from "../objects/attributes.js";
 import { CERTIFICATES, isManaged, KEYS, type ManagedState } from "../objects/collection.js";
 import { MAX_UNIX_TIME } from "../objects/limits.js";
@@ -248,13 +248,13 @@ export async function writeCertificateVersion(
   name: string,
   policy: PolicyRecord,
   key: KeyObject,
-  chain: Buffer[],
+  chain: Chain,
   attributes: StoredAttributes,
   tags: Record<string, string>,
   version = newVersionId(),
 ): Promise<string> {
   const now = Date.now();
-  const leaf = chain[0]!;
+  const [leaf] = chain;
   const x = new X509Certificate(leaf);
   // An imported certificate may say 1950 (X.509's UTCTime starts there); dates stay within what every SDK reads.
   const unixTime = (date: string) => Math.min(Math.max(toSeconds(Date.parse(date)), 0), MAX_UNIX_TIME);
@@ -302,7 +302,7 @@ export async function writeCertificateVersion(
  * The certificate's secret: the PFX (base64) or the PEM of key and chain, as the policy's content type says.
  * A non-exportable key stays out of it: the secret then carries the certificates only.
  */
-function secretValue(policy: PolicyRecord, pkcs8: Buffer, chain: Buffer[]): Buffer {
+function secretValue(policy: PolicyRecord, pkcs8: Buffer, chain: Chain): Buffer {
   const key = policy.key_props.exportable ? pkcs8 : undefined;
   if (policy.secret_props.contentType === "application/x-pem-file") {
     return Buffer.from(writePem({ privateKey: key, certificates: chain }), "utf8");

@@ -6,6 +6,7 @@ import {
   readMergedCertificates,
   UnreadableCertificateError,
 } from "../crypto/certificate-files.js";
+import type { Chain } from "../crypto/pkcs12.js";
 import { privateKeyFromDer, privateKeyToDer } from "../crypto/keys.js";
 import { badParameter, conflict, KeyVaultError, notFound } from "../http/errors.js";
 import { applyAttributes, type StoredAttributes } from "../objects/attributes.js";
@@ -180,19 +181,21 @@ export async function mergeCertificate(
       `The pending operation of certificate '${name}' is ${status}; nothing is waiting for a merge.`,
     );
   }
-  let chain: Buffer[];
+  let certificates: Buffer[];
   try {
-    chain = input.x5c.flatMap(readMergedCertificates);
+    certificates = input.x5c.flatMap(readMergedCertificates);
   } catch (err) {
     if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
     throw err;
   }
   const key = privateKeyFromDer(record.sealedState);
-  if (!chain[0] || !certificateMatchesKey(chain[0], key)) {
+  const [leaf, ...issuers] = certificates;
+  if (!leaf || !certificateMatchesKey(leaf, key)) {
     throw badParameter(
       "The first certificate in x5c does not carry the public key of the pending certificate request.",
     );
   }
+  const chain: Chain = [leaf, ...issuers];
   const attributes = applyAttributes(op.attributes, input.attributes);
   const tags = input.tags ?? op.tags;
   await scope.store.transaction(async (tx) => {

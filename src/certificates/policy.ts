@@ -1,6 +1,7 @@
 // Certificate policies: Key Vault's defaults filled in, and anything that cannot work refused with a 400 naming the field.
 import { x509 } from "../crypto/x509.js";
 import { isCurveName, isEc, isRsa, type CurveName, type KeyType } from "../crypto/keys.js";
+import { isJsonObject, isWholeNumber } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
 import { checkPolicyList, checkRsaSize, checkSubject } from "../objects/limits.js";
 
@@ -16,6 +17,7 @@ export const KEY_USAGES = [
   "decipherOnly",
 ] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
+const isKeyUsage = (u: string): u is KeyUsage => KEY_USAGES.some((k) => k === u);
 
 export const CONTENT_TYPES = ["application/x-pkcs12", "application/x-pem-file"] as const;
 export const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
@@ -45,14 +47,14 @@ export interface PolicyRecord {
 type Json = Record<string, unknown>;
 const obj = (v: unknown, field: string): Json => {
   if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw badParameter(`${field} must be an object.`);
-  return v as Json;
+  if (!isJsonObject(v)) throw badParameter(`${field} must be an object.`);
+  return v;
 };
 const stringList = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.some((s) => typeof s !== "string"))
+  if (!Array.isArray(v) || !v.every((s): s is string => typeof s === "string"))
     throw badParameter(`${field} must be an array of strings.`);
-  return checkPolicyList(v as string[], field);
+  return checkPolicyList(v, field);
 };
 
 /** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults. */
@@ -64,11 +66,11 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   const ip = obj(p.issuer, "policy.issuer");
   const ap = obj(p.attributes, "policy.attributes");
 
-  const crvIn = (kp.crv ?? kp.curve) as string | undefined;
-  const kty = (kp.kty ?? base?.key_props.kty ?? (crvIn ? "EC" : "RSA")) as KeyType;
+  const crvIn = kp.crv ?? kp.curve;
+  const kty = kp.kty ?? base?.key_props.kty ?? (crvIn ? "EC" : "RSA");
   if (!isRsa(kty) && !isEc(kty))
     throw badParameter(
-      `policy.key_props.kty '${kty}' is not supported for certificates; use RSA, RSA-HSM, EC or EC-HSM.`,
+      `policy.key_props.kty '${String(kty)}' is not supported for certificates; use RSA, RSA-HSM, EC or EC-HSM.`,
     );
   const key_props: PolicyRecord["key_props"] = {
     exportable: bool(kp.exportable, base?.key_props.exportable ?? true, "policy.key_props.exportable"),
@@ -85,14 +87,14 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
     key_props.crv = crv;
   }
 
-  const contentType = (sp.contentType ?? base?.secret_props.contentType ?? "application/x-pkcs12") as string;
-  if (!CONTENT_TYPES.includes(contentType as "application/x-pkcs12")) {
+  const contentType = sp.contentType ?? base?.secret_props.contentType ?? "application/x-pkcs12";
+  if (!CONTENT_TYPES.some((t) => t === contentType)) {
     throw badParameter(
-      `policy.secret_props.contentType '${contentType}' is not supported; use application/x-pkcs12 or application/x-pem-file.`,
+      `policy.secret_props.contentType '${String(contentType)}' is not supported; use application/x-pkcs12 or application/x-pem-file.`,
     );
   }
 
-  const subject = (xp.subject ?? base?.x509_props.subject ?? "") as string;
+  const subject = xp.subject ?? base?.x509_props.subject ?? "";
   const sansIn = obj(xp.sans, "policy.x509_props.sans");
   const sans = {
     emails: stringList(sansIn.emails, "policy.x509_props.sans.emails"),
@@ -104,21 +106,23 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   if (subject === "" && !anySan)
     throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
   if (subject !== "") checkSubjectName(checkSubject(subject, "policy.x509_props.subject"));
-  const keyUsage = (stringList(xp.key_usage, "policy.x509_props.key_usage") ??
+  const keyUsage: string[] =
+    stringList(xp.key_usage, "policy.x509_props.key_usage") ??
     base?.x509_props.key_usage ??
-    (isRsa(kty) ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"])) as KeyUsage[];
-  const badUsage = keyUsage.find((u) => !KEY_USAGES.includes(u));
-  if (badUsage)
+    (isRsa(kty) ? ["digitalSignature", "keyEncipherment"] : ["digitalSignature"]);
+  if (!keyUsage.every(isKeyUsage)) {
+    const badUsage = keyUsage.find((u) => !isKeyUsage(u));
     throw badParameter(`policy.x509_props.key_usage '${badUsage}' is not a key usage; use ${KEY_USAGES.join(", ")}.`);
+  }
   const ekus = stringList(xp.ekus, "policy.x509_props.ekus") ?? base?.x509_props.ekus ?? [SERVER_AUTH, CLIENT_AUTH];
   const badEku = ekus.find((e) => !/^\d+(\.\d+)+$/.test(e));
   if (badEku) throw badParameter(`policy.x509_props.ekus '${badEku}' is not an object identifier.`);
   const validity = xp.validity_months ?? base?.x509_props.validity_months ?? 12;
-  if (!Number.isInteger(validity) || (validity as number) < 1 || (validity as number) > 1200) {
+  if (!isWholeNumber(validity) || validity < 1 || validity > 1200) {
     throw badParameter("policy.x509_props.validity_months must be a whole number of months, at least 1.");
   }
 
-  const issuerName = (ip.name ?? base?.issuer.name ?? "Unknown") as string;
+  const issuerName = ip.name ?? base?.issuer.name ?? "Unknown";
   if (typeof issuerName !== "string" || issuerName === "")
     throw badParameter("policy.issuer.name must be a non-empty string.");
   const issuer: PolicyRecord["issuer"] = { name: issuerName };
@@ -127,15 +131,15 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
 
   return {
     key_props,
-    secret_props: { contentType: contentType as PolicyRecord["secret_props"]["contentType"] },
+    secret_props: { contentType: contentType === "application/x-pem-file" ? contentType : "application/x-pkcs12" },
     x509_props: {
       subject,
       ...(anySan ? { sans: Object.fromEntries(Object.entries(sans).filter(([, v]) => v && v.length)) } : {}),
       ekus,
       key_usage: keyUsage,
-      validity_months: validity as number,
+      validity_months: validity,
     },
-    lifetime_actions: readLifetimeActions(p.lifetime_actions, base?.lifetime_actions, issuerName, validity as number),
+    lifetime_actions: readLifetimeActions(p.lifetime_actions, base?.lifetime_actions, issuerName, validity),
     issuer,
     attributes: { enabled: bool(ap.enabled, base?.attributes.enabled ?? true, "policy.attributes.enabled") },
   };
@@ -189,19 +193,15 @@ function readLifetimeActions(
     if ((pct === undefined) === (days === undefined)) {
       throw badParameter(`${field}.trigger needs exactly one of lifetime_percentage and days_before_expiry.`);
     }
-    if (pct !== undefined && (!Number.isInteger(pct) || (pct as number) < 1 || (pct as number) > 99)) {
-      throw badParameter(`${field}.trigger.lifetime_percentage must be between 1 and 99.`);
+    const action: LifetimeAction["action"] = { action_type: actionType };
+    if (pct !== undefined) {
+      if (!isWholeNumber(pct) || pct < 1 || pct > 99)
+        throw badParameter(`${field}.trigger.lifetime_percentage must be between 1 and 99.`);
+      return { trigger: { lifetime_percentage: pct }, action };
     }
-    if (
-      days !== undefined &&
-      (!Number.isInteger(days) || (days as number) < 1 || (days as number) > validityMonths * 27)
-    ) {
+    if (!isWholeNumber(days) || days < 1 || days > validityMonths * 27)
       throw badParameter(`${field}.trigger.days_before_expiry must be between 1 and ${validityMonths * 27}.`);
-    }
-    return {
-      trigger: pct !== undefined ? { lifetime_percentage: pct as number } : { days_before_expiry: days as number },
-      action: { action_type: actionType },
-    };
+    return { trigger: { days_before_expiry: days }, action };
   });
 }
 

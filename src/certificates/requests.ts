@@ -9,6 +9,7 @@ import {
   UnreadableCertificateError,
 } from "../crypto/certificate-files.js";
 import { privateKeyFromDer } from "../crypto/keys.js";
+import type { Chain } from "../crypto/pkcs12.js";
 import { badParameter } from "../http/errors.js";
 import {
   readAttributes,
@@ -55,7 +56,7 @@ export interface IssuerInput {
 export interface ImportCertificateInput {
   key: KeyObject;
   /** Leaf first, unless the request asked to keep its order. */
-  chain: Buffer[];
+  chain: Chain;
   policy: PolicyRecord;
   attributes: StoredAttributes;
   tags: Record<string, string>;
@@ -102,7 +103,7 @@ export function readImportCertificate(body: Body): ImportCertificateInput {
     throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
   if (pwd !== undefined && pwd !== null && typeof pwd !== "string") throw badParameter("pwd must be a string.");
   let material: ReturnType<typeof readImportedContent>;
-  let chain: Buffer[];
+  let certificates: Buffer[];
   let pkcs8: Buffer;
   try {
     material = readImportedContent(value, pwd ?? undefined);
@@ -111,15 +112,15 @@ export function readImportCertificate(body: Body): ImportCertificateInput {
         "The content holds no private key; Key Vault imports a certificate together with its private key.",
       );
     pkcs8 = material.privateKey;
-    chain = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
+    certificates = body.preserveCertOrder === true ? material.certificates : leafFirst(material);
   } catch (err) {
     if (err instanceof UnreadableCertificateError) throw badParameter(err.message);
     throw badParameter("The certificate content could not be read.");
   }
   const key = privateKeyFromDer(pkcs8);
   checkImportedKey(key, "value");
-  const [leaf] = chain;
-  if (!leaf || (!certificateMatchesKey(leaf, key) && !chain.some((c) => certificateMatchesKey(c, key)))) {
+  const [leaf, ...issuers] = certificates;
+  if (!leaf || (!certificateMatchesKey(leaf, key) && !issuers.some((c) => certificateMatchesKey(c, key)))) {
     throw badParameter("The private key does not match the certificate.");
   }
   const contentType = material.format === "pem" ? "application/x-pem-file" : "application/x-pkcs12";
@@ -141,7 +142,7 @@ export function readImportCertificate(body: Body): ImportCertificateInput {
         );
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
-  return { key, chain, policy, attributes, tags };
+  return { key, chain: [leaf, ...issuers], policy, attributes, tags };
 }
 
 export function readMergeCertificate(body: Body): MergeCertificateInput {

@@ -98,8 +98,16 @@ export async function certificateRoutes(app: FastifyInstance) {
 
   app.get<Route>("/certificates", need("list"), async (req) => {
     const page = readPageRequest(req.query);
-    const certificates = await getCertificates(req.scope, page, req.query.includePending === "true");
-    return pageResponse(req.scope, `/${COLLECTION}`, page, certificates, (c) => certificateListItem(req.scope, c));
+    const includePending = req.query.includePending === "true";
+    const certificates = await getCertificates(req.scope, page, includePending);
+    return pageResponse(
+      req.scope,
+      `/${COLLECTION}`,
+      page,
+      certificates,
+      (c) => certificateListItem(req.scope, c),
+      includePending ? "&includePending=true" : "",
+    );
   });
   app.post<Named>("/certificates/:name/create", need("create"), async (req, reply) => {
     const op = await createCertificate(req.scope, req.params.name, readCreateCertificate(jsonBody(req)));

@@ -15,8 +15,9 @@ const HASH_BY_CURVE: Record<CurveName, string> = {
 function signer(policy: PolicyRecord) {
   if (isRsa(policy.key_props.kty))
     return { crypto: webcryptoFor().crypto, alg: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };
-  const { crypto, namedCurve } = webcryptoFor(policy.key_props.crv);
-  return { crypto, alg: { name: "ECDSA", namedCurve, hash: HASH_BY_CURVE[policy.key_props.crv!]! } };
+  const crv = policy.key_props.crv ?? "P-256"; // readPolicy sets it for every EC policy
+  const { crypto, namedCurve } = webcryptoFor(crv);
+  return { crypto, alg: { name: "ECDSA", namedCurve, hash: HASH_BY_CURVE[crv] } };
 }
 
 /** The node:crypto key pair as WebCrypto keys, which @peculiar/x509 signs with. */

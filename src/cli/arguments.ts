@@ -1,6 +1,7 @@
 // Argument conventions of az: `@file` for any JSON value, `--tags a=b c=d`, `--enabled true|false`, ISO dates.
 import { existsSync, readFileSync } from "node:fs";
 import { CliError } from "./errors.js";
+import { errorMessage } from "../http/errors.js";
 
 /** az reads an argument starting with "@" from that file. */
 export function argumentText(value: string): string {
@@ -8,7 +9,7 @@ export function argumentText(value: string): string {
   try {
     return readFileSync(value.slice(1), "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${value.slice(1)}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${value.slice(1)}: ${errorMessage(err)}`);
   }
 }
 
@@ -19,7 +20,7 @@ export function jsonArgument(flag: string): (value: string) => Record<string, un
       return JSON.parse(argumentText(value)) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof CliError) throw err;
-      throw new CliError(`argument ${flag}: invalid JSON: ${(err as Error).message}`);
+      throw new CliError(`argument ${flag}: invalid JSON: ${errorMessage(err)}`);
     }
   };
 }

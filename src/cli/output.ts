@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { createRequire } from "node:module";
 import { CliError } from "./errors.js";
+import { errorMessage } from "../http/errors.js";
+import { isJsonObject } from "../http/body.js";
 
 export const OUTPUT_FORMATS = ["json", "jsonc", "table", "tsv", "none"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -17,12 +19,13 @@ export function withOutputOptions(program: Command): void {
     .option("--only-show-errors", "show only errors, no warnings")
     .hook("preAction", (_program, action) => {
       const o = action.optsWithGlobals() as { output: string; query?: string };
-      if (!(OUTPUT_FORMATS as readonly string[]).includes(o.output)) {
+      const output = OUTPUT_FORMATS.find((f) => f === o.output);
+      if (output === undefined) {
         throw new CliError(
           `argument --output/-o: invalid choice: '${o.output}' (choose from ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(", ")})`,
         );
       }
-      settings.output = o.output as OutputFormat;
+      settings.output = output;
       settings.query = o.query;
     });
 }
@@ -37,9 +40,7 @@ export function printResult(value: unknown): void {
       const jmespath = createRequire(import.meta.url)("jmespath") as typeof import("jmespath");
       result = jmespath.search(value, settings.query) as unknown;
     } catch (err) {
-      throw new CliError(
-        `argument --query: invalid jmespath_type value: '${settings.query}' (${(err as Error).message})`,
-      );
+      throw new CliError(`argument --query: invalid jmespath_type value: '${settings.query}' (${errorMessage(err)})`);
     }
   }
   const text = format(result, settings.output);
@@ -84,10 +85,10 @@ const TABLE_SKIP_KEYS = ["id", "type", "etag"];
 function tableRow(item: unknown): Map<string, string> {
   const row = new Map<string, string>();
   if (Array.isArray(item)) item.forEach((v, i) => row.set(`Column${i + 1}`, pyStr(v)));
-  else if (item && typeof item === "object") {
+  else if (isJsonObject(item)) {
     const keys = settings.query ? Object.keys(item) : Object.keys(item).sort();
     for (const k of keys) {
-      const v = (item as Record<string, unknown>)[k];
+      const v = item[k];
       if (!TABLE_SKIP_KEYS.includes(k) && v !== null && v !== undefined && isScalar(v))
         row.set(k.charAt(0).toUpperCase() + k.slice(1), pyStr(v));
     }
@@ -126,9 +127,9 @@ function tsv(value: unknown): string {
   return items
     .map((item) => {
       if (Array.isArray(item)) return item.map(tsvCell).join("\t");
-      if (item && typeof item === "object") {
+      if (isJsonObject(item)) {
         const keys = settings.query ? Object.keys(item) : Object.keys(item).sort();
-        return keys.map((k) => tsvCell((item as Record<string, unknown>)[k])).join("\t");
+        return keys.map((k) => tsvCell(item[k])).join("\t");
       }
       return tsvCell(item);
     })

@@ -2,6 +2,7 @@
 // writing PEM, the layout of a certificate's secret in PEM.
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import forge from "node-forge";
+import type { Chain } from "./pkcs12.js";
 
 export interface CertificateMaterial {
   /** PKCS#8 DER of the private key, if the file had one. */
@@ -21,7 +22,7 @@ export function readPfx(pfx: Buffer, password: string | undefined): CertificateM
   try {
     p12 = pkcs12.pkcs12FromAsn1(asn1.fromDer(pfx.toString("binary")), false, password ?? "");
   } catch (err) {
-    const message = (err as Error).message ?? "";
+    const message = err instanceof Error ? err.message : "";
     throw new UnreadableCertificateError(
       /password|MAC|decrypt/i.test(message)
         ? "The PKCS#12 content could not be read with the given password."
@@ -165,16 +166,18 @@ const spki = (key: KeyObject) =>
  * Orders a chain leaf first: the leaf is the certificate whose public key is the private key's (or the first one
  * without a key); the rest keep their order. Throws when the key matches none of them.
  */
-export function leafFirst(material: CertificateMaterial): Buffer[] {
-  if (material.certificates.length === 0) throw new UnreadableCertificateError("The content holds no certificate.");
-  if (!material.privateKey) return material.certificates;
+export function leafFirst(material: CertificateMaterial): Chain {
+  const [first, ...rest] = material.certificates;
+  if (!first) throw new UnreadableCertificateError("The content holds no certificate.");
+  if (!material.privateKey) return [first, ...rest];
   const keySpki = spki(createPrivateKey({ key: material.privateKey, format: "der", type: "pkcs8" }));
   const index = material.certificates.findIndex((der) => spki(new X509Certificate(der).publicKey).equals(keySpki));
-  if (index < 0)
+  const leaf = material.certificates[index];
+  if (!leaf)
     throw new UnreadableCertificateError(
       "The private key does not match the public key of any certificate in the content.",
     );
-  return [material.certificates[index]!, ...material.certificates.filter((_, i) => i !== index)];
+  return [leaf, ...material.certificates.filter((_, i) => i !== index)];
 }
 
 /** True when `certificate` carries the public key of `privateKey`. */

@@ -9,7 +9,6 @@ import {
   publicEncrypt,
   randomBytes,
   timingSafeEqual,
-  type CipherGCMTypes,
   type KeyObject,
 } from "node:crypto";
 import { KeyAlgorithmError } from "./algorithm-error.js";
@@ -149,18 +148,24 @@ const RSA_ENCRYPTION = new Map<string, { padding: number; oaepHash?: string }>([
 ]);
 
 const AES = /^A(128|192|256)(GCM|CBC|CBCPAD|KW)$/;
+const AES_BITS = [128, 192, 256] as const;
+const AES_MODES = ["GCM", "CBC", "CBCPAD", "KW"] as const;
 
 function aesSpec(alg: string, material: KeyMaterial) {
   const m = AES.exec(alg);
-  if (!m) return undefined;
+  const bits = AES_BITS.find((b) => String(b) === m?.[1]);
+  const mode = AES_MODES.find((x) => x === m?.[2]);
+  if (bits === undefined || mode === undefined) return undefined;
   if (material.kind !== "oct") throw unsupported(alg, keyTypeOf(material));
-  const bits = Number(m[1]);
   if (material.bytes.length * 8 !== bits)
     throw new KeyAlgorithmError(
       `Algorithm ${alg} requires a ${bits}-bit key; this key has ${material.bytes.length * 8} bits.`,
     );
-  return { bits, mode: m[2] as "GCM" | "CBC" | "CBCPAD" | "KW", key: material.bytes };
+  return { bits, mode, key: material.bytes };
 }
+
+/** The length of an AES-GCM tag, as Key Vault makes and requires it. */
+const GCM_TAG_BYTES = 16;
 
 const decryptionFailed = () => new KeyAlgorithmError("The ciphertext could not be decrypted.");
 
@@ -178,7 +183,7 @@ export function encrypt(material: KeyMaterial, alg: string, input: CipherInput):
   if (!aes || aes.mode === "KW") throw new KeyAlgorithmError(`Invalid algorithm for encrypt: ${alg}.`);
   if (aes.mode === "GCM") {
     const iv = randomBytes(12);
-    const cipher = createCipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, iv);
+    const cipher = createCipheriv(`aes-${aes.bits}-gcm`, aes.key, iv);
     if (input.aad) cipher.setAAD(input.aad);
     const value = Buffer.concat([cipher.update(input.value), cipher.final()]);
     return { value, iv, tag: cipher.getAuthTag(), ...(input.aad ? { aad: input.aad } : {}) };
@@ -206,7 +211,11 @@ export async function decrypt(material: KeyMaterial, alg: string, input: CipherI
   try {
     if (aes.mode === "GCM") {
       if (!input.iv || !input.tag) throw new KeyAlgorithmError("AES-GCM decryption needs iv and tag.");
-      const decipher = createDecipheriv(`aes-${aes.bits}-gcm` as CipherGCMTypes, aes.key, input.iv);
+      // Key Vault's tags are 128 bits; without authTagLength node would check a shorter tag's bytes only, so a
+      // 4-byte tag would be forged in 2^32 tries.
+      const decipher = createDecipheriv(`aes-${aes.bits}-gcm`, aes.key, input.iv, {
+        authTagLength: GCM_TAG_BYTES,
+      });
       if (input.aad) decipher.setAAD(input.aad);
       decipher.setAuthTag(input.tag);
       return Buffer.concat([decipher.update(input.value), decipher.final()]);
@@ -253,6 +262,9 @@ export async function unwrapKey(material: KeyMaterial, alg: string, value: Buffe
   if (RSA_ENCRYPTION.has(alg)) return decrypt(material, alg, { value });
   const aes = aesSpec(alg, material);
   if (aes?.mode !== "KW") throw new KeyAlgorithmError(`Invalid algorithm for unwrapKey: ${alg}.`);
+  // What wrapKey makes: n >= 2 blocks of key data and the integrity block. OpenSSL "unwraps" an empty input to an
+  // empty key without checking anything (Wycheproof aes_wrap tcIds 14, 22).
+  if (value.length < 24 || value.length % 8 !== 0) throw decryptionFailed();
   try {
     const decipher = createDecipheriv(`id-aes${aes.bits}-wrap`, aes.key, KW_IV);
     return Buffer.concat([decipher.update(value), decipher.final()]);

@@ -36,8 +36,8 @@ export interface KeySpec {
   crv?: CurveName;
 }
 
-export const isRsa = (kty: string) => kty === "RSA" || kty === "RSA-HSM";
-export const isEc = (kty: string) => kty === "EC" || kty === "EC-HSM";
+export const isRsa = (kty: unknown): kty is "RSA" | "RSA-HSM" => kty === "RSA" || kty === "RSA-HSM";
+export const isEc = (kty: unknown): kty is "EC" | "EC-HSM" => kty === "EC" || kty === "EC-HSM";
 
 export function generateKeyPair(spec: KeySpec): Promise<KeyObject> {
   return new Promise((resolve, reject) => {
@@ -95,18 +95,17 @@ const bigintOf = (base64url: string | undefined) =>
 export function assertKeyPair(key: KeyObject): void {
   if (key.asymmetricKeyType === "rsa") {
     const jwk = key.export({ format: "jwk" });
-    const [n, e, d, p, q, dp, dq, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(
-      bigintOf,
-    ) as bigint[];
+    const [n, e, d, p, q] = [bigintOf(jwk.n), bigintOf(jwk.e), bigintOf(jwk.d), bigintOf(jwk.p), bigintOf(jwk.q)];
+    const [dp, dq, qi] = [bigintOf(jwk.dp), bigintOf(jwk.dq), bigintOf(jwk.qi)];
     const consistent =
-      p! > 1n &&
-      q! > 1n &&
-      p! * q! === n &&
-      (e! * d!) % (p! - 1n) === 1n &&
-      (e! * d!) % (q! - 1n) === 1n &&
-      dp === d! % (p! - 1n) &&
-      dq === d! % (q! - 1n) &&
-      (qi! * q!) % p! === 1n;
+      p > 1n &&
+      q > 1n &&
+      p * q === n &&
+      (e * d) % (p - 1n) === 1n &&
+      (e * d) % (q - 1n) === 1n &&
+      dp === d % (p - 1n) &&
+      dq === d % (q - 1n) &&
+      (qi * q) % p === 1n;
     if (!consistent) throw new Error("the private and public parts do not match");
     const size = Math.ceil(key.asymmetricKeyDetails!.modulusLength! / 8);
     const message = Buffer.concat([Buffer.from([0]), randomBytes(size - 1)]);

@@ -3,6 +3,9 @@
 import { createHash } from "node:crypto";
 import forge from "node-forge";
 
+/** A certificate chain as DER, leaf first: never empty. */
+export type Chain = [leaf: Buffer, ...issuers: Buffer[]];
+
 const { asn1, pki, pkcs12 } = forge;
 const OID = {
   data: "1.2.840.113549.1.7.1",
@@ -42,8 +45,8 @@ const dataContent = (safeContents: forge.asn1.Asn1) => seq([oid(OID.data), expli
  * A PFX holding the chain (leaf first) and, unless it is withheld (a non-exportable key), the private key
  * (PKCS#8 DER); unencrypted, MAC'd with an empty password.
  */
-export function buildPfx(privateKeyPkcs8: Buffer | undefined, chain: Buffer[]): Buffer {
-  const keyId = attribute(OID.localKeyId, octets(binary(createHash("sha1").update(chain[0]!).digest())));
+export function buildPfx(privateKeyPkcs8: Buffer | undefined, chain: Chain): Buffer {
+  const keyId = attribute(OID.localKeyId, octets(binary(createHash("sha1").update(chain[0]).digest())));
   const certBags = chain.map((cert, i) => certBag(cert, i === 0 ? [keyId] : []));
   const contents = [dataContent(seq(certBags))];
   if (privateKeyPkcs8)

@@ -5,6 +5,7 @@ import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ServerContext } from "../identity/context.js";
 import { createServicePrincipal, resetServicePrincipalCredential } from "../identity/principals.js";
 import { deleteServicePrincipal } from "../vaults/principal-removal.js";
+import type { Route } from "../http/route.js";
 
 export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.addHook("onRequest", requireAdministrator(ctx));
@@ -32,22 +33,22 @@ export async function servicePrincipalRoutes(app: FastifyInstance, ctx: ServerCo
     })),
   }));
 
-  app.get("/kluis/servicePrincipals/:appId", async (req) => {
-    const { appId } = req.params as { appId: string };
+  app.get<Route<"appId">>("/kluis/servicePrincipals/:appId", async (req) => {
+    const { appId } = req.params;
     const p = await ctx.store.principals.getByAppId(appId);
     if (!p) throw notFound(appId);
     return { appId: p.appId, id: p.objectId, displayName: p.displayName, servicePrincipalType: "Application" };
   });
 
-  app.delete("/kluis/servicePrincipals/:appId", async (req, reply) => {
-    const { appId } = req.params as { appId: string };
+  app.delete<Route<"appId">>("/kluis/servicePrincipals/:appId", async (req, reply) => {
+    const { appId } = req.params;
     const deleted = await deleteServicePrincipal(ctx.store, ctx.tokens, appId);
     if (!deleted) throw notFound(appId);
     return reply.code(204).send();
   });
 
-  app.post("/kluis/servicePrincipals/:appId/credentials/reset", async (req) => {
-    const { appId } = req.params as { appId: string };
+  app.post<Route<"appId">>("/kluis/servicePrincipals/:appId/credentials/reset", async (req) => {
+    const { appId } = req.params;
     const reset = await resetServicePrincipalCredential(ctx.store, ctx.tokens, appId);
     if (!reset) throw notFound(appId);
     return { appId, password: reset.password, tenant: ctx.tokens.tenantId };

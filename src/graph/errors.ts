@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { answerOutage } from "../http/error-handler.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
+import { urlPath } from "../http/route.js";
 
 export class GraphError extends Error {
   constructor(
@@ -70,7 +71,7 @@ export function installGraphErrors(app: FastifyInstance): void {
       reply,
       400,
       "BadRequest",
-      `Resource not found for the segment '${req.url.split("?")[0]!.split("/").pop()}'.`,
+      `Resource not found for the segment '${urlPath(req.url).split("/").pop()}'.`,
     ),
   );
 }

@@ -24,6 +24,8 @@ import {
   servicePrincipalView,
   userView,
 } from "./model.js";
+import { pathParam, queryOf } from "../http/route.js";
+import { isJsonObject } from "../http/body.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -63,18 +65,14 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   const requireSelfOrAdministrator = (req: FastifyRequest, p: PrincipalRecord | undefined) => {
     if (!req.graphCaller!.isAdministrator && p?.objectId !== req.graphCaller!.objectId) throw graphDenied();
   };
-  const idParam = (req: FastifyRequest) => (req.params as { id: string }).id;
-  const body = (req: FastifyRequest) =>
-    (typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<
-      string,
-      unknown
-    >;
+  const idParam = (req: FastifyRequest) => pathParam(req, "id");
+  const body = (req: FastifyRequest) => (isJsonObject(req.body) ? req.body : {});
   const listed = (entity: string, value: unknown[]) => ({ "@odata.context": `${GRAPH}/$metadata#${entity}`, value });
   const entity = (set: string, view: object) => ({ "@odata.context": `${GRAPH}/$metadata#${set}/$entity`, ...view });
 
   /** The objects a list request asks for: all of them, or those its $filter selects. */
   function selected<T>(req: FastifyRequest, all: T[], view: (o: T) => Filterable): T[] {
-    const filter = (req.query as Record<string, unknown>)["$filter"];
+    const filter = queryOf(req)["$filter"];
     if (Array.isArray(filter))
       throw graphBadRequest(
         "Query option '$filter' was specified more than once, but it must be specified at most once.",
@@ -109,9 +107,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
     return newPasswordView(
       reset.principal,
       reset.password,
-      typeof credential === "object" && credential !== null
-        ? (credential as Record<string, unknown>).displayName
-        : undefined,
+      isJsonObject(credential) ? credential.displayName : undefined,
     );
   }
 
@@ -160,16 +156,16 @@ export async function graphRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post("/users", async (req, reply) => {
     requireAdministrator(req);
     const b = body(req);
-    const missing = ["userPrincipalName", "mailNickname"].find(
-      (p) => typeof b[p] !== "string" || !(b[p] as string).trim(),
-    );
-    if (missing) throw invalidUserProperty(missing);
+    const { userPrincipalName, mailNickname } = b;
+    if (typeof userPrincipalName !== "string" || !userPrincipalName.trim())
+      throw invalidUserProperty("userPrincipalName");
+    if (typeof mailNickname !== "string" || !mailNickname.trim()) throw invalidUserProperty("mailNickname");
     const password = passwordOf(b.passwordProfile);
     if (password === undefined) throw invalidUserProperty("passwordProfile");
     const fields = {
-      userPrincipalName: (b.userPrincipalName as string).trim(),
+      userPrincipalName: userPrincipalName.trim(),
       displayName: validDisplayName(b.displayName),
-      mailNickname: validMailNickname(b.mailNickname),
+      mailNickname: validMailNickname(mailNickname),
       password,
       accountEnabled: accountEnabledOf(b.accountEnabled),
     };
@@ -337,8 +333,8 @@ function accountEnabledOf(value: unknown): boolean | undefined {
  * it cannot make a user change theirs at the next sign-in: it refuses forceChangePasswordNextSignIn rather than ignore it.
  */
 function passwordOf(profile: unknown): string | undefined {
-  if (typeof profile !== "object" || profile === null || Array.isArray(profile)) return undefined;
-  const { password, forceChangePasswordNextSignIn: force } = profile as Record<string, unknown>;
+  if (!isJsonObject(profile)) return undefined;
+  const { password, forceChangePasswordNextSignIn: force } = profile;
   if (force !== undefined && force !== false) {
     throw graphBadRequest(
       "Kluis cannot make a user change their password at the next sign-in: send forceChangePasswordNextSignIn false (az: --force-change-password-next-sign-in false).",

@@ -4,12 +4,14 @@ import type { FastifyRequest } from "fastify";
 import type { ResourceGroupRecord } from "../store/repositories/resource-groups.js";
 import type { Store } from "../store/store.js";
 import { KeyVaultError } from "./errors.js";
+import { isJsonObject } from "./body.js";
 
 /** A preHandler hook for routes under /subscriptions/:subscriptionId. */
 export function requireSubscription(subscriptionId: string) {
   return async (req: FastifyRequest) => {
-    const given = (req.params as { subscriptionId?: string }).subscriptionId;
-    if (given !== undefined && given.toLowerCase() !== subscriptionId.toLowerCase()) {
+    const params: unknown = req.params;
+    const given = isJsonObject(params) ? params.subscriptionId : undefined;
+    if (typeof given === "string" && given.toLowerCase() !== subscriptionId.toLowerCase()) {
       throw new KeyVaultError(404, "SubscriptionNotFound", `The subscription '${given}' could not be found.`);
     }
   };

@@ -11,12 +11,19 @@ declare module "fastify" {
   }
 }
 
+/** Whether a parsed JSON value is an object (not null, not an array): its fields are then readable by name. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Whether a parsed JSON value is a whole number (`Number.isInteger`, as a type guard). */
+export const isWholeNumber = (value: unknown): value is number => Number.isInteger(value);
+
 /** The JSON object body; an absent body reads as an empty object. */
 export function jsonBody(req: FastifyRequest): Record<string, unknown> {
   const body = req.body;
   if (body === undefined || body === null) return {};
-  if (typeof body !== "object" || Array.isArray(body)) throw badParameter("The request body must be a JSON object.");
-  return body as Record<string, unknown>;
+  if (!isJsonObject(body)) throw badParameter("The request body must be a JSON object.");
+  return body;
 }
 
 /**

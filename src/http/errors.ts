@@ -20,6 +20,13 @@ export class KeyVaultError extends Error {
   }
 }
 
+/** A caught value's message: an Error's own, anything else thrown in its string form. */
+export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** A caught value's `code` (node's system errors, SQLite's, jose's), if it has one. */
+export const errorCode = (err: unknown): unknown =>
+  typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
+
 export const badParameter = (message: string) => new KeyVaultError(400, "BadParameter", message);
 
 export const notFound = (code: string, message: string) => new KeyVaultError(404, code, message);

@@ -59,7 +59,10 @@ export class ByteBudget {
   }
 
   private grantWaiting(): void {
-    while (this.waiting.length && this.used + this.waiting[0]!.bytes <= this.capacity) this.waiting.shift()!.grant();
+    for (let next = this.waiting[0]; next && this.used + next.bytes <= this.capacity; next = this.waiting[0]) {
+      this.waiting.shift();
+      next.grant();
+    }
   }
 }
 

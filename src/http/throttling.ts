@@ -20,6 +20,9 @@ export interface ThrottleLimits {
 /** Azure's published software-key limits per 10 s per vault (learn.microsoft.com/azure/key-vault/general/service-limits). */
 export const AZURE_LIMITS: ThrottleLimits = { other: 4000, write: 300, keyCreate: 20 };
 
+const LIMIT_NAMES = ["other", "write", "keyCreate", "caller"] as const;
+const isLimitName = (name: string | undefined): name is keyof ThrottleLimits => LIMIT_NAMES.some((n) => n === name);
+
 const WINDOW_MS = 10_000;
 
 /**
@@ -34,12 +37,12 @@ export function parseThrottling(spec: string | undefined): ThrottleLimits | unde
   for (const part of text.split(",")) {
     const [key, value] = part.split("=").map((s) => s.trim());
     const count = Number(value);
-    if (!key || !["other", "write", "keyCreate", "caller"].includes(key) || !Number.isInteger(count) || count < 1) {
+    if (!isLimitName(key) || !Number.isInteger(count) || count < 1) {
       throw new Error(
         `invalid throttling "${spec}": expected off, azure, or e.g. other=50,write=10,keyCreate=5,caller=20`,
       );
     }
-    limits[key as keyof ThrottleLimits] = count;
+    limits[key] = count;
   }
   return limits;
 }

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from "fastify";
 import { errors } from "jose";
 import { InvalidTokenError, type Caller, type TokenService } from "./tokens.js";
+import { errorCode } from "../http/errors.js";
 
 /** The origin the client reached the server at (lowercased): a registered cloud's Graph and ARM resource. */
 export const originOf = (req: FastifyRequest) => `https://${req.host.toLowerCase()}`;
@@ -27,12 +28,11 @@ export async function authenticate(
 }
 
 function tokenProblem(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  switch (code) {
+  switch (errorCode(err)) {
     case "ERR_JWT_EXPIRED":
       return "AKV10022: Invalid token: the token is expired.";
     case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-      const { claim = "a claim", reason } = err as { claim?: string; reason?: string };
+      const { claim = "a claim", reason } = err instanceof errors.JWTClaimValidationFailed ? err : {};
       return reason === "missing"
         ? `AKV10022: Invalid token: the token has no '${claim}' claim.`
         : `AKV10022: Invalid token: ${claim} is not valid for this server.`;

@@ -1,30 +1,24 @@
 // The identity provider endpoints MSAL and azure-identity call: instance discovery, OpenID configuration, JWKS, user
 // realm discovery, the device authorization endpoint and the OAuth2 token endpoint (v2 and v1 forms) with its grants:
-// client credentials (applications), password, device code and refresh token (users, for public clients such as az).
-// Errors use Azure AD's shape.
+// client credentials (applications), password, device code, authorization code (with PKCE; the authorization endpoint
+// is authorize-page.ts) and refresh token (users, for public clients such as az and the web UI). Errors use Azure AD's shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isServerHost, vaultDomains } from "../http/vault-host.js";
+import { isServerHost } from "../http/vault-host.js";
 import { countTokenResult } from "../metrics/hooks.js";
 import type { ServerContext } from "./context.js";
 import { originOf } from "./authenticate.js";
+import { redeemAuthorizationCode } from "./authorization-codes.js";
 import { aadError, installEntraErrors } from "./errors.js";
 import { decodePercent, parseForm } from "./form.js";
 import { DEVICE_CODE_LIFETIME_SECONDS, DEVICE_CODE_POLL_INTERVAL_SECONDS, type DeviceCodes } from "./device-codes.js";
 import { authenticateClient, MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
 import type { Refusal } from "./sign-in-throttle.js";
-import { audienceFor, TOKEN_LIFETIME_SECONDS, type TokenService } from "./tokens.js";
+import { knownTenant, requestedAudience, unknownPublicClient } from "./requests.js";
+import { TOKEN_LIFETIME_SECONDS } from "./tokens.js";
 import { authenticateUser, DEFAULT_DOMAIN } from "./users.js";
-
-/** Tenant names a client may put in the authority path: the server's tenant, its domain and Azure's well-known aliases. */
-function knownTenant(tokens: TokenService, tenant: string): boolean {
-  return [tokens.tenantId, DEFAULT_DOMAIN, "adfs", "common", "organizations", "consumers"].includes(
-    tenant.toLowerCase(),
-  );
-}
+import { pathParam, queryOf } from "../http/route.js";
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
-/** A client id is a GUID, as Entra's application ids are. */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The parameters of a token request: its string fields only (a JSON body may hold anything else). */
 function formFields(body: unknown): Record<string, string | undefined> {
@@ -48,7 +42,7 @@ export async function identityRoutes(
 
   // MSAL asks login.microsoftonline.com whether an authority is valid and where its metadata lives.
   app.get("/common/discovery/instance", async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+    const q = queryOf(req);
     const endpoint = q.authorization_endpoint ?? "https://login.microsoftonline.com/common/oauth2/authorize";
     const authorize = typeof endpoint === "string" && URL.canParse(endpoint) ? new URL(endpoint) : undefined;
     if (authorize?.protocol !== "https:")
@@ -81,8 +75,16 @@ export async function identityRoutes(
       device_authorization_endpoint: `${base}/oauth2${suffix}/devicecode`,
       jwks_uri: `${base}/discovery${suffix}/keys`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
-      grant_types_supported: ["client_credentials", "password", "refresh_token", DEVICE_CODE_GRANT],
-      response_types_supported: ["code", "id_token", "token"],
+      grant_types_supported: [
+        "authorization_code",
+        "client_credentials",
+        "password",
+        "refresh_token",
+        DEVICE_CODE_GRANT,
+      ],
+      response_types_supported: ["code"],
+      response_modes_supported: ["query", "fragment", "form_post"],
+      code_challenge_methods_supported: ["S256"],
       subject_types_supported: ["pairwise"],
       id_token_signing_alg_values_supported: ["RS256"],
       scopes_supported: ["openid"],
@@ -91,7 +93,7 @@ export async function identityRoutes(
     };
   };
 
-  const tenantParam = (req: FastifyRequest) => (req.params as { tenant: string }).tenant;
+  const tenantParam = (req: FastifyRequest) => pathParam(req, "tenant");
 
   for (const v2 of [true, false]) {
     app.get(`/:tenant${v2 ? "/v2.0" : ""}/.well-known/openid-configuration`, async (req, reply) => {
@@ -128,14 +130,6 @@ export async function identityRoutes(
     return `https://${ctx.hostnames[0] ?? "localhost"}${port === 443 || port === undefined ? "" : `:${port}`}`;
   }
 
-  /** The resource a request names (v2 `scope`, v1 `resource`) as a token audience, or undefined when unknown. */
-  function requestedAudience(req: FastifyRequest, form: Record<string, string | undefined>): string | undefined {
-    // MSAL sends a v2 `scope` even to the v1 path the ADFS metadata names; v1 clients send `resource`.
-    const requested = form.scope ?? form.resource;
-    // The server's own URL (a registered cloud's Graph and ARM resource) only where it is reached by its own name.
-    const ownOrigin = isServerHost(req.hostname, ctx.hostnames) ? originOf(req) : undefined;
-    return requested ? audienceFor(requested, vaultDomains(ctx.hostnames), ownOrigin) : undefined;
-  }
   const unknownResource = (reply: FastifyReply, form: Record<string, string | undefined>) =>
     aadError(
       reply,
@@ -145,10 +139,7 @@ export async function identityRoutes(
       `The resource principal named ${form.scope ?? form.resource ?? "(none)"} was not found in the tenant.`,
     );
 
-  /**
-   * The client of a user flow: any public client (az's is 04b07795-8ddb-461a-bbee-02f9e1bf7b46), never one of
-   * Kluis's applications, which are confidential clients and must sign in with their secret. Undefined: it may.
-   */
+  /** The client of a user flow: any public client, never one of Kluis's applications. Undefined: it may. */
   async function refusedPublicClient(reply: FastifyReply, clientId: string | undefined) {
     if (!clientId)
       return aadError(
@@ -158,7 +149,8 @@ export async function identityRoutes(
         900144,
         "The request body must contain the following parameter: 'client_id'.",
       );
-    if (!GUID.test(clientId))
+    const unknown = await unknownPublicClient(store, clientId);
+    if (unknown === "unknown")
       return aadError(
         reply,
         400,
@@ -166,7 +158,7 @@ export async function identityRoutes(
         700016,
         `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`,
       );
-    if (await store.principals.getByAppId(clientId)) {
+    if (unknown === "confidential")
       return aadError(
         reply,
         401,
@@ -174,7 +166,6 @@ export async function identityRoutes(
         7000218,
         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
       );
-    }
     return undefined;
   }
 
@@ -205,7 +196,7 @@ export async function identityRoutes(
       return aadError(reply, 400, "invalid_request", 90002, `Tenant '${tenant}' not found.`);
     const refused = await refusedPublicClient(reply, form.client_id);
     if (refused) return refused;
-    const audience = requestedAudience(req, form);
+    const audience = requestedAudience(req, ctx.hostnames, form);
     if (!audience) return unknownResource(reply, form);
     const requested = form.scope !== undefined ? { scope: form.scope } : { resource: form.resource };
     const flow = deviceCodes.start(form.client_id!, requested, req.socket.remoteAddress ?? "");
@@ -240,6 +231,7 @@ export async function identityRoutes(
       case "client_credentials":
         return clientCredentials(req, reply, form);
       case "password":
+      case "authorization_code":
       case "refresh_token":
       case DEVICE_CODE_GRANT:
         return userGrant(req, reply, form);
@@ -269,7 +261,7 @@ export async function identityRoutes(
         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
       );
     }
-    const audience = requestedAudience(req, form);
+    const audience = requestedAudience(req, ctx.hostnames, form);
     if (!audience) return unknownResource(reply, form);
     // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.
     const principal = await authenticateClient(store, signIn, clientId, clientSecret, req.socket.remoteAddress ?? "");
@@ -295,14 +287,16 @@ export async function identityRoutes(
     return tokenResponse(reply, form, await tokens.issue(principal, audience));
   }
 
-  /** The grants that sign a user in (password, device code) or keep one signed in (refresh token). */
+  /** The grants that sign a user in (password, device code, authorization code) or keep one signed in (refresh token). */
   async function userGrant(req: FastifyRequest, reply: FastifyReply, form: Record<string, string | undefined>) {
     const refused = await refusedPublicClient(reply, form.client_id);
     if (refused) return refused;
     const clientId = form.client_id!;
-    // Checked before any password is: a device code poll names none (its flow's, checked at its start, is used).
-    if (form.grant_type !== DEVICE_CODE_GRANT && !requestedAudience(req, form)) return unknownResource(reply, form);
-    let signedIn: { objectId: string; credentialGeneration?: number; authTime?: number };
+    // Checked before any password is: a device code poll names none (its flow's, checked at its start, is used), nor
+    // need a code's redemption (its authorization request's is used).
+    const namesItsOwn = form.grant_type === DEVICE_CODE_GRANT || form.grant_type === "authorization_code";
+    if (!namesItsOwn && !requestedAudience(req, ctx.hostnames, form)) return unknownResource(reply, form);
+    let signedIn: { objectId: string; credentialGeneration?: number; authTime?: number; nonce?: string };
     if (form.grant_type === "password") {
       const { username, password } = form;
       if (!username || !password)
@@ -334,6 +328,11 @@ export async function identityRoutes(
         return aadError(reply, 400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.");
       }
       signedIn = claims;
+    } else if (form.grant_type === "authorization_code") {
+      const grant = await redeemAuthorizationCode(store, form, clientId);
+      if ("description" in grant) return aadError(reply, 400, "invalid_grant", grant.code, grant.description);
+      signedIn = grant;
+      if (form.scope === undefined && form.resource === undefined) form = { ...form, ...grant.requested };
     } else {
       const flow =
         form.device_code && form.device_code.length <= MAX_SECRET_LENGTH
@@ -366,7 +365,7 @@ export async function identityRoutes(
       signedIn = { objectId: flow.approvedFor! };
       form = { ...form, ...flow.requested };
     }
-    const resource = requestedAudience(req, form);
+    const resource = requestedAudience(req, ctx.hostnames, form);
     if (!resource) return unknownResource(reply, form);
     // The user as it stands now: deleted, disabled or given a new password since, its refresh tokens are refused.
     const user = await store.users.getByObjectId(signedIn.objectId);
@@ -380,7 +379,7 @@ export async function identityRoutes(
       );
     }
     if (!user.accountEnabled) return aadError(reply, 400, "invalid_grant", 50057, "The user account is disabled.");
-    const issued = await tokens.issueForUser(user, resource, clientId, signedIn.authTime);
+    const issued = await tokens.issueForUser(user, resource, clientId, signedIn.authTime, signedIn.nonce);
     return tokenResponse(reply, form, issued.accessToken, {
       refresh_token: issued.refreshToken,
       id_token: issued.idToken,

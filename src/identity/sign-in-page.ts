@@ -1,33 +1,22 @@
 // The device code flow's sign-in page (`/devicelogin`): a person enters the code their CLI printed, their user name
-// and password. Server-rendered HTML without any script or style, under a CSP that allows nothing but posting the
-// form back here; the form carries a CSRF token that must match a SameSite=Strict cookie; passwords are checked
-// through the same throttle as the token endpoint's.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+// and password. The page's safeguards (no script, strict CSP, CSRF token and cookie, throttled passwords) are
+// sign-in-form.ts's, shared with the authorization endpoint's page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { originOf } from "./authenticate.js";
 import { USER_CODE_LENGTH, type DeviceCodes } from "./device-codes.js";
 import { MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
-import { authenticateUser, MAX_USER_PRINCIPAL_NAME } from "./users.js";
+import {
+  checkUserOnPage,
+  escapeHtml,
+  fromOwnForm,
+  installPageErrors,
+  MAX_FORM_BYTES,
+  newCsrfToken,
+  page,
+  pageHeaders,
+  postedFields,
+} from "./sign-in-form.js";
+import { MAX_USER_PRINCIPAL_NAME } from "./users.js";
 import type { Store } from "../store/store.js";
-
-/** The form's fields are short: a code, a user name, a password and the CSRF token. */
-const MAX_FORM_BYTES = 2048;
-const CSRF_COOKIE = "__Host-kluis-csrf";
-
-const HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "content-security-policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "x-frame-options": "DENY",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store",
-};
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>\n`;
-}
 
 function form(csrf: string, message?: string): string {
   return page(
@@ -42,56 +31,22 @@ function form(csrf: string, message?: string): string {
   );
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-const sameToken = (a: string | undefined, b: string | undefined) =>
-  a !== undefined &&
-  b !== undefined &&
-  a.length === b.length &&
-  a.length > 0 &&
-  timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
 export async function signInPageRoutes(app: FastifyInstance, store: Store, signIn: SignIn, deviceCodes: DeviceCodes) {
   /** Every answer is the form again (with a fresh CSRF token and a message) or the end page. */
-  function answer(reply: FastifyReply, status: number, html: string) {
-    return reply.code(status).headers(HEADERS).send(html);
-  }
   function formAgain(reply: FastifyReply, status: number, message?: string) {
-    const csrf = randomBytes(32).toString("base64url");
-    reply.header("set-cookie", `${CSRF_COOKIE}=${csrf}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=900`);
-    return answer(reply, status, form(csrf, message));
+    return reply
+      .code(status)
+      .headers(pageHeaders())
+      .send(form(newCsrfToken(reply), message));
   }
-
-  // Whatever fails here (a body too large, malformed or of another type) gets the form again, never a stack or JSON.
-  app.setErrorHandler((err: { statusCode?: number }, req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err, url: req.routeOptions.url }, "unexpected error");
-    return formAgain(
-      reply,
-      status,
-      status === 500 ? "Something went wrong. Try again." : "The form could not be read. Try again.",
-    );
-  });
+  installPageErrors(app, (_req, reply, status, message) => formAgain(reply, status, message));
 
   app.get("/devicelogin", async (_req, reply) => formAgain(reply, 200));
 
   app.post("/devicelogin", { bodyLimit: MAX_FORM_BYTES }, async (req: FastifyRequest, reply) => {
-    const fields = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
-    const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
-    // Another site's form cannot carry the cookie (SameSite=Strict) nor read the token; a browser's Origin says so too.
-    const origin = req.headers.origin;
-    if (
-      (origin !== undefined && origin !== originOf(req)) ||
-      !sameToken(cookieValue(req.headers.cookie, CSRF_COOKIE), text("csrf"))
-    ) {
+    const text = postedFields(req.body);
+    if (!fromOwnForm(req, text("csrf")))
       return formAgain(reply, 403, "This sign-in form has expired. Enter your code again.");
-    }
     const code = text("otc");
     const flow = code.length <= USER_CODE_LENGTH + 4 ? deviceCodes.pending(code) : undefined;
     if (!flow)
@@ -100,32 +55,17 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
         400,
         "AADSTS70000: That code didn't work. Check the code and try again; a code is good for 15 minutes, once.",
       );
-    const user = await authenticateUser(
-      store,
-      signIn.throttle,
-      text("username"),
-      text("password"),
-      req.socket.remoteAddress ?? "",
-    );
-    if (user === "invalid-credentials")
-      return formAgain(reply, 400, "AADSTS50126: Error validating credentials due to invalid username or password.");
-    if (user === "disabled") return formAgain(reply, 400, "AADSTS50057: The user account is disabled.");
-    if ("reason" in user) {
-      reply.header("retry-after", String(user.retryAfterSeconds));
-      return formAgain(
-        reply,
-        429,
-        `AADSTS50196: Too many sign-ins are being checked; retry after ${user.retryAfterSeconds} seconds.`,
-      );
-    }
+    const user = await checkUserOnPage(req, reply, store, signIn, text("username"), text("password"));
+    if ("message" in user) return formAgain(reply, user.status, user.message);
     deviceCodes.approve(flow, user.objectId);
-    return answer(
-      reply,
-      200,
-      page(
-        "You are signed in",
-        `<p>You have signed in to Kluis as ${escapeHtml(user.userPrincipalName)} on your device. You may now close this window.</p>`,
-      ),
-    );
+    return reply
+      .code(200)
+      .headers(pageHeaders())
+      .send(
+        page(
+          "You are signed in",
+          `<p>You have signed in to Kluis as ${escapeHtml(user.userPrincipalName)} on your device. You may now close this window.</p>`,
+        ),
+      );
   });
 }

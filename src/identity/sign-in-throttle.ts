@@ -45,7 +45,7 @@ class FailureWindows {
   private recent(key: string, now: number): number[] {
     const times = this.failures.get(key);
     if (!times) return [];
-    while (times.length > 0 && times[0]! <= now - SIGN_IN_LIMITS.windowMs) times.shift();
+    while ((times[0] ?? Infinity) <= now - SIGN_IN_LIMITS.windowMs) times.shift();
     if (times.length === 0) this.failures.delete(key);
     return times;
   }

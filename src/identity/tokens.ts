@@ -7,6 +7,9 @@ import type { UserRecord } from "../store/repositories/users.js";
 import type { Store } from "../store/store.js";
 import { PrincipalStates } from "./principal-states.js";
 
+/** `Number.isSafeInteger` as a type guard: claims are whatever JSON the token carries. */
+const isSafeInteger = (value: unknown): value is number => Number.isSafeInteger(value);
+
 export const VAULT_AUDIENCE = "https://vault.azure.net";
 export const MANAGEMENT_AUDIENCE = "https://management.azure.com";
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
@@ -162,14 +165,9 @@ export class TokenService {
         maxTokenAge: REFRESH_TOKEN_IDLE_SECONDS,
       });
       const { sub, cid, auth_time: authTime, [CREDENTIAL_GENERATION_CLAIM]: generation } = payload;
-      if (
-        typeof sub !== "string" ||
-        typeof cid !== "string" ||
-        !Number.isSafeInteger(authTime) ||
-        !Number.isSafeInteger(generation)
-      )
+      if (typeof sub !== "string" || typeof cid !== "string" || !isSafeInteger(authTime) || !isSafeInteger(generation))
         return undefined;
-      return { objectId: sub, clientId: cid, credentialGeneration: generation as number, authTime: authTime as number };
+      return { objectId: sub, clientId: cid, credentialGeneration: generation, authTime };
     } catch {
       return undefined; // any malformed, forged or expired string is simply not a refresh token
     }
@@ -177,9 +175,16 @@ export class TokenService {
 
   /**
    * A signed-in user's tokens for a public client: the access token (a v1 user token), the id_token and client_info
-   * MSAL builds its account from, and a refresh token that lives a day past its last use and a week past the sign-in.
+   * MSAL builds its account from (with the authorization request's nonce, if any), and a refresh token that lives a
+   * day past its last use and a week past the sign-in.
    */
-  async issueForUser(user: UserRecord, audience: string, clientId: string, authTime = Math.floor(Date.now() / 1000)) {
+  async issueForUser(
+    user: UserRecord,
+    audience: string,
+    clientId: string,
+    authTime = Math.floor(Date.now() / 1000),
+    nonce?: string,
+  ) {
     const now = Math.floor(Date.now() / 1000);
     const sign = (claims: JWTPayload, lifetime: number, typ = "JWT") =>
       new SignJWT(claims)
@@ -221,6 +226,7 @@ export class TokenService {
         preferred_username: user.userPrincipalName,
         tid: this.tenantId,
         ver: "2.0",
+        ...(nonce === undefined ? {} : { nonce }),
       },
       TOKEN_LIFETIME_SECONDS,
     );
@@ -329,7 +335,7 @@ export class TokenService {
       throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token lacks oid/appid");
     // Tokens issued before generations existed carry none: they belong to generation 0, the one before any reset.
     const generation = payload[CREDENTIAL_GENERATION_CLAIM] ?? 0;
-    if (!Number.isSafeInteger(generation))
+    if (!isSafeInteger(generation))
       throw new InvalidTokenError("ERR_KLUIS_TOKEN_MALFORMED", "token has a malformed credential generation");
     const verified: VerifiedToken = {
       caller: {
@@ -341,7 +347,7 @@ export class TokenService {
       isUser: payload.idtyp === "user",
       audience: typeof payload.aud === "string" ? payload.aud : audiences[0]!,
       expiresAt: Math.min(payload.exp!, payload.iat! + TOKEN_LIFETIME_SECONDS),
-      credentialGeneration: generation as number,
+      credentialGeneration: generation,
     };
     // Only tokens with one audience are cached: that is every token this service issues.
     if (typeof payload.aud === "string") {

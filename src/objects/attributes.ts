@@ -1,4 +1,5 @@
 // Object attributes as Key Vault sends them: stored parts (enabled, nbf, exp) plus derived ones.
+import { isJsonObject } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
 import { recoveryLevel, type Vault } from "../vaults/model.js";
 import { checkTags, checkUnixTime } from "./limits.js";
@@ -49,8 +50,8 @@ export interface AttributesPatch {
 /** Reads `attributes` from a request body; unknown read-only fields are ignored, bad types are a 400. */
 export function readAttributesPatch(input: unknown): AttributesPatch {
   if (input === undefined || input === null) return {};
-  if (typeof input !== "object" || Array.isArray(input)) throw badParameter("attributes must be an object.");
-  const a = input as Record<string, unknown>;
+  if (!isJsonObject(input)) throw badParameter("attributes must be an object.");
+  const a = input;
   const patch: AttributesPatch = {};
   if (a.enabled !== undefined) {
     if (typeof a.enabled !== "boolean") throw badParameter("attributes.enabled must be a boolean.");

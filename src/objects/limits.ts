@@ -3,6 +3,7 @@
 // ("BadParameter: Property has invalid value") naming the property.
 import type { KeyObject } from "node:crypto";
 import { CURVES, curveNameOf } from "../crypto/keys.js";
+import { isJsonObject } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
 
 export const invalidProperty = (property: string, why: string) =>
@@ -39,23 +40,25 @@ export const MAX_POLICY_LIST_ENTRY_LENGTH = 255;
 
 /** RSA keys Key Vault makes and takes (about-keys-details: "RSA 2K, 3K, 4K"), always with the exponent 65537. */
 export const RSA_SIZES = [2048, 3072, 4096] as const;
+const isRsaSize = (bits: unknown): bits is (typeof RSA_SIZES)[number] => RSA_SIZES.some((size) => size === bits);
 export const RSA_PUBLIC_EXPONENT = 65537;
 
 /** Tags as a request gives them: an object of at most 15 string values, names and values within their lengths. */
 export function checkTags(input: unknown, property = "tags"): Record<string, string> {
-  if (typeof input !== "object" || input === null || Array.isArray(input))
-    throw invalidProperty(property, "must be an object of strings");
+  if (!isJsonObject(input)) throw invalidProperty(property, "must be an object of strings");
   const entries = Object.entries(input);
   if (entries.length > MAX_TAGS)
     throw invalidProperty(property, `has ${entries.length} tags; an object has at most ${MAX_TAGS}`);
+  const tags: [string, string][] = []; // own properties, "__proto__" too (fromEntries defines, never assigns)
   for (const [name, value] of entries) {
     if (name.length > MAX_TAG_NAME_LENGTH)
       throw invalidProperty(property, `has a tag name longer than ${MAX_TAG_NAME_LENGTH} characters`);
     if (typeof value !== "string") throw invalidProperty(`${property}.${name}`, "must be a string");
     if (value.length > MAX_TAG_VALUE_LENGTH)
       throw invalidProperty(`${property}.${name}`, `is longer than ${MAX_TAG_VALUE_LENGTH} characters`);
+    tags.push([name, value]);
   }
-  return input as Record<string, string>;
+  return Object.fromEntries(tags);
 }
 
 export function checkContentType(input: unknown, property = "contentType"): string {
@@ -93,16 +96,15 @@ export function checkPolicyList(list: string[], property: string, maxLength = MA
 
 /** The key size of an RSA key to create (a key's or a certificate policy's `key_size`). */
 export function checkRsaSize(input: unknown, property: string): number {
-  if (!(RSA_SIZES as readonly unknown[]).includes(input))
-    throw invalidProperty(property, `must be one of ${RSA_SIZES.join(", ")}`);
-  return input as number;
+  if (!isRsaSize(input)) throw invalidProperty(property, `must be one of ${RSA_SIZES.join(", ")}`);
+  return input;
 }
 
 /** A key pair a client brings (an imported JWK, PFX or PEM): RSA of Key Vault's sizes with exponent 65537, or EC on its curves. */
 export function checkImportedKey(key: KeyObject, property: string): void {
   const { modulusLength, publicExponent } = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === "rsa") {
-    if (!(RSA_SIZES as readonly unknown[]).includes(modulusLength)) {
+    if (!isRsaSize(modulusLength)) {
       throw invalidProperty(
         property,
         `is an RSA key of ${modulusLength} bits; Key Vault takes ${RSA_SIZES.join(", ")}`,
@@ -127,16 +129,16 @@ export function checkRestoredVersion(v: {
   updatedAt: number;
 }): void {
   checkTags(v.tags);
-  const { nbf, exp } = (v.attributes ?? {}) as { nbf?: unknown; exp?: unknown };
+  const { nbf, exp } = isJsonObject(v.attributes) ? v.attributes : {};
   if (nbf !== undefined) checkUnixTime(nbf, "attributes.nbf");
   if (exp !== undefined) checkUnixTime(exp, "attributes.exp");
   checkUnixTime(Math.floor(v.createdAt / 1000), "attributes.created");
   checkUnixTime(Math.floor(v.updatedAt / 1000), "attributes.updated");
-  const { contentType, n, e } = (v.data ?? {}) as { contentType?: unknown; n?: unknown; e?: unknown };
+  const { contentType, n, e } = isJsonObject(v.data) ? v.data : {};
   if (contentType !== undefined) checkContentType(contentType);
   if (n !== undefined) {
     const bits = Buffer.from(String(n), "base64url").length * 8;
-    if (!(RSA_SIZES as readonly number[]).includes(bits) || e !== "AQAB")
+    if (!isRsaSize(bits) || e !== "AQAB")
       throw invalidProperty("key", `is an RSA key of ${bits} bits or an exponent other than ${RSA_PUBLIC_EXPONENT}`);
   }
 }

@@ -40,16 +40,20 @@ export interface ListResult<T> {
   nextLink: string | null;
 }
 
-/** The list response: `value` and, when more remain, a `nextLink` back to the same path. */
+/**
+ * The list response: `value` and, when more remain, a `nextLink` back to the same path, with the list's own query
+ * parameters (`&includePending=true`) kept.
+ */
 export function pageResponse<T, U>(
   scope: VaultScope,
   path: string,
   req: PageRequest,
   page: Page<T>,
   map: (t: T) => U,
+  query = "",
 ): ListResult<U> {
   const nextLink = page.next
-    ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}`
+    ? `${scope.vaultUrl}${path}?api-version=${scope.apiVersion}&$skiptoken=${Buffer.from(page.next).toString("base64url")}&maxresults=${req.limit}${query}`
     : null;
   return { value: page.items.map(map), nextLink };
 }

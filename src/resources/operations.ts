@@ -1,4 +1,5 @@
 // Resource groups (Microsoft.Resources/resourceGroups): what ARM's operations on them do to the store.
+import { isJsonObject } from "../http/body.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
 import type { ResourceGroupRecord } from "../store/repositories/resource-groups.js";
 import type { Store } from "../store/store.js";
@@ -17,10 +18,10 @@ const GROUP_NAME = /^[-\p{L}\p{N}_.()]{1,90}$/u;
 
 function checkTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
-  const isObject = typeof tags === "object" && !Array.isArray(tags);
-  if (!isObject || Object.values(tags).some((t) => typeof t !== "string"))
+  const entries = isJsonObject(tags) ? Object.entries(tags) : undefined;
+  if (!entries?.every((entry): entry is [string, string] => typeof entry[1] === "string"))
     throw badParameter("tags must be an object of strings.");
-  return tags as Record<string, string>;
+  return Object.fromEntries(entries);
 }
 
 /** PUT: creates the group (201) or replaces its tags (200); its location cannot change. */

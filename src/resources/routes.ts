@@ -16,14 +16,8 @@ import type { ServerContext } from "../identity/context.js";
 import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js";
 import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
-import {
-  createOrUpdateResourceGroup,
-  deleteResourceGroup,
-  updateResourceGroup,
-  type ResourceGroupInput,
-} from "./operations.js";
-
-type GroupParams = { subscriptionId: string; resourceGroup: string };
+import { createOrUpdateResourceGroup, deleteResourceGroup, updateResourceGroup } from "./operations.js";
+import { pathParam, queryOf } from "../http/route.js";
 
 /** The id of a group deletion's operation: stateless, so any node can answer the poll. */
 const deletionOperation = (group: string) => Buffer.from(`ResourceGroupDeletionJob:${group}`).toString("base64url");
@@ -52,7 +46,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ServerContext) {
 export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   managementPipeline(app, ctx);
   const sub = ctx.subscriptionId;
-  const groupName = (req: FastifyRequest) => (req.params as GroupParams).resourceGroup;
+  const groupName = (req: FastifyRequest) => pathParam(req, "resourceGroup");
 
   // Whoever the subscription is listed to may read it; anyone else gets the refusal of a read.
   app.get("/subscriptions/:subscriptionId", lists("Microsoft.Resources/subscriptions/read"), async (req) => {
@@ -76,27 +70,23 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
     reply.code((await ctx.store.resourceGroups.get(groupName(req))) ? 204 : 404).send(),
   );
   app.put(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req, reply) => {
-    const { group, created } = await createOrUpdateResourceGroup(
-      ctx.store,
-      groupName(req),
-      jsonBody(req) as ResourceGroupInput,
-    );
+    const { group, created } = await createOrUpdateResourceGroup(ctx.store, groupName(req), jsonBody(req));
     return reply.code(created ? 201 : 200).send(toArmResourceGroup(sub, group));
   });
   app.patch(one, performs("Microsoft.Resources/subscriptions/resourceGroups/write"), async (req) =>
-    toArmResourceGroup(sub, await updateResourceGroup(ctx.store, groupName(req), jsonBody(req) as ResourceGroupInput)),
+    toArmResourceGroup(sub, await updateResourceGroup(ctx.store, groupName(req), jsonBody(req))),
   );
   app.delete(one, performs("Microsoft.Resources/subscriptions/resourceGroups/delete"), async (req, reply) => {
     const name = groupName(req);
     await deleteResourceGroup(ctx.store, sub, name);
-    const apiVersion = (req.query as { "api-version"?: string })["api-version"] ?? "2021-04-01";
+    const apiVersion = String(queryOf(req)["api-version"] ?? "2021-04-01");
     const location = `https://${req.host}/subscriptions/${sub}/operationresults/${deletionOperation(name)}?api-version=${encodeURIComponent(apiVersion)}`;
     return reply.code(202).header("location", location).header("retry-after", "0").send();
   });
   // The deletion above has finished by the time it answers, so its operation has succeeded (200, no body). Polling it
   // is reading the group it deleted: whoever could delete the group can follow its deletion.
   const deletedGroup = (req: FastifyRequest) => {
-    const job = Buffer.from((req.params as { operationId: string }).operationId, "base64url").toString();
+    const job = Buffer.from(pathParam(req, "operationId"), "base64url").toString();
     return job.startsWith(DELETION_JOB) ? job.slice(DELETION_JOB.length) : undefined;
   };
   const pollScope = (req: FastifyRequest) => {
@@ -108,11 +98,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
     performs(GROUP_READ, pollScope),
     async (req, reply) => {
       if (deletedGroup(req) === undefined) {
-        throw new KeyVaultError(
-          404,
-          "NotFound",
-          `The operation '${(req.params as { operationId: string }).operationId}' was not found.`,
-        );
+        throw new KeyVaultError(404, "NotFound", `The operation '${pathParam(req, "operationId")}' was not found.`);
       }
       return reply.code(200).send();
     },
@@ -120,7 +106,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   // Lists only the vaults the caller may read, as ARM filters a collection to what the caller can see.
   const listResources = async (req: FastifyRequest, group?: string) => {
-    const filter = parseResourceFilter((req.query as { $filter?: string }).$filter);
+    const filter = parseResourceFilter(queryOf(req).$filter);
     if (group !== undefined) await getResourceGroup(ctx.store, group);
     const vaults = (await ctx.store.vaults.list<VaultProperties>())
       .filter((v) => group === undefined || v.resourceGroup.toLowerCase() === group.toLowerCase())

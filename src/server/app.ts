@@ -15,6 +15,7 @@ import { parseForm } from "../identity/form.js";
 import { identityRoutes } from "../identity/routes.js";
 import { DeviceCodes } from "../identity/device-codes.js";
 import { signInPageRoutes } from "../identity/sign-in-page.js";
+import { authorizePageRoutes } from "../identity/authorize-page.js";
 import { SignInThrottle } from "../identity/sign-in-throttle.js";
 import { VerifiedSecrets } from "../identity/verified-secrets.js";
 import { keyRoutes } from "../keys/routes.js";
@@ -27,10 +28,13 @@ import { vaultRoutes } from "../vaults/routes.js";
 import { TIMEOUTS } from "./connection-limits.js";
 import type { ServerContext } from "../identity/context.js";
 import { healthRoutes } from "./health.js";
+import { allowUiOrigin } from "./cors.js";
+import { uiRoutes } from "./ui-routes.js";
 import { keyPoolState } from "../metrics/instruments.js";
 import { nameOperations } from "../metrics/operation-names.js";
 import { rsaKeyPool } from "../crypto/key-pool.js";
 import type { LineSink } from "./safe-output.js";
+import { errorMessage } from "../http/errors.js";
 
 export interface TlsMaterial {
   key: string;
@@ -81,6 +85,8 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   });
   app.server.maxConnections = opts.maxConnections;
   installErrorHandling(app);
+  // First, so that a preflight is answered before anything else looks at it, and refusals carry the header too.
+  allowUiOrigin(app, ctx.hostnames);
   // Before any route: every route gets its operation name, which metrics count by.
   nameOperations(app);
   keyPoolState.read = () => rsaKeyPool;
@@ -100,7 +106,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     try {
       done(null, parseBackupBody(bytes));
     } catch (err) {
-      done(Object.assign(err as Error, { statusCode: 400 }), undefined); // malformed JSON
+      done(Object.assign(err instanceof Error ? err : new Error(errorMessage(err)), { statusCode: 400 })); // malformed JSON
     }
   });
   // Only the identity endpoints take forms; they answer a malformed one in Entra's shape (identity/errors.ts).
@@ -108,14 +114,14 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     try {
       done(null, parseForm(body as string, "request body"));
     } catch (err) {
-      done(err as Error, undefined);
+      done(err instanceof Error ? err : new Error(errorMessage(err)));
     }
   });
 
   const { audit } = opts;
   if (audit)
     auditHooks(app, ctx, audit, (err) =>
-      app.log.error({ reason: (err as Error).message }, "audit entry lost: it could not be built"),
+      app.log.error({ reason: errorMessage(err) }, "audit entry lost: it could not be built"),
     );
   healthRoutes(app, ctx.store);
   // The token endpoint and the sign-in page check passwords under one throttle and share the pending device codes.
@@ -123,6 +129,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   const deviceCodes = new DeviceCodes();
   await app.register(async (scoped) => identityRoutes(scoped, ctx, signIn, deviceCodes));
   await app.register(async (scoped) => signInPageRoutes(scoped, ctx.store, signIn, deviceCodes));
+  await app.register(async (scoped) => authorizePageRoutes(scoped, ctx, signIn));
   await app.register(metadataRoutes);
   await app.register(async (scoped) => accountRoutes(scoped, ctx));
   await app.register(async (scoped) => resourceRoutes(scoped, ctx));
@@ -131,6 +138,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   await app.register(async (scoped) => auditRoutes(scoped, ctx, opts.sweepNow));
   await app.register(async (scoped) => graphRoutes(scoped, ctx), { prefix: "/v1.0" });
   await app.register(async (scoped) => roleRoutes(scoped, ctx));
+  await app.register(async (scoped) => uiRoutes(scoped, ctx.hostnames));
   await app.register(dataPlane(ctx, [certificateRoutes, secretRoutes, keyRoutes]));
   return app;
 }

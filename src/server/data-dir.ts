@@ -1,6 +1,7 @@
 // The files of a data directory: the store, the master key, the PKI, the administrator credential, the running server's address.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { errorCode } from "../http/errors.js";
 
 export interface DataDir {
   root: string;
@@ -79,7 +80,7 @@ export function runningServer(dir: DataDir): ServerInfo | undefined {
     return info;
   } catch (err) {
     // EPERM: the process exists, under another user.
-    return (err as NodeJS.ErrnoException).code === "EPERM" ? info : undefined;
+    return errorCode(err) === "EPERM" ? info : undefined;
   }
 }
 

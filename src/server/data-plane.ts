@@ -13,6 +13,7 @@ import { checkApiVersion } from "../http/api-version.js";
 import { KeyVaultError, notFound } from "../http/errors.js";
 import { requestKind } from "../http/throttling.js";
 import { challengeResource, parseVaultHost } from "../http/vault-host.js";
+import { queryOf, routeParam } from "../http/route.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -59,7 +60,7 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
         store: ctx.store,
         vault,
         vaultUrl: `https://${req.host}`,
-        apiVersion: checkApiVersion(req.query as Record<string, unknown>),
+        apiVersion: checkApiVersion(queryOf(req)),
       };
       const need = req.routeOptions.config.permission;
       if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
@@ -70,8 +71,7 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
         req.scope.throttle = (weight) => throttle.admit(vault.name, "other", req.caller.objectId, weight);
       }
       // Routes on one certificate, key or secret name it :name, so that assignments scoped to it can apply.
-      const { name } = req.params as { name?: string };
-      await authorizeDataPlane(ctx, vault, req.caller, need, name);
+      await authorizeDataPlane(ctx, vault, req.caller, need, routeParam(req, "name"));
     });
 
     for (const register of routes) await register(app, ctx);

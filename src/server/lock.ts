@@ -5,6 +5,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import SqliteDatabase from "better-sqlite3";
 import type { DataDir } from "./data-dir.js";
+import { errorCode } from "../http/errors.js";
 
 /** Takes the data directory's lock, or throws naming the server that holds it. Returns the release. */
 export function lockDataDir(dir: DataDir): () => void {
@@ -17,7 +18,7 @@ export function lockDataDir(dir: DataDir): () => void {
     db.exec("BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
-    if ((err as { code?: string }).code !== "SQLITE_BUSY") throw err;
+    if (errorCode(err) !== "SQLITE_BUSY") throw err;
     const pid = readOwner(dir);
     throw new Error(
       `Another Kluis server${pid ? ` (pid ${pid})` : ""} is running on ${dir.root}: stop it first, or start this one with another --data-dir.`,

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireAdministrator } from "../authorization/management.js";
 import type { ServerContext } from "../identity/context.js";
 import { registry } from "../metrics/instruments.js";
+import { errorCode, errorMessage } from "../http/errors.js";
 
 /** The shortest --metrics-token-file content accepted: a scrape token is a password, not a label. */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
@@ -34,10 +35,9 @@ export function readMetricsToken(path: string): string {
   try {
     content = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(
-      `${path}: cannot read the metrics token file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
+    throw new Error(`${path}: cannot read the metrics token file (${String(errorCode(err) ?? errorMessage(err))})`, {
+      cause: err,
+    });
   }
   const token = content.replace(/\r?\n$/, "");
   if (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token)) {

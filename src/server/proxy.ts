@@ -74,7 +74,9 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /** Where a tunnel goes, or the status that refuses it. */
-type Route = { host: string; addresses: LookupAddress[]; port: number } | { status: 400 | 403 | 502; reason: string };
+/** Where a tunnel goes: the host's addresses, checked (at least one), or why it does not. */
+type Route = { host: string; addresses: Addresses; port: number } | { status: 400 | 403 | 502; reason: string };
+type Addresses = [LookupAddress, ...LookupAddress[]];
 
 async function route(target: string, kluisPort: number, hostnames: readonly string[]): Promise<Route> {
   const parsed = parseConnectTarget(target);
@@ -93,10 +95,11 @@ async function route(target: string, kluisPort: number, hostnames: readonly stri
   } catch {
     return { status: 502, reason: "The host name does not resolve." };
   }
-  if (addresses.length === 0) return { status: 502, reason: "The host name does not resolve." };
+  const [first, ...more] = addresses;
+  if (!first) return { status: 502, reason: "The host name does not resolve." };
   if (!addresses.every((a) => isPublicAddress(a.address)))
     return { status: 403, reason: "Only public addresses are tunnelled." };
-  return { host, addresses, port };
+  return { host, addresses: [first, ...more], port };
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -157,14 +160,14 @@ export function startConnectProxy(opts: {
 
 /** A resolver that answers the addresses already checked, so that connect() (trying each, IPv6 and IPv4) never asks DNS again. */
 const checkedAddresses =
-  (addresses: LookupAddress[]): LookupFunction =>
+  (addresses: Addresses): LookupFunction =>
   (_host, options, callback) =>
-    options.all ? callback(null, addresses) : callback(null, addresses[0]!.address, addresses[0]!.family);
+    options.all ? callback(null, addresses) : callback(null, addresses[0].address, addresses[0].family);
 
 function tunnel(
   client: Socket,
   head: Buffer,
-  to: { host: string; addresses: LookupAddress[]; port: number },
+  to: { host: string; addresses: Addresses; port: number },
   tunnels: Set<Socket>,
 ): void {
   const target = connect({

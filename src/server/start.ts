@@ -17,6 +17,7 @@ import { startConnectProxy } from "./proxy.js";
 import { startPurgeSweeper, sweepDeletions } from "./purge-sweeper.js";
 import { safeOutput, type LineSink } from "./safe-output.js";
 import { ensureTls } from "./tls.js";
+import { errorMessage } from "../http/errors.js";
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
@@ -78,7 +79,7 @@ async function serve(
   });
   // A lost batch is never silent: the request was answered, the loss is counted here (never the entries' content).
   const audit = await AuditLog.open(ctx.store, nodeId(dir), (lost, err) =>
-    appLog?.error({ lost, reason: (err as Error).message }, "audit entries lost: the store refused their write"),
+    appLog?.error({ lost, reason: errorMessage(err) }, "audit entries lost: the store refused their write"),
   );
   ctx.audit = audit;
   const now = () => ctx.clock.now();
@@ -165,7 +166,7 @@ export async function runServer(opts: StartOptions): Promise<void> {
     stop().then(
       () => process.exit(0),
       (err) => {
-        stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        stderr.write(`shutdown failed: ${errorMessage(err)}\n`);
         process.exit(1);
       },
     );

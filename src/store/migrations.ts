@@ -260,6 +260,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("audit_entries_by_time").on("audit_entries").column("time").execute();
     },
   },
+  // Authorization codes redeemed (identity/authorization-codes.ts): a code is sealed and self-contained, and this row,
+  // written on any node, makes it single-use across the cluster until it expires.
+  "0011_authorization_codes": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("authorization_codes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

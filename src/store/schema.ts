@@ -104,4 +104,6 @@ export interface Database {
     prev_mac: string;
     mac: string;
   };
+  /** Authorization codes already redeemed, each until its expiry: a code is good once. */
+  authorization_codes: { id: string; expires_at: number };
 }

@@ -6,6 +6,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
+import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
 import { compileObjectQueries, ObjectsRepository, type ObjectQueries } from "./repositories/objects.js";
 import { PrincipalsRepository } from "./repositories/principals.js";
 import { ResourceGroupsRepository } from "./repositories/resource-groups.js";
@@ -38,6 +39,7 @@ export class Store {
   readonly roleAssignments: RoleAssignmentsRepository;
   readonly vaults: VaultsRepository;
   readonly objects: ObjectsRepository;
+  readonly authorizationCodes: AuthorizationCodesRepository;
 
   /** The store over `db`, sealing with `sealer`; on SQLite, its transactions share COMMITs and hot reads run at once. */
   static over(db: Kysely<Database>, sealer: Sealer, sqlite?: { commits: CommitGroup; readNow: ImmediateRead }): Store {
@@ -65,6 +67,7 @@ export class Store {
     // A transaction's reads see its own writes: only the store itself reads at once.
     const readNow = executor === shared.db ? shared.readNow : undefined;
     this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, readNow);
+    this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }
 
   /**

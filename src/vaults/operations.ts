@@ -84,7 +84,8 @@ export async function createOrUpdateVault(
   tenantId: string,
   resourceGroup: string,
   name: string,
-  input: VaultInput,
+  /** The request's body, checked here. */
+  input: unknown,
   /** A new vault's enableRbacAuthorization when the request leaves it out (ARM's default depends on its api-version). */
   rbacByDefault = false,
 ): Promise<Vault> {
@@ -93,7 +94,8 @@ export async function createOrUpdateVault(
       `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
     );
   }
-  const p = checkVaultInput(input).properties ?? {};
+  const checked = checkVaultInput(input);
+  const p = checked.properties ?? {};
   const retention = p.softDeleteRetentionInDays ?? DEFAULT_RETENTION_DAYS;
   if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
     throw badParameter("softDeleteRetentionInDays must be an integer between 7 and 90.");
@@ -150,10 +152,10 @@ export async function createOrUpdateVault(
     const vault: Vault = {
       name: name.toLowerCase(),
       id: existing?.id ?? randomUUID(),
-      location: existing?.location ?? input.location ?? DEFAULT_LOCATION,
+      location: existing?.location ?? checked.location ?? DEFAULT_LOCATION,
       resourceGroup,
       properties,
-      tags: input.tags ?? existing?.tags ?? {},
+      tags: checked.tags ?? existing?.tags ?? {},
       createdAt: existing?.createdAt ?? Date.now(),
     };
     await tx.vaults.put(vault);
@@ -222,6 +224,8 @@ export async function purgeDeletedVault(store: Store, name: string): Promise<voi
 }
 
 export type AccessPolicyOperation = "add" | "replace" | "remove";
+export const isAccessPolicyOperation = (operation: string): operation is AccessPolicyOperation =>
+  operation === "add" || operation === "replace" || operation === "remove";
 
 /** ARM's accessPolicies/{add|replace|remove}: add unions permissions, replace overwrites an entry, remove drops it. */
 export async function updateAccessPolicy(

@@ -1,10 +1,10 @@
 // ARM-shaped management API for Microsoft.KeyVault/vaults under the server's one subscription.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AccessPolicyEntry } from "../authorization/access-policies.js";
 import { lists, managementPipeline, performs, readable } from "../authorization/management.js";
 import { getResourceGroup, vaultResourceId } from "../http/arm.js";
-import { jsonBody } from "../http/body.js";
+import { isJsonObject, jsonBody } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
+import { pathParam, queryOf } from "../http/route.js";
 import type { ServerContext } from "../identity/context.js";
 import { toArmDeletedVault, toArmVault, type Vault, type VaultProperties } from "./model.js";
 import {
@@ -14,17 +14,13 @@ import {
   findVaultInGroup,
   getDeletedVault,
   getVaultInGroup,
+  isAccessPolicyOperation,
   purgeDeletedVault,
   updateAccessPolicy,
-  type AccessPolicyOperation,
-  type VaultInput,
 } from "./operations.js";
 
 /** ARM api-version 2026-02-01 and later create RBAC vaults unless told otherwise; earlier ones access-policy vaults. */
-const rbacByDefault = (req: FastifyRequest) =>
-  ((req.query as { "api-version"?: string })["api-version"] ?? "") >= "2026-02-01";
-
-type VaultParams = { subscriptionId: string; resourceGroup: string; vaultName: string };
+const rbacByDefault = (req: FastifyRequest) => String(queryOf(req)["api-version"] ?? "") >= "2026-02-01";
 
 const VAULT_READ = "Microsoft.KeyVault/vaults/read";
 const VAULT_WRITE = "Microsoft.KeyVault/vaults/write";
@@ -35,11 +31,12 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   const base = "/subscriptions/:subscriptionId";
   const one = `${base}/resourceGroups/:resourceGroup/providers/Microsoft.KeyVault/vaults/:vaultName`;
   const arm = (vault: Vault) => toArmVault(ctx.subscriptionId, vault);
-  const params = (req: FastifyRequest) => req.params as VaultParams;
   /** The path's group as it is spelled in the store (ARM answers ResourceGroupNotFound before anything about the vault). */
-  const groupOf = async (req: FastifyRequest) => (await getResourceGroup(ctx.store, params(req).resourceGroup)).name;
+  const groupOf = async (req: FastifyRequest) =>
+    (await getResourceGroup(ctx.store, pathParam(req, "resourceGroup"))).name;
   /** The path's vault, under the path's group: roles at that group's scope must never reach a vault of another. */
-  const vaultOf = async (req: FastifyRequest) => getVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+  const vaultOf = async (req: FastifyRequest) =>
+    getVaultInGroup(ctx.store, await groupOf(req), pathParam(req, "vaultName"));
   /** The vaults the caller may read, of the given ones. */
   const visible = (req: FastifyRequest, vaults: Vault[]) =>
     readable(req, vaults, (v) => vaultResourceId(ctx.subscriptionId, v));
@@ -64,7 +61,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.get(one, performs(VAULT_READ), async (req) => arm(await vaultOf(req)));
 
   app.put(one, performs(VAULT_WRITE), async (req, reply) => {
-    const { vaultName } = params(req);
+    const vaultName = pathParam(req, "vaultName");
     const group = await groupOf(req);
     const existed = await ctx.store.vaults.get(vaultName.toLowerCase());
     const vault = await createOrUpdateVault(
@@ -72,7 +69,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
       ctx.tokens.tenantId,
       group,
       vaultName,
-      jsonBody(req) as VaultInput,
+      jsonBody(req),
       rbacByDefault(req),
     );
     return reply.code(existed ? 200 : 201).send(arm(vault));
@@ -81,19 +78,13 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.patch(one, performs(VAULT_WRITE), async (req) => {
     const vault = await vaultOf(req);
     return arm(
-      await createOrUpdateVault(
-        ctx.store,
-        ctx.tokens.tenantId,
-        vault.resourceGroup,
-        vault.name,
-        jsonBody(req) as VaultInput,
-      ),
+      await createOrUpdateVault(ctx.store, ctx.tokens.tenantId, vault.resourceGroup, vault.name, jsonBody(req)),
     );
   });
 
   // ARM's DELETE is idempotent: a vault that is not there is 204, as the SDKs expect.
   app.delete(one, performs("Microsoft.KeyVault/vaults/delete"), async (req, reply) => {
-    const vault = await findVaultInGroup(ctx.store, await groupOf(req), params(req).vaultName);
+    const vault = await findVaultInGroup(ctx.store, await groupOf(req), pathParam(req, "vaultName"));
     if (!vault) return reply.code(204).send();
     await deleteVault(ctx.store, vault.name);
     return reply.code(200).send();
@@ -102,7 +93,7 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post(
     `${base}/providers/Microsoft.KeyVault/checkNameAvailability`,
     performs("Microsoft.KeyVault/checkNameAvailability/read"),
-    async (req) => checkNameAvailability(ctx.store, jsonBody(req) as { name?: unknown; type?: unknown }),
+    async (req) => checkNameAvailability(ctx.store, jsonBody(req)),
   );
   // Kluis has no managed HSMs; az keyvault list and list-deleted ask for them beside vaults.
   const HSM_READ = "Microsoft.KeyVault/managedHSMs/read";
@@ -126,13 +117,13 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
   }));
   const deleted = `${base}/providers/Microsoft.KeyVault/locations/:location/deletedVaults/:vaultName`;
   app.get(deleted, performs(DELETED_READ), async (req) =>
-    deletedJson(await getDeletedVault(ctx.store, params(req).vaultName)),
+    deletedJson(await getDeletedVault(ctx.store, pathParam(req, "vaultName"))),
   );
   app.post(
     `${deleted}/purge`,
     performs("Microsoft.KeyVault/locations/deletedVaults/purge/action"),
     async (req, reply) => {
-      await purgeDeletedVault(ctx.store, params(req).vaultName);
+      await purgeDeletedVault(ctx.store, pathParam(req, "vaultName"));
       return reply.code(200).send();
     },
   );
@@ -141,18 +132,12 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     `${one}/accessPolicies/:operationKind`,
     performs("Microsoft.KeyVault/vaults/accessPolicies/write"),
     async (req) => {
-      const operation = (req.params as { operationKind: string }).operationKind.toLowerCase();
-      if (!["add", "replace", "remove"].includes(operation))
-        throw badParameter("operationKind must be add, replace or remove.");
-      const body = jsonBody(req) as { properties?: { accessPolicies?: AccessPolicyEntry[] } };
-      const entries = body.properties?.accessPolicies;
+      const operation = pathParam(req, "operationKind").toLowerCase();
+      if (!isAccessPolicyOperation(operation)) throw badParameter("operationKind must be add, replace or remove.");
+      const { properties } = jsonBody(req);
+      const entries: unknown = isJsonObject(properties) ? properties.accessPolicies : undefined;
       if (!Array.isArray(entries)) throw badParameter("properties.accessPolicies must be an array.");
-      const vault = await updateAccessPolicy(
-        ctx.store,
-        (await vaultOf(req)).name,
-        operation as AccessPolicyOperation,
-        entries,
-      );
+      const vault = await updateAccessPolicy(ctx.store, (await vaultOf(req)).name, operation, entries);
       return {
         id: `${arm(vault).id}/accessPolicies/${operation}`,
         type: "Microsoft.KeyVault/vaults/accessPolicies",

@@ -20,10 +20,10 @@ export interface AzShell {
 }
 
 /**
- * A shell of az's own: a fresh config directory (pushed to `configDirs` for the test to remove), Kluis's CA, and
- * (for the proxy route) HTTPS_PROXY.
+ * A shell of az's own: a fresh config directory (pushed to `configDirs` for the test to remove), Kluis's CA,
+ * (for the proxy route) HTTPS_PROXY, and `extraEnv` (e.g. BROWSER).
  */
-export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzShell {
+export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[], extraEnv: NodeJS.ProcessEnv = {}): AzShell {
   const configDir = mkdtempSync(join(tmpdir(), "kluis-az-"));
   configDirs.push(configDir);
   const env: NodeJS.ProcessEnv = {
@@ -34,6 +34,7 @@ export function azShell(kluis: Kluis, proxy: boolean, configDirs: string[]): AzS
     AZURE_CORE_NO_COLOR: "true",
     REQUESTS_CA_BUNDLE: kluis.caFile,
     ...(proxy ? { HTTPS_PROXY: kluis.proxyUrl } : {}),
+    ...extraEnv,
   };
   const az = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
     run(AZ, [...args, "--only-show-errors"], { env, timeoutMs: 180_000, ...opts });

@@ -123,3 +123,29 @@ export async function enterDeviceCode(
     headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: url.origin },
   });
 }
+
+/**
+ * What a person does in a browser on the authorization endpoint: opens the page at `path` (an authorize URL's path and
+ * query) on `localhost`, and posts their user name and password with the page's CSRF token and cookie. Returns the
+ * answer: a redirect (or form_post page) to the client, or the page again with a message.
+ */
+export async function signInOnAuthorizePage(
+  kluis: Kluis,
+  path: string,
+  username: string,
+  password: string,
+): Promise<RawResponse> {
+  const page = await rawRequest(kluis, "localhost", "GET", path);
+  if (page.status !== 200) throw new Error(`the sign-in page answered ${page.status}: ${String(page.body)}`);
+  const cookie = String(page.headers["set-cookie"]).split(";")[0]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body as string)![1]!;
+  const action = /<form method="post" action="([^"]+)"/.exec(page.body as string)![1]!.replaceAll("&#38;", "&");
+  return rawRequest(kluis, "localhost", "POST", action, {
+    body: new URLSearchParams({ csrf, username, password }).toString(),
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie,
+      origin: `https://localhost:${kluis.info.port}`,
+    },
+  });
+}

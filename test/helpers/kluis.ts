@@ -271,6 +271,12 @@ export class Kluis {
     return JSON.parse(res.stdout) as T;
   }
 
+  /** `kluis ad user create` as the administrator; answers the user's object id. */
+  async createUser(upn: string, password: string, displayName: string): Promise<string> {
+    const args = ["ad", "user", "create", "--display-name", displayName, "--password", password];
+    return (await this.cliJson<{ id: string }>([...args, "--user-principal-name", upn])).id;
+  }
+
   createServicePrincipal(name: string): Promise<ServicePrincipal> {
     return this.cliJson<ServicePrincipal>(["ad", "sp", "create-for-rbac", "--name", name]);
   }

@@ -18,6 +18,7 @@ import {
   type ObjectKind,
   type ObjectOptions,
 } from "./vault-objects.js";
+import { errorMessage } from "../../http/errors.js";
 
 type Json = Record<string, unknown>;
 
@@ -54,7 +55,7 @@ function jwkOfPem(pem: string, password?: string): JsonWebKey {
       format: "jwk",
     });
   } catch (err) {
-    throw new CliError(`cannot read the PEM private key: ${(err as Error).message}`);
+    throw new CliError(`cannot read the PEM private key: ${errorMessage(err)}`);
   }
 }
 

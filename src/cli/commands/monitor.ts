@@ -12,12 +12,18 @@ interface AuditEntry {
   time: string;
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const UNITS = new Map([
+  ["s", 1],
+  ["m", 60],
+  ["h", 3600],
+  ["d", 86_400],
+]);
 
 /** `--since 1h` (s, m, h, d) or an ISO 8601 date and time, as an ISO string. */
 function sinceOf(text: string): string {
   const relative = /^(\d+)([smhd])$/.exec(text);
-  if (relative) return new Date(Date.now() - Number(relative[1]) * UNITS[relative[2]!]! * 1000).toISOString();
+  const unit = UNITS.get(relative?.[2] ?? "");
+  if (relative && unit !== undefined) return new Date(Date.now() - Number(relative[1]) * unit * 1000).toISOString();
   const at = Date.parse(text);
   if (Number.isNaN(at))
     throw new CliError(`argument --since: '${text}' is neither a duration (30m, 1h, 7d) nor a date and time.`);

@@ -8,6 +8,7 @@ import { dataDir, defaultDataDir, runningServer, type DataDir } from "../../serv
 import { clientEnvironment } from "../../server/environment.js";
 import { CliError } from "../errors.js";
 import { printResult } from "../output.js";
+import { errorMessage } from "../../http/errors.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInteger = (value: string) => {
@@ -75,7 +76,7 @@ export function serverCommands(program: Command): void {
         throttling = parseThrottling(o.throttling);
         metricsToken = o.metricsTokenFile === undefined ? undefined : readMetricsToken(o.metricsTokenFile);
       } catch (err) {
-        throw new CliError((err as Error).message);
+        throw new CliError(errorMessage(err));
       }
       await runServer({
         dataDir: o.dataDir,

@@ -6,7 +6,15 @@ import { PreparedQuery, type Executor, type ImmediateRead } from "../executor.js
 import type { Database } from "../schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
-export type ObjectKind = "certificate" | "key" | "secret" | "certificate-issuer" | "certificate-contacts";
+const OBJECT_KINDS = ["certificate", "key", "secret", "certificate-issuer", "certificate-contacts"] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** A stored row's kind: one of these, or the row is not Kluis's. */
+function kindOf(kind: string): ObjectKind {
+  const known = OBJECT_KINDS.find((k) => k === kind);
+  if (known === undefined) throw new Error(`object row of unknown kind '${kind}'`);
+  return known;
+}
 
 /** A named object in a vault; `state` holds what belongs to the name rather than a version (a policy, a pending operation). */
 export interface NameRecord<S = Record<string, unknown>> {
@@ -196,7 +204,7 @@ export class ObjectsRepository {
       .where("scheduled_purge_at", "<=", now)
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ vault: r.vault, kind: r.kind as ObjectKind, name: r.name }));
+    return rows.map((r) => ({ vault: r.vault, kind: kindOf(r.kind), name: r.name }));
   }
 
   // -- versions -------------------------------------------------------------------------------
@@ -286,7 +294,7 @@ export class ObjectsRepository {
   private toName<S>(r: Database["object_names"]): NameRecord<S> {
     const n = {
       vault: r.vault,
-      kind: r.kind as ObjectKind,
+      kind: kindOf(r.kind),
       name: r.name,
       deletedAt: r.deleted_at === null ? null : Number(r.deleted_at),
       scheduledPurgeAt: r.scheduled_purge_at === null ? null : Number(r.scheduled_purge_at),
@@ -300,7 +308,7 @@ export class ObjectsRepository {
   private toVersion<A, D>(r: Database["object_versions"]): VersionRecord<A, D> {
     const v = {
       vault: r.vault,
-      kind: r.kind as ObjectKind,
+      kind: kindOf(r.kind),
       name: r.name,
       version: r.version,
       seq: Number(r.seq),

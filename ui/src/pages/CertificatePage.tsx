@@ -1,0 +1,182 @@
+// One certificate: what it says (subject, SANs, issuer, thumbprint, validity), its policy, its versions, and
+// downloads as PEM, CER (DER) and PFX or PEM with the private key (read through its secret, which needs secrets get).
+import { listAll, vaultApi, type VaultItem } from "../api";
+import { ActionButton, Chip, Show, useLoad } from "../components";
+import { href } from "../router";
+import { formatDate, statusesOf } from "../status";
+import { base64ToBytes, certificateFacts, pem } from "../x509";
+
+interface CertificateBundle extends VaultItem {
+  /** Absent while the first version is pending. */
+  cer?: string;
+  sid: string;
+  policy?: {
+    key_props?: { kty?: string; key_size?: number; crv?: string; exportable?: boolean; reuse_key?: boolean };
+    secret_props?: { contentType?: string };
+    x509_props?: {
+      subject?: string;
+      sans?: { dns_names?: string[]; emails?: string[]; upns?: string[] };
+      validity_months?: number;
+    };
+    issuer?: { name?: string };
+    lifetime_actions?: {
+      trigger: { days_before_expiry?: number; lifetime_percentage?: number };
+      action: { action_type: string };
+    }[];
+  };
+}
+
+function save(bytes: BlobPart, type: string, file: string) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = file;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const hex = (b64: string) => [...base64ToBytes(b64)].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join("");
+
+export function CertificatePage({ vault, name }: { vault: string; name: string }) {
+  const loaded = useLoad(async () => {
+    const [bundle, versions] = await Promise.all([
+      vaultApi<CertificateBundle>(vault, `/certificates/${name}`),
+      listAll<VaultItem>(vault, `/certificates/${name}/versions`),
+    ]);
+    return { bundle, versions: versions.items };
+  }, [vault, name]);
+  return (
+    <section>
+      <p>
+        <a href={href("vaults", vault, "certificates")}>← Certificates of {vault}</a>
+      </p>
+      <h1>
+        Certificate <span className="mono">{name}</span>
+      </h1>
+      <Show loaded={loaded}>
+        {({ bundle, versions }) => {
+          if (!bundle.cer)
+            return (
+              <p>
+                <Chip status="pending" /> This certificate has no issued version yet: it waits for its issuer (for an
+                Unknown issuer, for the CA-signed certificate to be merged).
+              </p>
+            );
+          const der = base64ToBytes(bundle.cer);
+          const facts = certificateFacts(der);
+          const policy = bundle.policy ?? {};
+          const sans = policy.x509_props?.sans;
+          const downloadWithKey = async () => {
+            const secret = await vaultApi<{ value: string; contentType?: string }>(vault, `/secrets/${name}`);
+            if (secret.contentType === "application/x-pkcs12")
+              save(base64ToBytes(secret.value), "application/x-pkcs12", `${name}.pfx`);
+            else save(secret.value, "application/x-pem-file", `${name}-with-key.pem`);
+          };
+          return (
+            <>
+              <p>
+                {statusesOf(bundle).map((s) => (
+                  <Chip key={s} status={s} />
+                ))}
+              </p>
+              <dl className="facts">
+                <dt>Subject</dt>
+                <dd>{facts.subject}</dd>
+                <dt>Alternative names</dt>
+                <dd>
+                  {[...(sans?.dns_names ?? []), ...(sans?.emails ?? []), ...(sans?.upns ?? [])].join(", ") || "—"}
+                </dd>
+                <dt>Issuer</dt>
+                <dd>
+                  {facts.issuer} {facts.issuer === facts.subject && <span className="muted">(self-signed)</span>}
+                </dd>
+                <dt>Thumbprint (SHA-1)</dt>
+                <dd className="mono">{bundle.x5t ? hex(bundle.x5t) : "—"}</dd>
+                <dt>Serial number</dt>
+                <dd className="mono">{facts.serialNumber}</dd>
+                <dt>Valid</dt>
+                <dd>
+                  {facts.notBefore} to {facts.notAfter}
+                </dd>
+              </dl>
+              <h2>Download</h2>
+              <p className="actions">
+                <button type="button" onClick={() => save(pem(der), "application/x-pem-file", `${name}.pem`)}>
+                  Certificate (PEM)
+                </button>
+                <button type="button" onClick={() => save(der, "application/pkix-cert", `${name}.cer`)}>
+                  Certificate (CER)
+                </button>
+                <ActionButton
+                  label={
+                    policy.secret_props?.contentType === "application/x-pem-file"
+                      ? "With private key (PEM)"
+                      : "With private key (PFX)"
+                  }
+                  action={downloadWithKey}
+                />
+              </p>
+              <h2>Policy</h2>
+              <dl className="facts">
+                <dt>Issuer</dt>
+                <dd>{policy.issuer?.name ?? "—"}</dd>
+                <dt>Subject</dt>
+                <dd>{policy.x509_props?.subject ?? "—"}</dd>
+                <dt>Validity</dt>
+                <dd>{policy.x509_props?.validity_months ?? "—"} months</dd>
+                <dt>Key</dt>
+                <dd>
+                  {policy.key_props?.kty} {policy.key_props?.key_size ?? policy.key_props?.crv}
+                  {policy.key_props?.exportable ? ", exportable" : ""}
+                  {policy.key_props?.reuse_key ? ", reused on renewal" : ""}
+                </dd>
+                <dt>Format</dt>
+                <dd>{policy.secret_props?.contentType ?? "—"}</dd>
+                <dt>Lifetime actions</dt>
+                <dd>
+                  {(policy.lifetime_actions ?? [])
+                    .map(
+                      (a) =>
+                        `${a.action.action_type} ${a.trigger.days_before_expiry !== undefined ? `${a.trigger.days_before_expiry} days before expiry` : `at ${a.trigger.lifetime_percentage}% of its life`}`,
+                    )
+                    .join("; ") || "—"}
+                </dd>
+              </dl>
+              <h2>Versions</h2>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Version</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Created</th>
+                      <th scope="col">Expires</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {versions
+                      .sort((a, b) => (b.attributes.created ?? 0) - (a.attributes.created ?? 0))
+                      .map((v) => (
+                        <tr key={v.id}>
+                          <th scope="row" className="mono small">
+                            {v.id?.split("/").pop()}
+                          </th>
+                          <td>
+                            {statusesOf(v).map((s) => (
+                              <Chip key={s} status={s} />
+                            ))}
+                          </td>
+                          <td>{formatDate(v.attributes.created)}</td>
+                          <td>{formatDate(v.attributes.exp)}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          );
+        }}
+      </Show>
+    </section>
+  );
+}
