@@ -9,7 +9,7 @@
 // Prints µs of server CPU per request for each server (median of the rounds), and each build's ratio to the first.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import https from "node:https";
+import { call } from "./https-call.mjs";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -72,30 +72,6 @@ async function startBare(dataDir, size) {
   children.push(proc);
   const port = await new Promise((resolve) => proc.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
   return { proc, port };
-}
-
-/** One HTTPS call that trusts the server's CA; the JSON answer. */
-function call(server, method, path, { token, body, form } = {}) {
-  const payload = form ? new URLSearchParams(form).toString() : body && JSON.stringify(body);
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (payload) {
-    headers["content-type"] = form ? "application/x-www-form-urlencoded" : "application/json";
-    headers["content-length"] = Buffer.byteLength(payload);
-  }
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: "localhost", port: server.port, method, path, headers, ca: server.ca }, (res) => {
-      let text = "";
-      res.on("data", (d) => (text += d));
-      res.on("end", () =>
-        res.statusCode < 300
-          ? resolve({ json: JSON.parse(text), text })
-          : reject(new Error(`${method} ${path}: ${text}`)),
-      );
-    });
-    req.on("error", reject);
-    req.end(payload);
-  });
 }
 
 /** The requests of the scenario on this server: autocannon options (path, method, body, headers). */

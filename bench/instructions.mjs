@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import https from "node:https";
+import { call } from "./https-call.mjs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,34 +62,14 @@ async function stop(proc) {
   await exited;
 }
 
-/** One HTTPS call that trusts the server's CA; the JSON answer. */
-function call(server, method, path, { token, body, form } = {}) {
-  const payload = form ? new URLSearchParams(form).toString() : body && JSON.stringify(body);
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (payload) {
-    headers["content-type"] = form ? "application/x-www-form-urlencoded" : "application/json";
-    headers["content-length"] = Buffer.byteLength(payload);
-  }
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: "localhost", port: server.port, method, path, headers, ca: server.ca }, (res) => {
-      let text = "";
-      res.on("data", (d) => (text += d));
-      res.on("end", () =>
-        res.statusCode < 300 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${path}: ${text}`)),
-      );
-    });
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
-
 /** A data directory with a token, the secret and the key of the scenario, made by a native run of `cli`. */
 async function prepare(cli) {
   const dataDir = mkdtempSync(join(os.tmpdir(), "kluis-instr-"));
   const server = await start(process.execPath, [cli, "server", "start", "--data-dir", dataDir, "--port", "0"], dataDir);
   const admin = JSON.parse(readFileSync(join(dataDir, "admin.json"), "utf8"));
-  const { access_token: token } = await call(server, "POST", `/${admin.tenant}/oauth2/v2.0/token`, {
+  const {
+    json: { access_token: token },
+  } = await call(server, "POST", `/${admin.tenant}/oauth2/v2.0/token`, {
     form: {
       grant_type: "client_credentials",
       client_id: admin.appId,
@@ -111,7 +91,7 @@ async function prepare(cli) {
   else if (SCENARIO.startsWith("sign-")) {
     const alg = SCENARIO === "sign-es256" ? "ES256" : "RS256";
     const create = alg === "ES256" ? { kty: "EC", crv: "P-256" } : { kty: "RSA", key_size: 2048 };
-    const created = await call(server, "POST", `/keys/sign/create?${API}`, { token, body: create });
+    const { json: created } = await call(server, "POST", `/keys/sign/create?${API}`, { token, body: create });
     request = {
       method: "POST",
       path: `/keys/sign/${created.key.kid.split("/").pop()}/sign?${API}`,
