@@ -66,8 +66,8 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const children = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
-// BENCH_KLUIS: another build's dist/cli/kluis.js, to measure it with the same benchmark (before/after a change).
-const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/cli/kluis.js");
+// BENCH_KLUIS: another build's kluis bin (dist/bundle/kluis.js, or dist/cli/kluis.js before the bundle), to measure it with the same benchmark (before/after a change).
+const KLUIS_CLI = process.env.BENCH_KLUIS ?? join(root, "dist/bundle/kluis.js");
 
 /** Starts Kluis on `dataDir` (a fresh one by default) and waits for its server.json. */
 async function startKluis({
@@ -594,7 +594,7 @@ async function measureCore(kluis) {
 
 /**
  * Spawns a server and times spawn → first 200 on `path`, polling every 5 ms with a fresh connection that trusts
- * `caFile` (tried once it exists: a first start makes it).
+ * `caFile` (tried once it exists: a first start makes it); also the CPU time the server had used by then, in ms.
  */
 async function timeToFirst200(spawnServer, port, path, caFile) {
   const t0 = performance.now();
@@ -615,8 +615,9 @@ async function timeToFirst200(spawnServer, port, path, caFile) {
     await sleep(5);
   }
   const ms = performance.now() - t0;
+  const cpuMs = cpuSeconds(proc.pid) * 1000;
   await stop(proc);
-  return ms;
+  return { ms, cpuMs };
 }
 
 /** What the metrics hook (counting and timing each request) costs secret GET: the same server with it off is the ceiling. */
@@ -679,7 +680,7 @@ async function measureStart() {
   const port = await freePort();
   // The first start makes the CA, the server certificate, the master key and the store; later starts find them.
   const ca = join(dataDir, "ca.pem");
-  const first = await timeToFirst200(kluisAt(port), port, "/healthz", ca);
+  const { ms: first } = await timeToFirst200(kluisAt(port), port, "/healthz", ca);
   const restarts = [];
   for (let i = 0; i < 5; i++) restarts.push(await timeToFirst200(kluisAt(port), port, "/healthz", ca));
   // Ceiling: Node starting a bare Fastify HTTPS server (bench/bare-server.mjs, same certificate) to its first 200.
@@ -708,15 +709,26 @@ async function measureStart() {
     );
   }
   rmSync(dataDir, { recursive: true, force: true });
-  figure("start to first 200 on /healthz, restart (p50 of 5)", percentile(restarts, 50), "ms", {
-    ceiling: percentile(bare, 50),
+  const wall = (runs) => runs.map((r) => r.ms);
+  figure("start to first 200 on /healthz, restart (p50 of 5)", percentile(wall(restarts), 50), "ms", {
+    ceiling: percentile(wall(bare), 50),
     higherIsBetter: false,
     target: "< 1000 ms",
     met: (v) => v < 1000,
   });
-  figure("start to first 200 on /healthz, restart (slowest of 5)", Math.max(...restarts), "ms", {
+  figure("start to first 200 on /healthz, restart (slowest of 5)", Math.max(...wall(restarts)), "ms", {
     target: "< 1000 ms",
     met: (v) => v < 1000,
+  });
+  // The CPU a restart takes is the steadier figure on a shared machine: waiting for a core does not count in it.
+  const cpu = (runs) =>
+    percentile(
+      runs.map((r) => r.cpuMs),
+      50,
+    );
+  figure("CPU time of a restart until its first 200 on /healthz (p50 of 5)", cpu(restarts), "ms", {
+    ceiling: cpu(bare),
+    higherIsBetter: false,
   });
   figure("start to first 200 on /healthz, first start (new CA, keys, store)", first, "ms");
 }
@@ -953,9 +965,10 @@ ${table()}
   vault; then \`GET /secrets/many-RANDOM\` under load and from one client (2,000 in a row), the first page of \`GET /secrets\` from one client (50 times),
   the SQLite file size (database + WAL) and the server's RSS (VmRSS) at the end. 1,000,000 secrets, as the issue
   asks, by default (about 10 minutes on a 2-core machine); \`npm run bench -- --secrets 100000\` (or BENCH_SECRETS) for a quicker run.
-- **Start-up** (\`--start\`): \`kluis server start\` (dist/ built) from spawn to the first 200 on \`/healthz\`, polled every
-  5 ms; once on a new data directory (it makes the CA, certificates, master key and store), then 5 restarts on it.
-  Ceiling: Node starting bench/bare-server.mjs (Fastify over HTTPS, same certificate) to its first 200.
+- **Start-up** (\`--start\`): \`kluis server start\` (the bundled bin, dist/bundle/kluis.js) from spawn to the first 200 on
+  \`/healthz\`, polled every 5 ms; once on a new data directory (it makes the CA, certificates, master key and store), then
+  5 restarts on it; and the CPU time (user + system, from /proc) a restart had used by its first 200, which waiting for a
+  core does not inflate. Ceiling: Node starting bench/bare-server.mjs (Fastify over HTTPS, same certificate) to its first 200.
 - **Quickstart** (\`--quickstart\`): test/programs/quickstart.py (Microsoft's Python certificate quickstart, unchanged)
   with .venv-sdk's SDK through the CONNECT proxy, 10 runs 0.5 s apart on a Kluis of its own that logs requests, which
   counts each run's \`GET /pending\` polls (1: the SDK's first poll found the certificate complete, so it never slept its

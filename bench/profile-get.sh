@@ -7,7 +7,7 @@ out=$(realpath -m "$1"); duration=${2:-10}; method=${3:-GET}
 root=$(dirname "$0")/..
 data=$(mktemp -d)
 mkdir -p "$out"
-node --cpu-prof --cpu-prof-dir "$out" "$root/dist/cli/kluis.js" server start --data-dir "$data" --port 0 >/dev/null &
+node --cpu-prof --cpu-prof-dir "$out" "$root/dist/bundle/kluis.js" server start --data-dir "$data" --port 0 >/dev/null &
 pid=$!
 while [ ! -s "$data/server.json" ]; do sleep 0.1; done
 sleep 0.2

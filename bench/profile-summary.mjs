@@ -1,5 +1,6 @@
-// Summarises a V8 CPU profile (node --cpu-prof): self time by function and by file or package, and the total
-// time under each of `--under NAME` functions (inclusive). Usage:
+// Summarises a V8 CPU profile (node --cpu-prof): self time by function and by file or package (for the bundled bin,
+// dist/bundle/, by the package or src/ folder each bundled line came from), and the total time under each of
+// `--under NAME` functions (inclusive). Usage:
 //   node bench/profile-summary.mjs FILE.cpuprofile [--top 25] [--under verifyToken,handler]
 import { readFileSync } from "node:fs";
 
@@ -21,8 +22,25 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
+// esbuild marks where each module's code starts in a bundle with a comment line naming its path.
+const bundleModules = new Map();
+const bundledModule = (file, line) => {
+  if (!bundleModules.has(file)) {
+    let current = "(bundle)";
+    bundleModules.set(
+      file,
+      readFileSync(file, "utf8")
+        .split("\n")
+        .map((text) => (current = /^\/\/ ((?:node_modules|dist)\/\S+)$/.exec(text)?.[1] ?? current)),
+    );
+  }
+  const path = bundleModules.get(file)[line] ?? "(bundle)";
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.replace(/^dist\/([^/]+)\/.*$/, "src/$1");
+};
+
 const where = (cf) => {
   const url = cf.url.replace(/^file:\/\//, "");
+  if (url.includes("/dist/bundle/")) return bundledModule(url, cf.lineNumber);
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1];
   if (url.startsWith("node:") || !url) return url || "(native)";

@@ -87,6 +87,20 @@ describe("ECDSA over a digest (crypto/ecdsa.ts)", () => {
       assert.equal(await ecdsaVerify(privateKey, digest, theirs), true);
     });
   }
+
+  it("signs across batches of drawn nonces, each nonce once, each signature one OpenSSL verifies (P-256)", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const digest = sha256("kluis");
+    // Concurrent signers too: a batch is drawn while others wait for theirs.
+    const signatures = await Promise.all(Array.from({ length: 50 }, () => ecdsaSign(privateKey, digest)));
+    for (const signature of signatures)
+      assert.equal(
+        nodeVerify("sha256", Buffer.from("kluis"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature),
+        true,
+      );
+    const rs = new Set(signatures.map((s) => s.subarray(0, 32).toString("hex")));
+    assert.equal(rs.size, signatures.length, "every signature has its own r, so its own nonce");
+  });
 });
 
 describe("EMSA-PSS over a digest (crypto/rsa-pss.ts)", () => {

@@ -223,7 +223,7 @@ describe("server process and data directory", () => {
     // Brings dist up to date first (a no-op when the suite has just built), so that npm start has nothing to build.
     const prepared = await run(process.execPath, ["scripts/build-if-stale.mjs"], { timeoutMs: 300_000 });
     assert.equal(prepared.code, 0, prepared.stderr);
-    const entry = join(ROOT, "dist/cli/kluis.js");
+    const entry = join(ROOT, "dist/bundle/kluis.js");
     const builtAt = statSync(entry).mtimeMs;
 
     const dir = newDataDir();

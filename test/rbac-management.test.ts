@@ -411,6 +411,42 @@ describe("role assignments and custom roles of a store written before migration 
   });
 });
 
+describe("a store written before migration 0012", () => {
+  it("moves User Access Administrator assignments from Kluis's old, wrong id to Azure's", async () => {
+    const kluis = await Kluis.start();
+    try {
+      const sp = await kluis.createServicePrincipal("old-uaa");
+      const oid = await objectIdOf(kluis, sp);
+      const sub = kluis.info.subscriptionId;
+      const roleId = (guid: string) => `/subscriptions/${sub}/${AUTH}/roleDefinitions/${guid}`;
+      const rg = `/subscriptions/${sub}/resourcegroups/rg-uaa`;
+      assert.equal((await armRequest(kluis, "PUT", rg, { location: "westeurope" })).status, 201);
+      assert.equal((await armRequestAs(kluis, sp, "GET", rg)).status, 403);
+      await kluis.stop();
+      const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
+      db.prepare(
+        "INSERT INTO role_assignments (name, scope, principal_id, role_definition_id, created_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(randomUUID(), `/subscriptions/${sub}`, oid, "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d", Date.now());
+      db.exec("DELETE FROM kysely_migration WHERE name = '0012_user_access_administrator_id';");
+      db.close();
+
+      await kluis.restart();
+      assert.equal((await armRequestAs(kluis, sp, "GET", rg)).status, 200, "the assignment grants the role again");
+      const listed = await armRequestAs(kluis, sp, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`);
+      assert.ok(
+        listed.body.value.some(
+          (a: { properties: { principalId: string; roleDefinitionId: string } }) =>
+            a.properties.principalId === oid &&
+            a.properties.roleDefinitionId === roleId("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"),
+        ),
+        JSON.stringify(listed.body),
+      );
+    } finally {
+      await kluis.dispose();
+    }
+  });
+});
+
 describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
   let cluster: Cluster | undefined;
   let nodeA: Kluis;

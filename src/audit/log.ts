@@ -106,7 +106,8 @@ export class AuditLog {
       return { ...row, mac };
     });
     try {
-      await this.store.audit.append(rows);
+      // One transaction: the rows go in several INSERTs, and on SQLite they share a COMMIT with the writes around them.
+      await this.store.transaction((tx) => tx.audit.append(rows));
       this.tail = { seq, mac };
     } catch (err) {
       this.onLoss(batch.length, err);

@@ -1,5 +1,5 @@
 // Certificate policies: Key Vault's defaults filled in, and anything that cannot work refused with a 400 naming the field.
-import { x509 } from "../crypto/x509.js";
+import type { X509Module } from "../crypto/x509.js";
 import { isCurveName, isEc, isRsa, type CurveName, type KeyType } from "../crypto/keys.js";
 import { isJsonObject, isWholeNumber } from "../http/body.js";
 import { badParameter } from "../http/errors.js";
@@ -64,8 +64,8 @@ const stringList = (v: unknown, field: string): string[] | undefined => {
   return checkPolicyList(v, field);
 };
 
-/** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults. */
-export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
+/** Reads a policy from a request, over `base` (an existing policy) or Key Vault's defaults (loadX509 gives `x509`). */
+export function readPolicy(x509: X509Module, input: unknown, base?: PolicyRecord): PolicyRecord {
   const p = obj(input, "policy");
   const kp = obj(p.key_props, "policy.key_props");
   const sp = obj(p.secret_props, "policy.secret_props");
@@ -112,7 +112,7 @@ export function readPolicy(input: unknown, base?: PolicyRecord): PolicyRecord {
   if (typeof subject !== "string") throw badParameter("policy.x509_props.subject must be a string.");
   if (subject === "" && !anySan)
     throw badParameter("policy.x509_props.subject is required when no subject alternative names are given.");
-  if (subject !== "") checkSubjectName(checkSubject(subject, "policy.x509_props.subject"));
+  if (subject !== "") checkSubjectName(x509, checkSubject(subject, "policy.x509_props.subject"));
   const keyUsage: string[] =
     stringList(xp.key_usage, "policy.x509_props.key_usage") ??
     base?.x509_props.key_usage ??
@@ -166,7 +166,7 @@ export function canonicalSubject(subject: string): string {
   });
 }
 
-function checkSubjectName(subject: string): void {
+function checkSubjectName(x509: X509Module, subject: string): void {
   try {
     const name = new x509.Name(canonicalSubject(subject));
     if (name.toJSON().length === 0) throw new Error("empty");

@@ -10,6 +10,7 @@ import {
 } from "../crypto/certificate-files.js";
 import { privateKeyFromDer } from "../crypto/keys.js";
 import type { Chain } from "../crypto/pkcs12.js";
+import { loadX509, type X509Module } from "../crypto/x509.js";
 import { badParameter } from "../http/errors.js";
 import {
   readAttributes,
@@ -73,31 +74,31 @@ const isObject = (value: unknown): value is Body =>
 
 /** A policy in a body (absent: nothing given), read when the operation has the current one. */
 const readPolicyInput =
-  (input: unknown): PolicyInput =>
+  (x509: X509Module, input: unknown): PolicyInput =>
   (current) =>
-    readPolicy(input, current);
+    readPolicy(x509, input, current);
 
-export function readCreateCertificate(body: Body): CreateCertificateInput {
+export async function readCreateCertificate(body: Body): Promise<CreateCertificateInput> {
   const attributes = readAttributes(body.attributes, { enabled: true });
   const tags = readTags(body.tags);
-  return { policy: readPolicyInput(body.policy), attributes, tags };
+  return { policy: readPolicyInput(await loadX509(), body.policy), attributes, tags };
 }
 
-export function readUpdateCertificate(body: Body): UpdateCertificateInput {
+export async function readUpdateCertificate(body: Body): Promise<UpdateCertificateInput> {
   const attributes = readAttributesPatch(body.attributes);
   const tags = readTagsPatch(body.tags);
   return {
     attributes,
     ...(tags !== undefined ? { tags } : {}),
-    ...(body.policy !== undefined ? { policy: readPolicyInput(body.policy) } : {}),
+    ...(body.policy !== undefined ? { policy: readPolicyInput(await loadX509(), body.policy) } : {}),
   };
 }
 
 /** UpdateCertificatePolicy: the body is the policy. */
-export const readUpdatePolicy = (body: Body): PolicyInput => readPolicyInput(body);
+export const readUpdatePolicy = async (body: Body): Promise<PolicyInput> => readPolicyInput(await loadX509(), body);
 
 /** A PFX (base64, optional password) or PEM (key and certificates in any order; as text or base64) with its key. */
-export function readImportCertificate(body: Body): ImportCertificateInput {
+export async function readImportCertificate(body: Body): Promise<ImportCertificateInput> {
   const { value, pwd } = body;
   if (typeof value !== "string" || value === "")
     throw badParameter("value must hold the certificate content (base64 PFX, PEM text or base64 PEM).");
@@ -124,13 +125,15 @@ export function readImportCertificate(body: Body): ImportCertificateInput {
     throw badParameter("The private key does not match the certificate.");
   }
   const contentType = material.format === "pem" ? "application/x-pem-file" : "application/x-pkcs12";
-  const derived = policyFromCertificate(leaf, key, contentType);
+  const x509 = await loadX509();
+  const derived = policyFromCertificate(x509, leaf, key, contentType);
   // The key's own properties (type, size, curve) are the certificate's; a given policy may change the others.
   const given = body.policy;
   const policy =
     given === undefined
       ? derived
       : readPolicy(
+          x509,
           {
             ...(isObject(given) ? given : {}),
             key_props: {

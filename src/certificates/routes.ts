@@ -110,13 +110,13 @@ export async function certificateRoutes(app: FastifyInstance) {
     );
   });
   app.post<Named>("/certificates/:name/create", need("create"), async (req, reply) => {
-    const op = await createCertificate(req.scope, req.params.name, readCreateCertificate(jsonBody(req)));
+    const op = await createCertificate(req.scope, req.params.name, await readCreateCertificate(jsonBody(req)));
     return reply.code(202).send(operationJson(req.scope, req.params.name, op));
   });
   app.post<Named>("/certificates/:name/import", need("import"), async (req) =>
     certificateBundle(
       req.scope,
-      await importCertificate(req.scope, req.params.name, readImportCertificate(jsonBody(req))),
+      await importCertificate(req.scope, req.params.name, await readImportCertificate(jsonBody(req))),
     ),
   );
   app.get<Named>("/certificates/:name/pending", need("get"), async (req) =>
@@ -143,7 +143,7 @@ export async function certificateRoutes(app: FastifyInstance) {
     policyJson(
       req.scope,
       req.params.name,
-      await updateCertificatePolicy(req.scope, req.params.name, readUpdatePolicy(jsonBody(req))),
+      await updateCertificatePolicy(req.scope, req.params.name, await readUpdatePolicy(jsonBody(req))),
     ),
   );
   app.get<Named>("/certificates/:name/versions", need("list"), async (req) => {
@@ -163,13 +163,18 @@ export async function certificateRoutes(app: FastifyInstance) {
   app.patch<Named>("/certificates/:name", need("update"), async (req) =>
     certificateBundle(
       req.scope,
-      await updateCertificate(req.scope, req.params.name, undefined, readUpdateCertificate(jsonBody(req))),
+      await updateCertificate(req.scope, req.params.name, undefined, await readUpdateCertificate(jsonBody(req))),
     ),
   );
   app.patch<Versioned>("/certificates/:name/:version", need("update"), async (req) =>
     certificateBundle(
       req.scope,
-      await updateCertificate(req.scope, req.params.name, req.params.version, readUpdateCertificate(jsonBody(req))),
+      await updateCertificate(
+        req.scope,
+        req.params.name,
+        req.params.version,
+        await readUpdateCertificate(jsonBody(req)),
+      ),
     ),
   );
   app.delete<Named>("/certificates/:name", need("delete"), async (req) =>

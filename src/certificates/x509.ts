@@ -1,8 +1,8 @@
 // X.509 for certificate policies: self-signed certificates and CSRs from a policy and a node:crypto key.
 import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from "node:crypto";
-import { webcryptoFor, x509 } from "../crypto/x509.js";
+import { loadX509, webcryptoFor, type X509, type X509Module } from "../crypto/x509.js";
 import { curveNameOf, isRsa, type CurveName } from "../crypto/keys.js";
-import { canonicalSubject, type PolicyRecord } from "./policy.js";
+import { canonicalSubject, KEY_USAGES, type PolicyRecord } from "./policy.js";
 
 const HASH_BY_CURVE: Record<CurveName, string> = {
   "P-256": "SHA-256",
@@ -31,25 +31,13 @@ async function cryptoKeys(privateKey: KeyObject, { crypto, alg }: ReturnType<typ
   };
 }
 
-const KEY_USAGE_FLAGS: Record<string, number> = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
-  keyAgreement: x509.KeyUsageFlags.keyAgreement,
-  keyCertSign: x509.KeyUsageFlags.keyCertSign,
-  cRLSign: x509.KeyUsageFlags.cRLSign,
-  encipherOnly: x509.KeyUsageFlags.encipherOnly,
-  decipherOnly: x509.KeyUsageFlags.decipherOnly,
-};
-
-function extensionsFor(policy: PolicyRecord): x509.Extension[] {
+function extensionsFor(x509: X509Module, policy: PolicyRecord): X509.Extension[] {
   const xp = policy.x509_props;
-  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
-  const usage = xp.key_usage.reduce((flags, u) => flags | (KEY_USAGE_FLAGS[u] ?? 0), 0);
+  const extensions: X509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
+  const usage = xp.key_usage.reduce((flags, u) => flags | x509.KeyUsageFlags[u], 0);
   if (usage) extensions.push(new x509.KeyUsagesExtension(usage, true));
   if (xp.ekus.length) extensions.push(new x509.ExtendedKeyUsageExtension(xp.ekus, false));
-  const names: x509.JsonGeneralName[] = [
+  const names: X509.JsonGeneralName[] = [
     ...(xp.sans?.dns_names ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(xp.sans?.emails ?? []).map((value) => ({ type: "email" as const, value })),
     ...(xp.sans?.upns ?? []).map((value) => ({ type: "upn" as const, value })),
@@ -66,6 +54,7 @@ function addMonths(date: Date, months: number): Date {
 
 /** Issues the certificate for issuer `Self`: signed by its own key, valid from now for the policy's months. */
 export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObject, now = new Date()): Promise<Buffer> {
+  const x509 = await loadX509();
   const sign = signer(policy);
   const keys = await cryptoKeys(privateKey, sign);
   const serial = randomBytes(16);
@@ -79,7 +68,7 @@ export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObjec
       signingAlgorithm: sign.alg,
       keys,
       extensions: [
-        ...extensionsFor(policy),
+        ...extensionsFor(x509, policy),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, sign.crypto),
       ],
     },
@@ -90,6 +79,7 @@ export async function issueSelfSigned(policy: PolicyRecord, privateKey: KeyObjec
 
 /** The PKCS#10 request a pending certificate operation shows, for a CA to sign. */
 export async function createCsr(policy: PolicyRecord, privateKey: KeyObject): Promise<Buffer> {
+  const x509 = await loadX509();
   const sign = signer(policy);
   const keys = await cryptoKeys(privateKey, sign);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create(
@@ -97,17 +87,16 @@ export async function createCsr(policy: PolicyRecord, privateKey: KeyObject): Pr
       name: canonicalSubject(policy.x509_props.subject),
       keys,
       signingAlgorithm: sign.alg,
-      extensions: extensionsFor(policy),
+      extensions: extensionsFor(x509, policy),
     },
     sign.crypto,
   );
   return Buffer.from(csr.rawData);
 }
 
-const USAGE_NAMES = Object.entries(KEY_USAGE_FLAGS);
-
 /** The policy Key Vault reports for an imported certificate: everything read from the certificate itself. */
 export function policyFromCertificate(
+  x509: X509Module,
   leaf: Buffer,
   privateKey: KeyObject | undefined,
   contentType: PolicyRecord["secret_props"]["contentType"],
@@ -141,9 +130,7 @@ export function policyFromCertificate(
         ? { sans: Object.fromEntries(Object.entries(sans).filter(([, l]) => l.length)) }
         : {}),
       ekus,
-      key_usage: USAGE_NAMES.filter(([, flag]) => usage & flag).map(
-        ([name]) => name,
-      ) as PolicyRecord["x509_props"]["key_usage"],
+      key_usage: KEY_USAGES.filter((u) => usage & x509.KeyUsageFlags[u]),
       validity_months: months,
     },
     lifetime_actions: [{ trigger: { lifetime_percentage: 80 }, action: { action_type: "EmailContacts" } }],

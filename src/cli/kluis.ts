@@ -6,7 +6,7 @@ import { CliError } from "./errors.js";
 import { serverCommands } from "./commands/server.js";
 import { withOutputOptions } from "./output.js";
 
-/** The package's version (dist/cli/kluis.js sits two folders below package.json). */
+/** The package's version (dist/cli/kluis.js, and the bundle dist/bundle/kluis.js, sit two folders below package.json). */
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };

@@ -4,7 +4,7 @@
 // cross to a worker by reference to the same native key; nothing is exported.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { createECDH, type KeyObject } from "node:crypto";
+import { createECDH, type ECDH, type KeyObject } from "node:crypto";
 
 export interface PrivateKeyOptions {
   key: KeyObject;
@@ -14,12 +14,21 @@ export interface PrivateKeyOptions {
 
 type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply";
 
+const ecdhByCurve = new Map<string, ECDH>();
+
 /**
  * k·G on an OpenSSL curve, for a given scalar k (big-endian, in [1, n-1]) or a fresh random one drawn by OpenSSL:
- * the point (uncompressed), then k. Self-contained: its source also runs in the workers.
+ * the point (uncompressed), then k. One ECDH object per curve serves every call (making one costs as much as a P-256
+ * multiplication): each call sets or draws its own k.
  */
 export function baseMultiply(curve: string, k?: Buffer): Buffer {
-  const ecdh = createECDH(curve);
+  let ecdh = ecdhByCurve.get(curve);
+  if (!ecdh) ecdhByCurve.set(curve, (ecdh = createECDH(curve)));
+  return multiplyWith(ecdh, k);
+}
+
+// Self-contained, even of its imports (a bundler may rename those): its source also runs in the workers.
+function multiplyWith(ecdh: ECDH, k?: Buffer): Buffer {
   if (k) ecdh.setPrivateKey(k);
   else ecdh.generateKeys();
   return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
@@ -29,11 +38,15 @@ export function baseMultiply(curve: string, k?: Buffer): Buffer {
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const crypto = require("node:crypto");
-const { createECDH } = crypto;
+const ecdhByCurve = new Map();
 const operations = {
   privateEncrypt: crypto.privateEncrypt,
   privateDecrypt: crypto.privateDecrypt,
-  baseMultiply: ${baseMultiply.toString()},
+  baseMultiply: (curve, k) => {
+    let ecdh = ecdhByCurve.get(curve);
+    if (!ecdh) ecdhByCurve.set(curve, (ecdh = crypto.createECDH(curve)));
+    return (${multiplyWith.toString()})(ecdh, k);
+  },
 };
 parentPort.on("message", ({ id, operation, args }) => {
   try {

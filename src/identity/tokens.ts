@@ -1,6 +1,7 @@
 // Access tokens: RS256 JWTs signed with the server's own key, shaped like Azure AD v1 app and user tokens; for users
 // also the id_token, client_info and refresh token MSAL keeps.
-import { createPublicKey, generateKeyPairSync, createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPair, createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import type { PrincipalRecord } from "../store/repositories/principals.js";
 import type { UserRecord } from "../store/repositories/users.js";
@@ -123,7 +124,8 @@ export class TokenService {
     }
     let pem = (await store.settings.getSealed("token_signing_key"))?.toString("utf8");
     if (!pem) {
-      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
+      // On the thread pool: a first start meanwhile makes its CA and server certificate (start.ts).
+      pem = (await promisify(generateKeyPair)("rsa", { modulusLength: 2048 })).privateKey.export({
         type: "pkcs8",
         format: "pem",
       }) as string;

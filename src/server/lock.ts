@@ -3,7 +3,7 @@
 // kernel releases when its holder ends however it ends: a server killed with SIGKILL never blocks a restart, and
 // no pid is ever taken for a live server by mistake.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import SqliteDatabase from "better-sqlite3";
+import { SqliteDatabase } from "../store/sqlite.js";
 import type { DataDir } from "./data-dir.js";
 import { errorCode } from "../http/errors.js";
 

@@ -77,14 +77,23 @@ async function serve(
   // PostgreSQL may end an idle connection at any time (a restart, a failover); the app's logger exists once it is built.
   let appLog: FastifyBaseLogger | undefined;
   const onDatabaseError = (err: Error) => appLog?.warn({ reason: err.message }, "database connection lost");
-  const ctx = await openContext(dir, {
-    postgresUrl: opts.postgresUrl,
-    hostnames: opts.hostnames,
-    strictSecretValidity: opts.strictSecretValidity,
-    throttling: opts.throttling,
-    onDatabaseError,
-    testClock: opts.testClock,
-  });
+  // The store and the TLS material are independent: a first start makes the token key (on the thread pool) while it
+  // makes the CA, the server certificate and the client trust files.
+  const hostnames = opts.hostnames.map((h) => h.toLowerCase());
+  const [ctx, tls] = await Promise.all([
+    openContext(dir, {
+      postgresUrl: opts.postgresUrl,
+      hostnames,
+      strictSecretValidity: opts.strictSecretValidity,
+      throttling: opts.throttling,
+      onDatabaseError,
+      testClock: opts.testClock,
+    }),
+    ensureTls(dir, hostnames).then((tls) => {
+      writeClientTrust(dir);
+      return tls;
+    }),
+  ]);
   // A lost batch is never silent: the request was answered, the loss is counted here (never the entries' content).
   const audit = await AuditLog.open(ctx.store, nodeId(dir), (lost, err) =>
     appLog?.error({ lost, reason: errorMessage(err) }, "audit entries lost: the store refused their write"),
@@ -92,8 +101,6 @@ async function serve(
   ctx.audit = audit;
   const now = () => ctx.clock.now();
   const auditRetentionDays = opts.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
-  const tls = await ensureTls(dir, ctx.hostnames);
-  writeClientTrust(dir);
   // Webhooks and the relay are trusted as clients trust Kluis: the system's CAs plus Kluis's own.
   const ca = readFileSync(dir.caBundle, "utf8");
   const mailer = opts.smtpUrl && smtpMailer(opts.smtpUrl, ca);
@@ -104,7 +111,7 @@ async function serve(
     now,
     ca,
     mailer,
-    onError: (err) => appLog?.error({ reason: (err as Error).message }, "event delivery bookkeeping failed"),
+    onError: (err) => appLog?.error({ reason: errorMessage(err) }, "event delivery bookkeeping failed"),
   });
   const sweepNow = async () => {
     await ctx.audit?.flush();
@@ -144,8 +151,7 @@ async function serve(
   const stopLifetimeActions = startLifetimeActions(ctx.store, { intervalMs: 60_000, now, mail }, (err) =>
     app.log.error({ err }, "lifetime actions failed"),
   );
-  const deliveryFailed = (err: unknown) =>
-    app.log.error({ reason: (err as Error).message }, "event delivery poll failed");
+  const deliveryFailed = (err: unknown) => app.log.error({ reason: errorMessage(err) }, "event delivery poll failed");
   const stopDeliveries = every(DELIVERY_POLL_MS, () => deliveries.poll(), deliveryFailed);
   const stopPruning = every(3_600_000, () => deliveries.prune(), deliveryFailed);
 

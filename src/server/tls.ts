@@ -3,7 +3,7 @@ import { randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { x509 } from "../crypto/x509.js";
+import { loadX509, type X509 } from "../crypto/x509.js";
 import type { TlsMaterial } from "./app.js";
 import type { DataDir } from "./data-dir.js";
 import { serverNames } from "./server-names.js";
@@ -28,6 +28,7 @@ async function importPrivatePem(pem: string): Promise<CryptoKey> {
 }
 
 async function createCa(dir: DataDir): Promise<void> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -47,11 +48,12 @@ async function createCa(dir: DataDir): Promise<void> {
 }
 
 interface CaMaterial {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   key: CryptoKey;
 }
 
 async function loadCa(dir: DataDir): Promise<CaMaterial> {
+  const x509 = await loadX509();
   return {
     cert: new x509.X509Certificate(readFileSync(dir.caCert, "utf8")),
     key: await importPrivatePem(readFileSync(dir.caKey, "utf8")),
@@ -60,6 +62,7 @@ async function loadCa(dir: DataDir): Promise<CaMaterial> {
 
 /** A server certificate for `names`, signed by the CA; PEM key and PEM chain (leaf, then CA). */
 async function issueLeaf(ca: CaMaterial, names: string[]): Promise<TlsMaterial> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -89,9 +92,11 @@ async function issueLeaf(ca: CaMaterial, names: string[]): Promise<TlsMaterial> 
 
 /**
  * TLS clients do not accept a wildcard directly under a single-label domain (`*.localhost`), so NAME.localhost
- * gets its own certificate, issued by the local CA on first contact (SNI) and kept in memory.
+ * gets its own certificate, issued by the local CA on first contact (SNI) and kept in memory. The CA is read then
+ * too: a start that serves no such name never loads @peculiar/x509.
  */
-function sniForLocalhostVaults(ca: CaMaterial): NonNullable<TlsMaterial["SNICallback"]> {
+function sniForLocalhostVaults(dir: DataDir): NonNullable<TlsMaterial["SNICallback"]> {
+  let ca: Promise<CaMaterial> | undefined;
   const contexts = new Map<string, Promise<SecureContext>>();
   return (servername, done) => {
     const name = servername.toLowerCase();
@@ -99,7 +104,7 @@ function sniForLocalhostVaults(ca: CaMaterial): NonNullable<TlsMaterial["SNICall
     let context = contexts.get(name);
     if (!context) {
       if (contexts.size >= 1000) contexts.clear();
-      context = issueLeaf(ca, [name]).then((leaf) => createSecureContext(leaf));
+      context = (ca ??= loadCa(dir)).then((material) => issueLeaf(material, [name])).then(createSecureContext);
       contexts.set(name, context);
     }
     context.then(
@@ -117,17 +122,16 @@ export async function ensureCa(dir: DataDir): Promise<void> {
 /** Loads the TLS material, creating the CA on first start and re-issuing the server certificate when names change or it nears expiry. */
 export async function ensureTls(dir: DataDir, hostnames: readonly string[]): Promise<TlsMaterial> {
   await ensureCa(dir);
-  const ca = await loadCa(dir);
   const names = serverNames(hostnames);
   if (!serverCertificateCovers(dir, names)) {
-    const leaf = await issueLeaf(ca, names);
+    const leaf = await issueLeaf(await loadCa(dir), names);
     writeFileSync(dir.serverKey, leaf.key, { mode: 0o600 });
     writeFileSync(dir.serverCert, leaf.cert);
   }
   return {
     key: readFileSync(dir.serverKey, "utf8"),
     cert: readFileSync(dir.serverCert, "utf8"),
-    SNICallback: sniForLocalhostVaults(ca),
+    SNICallback: sniForLocalhostVaults(dir),
   };
 }
 

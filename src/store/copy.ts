@@ -1,7 +1,7 @@
 // Moves a store from the embedded SQLite file to PostgreSQL: every row of every table, as stored. Sealed columns are
 // copied as they are: their sealing context names the row (vault, kind, name, version), never the backend, so the
 // same master key opens them on PostgreSQL.
-import SqliteDatabase from "better-sqlite3";
+import { SqliteDatabase } from "./sqlite.js";
 import { Kysely, SqliteDialect, sql, type Transaction } from "kysely";
 import { migrate } from "./migrations.js";
 import { postgresDialect } from "./postgres.js";

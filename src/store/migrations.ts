@@ -1,6 +1,9 @@
 // Schema, written with Kysely's builder so one migration serves SQLite and PostgreSQL.
 import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from "kysely";
 
+const OLD_UAA_ID = "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d";
+const UAA_ID = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9";
+
 const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db: Kysely<any>) {
@@ -346,6 +349,17 @@ const migrations: Record<string, Migration> = {
         .createTable("authorization_codes")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  },
+  // Kluis gave User Access Administrator a wrong id before this (…7773c6a72a9d; Azure's is …7773c20a72d9): assignments
+  // stored under the old one are moved to Azure's, so they keep granting the role.
+  "0012_user_access_administrator_id": {
+    async up(db: Kysely<any>) {
+      await db
+        .updateTable("role_assignments")
+        .set({ role_definition_id: sql`replace(role_definition_id, ${OLD_UAA_ID}, ${UAA_ID})` })
+        .where("role_definition_id", "like", `%${OLD_UAA_ID}`)
         .execute();
     },
   },

@@ -1,8 +1,11 @@
 // Opens the configured store: the embedded SQLite file by default, PostgreSQL when a URL is given.
-import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
+import type BetterSqlite3 from "better-sqlite3";
+import { Kysely, type CompiledQuery, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { CommitGroup } from "./commit-group.js";
+import type { ImmediateRead } from "./executor.js";
+import { LiteralLimitSqliteDialect } from "./literal-limits.js";
+import { SqliteDatabase } from "./sqlite.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
@@ -17,10 +20,11 @@ export interface StoreOptions {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
-  const db = new Kysely<Database>({ dialect: sqliteDialect(opts.sqliteFile!) });
+  const { dialect, readNow } = openSqlite(opts.sqliteFile!);
+  const db = new Kysely<Database>({ dialect });
   await migrate(db);
   // SQLite has one connection, so its writes share COMMITs.
-  return Store.over(db, opts.sealer, new CommitGroup(db));
+  return Store.over(db, opts.sealer, { commits: new CommitGroup(db), readNow });
 }
 
 /** PostgreSQL runs transactions side by side on its pool, under the limits for serving requests (postgres.ts). */
@@ -40,7 +44,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   return Store.over(db, opts.sealer);
 }
 
-function sqliteDialect(file: string): SqliteDialect {
+function openSqlite(file: string): { dialect: LiteralLimitSqliteDialect; readNow: ImmediateRead } {
   const sqlite = new SqliteDatabase(file);
   // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
   // Concurrent writes share one fsync (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss
@@ -50,7 +54,11 @@ function sqliteDialect(file: string): SqliteDialect {
     `synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`,
   );
   sqlite.pragma("busy_timeout = 5000");
-  return new SqliteDialect({ database: withStatementCache(sqlite) });
+  const database = withStatementCache(sqlite);
+  // Outside a transaction the connection holds nothing between statements, so a read may run on it at once.
+  const readNow: ImmediateRead = <R>({ sql, parameters }: CompiledQuery<R>) =>
+    sqlite.inTransaction ? undefined : (database.prepare(sql).all(parameters) as R[]);
+  return { dialect: new LiteralLimitSqliteDialect({ database }), readNow };
 }
 
 /** Prepared statements kept for reuse, keyed by their SQL (Kysely prepares every query anew otherwise). */
@@ -61,8 +69,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * running one of the store's small indexed queries. Reuse is safe because better-sqlite3 runs a statement to
  * completion synchronously (the store never streams), and SQLite re-prepares a statement itself after a schema change.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+function withStatementCache(sqlite: BetterSqlite3.Database): KyselySqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => void sqlite.close(),
     prepare(sql: string) {

@@ -4,8 +4,8 @@
 import { sql, type Kysely } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
-import type { Executor } from "./executor.js";
-import { AuditRepository } from "./repositories/audit.js";
+import type { Executor, ImmediateRead } from "./executor.js";
+import { AuditInserts, AuditRepository } from "./repositories/audit.js";
 import { EventsRepository } from "./repositories/events.js";
 import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
 import { compileObjectQueries, ObjectsRepository, type ObjectQueries } from "./repositories/objects.js";
@@ -23,8 +23,12 @@ interface Shared {
   sealer: Sealer;
   /** The hot reads, compiled once on `db` (objects.ts). */
   objectQueries: ObjectQueries;
+  /** The audit log's INSERTs, compiled once per chunk size on `db` (audit.ts). */
+  auditInserts: AuditInserts;
   /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
   commits?: CommitGroup;
+  /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
+  readNow?: ImmediateRead;
 }
 
 export class Store {
@@ -40,9 +44,15 @@ export class Store {
   readonly events: EventsRepository;
   readonly authorizationCodes: AuthorizationCodesRepository;
 
-  /** The store over `db`, sealing with `sealer`; with `commits` (SQLite), its transactions share COMMITs. */
-  static over(db: Kysely<Database>, sealer: Sealer, commits?: CommitGroup): Store {
-    return new Store(db, { db, sealer, objectQueries: compileObjectQueries(db), commits });
+  /** The store over `db`, sealing with `sealer`; on SQLite, its transactions share COMMITs and hot reads run at once. */
+  static over(db: Kysely<Database>, sealer: Sealer, sqlite?: { commits: CommitGroup; readNow: ImmediateRead }): Store {
+    return new Store(db, {
+      db,
+      sealer,
+      objectQueries: compileObjectQueries(db),
+      auditInserts: new AuditInserts(db),
+      ...sqlite,
+    });
   }
 
   /** The repositories, each running its queries on `executor`: the database, or one transaction. */
@@ -51,13 +61,15 @@ export class Store {
     private readonly shared: Shared,
   ) {
     this.settings = new SettingsRepository(executor, shared.sealer);
-    this.audit = new AuditRepository(executor, shared.sealer);
+    this.audit = new AuditRepository(executor, shared.sealer, shared.auditInserts);
     this.principals = new PrincipalsRepository(executor);
     this.users = new UsersRepository(executor);
     this.resourceGroups = new ResourceGroupsRepository(executor);
     this.roleAssignments = new RoleAssignmentsRepository(executor);
     this.vaults = new VaultsRepository(executor);
-    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries);
+    // A transaction's reads see its own writes: only the store itself reads at once.
+    const readNow = executor === shared.db ? shared.readNow : undefined;
+    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, readNow);
     this.events = new EventsRepository(executor, shared.sealer);
     this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const KLUIS_BIN = join(ROOT, "dist/cli/kluis.js");
+export const KLUIS_BIN = join(ROOT, "dist/bundle/kluis.js");
 /** Debian's python3, which has python3-azure; not the pyenv one first on PATH. */
 export const PYTHON = "/usr/bin/python3";
 

@@ -1,6 +1,7 @@
 // The audit_entries table: the chained audit log (audit/log.ts writes it, audit/chain.ts verifies and prunes it).
+import type { Kysely } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
-import type { Executor } from "../executor.js";
+import { PreparedQuery, type Executor } from "../executor.js";
 import type { Database } from "../schema.js";
 
 /** A row of the audit log (audit/log.ts), as stored. */
@@ -28,10 +29,40 @@ export interface AuditFilter {
 
 const AUDIT_KEY_LABEL = "kluis audit chain v1";
 
+/** The columns of a row, in the order an INSERT binds them. */
+const COLUMNS = ["node_id", "seq", "time", "vault", "caller", "operation_name", "entry", "prev_mac", "mac"] as const;
+/** Rows per INSERT at most; a batch is written as chunks of this size and powers of two below it. */
+const MAX_CHUNK = 64;
+
+/**
+ * The INSERT of n rows, compiled once per n (per database: the SQL differs between dialects). Compiling a batch's
+ * INSERT anew cost more than writing its rows, and each new row count was a new statement for SQLite to prepare;
+ * chunks of a few fixed sizes make a handful of statements that stay prepared.
+ */
+export class AuditInserts {
+  private readonly compiled = new Map<number, PreparedQuery<unknown>>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  of(rows: number): PreparedQuery<unknown> {
+    let query = this.compiled.get(rows);
+    if (!query) {
+      const placeholder = Object.fromEntries(COLUMNS.map((c) => [c, ""])) as unknown as Database["audit_entries"];
+      query = new PreparedQuery(this.db.insertInto("audit_entries").values(Array(rows).fill(placeholder)));
+      this.compiled.set(rows, query);
+    }
+    return query;
+  }
+}
+
+/** The largest chunk for `remaining` rows: MAX_CHUNK, or the largest power of two below it. */
+const chunkSize = (remaining: number) => (remaining >= MAX_CHUNK ? MAX_CHUNK : 2 ** Math.floor(Math.log2(remaining)));
+
 export class AuditRepository {
   constructor(
     private readonly db: Executor,
     private readonly sealer: Sealer,
+    private readonly inserts: AuditInserts,
   ) {}
 
   /** The audit chain's HMAC key, derived from the master key: whoever edits the table without it cannot re-chain it. */
@@ -39,9 +70,17 @@ export class AuditRepository {
     return this.sealer.derivedKey(AUDIT_KEY_LABEL);
   }
 
+  /** Writes rows in several INSERTs: run it in a transaction, so that a batch is written whole or not at all. */
   async append(rows: readonly AuditRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.insertInto("audit_entries").values(rows.map(toAuditColumns)).execute();
+    for (let i = 0; i < rows.length;) {
+      const n = chunkSize(rows.length - i);
+      const values = rows.slice(i, i + n).flatMap((r) => {
+        const columns = toAuditColumns(r);
+        return COLUMNS.map((c) => columns[c]);
+      });
+      await this.db.executeQuery(this.inserts.of(n).bind(values));
+      i += n;
+    }
   }
 
   /** The newest entry a node wrote: its chain goes on from there after a restart. */

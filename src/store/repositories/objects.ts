@@ -1,8 +1,8 @@
 // The object_names and object_versions tables: a vault's certificates, keys and secrets (and a certificate's issuers
 // and contacts), a row per name and a row per version. The reads of every data-plane request run here.
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
-import { PreparedQuery, type Executor } from "../executor.js";
+import { PreparedQuery, type Executor, type ImmediateRead } from "../executor.js";
 import type { Database } from "../schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
@@ -83,7 +83,8 @@ export function compileObjectQueries(db: Kysely<Database>) {
   return {
     name: new PreparedQuery(name),
     version: new PreparedQuery(versions.where("version", "=", "")),
-    // The limit is a placeholder too, the last one: bind() keeps its compiled value.
+    // The limit is the last placeholder on PostgreSQL (SQLite's SQL has it as a number: literal-limits.ts); bind()
+    // keeps its compiled value.
     latestVersion: new PreparedQuery(versions.orderBy("seq", "desc").limit(1)),
     liveVersion: new PreparedQuery(liveVersions.where("v.version", "=", "")),
     liveLatestVersion: new PreparedQuery(liveVersions.orderBy("v.seq", "desc").limit(1)),
@@ -98,12 +99,18 @@ export class ObjectsRepository {
     private readonly sealer: Sealer,
     /** Compiled on the database itself; a transaction runs them as they are. */
     private readonly hot: ObjectQueries,
+    private readonly readNow?: ImmediateRead,
   ) {}
+
+  /** The rows of one of the hot reads: at once where the store allows it (SQLite, outside a transaction). */
+  private async rowsOf<R>(query: CompiledQuery<R>): Promise<R[]> {
+    return this.readNow?.(query) ?? (await this.db.executeQuery(query)).rows;
+  }
 
   // -- names ----------------------------------------------------------------------------------
   /** Names match case-insensitively, as in Key Vault; the record carries the name as first written. */
   async getName<S>(vault: string, kind: ObjectKind, name: string): Promise<NameRecord<S> | undefined> {
-    const { rows } = await this.db.executeQuery(this.hot.name.bind([vault, kind, nameKey(name)]));
+    const rows = await this.rowsOf(this.hot.name.bind([vault, kind, nameKey(name)]));
     return rows[0] && this.toName<S>(rows[0]);
   }
 
@@ -219,7 +226,7 @@ export class ObjectsRepository {
     const query = version
       ? this.hot.version.bind([vault, kind, key, version])
       : this.hot.latestVersion.bind([vault, kind, key]);
-    const { rows } = await this.db.executeQuery(query);
+    const rows = await this.rowsOf(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
 
@@ -234,7 +241,7 @@ export class ObjectsRepository {
     const query = version
       ? this.hot.liveVersion.bind([vault, kind, key, version])
       : this.hot.liveLatestVersion.bind([vault, kind, key]);
-    const { rows } = await this.db.executeQuery(query);
+    const rows = await this.rowsOf(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
 
