@@ -87,9 +87,10 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     clientErrorHandler: clientError,
   });
   app.server.maxConnections = opts.maxConnections;
-  installErrorHandling(app);
-  // First, so that a preflight is answered before anything else looks at it, and refusals carry the header too.
+  // First, so that a preflight is answered before anything else looks at it (the not-found hook of
+  // installErrorHandling would answer it 404: no route takes OPTIONS), and refusals carry the header too.
   allowUiOrigin(app, ctx.hostnames);
+  installErrorHandling(app);
   // Before any route: every route gets its operation name, which metrics count by.
   nameOperations(app);
   keyPoolState.read = () => rsaKeyPool;
