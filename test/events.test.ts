@@ -144,6 +144,28 @@ describe("events and e-mail (SQLite)", () => {
     );
   });
 
+  it("deleting a principal with access-policy entries sends VaultAccessPolicyChanged, as set-policy does", async () => {
+    const path = await subscriptionPath(kluis, "eventvault", "policies");
+    const created = await armRequest(
+      kluis,
+      "PUT",
+      path,
+      webhook(hooks.url("/policies"), {
+        filter: { includedEventTypes: ["Microsoft.KeyVault.VaultAccessPolicyChanged"] },
+      }),
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const leaving = await kluis.createServicePrincipal("leaving-app");
+    await kluis.setPolicy("eventvault", leaving.appId, { secrets: ["get"] });
+    await eventually(async () => assert.equal(hooks.notifications("/policies").length, 1, "no event for set-policy"));
+    assert.equal((await kluis.cli(["ad", "sp", "delete", "--id", leaving.appId])).code, 0);
+    await eventually(async () => assert.equal(hooks.notifications("/policies").length, 2, "no event for the deletion"));
+    const [event] = hooks.notifications("/policies")[1]!.events;
+    assert.equal(event.eventType, "Microsoft.KeyVault.VaultAccessPolicyChanged");
+    assert.equal(event.data.VaultName, "eventvault");
+    assert.equal((await armRequest(kluis, "DELETE", path)).status, 200);
+  });
+
   it("a certificate near expiry produces one CertificateNearExpiry event and one e-mail per contact", async () => {
     const certificates = new CertificateClient(vaultUrl("eventvault"), credentialFor(kluis, sp), clientOptions(kluis));
     await certificates.setContacts([{ email: "alice@example.com" }, { email: "bob@example.com" }]);

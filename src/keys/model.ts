@@ -11,7 +11,7 @@ import type { NameRecord, VersionRecord } from "../store/repositories/objects.js
 
 export type LifetimeActionType = "Rotate" | "Notify";
 
-/** A key's rotation policy; its Rotate actions are run by rotation-schedule.ts, Notify actions are not (no Event Grid). */
+/** A key's rotation policy; Rotate actions run in rotation-schedule.ts; KeyNearExpiry (Notify) comes from events/expiry.ts. */
 export interface RotationPolicy {
   lifetimeActions: {
     trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string };

@@ -1,5 +1,5 @@
 // Rotation policies carried out, as Key Vault does: a Rotate action fires once its trigger is reached for the newest
-// version. A Notify action would send an Event Grid event; Kluis has no Event Grid, so it records nothing.
+// version. Notify is not run here: KeyNearExpiry goes out 30 days before `exp` from events/expiry.ts.
 import { isManaged, KEYS } from "../objects/collection.js";
 import { sweepLiveNames } from "../objects/sweep.js";
 import type { Store } from "../store/store.js";

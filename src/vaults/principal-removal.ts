@@ -1,5 +1,7 @@
 // Deleting a service principal or a user reaches every vault's access policies and the vault cache, so it lives here,
 // above identity (which keeps creating, finding and signing in principals and users).
+import { accessPolicyChanged } from "../events/model.js";
+import { publishEvent } from "../events/publish.js";
 import type { TokenService } from "../identity/tokens.js";
 import type { PrincipalRecord } from "../store/repositories/principals.js";
 import type { UserRecord } from "../store/repositories/users.js";
@@ -44,7 +46,8 @@ export async function deleteUser(
 
 /**
  * Removes a principal's entries from every vault's access policies, soft-deleted vaults included (run it in the
- * transaction that deletes the principal). Returns the vaults changed, whose cached copies the caller must drop.
+ * transaction that deletes the principal). A live vault's subscribers get VaultAccessPolicyChanged, as for set-policy.
+ * Returns the vaults changed, whose cached copies the caller must drop.
  */
 async function dropFromAccessPolicies(store: Store, objectId: string): Promise<string[]> {
   const changed: string[] = [];
@@ -53,6 +56,7 @@ async function dropFromAccessPolicies(store: Store, objectId: string): Promise<s
       const policies = vault.properties.accessPolicies.filter((p) => p.objectId !== objectId);
       if (policies.length === vault.properties.accessPolicies.length) continue;
       await store.vaults.put({ ...vault, properties: { ...vault.properties, accessPolicies: policies } });
+      if (!deleted) await publishEvent(store, vault.name, accessPolicyChanged(vault.name, Date.now()));
       changed.push(vault.name);
     }
   }
