@@ -16,6 +16,7 @@ import { describe, it } from "node:test";
 import { KeyAlgorithmError } from "../src/crypto/algorithm-error.js";
 import { ecdsaSign, ecdsaVerify } from "../src/crypto/ecdsa.js";
 import * as algorithms from "../src/crypto/key-algorithms.js";
+import { newClientSecret } from "../src/crypto/passwords.js";
 import { emsaPssEncode, emsaPssVerify } from "../src/crypto/rsa-pss.js";
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ""), "hex");
@@ -195,5 +196,14 @@ describe("key algorithms by alg (crypto/key-algorithms.ts)", () => {
     );
     assert.throws(() => algorithms.encrypt(ec, "A128GCM", { value: Buffer.alloc(1) }), KeyAlgorithmError);
     assert.ok(!("status" in new KeyAlgorithmError("x")));
+  });
+});
+
+describe("client secrets", () => {
+  it("are 40 URL-safe characters that never start with '-' or '_' (a command line would take '-x…' for a flag)", () => {
+    for (let i = 0; i < 2000; i++) {
+      const secret = newClientSecret();
+      assert.match(secret, /^[A-Za-z0-9][A-Za-z0-9_-]{39}$/);
+    }
   });
 });

@@ -24,7 +24,13 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return sameBytes(actual, expected);
 }
 
-/** A client secret in the style Azure prints: 40 URL-safe characters. */
+/**
+ * A client secret in the style Azure prints: 40 URL-safe characters, the first a letter or digit: `az login -p -x…`
+ * would read a secret starting with "-" as a flag (found when az's test drew one for the administrator user).
+ */
 export function newClientSecret(): string {
-  return randomBytes(30).toString("base64url");
+  for (;;) {
+    const secret = randomBytes(30).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(secret)) return secret;
+  }
 }
