@@ -157,6 +157,9 @@ describe(
       assert.deepEqual(Object.keys(out.copied).sort(), [
         "audit_entries",
         "authorization_codes",
+        "event_deliveries",
+        "event_marks",
+        "event_subscriptions",
         "object_names",
         "object_versions",
         "principals",
