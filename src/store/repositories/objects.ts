@@ -222,11 +222,9 @@ export class ObjectsRepository {
     name: string,
     version?: string,
   ): Promise<VersionRecord<A, D> | undefined> {
-    const key = nameKey(name);
-    const query = version
-      ? this.hot.version.bind([vault, kind, key, version])
-      : this.hot.latestVersion.bind([vault, kind, key]);
-    const rows = await this.rowsOf(query);
+    const rows = await this.rowsOf(
+      this.versionQuery(this.hot.version, this.hot.latestVersion, vault, kind, name, version),
+    );
     return rows[0] && this.toVersion<A, D>(rows[0]);
   }
 
@@ -237,12 +235,22 @@ export class ObjectsRepository {
     name: string,
     version?: string,
   ): Promise<VersionRecord<A, D> | undefined> {
-    const key = nameKey(name);
-    const query = version
-      ? this.hot.liveVersion.bind([vault, kind, key, version])
-      : this.hot.liveLatestVersion.bind([vault, kind, key]);
+    const query = this.versionQuery(this.hot.liveVersion, this.hot.liveLatestVersion, vault, kind, name, version);
     const rows = await this.rowsOf(query);
     return rows[0] && this.toVersion<A, D>(rows[0]);
+  }
+
+  /** The exact version's query, or the newest version's when `version` is empty (synchronous: no await on the hot path). */
+  private versionQuery<R>(
+    exact: PreparedQuery<R>,
+    newest: PreparedQuery<R>,
+    vault: string,
+    kind: ObjectKind,
+    name: string,
+    version?: string,
+  ): CompiledQuery<R> {
+    const key = nameKey(name);
+    return version ? exact.bind([vault, kind, key, version]) : newest.bind([vault, kind, key]);
   }
 
   async listVersions<A, D>(
