@@ -373,6 +373,39 @@ describe("secrets", () => {
     assert.match(unknown.body.error.message, /outContentType/);
   });
 
+  it("sends a bundle's fields in Key Vault's order, as JSON.stringify writes them (the precompiled serializer); answers no HEAD but the health probes'", async () => {
+    const token = await accessToken(kluis, sp);
+    const send = (method: string, path: string, body?: string) =>
+      rawRequest(kluis, "secvault.localhost", method, path, { token, body });
+    const tags = { 'q"uote': "back\\slash", ünï: "☃ \u2028", empty: "" };
+    const body = { value: 'v "1"\n☃', contentType: "text/x-ø", tags, attributes: { nbf: 1000000000, exp: 4000000000 } };
+    for (const res of [
+      await send("PUT", `/secrets/ordered?${API}`, JSON.stringify(body)),
+      await send("GET", `/secrets/ordered?${API}`),
+    ]) {
+      assert.equal(res.status, 200);
+      assert.deepEqual(Object.keys(res.body), ["value", "id", "attributes", "tags", "contentType"]);
+      assert.deepEqual(Object.keys(res.body.attributes), [
+        "enabled",
+        "nbf",
+        "exp",
+        "created",
+        "updated",
+        "recoveryLevel",
+        "recoverableDays",
+      ]);
+      assert.equal(res.body.value, body.value);
+      assert.deepEqual(res.body.tags, tags);
+      assert.equal(res.body.contentType, body.contentType);
+      // Byte for byte what JSON.stringify makes of the parsed answer: no field dropped, nothing escaped differently.
+      assert.equal(Number(res.headers["content-length"]), Buffer.byteLength(JSON.stringify(res.body)));
+    }
+    const head = await send("HEAD", `/secrets/ordered?${API}`);
+    assert.equal(head.status, 404);
+    const probe = await rawRequest(kluis, "localhost", "HEAD", "/healthz");
+    assert.equal(probe.status, 200);
+  });
+
   it("keeps values encrypted at rest", async () => {
     const marker = "plain-marker-7f3a9c";
     await client.setSecret("at-rest", marker);

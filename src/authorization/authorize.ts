@@ -15,17 +15,28 @@ type AuthorizedVault = VaultRecord<{ enableRbacAuthorization: boolean; accessPol
 
 /**
  * Authorizes `need` on the vault, or on one object of it when the request names one (`objectName`, of the
- * permission's collection): role assignments scoped to that object then count too, and only for it.
+ * permission's collection): role assignments scoped to that object then count too, and only for it. Access
+ * policies are checked at once (nothing to wait for, on every request); role assignments are read first.
  */
-export async function authorizeDataPlane(
+export function authorizeDataPlane(
+  ctx: { store: Store; subscriptionId: string },
+  vault: AuthorizedVault,
+  caller: Caller,
+  need: RequiredPermission,
+  objectName?: string,
+): void | Promise<void> {
+  if (!vault.properties.enableRbacAuthorization)
+    return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
+  return authorizeByRoles(ctx, vault, caller, need, objectName);
+}
+
+async function authorizeByRoles(
   ctx: { store: Store; subscriptionId: string },
   vault: AuthorizedVault,
   caller: Caller,
   need: RequiredPermission,
   objectName?: string,
 ): Promise<void> {
-  if (!vault.properties.enableRbacAuthorization)
-    return assertAllowed(vault.properties.accessPolicies, caller, need, vault);
   const vaultId = vaultResourceId(ctx.subscriptionId, vault);
   // An object's id lies under its vault's, so assignments at the vault or above apply to it as well.
   const resource = objectName === undefined ? vaultId : `${vaultId}/${need.collection}/${objectName}`;

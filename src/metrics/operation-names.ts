@@ -101,14 +101,14 @@ for (const [kind, set] of [
 function routeOperation(route: RouteOptions, method: string): string {
   const config = route.config ?? {};
   if (config.permission) {
-    // HEAD routes Fastify adds for GET routes are the GET's operation.
-    const operation = DATA_PLANE[`${method === "HEAD" ? "GET" : method} ${route.url}`];
+    const operation = DATA_PLANE[`${method} ${route.url}`];
     if (!operation)
       throw new Error(
         `data-plane route ${method} ${route.url} has no Key Vault operation name (metrics/operation-names.ts)`,
       );
     return operation;
   }
+  // The HEAD twins of the health probes' GET routes (server/health.ts) are the GET's operation.
   const named = `${method === "HEAD" ? "GET" : method} ${route.url}`;
   return (
     config.action ?? config.listing ?? SIGN_IN_OPERATIONS[named] ?? GRAPH_OPERATIONS[named] ?? `${method} ${route.url}`

@@ -24,20 +24,41 @@ export interface WireAttributes {
   recoverableDays: number;
 }
 
+/**
+ * WireAttributes as a JSON schema, for the precompiled serializers of the routes that answer with them (Fastify's
+ * response schemas: several times quicker than JSON.stringify). Properties in the order wireAttributes writes them,
+ * which is the order they are sent in; numbers as `number` (any integer or not, as JSON.stringify writes it).
+ */
+export const WIRE_ATTRIBUTES_SCHEMA = {
+  type: "object",
+  properties: {
+    enabled: { type: "boolean" },
+    nbf: { type: "number" },
+    exp: { type: "number" },
+    created: { type: "number" },
+    updated: { type: "number" },
+    recoveryLevel: { type: "string" },
+    recoverableDays: { type: "number" },
+  },
+} as const;
+
+/** A tags object as sent: names to string values. */
+export const TAGS_SCHEMA = { type: "object", additionalProperties: { type: "string" } } as const;
+
 export function wireAttributes(
   attrs: StoredAttributes,
   version: { createdAt: number; updatedAt: number },
   vault: Vault,
 ): WireAttributes {
-  return {
-    enabled: attrs.enabled,
-    ...(attrs.nbf !== undefined ? { nbf: attrs.nbf } : {}),
-    ...(attrs.exp !== undefined ? { exp: attrs.exp } : {}),
-    created: toSeconds(version.createdAt),
-    updated: toSeconds(version.updatedAt),
-    recoveryLevel: recoveryLevel(vault),
-    recoverableDays: vault.properties.softDeleteRetentionInDays,
-  };
+  // Built in place (on every answer): the optional dates without temporary objects, in Key Vault's order.
+  const wire = { enabled: attrs.enabled } as WireAttributes;
+  if (attrs.nbf !== undefined) wire.nbf = attrs.nbf;
+  if (attrs.exp !== undefined) wire.exp = attrs.exp;
+  wire.created = toSeconds(version.createdAt);
+  wire.updated = toSeconds(version.updatedAt);
+  wire.recoveryLevel = recoveryLevel(vault);
+  wire.recoverableDays = vault.properties.softDeleteRetentionInDays;
+  return wire;
 }
 
 /** A change to attributes as a request gives it: `null` removes a date, an absent field keeps it. */

@@ -62,7 +62,7 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
       toArmResourceGroup(sub, g),
     ),
   }));
-  app.get(one, { ...performs(GROUP_READ), exposeHeadRoute: false }, async (req) =>
+  app.get(one, performs(GROUP_READ), async (req) =>
     toArmResourceGroup(sub, await getResourceGroup(ctx.store, groupName(req))),
   );
   // CheckExistence (`az group exists`): 204 or 404, nothing else (the SDK raises on a 200).

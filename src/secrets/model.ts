@@ -1,5 +1,11 @@
 // How a secret is stored, and the JSON shapes Key Vault returns for it.
-import { wireAttributes, type StoredAttributes, type WireAttributes } from "../objects/attributes.js";
+import {
+  TAGS_SCHEMA,
+  WIRE_ATTRIBUTES_SCHEMA,
+  wireAttributes,
+  type StoredAttributes,
+  type WireAttributes,
+} from "../objects/attributes.js";
 import { SECRETS, type ManagedState } from "../objects/collection.js";
 import { objectUrl } from "../objects/names.js";
 import type { NameWithNewest } from "../objects/paging.js";
@@ -45,25 +51,47 @@ export interface SecretBundle extends SecretItem {
   kid?: string;
 }
 
+/**
+ * SecretBundle as a JSON schema: the routes answering with one serialize it through Fastify's precompiled serializer
+ * (routes.ts). Properties in the order secretBundle writes them; a property the schema lacks is not sent.
+ */
+export const SECRET_BUNDLE_SCHEMA = {
+  type: "object",
+  properties: {
+    value: { type: "string" },
+    id: { type: "string" },
+    attributes: WIRE_ATTRIBUTES_SCHEMA,
+    tags: TAGS_SCHEMA,
+    contentType: { type: "string" },
+    managed: { type: "boolean" },
+    kid: { type: "string" },
+  },
+} as const;
+
 export type DeletedSecretBundle = SecretBundle & DeletedFields;
 export type DeletedSecretItem = SecretItem & DeletedFields;
 
-export function secretItem(scope: VaultScope, v: SecretVersion, withVersion: boolean): SecretItem {
-  return {
-    id: objectUrl(scope.vaultUrl, SECRETS.collection, v.name, withVersion ? v.version : undefined),
-    attributes: wireAttributes(v.attributes, v, scope.vault),
-    ...(Object.keys(v.tags).length > 0 ? { tags: v.tags } : {}),
-    ...(v.data.contentType !== undefined ? { contentType: v.data.contentType } : {}),
-    ...(v.data.managed ? { managed: true as const } : {}),
-  };
+/**
+ * The item's fields, after the value when one is given: one object built in Key Vault's property order (what
+ * JSON.stringify follows where no response schema does), with no temporary objects for the optional fields.
+ */
+function secretFields(scope: VaultScope, v: SecretVersion, withVersion: boolean, value?: string): SecretBundle {
+  const fields = (value === undefined ? {} : { value }) as SecretBundle;
+  fields.id = objectUrl(scope.vaultUrl, SECRETS.collection, v.name, withVersion ? v.version : undefined);
+  fields.attributes = wireAttributes(v.attributes, v, scope.vault);
+  if (Object.keys(v.tags).length > 0) fields.tags = v.tags;
+  if (v.data.contentType !== undefined) fields.contentType = v.data.contentType;
+  if (v.data.managed) fields.managed = true;
+  return fields;
 }
 
+export const secretItem = (scope: VaultScope, v: SecretVersion, withVersion: boolean): SecretItem =>
+  secretFields(scope, v, withVersion);
+
 export function secretBundle(scope: VaultScope, v: SecretVersion, withValue: boolean): SecretBundle {
-  return {
-    ...(withValue ? { value: (v.sealed ?? Buffer.alloc(0)).toString("utf8") } : {}),
-    ...secretItem(scope, v, true),
-    ...(v.data.kid ? { kid: `${scope.vaultUrl}${v.data.kid}` } : {}),
-  };
+  const bundle = secretFields(scope, v, true, withValue ? (v.sealed?.toString("utf8") ?? "") : undefined);
+  if (v.data.kid) bundle.kid = `${scope.vaultUrl}${v.data.kid}`;
+  return bundle;
 }
 
 const deletedSecretFields = (scope: VaultScope, record: SecretName) =>

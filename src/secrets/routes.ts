@@ -4,7 +4,7 @@ import type { ServerContext } from "../identity/context.js";
 import { jsonBody, restoreRoute } from "../http/body.js";
 import type { Query, Route } from "../http/route.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
-import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./model.js";
+import { deletedSecretBundle, deletedSecretItem, SECRET_BUNDLE_SCHEMA, secretBundle, secretItem } from "./model.js";
 import {
   backupSecret,
   deleteSecret,
@@ -22,6 +22,8 @@ import {
 import { readOutContentType, readSetSecret, readUpdateSecret } from "./requests.js";
 
 const need = (permission: string) => ({ config: { permission: { collection: "secrets" as const, permission } } });
+/** What a route answering with a SecretBundle adds to its options: the bundle's precompiled serializer (model.ts). */
+const bundle = { schema: { response: { 200: SECRET_BUNDLE_SCHEMA } } };
 type Named = Route<"name">;
 type Versioned = Route<"name" | "version">;
 
@@ -33,10 +35,10 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
       secretItem(req.scope, v, false),
     );
   });
-  app.post("/secrets/restore", restoreRoute(need("restore")), async (req) =>
+  app.post("/secrets/restore", { ...restoreRoute(need("restore")), ...bundle }, async (req) =>
     secretBundle(req.scope, await restoreSecret(req.scope, jsonBody(req).value), false),
   );
-  app.put<Named>("/secrets/:name", need("set"), async (req) =>
+  app.put<Named>("/secrets/:name", { ...need("set"), ...bundle }, async (req) =>
     secretBundle(req.scope, await setSecret(req.scope, req.params.name, readSetSecret(jsonBody(req))), true),
   );
   app.get<Named>("/secrets/:name/versions", need("list"), async (req) => {
@@ -45,21 +47,21 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
     const versions = await getSecretVersions(req.scope, name, page);
     return pageResponse(req.scope, `/secrets/${name}/versions`, page, versions, (v) => secretItem(req.scope, v, true));
   });
-  app.get<Named>("/secrets/:name", need("get"), async (req) =>
+  app.get<Named>("/secrets/:name", { ...need("get"), ...bundle }, async (req) =>
     secretBundle(req.scope, await getSecret(req.scope, req.params.name, undefined, read(req.query)), true),
   );
-  app.get<Versioned>("/secrets/:name/:version", need("get"), async (req) =>
+  app.get<Versioned>("/secrets/:name/:version", { ...need("get"), ...bundle }, async (req) =>
     secretBundle(req.scope, await getSecret(req.scope, req.params.name, req.params.version, read(req.query)), true),
   );
   // Python's SDK updates the latest version as PATCH /secrets/{name}/ (an empty version).
-  app.patch<Named>("/secrets/:name", need("set"), async (req) =>
+  app.patch<Named>("/secrets/:name", { ...need("set"), ...bundle }, async (req) =>
     secretBundle(
       req.scope,
       await updateSecret(req.scope, req.params.name, undefined, readUpdateSecret(jsonBody(req))),
       false,
     ),
   );
-  app.patch<Versioned>("/secrets/:name/:version", need("set"), async (req) =>
+  app.patch<Versioned>("/secrets/:name/:version", { ...need("set"), ...bundle }, async (req) =>
     secretBundle(
       req.scope,
       await updateSecret(req.scope, req.params.name, req.params.version, readUpdateSecret(jsonBody(req))),
@@ -82,7 +84,7 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
   app.get<Named>("/deletedsecrets/:name", need("get"), async (req) =>
     deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, req.params.name)),
   );
-  app.post<Named>("/deletedsecrets/:name/recover", need("recover"), async (req) =>
+  app.post<Named>("/deletedsecrets/:name/recover", { ...need("recover"), ...bundle }, async (req) =>
     secretBundle(req.scope, await recoverDeletedSecret(req.scope, req.params.name), false),
   );
   app.delete<Named>("/deletedsecrets/:name", need("purge"), async (req, reply) => {

@@ -82,6 +82,9 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
       caseSensitive: false,
     },
     bodyLimit: 4 * 1024 * 1024,
+    // No HEAD twin for every GET route: no Key Vault, ARM or Graph client sends HEAD but to the routes that declare
+    // it (ARM's CheckExistence), and each twin costs start-up time. The health probes keep theirs (health.ts).
+    exposeHeadRoutes: false,
     forceCloseConnections: true,
     frameworkErrors: routingError,
     clientErrorHandler: clientError,

@@ -26,12 +26,14 @@ export function uiOrigin(req: FastifyRequest, hostnames: readonly string[]): str
 }
 
 export function allowUiOrigin(app: FastifyInstance, hostnames: readonly string[]) {
-  app.addHook("onRequest", async (req, reply) => {
+  // Synchronous (a callback hook): it runs on every request, and an async hook costs a promise and a microtask turn.
+  app.addHook("onRequest", (req, reply, done) => {
     const origin = uiOrigin(req, hostnames);
-    if (!origin) return;
+    if (!origin) return done();
     reply.header("access-control-allow-origin", origin).header("vary", "Origin");
     if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
-      return reply
+      // Answered: the chain stops here (done is not called).
+      return void reply
         .code(204)
         .headers({
           "access-control-allow-methods": ALLOWED_METHODS,
@@ -40,5 +42,6 @@ export function allowUiOrigin(app: FastifyInstance, hostnames: readonly string[]
         })
         .send();
     }
+    done();
   });
 }

@@ -40,8 +40,10 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
     app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
       const host = parseVaultHost(req.hostname, ctx.hostnames);
       // From a bounded cache that vault writes invalidate; its TTL is short (see vaults/cache.ts) so that nodes
-      // sharing one PostgreSQL database see each other's access-policy changes within a second or two.
-      const vault = host && (await cachedVault(ctx.store, host.vault));
+      // sharing one PostgreSQL database see each other's access-policy changes within a second or two. A fresh
+      // entry comes as it is, and is not awaited: an await costs a microtask turn on every request.
+      const cached = host && cachedVault(ctx.store, host.vault);
+      const vault = cached instanceof Promise ? await cached : cached;
       if (!host || !vault) throw notFound("VaultNotFound", `No vault is served at ${req.hostname}.`);
       const result = await authenticate(req, ctx.tokens, VAULT_AUDIENCE);
       if (!("caller" in result)) {
@@ -62,8 +64,9 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
         vaultUrl: `https://${req.host}`,
         apiVersion: checkApiVersion(queryOf(req)),
       };
-      const need = req.routeOptions.config.permission;
-      if (!need) throw new Error(`route ${req.routeOptions.url} declares no permission`);
+      const route = req.routeOptions; // a getter that builds a new object on each read
+      const need = route.config.permission;
+      if (!need) throw new Error(`route ${route.url} declares no permission`);
       // Throttled and authorized before the body is read, so a refused request costs no parsing (a restore body may be large).
       const { throttle } = ctx;
       if (throttle) {
@@ -71,7 +74,9 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
         req.scope.throttle = (weight) => throttle.admit(vault.name, "other", req.caller.objectId, weight);
       }
       // Routes on one certificate, key or secret name it :name, so that assignments scoped to it can apply.
-      await authorizeDataPlane(ctx, vault, req.caller, need, routeParam(req, "name"));
+      // Access policies decide at once; only role assignments are waited for.
+      const authorized = authorizeDataPlane(ctx, vault, req.caller, need, routeParam(req, "name"));
+      if (authorized) await authorized;
     });
 
     for (const register of routes) await register(app, ctx);

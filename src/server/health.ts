@@ -10,11 +10,13 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 export function healthRoutes(app: FastifyInstance, store: Store): void {
   const alive = async () => ({ status: "ok" });
-  app.get("/healthz", alive);
-  app.get("/healthz/live", alive);
+  // Load balancers may probe with HEAD: these routes answer it (the server's other GET routes do not: app.ts).
+  const probe = { exposeHeadRoute: true };
+  app.get("/healthz", probe, alive);
+  app.get("/healthz/live", probe, alive);
 
   const ready = readiness(store);
-  app.get("/healthz/ready", async (_req, reply) => {
+  app.get("/healthz/ready", probe, async (_req, reply) => {
     if (await ready()) return { status: "ready" };
     return reply
       .code(503)

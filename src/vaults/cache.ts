@@ -26,13 +26,20 @@ function cacheOf(store: Store): Map<string, Entry> {
   return cache;
 }
 
-/** The vault named `name` (lower case), from the cache when fresh; a vault that does not exist is not cached. */
-export async function cachedVault(store: Store, name: string): Promise<Vault | undefined> {
+/**
+ * The vault named `name` (lower case): the record itself while the cache holds it fresh (no promise to wait for: the
+ * data plane asks on every request), else the store's answer. A vault that does not exist is not cached.
+ */
+export function cachedVault(store: Store, name: string): Vault | Promise<Vault | undefined> {
   const cache = cacheOf(store);
   const hit = cache.get(name);
   const now = Date.now();
   if (hit && hit.expiresAt > now) return hit.vault;
   if (hit) cache.delete(name);
+  return readVault(store, cache, name, now);
+}
+
+async function readVault(store: Store, cache: Map<string, Entry>, name: string, now: number) {
   const vault = await store.vaults.get<VaultProperties>(name);
   if (vault) {
     if (cache.size >= VAULT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
