@@ -13,6 +13,13 @@ export interface Route<P extends string = never> {
   Querystring: Query;
 }
 
+/**
+ * The options of a GET route that answers HEAD too: a page a browser or a link checker may ask (the sign-in pages,
+ * the web UI) or a health probe. The server turns Fastify's automatic HEAD twins off (app.ts): the APIs answer only
+ * the methods their specifications define.
+ */
+export const ANSWERS_HEAD = { exposeHeadRoute: true } as const;
+
 /** One handler registered with and without the version (`/keys/:name` and `/keys/:name/:version`). */
 export interface VersionRoute {
   Params: { name: string; version?: string };

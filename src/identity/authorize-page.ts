@@ -4,6 +4,7 @@
 // client's redirect URI; else the person signs in on Kluis's page (sign-in-form.ts) and is sent back with a code.
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ANSWERS_HEAD } from "../http/route.js";
 import { isServerHost } from "../http/vault-host.js";
 import { originOf } from "./authenticate.js";
 import {
@@ -64,7 +65,7 @@ export async function authorizePageRoutes(app: FastifyInstance, ctx: ServerConte
   installPageErrors(app, (_req, reply, status, message) => errorPage(reply, status, message));
 
   for (const path of ["/:tenant/oauth2/v2.0/authorize", "/:tenant/oauth2/authorize"]) {
-    app.get(path, (req, reply) => authorize(req, reply));
+    app.get(path, ANSWERS_HEAD, (req, reply) => authorize(req, reply));
     app.post(path, { bodyLimit: MAX_FORM_BYTES }, (req, reply) => authorize(req, reply, postedFields(req.body)));
   }
 

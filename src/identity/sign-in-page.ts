@@ -1,6 +1,7 @@
 // The device code flow's sign-in page (`/devicelogin`): a person enters the code their CLI printed, their user name
 // and password. The page's safeguards (no script, strict CSP, CSRF token and cookie, throttled passwords) are
 // sign-in-form.ts's, shared with the authorization endpoint's page.
+import { ANSWERS_HEAD } from "../http/route.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { USER_CODE_LENGTH, type DeviceCodes } from "./device-codes.js";
 import { MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
@@ -42,7 +43,7 @@ export async function signInPageRoutes(app: FastifyInstance, store: Store, signI
   }
   installPageErrors(app, (_req, reply, status, message) => formAgain(reply, status, message));
 
-  app.get("/devicelogin", async (_req, reply) => formAgain(reply, 200));
+  app.get("/devicelogin", ANSWERS_HEAD, async (_req, reply) => formAgain(reply, 200));
 
   app.post("/devicelogin", { bodyLimit: MAX_FORM_BYTES }, async (req: FastifyRequest, reply) => {
     const text = postedFields(req.body);

@@ -83,7 +83,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
     },
     bodyLimit: 4 * 1024 * 1024,
     // No HEAD twin for every GET route: no Key Vault, ARM or Graph client sends HEAD but to the routes that declare
-    // it (ARM's CheckExistence), and each twin costs start-up time. The health probes keep theirs (health.ts).
+    // it (ARM's CheckExistence), and each twin costs start-up time. Pages and health probes keep theirs (ANSWERS_HEAD).
     exposeHeadRoutes: false,
     forceCloseConnections: true,
     frameworkErrors: routingError,

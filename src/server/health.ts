@@ -3,6 +3,7 @@
 // PostgreSQL is away is alive but not ready: restarting it would not bring the database back.
 import type { FastifyInstance } from "fastify";
 import { RETRY_AFTER_SECONDS } from "../http/error-handler.js";
+import { ANSWERS_HEAD } from "../http/route.js";
 import type { Store } from "../store/store.js";
 
 /** A probe gets its answer within this, whatever the database does. */
@@ -10,13 +11,12 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 export function healthRoutes(app: FastifyInstance, store: Store): void {
   const alive = async () => ({ status: "ok" });
-  // Load balancers may probe with HEAD: these routes answer it (the server's other GET routes do not: app.ts).
-  const probe = { exposeHeadRoute: true };
-  app.get("/healthz", probe, alive);
-  app.get("/healthz/live", probe, alive);
+  // Load balancers may probe with HEAD.
+  app.get("/healthz", ANSWERS_HEAD, alive);
+  app.get("/healthz/live", ANSWERS_HEAD, alive);
 
   const ready = readiness(store);
-  app.get("/healthz/ready", probe, async (_req, reply) => {
+  app.get("/healthz/ready", ANSWERS_HEAD, async (_req, reply) => {
     if (await ready()) return { status: "ready" };
     return reply
       .code(503)

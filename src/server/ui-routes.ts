@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ANSWERS_HEAD } from "../http/route.js";
 import { isServerHost } from "../http/vault-host.js";
 
 const UI_DIR = join(import.meta.dirname, "../ui");
@@ -61,7 +62,7 @@ function contentSecurityPolicy(req: FastifyRequest, hostnames: readonly string[]
 export async function uiRoutes(app: FastifyInstance, hostnames: readonly string[]) {
   const assets = readAssets();
 
-  app.get("/", async (req, reply) => {
+  app.get("/", ANSWERS_HEAD, async (req, reply) => {
     // A vault's own host keeps answering as Key Vault does; the server's host leads a person to the UI.
     if (!isServerHost(req.hostname, hostnames)) return reply.callNotFound();
     return reply.redirect("/ui/", 302);
@@ -87,10 +88,12 @@ export async function uiRoutes(app: FastifyInstance, hostnames: readonly string[
 
   // The router ignores trailing slashes, so /ui/ arrives here too: the page itself (the sign-in's redirect URI);
   // /ui without the slash is sent to it.
-  app.get("/ui", async (req, reply) => {
+  app.get("/ui", ANSWERS_HEAD, async (req, reply) => {
     const [path, query] = req.url.split("?", 2) as [string, string?];
     if (!path.endsWith("/")) return reply.redirect(`/ui/${query === undefined ? "" : `?${query}`}`, 302);
     return serve("index.html", req, reply);
   });
-  app.get("/ui/*", async (req, reply) => serve((req.params as { "*": string })["*"] || "index.html", req, reply));
+  app.get("/ui/*", ANSWERS_HEAD, async (req, reply) =>
+    serve((req.params as { "*": string })["*"] || "index.html", req, reply),
+  );
 }
