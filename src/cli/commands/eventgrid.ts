@@ -1,4 +1,4 @@
-// `kluis eventgrid event-subscription create|show|list|delete` with az's flags and output (the resource with its
+// `kluis eventgrid event-subscription create|show|list|update|delete` with az's flags and output (the resource with its
 // properties flattened, as az prints it); `kluis eventgrid dead-letter list`, Kluis's own (administrators only).
 import type { Command } from "commander";
 import { connect, withConnection, type ConnectionOptions } from "../client.js";
@@ -14,8 +14,15 @@ const SCHEMAS: Record<string, string> = {
 
 type Resource = { properties?: Record<string, unknown> } & Record<string, unknown>;
 
-/** az prints an event subscription with its properties at the top level. */
-const flattened = ({ properties, ...rest }: Resource) => ({ ...rest, ...properties });
+/** A resource, or a destination, with its `properties` at the top level. */
+const lifted = ({ properties, ...rest }: Resource): Record<string, unknown> => ({ ...rest, ...properties });
+
+/** az prints an event subscription with its properties, and its destination's, at the top level. */
+function flattened(resource: Resource): Record<string, unknown> {
+  const shown = lifted(resource);
+  const destination = shown.destination as Resource | undefined;
+  return destination === undefined ? shown : { ...shown, destination: lifted(destination) };
+}
 
 function subscriptionPath(sourceResourceId: string | undefined, name?: string): string {
   if (!sourceResourceId) throw new CliError("the following arguments are required: --source-resource-id");
@@ -35,6 +42,11 @@ const integer = (flag: string) => (value: string) => {
   if (!Number.isInteger(n)) throw new CliError(`argument ${flag}: invalid int value: '${value}'`);
   return n;
 };
+
+function checkEndpointType(type: unknown): void {
+  if (String(type).toLowerCase() !== "webhook")
+    throw new CliError("argument --endpoint-type: Kluis delivers to webhooks only.");
+}
 
 export function eventgridCommands(program: Command): void {
   const eventgrid = program.command("eventgrid").description("Event Grid event subscriptions on vaults");
@@ -67,8 +79,7 @@ export function eventgridCommands(program: Command): void {
         "    --endpoint https://hooks.example.com/kv --included-event-types Microsoft.KeyVault.CertificateNearExpiry",
     )
     .action(async (o) => {
-      if (String(o.endpointType).toLowerCase() !== "webhook")
-        throw new CliError("argument --endpoint-type: Kluis delivers to webhooks only.");
+      checkEndpointType(o.endpointType);
       let schema: string | undefined;
       if (o.eventDeliverySchema !== undefined) {
         schema = SCHEMAS[String(o.eventDeliverySchema).toLowerCase()];
@@ -92,6 +103,36 @@ export function eventgridCommands(program: Command): void {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
       await m.call("PUT", path, body);
+      printResult(flattened((await m.call("GET", path)) as Resource));
+    });
+
+  named(subscriptions.command("update"))
+    .description("Change an event subscription (a new endpoint must answer Event Grid's validation handshake again)")
+    .option("--endpoint <url>", "new https URL of the webhook")
+    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
+    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
+    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
+    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so")
+    .option("--labels <labels...>", "labels of the subscription (replace the current ones)")
+    .action(async (o) => {
+      checkEndpointType(o.endpointType);
+      // Event Grid's update body is flat; what is left out stays as it is.
+      const filter = {
+        includedEventTypes: o.includedEventTypes,
+        subjectBeginsWith: o.subjectBeginsWith,
+        subjectEndsWith: o.subjectEndsWith,
+      };
+      const body = {
+        ...(o.endpoint !== undefined
+          ? { destination: { endpointType: "WebHook", properties: { endpointUrl: o.endpoint } } }
+          : {}),
+        ...(Object.values(filter).some((v) => v !== undefined) ? { filter } : {}),
+        ...(o.labels !== undefined ? { labels: o.labels } : {}),
+      };
+      // As az's poller: the PATCH answers Updating, the resource then says Succeeded.
+      const m = mgmt(o);
+      const path = subscriptionPath(o.sourceResourceId, o.name);
+      await m.call("PATCH", path, body);
       printResult(flattened((await m.call("GET", path)) as Resource));
     });
 
