@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { CliError } from "../errors.js";
 import { Management } from "../management.js";
+import { listIn, objectIn, type JsonObject } from "../answers.js";
 import { printResult } from "../output.js";
 
 /** az's --event-delivery-schema values (case-insensitive), as the REST API spells them. */
@@ -12,16 +13,16 @@ const SCHEMAS: Record<string, string> = {
   cloudeventschemav1_0: "CloudEventSchemaV1_0",
 };
 
-type Resource = { properties?: Record<string, unknown> } & Record<string, unknown>;
-
-/** A resource, or a destination, with its `properties` at the top level. */
-const lifted = ({ properties, ...rest }: Resource): Record<string, unknown> => ({ ...rest, ...properties });
+/** A resource, or a destination, with its `properties` (an object, when there) at the top level. */
+function lifted(answer: unknown): JsonObject {
+  const { properties, ...rest } = objectIn(answer);
+  return properties === undefined ? rest : { ...rest, ...objectIn(properties) };
+}
 
 /** az prints an event subscription with its properties, and its destination's, at the top level. */
-function flattened(resource: Resource): Record<string, unknown> {
-  const shown = lifted(resource);
-  const destination = shown.destination as Resource | undefined;
-  return destination === undefined ? shown : { ...shown, destination: lifted(destination) };
+function flattened(answer: unknown): JsonObject {
+  const shown = lifted(answer);
+  return shown.destination === undefined ? shown : { ...shown, destination: lifted(shown.destination) };
 }
 
 function subscriptionPath(sourceResourceId: string | undefined, name?: string): string {
@@ -103,7 +104,7 @@ export function eventgridCommands(program: Command): void {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
       await m.call("PUT", path, body);
-      printResult(flattened((await m.call("GET", path)) as Resource));
+      printResult(flattened(await m.call("GET", path)));
     });
 
   named(subscriptions.command("update"))
@@ -133,7 +134,7 @@ export function eventgridCommands(program: Command): void {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
       await m.call("PATCH", path, body);
-      printResult(flattened((await m.call("GET", path)) as Resource));
+      printResult(flattened(await m.call("GET", path)));
     });
 
   named(subscriptions.command("show"))
@@ -142,7 +143,7 @@ export function eventgridCommands(program: Command): void {
     .action(async (o) => {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
-      const shown = flattened((await m.call("GET", path)) as Resource);
+      const shown = flattened(await m.call("GET", path));
       if (o.includeSigningKey) Object.assign(shown, await m.call("POST", `${path}/getSigningKey`));
       printResult(shown);
     });
@@ -151,8 +152,7 @@ export function eventgridCommands(program: Command): void {
     .description("List a vault's event subscriptions")
     .option("--source-resource-id <id>", "the vault's resource id")
     .action(async (o) => {
-      const list = (await mgmt(o).call("GET", subscriptionPath(o.sourceResourceId))) as { value: Resource[] };
-      printResult(list.value.map(flattened));
+      printResult(listIn(await mgmt(o).call("GET", subscriptionPath(o.sourceResourceId))).map(flattened));
     });
 
   named(subscriptions.command("delete"))
@@ -169,6 +169,6 @@ export function eventgridCommands(program: Command): void {
       const q = new URLSearchParams();
       if (o.vault) q.set("vault", o.vault);
       if (o.top) q.set("top", o.top);
-      printResult(((await mgmt(o).call("GET", `/kluis/events/deadLetters?${q}`)) as { value: unknown[] }).value);
+      printResult(listIn(await mgmt(o).call("GET", `/kluis/events/deadLetters?${q}`)));
     });
 }
