@@ -438,14 +438,9 @@ describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
     // az's update PATCHes what it read back (without the endpoint's URL): the same endpoint, no new handshake.
     const handshakes = () => hooks.received.filter((r) => r.headers["aeg-event-type"] === "SubscriptionValidation");
     const before = handshakes().length;
-    const relabelled = await azJson(
-      "eventgrid",
-      "event-subscription",
-      "update",
-      "--source-resource-id",
-      vault.id,
-      "-n",
-      "azsub",
+    const update = (...args: string[]) =>
+      azJson("eventgrid", "event-subscription", "update", "--source-resource-id", vault.id, "-n", "azsub", ...args);
+    const relabelled = await update(
       "--included-event-types",
       "Microsoft.KeyVault.VaultAccessPolicyChanged",
       "--labels",
@@ -457,17 +452,7 @@ describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
     assert.equal(relabelled.destination.endpointBaseUrl, hooks.url("/ok"));
     assert.equal(handshakes().length, before);
     // A new endpoint answers the handshake before the subscription moves to it.
-    const moved = await azJson(
-      "eventgrid",
-      "event-subscription",
-      "update",
-      "--source-resource-id",
-      vault.id,
-      "-n",
-      "azsub",
-      "--endpoint",
-      hooks.url("/moved"),
-    );
+    const moved = await update("--endpoint", hooks.url("/moved"));
     assert.equal(moved.destination.endpointBaseUrl, hooks.url("/moved"));
     assert.deepEqual(moved.labels, ["ops"]);
     assert.deepEqual(

@@ -11,7 +11,15 @@ import { decodePercent } from "./form.js";
 import { authenticateClient, MAX_SECRET_LENGTH, type SignIn } from "./principals.js";
 import { knownTenant, requestedAudience } from "./requests.js";
 import { noteSignedIn, noteSignIn } from "./sign-in-record.js";
-import { DEVICE_CODE_GRANT, formFields, refusedPublicClient, throttled, unknownResource } from "./token-refusals.js";
+import {
+  DEVICE_CODE_GRANT,
+  formFields,
+  missingClientId,
+  missingClientSecret,
+  refusedPublicClient,
+  throttled,
+  unknownResource,
+} from "./token-refusals.js";
 import { TOKEN_LIFETIME_SECONDS } from "./tokens.js";
 import { authenticateUser } from "./users.js";
 
@@ -43,23 +51,8 @@ export function tokenEndpoint(ctx: ServerContext, signIn: SignIn, deviceCodes: D
     const clientId = form.client_id ?? basicId;
     const clientSecret = form.client_secret ?? basicSecret;
     noteSignIn(req, "client_credentials", { clientId });
-    if (!clientId)
-      return aadError(
-        reply,
-        400,
-        "invalid_request",
-        900144,
-        "The request body must contain the following parameter: 'client_id'.",
-      );
-    if (!clientSecret) {
-      return aadError(
-        reply,
-        401,
-        "invalid_client",
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-      );
-    }
+    if (!clientId) return missingClientId(reply);
+    if (!clientSecret) return missingClientSecret(reply);
     const audience = requestedAudience(req, ctx.hostnames, form);
     if (!audience) return unknownResource(reply, form);
     // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.

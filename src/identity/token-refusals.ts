@@ -23,16 +23,28 @@ export const unknownResource = (reply: FastifyReply, form: Record<string, string
     `The resource principal named ${form.scope ?? form.resource ?? "(none)"} was not found in the tenant.`,
   );
 
+export const missingClientId = (reply: FastifyReply) =>
+  aadError(
+    reply,
+    400,
+    "invalid_request",
+    900144,
+    "The request body must contain the following parameter: 'client_id'.",
+  );
+
+/** A confidential client that sent no secret (nor assertion). */
+export const missingClientSecret = (reply: FastifyReply) =>
+  aadError(
+    reply,
+    401,
+    "invalid_client",
+    7000218,
+    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  );
+
 /** The client of a user flow: any public client, never one of Kluis's applications. Undefined: it may. */
 export async function refusedPublicClient(store: Store, reply: FastifyReply, clientId: string | undefined) {
-  if (!clientId)
-    return aadError(
-      reply,
-      400,
-      "invalid_request",
-      900144,
-      "The request body must contain the following parameter: 'client_id'.",
-    );
+  if (!clientId) return missingClientId(reply);
   const unknown = await unknownPublicClient(store, clientId);
   if (unknown === "unknown")
     return aadError(
@@ -42,14 +54,7 @@ export async function refusedPublicClient(store: Store, reply: FastifyReply, cli
       700016,
       `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`,
     );
-  if (unknown === "confidential")
-    return aadError(
-      reply,
-      401,
-      "invalid_client",
-      7000218,
-      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-    );
+  if (unknown === "confidential") return missingClientSecret(reply);
   return undefined;
 }
 

@@ -49,6 +49,14 @@ function checkEndpointType(type: unknown): void {
     throw new CliError("argument --endpoint-type: Kluis delivers to webhooks only.");
 }
 
+/** The options create and update share: az's. */
+const filterOptions = (cmd: Command) =>
+  cmd
+    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
+    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
+    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
+    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so");
+
 export function eventgridCommands(program: Command): void {
   const eventgrid = program.command("eventgrid").description("Event Grid event subscriptions on vaults");
   const subscriptions = eventgrid.command("event-subscription").description("A vault's event subscriptions");
@@ -58,13 +66,8 @@ export function eventgridCommands(program: Command): void {
       .requiredOption("-n, --name <name>", "name of the event subscription")
       .option("--source-resource-id <id>", "the vault's resource id");
 
-  named(subscriptions.command("create"))
+  filterOptions(named(subscriptions.command("create")).requiredOption("--endpoint <url>", "https URL of the webhook"))
     .description("Create an event subscription (the endpoint must answer Event Grid's validation handshake)")
-    .requiredOption("--endpoint <url>", "https URL of the webhook")
-    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
-    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
-    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
-    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so")
     .option("--subject-case-sensitive", "match subjects case-sensitively")
     .option(
       "--max-delivery-attempts <n>",
@@ -107,13 +110,8 @@ export function eventgridCommands(program: Command): void {
       printResult(flattened(await m.call("GET", path)));
     });
 
-  named(subscriptions.command("update"))
+  filterOptions(named(subscriptions.command("update")).option("--endpoint <url>", "new https URL of the webhook"))
     .description("Change an event subscription (a new endpoint must answer Event Grid's validation handshake again)")
-    .option("--endpoint <url>", "new https URL of the webhook")
-    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
-    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
-    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
-    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so")
     .option("--labels <labels...>", "labels of the subscription (replace the current ones)")
     .action(async (o) => {
       checkEndpointType(o.endpointType);
