@@ -1083,6 +1083,10 @@ ${table()}
   Kluis nodes sharing it (same master key, same CA), \`GET|PUT /secrets/bench\` with the connections split evenly over
   the nodes; CPU-seconds from /proc (user + system, all threads) of the Kluis processes only. Ceiling: \`pgbench\`
   select-only and simple-update (scale 1, same connections and duration) on the same PostgreSQL.
+- **Memory** (\`--memory\`): ${Math.min(60, SOAK)} s of warm-up, then ${SOAK} s of mixed load (16 connections cycling secret GET, PUT of new
+  versions of 1,000 secrets, a list page, ES256 and RS256 sign; beside them a fresh token every 50 ms used once, and
+  certificates created, deleted and purged one after another). RSS (VmRSS) is read after 5 idle seconds at the end of
+  each; the target is issue 13's "within 20% of its post-warm-up value".
 - The load generator runs on the same machine and takes one of its cores; the ceilings pay the same price.
 `;
   writeFileSync(join(OUT, "RESULTS.md"), md);
