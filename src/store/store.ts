@@ -76,13 +76,14 @@ export class Store {
 
   /**
    * Runs `fn` atomically: either every write inside it is committed, or none is. `fn` gets the store as seen from
-   * inside the transaction; a transaction begun from there joins the one already running.
+   * inside the transaction; a transaction begun from there joins the one already running. `fsync: false` is for
+   * writes no answer waits on (the audit log's): on SQLite their COMMIT need not wait for the disk (commit-group.ts).
    */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: { fsync: false }): Promise<T> {
     const { db, commits } = this.shared;
     if (this.executor !== db) return fn(this);
     const work = (trx: Executor) => fn(new Store(trx, this.shared));
-    return commits ? commits.run(work) : db.transaction().execute(work);
+    return commits ? commits.run(work, options) : db.transaction().execute(work);
   }
 
   /** The cheapest round trip to the database: throws when it cannot be reached. */
