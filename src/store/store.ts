@@ -3,6 +3,7 @@
 // the clear. One implementation over Kysely serves every dialect.
 import { sql, type Kysely } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
+import type { Checkpointer } from "./checkpointer.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
@@ -29,6 +30,8 @@ interface Shared {
   commits?: CommitGroup;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
   readNow?: ImmediateRead;
+  /** SQLite: checkpoints the WAL on a worker thread (checkpointer.ts). */
+  checkpointer?: Checkpointer;
 }
 
 export class Store {
@@ -45,7 +48,11 @@ export class Store {
   readonly authorizationCodes: AuthorizationCodesRepository;
 
   /** The store over `db`, sealing with `sealer`; on SQLite, its transactions share COMMITs and hot reads run at once. */
-  static over(db: Kysely<Database>, sealer: Sealer, sqlite?: { commits: CommitGroup; readNow: ImmediateRead }): Store {
+  static over(
+    db: Kysely<Database>,
+    sealer: Sealer,
+    sqlite?: { commits: CommitGroup; readNow: ImmediateRead; checkpointer: Checkpointer },
+  ): Store {
     return new Store(db, {
       db,
       sealer,
@@ -92,6 +99,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.shared.checkpointer?.close(); // first: the last connection closed removes the WAL
     await this.shared.db.destroy();
   }
 }
