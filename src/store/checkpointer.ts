@@ -16,6 +16,8 @@ const POLL_MS = 100;
 const CHECKPOINT_PAGES = 1000;
 /** ...or once a page has waited this long: a COMMIT without an fsync (commit-group.ts) is on disk within about this. */
 const DURABLE_WITHIN_MS = 1000;
+/** Checkpoints run back to back at most, when COMMITs keep adding frames while one copies. */
+const PASSES = 3;
 /** After a start (and in a short-lived tool, never): a start's CPU goes to serving its first request. */
 const START_DELAY_MS = 1000;
 /** The serving connection's automatic checkpoint, in WAL pages: SQLite's default, and while the worker runs. */
@@ -30,14 +32,21 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma("synchronous = FULL");
 db.pragma("busy_timeout = 1000");
+const waitingPages = () => {
+  const [{ log, checkpointed }] = db.pragma("wal_checkpoint(NOOP)");
+  return log - checkpointed;
+};
 let waitingSince = 0;
 const timer = setInterval(() => {
-  const [{ log, checkpointed }] = db.pragma("wal_checkpoint(NOOP)");
-  const waiting = log - checkpointed;
+  const waiting = waitingPages();
   if (waiting <= 0) return void (waitingSince = 0);
   waitingSince ||= Date.now();
   if (waiting < workerData.pages && Date.now() - waitingSince < workerData.durableWithinMs) return;
-  db.pragma("wal_checkpoint(PASSIVE)");
+  // Frames committed during a pass are copied by the next, shorter one: the WAL may start over once one reaches its end.
+  for (let pass = 0; pass < workerData.passes; pass++) {
+    db.pragma("wal_checkpoint(PASSIVE)");
+    if (waitingPages() <= 0) break;
+  }
   waitingSince = 0;
 }, workerData.pollMs);
 parentPort.once("message", () => {
@@ -70,6 +79,7 @@ export class Checkpointer {
         pollMs: POLL_MS,
         pages: CHECKPOINT_PAGES,
         durableWithinMs: DURABLE_WITHIN_MS,
+        passes: PASSES,
       },
     });
     this.worker = worker;
