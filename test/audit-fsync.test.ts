@@ -48,7 +48,9 @@ async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<v
       errors += d;
       if (errors.includes("attached")) resolve();
     });
-    strace.once("exit", () => reject(new Error(`strace did not attach: ${errors}`)));
+    strace.once("exit", () =>
+      reject(new Error(`strace did not attach (it needs ptrace: root, or kernel.yama.ptrace_scope 0): ${errors}`)),
+    );
   });
   const soFar = () => {
     const syncs: Sync[] = [];
