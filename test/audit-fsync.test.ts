@@ -71,13 +71,13 @@ async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<v
   };
   try {
     await step(soFar);
-  } finally {
     strace.kill("SIGTERM"); // detaches; a no-op when the traced process is already gone
     await exited;
+    return soFar();
+  } finally {
+    strace.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
   }
-  const syncs = soFar();
-  rmSync(dir, { recursive: true, force: true });
-  return syncs;
 }
 
 /** How many of `syncs` the event loop's thread made (better-sqlite3 runs SQLite on it) on `file`, but for WAL headers. */
