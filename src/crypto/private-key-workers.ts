@@ -28,10 +28,10 @@ export function baseMultiply(curve: string, k?: Buffer): Buffer {
 }
 
 // Self-contained, even of its imports (a bundler may rename those): its source also runs in the workers.
+// generateKeys() returns the point it made: encoding it again (getPublicKey) cost a quarter of a P-256 signature.
 function multiplyWith(ecdh: ECDH, k?: Buffer): Buffer {
-  if (k) ecdh.setPrivateKey(k);
-  else ecdh.generateKeys();
-  return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
+  const point = k ? (ecdh.setPrivateKey(k), ecdh.getPublicKey()) : ecdh.generateKeys();
+  return Buffer.concat([point, ecdh.getPrivateKey()]);
 }
 
 // Inline, so that it runs the same from dist/ and under tsx (a worker file would need a loader for .ts).
