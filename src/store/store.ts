@@ -5,6 +5,7 @@ import { sql, type Kysely } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
+import { OpenedKeys } from "./opened-keys.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
 import { EventsRepository } from "./repositories/events.js";
 import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
@@ -25,6 +26,8 @@ interface Shared {
   objectQueries: ObjectQueries;
   /** The audit log's INSERTs, compiled once per chunk size on `db` (audit.ts). */
   auditInserts: AuditInserts;
+  /** Keys' private keys as opened from their rows (opened-keys.ts). */
+  openedKeys: OpenedKeys;
   /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
   commits?: CommitGroup;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
@@ -51,6 +54,7 @@ export class Store {
       sealer,
       objectQueries: compileObjectQueries(db),
       auditInserts: new AuditInserts(db),
+      openedKeys: new OpenedKeys(),
       ...sqlite,
     });
   }
@@ -66,10 +70,10 @@ export class Store {
     this.users = new UsersRepository(executor);
     this.resourceGroups = new ResourceGroupsRepository(executor);
     this.roleAssignments = new RoleAssignmentsRepository(executor);
-    this.vaults = new VaultsRepository(executor);
+    this.vaults = new VaultsRepository(executor, shared.openedKeys);
     // A transaction's reads see its own writes: only the store itself reads at once.
     const readNow = executor === shared.db ? shared.readNow : undefined;
-    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, readNow);
+    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, shared.openedKeys, readNow);
     this.events = new EventsRepository(executor, shared.sealer);
     this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }
