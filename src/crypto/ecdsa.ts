@@ -96,7 +96,8 @@ interface Nonce {
  * keeps only the bigint arithmetic); the event loop draws a small batch itself whenever none is left.
  */
 const NONCE_BATCH = 16;
-const WORKER_BATCH = 256;
+// Small enough that an RSA signature queued behind a batch on the same worker waits about a millisecond at most.
+const WORKER_BATCH = 64;
 const drawnNonces = new Map<CurveName, Nonce[]>();
 /** Batches the event loop drew itself, by curve: a second one means signing goes on, and a worker takes over. */
 const drawnHere = new Map<CurveName, number>();
