@@ -3,6 +3,7 @@
 import type { CompiledQuery, Kysely } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
 import { PreparedQuery, type Executor, type ImmediateRead } from "../executor.js";
+import type { OpenedKeys } from "../opened-keys.js";
 import type { Database } from "../schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
@@ -148,6 +149,8 @@ export class ObjectsRepository {
     private readonly sealer: Sealer,
     /** Compiled on the database itself; a transaction runs them as they are. */
     private readonly hot: ObjectQueries,
+    /** Keys' opened private keys, shared by the store and its transactions. */
+    private readonly openedKeys: OpenedKeys,
     private readonly readNow?: ImmediateRead,
   ) {}
 
@@ -188,6 +191,7 @@ export class ObjectsRepository {
         }),
       )
       .execute();
+    if (n.kind === "key" && n.deletedAt !== null) this.openedKeys.forget(n.vault, nameKey(n.name));
   }
 
   /**
@@ -250,6 +254,7 @@ export class ObjectsRepository {
       .where("kind", "=", kind)
       .where("name_key", "=", nameKey(name))
       .execute();
+    if (kind === "key") this.openedKeys.forget(vault, nameKey(name));
   }
 
   /** Names whose scheduled purge date has passed, across all vaults. */
@@ -373,8 +378,14 @@ export class ObjectsRepository {
       data: JSON.parse(r.data) as D,
       sealed: null as Buffer | null,
     };
-    if (r.sealed) v.sealed = this.sealer.open(r.sealed, versionContext(v));
+    if (r.sealed) v.sealed = this.open(r, versionContext(v));
     return v;
+  }
+
+  /** A version's sealed bytes; a key's private key as opened before while its row still holds the same envelope. */
+  private open(r: Database["object_versions"], context: string): Buffer {
+    const open = () => this.sealer.open(r.sealed!, context);
+    return r.kind === "key" ? this.openedKeys.open(r.vault, r.name_key, r.version, r.sealed!, context, open) : open();
   }
 }
 

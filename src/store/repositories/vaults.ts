@@ -1,5 +1,6 @@
 // The vaults table: ARM's Microsoft.KeyVault/vaults, live and soft-deleted.
 import type { Executor } from "../executor.js";
+import type { OpenedKeys } from "../opened-keys.js";
 import type { Database } from "../schema.js";
 
 export interface VaultRecord<P = Record<string, unknown>> {
@@ -16,7 +17,11 @@ export interface VaultRecord<P = Record<string, unknown>> {
 }
 
 export class VaultsRepository {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    /** Keys' opened private keys (objects.ts): a deleted vault's go at once. */
+    private readonly openedKeys: OpenedKeys,
+  ) {}
 
   /** The live vault of that name, or with `deleted` the soft-deleted one. */
   async get<P>(name: string, deleted = false): Promise<VaultRecord<P> | undefined> {
@@ -40,6 +45,18 @@ export class VaultsRepository {
     return rows.map((r) => toVault<P>(r));
   }
 
+  /**
+   * Holds the vault's row until the transaction ends (a PostgreSQL row lock; SQLite runs one write at a time), so that
+   * a check of what the vault holds and the write it allows are one step across nodes.
+   */
+  async lock(name: string): Promise<void> {
+    await this.db
+      .updateTable("vaults")
+      .set((eb) => ({ name: eb.ref("name") }))
+      .where("name", "=", name)
+      .execute();
+  }
+
   /** Marks a vault deleted (or, with nulls, recovered); its contents stay untouched. */
   async setDeleted(name: string, deletedAt: number | null, scheduledPurgeAt: number | null): Promise<boolean> {
     const res = await this.db
@@ -47,6 +64,7 @@ export class VaultsRepository {
       .set({ deleted_at: deletedAt, scheduled_purge_at: scheduledPurgeAt })
       .where("name", "=", name)
       .executeTakeFirst();
+    if (deletedAt !== null) this.openedKeys.forget(name);
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -83,6 +101,7 @@ export class VaultsRepository {
     await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
     await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
     const res = await this.db.deleteFrom("vaults").where("name", "=", name).executeTakeFirst();
+    this.openedKeys.forget(name);
     return Number(res.numDeletedRows) > 0;
   }
 }
