@@ -10,8 +10,8 @@ import type { ObjectCollection } from "./collection.js";
 import { pageResponse, readPageRequest, type ListResult, type PageRequest } from "./paging.js";
 import type { VaultScope } from "./scope.js";
 
-export const SEARCH_PARAMETER = "kluisSearch";
-export const COUNT_PARAMETER = "kluisCount";
+const SEARCH_PARAMETER = "kluisSearch";
+const COUNT_PARAMETER = "kluisCount";
 
 /** `kluisSearch`: absent or empty for none; else a name's characters (no LIKE wildcard can reach the store). */
 function readSearch(query: Query): string | undefined {

@@ -149,7 +149,7 @@ export function CertificatePage({ vault, name }: { vault: string; name: string }
                 </dd>
               </dl>
               <h2>Issuer chain</h2>
-              <IssuerChain vault={vault} name={name} issuer={facts.issuer} />
+              <IssuerChain key={`${vault}/${name}`} vault={vault} name={name} issuer={facts.issuer} />
               <h2>Download</h2>
               <p className="actions">
                 <button type="button" onClick={() => save(pem(der), "application/x-pem-file", `${name}.pem`)}>
