@@ -35,50 +35,34 @@ function usePages(vault: string, kind: Kind, round: number, search: string) {
   const [loading, setLoading] = useState(true);
   // Answers to an earlier search or vault are dropped: only the latest list's pages are shown.
   const latest = useRef(0);
-  useEffect(() => {
-    const list = ++latest.current;
-    const current = () => list === latest.current;
+  const run = (load: Promise<Listing>, fresh: boolean) => {
+    const list = fresh ? ++latest.current : latest.current;
     setLoading(true);
+    load.then(
+      (page) => {
+        if (list !== latest.current) return;
+        setItems((held) => (fresh ? page.value : [...held, ...page.value]));
+        setNext(page.nextLink);
+        if (fresh) setCount(page.kluisCount);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (list !== latest.current) return;
+        setError(err);
+        setLoading(false);
+      },
+    );
+  };
+  useEffect(() => {
     setError(undefined);
     const query = new URLSearchParams({ maxresults: "25", kluisCount: "true" });
     // Certificates still waiting for their issuer are listed too (as pending).
     if (kind === "certificates") query.set("includePending", "true");
     if (search) query.set("kluisSearch", search);
-    vaultApi<Listing>(vault, `/${kind}?${query}`).then(
-      (page) => {
-        if (!current()) return;
-        setItems(page.value);
-        setNext(page.nextLink);
-        setCount(page.kluisCount);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (!current()) return;
-        setItems([]);
-        setNext(undefined);
-        setCount(undefined);
-        setError(err);
-        setLoading(false);
-      },
-    );
+    run(vaultApi<Listing>(vault, `/${kind}?${query}`), true);
   }, [vault, kind, round, search]);
   const more = () => {
-    if (!next) return;
-    const list = latest.current;
-    setLoading(true);
-    nextPage<VaultItem>(vault, next).then(
-      (page) => {
-        if (list !== latest.current) return;
-        setItems((held) => [...held, ...page.value]);
-        setNext(page.nextLink);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (list !== latest.current) return;
-        setError(err);
-        setLoading(false);
-      },
-    );
+    if (next) run(nextPage<VaultItem>(vault, next), false);
   };
   return { items, count, more: next ? more : undefined, error, loading };
 }
