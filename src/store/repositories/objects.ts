@@ -1,6 +1,6 @@
 // The object_names and object_versions tables: a vault's certificates, keys and secrets (and a certificate's issuers
 // and contacts), a row per name and a row per version. The reads of every data-plane request run here.
-import type { CompiledQuery, Kysely } from "kysely";
+import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
 import { PreparedQuery, type Executor, type ImmediateRead } from "../executor.js";
 import type { OpenedKeys } from "../opened-keys.js";
@@ -201,14 +201,12 @@ export class ObjectsRepository {
   async listNames<S>(
     vault: string,
     kind: ObjectKind,
-    opts: { deleted: boolean; limit: number; after?: string; stateMentions?: string },
+    opts: NameFilter & { limit: number; after?: string; stateMentions?: string },
   ): Promise<Page<NameRecord<S>>> {
     let q = this.db
       .selectFrom("object_names")
       .selectAll()
-      .where("vault", "=", vault)
-      .where("kind", "=", kind)
-      .where("deleted_at", opts.deleted ? "is not" : "is", null);
+      .where(namesMatching(vault, kind, opts));
     if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
     if (opts.stateMentions !== undefined) q = q.where("state", "like", `%${opts.stateMentions}%`);
     const rows = await q
@@ -217,6 +215,16 @@ export class ObjectsRepository {
       .execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
     return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
+  }
+
+  /** How many names listNames would go through with this filter: one count over the listing's own index. */
+  async countNames(vault: string, kind: ObjectKind, filter: NameFilter): Promise<number> {
+    const row = await this.db
+      .selectFrom("object_names")
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as("n"))
+      .where(namesMatching(vault, kind, filter))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /**
@@ -391,6 +399,29 @@ export class ObjectsRepository {
 
 /** The key a name is stored and looked up under: Key Vault names are case-insensitive. */
 const nameKey = (name: string) => name.toLowerCase();
+
+/** Which names a listing or a count goes through: the live or the deleted ones, and of those the ones containing `search`. */
+export interface NameFilter {
+  deleted: boolean;
+  /** Case-insensitive: matched against the lower-cased name. */
+  search?: string;
+}
+
+function namesMatching(vault: string, kind: ObjectKind, { deleted, search }: NameFilter) {
+  return (eb: ExpressionBuilder<Database, "object_names">) => {
+    const terms: Expression<SqlBool>[] = [
+      eb("vault", "=", vault),
+      eb("kind", "=", kind),
+      eb("deleted_at", deleted ? "is not" : "is", null),
+    ];
+    if (search !== undefined) terms.push(sql<boolean>`name_key like ${containing(nameKey(search))} escape '\\'`);
+    return eb.and(terms);
+  };
+}
+
+/** A LIKE pattern for names containing `text`: Key Vault's names hold no wildcards, but the store does not count on it. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+
 /** A version's `exp` (seconds in Key Vault's attributes) in ms, kept in its own column for the expiry sweep. */
 const expiryOf = (attributes: unknown): number | null => {
   const exp = (attributes as { exp?: unknown } | null)?.exp;
