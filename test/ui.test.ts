@@ -335,6 +335,11 @@ describe("web UI", () => {
       assert.equal(merged.status, 201, JSON.stringify(merged.body));
 
       await alice.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/csr-cert`), VAULT);
+      // The chain comes from the certificate's secret (with its private key): read only on an explicit click.
+      const show = alice.getByRole("button", { name: "Show the issuer chain" });
+      await show.waitFor();
+      assert.equal(await alice.getByRole("list", { name: "Issuer chain" }).count(), 0);
+      await show.click();
       const chain = alice.getByRole("list", { name: "Issuer chain" });
       const links = chain.getByRole("listitem");
       await links.nth(1).waitFor();
@@ -351,6 +356,7 @@ describe("web UI", () => {
     }
     // A self-signed certificate's chain is itself.
     await alice.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/web-cert`), VAULT);
+    await alice.getByRole("button", { name: "Show the issuer chain" }).click();
     const own = alice.getByRole("list", { name: "Issuer chain" }).getByRole("listitem");
     await own.first().getByText("(self-signed)").waitFor(); // csr-cert's first link is not
     assert.equal(await own.count(), 1);
@@ -373,6 +379,7 @@ describe("web UI", () => {
     const bob = await newPage();
     await signIn(bob, BOB.upn, BOB.password);
     await bob.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/csr-cert`), VAULT);
+    await bob.getByRole("button", { name: "Show the issuer chain" }).click();
     const why = bob.getByText("The rest of the chain is not shown");
     await why.waitFor();
     assert.match(await why.innerText(), /Issued by CN=Test Root CA\..*secrets get/);

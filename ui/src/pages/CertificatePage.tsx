@@ -1,6 +1,7 @@
 // One certificate: what it says (subject, SANs, issuer, thumbprint, validity), its issuer chain, its policy, its
 // versions, and downloads as PEM, CER (DER) and PFX or PEM with the private key. The chain and the key are only in
 // the certificate's secret, so both need secrets get.
+import { useState } from "react";
 import { ApiError, listAll, vaultApi, type VaultItem } from "../api";
 import { ActionButton, Chip, Problem, Show, useLoad } from "../components";
 import { href } from "../router";
@@ -40,9 +41,29 @@ const hex = (b64: string) => [...base64ToBytes(b64)].map((b) => b.toString(16).p
 
 /**
  * Every certificate of the chain, leaf first, as the certificate's secret holds it (asked for as PEM: the vault
- * converts a PFX). Key Vault has no other way to the chain; a self-signed certificate's chain is itself.
+ * converts a PFX). Key Vault has no other way to the chain; a self-signed certificate's chain is itself. The secret
+ * holds the private key too, so it is read only on an explicit click (and audited as a SecretGet), as a secret's value.
  */
 function IssuerChain({ vault, name, issuer }: { vault: string; name: string; issuer: string }) {
+  const [shown, setShown] = useState(false);
+  if (!shown)
+    return (
+      <>
+        <p>
+          Issued by {issuer}. The whole chain is kept in the certificate&apos;s secret, with its private key: showing it
+          reads that secret (recorded in the audit log; it needs the secrets get permission).
+        </p>
+        <p className="actions">
+          <button type="button" onClick={() => setShown(true)}>
+            Show the issuer chain
+          </button>
+        </p>
+      </>
+    );
+  return <ChainLinks vault={vault} name={name} issuer={issuer} />;
+}
+
+function ChainLinks({ vault, name, issuer }: { vault: string; name: string; issuer: string }) {
   const chain = useLoad(async () => {
     const secret = await vaultApi<{ value: string }>(
       vault,
