@@ -46,8 +46,9 @@ export function auditHooks(
       const caller =
         req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
       const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
+      const time = Math.trunc(Date.now() - reply.elapsedTime);
       const event: AuditEvent = {
-        time: new Date(Date.now() - reply.elapsedTime).toISOString(),
+        time: new Date(time).toISOString(),
         resourceId,
         operationName: operation.name,
         operationVersion: apiVersion(req),
@@ -71,10 +72,10 @@ export function auditHooks(
           id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
           clientInfo: headerText(req.headers["user-agent"], 256),
           httpStatusCode: status,
-          ...signInProperties(req, status),
         },
       };
-      log.record({ event, vault, caller: caller?.objectId ?? null });
+      if (req.signInAttempt) Object.assign(event.properties, signInProperties(req, req.signInAttempt, status));
+      log.record({ event, time, vault, caller: caller?.objectId ?? null });
     } catch (err) {
       onFailure(err);
     }
@@ -93,9 +94,12 @@ function categoryOf(plane: AuditedPlane, signIn: SignInRecord | undefined): Audi
  * What a sign-in named (its client id, its user's name), its grant, and the AADSTS code it was refused with (0 when
  * served, null when refused before any: a page's expired form, say).
  */
-function signInProperties(req: FastifyRequest, status: number): Partial<AuditEvent["properties"]> {
-  const { signInAttempt: signIn, entraError } = req;
-  if (!signIn) return {};
+function signInProperties(
+  req: FastifyRequest,
+  signIn: SignInRecord,
+  status: number,
+): Partial<AuditEvent["properties"]> {
+  const { entraError } = req;
   const code = entraError === undefined ? undefined : Number(entraError.slice(entraError.lastIndexOf("/") + 1));
   return {
     grantType: signIn.grantType,
