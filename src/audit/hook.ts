@@ -10,6 +10,7 @@ import { requestScope } from "../authorization/management.js";
 import type { ServerContext } from "../identity/context.js";
 import type { SignInRecord } from "../identity/sign-in-record.js";
 import { cachedVault } from "../vaults/cache.js";
+import type { Vault } from "../vaults/model.js";
 import { vaultResourceId } from "../http/arm.js";
 import type { AuditCategory, AuditEvent, AuditLog } from "./log.js";
 import { operationOf, type AuditedPlane } from "./operation-names.js";
@@ -45,7 +46,8 @@ export function auditHooks(
       const status = reply.statusCode;
       const caller =
         req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
-      const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
+      const resource = resourceOf(ctx, req, operation.plane);
+      const { vault, resourceId } = resource instanceof Promise ? await resource : resource;
       const time = Math.trunc(Date.now() - reply.elapsedTime);
       const event: AuditEvent = {
         time: new Date(time).toISOString(),
@@ -113,11 +115,7 @@ function signInProperties(
  * The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management
  * plane, the tenant (as Entra's logs name it) for sign-ins and Graph, the URL's path when no route matched.
  */
-async function resourceOf(
-  ctx: ServerContext,
-  req: FastifyRequest,
-  plane: AuditedPlane,
-): Promise<{ vault: string | null; resourceId: string }> {
+function resourceOf(ctx: ServerContext, req: FastifyRequest, plane: AuditedPlane): Resource | Promise<Resource> {
   if (plane === "sign-in" || plane === "graph")
     return { vault: null, resourceId: `/tenants/${ctx.tokens.tenantId}/providers/Microsoft.aadiam` };
   if (plane === "unmatched") return { vault: null, resourceId: `https://${req.host}${pathOf(req.url)}` };
@@ -128,9 +126,25 @@ async function resourceOf(
     )?.[1];
     return { vault: vault ? vault.toLowerCase() : null, resourceId: path };
   }
+  // An authorized call has its vault at hand: no promise to wait for on the common path.
+  return req.scope?.vault ? vaultResource(ctx, req.scope.vault) : hostVaultResource(ctx, req);
+}
+
+interface Resource {
+  vault: string | null;
+  resourceId: string;
+}
+
+const vaultResource = (ctx: ServerContext, vault: Vault): Resource => ({
+  vault: vault.name.toLowerCase(),
+  resourceId: vaultResourceId(ctx.subscriptionId, vault),
+});
+
+/** A data-plane call refused before its vault was looked up: the vault its host names, if there is one. */
+async function hostVaultResource(ctx: ServerContext, req: FastifyRequest): Promise<Resource> {
   const name = parseVaultHost(req.hostname, ctx.hostnames)?.vault;
-  const vault = req.scope?.vault ?? (name ? await cachedVault(ctx.store, name) : undefined);
-  if (vault) return { vault: vault.name.toLowerCase(), resourceId: vaultResourceId(ctx.subscriptionId, vault) };
+  const vault = name ? await cachedVault(ctx.store, name) : undefined;
+  if (vault) return vaultResource(ctx, vault);
   return { vault: name?.toLowerCase() ?? null, resourceId: `https://${req.hostname}` };
 }
 
