@@ -8,10 +8,12 @@
 //   --connections C   BENCH_CONNECTIONS   concurrent keep-alive connections for every HTTP figure (default 16)
 //   --cert-clients K  BENCH_CERT_CLIENTS  concurrent clients creating certificates (default 4)
 //   --out DIR         BENCH_OUT           where results.json and RESULTS.md go (default bench/)
+//   --soak S          BENCH_SOAK          seconds of mixed load in --memory (default 600, as the issue asks)
 // Scenarios: --core (secrets, signing, certificates, many secrets), --quickstart (the Python SDK certificate
 // quickstart, 10 runs), --start (start to first 200 on /healthz), --postgres (1 and 2 nodes on one PostgreSQL, with
-// pgbench), --metrics (secret GET with the metrics hook against a server with it off, KLUIS_METRICS=off). Without any,
-// a run is --core --quickstart --start --metrics; --all adds --postgres. Only a run of the default set
+// pgbench), --metrics (secret GET with the metrics hook against a server with it off, KLUIS_METRICS=off), --memory
+// (RSS after a long mixed load against RSS after warm-up). Without any, a run is --core --quickstart --start --metrics;
+// --all adds --postgres and --memory. Only a run of the default set
 // or --all writes results.json and RESULTS.md; a run of chosen scenarios prints its table.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, sign as cryptoSign } from "node:crypto";
@@ -52,8 +54,9 @@ const DURATION = Number(option("--duration", "BENCH_DURATION", "10"));
 const CONNECTIONS = Number(option("--connections", "BENCH_CONNECTIONS", "16"));
 const CERT_CLIENTS = Number(option("--cert-clients", "BENCH_CERT_CLIENTS", "4"));
 const OUT = option("--out", "BENCH_OUT", here);
+const SOAK = Number(option("--soak", "BENCH_SOAK", "600"));
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
-const SCENARIOS = ["core", "quickstart", "start", "metrics", "postgres"];
+const SCENARIOS = ["core", "quickstart", "start", "metrics", "postgres", "memory"];
 const chosen = SCENARIOS.filter((name) => process.argv.includes(`--${name}`));
 const ALL = process.argv.includes("--all");
 const RUN = new Set(ALL ? SCENARIOS : chosen.length ? chosen : ["core", "quickstart", "start", "metrics"]);
@@ -323,6 +326,7 @@ async function main() {
   }
   if (RUN.has("metrics")) await measureMetrics();
   if (RUN.has("postgres")) await measurePostgres();
+  if (RUN.has("memory")) await measureMemory();
   printTable();
   if (WRITE) write({ started, secrets: SECRETS });
 }
@@ -682,6 +686,96 @@ async function measureMetrics() {
   });
 }
 
+/**
+ * Issue 13's memory target: after a long mixed load, RSS returns to within 20% of its value after warm-up. The load
+ * mixes what keeps state in memory: GETs and new versions of 1,000 secrets, lists, ES256 and RS256 signs, a fresh token
+ * every 50 ms (each one new to the verified-token cache), and certificates created, deleted and purged one after another.
+ */
+async function measureMemory() {
+  const WARM_UP = Math.min(60, SOAK);
+  log(`memory: ${WARM_UP} s warm-up, then ${SOAK} s of mixed load`);
+  const kluis = await startKluis();
+  const http = client(kluis.port, kluis.ca);
+  const token = await adminToken(http, kluis.admin);
+  const headers = { authorization: `Bearer ${token}` };
+  await expectOk(http("PUT", `/secrets/mix?${API}`, { token, body: { value: "s".repeat(64) } }), "set secret");
+  const digest = createHash("sha256").update("kluis bench").digest().toString("base64url");
+  const signs = [];
+  for (const [alg, create] of [
+    ["ES256", { kty: "EC", crv: "P-256" }],
+    ["RS256", { kty: "RSA", key_size: 2048 }],
+  ]) {
+    const created = await expectOk(http("POST", `/keys/mix-${alg}/create?${API}`, { token, body: create }), "key");
+    const kid = new URL(created.json.key.kid);
+    signs.push({ method: "POST", path: `${kid.pathname}/sign?${API}`, body: JSON.stringify({ alg, value: digest }) });
+  }
+  let n = 0;
+  const requests = [
+    { method: "GET", path: `/secrets/mix?${API}` },
+    {
+      method: "PUT",
+      path: `/secrets/mix?${API}`,
+      setupRequest: (req) => ({ ...req, path: `/secrets/mix-${n++ % 1000}?${API}` }),
+      body: JSON.stringify({ value: "v".repeat(256) }),
+    },
+    { method: "GET", path: `/secrets?${API}&maxresults=25` },
+    ...signs,
+  ];
+  // Side loads that autocannon's fixed requests cannot make: fresh tokens, and the certificate lifecycle.
+  const sideLoads = (seconds) => {
+    const until = performance.now() + seconds * 1000;
+    const tokens = async () => {
+      while (performance.now() < until) {
+        const fresh = await adminToken(http, kluis.admin);
+        await expectOk(http("GET", `/secrets/mix?${API}`, { token: fresh }), "GET with a fresh token");
+        await sleep(50);
+      }
+    };
+    const certificates = async () => {
+      const policy = { policy: { issuer: { name: "Self" }, x509_props: { subject: "CN=mix" } } };
+      for (let i = 0; performance.now() < until; i++) {
+        const name = `mix-${i}`;
+        await expectOk(http("POST", `/certificates/${name}/create?${API}`, { token, body: policy }), "create");
+        while ((await http("GET", `/certificates/${name}/pending?${API}`, { token })).json?.status === "inProgress")
+          await sleep(20);
+        await expectOk(http("DELETE", `/certificates/${name}?${API}`, { token }), "delete certificate");
+        await expectOk(http("DELETE", `/deletedcertificates/${name}?${API}`, { token }), "purge certificate");
+      }
+    };
+    return Promise.all([tokens(), certificates()]);
+  };
+  const load = async (seconds) => {
+    const [r] = await Promise.all([
+      cannon(kluis.port, { duration: seconds, requests, headers: { ...headers, "content-type": "application/json" } }),
+      sideLoads(seconds),
+    ]);
+    return r;
+  };
+  // RSS once the load has stopped and the server has had a few idle seconds (timers, batches and GC settle).
+  const settledRss = async () => {
+    await sleep(5000);
+    return rssMb(kluis.proc.pid);
+  };
+  await load(WARM_UP);
+  const warm = await settledRss();
+  let peak = warm;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(kluis.proc.pid))), 5000);
+  const r = await load(SOAK);
+  clearInterval(sampler);
+  const after = await settledRss();
+  await stop(kluis.proc);
+  rmSync(kluis.dataDir, { recursive: true, force: true });
+  log(`  ${r.total} requests (${Math.round(r.rps)} req/s) of mixed load`);
+  figure(`server RSS after ${SOAK} s of mixed load (ceiling: after ${WARM_UP} s warm-up)`, after, "MB", {
+    ceiling: warm,
+    higherIsBetter: false,
+    target: "<= 1.2 × after warm-up",
+    met: (v) => v <= warm * 1.2,
+  });
+  figure("server RSS, peak during the mixed load", peak, "MB");
+  figure("mixed load throughput (GET, PUT, list, ES256 and RS256 sign)", r.rps, "req/s");
+}
+
 async function measureStart() {
   log("start: server start to first 200 on /healthz (dist/ built)");
   const dataDir = mkdtempSync(join(os.tmpdir(), "kluis-bench-start-"));
@@ -989,6 +1083,10 @@ ${table()}
   Kluis nodes sharing it (same master key, same CA), \`GET|PUT /secrets/bench\` with the connections split evenly over
   the nodes; CPU-seconds from /proc (user + system, all threads) of the Kluis processes only. Ceiling: \`pgbench\`
   select-only and simple-update (scale 1, same connections and duration) on the same PostgreSQL.
+- **Memory** (\`--memory\`): ${Math.min(60, SOAK)} s of warm-up, then ${SOAK} s of mixed load (16 connections cycling secret GET, PUT of new
+  versions of 1,000 secrets, a list page, ES256 and RS256 sign; beside them a fresh token every 50 ms used once, and
+  certificates created, deleted and purged one after another). RSS (VmRSS) is read after 5 idle seconds at the end of
+  each; the target is issue 13's "within 20% of its post-warm-up value".
 - The load generator runs on the same machine and takes one of its cores; the ceilings pay the same price.
 `;
   writeFileSync(join(OUT, "RESULTS.md"), md);

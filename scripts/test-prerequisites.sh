@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives Kluis with: python3-azure (the Python SDKs), openssl, PostgreSQL's
 # server (the multi-node tests start their own throwaway cluster), and Chromium with NSS's certutil (the web UI's
-# tests drive Debian's Chromium, which trusts the test CA through an NSS database; nothing downloads a browser).
+# tests drive Debian's Chromium, which trusts the test CA through an NSS database; nothing downloads a browser), and
+# strace (test/audit-fsync.test.ts counts the fsyncs on the WAL).
 # Installs them when missing, so `npm test` does all set-up on a fresh machine; then runs every
 # scripts/prepare-*.sh, each of which prepares one toolchain's packages for the client tests.
 set -euo pipefail
@@ -12,6 +13,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "The tests need these Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2

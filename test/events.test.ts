@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
+import { shiftClock, subscriptionPath, webhook } from "./helpers/events.js";
 import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
@@ -18,30 +19,6 @@ import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 const DAY = 86_400;
 const SMTP_USER = "relay-user";
 const SMTP_PASSWORD = `relay-${randomBytes(9).toString("hex")}`;
-
-/** The ARM path of a vault's event subscription (or of the list, without a name). */
-async function subscriptionPath(kluis: Kluis, vault: string, name = ""): Promise<string> {
-  const sub = (await kluis.cliJson<{ id: string }>(["account", "show"])).id;
-  return `/subscriptions/${sub}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/${vault}/providers/Microsoft.EventGrid/eventSubscriptions${name ? `/${name}` : ""}`;
-}
-
-const webhook = (endpointUrl: string, properties: Record<string, unknown> = {}) => ({
-  properties: { destination: { endpointType: "WebHook", properties: { endpointUrl } }, ...properties },
-});
-
-/** Shifts the server's clock of scheduled work to `offsetSeconds` from now; answers once what came due ran. */
-async function shiftClock(kluis: Kluis, offsetSeconds: number): Promise<void> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
-    appId: string;
-    password: string;
-  };
-  const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
-  const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", {
-    token,
-    body: JSON.stringify({ offsetSeconds }),
-  });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-}
 
 describe("events and e-mail (SQLite)", () => {
   let certs: ReceiverCertificates;
@@ -400,7 +377,7 @@ describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
     certs?.dispose();
   });
 
-  it("creates, shows, lists and deletes a vault's subscription; the vault's events reach the webhook", async () => {
+  it("creates, shows, lists, updates and deletes a vault's subscription; the vault's events reach the webhook", async () => {
     const { az, azJson } = server.shell(true);
     await azJson("login", "-u", "admin", "-p", server.admin.user.password);
     await azJson("group", "create", "-n", "rg", "-l", "westeurope");
@@ -458,6 +435,32 @@ describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
       listed.map((s) => s.name),
       ["azsub"],
     );
+    // az's update PATCHes what it read back (without the endpoint's URL): the same endpoint, no new handshake.
+    const handshakes = () => hooks.received.filter((r) => r.headers["aeg-event-type"] === "SubscriptionValidation");
+    const before = handshakes().length;
+    const update = (...args: string[]) =>
+      azJson("eventgrid", "event-subscription", "update", "--source-resource-id", vault.id, "-n", "azsub", ...args);
+    const relabelled = await update(
+      "--included-event-types",
+      "Microsoft.KeyVault.VaultAccessPolicyChanged",
+      "--labels",
+      "ops",
+    );
+    assert.equal(relabelled.provisioningState, "Succeeded", JSON.stringify(relabelled));
+    assert.deepEqual(relabelled.filter.includedEventTypes, ["Microsoft.KeyVault.VaultAccessPolicyChanged"]);
+    assert.deepEqual(relabelled.labels, ["ops"]);
+    assert.equal(relabelled.destination.endpointBaseUrl, hooks.url("/ok"));
+    assert.equal(handshakes().length, before);
+    // A new endpoint answers the handshake before the subscription moves to it.
+    const moved = await update("--endpoint", hooks.url("/moved"));
+    assert.equal(moved.destination.endpointBaseUrl, hooks.url("/moved"));
+    assert.deepEqual(moved.labels, ["ops"]);
+    assert.deepEqual(
+      handshakes()
+        .slice(before)
+        .map((r) => r.path),
+      ["/moved"],
+    );
     const app = await azJson("ad", "sp", "create-for-rbac", "-n", "azevents-app");
     const policy = await az(
       "keyvault",
@@ -472,9 +475,10 @@ describe("az eventgrid event-subscription (az 2.91 from PyPI)", () => {
     );
     assert.equal(policy.code, 0, policy.stderr);
     await eventually(async () => {
-      const types = hooks.notifications("/ok").map((n) => n.events[0].eventType);
+      const types = hooks.notifications("/moved").map((n) => n.events[0].eventType);
       assert.deepEqual(types, ["Microsoft.KeyVault.VaultAccessPolicyChanged"]);
     }, 10_000);
+    assert.equal(hooks.notifications("/ok").length, 0);
     const deleted = await az(
       "eventgrid",
       "event-subscription",

@@ -431,6 +431,12 @@ const MANAGEMENT_ROUTES = [
   `PATCH ${VAULT_ARM}`,
   `DELETE ${VAULT_ARM}`,
   `PUT ${VAULT_ARM}/accessPolicies/:op`,
+  // Event subscriptions: a body without a reachable https endpoint never gets as far as a handshake.
+  `GET ${VAULT_ARM}/providers/Microsoft.EventGrid/eventSubscriptions`,
+  ...["GET", "PUT", "PATCH", "DELETE"].map(
+    (m) => `${m} ${VAULT_ARM}/providers/Microsoft.EventGrid/eventSubscriptions/:obj`,
+  ),
+  `POST ${VAULT_ARM}/providers/Microsoft.EventGrid/eventSubscriptions/:obj/getSigningKey`,
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedVaults",
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault",
   "POST /subscriptions/:sub/providers/Microsoft.KeyVault/locations/:loc/deletedVaults/:vault/purge",

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Command } from "commander";
 import { dataDir, defaultDataDir, runningServer, type AdminCredential, type ServerInfo } from "../server/data-dir.js";
+import { isJsonObject } from "../http/body.js";
 import { CliError } from "./errors.js";
 import { keepRefreshToken, readProfile, type Profile } from "./profile.js";
 
@@ -151,7 +152,7 @@ export async function tokenEndpoint(
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(fields).toString(),
   });
-  const body = typeof res.body === "object" && res.body !== null ? (res.body as Record<string, unknown>) : {};
+  const body = isJsonObject(res.body) ? res.body : {};
   return { ...body, status: res.status };
 }
 
@@ -223,8 +224,9 @@ export async function callApi(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status >= 400) {
-    const err = (res.body as { error?: { message?: string } } | undefined)?.error;
-    throw new CliError(err?.message ?? `request failed with status ${res.status}`, res.status);
+    const error = isJsonObject(res.body) ? res.body.error : undefined;
+    const message = isJsonObject(error) && typeof error.message === "string" ? error.message : undefined;
+    throw new CliError(message ?? `request failed with status ${res.status}`, res.status);
   }
   return res.body;
 }

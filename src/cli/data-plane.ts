@@ -2,9 +2,9 @@
 // server URL for the vault named `default`), Key Vault's REST API at api-version 7.5, a token for vault.azure.net.
 import type { Command } from "commander";
 import { VAULT_AUDIENCE } from "../identity/tokens.js";
-import type { ListResult } from "../objects/paging.js";
 import { callApi, connect, withConnection, type Connection, type ConnectionOptions } from "./client.js";
 import { CliError } from "./errors.js";
+import { listIn, optionalStringIn } from "./answers.js";
 
 const API_VERSION = "7.5";
 const SCOPE = `${VAULT_AUDIENCE}/.default`;
@@ -62,16 +62,18 @@ export class DataPlane {
     query: Record<string, string | number | undefined> = {},
     max?: number,
   ): Promise<T[]> {
-    let page = (await this.call("GET", path, undefined, {
+    let page = await this.call("GET", path, undefined, {
       maxresults: max !== undefined ? Math.min(max, 25) : undefined,
       ...query,
-    })) as ListResult<T>;
-    const items = [...page.value];
-    while (page.nextLink && (max === undefined || items.length < max)) {
-      page = (await callApi(this.conn, SCOPE, "GET", page.nextLink)) as ListResult<T>;
-      items.push(...page.value);
+    });
+    // Each item is checked to be an object; its fields are the output functions' to read.
+    const items = [...listIn(page)];
+    for (let next = optionalStringIn(page, "nextLink"); next && (max === undefined || items.length < max);) {
+      page = await callApi(this.conn, SCOPE, "GET", next);
+      items.push(...listIn(page));
+      next = optionalStringIn(page, "nextLink");
     }
-    return max === undefined ? items : items.slice(0, max);
+    return (max === undefined ? items : items.slice(0, max)) as T[];
   }
 }
 

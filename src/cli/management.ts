@@ -2,6 +2,7 @@
 import { MANAGEMENT_AUDIENCE } from "../identity/tokens.js";
 import { accessToken, callApi, claimsOf, type Connection } from "./client.js";
 import { CliError } from "./errors.js";
+import { listIn, objectIn, stringIn } from "./answers.js";
 
 const ARM_API_VERSION = "2023-07-01";
 const SCOPE = `${MANAGEMENT_AUDIENCE}/.default`;
@@ -30,14 +31,13 @@ export class Management {
 
   async subscriptionId(): Promise<string> {
     if (!this.subscription) {
-      const subs = (await this.call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] };
       // As az says it: a principal that may manage nothing sees no subscription.
-      const first = subs.value[0];
+      const first = listIn(await this.call("GET", "/subscriptions"))[0];
       if (!first)
         throw new CliError(
           "No subscriptions found for the signed-in identity: management commands need the administrator ('kluis logout' to act as it on the server's machine).",
         );
-      this.subscription = first.subscriptionId;
+      this.subscription = stringIn(first, "subscriptionId");
     }
     return this.subscription;
   }
@@ -50,15 +50,12 @@ export class Management {
   async findVault(
     name: string,
   ): Promise<{ id: string; properties: Record<string, unknown> } & Record<string, unknown>> {
-    const list = (await this.call(
-      "GET",
-      `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/vaults`,
-    )) as {
-      value: ({ id: string; name: string; properties: Record<string, unknown> } & Record<string, unknown>)[];
-    };
-    const vault = list.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
+    const list = listIn(
+      await this.call("GET", `/subscriptions/${await this.subscriptionId()}/providers/Microsoft.KeyVault/vaults`),
+    );
+    const vault = list.find((v) => stringIn(v, "name").toLowerCase() === name.toLowerCase());
     if (!vault) throw new Error(`The Vault '${name}' not found within subscription.`);
-    return vault;
+    return { ...vault, id: stringIn(vault, "id"), properties: objectIn(vault.properties) };
   }
 
   async deletedVaults(): Promise<DeletedVault[]> {
@@ -84,10 +81,12 @@ export class Management {
   }
 
   async servicePrincipal(appId: string): Promise<{ appId: string; id: string; displayName: string }> {
-    return (await this.call("GET", `/kluis/servicePrincipals/${encodeURIComponent(appId)}`)) as {
-      appId: string;
-      id: string;
-      displayName: string;
+    const sp = await this.call("GET", `/kluis/servicePrincipals/${encodeURIComponent(appId)}`);
+    return {
+      ...objectIn(sp),
+      appId: stringIn(sp, "appId"),
+      id: stringIn(sp, "id"),
+      displayName: stringIn(sp, "displayName"),
     };
   }
 }

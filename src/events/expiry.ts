@@ -1,17 +1,28 @@
 // The expiry sweep: NearExpiry 30 days before a version's `exp`, Expired at `exp`, as Key Vault fires them: for the
 // current (newest) version of a live certificate, key or secret, once per version. A version is marked in the same
-// transaction as its event is queued, so a version is published once however many nodes sweep.
+// transaction as its event is queued, so a version is published once however many nodes sweep. A key whose rotation
+// policy has a Notify action gets its KeyNearExpiry at that action's time instead (keys/rotation-schedule.ts).
 import type { Store } from "../store/store.js";
 import type { ExpiringVersion } from "../store/repositories/events.js";
 import { objectEvent, type EventObjectType, type ObjectEvent } from "./model.js";
 import { publishEvent } from "./publish.js";
 
 export const NEAR_EXPIRY_DAYS = 30;
+/**
+ * What the stored state of a key whose rotation policy has a Notify action contains: this sweep leaves such keys'
+ * NearExpiry (and its mark) to the policy's own time.
+ */
+export const NOTIFY_STATE = '"Notify"';
 const PAGE = 200;
 const OBJECT_TYPE: Record<string, EventObjectType> = { certificate: "Certificate", key: "Key", secret: "Secret" };
 
 /** Marks `v` for `event` and, when it is the current version of its object, queues the event; true when queued. */
-async function publishOnce(store: Store, v: ExpiringVersion, event: ObjectEvent, now: number): Promise<boolean> {
+export async function publishExpiryEvent(
+  store: Store,
+  v: ExpiringVersion,
+  event: ObjectEvent,
+  now: number,
+): Promise<boolean> {
   return store.transaction(async (tx) => {
     if (!(await tx.events.mark(v, event))) return false;
     const objectType = OBJECT_TYPE[v.kind];
@@ -41,8 +52,9 @@ export async function publishExpiryEvents(store: Store, now: number): Promise<nu
   for (const [event, before] of due) {
     for (;;) {
       // Every version of a page is marked, published or not, so the next page moves on.
-      const page = await store.events.expiringVersions(before, event, PAGE);
-      for (const v of page) if (await publishOnce(store, v, event, now)) published++;
+      const except = event === "NearExpiry" ? NOTIFY_STATE : undefined;
+      const page = await store.events.expiringVersions(before, event, PAGE, except);
+      for (const v of page) if (await publishExpiryEvent(store, v, event, now)) published++;
       if (page.length < PAGE) break;
     }
   }

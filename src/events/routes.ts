@@ -1,6 +1,6 @@
 // Event subscriptions as ARM serves them, an extension resource of the vault:
 // {vaultId}/providers/Microsoft.EventGrid/eventSubscriptions/{name} (what `az eventgrid event-subscription
-// create|show|list|delete --source-resource-id VAULT_ID` calls); and the dead letters, for administrators.
+// create|show|list|update|delete --source-resource-id VAULT_ID` calls); and the dead letters, for administrators.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { managementPipeline, performs, requireAdministrator } from "../authorization/management.js";
 import { getResourceGroup, getVaultInGroup, vaultResourceId } from "../http/arm.js";
@@ -16,6 +16,7 @@ import {
   putSubscription,
   readSubscriptionInput,
   toArmSubscription,
+  updateSubscription,
 } from "./subscriptions.js";
 
 const READ = "Microsoft.EventGrid/eventSubscriptions/read";
@@ -81,6 +82,14 @@ export async function eventSubscriptionRoutes(app: FastifyInstance, ctx: ServerC
     return reply
       .code(created ? 201 : 200)
       .send(toArmSubscription(t.id, subscription, created ? "Creating" : "Updating"));
+  });
+
+  // Event Grid answers an update 201 with the resource `Updating` (the only status its SDKs accept); they then poll it.
+  app.patch(one, performs(WRITE), async (req, reply) => {
+    const t = await target(req);
+    const updated = await updateSubscription(ctx.store, { idKey: t.idKey, name: t.name, body: jsonBody(req) }, ca);
+    if (!updated) throw notFound(t.name);
+    return reply.code(201).send(toArmSubscription(t.id, updated, "Updating"));
   });
 
   // ARM's DELETE is idempotent: a subscription that is not there is 204.

@@ -1,6 +1,7 @@
 // Event subscriptions on a vault (Microsoft.EventGrid/eventSubscriptions as an extension resource of the vault):
 // ARM's body in, validated and bounded; the validation handshake before a subscription is Succeeded; ARM's shape out.
 import { createHmac, randomBytes } from "node:crypto";
+import { isJsonObject } from "../http/body.js";
 import { KeyVaultError, badParameter } from "../http/errors.js";
 import type { Store } from "../store/store.js";
 import type { SubscriptionRecord } from "../store/repositories/events.js";
@@ -154,28 +155,88 @@ export async function validateEndpoint(p: SubscriptionProperties, name: string, 
     throw failed(`the answer (HTTP ${res.status}) did not carry the validationCode as validationResponse`);
 }
 
-/** Creates or replaces a subscription; a new endpoint or schema is validated first. True when it was created. */
+/** Whether going from `before` to `after` needs the handshake again: a new endpoint, or a new schema (another form). */
+const needsHandshake = (before: SubscriptionProperties | undefined, after: SubscriptionProperties) =>
+  before?.endpointUrl !== after.endpointUrl || before.eventDeliverySchema !== after.eventDeliverySchema;
+
+const tooMany = () => invalid(`A vault has at most ${MAX_SUBSCRIPTIONS_PER_VAULT} event subscriptions in Kluis.`);
+
+/**
+ * Creates or replaces a subscription; a new endpoint or schema is validated first. True when it was created. The
+ * limit is checked twice: before the handshake (a full vault is refused at once) and, with the vault's row locked,
+ * in the transaction that inserts, so that racing creates on any node cannot pass it together.
+ */
 export async function putSubscription(
   store: Store,
   s: { idKey: string; vault: string; name: string; properties: SubscriptionProperties },
   ca: string,
 ): Promise<{ created: boolean; subscription: Subscription }> {
   const existing = await store.events.getSubscription<SubscriptionProperties>(s.idKey);
-  if (!existing && (await store.events.listSubscriptions(s.vault)).length >= MAX_SUBSCRIPTIONS_PER_VAULT)
-    throw invalid(`A vault has at most ${MAX_SUBSCRIPTIONS_PER_VAULT} event subscriptions in Kluis.`);
-  if (
-    existing?.properties.endpointUrl !== s.properties.endpointUrl ||
-    existing.properties.eventDeliverySchema !== s.properties.eventDeliverySchema
-  )
-    await validateEndpoint(s.properties, s.name, ca);
+  if (!existing && (await store.events.countSubscriptions(s.vault)) >= MAX_SUBSCRIPTIONS_PER_VAULT) throw tooMany();
+  if (needsHandshake(existing?.properties, s.properties)) await validateEndpoint(s.properties, s.name, ca);
   const subscription: Subscription = {
     ...s,
     secret: existing?.secret ?? randomBytes(32),
     createdAt: existing?.createdAt ?? Date.now(),
   };
-  await store.events.putSubscription(subscription);
+  const created = await store.transaction(async (tx) => {
+    await tx.vaults.lock(s.vault);
+    const there = await tx.events.getSubscription(s.idKey);
+    if (!there && (await tx.events.countSubscriptions(s.vault)) >= MAX_SUBSCRIPTIONS_PER_VAULT) throw tooMany();
+    await tx.events.putSubscription(subscription);
+    return !there;
+  });
   forgetSubscribedVaults();
-  return { created: !existing, subscription };
+  return { created, subscription };
+}
+
+/**
+ * Event Grid's update (PATCH): the given fields of EventSubscriptionUpdateParameters, a flat object, change the
+ * stored ones and the rest stay; a nested object (filter, retryPolicy, a destination's properties) is merged field by
+ * field as JSON merge patch does, so az's body (the whole subscription it read back, without the endpoint's URL) keeps
+ * the endpoint. The result is read as a PUT's body is, with the same bounds and refusals.
+ */
+export function readSubscriptionUpdate(body: Record<string, unknown>, current: SubscriptionProperties) {
+  const object = (v: unknown, field: string): Record<string, unknown> | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (!isJsonObject(v)) throw invalid(`${field} must be an object.`);
+    return v;
+  };
+  const section = (field: string) => object(body[field], field);
+  const destination = section("destination");
+  const endpoint = object(destination?.properties, "destination.properties");
+  const merged = {
+    properties: {
+      destination: {
+        endpointType: destination ? destination.endpointType : "WebHook",
+        properties: { endpointUrl: endpoint?.endpointUrl ?? current.endpointUrl },
+      },
+      filter: { ...current.filter, ...section("filter") },
+      retryPolicy: { ...current.retryPolicy, ...section("retryPolicy") },
+      eventDeliverySchema: body.eventDeliverySchema ?? current.eventDeliverySchema,
+      labels: body.labels === undefined ? current.labels : body.labels,
+      deadLetterDestination: body.deadLetterDestination,
+      deadLetterWithResourceIdentity: body.deadLetterWithResourceIdentity,
+      deliveryWithResourceIdentity: body.deliveryWithResourceIdentity,
+    },
+  };
+  return readSubscriptionInput(merged, current.topic);
+}
+
+/** Updates a subscription (a changed endpoint or schema is validated again first); undefined when there is none. */
+export async function updateSubscription(
+  store: Store,
+  s: { idKey: string; name: string; body: Record<string, unknown> },
+  ca: string,
+): Promise<Subscription | undefined> {
+  const existing = await store.events.getSubscription<SubscriptionProperties>(s.idKey);
+  if (!existing) return undefined;
+  const properties = readSubscriptionUpdate(s.body, existing.properties);
+  if (needsHandshake(existing.properties, properties)) await validateEndpoint(properties, s.name, ca);
+  // Deleted during the handshake: the update does not bring it back.
+  if (!(await store.events.updateSubscription(s.idKey, properties))) return undefined;
+  forgetSubscribedVaults();
+  return { ...existing, properties };
 }
 
 export async function deleteSubscription(store: Store, idKey: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-// What the identity endpoints (the token endpoint, routes.ts; the authorization endpoint, authorize-page.ts) read
+// What the identity endpoints (the token endpoint, token-endpoint.ts; the authorization endpoint, authorize-page.ts) read
 // from a request alike: whether its tenant is this server's, whether its client is a public one, which resource it
 // asks a token for.
 import type { FastifyRequest } from "fastify";

@@ -11,7 +11,7 @@ import type { NameRecord, VersionRecord } from "../store/repositories/objects.js
 
 export type LifetimeActionType = "Rotate" | "Notify";
 
-/** A key's rotation policy; Rotate actions run in rotation-schedule.ts; KeyNearExpiry (Notify) comes from events/expiry.ts. */
+/** A key's rotation policy; its Rotate and Notify (KeyNearExpiry) actions run in rotation-schedule.ts. */
 export interface RotationPolicy {
   lifetimeActions: {
     trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string };

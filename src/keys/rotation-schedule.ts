@@ -1,5 +1,7 @@
 // Rotation policies carried out, as Key Vault does: a Rotate action fires once its trigger is reached for the newest
-// version. Notify is not run here: KeyNearExpiry goes out 30 days before `exp` from events/expiry.ts.
+// version; a Notify action queues KeyNearExpiry at its own time before `exp` (keys without one get it 30 days before,
+// from events/expiry.ts, which leaves these keys alone).
+import { NEAR_EXPIRY_DAYS, NOTIFY_STATE, publishExpiryEvent } from "../events/expiry.js";
 import { isManaged, KEYS } from "../objects/collection.js";
 import { sweepLiveNames } from "../objects/sweep.js";
 import type { Store } from "../store/store.js";
@@ -39,5 +41,33 @@ export function rotateDueKeys(store: Store, now = Date.now()): Promise<number> {
   // `"Rotate"` is in the stored state only of keys whose policy has a Rotate action.
   return sweepLiveNames<KeyState>(store, KEYS.type, '"Rotate"', (vault, record) =>
     rotateIfDue(store, vault, record, now),
+  );
+}
+
+/** Seconds before `exp` that the policy's Notify action fires at: its timeBeforeExpiry (the only trigger Notify has). */
+function notifySeconds(record: KeyName): number | undefined {
+  const notify = record.state.rotationPolicy?.lifetimeActions.find(({ action }) => action.type === "Notify");
+  if (!notify) return undefined;
+  const { timeBeforeExpiry } = notify.trigger;
+  // A Notify with timeAfterCreate (which Key Vault applies to Rotate only) keeps Event Grid's 30 days.
+  return timeBeforeExpiry === undefined
+    ? NEAR_EXPIRY_DAYS * 86_400
+    : durationSeconds(timeBeforeExpiry, "timeBeforeExpiry");
+}
+
+async function notifyIfDue(store: Store, vault: Vault, record: KeyName, now: number): Promise<boolean> {
+  const before = notifySeconds(record);
+  if (before === undefined || record.deletedAt !== null || isManaged(record)) return false;
+  const latest = await newestKeyVersion(store, vault, record.name);
+  const exp = latest?.attributes.exp;
+  if (!latest || exp === undefined || now < (exp - before) * 1000) return false;
+  const v = { vault: vault.name, kind: KEYS.type, name: record.name, version: latest.version, expiresAt: exp * 1000 };
+  return publishExpiryEvent(store, { ...v, managed: false }, "NearExpiry", now);
+}
+
+/** Queues, across all vaults, KeyNearExpiry for every key whose policy's Notify action is due at `now`; returns how many. */
+export function notifyDueKeys(store: Store, now = Date.now()): Promise<number> {
+  return sweepLiveNames<KeyState>(store, KEYS.type, NOTIFY_STATE, (vault, record) =>
+    notifyIfDue(store, vault, record, now),
   );
 }

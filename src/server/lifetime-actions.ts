@@ -4,7 +4,7 @@
 import { renewDueCertificates } from "../certificates/auto-renewal.js";
 import { mailDueContacts } from "../certificates/contact-mail.js";
 import { publishExpiryEvents } from "../events/expiry.js";
-import { rotateDueKeys } from "../keys/rotation-schedule.js";
+import { notifyDueKeys, rotateDueKeys } from "../keys/rotation-schedule.js";
 import { sweepActions, sweepFailures } from "../metrics/instruments.js";
 import type { Store } from "../store/store.js";
 import { every } from "./schedule.js";
@@ -35,6 +35,7 @@ export function runLifetimeActions(
     counted("rotation", rotateDueKeys(store, now)),
     counted("renewal", renewDueCertificates(store, now)),
     counted("expiry-event", publishExpiryEvents(store, now)),
+    counted("expiry-event", notifyDueKeys(store, now)),
     ...(mail ? [counted("contact-mail", mailDueContacts(store, now))] : []),
   ]);
 }

@@ -2,6 +2,11 @@
 // better-sqlite3 waits on the event loop, so one fsync per write bounds write throughput. Transactions that are
 // queued while the previous group commits share the next COMMIT: one fsync acknowledges them all. Each runs in its
 // own savepoint, so one that fails is undone alone; none is answered before the COMMIT holding it has returned.
+//
+// A group in which no transaction asked for the fsync (the audit log's batches: nothing answered waits on them)
+// commits under synchronous = NORMAL: its COMMIT writes the WAL without waiting for the disk, which is as safe for
+// the process (the kernel holds the write) and becomes safe for the machine at the next fsync'd COMMIT or
+// checkpoint, each of which syncs the whole WAL. While the server only reads, those batches are its only COMMITs.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
@@ -10,6 +15,7 @@ type Work = (trx: Transaction<Database>) => Promise<unknown>;
 
 interface Queued {
   work: Work;
+  fsync: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -17,15 +23,26 @@ interface Queued {
 /** Enough to share an fsync among every connection of a busy server, small enough to keep a group's latency low. */
 const MAX_GROUP = 64;
 
+/**
+ * Sets the connection's synchronous level. SQLite applies the PRAGMA when it prepares it (and refuses it inside a
+ * transaction), so it must be prepared anew each time: not through the statement cache.
+ */
+export type SetSynchronous = (level: "NORMAL" | "FULL") => void;
+
 export class CommitGroup {
   private queue: Queued[] = [];
   private draining = false;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `relax` is given when the connection runs with synchronous = FULL: it lowers it for the groups that may skip the fsync. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly relax?: SetSynchronous,
+  ) {}
 
-  run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  /** Runs `work` in the next group; `fsync: false` when no answer waits on it (the group still fsyncs if another does). */
+  run<T>(work: (trx: Transaction<Database>) => Promise<T>, { fsync = true } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, fsync, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -45,17 +62,26 @@ export class CommitGroup {
 
   private async commit(group: Queued[]): Promise<void> {
     const outcomes: { value?: unknown; error?: unknown; failed: boolean }[] = [];
+    const relax = group.some((queued) => queued.fsync) ? undefined : this.relax;
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const { work } of group) {
-          await sql`SAVEPOINT grouped_write`.execute(trx);
-          try {
-            outcomes.push({ value: await work(trx), failed: false });
-          } catch (error) {
-            await sql`ROLLBACK TO grouped_write`.execute(trx);
-            outcomes.push({ error, failed: true });
-          }
-          await sql`RELEASE grouped_write`.execute(trx);
+      // The connection is held from the PRAGMA to its reset: no other statement runs at the lowered level.
+      await this.db.connection().execute(async (conn) => {
+        relax?.("NORMAL");
+        try {
+          await conn.transaction().execute(async (trx) => {
+            for (const { work } of group) {
+              await sql`SAVEPOINT grouped_write`.execute(trx);
+              try {
+                outcomes.push({ value: await work(trx), failed: false });
+              } catch (error) {
+                await sql`ROLLBACK TO grouped_write`.execute(trx);
+                outcomes.push({ error, failed: true });
+              }
+              await sql`RELEASE grouped_write`.execute(trx);
+            }
+          });
+        } finally {
+          relax?.("FULL");
         }
       });
     } catch (error) {

@@ -2,7 +2,8 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { Kysely, type CompiledQuery, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
-import { CommitGroup } from "./commit-group.js";
+import { Checkpointer } from "./checkpointer.js";
+import { CommitGroup, type SetSynchronous } from "./commit-group.js";
 import type { ImmediateRead } from "./executor.js";
 import { LiteralLimitSqliteDialect } from "./literal-limits.js";
 import { SqliteDatabase } from "./sqlite.js";
@@ -20,11 +21,15 @@ export interface StoreOptions {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
-  const { dialect, readNow } = openSqlite(opts.sqliteFile!);
+  const { dialect, readNow, relax, autocheckpoint } = openSqlite(opts.sqliteFile!);
   const db = new Kysely<Database>({ dialect });
   await migrate(db);
-  // SQLite has one connection, so its writes share COMMITs.
-  return Store.over(db, opts.sealer, { commits: new CommitGroup(db), readNow });
+  // SQLite has one connection, so its writes share COMMITs; another, on a worker thread, checkpoints the WAL.
+  return Store.over(db, opts.sealer, {
+    commits: new CommitGroup(db, relax),
+    readNow,
+    checkpointer: new Checkpointer(opts.sqliteFile!, autocheckpoint),
+  });
 }
 
 /** PostgreSQL runs transactions side by side on its pool, under the limits for serving requests (postgres.ts). */
@@ -44,21 +49,33 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   return Store.over(db, opts.sealer);
 }
 
-function openSqlite(file: string): { dialect: LiteralLimitSqliteDialect; readNow: ImmediateRead } {
+function openSqlite(file: string): {
+  dialect: LiteralLimitSqliteDialect;
+  readNow: ImmediateRead;
+  relax: SetSynchronous | undefined;
+  autocheckpoint: (pages: number) => void;
+} {
   const sqlite = new SqliteDatabase(file);
   // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
-  // Concurrent writes share one fsync (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss
-  // guarantee (not the process-kill one) for commits that do not wait for an fsync at all.
+  // Concurrent writes share one fsync, and commits no answer waits on skip it (commit-group.ts).
+  // KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss guarantee (not the process-kill one) for commits that do
+  // not wait for an fsync at all.
+  const full = process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() !== "NORMAL";
+  const setSynchronous: SetSynchronous = (level) => void sqlite.pragma(`synchronous = ${level}`);
   sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma(
-    `synchronous = ${process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"}`,
-  );
+  setSynchronous(full ? "FULL" : "NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   const database = withStatementCache(sqlite);
   // Outside a transaction the connection holds nothing between statements, so a read may run on it at once.
   const readNow: ImmediateRead = <R>({ sql, parameters }: CompiledQuery<R>) =>
     sqlite.inTransaction ? undefined : (database.prepare(sql).all(parameters) as R[]);
-  return { dialect: new LiteralLimitSqliteDialect({ database }), readNow };
+  return {
+    dialect: new LiteralLimitSqliteDialect({ database }),
+    readNow,
+    relax: full ? setSynchronous : undefined,
+    // The size at which a COMMIT checkpoints the WAL on the event loop (checkpointer.ts).
+    autocheckpoint: (pages) => void sqlite.pragma(`wal_autocheckpoint = ${pages}`),
+  };
 }
 
 /** Prepared statements kept for reuse, keyed by their SQL (Kysely prepares every query anew otherwise). */

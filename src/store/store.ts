@@ -3,6 +3,7 @@
 // the clear. One implementation over Kysely serves every dialect.
 import { sql, type Kysely } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
+import type { Checkpointer } from "./checkpointer.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
@@ -29,6 +30,8 @@ interface Shared {
   commits?: CommitGroup;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
   readNow?: ImmediateRead;
+  /** SQLite: checkpoints the WAL on a worker thread (checkpointer.ts). */
+  checkpointer?: Checkpointer;
 }
 
 export class Store {
@@ -45,7 +48,11 @@ export class Store {
   readonly authorizationCodes: AuthorizationCodesRepository;
 
   /** The store over `db`, sealing with `sealer`; on SQLite, its transactions share COMMITs and hot reads run at once. */
-  static over(db: Kysely<Database>, sealer: Sealer, sqlite?: { commits: CommitGroup; readNow: ImmediateRead }): Store {
+  static over(
+    db: Kysely<Database>,
+    sealer: Sealer,
+    sqlite?: { commits: CommitGroup; readNow: ImmediateRead; checkpointer: Checkpointer },
+  ): Store {
     return new Store(db, {
       db,
       sealer,
@@ -76,13 +83,14 @@ export class Store {
 
   /**
    * Runs `fn` atomically: either every write inside it is committed, or none is. `fn` gets the store as seen from
-   * inside the transaction; a transaction begun from there joins the one already running.
+   * inside the transaction; a transaction begun from there joins the one already running. `fsync: false` is for
+   * writes no answer waits on (the audit log's): on SQLite their COMMIT need not wait for the disk (commit-group.ts).
    */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: { fsync: false }): Promise<T> {
     const { db, commits } = this.shared;
     if (this.executor !== db) return fn(this);
     const work = (trx: Executor) => fn(new Store(trx, this.shared));
-    return commits ? commits.run(work) : db.transaction().execute(work);
+    return commits ? commits.run(work, options) : db.transaction().execute(work);
   }
 
   /** The cheapest round trip to the database: throws when it cannot be reached. */
@@ -91,6 +99,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.shared.checkpointer?.close(); // first: the last connection closed removes the WAL
     await this.shared.db.destroy();
   }
 }

@@ -18,6 +18,7 @@ import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
 import { readProfile, removeProfile, writeProfile, type Profile, type SignedIn } from "../profile.js";
+import { listIn, stringIn } from "../answers.js";
 
 /** An account as `az login` and `az account show` print it: a subscription, or the tenant itself when there is none. */
 function account(tenantId: string, subscriptionId: string | undefined, user: { name: string; type: string }) {
@@ -120,14 +121,12 @@ export function accountCommands(program: Command): void {
         user = { type: "user", name, refreshToken: answer.refresh_token };
       }
       const token = await accessToken(conn, MANAGEMENT_SCOPE);
-      const subscriptions = (
-        (await new Management(conn).call("GET", "/subscriptions")) as { value: { subscriptionId: string }[] }
-      ).value;
+      const [first] = listIn(await new Management(conn).call("GET", "/subscriptions"));
       const tid = claimsOf(token).tid;
       const profile: Profile = {
         server: url,
         tenantId: o.tenant ?? (typeof tid === "string" ? tid : tenantId),
-        subscriptionId: subscriptions[0]?.subscriptionId,
+        subscriptionId: first && stringIn(first, "subscriptionId"),
         user,
       };
       writeProfile(profile);

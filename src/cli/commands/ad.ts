@@ -6,6 +6,7 @@ import { callApi, connect, withConnection, type ConnectionOptions } from "../cli
 import { Management } from "../management.js";
 import { booleanArgument } from "../arguments.js";
 import { printResult } from "../output.js";
+import { listIn, stringIn } from "../answers.js";
 
 export function adCommands(program: Command): void {
   const ad = program.command("ad").description("Identity: service principals and users");
@@ -17,24 +18,19 @@ export function adCommands(program: Command): void {
     .requiredOption("-n, --name <name>", "display name")
     .addHelpText("after", "\nExample:\n  kluis ad sp create-for-rbac --name my-app")
     .action(async (o) => {
-      const created = (await mgmt(o).call("POST", "/kluis/servicePrincipals", { displayName: o.name })) as Record<
-        string,
-        string
-      >;
+      const created = await mgmt(o).call("POST", "/kluis/servicePrincipals", { displayName: o.name });
       printResult({
-        appId: created.appId,
-        displayName: created.displayName,
-        password: created.password,
-        tenant: created.tenant,
+        appId: stringIn(created, "appId"),
+        displayName: stringIn(created, "displayName"),
+        password: stringIn(created, "password"),
+        tenant: stringIn(created, "tenant"),
       });
     });
 
   withConnection(sp.command("list"))
     .description("List service principals")
     .addHelpText("after", "\nExample:\n  kluis ad sp list")
-    .action(async (o) =>
-      printResult(((await mgmt(o).call("GET", "/kluis/servicePrincipals")) as { value: unknown[] }).value),
-    );
+    .action(async (o) => printResult(listIn(await mgmt(o).call("GET", "/kluis/servicePrincipals"))));
 
   withConnection(sp.command("show"))
     .description("Show a service principal")
@@ -99,7 +95,7 @@ export function adCommands(program: Command): void {
         ...(o.displayName ? [`startswith(displayName,'${String(o.displayName).replaceAll("'", "''")}')`] : []),
       ];
       const query = clauses.length > 0 ? `?$filter=${encodeURIComponent(clauses.join(" and "))}` : "";
-      printResult(((await graph(o, "GET", `/users${query}`)) as { value: unknown[] }).value);
+      printResult(listIn(await graph(o, "GET", `/users${query}`)));
     });
 
   withConnection(user.command("show"))

@@ -1,9 +1,10 @@
-// `kluis eventgrid event-subscription create|show|list|delete` with az's flags and output (the resource with its
+// `kluis eventgrid event-subscription create|show|list|update|delete` with az's flags and output (the resource with its
 // properties flattened, as az prints it); `kluis eventgrid dead-letter list`, Kluis's own (administrators only).
 import type { Command } from "commander";
 import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { CliError } from "../errors.js";
 import { Management } from "../management.js";
+import { listIn, objectIn, type JsonObject } from "../answers.js";
 import { printResult } from "../output.js";
 
 /** az's --event-delivery-schema values (case-insensitive), as the REST API spells them. */
@@ -12,10 +13,17 @@ const SCHEMAS: Record<string, string> = {
   cloudeventschemav1_0: "CloudEventSchemaV1_0",
 };
 
-type Resource = { properties?: Record<string, unknown> } & Record<string, unknown>;
+/** A resource, or a destination, with its `properties` (an object, when there) at the top level. */
+function lifted(answer: unknown): JsonObject {
+  const { properties, ...rest } = objectIn(answer);
+  return properties === undefined ? rest : { ...rest, ...objectIn(properties) };
+}
 
-/** az prints an event subscription with its properties at the top level. */
-const flattened = ({ properties, ...rest }: Resource) => ({ ...rest, ...properties });
+/** az prints an event subscription with its properties, and its destination's, at the top level. */
+function flattened(answer: unknown): JsonObject {
+  const shown = lifted(answer);
+  return shown.destination === undefined ? shown : { ...shown, destination: lifted(shown.destination) };
+}
 
 function subscriptionPath(sourceResourceId: string | undefined, name?: string): string {
   if (!sourceResourceId) throw new CliError("the following arguments are required: --source-resource-id");
@@ -36,6 +44,19 @@ const integer = (flag: string) => (value: string) => {
   return n;
 };
 
+function checkEndpointType(type: unknown): void {
+  if (String(type).toLowerCase() !== "webhook")
+    throw new CliError("argument --endpoint-type: Kluis delivers to webhooks only.");
+}
+
+/** The options create and update share: az's. */
+const filterOptions = (cmd: Command) =>
+  cmd
+    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
+    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
+    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
+    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so");
+
 export function eventgridCommands(program: Command): void {
   const eventgrid = program.command("eventgrid").description("Event Grid event subscriptions on vaults");
   const subscriptions = eventgrid.command("event-subscription").description("A vault's event subscriptions");
@@ -45,13 +66,8 @@ export function eventgridCommands(program: Command): void {
       .requiredOption("-n, --name <name>", "name of the event subscription")
       .option("--source-resource-id <id>", "the vault's resource id");
 
-  named(subscriptions.command("create"))
+  filterOptions(named(subscriptions.command("create")).requiredOption("--endpoint <url>", "https URL of the webhook"))
     .description("Create an event subscription (the endpoint must answer Event Grid's validation handshake)")
-    .requiredOption("--endpoint <url>", "https URL of the webhook")
-    .option("--endpoint-type <type>", "webhook (the only type Kluis delivers to)", "webhook")
-    .option("--included-event-types <types...>", "event types to deliver, e.g. Microsoft.KeyVault.SecretNearExpiry")
-    .option("--subject-begins-with <prefix>", "deliver events whose subject (the object's name) starts so")
-    .option("--subject-ends-with <suffix>", "deliver events whose subject ends so")
     .option("--subject-case-sensitive", "match subjects case-sensitively")
     .option(
       "--max-delivery-attempts <n>",
@@ -67,8 +83,7 @@ export function eventgridCommands(program: Command): void {
         "    --endpoint https://hooks.example.com/kv --included-event-types Microsoft.KeyVault.CertificateNearExpiry",
     )
     .action(async (o) => {
-      if (String(o.endpointType).toLowerCase() !== "webhook")
-        throw new CliError("argument --endpoint-type: Kluis delivers to webhooks only.");
+      checkEndpointType(o.endpointType);
       let schema: string | undefined;
       if (o.eventDeliverySchema !== undefined) {
         schema = SCHEMAS[String(o.eventDeliverySchema).toLowerCase()];
@@ -92,7 +107,32 @@ export function eventgridCommands(program: Command): void {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
       await m.call("PUT", path, body);
-      printResult(flattened((await m.call("GET", path)) as Resource));
+      printResult(flattened(await m.call("GET", path)));
+    });
+
+  filterOptions(named(subscriptions.command("update")).option("--endpoint <url>", "new https URL of the webhook"))
+    .description("Change an event subscription (a new endpoint must answer Event Grid's validation handshake again)")
+    .option("--labels <labels...>", "labels of the subscription (replace the current ones)")
+    .action(async (o) => {
+      checkEndpointType(o.endpointType);
+      // Event Grid's update body is flat; what is left out stays as it is.
+      const filter = {
+        includedEventTypes: o.includedEventTypes,
+        subjectBeginsWith: o.subjectBeginsWith,
+        subjectEndsWith: o.subjectEndsWith,
+      };
+      const body = {
+        ...(o.endpoint !== undefined
+          ? { destination: { endpointType: "WebHook", properties: { endpointUrl: o.endpoint } } }
+          : {}),
+        ...(Object.values(filter).some((v) => v !== undefined) ? { filter } : {}),
+        ...(o.labels !== undefined ? { labels: o.labels } : {}),
+      };
+      // As az's poller: the PATCH answers Updating, the resource then says Succeeded.
+      const m = mgmt(o);
+      const path = subscriptionPath(o.sourceResourceId, o.name);
+      await m.call("PATCH", path, body);
+      printResult(flattened(await m.call("GET", path)));
     });
 
   named(subscriptions.command("show"))
@@ -101,7 +141,7 @@ export function eventgridCommands(program: Command): void {
     .action(async (o) => {
       const m = mgmt(o);
       const path = subscriptionPath(o.sourceResourceId, o.name);
-      const shown = flattened((await m.call("GET", path)) as Resource);
+      const shown = flattened(await m.call("GET", path));
       if (o.includeSigningKey) Object.assign(shown, await m.call("POST", `${path}/getSigningKey`));
       printResult(shown);
     });
@@ -110,8 +150,7 @@ export function eventgridCommands(program: Command): void {
     .description("List a vault's event subscriptions")
     .option("--source-resource-id <id>", "the vault's resource id")
     .action(async (o) => {
-      const list = (await mgmt(o).call("GET", subscriptionPath(o.sourceResourceId))) as { value: Resource[] };
-      printResult(list.value.map(flattened));
+      printResult(listIn(await mgmt(o).call("GET", subscriptionPath(o.sourceResourceId))).map(flattened));
     });
 
   named(subscriptions.command("delete"))
@@ -128,6 +167,6 @@ export function eventgridCommands(program: Command): void {
       const q = new URLSearchParams();
       if (o.vault) q.set("vault", o.vault);
       if (o.top) q.set("top", o.top);
-      printResult(((await mgmt(o).call("GET", `/kluis/events/deadLetters?${q}`)) as { value: unknown[] }).value);
+      printResult(listIn(await mgmt(o).call("GET", `/kluis/events/deadLetters?${q}`)));
     });
 }

@@ -4,6 +4,7 @@ import { tagsArgument } from "../arguments.js";
 import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
+import { listIn } from "../answers.js";
 
 export function groupCommands(program: Command): void {
   const group = program.command("group").description("Manage resource groups");
@@ -32,7 +33,7 @@ export function groupCommands(program: Command): void {
 
   withConnection(group.command("list"))
     .description("List resource groups")
-    .action(async (o) => printResult(((await call(o, "GET")) as { value: unknown[] }).value));
+    .action(async (o) => printResult(listIn(await call(o, "GET"))));
 
   withConnection(group.command("delete"))
     .description("Delete a resource group; its vaults are soft-deleted")

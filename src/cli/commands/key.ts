@@ -19,6 +19,7 @@ import {
   type ObjectOptions,
 } from "./vault-objects.js";
 import { errorMessage } from "../../http/errors.js";
+import { objectIn, optionalStringIn, stringIn } from "../answers.js";
 
 type Json = Record<string, unknown>;
 
@@ -175,8 +176,7 @@ export function keyCommands(keyvault: Command): void {
     .requiredOption("--count <n>", "number of bytes (1-128)", integerArgument("--count"))
     .action(async (o) => {
       const dp = DataPlane.forVault(o, vaultRef(o));
-      const { value } = (await dp.call("POST", "/rng", { count: o.count })) as { value: string };
-      printResult({ value: toBase64(value) });
+      printResult({ value: toBase64(stringIn(await dp.call("POST", "/rng", { count: o.count }), "value")) });
     });
 
   withAttributeOptions(
@@ -251,9 +251,9 @@ function cryptoCommands(group: Command): void {
       "-a, --algorithm <alg>",
       "algorithm, e.g. RSA-OAEP-256, ES256, PS256",
     );
-  const post = (o: ObjectOptions, operation: string, body: Json) => {
+  const post = async (o: ObjectOptions, operation: string, body: Json) => {
     const { dp, ref } = target(o);
-    return dp.call("POST", `${objectPath("keys", ref)}/${operation}`, body) as Promise<Json>;
+    return objectIn(await dp.call("POST", `${objectPath("keys", ref)}/${operation}`, body));
   };
   const kidOf = (o: ObjectOptions) => {
     const { dp, ref } = target(o);
@@ -292,12 +292,12 @@ function cryptoCommands(group: Command): void {
       };
       const res = await post(o, "encrypt", body);
       printResult({
-        additionalAuthenticatedData: toBase64(res.aad as string | undefined) ?? null,
+        additionalAuthenticatedData: toBase64(optionalStringIn(res, "aad")) ?? null,
         algorithm: o.algorithm,
-        authenticationTag: toBase64(res.tag as string | undefined) ?? null,
-        initializationVector: toBase64(res.iv as string | undefined) ?? null,
+        authenticationTag: toBase64(optionalStringIn(res, "tag")) ?? null,
+        initializationVector: toBase64(optionalStringIn(res, "iv")) ?? null,
         kid: res.kid,
-        result: toBase64(res.value as string),
+        result: toBase64(stringIn(res, "value")),
       });
     });
 
@@ -321,7 +321,7 @@ function cryptoCommands(group: Command): void {
         ...(o.tag ? { tag: bytesOf(o.tag, "--tag") } : {}),
       };
       const res = await post(o, "decrypt", body);
-      const plain = Buffer.from(res.value as string, "base64url");
+      const plain = Buffer.from(stringIn(res, "value"), "base64url");
       printResult({
         algorithm: o.algorithm,
         kid: res.kid,
@@ -337,7 +337,7 @@ function cryptoCommands(group: Command): void {
     .requiredOption("--digest <base64>", "the digest to sign, base64 (e.g. SHA-256 of the data)")
     .action(async (o) => {
       const res = await post(o, "sign", { alg: o.algorithm, value: bytesOf(o.digest, "--digest") });
-      printResult({ algorithm: o.algorithm, kid: res.kid, signature: toBase64(res.value as string) });
+      printResult({ algorithm: o.algorithm, kid: res.kid, signature: toBase64(stringIn(res, "value")) });
     });
 
   cryptoCommand(

@@ -7,6 +7,7 @@ import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
+import { listIn, objectIn, stringIn, type JsonObject } from "../answers.js";
 
 const PERMISSION_FLAGS: [Collection, string][] = [
   ["certificates", "certificatePermissions"],
@@ -28,8 +29,8 @@ const UPDATABLE_PROPERTIES = [
 const resourceGroupOf = (id: string) => /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? null;
 
 /** A vault as az prints it: ARM's resource plus the resourceGroup az adds from its id. */
-function azVault(vault: unknown): unknown {
-  return { ...(vault as object), resourceGroup: resourceGroupOf((vault as { id?: string }).id ?? "") };
+function azVault(vault: unknown): JsonObject {
+  return { ...objectIn(vault), resourceGroup: resourceGroupOf(stringIn(vault, "id")) };
 }
 
 export function keyvaultCommands(program: Command): Command {
@@ -146,7 +147,7 @@ export function keyvaultCommands(program: Command): Command {
       const path = o.resourceGroup
         ? `/subscriptions/${sub}/resourceGroups/${o.resourceGroup}/providers/Microsoft.KeyVault/vaults`
         : `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`;
-      printResult(((await m.call("GET", path)) as { value: unknown[] }).value.map(azVault));
+      printResult(listIn(await m.call("GET", path)).map(azVault));
     });
 
   withConnection(kv.command("delete"))
@@ -180,7 +181,7 @@ export function keyvaultCommands(program: Command): Command {
         location: deleted.properties.location,
         properties: { createMode: "recover", tenantId: m.conn.tenantId, sku: { family: "A", name: "standard" } },
       });
-      printResult(azVault(recovered as Parameters<typeof azVault>[0]));
+      printResult(azVault(recovered));
     });
 
   withConnection(kv.command("purge"))

@@ -5,12 +5,7 @@ import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
-
-interface AuditEntry {
-  nodeId: string;
-  seq: number;
-  time: string;
-}
+import { listIn, objectIn, stringIn } from "../answers.js";
 
 const UNITS = new Map([
   ["s", 1],
@@ -61,15 +56,15 @@ export function monitorCommands(program: Command): void {
       "after",
       "\nExample:\n  kluis monitor audit list --vault myvault --operation SecretGet --since 1h -o table",
     )
-    .action(async (o) => printResult(((await mgmt(o).call("GET", auditPath(o))) as { value: AuditEntry[] }).value));
+    .action(async (o) => printResult(listIn(await mgmt(o).call("GET", auditPath(o)))));
 
   withConnection(audit.command("verify"))
     .description("Check every node's chain of entries; exit status 1 and the first bad entry when one is broken")
     .addHelpText("after", "\nExample:\n  kluis monitor audit verify")
     .action(async (o) => {
-      const result = (await mgmt(o).call("GET", "/kluis/audit/verify")) as { ok: boolean };
+      const result = objectIn(await mgmt(o).call("GET", "/kluis/audit/verify"));
       printResult(result);
-      if (!result.ok) process.exitCode = 1;
+      if (result.ok !== true) process.exitCode = 1;
     });
 
   filtered(audit.command("tail"))
@@ -84,13 +79,14 @@ export function monitorCommands(program: Command): void {
       let since = o.since ? sinceOf(o.since) : new Date().toISOString();
       let seen = new Set<string>(); // entries at `since` already printed
       for (;;) {
-        const { value } = (await m.call("GET", auditPath({ ...o, since, top: "10000" }))) as { value: AuditEntry[] };
-        for (const entry of value.reverse()) {
-          const key = `${entry.nodeId}:${entry.seq}`;
+        const entries = listIn(await m.call("GET", auditPath({ ...o, since, top: "10000" })));
+        for (const entry of entries.reverse()) {
+          const key = `${stringIn(entry, "nodeId")}:${String(entry.seq)}`;
           if (seen.has(key)) continue;
           process.stdout.write(JSON.stringify(entry) + "\n");
-          if (entry.time !== since) {
-            since = entry.time;
+          const time = stringIn(entry, "time");
+          if (time !== since) {
+            since = time;
             seen = new Set();
           }
           seen.add(key);

@@ -9,6 +9,7 @@ import { connect, withConnection, type ConnectionOptions } from "../client.js";
 import { CliError } from "../errors.js";
 import { Management } from "../management.js";
 import { printResult } from "../output.js";
+import { listIn, objectIn } from "../answers.js";
 
 /** A role definition as az prints it. */
 type AzRoleDefinition = { id: string; name: string; roleName: string; roleType: string } & Record<string, unknown>;
@@ -44,9 +45,7 @@ export function roleCommands(program: Command): void {
   const definitionsPath = async (m: Management) =>
     `/subscriptions/${await m.subscriptionId()}/providers/Microsoft.Authorization/roleDefinitions`;
   const definitions = async (m: Management) =>
-    ((await m.call("GET", await definitionsPath(m))) as { value: Record<string, unknown>[] }).value.map(
-      (d) => roleDefinitionOut(d) as AzRoleDefinition,
-    );
+    listIn(await m.call("GET", await definitionsPath(m))).map((d) => roleDefinitionOut(d) as AzRoleDefinition);
   /** The definition whose name (its GUID) or roleName is `nameOrId`. */
   const findDefinition = (all: AzRoleDefinition[], nameOrId: string) =>
     findRole(
@@ -89,11 +88,7 @@ export function roleCommands(program: Command): void {
     .action(async (o) => {
       const m = mgmt(o);
       printResult(
-        (
-          (await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)) as {
-            value: unknown[];
-          }
-        ).value,
+        listIn(await m.call("GET", `${await scopeOf(m, o.scope)}/providers/Microsoft.Authorization/roleAssignments`)),
       );
     });
 
@@ -127,11 +122,13 @@ export function roleCommands(program: Command): void {
       const m = mgmt(o);
       printResult(
         roleDefinitionOut(
-          (await m.call(
-            "PUT",
-            `${await definitionsPath(m)}/${crypto.randomUUID()}`,
-            roleDefinitionIn(o.roleDefinition),
-          )) as Record<string, unknown>,
+          objectIn(
+            await m.call(
+              "PUT",
+              `${await definitionsPath(m)}/${crypto.randomUUID()}`,
+              roleDefinitionIn(o.roleDefinition),
+            ),
+          ),
         ),
       );
     });

@@ -13,6 +13,7 @@ import {
   type VaultOptions,
 } from "../data-plane.js";
 import { printResult } from "../output.js";
+import { stringIn } from "../answers.js";
 
 type Json = Record<string, unknown>;
 
@@ -178,8 +179,8 @@ export function sharedObjectCommands<B, I>(
     .action(async (o) => {
       const { dp, ref } = target(o);
       const file = newFile(o.file);
-      const { value } = (await dp.call("POST", `${objectPath(collection, ref)}/backup`)) as { value: string };
-      writeFileSync(file, Buffer.from(value, "base64url"));
+      const answer = await dp.call("POST", `${objectPath(collection, ref)}/backup`);
+      writeFileSync(file, Buffer.from(stringIn(answer, "value"), "base64url"));
     });
 
   withVault(

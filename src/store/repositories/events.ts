@@ -73,6 +73,25 @@ export class EventsRepository {
       .execute();
   }
 
+  /** A new subscription's properties; false when there is no such subscription (any more). */
+  async updateSubscription<P>(idKey: string, properties: P): Promise<boolean> {
+    const res = await this.db
+      .updateTable("event_subscriptions")
+      .set({ properties: JSON.stringify(properties) })
+      .where("id_key", "=", idKey)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async countSubscriptions(vault: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("event_subscriptions")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("vault", "=", vault)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async getSubscription<P>(idKey: string): Promise<SubscriptionRecord<P> | undefined> {
     const row = await this.db
       .selectFrom("event_subscriptions")
@@ -208,9 +227,17 @@ export class EventsRepository {
   }
 
   // -- once per version -----------------------------------------------------------------------
-  /** Versions of live names whose `exp` is at or before `before` and that do not carry `mark` yet. */
-  async expiringVersions(before: number, mark: string, limit: number): Promise<ExpiringVersion[]> {
-    const rows = await this.db
+  /**
+   * Versions of live names whose `exp` is at or before `before` and that do not carry `mark` yet; with
+   * `exceptKeysMentioning`, not those of keys whose stored state contains it (another sweep marks them).
+   */
+  async expiringVersions(
+    before: number,
+    mark: string,
+    limit: number,
+    exceptKeysMentioning?: string,
+  ): Promise<ExpiringVersion[]> {
+    let q = this.db
       .selectFrom("object_versions as v")
       .innerJoin("object_names as n", (join) =>
         join.onRef("n.vault", "=", "v.vault").onRef("n.kind", "=", "v.kind").onRef("n.name_key", "=", "v.name_key"),
@@ -226,10 +253,12 @@ export class EventsRepository {
       .select(["v.vault", "v.kind", "v.name", "v.version", "v.expires_at", "n.state"])
       .where("v.expires_at", "<=", before)
       .where("n.deleted_at", "is", null)
-      .where("m.mark", "is", null)
-      .orderBy("v.expires_at")
-      .limit(limit)
-      .execute();
+      .where("m.mark", "is", null);
+    if (exceptKeysMentioning !== undefined)
+      q = q.where((eb) =>
+        eb.not(eb.and([eb("v.kind", "=", "key"), eb("n.state", "like", `%${exceptKeysMentioning}%`)])),
+      );
+    const rows = await q.orderBy("v.expires_at").limit(limit).execute();
     return rows.map((r) => ({
       vault: r.vault,
       kind: r.kind as ObjectKind,

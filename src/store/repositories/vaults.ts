@@ -40,6 +40,18 @@ export class VaultsRepository {
     return rows.map((r) => toVault<P>(r));
   }
 
+  /**
+   * Holds the vault's row until the transaction ends (a PostgreSQL row lock; SQLite runs one write at a time), so that
+   * a check of what the vault holds and the write it allows are one step across nodes.
+   */
+  async lock(name: string): Promise<void> {
+    await this.db
+      .updateTable("vaults")
+      .set((eb) => ({ name: eb.ref("name") }))
+      .where("name", "=", name)
+      .execute();
+  }
+
   /** Marks a vault deleted (or, with nulls, recovered); its contents stay untouched. */
   async setDeleted(name: string, deletedAt: number | null, scheduledPurgeAt: number | null): Promise<boolean> {
     const res = await this.db
