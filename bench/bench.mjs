@@ -9,7 +9,7 @@
 //   --cert-clients K  BENCH_CERT_CLIENTS  concurrent clients creating certificates (default 4)
 //   --out DIR         BENCH_OUT           where results.json and RESULTS.md go (default bench/)
 //   --soak S          BENCH_SOAK          seconds of mixed load in --memory (default 600, as the issue asks)
-// Scenarios: --core (secrets, signing, certificates, many secrets), --quickstart (the Python SDK certificate
+// Scenarios: --core (secrets, signing, certificates, many secrets), --sign (signing only, part of --core), --quickstart (the Python SDK certificate
 // quickstart, 10 runs), --start (start to first 200 on /healthz), --postgres (1 and 2 nodes on one PostgreSQL, with
 // pgbench), --metrics (secret GET with the metrics hook against a server with it off, KLUIS_METRICS=off), --memory
 // (RSS after a long mixed load against RSS after warm-up). Without any, a run is --core --quickstart --start --metrics;
@@ -56,7 +56,7 @@ const CERT_CLIENTS = Number(option("--cert-clients", "BENCH_CERT_CLIENTS", "4"))
 const OUT = option("--out", "BENCH_OUT", here);
 const SOAK = Number(option("--soak", "BENCH_SOAK", "600"));
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
-const SCENARIOS = ["core", "quickstart", "start", "metrics", "postgres", "memory"];
+const SCENARIOS = ["core", "sign", "quickstart", "start", "metrics", "postgres", "memory"];
 const chosen = SCENARIOS.filter((name) => process.argv.includes(`--${name}`));
 const ALL = process.argv.includes("--all");
 const RUN = new Set(ALL ? SCENARIOS : chosen.length ? chosen : ["core", "quickstart", "start", "metrics"]);
@@ -317,10 +317,16 @@ async function main() {
   // Start-up first: no other Kluis runs then, and its data directory is small.
   if (RUN.has("start")) await measureStart();
   if (RUN.has("quickstart")) await measureQuickstart();
-  if (RUN.has("core")) {
+  if (RUN.has("core") || RUN.has("sign")) {
     const kluis = await startKluis();
     log(`Kluis on port ${kluis.port} (pid ${kluis.proc.pid}), data in ${kluis.dataDir}`);
-    await measureCore(kluis);
+    if (RUN.has("core")) await measureCore(kluis);
+    else
+      await measureSign(
+        kluis,
+        client(kluis.port, kluis.ca),
+        await adminToken(client(kluis.port, kluis.ca), kluis.admin),
+      );
     await stop(kluis.proc);
     rmSync(kluis.dataDir, { recursive: true, force: true });
   }
@@ -389,8 +395,15 @@ async function measureCore(kluis) {
   figure("secret PUT p50", kluisPut.p50, "ms", { ceiling: barePut.p50, higherIsBetter: false });
   figure("secret PUT p99", kluisPut.p99, "ms", { ceiling: barePut.p99, higherIsBetter: false });
 
-  // 2. sign: RS256 against node:crypto sign in a loop, ES256 against a bare server signing per request ------
+  await measureSign(kluis, http, token);
+  await measureCertificatesAndManySecrets(kluis, http, token);
+}
+
+/** 2. sign: RS256 against node:crypto sign in a loop, ES256 against a bare server signing per request. */
+async function measureSign(kluis, http, token) {
   log("2. sign");
+  const auth = { authorization: `Bearer ${token}` };
+  const half = { duration: Math.max(1, DURATION / 2) };
   for (const [alg, create, keygen] of [
     ["RS256", { kty: "RSA", key_size: 2048 }, () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey],
     ["ES256", { kty: "EC", crv: "P-256" }, undefined],
@@ -414,7 +427,7 @@ async function measureCore(kluis) {
     const path = `/keys/${name}/${version}/sign`;
     if (alg === "ES256") {
       // Ceiling (issue 13): a bare Fastify HTTPS server that signs the same digest per request, taking turns with Kluis.
-      const bareSign = await startBare(kluis.dataDir, get.bytes, put.bytes);
+      const bareSign = await startBare(kluis.dataDir, 0, 0); // its secret bodies serve no figure here
       const [bareR, r] = await alternate([
         () => cannon(bareSign.port, { ...half, method: "POST", path, body, headers: auth }),
         () => cannon(kluis.port, { ...half, method: "POST", path: `${path}?${API}`, body, headers: auth }),
@@ -445,6 +458,10 @@ async function measureCore(kluis) {
     });
     figure(`sign ${alg} p99`, r.p99, "ms");
   }
+}
+
+async function measureCertificatesAndManySecrets(kluis, http, token) {
+  const auth = { authorization: `Bearer ${token}` };
 
   // 3. certificate creation against RSA-2048 key generation on all cores -----------------------------
   log("3. certificate creation");

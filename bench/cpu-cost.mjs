@@ -3,7 +3,9 @@
 // far less with the load around it. Each round sends the same number of requests (16 keep-alive connections) to each
 // server in turn and reads its CPU time (user + system, all threads) from /proc before and after.
 // Usage: node bench/cpu-cost.mjs [--base OTHER/dist/cli/kluis.js] [--scenario get|put|sign-es256|sign-rs256]
-//          [--requests 10000] [--rounds 5] [--bare] [--perf FILE]
+//          [--requests 10000] [--rounds 5] [--bare] [--perf FILE] [--event-loop]
+// --event-loop: counts the main thread's CPU only (the event loop, which bounds a server's throughput when another
+// core is free), not its worker threads' (RSA signatures, ECDSA nonces drawn ahead) nor V8's helper threads'.
 // --perf PREFIX: records each server's on-CPU samples during the rounds with `perf record -e cpu-clock -g` into
 // PREFIX.LABEL (JIT frames named through --perf-basic-prof); read them with `perf report -i FILE --no-children`.
 // Prints µs of server CPU per request for each server (median of the rounds), and each build's ratio to the first.
@@ -32,12 +34,13 @@ const BUILDS = [
 const API = "api-version=7.5";
 const CLOCK_TICKS = 100;
 const PERF = arg("--perf");
+const EVENT_LOOP = process.argv.includes("--event-loop");
 
 const children = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
 function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const stat = readFileSync(EVENT_LOOP ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }

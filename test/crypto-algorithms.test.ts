@@ -89,11 +89,16 @@ describe("ECDSA over a digest (crypto/ecdsa.ts)", () => {
     });
   }
 
-  it("signs across batches of drawn nonces, each nonce once, each signature one OpenSSL verifies (P-256)", async () => {
+  it("signs across batches of drawn nonces (the event loop's and a worker's), each nonce once, each signature one OpenSSL verifies (P-256)", async () => {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const digest = sha256("kluis");
     // Concurrent signers too: a batch is drawn while others wait for theirs.
     const signatures = await Promise.all(Array.from({ length: 50 }, () => ecdsaSign(privateKey, digest)));
+    // Sustained signing: a worker draws the nonces (ecdsa.ts), and its batches land between these signatures.
+    for (let i = 0; i < 2000; i++) {
+      signatures.push(await ecdsaSign(privateKey, digest));
+      await new Promise(setImmediate);
+    }
     for (const signature of signatures)
       assert.equal(
         nodeVerify("sha256", Buffer.from("kluis"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature),

@@ -321,7 +321,17 @@ const queryString = fc
       ),
       skiptoken: fc.option(fc.oneof(b64url(40), hostileString, fc.constant("MTAwMDAwMDAwMDAwMDAwMDAwMDA"))),
       repeatSkiptoken: fc.boolean(),
-      extra: fc.option(fc.tuple(fc.constantFrom("includePending", "outContentType", "$filter", "x"), hostileString)),
+      extra: fc.option(
+        fc.tuple(
+          fc.constantFrom("includePending", "outContentType", "$filter", "x", "kluisSearch", "kluisCount"),
+          hostileString,
+        ),
+      ),
+      // Kluis's list extension (objects/name-search.ts): searches a lister may send, and counts asked for.
+      kluisSearch: fc.option(
+        fc.oneof(fc.constantFrom("s", "S1", "-", "a_b", "a%b", "a\\b", "z".repeat(127)), hostileString),
+      ),
+      kluisCount: fc.option(fc.constantFrom("true", "false", "TRUE", "1")),
       rawJunk: fc.option(fc.constantFrom("%zz", "&&&", "=", "a=%", "api-version", "%E0%A4%A")),
     },
     { requiredKeys: [] },
@@ -335,6 +345,8 @@ const queryString = fc
     if (q.skiptoken != null) add("$skiptoken", q.skiptoken);
     if (q.repeatSkiptoken && q.skiptoken != null) add("$skiptoken", "x");
     if (q.extra != null) add(q.extra[0], q.extra[1]);
+    if (q.kluisSearch != null) add("kluisSearch", q.kluisSearch);
+    if (q.kluisCount != null) add("kluisCount", q.kluisCount);
     if (q.rawJunk != null) parts.push(q.rawJunk);
     return parts.length ? `?${parts.join("&")}` : "";
   });

@@ -427,7 +427,10 @@ describe("a store written before migration 0012", () => {
       db.prepare(
         "INSERT INTO role_assignments (name, scope, principal_id, role_definition_id, created_at) VALUES (?, ?, ?, ?, ?)",
       ).run(randomUUID(), `/subscriptions/${sub}`, oid, "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d", Date.now());
-      db.exec("DELETE FROM kysely_migration WHERE name = '0012_user_access_administrator_id';");
+      // Back to before 0012: what later migrations added goes too, so that they run again after it.
+      db.exec(
+        "DROP INDEX object_names_listing; DELETE FROM kysely_migration WHERE name >= '0012_user_access_administrator_id';",
+      );
       db.close();
 
       await kluis.restart();

@@ -1,9 +1,11 @@
 // The web UI at /ui/, driven in headless Debian Chromium: a person signs in on Kluis's sign-in page (authorization
 // code + PKCE), creates a certificate through the form, finds it on the expiry timeline, deletes and recovers it,
-// reveals a secret, edits an access policy, and a user without permission sees a clear refusal. Screenshots of each
+// reveals a secret, edits an access policy, and a user without permission sees a clear refusal; a merged certificate
+// shows its issuer chain; a vault of 100,000 secrets is searched by the server and counted exactly. Screenshots of each
 // page go to test-artifacts/ui/. Also checked over plain HTTPS: what the server sends with the UI (CSP, caching,
 // the redirect from /) and the data plane's CORS, which admits the UI's own origin and no other.
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,8 +13,14 @@ import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshot, type TestBrowser } from "./helpers/browser.js";
 import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis } from "./helpers/kluis.js";
+import { OpenSsl } from "./helpers/openssl.js";
+import { seedSecrets } from "./helpers/seed.js";
 
 const VAULT = "webui";
+/** A vault of 100,000 secrets (written into the store before the server starts) and three that hold "needle". */
+const BIG_VAULT = "bigvault";
+const BIG = 100_000;
+const NEEDLES = ["a-NEEDLE-first", "item-099990-Needle", "zz-needle-last"];
 const BOB = { upn: "bob@kluis.local", password: "Bob-pa55word-UI" };
 
 describe("web UI", () => {
@@ -54,24 +62,28 @@ describe("web UI", () => {
 
   before(async () => {
     kluis = await Kluis.start();
-    origin = `https://localhost:${kluis.info.port}`;
     admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
-    await kluis.createVault(VAULT);
     const all = ["all"];
-    await kluis.cliJson([
-      "keyvault",
-      "set-policy",
-      "--name",
-      VAULT,
-      "--object-id",
-      admin.user.objectId,
-      "--certificate-permissions",
-      ...all,
-      "--secret-permissions",
-      ...all,
-      "--key-permissions",
-      ...all,
-    ]);
+    for (const vault of [VAULT, BIG_VAULT]) {
+      await kluis.createVault(vault);
+      await kluis.cliJson([
+        "keyvault",
+        "set-policy",
+        "--name",
+        vault,
+        "--object-id",
+        admin.user.objectId,
+        "--certificate-permissions",
+        ...all,
+        "--secret-permissions",
+        ...all,
+        "--key-permissions",
+        ...all,
+      ]);
+    }
+    const names = Array.from({ length: BIG }, (_, i) => `item-${String(i).padStart(6, "0")}`);
+    await seedSecrets(kluis, BIG_VAULT, [...names, ...NEEDLES]); // restarts the server, on another port
+    origin = `https://localhost:${kluis.info.port}`;
     bobId = await kluis.createUser(BOB.upn, BOB.password, "Bob");
     const sub = kluis.info.subscriptionId;
     await kluis.cliJson([
@@ -161,7 +173,7 @@ describe("web UI", () => {
     await row(phone, VAULT).waitFor();
     await screenshot(phone, "01-vaults-phone");
     await phone.getByRole("link", { name: VAULT }).click();
-    await phone.getByText("0 of 0 loaded").waitFor();
+    await phone.getByText("0 of 0 shown").waitFor();
     await phone.getByText("Loading…").waitFor({ state: "detached" });
     await screenshot(phone, "02-vault-phone");
   });
@@ -186,7 +198,7 @@ describe("web UI", () => {
     await alice.getByRole("link", { name: "web-cert" }).click();
     await alice.getByText("CN=web.example.com").first().waitFor();
     assert.ok(await alice.getByText("web.example.com, www.example.com").isVisible());
-    assert.ok(await alice.getByText("(self-signed)").isVisible());
+    assert.ok(await alice.locator("dl.facts").first().getByText("(self-signed)").isVisible());
     const download = alice.waitForEvent("download");
     await alice.getByRole("button", { name: "Certificate (PEM)" }).click();
     const pem = readFileSync(await (await download).path(), "utf8");
@@ -297,7 +309,106 @@ describe("web UI", () => {
     await screenshot(bob, "11-allowed");
   });
 
-  it("pages through a long list with the vault's nextLink, and filters what is loaded", async () => {
+  it("shows a merged certificate's issuer chain link by link; without secrets get, the issuer's name and why", async () => {
+    // csr-cert, pending since the form made it, signed by a CA of openssl's and merged with the CA in its chain.
+    const token = (await fetchToken(kluis, admin)).body.access_token as string;
+    const call = (method: string, path: string, body?: unknown) =>
+      rawRequest(kluis, `${VAULT}.localhost`, method, `${path}?api-version=7.5`, {
+        token,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const pending = await call("GET", "/certificates/csr-cert/pending");
+    assert.equal(pending.status, 200, JSON.stringify(pending.body));
+    const openssl = new OpenSsl();
+    try {
+      openssl.makeCa();
+      openssl.write(
+        "csr-cert.csr",
+        `-----BEGIN CERTIFICATE REQUEST-----\n${pending.body.csr}\n-----END CERTIFICATE REQUEST-----\n`,
+      );
+      openssl.signCsr("csr-cert.csr", "csr-cert.pem");
+      const leaf = new X509Certificate(openssl.read("csr-cert.pem"));
+      const ca = new X509Certificate(openssl.read("ca.pem"));
+      const merged = await call("POST", "/certificates/csr-cert/pending/merge", {
+        x5c: [leaf.raw.toString("base64"), ca.raw.toString("base64")],
+      });
+      assert.equal(merged.status, 201, JSON.stringify(merged.body));
+
+      await alice.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/csr-cert`), VAULT);
+      // The chain comes from the certificate's secret (with its private key): read only on an explicit click.
+      const show = alice.getByRole("button", { name: "Show the issuer chain" });
+      await show.waitFor();
+      assert.equal(await alice.getByRole("list", { name: "Issuer chain" }).count(), 0);
+      await show.click();
+      const chain = alice.getByRole("list", { name: "Issuer chain" });
+      const links = chain.getByRole("listitem");
+      await links.nth(1).waitFor();
+      assert.equal(await links.count(), 2);
+      const [first, second] = [await links.nth(0).innerText(), await links.nth(1).innerText()];
+      assert.match(first, /this certificate/);
+      assert.match(first, /Issuer\s+CN=Test Root CA/);
+      assert.ok(first.includes(leaf.fingerprint.replace(/:/g, "")), first);
+      assert.match(second, /Subject\s+CN=Test Root CA[\s\S]*self-signed/);
+      assert.ok(second.includes(ca.fingerprint.replace(/:/g, "")), second);
+      await screenshot(alice, "13-issuer-chain");
+    } finally {
+      openssl.dispose();
+    }
+    // A self-signed certificate's chain is itself.
+    await alice.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/web-cert`), VAULT);
+    await alice.getByRole("button", { name: "Show the issuer chain" }).click();
+    const own = alice.getByRole("list", { name: "Issuer chain" }).getByRole("listitem");
+    await own.first().getByText("(self-signed)").waitFor(); // csr-cert's first link is not
+    assert.equal(await own.count(), 1);
+    assert.match(await own.first().innerText(), /CN=web\.example\.com \(this certificate\)/);
+
+    // Bob may get and list certificates, not secrets (the UI's new entry had given him secrets get and list): the
+    // leaf's issuer, and why the rest is not shown.
+    await kluis.cliJson(["keyvault", "delete-policy", "--name", VAULT, "--object-id", bobId]);
+    await kluis.cliJson([
+      "keyvault",
+      "set-policy",
+      "--name",
+      VAULT,
+      "--object-id",
+      bobId,
+      "--certificate-permissions",
+      "get",
+      "list",
+    ]);
+    const bob = await newPage();
+    await signIn(bob, BOB.upn, BOB.password);
+    await bob.evaluate((v) => (location.hash = `#/vaults/${v}/certificates/csr-cert`), VAULT);
+    await bob.getByRole("button", { name: "Show the issuer chain" }).click();
+    const why = bob.getByText("The rest of the chain is not shown");
+    await why.waitFor();
+    assert.match(await why.innerText(), /Issued by CN=Test Root CA\..*secrets get/);
+    assert.equal(await bob.getByRole("list", { name: "Issuer chain" }).count(), 0);
+  });
+
+  it("searches a vault of 100,000 secrets on the server, finds names on any page, and counts them exactly", async () => {
+    await alice.getByRole("link", { name: "Vaults", exact: true }).click();
+    await row(alice, BIG_VAULT)
+      .getByRole("link", { name: (BIG + NEEDLES.length).toLocaleString("en") })
+      .waitFor();
+    await alice.evaluate((v) => (location.hash = `#/vaults/${v}/secrets`), BIG_VAULT);
+    await alice.getByText("25 of 100,003 shown (more on the server)").waitFor();
+    const search = alice.getByLabel("Search by name");
+    await search.fill("item-099990"); // the 3,997th page of 25 in name order
+    await alice.getByText("2 of 2 matching “item-099990” shown").waitFor();
+    assert.deepEqual(await alice.getByRole("rowheader").allInnerTexts(), ["item-099990", "item-099990-Needle"]);
+    await search.fill("NEEDLE");
+    await alice.getByText("3 of 3 matching “NEEDLE” shown").waitFor();
+    assert.deepEqual(await alice.getByRole("rowheader").allInnerTexts(), NEEDLES);
+    await screenshot(alice, "14-search");
+    await search.fill("needle%");
+    await alice.getByRole("alert").getByText("Names hold only letters, digits and hyphens").waitFor();
+    assert.equal(await search.getAttribute("aria-invalid"), "true");
+    await search.fill("");
+    await alice.getByText("25 of 100,003 shown (more on the server)").waitFor();
+  });
+
+  it("pages through a long list with the vault's nextLink, and searches it on the server", async () => {
     // More than a page (25) of secrets, written straight to the data plane as the administrator.
     const token = (await fetchToken(kluis, admin)).body.access_token as string;
     for (let i = 0; i < 30; i++) {
@@ -309,16 +420,17 @@ describe("web UI", () => {
     }
     await alice.evaluate((v) => (location.hash = `#/vaults/${v}/keys`), VAULT);
     await alice.getByRole("link", { name: "Secrets" }).click();
-    await alice.getByText("25 of 25 loaded (more on the server)").waitFor();
+    // Those 30, db-password, and the secrets of web-cert and csr-cert.
+    await alice.getByText("25 of 33 shown (more on the server)").waitFor();
     await alice.getByRole("button", { name: "Load more" }).click();
-    await alice.getByText("32 of 32 loaded").waitFor(); // those 30, db-password and web-cert's own secret
-    await alice.getByLabel("Filter by name").fill("page-2");
-    await alice.getByText("11 of 32 loaded").waitFor(); // page-2 and page-20 to page-29
+    await alice.getByText("33 of 33 shown").waitFor();
+    await alice.getByLabel("Search by name").fill("page-2");
+    await alice.getByText("11 of 11 matching “page-2” shown").waitFor(); // page-2 and page-20 to page-29
     assert.equal(await alice.getByRole("rowheader", { name: /^page-2/ }).count(), 11);
   });
 
   it("purges a deleted secret for good", async () => {
-    await alice.getByLabel("Filter by name").fill("page-0");
+    await alice.getByLabel("Search by name").fill("page-0");
     await row(alice, "page-0").getByRole("button", { name: "Delete" }).click();
     await row(alice, "page-0").getByRole("button", { name: "Confirm delete" }).click();
     await alice.getByRole("link", { name: "Deleted" }).click();

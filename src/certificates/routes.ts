@@ -3,6 +3,8 @@ import type { FastifyInstance } from "fastify";
 import { jsonBody, restoreRoute } from "../http/body.js";
 import type { Route } from "../http/route.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
+import { CERTIFICATES } from "../objects/collection.js";
+import { searchableList } from "../objects/name-search.js";
 import {
   deleteCertificateContacts,
   deleteCertificateIssuer,
@@ -97,16 +99,13 @@ export async function certificateRoutes(app: FastifyInstance) {
   );
 
   app.get<Route>("/certificates", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
     const includePending = req.query.includePending === "true";
-    const certificates = await getCertificates(req.scope, page, includePending);
-    return pageResponse(
+    return searchableList(
       req.scope,
-      `/${COLLECTION}`,
-      page,
-      certificates,
-      (c) => certificateListItem(req.scope, c),
-      includePending ? "&includePending=true" : "",
+      req.query,
+      { collection: CERTIFICATES, deleted: false, pathQuery: includePending ? "&includePending=true" : "" },
+      (scope, page) => getCertificates(scope, page, includePending),
+      certificateListItem,
     );
   });
   app.post<Named>("/certificates/:name/create", need("create"), async (req, reply) => {
@@ -187,12 +186,15 @@ export async function certificateRoutes(app: FastifyInstance) {
     certificateBundle(req.scope, await restoreCertificate(req.scope, jsonBody(req).value)),
   );
 
-  app.get<Route>("/deletedcertificates", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/deletedcertificates", page, await getDeletedCertificates(req.scope, page), (d) =>
-      deletedCertificateItem(req.scope, d),
-    );
-  });
+  app.get<Route>("/deletedcertificates", need("list"), async (req) =>
+    searchableList(
+      req.scope,
+      req.query,
+      { collection: CERTIFICATES, deleted: true },
+      getDeletedCertificates,
+      deletedCertificateItem,
+    ),
+  );
   app.get<Named>("/deletedcertificates/:name", need("get"), async (req) =>
     deletedCertificateBundle(req.scope, await getDeletedCertificate(req.scope, req.params.name)),
   );

@@ -3,7 +3,7 @@
 import type { KeyObject } from "node:crypto";
 import { KeyAlgorithmError } from "./algorithm-error.js";
 import { CURVES, curveNameOf, type CurveName } from "./keys.js";
-import { baseMultiply, baseMultiplyOnWorker } from "./private-key-workers.js";
+import { baseMultiply, baseMultiplyFreshOnWorker, baseMultiplyOnWorker } from "./private-key-workers.js";
 
 /** What ECDSA's scalar arithmetic needs of a curve: its order n, n's bit length, the byte length of its coordinates. */
 interface Curve {
@@ -81,7 +81,7 @@ const multiplyHere = (crv: CurveName, k?: Buffer) => pointOf(crv, baseMultiply(C
 
 function pointOf(crv: CurveName, out: Buffer): { x: bigint; k: bigint } {
   const { bytes } = CURVE_PARAMS[crv];
-  return { x: toBig(out.subarray(1, 1 + bytes)), k: toBig(out.subarray(1 + 2 * bytes)) };
+  return { x: toBig(out.subarray(1, 1 + bytes)), k: toBig(out.subarray(1 + 2 * bytes, 1 + 3 * bytes)) };
 }
 
 /** What a signature needs of its nonce k: r = x(k·G) mod n, and k⁻¹ mod n. */
@@ -90,18 +90,26 @@ interface Nonce {
   kInverse: bigint;
 }
 
-/** Nonces drawn a batch at a time for the curves signed on the event loop; each is taken out of its batch once. */
+/**
+ * Nonces for the curves signed on the event loop, drawn ahead a batch at a time; each is taken out of its batch once.
+ * Under sustained signing a worker draws them (k·G was most of what a P-256 signature cost the event loop, which
+ * keeps only the bigint arithmetic); the event loop draws a small batch itself whenever none is left.
+ */
 const NONCE_BATCH = 16;
+// Small enough that an RSA signature queued behind a batch on the same worker waits about a millisecond at most.
+const WORKER_BATCH = 64;
 const drawnNonces = new Map<CurveName, Nonce[]>();
+/** Batches the event loop drew itself, by curve: a second one means signing goes on, and a worker takes over. */
+const drawnHere = new Map<CurveName, number>();
+const refilling = new Set<CurveName>();
 
 /**
- * A batch of fresh nonces with one modular inversion for all of them (Montgomery's trick: three multiplications a
- * nonce instead of an inversion, which cost as much as the rest of a signature). The one inversion is of a product
+ * The nonces of fresh points with one modular inversion for all of them (Montgomery's trick: three multiplications
+ * a nonce instead of an inversion, which cost as much as the rest of a signature). The one inversion is of a product
  * of random nonces, so its bigint timing tells nothing of any one of them.
  */
-function drawNonces(crv: CurveName): Nonce[] {
+function noncesOf(crv: CurveName, points: { x: bigint; k: bigint }[]): Nonce[] {
   const { n } = CURVE_PARAMS[crv];
-  const points = Array.from({ length: NONCE_BATCH }, () => multiplyHere(crv));
   const products = [points[0]!.k]; // k0·…·ki mod n
   for (let i = 1; i < points.length; i++) products.push((products[i - 1]! * points[i]!.k) % n);
   let inverted = inverse(products[products.length - 1]!, n); // (k0·…·ki)⁻¹, for i from the last down
@@ -113,12 +121,37 @@ function drawNonces(crv: CurveName): Nonce[] {
   return nonces;
 }
 
-/** A fresh nonce: from the drawn batch on the event loop's curves, otherwise one from a worker. */
+/** A batch drawn by a worker joins the curve's nonces; while it is under way the event loop signs on. */
+function refill(crv: CurveName, batch: Nonce[]): void {
+  refilling.add(crv);
+  const size = 1 + 3 * CURVE_PARAMS[crv].bytes; // a point, then its k (private-key-workers.ts)
+  baseMultiplyFreshOnWorker(CURVES[crv], WORKER_BATCH)
+    .then((out) => {
+      const points = Array.from({ length: out.length / size }, (_, i) => pointOf(crv, out.subarray(i * size)));
+      batch.push(...noncesOf(crv, points));
+    })
+    // A failed worker costs nothing but speed: the event loop draws its own batches meanwhile.
+    .catch(() => undefined)
+    .finally(() => refilling.delete(crv));
+}
+
+/** A fresh nonce: from the drawn ones on the event loop's curves, otherwise one from a worker. */
 async function freshNonce(crv: CurveName): Promise<Nonce> {
   if (ON_WORKER.has(crv)) return givenNonce(crv);
   let batch = drawnNonces.get(crv);
-  if (!batch?.length) drawnNonces.set(crv, (batch = drawNonces(crv)));
-  return batch.pop()!;
+  if (!batch) drawnNonces.set(crv, (batch = []));
+  if (!batch.length) {
+    batch.push(
+      ...noncesOf(
+        crv,
+        Array.from({ length: NONCE_BATCH }, () => multiplyHere(crv)),
+      ),
+    );
+    drawnHere.set(crv, (drawnHere.get(crv) ?? 0) + 1);
+  }
+  const nonce = batch.pop()!;
+  if (drawnHere.get(crv)! > 1 && batch.length < WORKER_BATCH / 2 && !refilling.has(crv)) refill(crv, batch);
+  return nonce;
 }
 
 /** The nonce for k (a test vector's), or for a fresh random k. */

@@ -1,7 +1,8 @@
-// RSA private-key operations (about 250 µs each at 2048 bits, eight times that at 4096) and the P-384/P-521 scalar
-// multiplications of ECDSA (milliseconds each) run on worker threads: the event loop keeps serving requests
-// meanwhile, and another core does the arithmetic. Handing one over costs the event loop about 25 µs. KeyObjects
-// cross to a worker by reference to the same native key; nothing is exported.
+// RSA private-key operations (about 250 µs each at 2048 bits, eight times that at 4096), the P-256K/P-384/P-521 scalar
+// multiplications of ECDSA (hundreds of µs to milliseconds each) and batches of P-256 nonces drawn ahead run on worker
+// threads: the event loop keeps serving requests meanwhile, and another core does the arithmetic. Handing one over
+// costs the event loop about 25 µs. KeyObjects cross to a worker by reference to the same native key; nothing is
+// exported.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { createECDH, type ECDH, type KeyObject } from "node:crypto";
@@ -12,14 +13,14 @@ export interface PrivateKeyOptions {
   oaepHash?: string;
 }
 
-type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply";
+type Operation = "privateEncrypt" | "privateDecrypt" | "baseMultiply" | "baseMultiplyFresh";
 
 const ecdhByCurve = new Map<string, ECDH>();
 
 /**
  * k·G on an OpenSSL curve, for a given scalar k (big-endian, in [1, n-1]) or a fresh random one drawn by OpenSSL:
- * the point (uncompressed), then k. One ECDH object per curve serves every call (making one costs as much as a P-256
- * multiplication): each call sets or draws its own k.
+ * the point (uncompressed), then k as long as a coordinate. One ECDH object per curve serves every call (making one
+ * costs as much as a P-256 multiplication): each call sets or draws its own k.
  */
 export function baseMultiply(curve: string, k?: Buffer): Buffer {
   let ecdh = ecdhByCurve.get(curve);
@@ -28,10 +29,12 @@ export function baseMultiply(curve: string, k?: Buffer): Buffer {
 }
 
 // Self-contained, even of its imports (a bundler may rename those): its source also runs in the workers.
+// generateKeys() returns the point it made: encoding it again (getPublicKey) cost a quarter of a P-256 signature.
+// getPrivateKey() leaves out k's leading zero bytes: padded, every result of a curve has one length.
 function multiplyWith(ecdh: ECDH, k?: Buffer): Buffer {
-  if (k) ecdh.setPrivateKey(k);
-  else ecdh.generateKeys();
-  return Buffer.concat([ecdh.getPublicKey(), ecdh.getPrivateKey()]);
+  const point = k ? (ecdh.setPrivateKey(k), ecdh.getPublicKey()) : ecdh.generateKeys();
+  const scalar = ecdh.getPrivateKey();
+  return Buffer.concat([point, Buffer.alloc((point.length - 1) / 2 - scalar.length), scalar]);
 }
 
 // Inline, so that it runs the same from dist/ and under tsx (a worker file would need a loader for .ts).
@@ -47,6 +50,8 @@ const operations = {
     if (!ecdh) ecdhByCurve.set(curve, (ecdh = crypto.createECDH(curve)));
     return (${multiplyWith.toString()})(ecdh, k);
   },
+  baseMultiplyFresh: (curve, count) =>
+    Buffer.concat(Array.from({ length: count }, () => operations.baseMultiply(curve))),
 };
 parentPort.on("message", ({ id, operation, args }) => {
   try {
@@ -130,4 +135,9 @@ export function privateKeyOperation(
 /** `baseMultiply` on the least busy worker. */
 export function baseMultiplyOnWorker(curve: string, k?: Buffer): Promise<Buffer> {
   return onIdleWorker("baseMultiply", [curve, k]);
+}
+
+/** `count` fresh `baseMultiply` results, one after the other in one buffer, from the least busy worker. */
+export function baseMultiplyFreshOnWorker(curve: string, count: number): Promise<Buffer> {
+  return onIdleWorker("baseMultiplyFresh", [curve, count]);
 }

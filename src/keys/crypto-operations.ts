@@ -21,22 +21,17 @@ export interface KeyOperationOutput {
 }
 
 /**
- * Parsed private keys, by version. Parsing PKCS#8 cost a fifth of every sign; the entry is used only while the
- * stored bytes are identical, so a changed, purged or restored version never meets a stale key. Bounded; the
- * keys live only in this process's memory, where each request's key lives anyway.
+ * Parsed private keys, by the opened bytes they were parsed from: the store hands out the same bytes for a version
+ * while its row is unchanged (store/opened-keys.ts), so parsing PKCS#8 (a fifth of an ES256 sign) happens once, and a
+ * key goes with its bytes when the store drops them (purge, delete, or its bound).
  */
-const parsedKeys = new Map<string, { der: Buffer; key: KeyObject }>();
-const PARSED_KEYS_MAX = 1000;
+const parsedKeys = new WeakMap<Buffer, KeyObject>();
 
 function materialFor(v: KeyVersion): algorithms.KeyMaterial {
   const sealed = v.sealed ?? Buffer.alloc(0);
   if (isOct(v.data.kty)) return { kind: "oct", bytes: sealed };
-  const id = `${v.vault}/${v.name}/${v.version}`;
-  const hit = parsedKeys.get(id);
-  if (hit && hit.der.equals(sealed)) return { kind: "asymmetric", key: hit.key };
-  const key = privateKeyFromDer(sealed);
-  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
-  parsedKeys.set(id, { der: sealed, key });
+  let key = parsedKeys.get(sealed);
+  if (!key) parsedKeys.set(sealed, (key = privateKeyFromDer(sealed)));
   return { kind: "asymmetric", key };
 }
 

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonBody, restoreRoute } from "../http/body.js";
 import type { Route, VersionRoute } from "../http/route.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
+import { KEYS } from "../objects/collection.js";
+import { searchableList } from "../objects/name-search.js";
 import type { ObjectScope } from "../objects/scope.js";
 import {
   decrypt,
@@ -76,10 +78,11 @@ function cryptoRoute<I>(
 }
 
 export async function keyRoutes(app: FastifyInstance) {
-  app.get<Route>("/keys", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/keys", page, await getKeys(req.scope, page), (v) => keyItem(req.scope, v));
-  });
+  app.get<Route>("/keys", need("list"), async (req) =>
+    searchableList(req.scope, req.query, { collection: KEYS, deleted: false }, getKeys, (scope, v) =>
+      keyItem(scope, v),
+    ),
+  );
   // Key Vault serves /rng on Managed HSM, where it needs the rng action; here any key reader may draw.
   app.post("/rng", need("get"), (req) => ({
     value: getRandomBytes(readRandomBytesCount(jsonBody(req))).toString("base64url"),
@@ -139,12 +142,9 @@ export async function keyRoutes(app: FastifyInstance) {
   cryptoRoute(app, "wrapkey", "wrapkey", readValueOperation, wrapKey);
   cryptoRoute(app, "unwrapkey", "unwrapkey", readValueOperation, unwrapKey);
 
-  app.get<Route>("/deletedkeys", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/deletedkeys", page, await getDeletedKeys(req.scope, page), (d) =>
-      deletedKeyItem(req.scope, d),
-    );
-  });
+  app.get<Route>("/deletedkeys", need("list"), async (req) =>
+    searchableList(req.scope, req.query, { collection: KEYS, deleted: true }, getDeletedKeys, deletedKeyItem),
+  );
   app.get<Named>("/deletedkeys/:name", need("get"), async (req) =>
     deletedKeyBundle(req.scope, await getDeletedKey(req.scope, req.params.name)),
   );

@@ -9,6 +9,8 @@ export const MAX_PAGE = 25;
 export interface PageRequest {
   limit: number;
   after?: string;
+  /** On lists of names: only the names containing this (Kluis's search, name-search.ts). */
+  search?: string;
 }
 
 export function readPageRequest(query: Record<string, unknown>): PageRequest {

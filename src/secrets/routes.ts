@@ -4,6 +4,8 @@ import type { ServerContext } from "../identity/context.js";
 import { jsonBody, restoreRoute } from "../http/body.js";
 import type { Query, Route } from "../http/route.js";
 import { pageResponse, readPageRequest } from "../objects/paging.js";
+import { SECRETS } from "../objects/collection.js";
+import { searchableList } from "../objects/name-search.js";
 import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./model.js";
 import {
   backupSecret,
@@ -27,12 +29,11 @@ type Versioned = Route<"name" | "version">;
 
 export async function secretRoutes(app: FastifyInstance, { strictSecretValidity }: ServerContext) {
   const read = (query: Query) => ({ outContentType: readOutContentType(query), strictValidity: strictSecretValidity });
-  app.get<Route>("/secrets", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/secrets", page, await getSecrets(req.scope, page), (v) =>
-      secretItem(req.scope, v, false),
-    );
-  });
+  app.get<Route>("/secrets", need("list"), async (req) =>
+    searchableList(req.scope, req.query, { collection: SECRETS, deleted: false }, getSecrets, (scope, v) =>
+      secretItem(scope, v, false),
+    ),
+  );
   app.post("/secrets/restore", restoreRoute(need("restore")), async (req) =>
     secretBundle(req.scope, await restoreSecret(req.scope, jsonBody(req).value), false),
   );
@@ -73,12 +74,9 @@ export async function secretRoutes(app: FastifyInstance, { strictSecretValidity 
     value: await backupSecret(req.scope, req.params.name),
   }));
 
-  app.get<Route>("/deletedsecrets", need("list"), async (req) => {
-    const page = readPageRequest(req.query);
-    return pageResponse(req.scope, "/deletedsecrets", page, await getDeletedSecrets(req.scope, page), (d) =>
-      deletedSecretItem(req.scope, d),
-    );
-  });
+  app.get<Route>("/deletedsecrets", need("list"), async (req) =>
+    searchableList(req.scope, req.query, { collection: SECRETS, deleted: true }, getDeletedSecrets, deletedSecretItem),
+  );
   app.get<Named>("/deletedsecrets/:name", need("get"), async (req) =>
     deletedSecretBundle(req.scope, await getDeletedSecret(req.scope, req.params.name)),
   );

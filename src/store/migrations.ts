@@ -363,6 +363,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Lists of names, their counts and Kluis's name search (objects/name-search.ts) read a vault's live or deleted names
+  // of one kind in name order: this index holds exactly that, so a count or a search reads only the index, and a
+  // list of the few deleted names no longer walks every live one.
+  "0013_object_names_listing": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex("object_names_listing")
+        .on("object_names")
+        .columns(["vault", "kind", "deleted_at", "name_key"])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -6,6 +6,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
+import { OpenedKeys } from "./opened-keys.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
 import { EventsRepository } from "./repositories/events.js";
 import { AuthorizationCodesRepository } from "./repositories/authorization-codes.js";
@@ -26,6 +27,8 @@ interface Shared {
   objectQueries: ObjectQueries;
   /** The audit log's INSERTs, compiled once per chunk size on `db` (audit.ts). */
   auditInserts: AuditInserts;
+  /** Keys' private keys as opened from their rows (opened-keys.ts). */
+  openedKeys: OpenedKeys;
   /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
   commits?: CommitGroup;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
@@ -58,6 +61,7 @@ export class Store {
       sealer,
       objectQueries: compileObjectQueries(db),
       auditInserts: new AuditInserts(db),
+      openedKeys: new OpenedKeys(),
       ...sqlite,
     });
   }
@@ -73,10 +77,10 @@ export class Store {
     this.users = new UsersRepository(executor);
     this.resourceGroups = new ResourceGroupsRepository(executor);
     this.roleAssignments = new RoleAssignmentsRepository(executor);
-    this.vaults = new VaultsRepository(executor);
+    this.vaults = new VaultsRepository(executor, shared.openedKeys);
     // A transaction's reads see its own writes: only the store itself reads at once.
     const readNow = executor === shared.db ? shared.readNow : undefined;
-    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, readNow);
+    this.objects = new ObjectsRepository(executor, shared.sealer, shared.objectQueries, shared.openedKeys, readNow);
     this.events = new EventsRepository(executor, shared.sealer);
     this.authorizationCodes = new AuthorizationCodesRepository(executor);
   }

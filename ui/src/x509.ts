@@ -1,4 +1,5 @@
-// Just enough DER to show a certificate's subject, issuer and validity as the certificate itself states them.
+// Just enough DER to show a certificate's subject, issuer and validity as the certificate itself states them, and
+// the certificates of a PEM text (a certificate's secret holds its whole chain).
 const NAMES: Record<string, string> = {
   "2.5.4.3": "CN",
   "2.5.4.6": "C",
@@ -102,4 +103,16 @@ export function pem(der: Uint8Array): string {
   for (const b of der) binary += String.fromCharCode(b);
   const lines = btoa(binary).match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+/** Every certificate of a PEM text, in its order (a private key or anything else in it is passed over). */
+export function pemCertificates(text: string): Uint8Array<ArrayBuffer>[] {
+  const blocks = text.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g);
+  return [...blocks].map((m) => base64ToBytes(m[1]!.replace(/\s/g, "")));
+}
+
+/** The SHA-1 thumbprint as Key Vault and Windows show it: hex, upper case. */
+export async function thumbprint(der: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", der));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join("");
 }

@@ -1,8 +1,9 @@
 // The object_names and object_versions tables: a vault's certificates, keys and secrets (and a certificate's issuers
 // and contacts), a row per name and a row per version. The reads of every data-plane request run here.
-import type { CompiledQuery, Kysely } from "kysely";
+import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
 import { PreparedQuery, type Executor, type ImmediateRead } from "../executor.js";
+import type { OpenedKeys } from "../opened-keys.js";
 import type { Database } from "../schema.js";
 
 /** Certificates, keys and secrets; plus a vault's certificate issuers and its one certificate-contacts list. */
@@ -99,6 +100,8 @@ export class ObjectsRepository {
     private readonly sealer: Sealer,
     /** Compiled on the database itself; a transaction runs them as they are. */
     private readonly hot: ObjectQueries,
+    /** Keys' opened private keys, shared by the store and its transactions. */
+    private readonly openedKeys: OpenedKeys,
     private readonly readNow?: ImmediateRead,
   ) {}
 
@@ -139,6 +142,7 @@ export class ObjectsRepository {
         }),
       )
       .execute();
+    if (n.kind === "key" && n.deletedAt !== null) this.openedKeys.forget(n.vault, nameKey(n.name));
   }
 
   /**
@@ -148,14 +152,12 @@ export class ObjectsRepository {
   async listNames<S>(
     vault: string,
     kind: ObjectKind,
-    opts: { deleted: boolean; limit: number; after?: string; stateMentions?: string },
+    opts: NameFilter & { limit: number; after?: string; stateMentions?: string },
   ): Promise<Page<NameRecord<S>>> {
     let q = this.db
       .selectFrom("object_names")
       .selectAll()
-      .where("vault", "=", vault)
-      .where("kind", "=", kind)
-      .where("deleted_at", opts.deleted ? "is not" : "is", null);
+      .where(namesMatching(vault, kind, opts));
     if (opts.after !== undefined) q = q.where("name_key", ">", nameKey(opts.after));
     if (opts.stateMentions !== undefined) q = q.where("state", "like", `%${opts.stateMentions}%`);
     const rows = await q
@@ -164,6 +166,16 @@ export class ObjectsRepository {
       .execute();
     const items = rows.slice(0, opts.limit).map((r) => this.toName<S>(r));
     return { items, next: rows.length > opts.limit ? nameKey(items[items.length - 1]!.name) : undefined };
+  }
+
+  /** How many names listNames would go through with this filter: one count over the listing's own index. */
+  async countNames(vault: string, kind: ObjectKind, filter: NameFilter): Promise<number> {
+    const row = await this.db
+      .selectFrom("object_names")
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as("n"))
+      .where(namesMatching(vault, kind, filter))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /**
@@ -201,6 +213,7 @@ export class ObjectsRepository {
       .where("kind", "=", kind)
       .where("name_key", "=", nameKey(name))
       .execute();
+    if (kind === "key") this.openedKeys.forget(vault, nameKey(name));
   }
 
   /** Names whose scheduled purge date has passed, across all vaults. */
@@ -336,13 +349,42 @@ export class ObjectsRepository {
       data: JSON.parse(r.data) as D,
       sealed: null as Buffer | null,
     };
-    if (r.sealed) v.sealed = this.sealer.open(r.sealed, versionContext(v));
+    if (r.sealed) v.sealed = this.open(r, versionContext(v));
     return v;
+  }
+
+  /** A version's sealed bytes; a key's private key as opened before while its row still holds the same envelope. */
+  private open(r: Database["object_versions"], context: string): Buffer {
+    const open = () => this.sealer.open(r.sealed!, context);
+    return r.kind === "key" ? this.openedKeys.open(r.vault, r.name_key, r.version, r.sealed!, context, open) : open();
   }
 }
 
 /** The key a name is stored and looked up under: Key Vault names are case-insensitive. */
 const nameKey = (name: string) => name.toLowerCase();
+
+/** Which names a listing or a count goes through: the live or the deleted ones, and of those the ones containing `search`. */
+export interface NameFilter {
+  deleted: boolean;
+  /** Case-insensitive: matched against the lower-cased name. */
+  search?: string;
+}
+
+function namesMatching(vault: string, kind: ObjectKind, { deleted, search }: NameFilter) {
+  return (eb: ExpressionBuilder<Database, "object_names">) => {
+    const terms: Expression<SqlBool>[] = [
+      eb("vault", "=", vault),
+      eb("kind", "=", kind),
+      eb("deleted_at", deleted ? "is not" : "is", null),
+    ];
+    if (search !== undefined) terms.push(sql<boolean>`name_key like ${containing(nameKey(search))} escape '\\'`);
+    return eb.and(terms);
+  };
+}
+
+/** A LIKE pattern for names containing `text`: Key Vault's names hold no wildcards, but the store does not count on it. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+
 /** A version's `exp` (seconds in Key Vault's attributes) in ms, kept in its own column for the expiry sweep. */
 const expiryOf = (attributes: unknown): number | null => {
   const exp = (attributes as { exp?: unknown } | null)?.exp;

@@ -1,5 +1,6 @@
 // The vaults table: ARM's Microsoft.KeyVault/vaults, live and soft-deleted.
 import type { Executor } from "../executor.js";
+import type { OpenedKeys } from "../opened-keys.js";
 import type { Database } from "../schema.js";
 
 export interface VaultRecord<P = Record<string, unknown>> {
@@ -16,7 +17,11 @@ export interface VaultRecord<P = Record<string, unknown>> {
 }
 
 export class VaultsRepository {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    /** Keys' opened private keys (objects.ts): a deleted vault's go at once. */
+    private readonly openedKeys: OpenedKeys,
+  ) {}
 
   /** The live vault of that name, or with `deleted` the soft-deleted one. */
   async get<P>(name: string, deleted = false): Promise<VaultRecord<P> | undefined> {
@@ -59,6 +64,7 @@ export class VaultsRepository {
       .set({ deleted_at: deletedAt, scheduled_purge_at: scheduledPurgeAt })
       .where("name", "=", name)
       .executeTakeFirst();
+    if (deletedAt !== null) this.openedKeys.forget(name);
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -95,6 +101,7 @@ export class VaultsRepository {
     await this.db.deleteFrom("object_versions").where("vault", "=", name).execute();
     await this.db.deleteFrom("object_names").where("vault", "=", name).execute();
     const res = await this.db.deleteFrom("vaults").where("name", "=", name).executeTakeFirst();
+    this.openedKeys.forget(name);
     return Number(res.numDeletedRows) > 0;
   }
 }

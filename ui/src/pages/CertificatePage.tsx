@@ -1,10 +1,12 @@
-// One certificate: what it says (subject, SANs, issuer, thumbprint, validity), its policy, its versions, and
-// downloads as PEM, CER (DER) and PFX or PEM with the private key (read through its secret, which needs secrets get).
-import { listAll, vaultApi, type VaultItem } from "../api";
-import { ActionButton, Chip, Show, useLoad } from "../components";
+// One certificate: what it says (subject, SANs, issuer, thumbprint, validity), its issuer chain, its policy, its
+// versions, and downloads as PEM, CER (DER) and PFX or PEM with the private key. The chain and the key are only in
+// the certificate's secret, so both need secrets get.
+import { useState } from "react";
+import { ApiError, listAll, vaultApi, type VaultItem } from "../api";
+import { ActionButton, Chip, Problem, Show, useLoad } from "../components";
 import { href } from "../router";
 import { formatDate, statusesOf } from "../status";
-import { base64ToBytes, certificateFacts, pem } from "../x509";
+import { base64ToBytes, certificateFacts, pem, pemCertificates, thumbprint } from "../x509";
 
 interface CertificateBundle extends VaultItem {
   /** Absent while the first version is pending. */
@@ -36,6 +38,74 @@ function save(bytes: BlobPart, type: string, file: string) {
 }
 
 const hex = (b64: string) => [...base64ToBytes(b64)].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join("");
+
+/**
+ * Every certificate of the chain, leaf first, as the certificate's secret holds it (asked for as PEM: the vault
+ * converts a PFX). Key Vault has no other way to the chain; a self-signed certificate's chain is itself. The secret
+ * holds the private key too, so it is read only on an explicit click (and audited as a SecretGet), as a secret's value.
+ */
+function IssuerChain({ vault, name, issuer }: { vault: string; name: string; issuer: string }) {
+  const [shown, setShown] = useState(false);
+  if (!shown)
+    return (
+      <>
+        <p>
+          Issued by {issuer}. The whole chain is kept in the certificate&apos;s secret, with its private key: showing it
+          reads that secret (recorded in the audit log; it needs the secrets get permission).
+        </p>
+        <p className="actions">
+          <button type="button" onClick={() => setShown(true)}>
+            Show the issuer chain
+          </button>
+        </p>
+      </>
+    );
+  return <ChainLinks vault={vault} name={name} issuer={issuer} />;
+}
+
+function ChainLinks({ vault, name, issuer }: { vault: string; name: string; issuer: string }) {
+  const chain = useLoad(async () => {
+    const secret = await vaultApi<{ value: string }>(
+      vault,
+      `/secrets/${name}?outContentType=${encodeURIComponent("application/x-pem-file")}`,
+    );
+    const links = pemCertificates(secret.value);
+    return Promise.all(links.map(async (der) => ({ ...certificateFacts(der), thumbprint: await thumbprint(der) })));
+  }, [vault, name]);
+  if (chain.error instanceof ApiError && chain.error.forbidden)
+    return (
+      <p>
+        Issued by {issuer}. The rest of the chain is not shown: it is kept in the certificate&apos;s secret, and reading
+        it needs the secrets get permission on this vault ({chain.error.message}).
+      </p>
+    );
+  if (chain.error !== undefined) return <Problem error={chain.error} />;
+  if (!chain.data) return <p aria-live="polite">Loading the chain…</p>;
+  return (
+    <ol className="chain" aria-label="Issuer chain">
+      {chain.data.map((link, i) => (
+        <li key={`${i}-${link.thumbprint}`}>
+          <dl className="facts">
+            <dt>Subject</dt>
+            <dd>
+              {link.subject} {i === 0 && <span className="muted">(this certificate)</span>}
+            </dd>
+            <dt>Issuer</dt>
+            <dd>
+              {link.issuer} {link.issuer === link.subject && <span className="muted">(self-signed)</span>}
+            </dd>
+            <dt>Thumbprint (SHA-1)</dt>
+            <dd className="mono">{link.thumbprint}</dd>
+            <dt>Valid</dt>
+            <dd>
+              {link.notBefore} to {link.notAfter}
+            </dd>
+          </dl>
+        </li>
+      ))}
+    </ol>
+  );
+}
 
 export function CertificatePage({ vault, name }: { vault: string; name: string }) {
   const loaded = useLoad(async () => {
@@ -99,6 +169,8 @@ export function CertificatePage({ vault, name }: { vault: string; name: string }
                   {facts.notBefore} to {facts.notAfter}
                 </dd>
               </dl>
+              <h2>Issuer chain</h2>
+              <IssuerChain key={`${vault}/${name}`} vault={vault} name={name} issuer={facts.issuer} />
               <h2>Download</h2>
               <p className="actions">
                 <button type="button" onClick={() => save(pem(der), "application/x-pem-file", `${name}.pem`)}>

@@ -1,39 +1,70 @@
-// One vault's certificates, secrets or keys: a page at a time (following the vault's nextLink), a name filter over
-// what is loaded, status chips, and each kind's actions (reveal a secret's value, rotate a key, delete).
-import { useEffect, useState } from "react";
+// One vault's certificates, secrets or keys: a page at a time (following the vault's nextLink), a name search the
+// vault answers over all of them (Kluis's kluisSearch, typed text sent after a pause) with the exact count
+// (kluisCount), status chips, and each kind's actions (reveal a secret's value, rotate a key, delete).
+import { useEffect, useRef, useState } from "react";
 import { itemName, listAll, nextPage, vaultApi, type Page, type VaultItem } from "../api";
 import { ActionButton, Chip, ConfirmButton, Problem } from "../components";
 import { href } from "../router";
 import { formatDate, statusesOf } from "../status";
 import type { Kind } from "./VaultsPage";
 
-function usePages(vault: string, kind: Kind, round: number) {
+/** How long typing must pause before the search goes to the vault. */
+const SEARCH_PAUSE_MS = 300;
+/** What the vault accepts as kluisSearch: a name's characters (the empty text lists everything). */
+const SEARCHABLE = /^[0-9a-zA-Z-]{0,127}$/;
+
+/** `value`, once it has stayed the same for `ms`. */
+function useSettled(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
+interface Listing extends Page<VaultItem> {
+  kluisCount?: number;
+}
+
+function usePages(vault: string, kind: Kind, round: number, search: string) {
   const [items, setItems] = useState<VaultItem[]>([]);
   const [next, setNext] = useState<string | null | undefined>();
+  const [count, setCount] = useState<number>();
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(true);
-  const take = (page: Page<VaultItem>, fresh: boolean) => {
-    setItems((held) => (fresh ? page.value : [...held, ...page.value]));
-    setNext(page.nextLink);
-    setLoading(false);
-  };
-  const fail = (err: unknown) => {
-    setError(err);
-    setLoading(false);
+  // Answers to an earlier search or vault are dropped: only the latest list's pages are shown.
+  const latest = useRef(0);
+  const run = (load: Promise<Listing>, fresh: boolean) => {
+    const list = fresh ? ++latest.current : latest.current;
+    setLoading(true);
+    load.then(
+      (page) => {
+        if (list !== latest.current) return;
+        setItems((held) => (fresh ? page.value : [...held, ...page.value]));
+        setNext(page.nextLink);
+        if (fresh) setCount(page.kluisCount);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (list !== latest.current) return;
+        setError(err);
+        setLoading(false);
+      },
+    );
   };
   useEffect(() => {
-    setLoading(true);
     setError(undefined);
+    const query = new URLSearchParams({ maxresults: "25", kluisCount: "true" });
     // Certificates still waiting for their issuer are listed too (as pending).
-    const query = kind === "certificates" ? "maxresults=25&includePending=true" : "maxresults=25";
-    vaultApi<Page<VaultItem>>(vault, `/${kind}?${query}`).then((page) => take(page, true), fail);
-  }, [vault, kind, round]);
+    if (kind === "certificates") query.set("includePending", "true");
+    if (search) query.set("kluisSearch", search);
+    run(vaultApi<Listing>(vault, `/${kind}?${query}`), true);
+  }, [vault, kind, round, search]);
   const more = () => {
-    if (!next) return;
-    setLoading(true);
-    nextPage<VaultItem>(vault, next).then((page) => take(page, false), fail);
+    if (next) run(nextPage<VaultItem>(vault, next), false);
   };
-  return { items, more: next ? more : undefined, error, loading };
+  return { items, count, more: next ? more : undefined, error, loading };
 }
 
 function SecretValue({ vault, name }: { vault: string; name: string }) {
@@ -67,19 +98,37 @@ export function ObjectList({
   round: number;
   changed: () => void;
 }) {
-  const { items, more, error, loading } = usePages(vault, kind, round);
   const [filter, setFilter] = useState("");
-  const shown = items.filter((item) => itemName(item).toLowerCase().includes(filter.trim().toLowerCase()));
+  const typed = filter.trim();
+  const valid = SEARCHABLE.test(typed);
+  const settled = useSettled(valid ? typed : "", SEARCH_PAUSE_MS);
+  const { items, count, more, error, loading } = usePages(vault, kind, round, settled);
+  const total =
+    count === undefined ? "" : ` of ${count.toLocaleString("en")}${settled ? ` matching “${settled}”` : ""}`;
   return (
     <div>
       <p className="toolbar">
         <label>
-          Filter by name <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          Search by name{" "}
+          <input
+            type="search"
+            value={filter}
+            maxLength={127}
+            aria-invalid={!valid}
+            aria-describedby={valid ? undefined : "search-problem"}
+            onChange={(e) => setFilter(e.target.value)}
+          />
         </label>
         <span className="muted" aria-live="polite">
-          {shown.length} of {items.length} loaded{more ? " (more on the server)" : ""}
+          {items.length}
+          {total} shown{more ? " (more on the server)" : ""}
         </span>
       </p>
+      {!valid && (
+        <p id="search-problem" role="alert">
+          Names hold only letters, digits and hyphens: a search for anything else finds nothing.
+        </p>
+      )}
       {error !== undefined && <Problem error={error} />}
       <div className="table-wrap">
         <table>
@@ -94,7 +143,7 @@ export function ObjectList({
             </tr>
           </thead>
           <tbody>
-            {shown.map((item) => {
+            {items.map((item) => {
               const name = itemName(item);
               const pending = kind === "certificates" && !item.x5t;
               return (

@@ -1,5 +1,5 @@
 // Every vault the user may read, with how many certificates, secrets and keys it holds and which expires first.
-import { listAll, listVaults, itemName, type Vault, type VaultItem } from "../api";
+import { listAll, listVaults, itemName, vaultApi, type Vault, type VaultItem } from "../api";
 import { Chip, Show, useLoad } from "../components";
 import { href } from "../router";
 import { formatDate, statusesOf } from "../status";
@@ -7,43 +7,49 @@ import { formatDate, statusesOf } from "../status";
 export const KINDS = ["certificates", "secrets", "keys"] as const;
 export type Kind = (typeof KINDS)[number];
 
-interface Summary {
-  counts: Record<Kind, string>;
-  soonest?: { name: string; item: VaultItem };
+/** How many the vault holds of each kind: the exact numbers its lists answer with kluisCount (Kluis's extension). */
+async function countsOf(vault: string): Promise<Record<Kind, number | undefined>> {
+  const pages = await Promise.all(
+    KINDS.map((kind) => vaultApi<{ kluisCount?: number }>(vault, `/${kind}?maxresults=1&kluisCount=true`)),
+  );
+  return Object.fromEntries(KINDS.map((kind, i) => [kind, pages[i]!.kluisCount])) as Record<Kind, number | undefined>;
 }
 
-/** Counts from the vault's lists (up to 1,000 of each kind, "1000+" past that); the soonest expiry of them all. */
-async function summarize(vault: string): Promise<Summary> {
+/** The soonest expiry among the first 1,000 of each kind (a vault has no list by expiry), apart from the counts. */
+async function soonestOf(vault: string): Promise<{ name: string; item: VaultItem } | undefined> {
   const lists = await Promise.all(KINDS.map((kind) => listAll<VaultItem>(vault, `/${kind}`)));
-  const counts = Object.fromEntries(
-    KINDS.map((kind, i) => [kind, `${lists[i]!.items.length}${lists[i]!.more ? "+" : ""}`]),
-  ) as Record<Kind, string>;
-  let soonest: Summary["soonest"];
+  let soonest: { name: string; item: VaultItem } | undefined;
   for (const item of lists.flatMap((l) => l.items)) {
     const exp = item.attributes.exp;
     if (exp !== undefined && (!soonest || exp < soonest.item.attributes.exp!)) soonest = { name: itemName(item), item };
   }
-  return { counts, soonest };
+  return soonest;
 }
 
 function VaultRow({ vault }: { vault: Vault }) {
-  const summary = useLoad(() => summarize(vault.name), [vault.name]);
+  const counts = useLoad(() => countsOf(vault.name), [vault.name]);
+  const summary = useLoad(async () => ({ soonest: await soonestOf(vault.name) }), [vault.name]);
   const cells = summary.data;
+  const refusal = counts.error ?? summary.error;
   return (
     <tr>
       <th scope="row">
         <a href={href("vaults", vault.name)}>{vault.name}</a>
       </th>
       <td className="wide-only">{vault.properties.enableRbacAuthorization ? "roles" : "access policies"}</td>
-      {summary.error !== undefined ? (
+      {refusal !== undefined ? (
         <td colSpan={4} className="muted">
-          {summary.error instanceof Error ? summary.error.message : "unavailable"}
+          {refusal instanceof Error ? refusal.message : "unavailable"}
         </td>
       ) : (
         <>
           {KINDS.map((kind) => (
             <td key={kind} className="number">
-              {cells ? <a href={href("vaults", vault.name, kind)}>{cells.counts[kind]}</a> : "…"}
+              {counts.data ? (
+                <a href={href("vaults", vault.name, kind)}>{counts.data[kind]?.toLocaleString("en") ?? "?"}</a>
+              ) : (
+                "…"
+              )}
             </td>
           ))}
           <td>
