@@ -84,11 +84,12 @@ async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<v
 const onEventLoop = (syncs: Sync[], pid: number, file: string) =>
   syncs.filter((sync) => sync.thread === pid && sync.file === file && !sync.header).length;
 
-const auditRecord = (i: number): AuditRecord => ({
+const auditRecord = (i: number, time = Date.now()): AuditRecord => ({
   vault: VAULT,
   caller: null,
+  time,
   event: {
-    time: new Date().toISOString(),
+    time: new Date(time).toISOString(),
     resourceId: `/vaults/${VAULT}`,
     operationName: "SecretGet",
     operationVersion: "7.5",

@@ -1,7 +1,7 @@
 // The audit log: every data-plane and management call, refused or served, as Key Vault's AuditEvent, with no secret
 // value, token or password in the store; the chain catches an edited or a deleted row; retention and the test clock.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -350,6 +350,60 @@ describe("audit log", () => {
     report = JSON.parse(res.stdout);
     assert.equal(report.firstBad.seq, 6);
     assert.match(report.firstBad.reason, /does not follow entry 4/);
+  });
+
+  it("verifies entries HMACed in format 1 (before format 2) and a chain that goes on in format 2", async () => {
+    await kluis.stop();
+    const file = join(kluis.dataDir, "kluis.db");
+    const masterKey = Buffer.from(readFileSync(join(kluis.dataDir, "master.key"), "utf8").trim(), "base64");
+    const key = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "kluis audit chain v1", 32));
+    type Row = Record<"node_id" | "operation_name" | "entry" | "prev_mac" | "mac", string> &
+      Record<"vault" | "caller", string | null> &
+      Record<"seq" | "time", number>;
+    const hmac = (text: string) => createHmac("sha256", key).update(text).digest("hex");
+    const field = (t: string | null) => (t === null ? "-" : `${t.length}.${t}`);
+    const format1 = (r: Row) =>
+      hmac(JSON.stringify([r.node_id, r.seq, r.time, r.vault, r.caller, r.operation_name, r.entry, r.prev_mac]));
+    const format2 = (r: Row) =>
+      "2:" +
+      hmac(
+        `${r.seq}.${r.time}.${field(r.node_id)}${field(r.vault)}${field(r.caller)}${field(r.operation_name)}${field(r.prev_mac)}${r.entry}`,
+      );
+    const db = new Database(file);
+    const rows = db.prepare("SELECT * FROM audit_entries ORDER BY seq").all() as Row[];
+    assert.ok(rows.length > 10);
+    // What the server wrote is format 2 as documented (the earlier test left a gap at 5: its rows still hold alone).
+    for (const r of rows) assert.equal(r.mac, format2(r), `entry ${r.seq}`);
+    // The same log as a server before format 2 would have left it, then going on in format 2 after an upgrade.
+    let prev = "0".repeat(64);
+    const rechained = rows.map((r, i) => {
+      const row = { ...r, seq: i + 1, prev_mac: prev };
+      prev = row.mac = i < rows.length / 2 ? format1(row) : format2(row);
+      return row;
+    });
+    const insert = db.prepare(
+      "INSERT INTO audit_entries VALUES (@node_id, @seq, @time, @vault, @caller, @operation_name, @entry, @prev_mac, @mac)",
+    );
+    db.transaction(() => {
+      db.exec("DELETE FROM audit_entries");
+      for (const r of rechained) insert.run(r);
+    })();
+    db.close();
+    await kluis.restart();
+    const ok = await kluis.cliJson<any>(["monitor", "audit", "verify"]);
+    assert.equal(ok.ok, true, JSON.stringify(ok.firstBad));
+    assert.ok(ok.checked >= rows.length, `${ok.checked} checked of ${rows.length} and what came after`);
+
+    await kluis.stop();
+    const edit = new Database(file);
+    edit.exec(`UPDATE audit_entries SET time = time + 1 WHERE seq = 2`); // a format-1 entry
+    edit.close();
+    await kluis.restart();
+    const res = await kluis.cli(["monitor", "audit", "verify"]);
+    assert.equal(res.code, 1, res.stdout);
+    const report = JSON.parse(res.stdout);
+    assert.equal(report.firstBad.seq, 2);
+    assert.match(report.firstBad.reason, /altered/);
   });
 
   it("refuses the clock without --test-clock (404), and the audit routes to a non-administrator", async () => {

@@ -3,7 +3,7 @@
 // next one's link (and its number); only a holder of the master key could re-chain what follows.
 // Retention removes the oldest entries: the prune leaves an anchor (the last removed entry's number and HMAC, itself
 // under the HMAC) that the first remaining entry must link to.
-import { createHmac } from "node:crypto";
+import { createHmac, type KeyObject } from "node:crypto";
 import { sameText as same } from "../crypto/constant-time.js";
 import type { AuditRow } from "../store/repositories/audit.js";
 import type { Store } from "../store/store.js";
@@ -11,7 +11,24 @@ import type { Store } from "../store/store.js";
 /** What the first entry of a node links to. */
 export const GENESIS = "0".repeat(64);
 
-export function entryMac(key: Buffer, row: Omit<AuditRow, "mac">): string {
+/** What starts the HMAC of an entry written in format 2; format 1's (written before it) are bare hex. */
+const FORMAT_2 = "2:";
+
+/**
+ * An entry's HMAC, format 2: over its stored columns as they are, one after the other — each text prefixed by its
+ * length (so that no two rows make the same input), null as "-", the entry's JSON text last — with the format named in
+ * the result. Written entries are MACed once, over exactly what is stored; format 1 serialized the row again.
+ */
+export function entryMac(key: KeyObject, row: Omit<AuditRow, "mac">): string {
+  const input = `${row.seq}.${row.time}.${field(row.nodeId)}${field(row.vault)}${field(row.caller)}${field(row.operationName)}${field(row.prevMac)}${row.entry}`;
+  return FORMAT_2 + createHmac("sha256", key).update(input).digest("hex");
+}
+
+const field = (text: string | null) => (text === null ? "-" : `${text.length}.${text}`);
+
+/** The HMAC a stored entry should carry, in the format it was written in. */
+function expectedMac(key: KeyObject, row: AuditRow): string {
+  if (row.mac.startsWith(FORMAT_2)) return entryMac(key, row);
   const fields = [row.nodeId, row.seq, row.time, row.vault, row.caller, row.operationName, row.entry, row.prevMac];
   return createHmac("sha256", key).update(JSON.stringify(fields)).digest("hex");
 }
@@ -23,7 +40,7 @@ interface Anchor {
 }
 
 const anchorKey = (nodeId: string) => `audit_anchor/${nodeId}`;
-const anchorMac = (key: Buffer, nodeId: string, seq: number, mac: string) =>
+const anchorMac = (key: KeyObject, nodeId: string, seq: number, mac: string) =>
   createHmac("sha256", key)
     .update(JSON.stringify(["anchor", nodeId, seq, mac]))
     .digest("hex");
@@ -77,7 +94,7 @@ export async function verifyAudit(store: Store): Promise<Verification> {
       } else if (row.seq !== previous.seq + 1 || !same(row.prevMac, previous.mac)) {
         return bad(row, `it does not follow entry ${previous.seq}: entries between them were deleted or altered`);
       }
-      if (!same(entryMac(key, row), row.mac)) return bad(row, "its content was altered (HMAC mismatch)");
+      if (!same(expectedMac(key, row), row.mac)) return bad(row, "its content was altered (HMAC mismatch)");
       checked++;
       previous = row;
     }
@@ -88,7 +105,7 @@ export async function verifyAudit(store: Store): Promise<Verification> {
 /** Where a node's chain starts: its retention anchor, or the genesis. Undefined when the anchor does not verify. */
 async function chainStart(
   store: Store,
-  key: Buffer,
+  key: KeyObject,
   nodeId: string,
 ): Promise<{ seq: number; mac: string } | undefined> {
   const stored = await store.settings.get(anchorKey(nodeId));

@@ -10,6 +10,7 @@ import { requestScope } from "../authorization/management.js";
 import type { ServerContext } from "../identity/context.js";
 import type { SignInRecord } from "../identity/sign-in-record.js";
 import { cachedVault } from "../vaults/cache.js";
+import type { Vault } from "../vaults/model.js";
 import { vaultResourceId } from "../http/arm.js";
 import type { AuditCategory, AuditEvent, AuditLog } from "./log.js";
 import { operationOf, type AuditedPlane } from "./operation-names.js";
@@ -45,9 +46,11 @@ export function auditHooks(
       const status = reply.statusCode;
       const caller =
         req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
-      const { vault, resourceId } = await resourceOf(ctx, req, operation.plane);
+      const resource = resourceOf(ctx, req, operation.plane);
+      const { vault, resourceId } = resource instanceof Promise ? await resource : resource;
+      const time = Math.trunc(Date.now() - reply.elapsedTime);
       const event: AuditEvent = {
-        time: new Date(Date.now() - reply.elapsedTime).toISOString(),
+        time: new Date(time).toISOString(),
         resourceId,
         operationName: operation.name,
         operationVersion: apiVersion(req),
@@ -71,10 +74,10 @@ export function auditHooks(
           id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
           clientInfo: headerText(req.headers["user-agent"], 256),
           httpStatusCode: status,
-          ...signInProperties(req, status),
         },
       };
-      log.record({ event, vault, caller: caller?.objectId ?? null });
+      if (req.signInAttempt) Object.assign(event.properties, signInProperties(req, req.signInAttempt, status));
+      log.record({ event, time, vault, caller: caller?.objectId ?? null });
     } catch (err) {
       onFailure(err);
     }
@@ -93,9 +96,12 @@ function categoryOf(plane: AuditedPlane, signIn: SignInRecord | undefined): Audi
  * What a sign-in named (its client id, its user's name), its grant, and the AADSTS code it was refused with (0 when
  * served, null when refused before any: a page's expired form, say).
  */
-function signInProperties(req: FastifyRequest, status: number): Partial<AuditEvent["properties"]> {
-  const { signInAttempt: signIn, entraError } = req;
-  if (!signIn) return {};
+function signInProperties(
+  req: FastifyRequest,
+  signIn: SignInRecord,
+  status: number,
+): Partial<AuditEvent["properties"]> {
+  const { entraError } = req;
   const code = entraError === undefined ? undefined : Number(entraError.slice(entraError.lastIndexOf("/") + 1));
   return {
     grantType: signIn.grantType,
@@ -109,11 +115,7 @@ function signInProperties(req: FastifyRequest, status: number): Partial<AuditEve
  * The vault's ARM id on the data plane (the host's vault name when it names none), the ARM path on the management
  * plane, the tenant (as Entra's logs name it) for sign-ins and Graph, the URL's path when no route matched.
  */
-async function resourceOf(
-  ctx: ServerContext,
-  req: FastifyRequest,
-  plane: AuditedPlane,
-): Promise<{ vault: string | null; resourceId: string }> {
+function resourceOf(ctx: ServerContext, req: FastifyRequest, plane: AuditedPlane): Resource | Promise<Resource> {
   if (plane === "sign-in" || plane === "graph")
     return { vault: null, resourceId: `/tenants/${ctx.tokens.tenantId}/providers/Microsoft.aadiam` };
   if (plane === "unmatched") return { vault: null, resourceId: `https://${req.host}${pathOf(req.url)}` };
@@ -124,9 +126,25 @@ async function resourceOf(
     )?.[1];
     return { vault: vault ? vault.toLowerCase() : null, resourceId: path };
   }
+  // An authorized call has its vault at hand: no promise to wait for on the common path.
+  return req.scope?.vault ? vaultResource(ctx, req.scope.vault) : hostVaultResource(ctx, req);
+}
+
+interface Resource {
+  vault: string | null;
+  resourceId: string;
+}
+
+const vaultResource = (ctx: ServerContext, vault: Vault): Resource => ({
+  vault: vault.name.toLowerCase(),
+  resourceId: vaultResourceId(ctx.subscriptionId, vault),
+});
+
+/** A data-plane call refused before its vault was looked up: the vault its host names, if there is one. */
+async function hostVaultResource(ctx: ServerContext, req: FastifyRequest): Promise<Resource> {
   const name = parseVaultHost(req.hostname, ctx.hostnames)?.vault;
-  const vault = req.scope?.vault ?? (name ? await cachedVault(ctx.store, name) : undefined);
-  if (vault) return { vault: vault.name.toLowerCase(), resourceId: vaultResourceId(ctx.subscriptionId, vault) };
+  const vault = name ? await cachedVault(ctx.store, name) : undefined;
+  if (vault) return vaultResource(ctx, vault);
   return { vault: name?.toLowerCase() ?? null, resourceId: `https://${req.hostname}` };
 }
 

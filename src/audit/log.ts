@@ -2,6 +2,7 @@
 // order), so that a request waits for none of it. Each node chains its own entries (chain.ts). When the store refuses a
 // batch, the request has long been answered: the entries are lost, the chain goes on from its last written entry,
 // and the loss is counted in a log line.
+import type { KeyObject } from "node:crypto";
 import type { AuditRow } from "../store/repositories/audit.js";
 import type { Store } from "../store/store.js";
 import { chainTail, entryMac } from "./chain.js";
@@ -49,6 +50,8 @@ const BATCH_DELAY_MS = 50;
 
 export interface AuditRecord {
   event: AuditEvent;
+  /** The event's time in ms (what its `time` says). */
+  time: number;
   /** Copied out of the event for filtering: the vault's name (lower-cased) and the caller's object id. */
   vault: string | null;
   caller: string | null;
@@ -58,7 +61,7 @@ export class AuditLog {
   private queue: AuditRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
 
   private constructor(
     private readonly store: Store,
@@ -91,19 +94,20 @@ export class AuditLog {
 
   private async write(batch: AuditRecord[]): Promise<void> {
     let { seq, mac } = this.tail;
-    const rows: AuditRow[] = batch.map(({ event, vault, caller }) => {
+    const rows: AuditRow[] = batch.map(({ event, time, vault, caller }) => {
       const row = {
         nodeId: this.nodeId,
         seq: ++seq,
-        time: Date.parse(event.time),
+        time,
         vault,
         caller,
         operationName: event.operationName,
-        entry: JSON.stringify(event),
+        entry: JSON.stringify(event), // the one serialization: stored as is, and MACed as is
         prevMac: mac,
+        mac: "",
       };
-      mac = entryMac(this.key, row);
-      return { ...row, mac };
+      row.mac = mac = entryMac(this.key, row);
+      return row;
     });
     try {
       // One transaction: the rows go in several INSERTs, and on SQLite they share a COMMIT with the writes around them.

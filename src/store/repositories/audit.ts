@@ -1,4 +1,5 @@
 // The audit_entries table: the chained audit log (audit/log.ts writes it, audit/chain.ts verifies and prunes it).
+import { createSecretKey, type KeyObject } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Sealer } from "../../crypto/sealing.js";
 import { PreparedQuery, type Executor } from "../executor.js";
@@ -66,18 +67,19 @@ export class AuditRepository {
   ) {}
 
   /** The audit chain's HMAC key, derived from the master key: whoever edits the table without it cannot re-chain it. */
-  macKey(): Buffer {
-    return this.sealer.derivedKey(AUDIT_KEY_LABEL);
+  macKey(): KeyObject {
+    return createSecretKey(this.sealer.derivedKey(AUDIT_KEY_LABEL));
   }
 
   /** Writes rows in several INSERTs: run it in a transaction, so that a batch is written whole or not at all. */
   async append(rows: readonly AuditRow[]): Promise<void> {
     for (let i = 0; i < rows.length;) {
       const n = chunkSize(rows.length - i);
-      const values = rows.slice(i, i + n).flatMap((r) => {
-        const columns = toAuditColumns(r);
-        return COLUMNS.map((c) => columns[c]);
-      });
+      const values: unknown[] = [];
+      for (let j = i; j < i + n; j++) {
+        const r = rows[j]!;
+        values.push(r.nodeId, r.seq, r.time, r.vault, r.caller, r.operationName, r.entry, r.prevMac, r.mac); // COLUMNS' order
+      }
       await this.db.executeQuery(this.inserts.of(n).bind(values));
       i += n;
     }
@@ -149,20 +151,6 @@ export class AuditRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
-}
-
-function toAuditColumns(r: AuditRow): Database["audit_entries"] {
-  return {
-    node_id: r.nodeId,
-    seq: r.seq,
-    time: r.time,
-    vault: r.vault,
-    caller: r.caller,
-    operation_name: r.operationName,
-    entry: r.entry,
-    prev_mac: r.prevMac,
-    mac: r.mac,
-  };
 }
 
 function toAuditRow(r: Database["audit_entries"]): AuditRow {
