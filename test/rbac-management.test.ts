@@ -373,13 +373,14 @@ describe("role assignments and custom roles of a store written before migration 
         JSON.stringify([assignment]),
       );
       db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)").run("custom_roles", JSON.stringify([role]));
-      // The store as 0006 left it: later migrations (0008 the audit log, 0009 events, 0011 authorization codes) are
+      // The store as 0006 left it: later migrations (0008 the audit log, 0009 events, 0011 authorization codes, 0013 an index) are
       // undone too, as Kysely runs them in order.
       db.exec(
         "DROP TABLE role_assignments; DROP TABLE role_definitions; DROP TABLE audit_entries; " +
           "DROP TABLE event_subscriptions; DROP TABLE event_deliveries; DROP TABLE event_marks; " +
           "DROP INDEX object_versions_by_expiry; ALTER TABLE object_versions DROP COLUMN expires_at; " +
-          "DROP TABLE authorization_codes; DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
+          "DROP TABLE authorization_codes; DROP INDEX object_names_listing; " +
+          "DELETE FROM kysely_migration WHERE name >= '0007_role_tables';",
       );
       db.close();
 
