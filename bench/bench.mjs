@@ -396,7 +396,7 @@ async function measureCore(kluis) {
   figure("secret PUT p99", kluisPut.p99, "ms", { ceiling: barePut.p99, higherIsBetter: false });
 
   await measureSign(kluis, http, token);
-  await measureCertificatesAndManySecrets(kluis, http, token);
+  await measureCertificatesAndManySecrets(kluis, http, token, { bareGet, barePut });
 }
 
 /** 2. sign: RS256 against node:crypto sign in a loop, ES256 against a bare server signing per request. */
@@ -460,7 +460,7 @@ async function measureSign(kluis, http, token) {
   }
 }
 
-async function measureCertificatesAndManySecrets(kluis, http, token) {
+async function measureCertificatesAndManySecrets(kluis, http, token, { bareGet, barePut }) {
   const auth = { authorization: `Bearer ${token}` };
 
   // 3. certificate creation against RSA-2048 key generation on all cores -----------------------------
