@@ -18,6 +18,7 @@ import {
   missingClientSecret,
   refusedPublicClient,
   throttled,
+  unknownClient,
   unknownResource,
 } from "./token-refusals.js";
 import { TOKEN_LIFETIME_SECONDS } from "./tokens.js";
@@ -57,15 +58,7 @@ export function tokenEndpoint(ctx: ServerContext, signIn: SignIn, deviceCodes: D
     if (!audience) return unknownResource(reply, form);
     // Throttled by the connection's address; clients of the CONNECT proxy (loopback only) all come from 127.0.0.1.
     const principal = await authenticateClient(store, signIn, clientId, clientSecret, req.socket.remoteAddress ?? "");
-    if (principal === "unknown-client") {
-      return aadError(
-        reply,
-        400,
-        "unauthorized_client",
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory.`,
-      );
-    }
+    if (principal === "unknown-client") return unknownClient(reply, clientId);
     if (principal === "invalid-secret") {
       return aadError(
         reply,

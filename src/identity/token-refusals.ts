@@ -32,6 +32,16 @@ export const missingClientId = (reply: FastifyReply) =>
     "The request body must contain the following parameter: 'client_id'.",
   );
 
+/** AADSTS700016: no application has this client id (`shownId` as the answer names it). */
+export const unknownClient = (reply: FastifyReply, shownId: string) =>
+  aadError(
+    reply,
+    400,
+    "unauthorized_client",
+    700016,
+    `Application with identifier '${shownId}' was not found in the directory.`,
+  );
+
 /** A confidential client that sent no secret (nor assertion). */
 export const missingClientSecret = (reply: FastifyReply) =>
   aadError(
@@ -46,14 +56,7 @@ export const missingClientSecret = (reply: FastifyReply) =>
 export async function refusedPublicClient(store: Store, reply: FastifyReply, clientId: string | undefined) {
   if (!clientId) return missingClientId(reply);
   const unknown = await unknownPublicClient(store, clientId);
-  if (unknown === "unknown")
-    return aadError(
-      reply,
-      400,
-      "unauthorized_client",
-      700016,
-      `Application with identifier '${clientId.slice(0, 64)}' was not found in the directory.`,
-    );
+  if (unknown === "unknown") return unknownClient(reply, clientId.slice(0, 64));
   if (unknown === "confidential") return missingClientSecret(reply);
   return undefined;
 }
