@@ -1,13 +1,15 @@
-// What waits for the disk on the event loop: the audit log's commits do not, every other commit does, and WAL
-// checkpoints happen on a worker thread. Observed with strace, attached for one step at a time: the fsync/fdatasync
-// calls each thread makes on the SQLite files while audit entries alone are committed (none on the event loop's
-// thread), while an acknowledged write is (at least one), while both share one group commit (at least one), and
-// while the WAL passes SQLite's checkpoint size (none on the event loop's thread, some on another). Then the server
-// is killed outright right after an answer: the write it acknowledged is there after a restart, and so are the
-// audit entries committed without an fsync (the kernel held them).
+// What waits for the disk, and where: the audit log's commits do not; a transaction's commit does, through the
+// store's own descriptor of the WAL on a libuv pool thread (not the event loop's); a write outside any transaction
+// fsyncs in its COMMIT, on the event loop; WAL checkpoints happen on a worker thread. Observed with strace, attached
+// for one step at a time: the fsync/fdatasync calls each thread makes on the SQLite files while audit entries alone
+// are committed (none), while an acknowledged write is (at least one through the store's descriptor, none on the
+// event loop's thread), while both share one group commit (likewise), and while the WAL passes SQLite's checkpoint
+// size (none on the event loop's thread, some on another). Then the server is killed outright right after an answer:
+// the write it acknowledged is there after a restart, and so are the audit entries committed without an fsync (the
+// kernel held them).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -23,9 +25,10 @@ const VAULT = "fsyncvault";
 const HOST = `${VAULT}.localhost`;
 const API = "api-version=7.5";
 
-/** An fsync or fdatasync call: the thread that made it, the file it synced, and whether it synced a WAL's header. */
+/** An fsync or fdatasync call: the thread that made it, the descriptor and file it synced, and whether it synced a WAL's header. */
 interface Sync {
   thread: number;
+  fd: number;
   file: string;
   header: boolean;
 }
@@ -34,12 +37,17 @@ interface Sync {
  * Runs `step` with strace attached to process `pid` (every thread), and answers the fsync/fdatasync calls made
  * meanwhile; `step` may look at those made so far (strace writes each call's line as it returns). The writes are
  * traced too, to tell the WAL header's sync, which SQLite makes whenever the WAL starts over (a 32-byte write at
- * offset 0, then a sync), from the syncs of COMMITs and checkpoints.
+ * offset 0, then a sync), from the syncs of COMMITs and checkpoints. `inject` adds strace options that tamper with
+ * the calls (strace prints a call before it delays its return).
  */
-async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<void>): Promise<Sync[]> {
+async function syncsDuring(
+  pid: number,
+  step: (soFar: () => Sync[]) => Promise<void>,
+  inject: string[] = [],
+): Promise<Sync[]> {
   const dir = mkdtempSync(join(tmpdir(), "kluis-strace-"));
   const out = join(dir, "trace");
-  const args = ["-f", "-y", "-s", "0", "-e", "trace=fsync,fdatasync,pwrite64", "-o", out, "-p", String(pid)];
+  const args = ["-f", "-y", "-s", "0", "-e", "trace=fsync,fdatasync,pwrite64", ...inject, "-o", out, "-p", String(pid)];
   const strace = spawn("strace", args, { stdio: ["ignore", "ignore", "pipe"] });
   const exited = new Promise<number | null>((resolve) => strace.once("exit", resolve));
   let errors = "";
@@ -56,16 +64,16 @@ async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<v
     const syncs: Sync[] = [];
     const headerWritten = new Set<string>(); // thread and file whose last traced call wrote a WAL header
     for (const line of readFileSync(out, "utf8").split("\n")) {
-      const call = /^(\d+)\s+(f(?:data)?sync|pwrite64)\(\d+<([^>]*)>(?:.*, (\d+), (\d+)\))?/.exec(line);
+      const call = /^(\d+)\s+(f(?:data)?sync|pwrite64)\((\d+)<([^>]*)>(?:.*, (\d+), (\d+)\))?/.exec(line);
       if (!call) continue;
-      const [, thread, name, file, size, offset] = call;
+      const [, thread, name, fd, file, size, offset] = call;
       const key = `${thread} ${file}`;
       if (name === "pwrite64") {
         if (size === "32" && offset === "0") headerWritten.add(key);
         else headerWritten.delete(key);
         continue;
       }
-      syncs.push({ thread: Number(thread), file: file!, header: headerWritten.delete(key) });
+      syncs.push({ thread: Number(thread), fd: Number(fd), file: file!, header: headerWritten.delete(key) });
     }
     return syncs;
   };
@@ -83,6 +91,27 @@ async function syncsDuring(pid: number, step: (soFar: () => Sync[]) => Promise<v
 /** How many of `syncs` the event loop's thread made (better-sqlite3 runs SQLite on it) on `file`, but for WAL headers. */
 const onEventLoop = (syncs: Sync[], pid: number, file: string) =>
   syncs.filter((sync) => sync.thread === pid && sync.file === file && !sync.header).length;
+
+/** The descriptors process `pid` holds open read-only on `file`: the store's own (wal-sync.ts); SQLite's are read-write. */
+function readOnlyDescriptors(pid: number, file: string): Set<number> {
+  const fds = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = "";
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target !== file) continue;
+    const flags = /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"))![1]!;
+    if ((parseInt(flags, 8) & 3) === 0) fds.add(Number(fd)); // O_RDONLY
+  }
+  return fds;
+}
+
+/** How many of `syncs` synced `file` through `fds` on another thread than the event loop's (libuv's pool). */
+const offEventLoop = (syncs: Sync[], pid: number, file: string, fds: Set<number>) =>
+  syncs.filter((sync) => sync.thread !== pid && sync.file === file && fds.has(sync.fd)).length;
 
 const auditRecord = (i: number, time = Date.now()): AuditRecord => ({
   vault: VAULT,
@@ -135,12 +164,15 @@ describe("commits and checkpoints in this process's store", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("fsyncs an acknowledged write's COMMIT, alone or sharing its group with audit entries, and no audit-only one", async () => {
+  it("fsyncs an acknowledged write's COMMIT off the event loop, alone or with audit entries, and no audit-only one", async () => {
     const written = await syncsDuring(pid, () => store.settings.put("fsync-test", "a"));
     assert.ok(onEventLoop(written, pid, wal()) >= 1, "a write outside any transaction was not fsync'd");
 
     const committed = await syncsDuring(pid, () => store.transaction((tx) => tx.settings.put("fsync-test", "b")));
-    assert.ok(onEventLoop(committed, pid, wal()) >= 1, "a transaction was not fsync'd");
+    const own = readOnlyDescriptors(pid, wal()); // opened by that first transaction's fsync
+    assert.equal(own.size, 1, "the store does not hold one descriptor of its own on the WAL");
+    assert.ok(offEventLoop(committed, pid, wal(), own) >= 1, "a transaction was not fsync'd off the event loop");
+    assert.equal(onEventLoop(committed, pid, wal()), 0, "a transaction's fsync waited on the event loop");
 
     const auditOnly = await syncsDuring(pid, async () => {
       for (let i = 0; i < 3; i++) {
@@ -149,6 +181,7 @@ describe("commits and checkpoints in this process's store", () => {
       }
     });
     assert.equal(onEventLoop(auditOnly, pid, wal()), 0, "audit-only commits waited for the disk");
+    assert.equal(offEventLoop(auditOnly, pid, wal(), own), 0, "audit-only commits were fsync'd");
     assert.equal((await store.audit.list({ vault: VAULT, limit: 10 })).length, 3);
 
     // Queued in the same turn: one group, one COMMIT, which the write needs fsync'd.
@@ -156,7 +189,8 @@ describe("commits and checkpoints in this process's store", () => {
       record(1);
       await Promise.all([audit.flush(), store.transaction((tx) => tx.settings.put("fsync-test", "c"))]);
     });
-    assert.ok(onEventLoop(mixed, pid, wal()) >= 1, "a group of audit entries and a write was not fsync'd");
+    assert.ok(offEventLoop(mixed, pid, wal(), own) >= 1, "a group of audit entries and a write was not fsync'd");
+    assert.equal(onEventLoop(mixed, pid, wal()), 0, "a group's fsync waited on the event loop");
     assert.equal(await store.settings.get("fsync-test"), "c");
     assert.equal((await store.audit.list({ vault: VAULT, limit: 10 })).length, 4);
   });
@@ -206,6 +240,9 @@ describe("audit commits without fsync, in the server", () => {
       assert.equal(listed.filter((e) => e.operationName === "SecretGet").length, reads);
     });
     assert.equal(onEventLoop(readOnly, pid, wal), 0, "the server's audit-only commits waited for the disk");
+    const own = readOnlyDescriptors(pid, wal); // opened for the first PUT's fsync
+    assert.equal(own.size, 1, "the server does not hold one descriptor of its own on the WAL");
+    assert.equal(offEventLoop(readOnly, pid, wal, own), 0, "the server's audit-only commits were fsync'd");
 
     let version = "";
     const acknowledged = await syncsDuring(pid, async () => {
@@ -214,7 +251,8 @@ describe("audit commits without fsync, in the server", () => {
       version = String(res.body.id).split("/").pop()!;
       await kluis.stop("SIGKILL"); // at once: the answer is all the client knows
     });
-    assert.ok(onEventLoop(acknowledged, pid, wal) >= 1, "the acknowledged write's COMMIT was not fsync'd");
+    assert.ok(offEventLoop(acknowledged, pid, wal, own) >= 1, "the acknowledged write's COMMIT was not fsync'd");
+    assert.equal(onEventLoop(acknowledged, pid, wal), 0, "the acknowledged write's fsync waited on the event loop");
 
     await kluis.restart();
     const got = await rawRequest(kluis, HOST, "GET", `/secrets/s/${version}?${API}`, {
@@ -226,5 +264,45 @@ describe("audit commits without fsync, in the server", () => {
     // The reads before the kill, and the one after the restart.
     assert.equal(listed.filter((e) => e.operationName === "SecretGet").length, reads + 1);
     assert.equal((await kluis.cliJson<{ ok: boolean }>(["monitor", "audit", "verify"])).ok, true);
+  });
+});
+
+describe("answers wait for the fsync of what they show", () => {
+  let kluis: Kluis;
+  after(async () => kluis?.dispose());
+
+  it("does not answer a read of a write whose fsync then fails, nor anything after", async () => {
+    kluis = await Kluis.start();
+    const sp = await kluis.vaultWithPrincipal(VAULT, { secrets: ["get", "set"] });
+    const token = await accessToken(kluis, sp);
+    const put = (value: string) =>
+      rawRequest(kluis, HOST, "PUT", `/secrets/s?${API}`, { token, body: JSON.stringify({ value }) });
+    const get = () => rawRequest(kluis, HOST, "GET", `/secrets/s?${API}`, { token });
+    assert.equal((await put("durable")).status, 200);
+    const wal = join(kluis.dataDir, "kluis.db-wal");
+    const pid = kluis.info.pid;
+    const own = readOnlyDescriptors(pid, wal);
+
+    // The store's fsyncs fail, a second after the kernel returned: the write is committed, and readable, meanwhile.
+    const inject = ["-e", "inject=fdatasync:error=EIO:delay_exit=1000000"];
+    await syncsDuring(
+      pid,
+      async (soFar) => {
+        const putting = put("undone");
+        await until("the PUT's fsync", () => offEventLoop(soFar(), pid, wal, own) > 0);
+        const read = await get();
+        assert.equal(read.status, 500, JSON.stringify(read.body));
+        assert.equal(read.body.error.code, "InternalServerError", JSON.stringify(read.body));
+        assert.doesNotMatch(JSON.stringify(read.body), /undone/);
+        assert.equal((await putting).status, 500);
+        // The disk may have lost any write since the last fsync that succeeded: nothing is shown any more.
+        assert.equal((await get()).status, 500);
+      },
+      inject,
+    );
+    await kluis.stop("SIGKILL");
+    await kluis.restart();
+    const got = await rawRequest(kluis, HOST, "GET", `/secrets/s?${API}`, { token: await accessToken(kluis, sp) });
+    assert.equal(got.status, 200, JSON.stringify(got.body));
   });
 });

@@ -76,6 +76,7 @@ export class DeliveryWorker {
     const { store, nodeId } = this.opts;
     const attempts = row.attempts + 1;
     try {
+      await store.durable(); // what is sent must not be undone by a power loss (store.ts)
       if (row.channel === "mail") await this.sendMail(row);
       else if (!(await this.post(row, attempts))) return; // its subscription is gone, and the row with it
       await store.events.complete(row.id, nodeId);

@@ -36,6 +36,7 @@ import { nameOperations } from "../metrics/operation-names.js";
 import { rsaKeyPool } from "../crypto/key-pool.js";
 import type { LineSink } from "./safe-output.js";
 import { errorMessage } from "../http/errors.js";
+import { answerWhenDurable } from "../http/durable-answers.js";
 
 export interface TlsMaterial {
   key: string;
@@ -94,6 +95,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial, opts: AppOp
   // installErrorHandling would answer it 404: no route takes OPTIONS), and refusals carry the header too.
   allowUiOrigin(app, ctx.hostnames);
   installErrorHandling(app);
+  answerWhenDurable(app, ctx.store);
   // Before any route: every route gets its operation name, which metrics count by.
   nameOperations(app);
   keyPoolState.read = () => rsaKeyPool;

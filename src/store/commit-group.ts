@@ -1,15 +1,19 @@
-// Group commit for the embedded SQLite store. Every COMMIT waits for an fsync (synchronous = FULL), and
-// better-sqlite3 waits on the event loop, so one fsync per write bounds write throughput. Transactions that are
-// queued while the previous group commits share the next COMMIT: one fsync acknowledges them all. Each runs in its
-// own savepoint, so one that fails is undone alone; none is answered before the COMMIT holding it has returned.
+// Group commit for the embedded SQLite store. Transactions that are queued while the previous group commits share
+// the next COMMIT, and so the fsync that makes them durable. Each runs in its own savepoint, so one that fails is
+// undone alone; none is answered before the COMMIT holding it has returned, and, when it needs to survive a power
+// loss, before the WAL has been fsync'd after that COMMIT.
 //
-// A group in which no transaction asked for the fsync (the audit log's batches: nothing answered waits on them)
-// commits under synchronous = NORMAL: its COMMIT writes the WAL without waiting for the disk, which is as safe for
-// the process (the kernel holds the write) and becomes safe for the machine at the next fsync'd COMMIT or
-// checkpoint, each of which syncs the whole WAL. While the server only reads, those batches are its only COMMITs.
+// Every group COMMITs at synchronous = NORMAL: SQLite writes the WAL without waiting for the disk, on the event loop.
+// A group in which a transaction asked for durability then waits for an fdatasync of the WAL made on a libuv pool
+// thread (wal-sync.ts), while the next group already runs: the fsyncs of a busy server overlap its work instead of
+// stopping it. A group in which none did (the audit log's batches: nothing answered waits on them) skips the fsync:
+// as safe for the process (the kernel holds the write), and safe for the machine at the next fsync or checkpoint,
+// each of which syncs the whole WAL. The connection stays at FULL outside groups: a write made outside a transaction
+// is rare and waits for its fsync in its COMMIT, as before.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
+import type { WalSync } from "./wal-sync.js";
 
 type Work = (trx: Transaction<Database>) => Promise<unknown>;
 
@@ -33,10 +37,13 @@ export class CommitGroup {
   private queue: Queued[] = [];
   private draining = false;
 
-  /** `relax` is given when the connection runs with synchronous = FULL: it lowers it for the groups that may skip the fsync. */
+  /**
+   * `durability` is given when the connection runs with synchronous = FULL: `relax` lowers it for each group's COMMIT,
+   * `walSync` then syncs the WAL for the groups that need it.
+   */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly relax?: SetSynchronous,
+    private readonly durability?: { relax: SetSynchronous; walSync: WalSync },
   ) {}
 
   /** Runs `work` in the next group; `fsync: false` when no answer waits on it (the group still fsyncs if another does). */
@@ -62,7 +69,7 @@ export class CommitGroup {
 
   private async commit(group: Queued[]): Promise<void> {
     const outcomes: { value?: unknown; error?: unknown; failed: boolean }[] = [];
-    const relax = group.some((queued) => queued.fsync) ? undefined : this.relax;
+    const relax = this.durability?.relax;
     try {
       // The connection is held from the PRAGMA to its reset: no other statement runs at the lowered level.
       await this.db.connection().execute(async (conn) => {
@@ -89,10 +96,17 @@ export class CommitGroup {
       for (const { reject } of group) reject(error);
       return;
     }
-    group.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.failed) reject(outcome.error);
-      else resolve(outcome.value);
-    });
+    const answer = () =>
+      group.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.failed) reject(outcome.error);
+        else resolve(outcome.value);
+      });
+    // Not awaited: the next group commits while this one's fsync runs.
+    if (this.durability && group.some((queued) => queued.fsync))
+      this.durability.walSync
+        .committedNow()
+        .then(answer, (error: unknown) => group.forEach(({ reject }) => reject(error)));
+    else answer();
   }
 }

@@ -10,6 +10,7 @@ import { SqliteDatabase } from "./sqlite.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
+import { WalSync } from "./wal-sync.js";
 
 export interface StoreOptions {
   sqliteFile?: string;
@@ -24,9 +25,12 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const { dialect, readNow, relax, autocheckpoint } = openSqlite(opts.sqliteFile!);
   const db = new Kysely<Database>({ dialect });
   await migrate(db);
-  // SQLite has one connection, so its writes share COMMITs; another, on a worker thread, checkpoints the WAL.
+  // SQLite has one connection, so its writes share COMMITs, whose fsyncs run on libuv's pool; another connection,
+  // on a worker thread, checkpoints the WAL.
+  const walSync = relax ? new WalSync(opts.sqliteFile!) : undefined;
   return Store.over(db, opts.sealer, {
-    commits: new CommitGroup(db, relax),
+    commits: new CommitGroup(db, relax && walSync && { relax, walSync }),
+    walSync,
     readNow,
     checkpointer: new Checkpointer(opts.sqliteFile!, autocheckpoint),
   });
@@ -57,7 +61,7 @@ function openSqlite(file: string): {
 } {
   const sqlite = new SqliteDatabase(file);
   // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
-  // Concurrent writes share one fsync, and commits no answer waits on skip it (commit-group.ts).
+  // Concurrent writes share one fsync, made off the event loop, and commits no answer waits on skip it (commit-group.ts).
   // KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss guarantee (not the process-kill one) for commits that do
   // not wait for an fsync at all.
   const full = process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() !== "NORMAL";

@@ -6,6 +6,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { CommitGroup } from "./commit-group.js";
 import type { Executor, ImmediateRead } from "./executor.js";
+import type { WalSync } from "./wal-sync.js";
 import { OpenedKeys } from "./opened-keys.js";
 import { AuditInserts, AuditRepository } from "./repositories/audit.js";
 import { EventsRepository } from "./repositories/events.js";
@@ -31,6 +32,8 @@ interface Shared {
   openedKeys: OpenedKeys;
   /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
   commits?: CommitGroup;
+  /** SQLite at synchronous = FULL: the groups' fsyncs, made off the event loop (wal-sync.ts). */
+  walSync?: WalSync;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
   readNow?: ImmediateRead;
   /** SQLite: checkpoints the WAL on a worker thread (checkpointer.ts). */
@@ -54,7 +57,7 @@ export class Store {
   static over(
     db: Kysely<Database>,
     sealer: Sealer,
-    sqlite?: { commits: CommitGroup; readNow: ImmediateRead; checkpointer: Checkpointer },
+    sqlite?: { commits: CommitGroup; walSync?: WalSync; readNow: ImmediateRead; checkpointer: Checkpointer },
   ): Store {
     return new Store(db, {
       db,
@@ -97,13 +100,23 @@ export class Store {
     return commits ? commits.run(work, options) : db.transaction().execute(work);
   }
 
+  /**
+   * Undefined when every write committed so far is as durable as promised; otherwise resolves when it is. Anything
+   * that shows the store's contents outside the process (an answer, a webhook) waits for it first: on SQLite a commit
+   * is visible to reads before its fsync has returned (wal-sync.ts), and must not be seen by anyone before.
+   */
+  durable(): Promise<void> | undefined {
+    return this.shared.walSync?.pending();
+  }
+
   /** The cheapest round trip to the database: throws when it cannot be reached. */
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.executor);
   }
 
   async close(): Promise<void> {
-    await this.shared.checkpointer?.close(); // first: the last connection closed removes the WAL
+    await this.shared.walSync?.close(); // the fsync still running, and its descriptor of the WAL
+    await this.shared.checkpointer?.close(); // before the serving connection: the last connection closed removes the WAL
     await this.shared.db.destroy();
   }
 }
