@@ -96,7 +96,7 @@ const onEventLoop = (syncs: Sync[], pid: number, file: string) =>
 function readOnlyDescriptors(pid: number, file: string): Set<number> {
   const fds = new Set<number>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target = "";
+    let target: string;
     try {
       target = readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch {
