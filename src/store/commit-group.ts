@@ -58,7 +58,9 @@ export class CommitGroup {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        // Requests the server has already received get to reach their write and join this group.
+        // Transactions queued while the WAL's fsync runs join this group (wal-sync.ts), and requests the server has
+        // already received get to reach their write and join it too.
+        await this.durability?.walSync.running();
         await nextTurn();
         await this.commit(this.queue.splice(0, MAX_GROUP));
       }
