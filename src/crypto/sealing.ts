@@ -5,6 +5,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { opened, openFailed, sealed } from "../metrics/instruments.js";
+import { pooledRandomBytes } from "./random-pool.js";
 
 const FORMAT = "v1";
 
@@ -28,7 +29,7 @@ export class Sealer {
 
   /** The bare envelope, IV | tag | ciphertext, for blobs that carry their own encoding (backups). */
   sealBytes(plain: Buffer, context: string): Buffer {
-    const iv = randomBytes(12);
+    const iv = pooledRandomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
     cipher.setAAD(Buffer.from(context, "utf8"));
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);

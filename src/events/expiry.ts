@@ -33,9 +33,7 @@ export async function publishExpiryEvent(
     const newest = await tx.objects.getVersion<{ nbf?: number; exp?: number }, unknown>(v.vault, v.kind, v.name);
     if (newest?.version !== v.version) return false;
     const { nbf, exp } = newest.attributes;
-    await publishEvent(
-      tx,
-      v.vault,
+    await publishEvent(tx, v.vault, () =>
       objectEvent(v.vault, objectType, event, { name: v.name, version: v.version, nbf, exp }, now),
     );
     return true;

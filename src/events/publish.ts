@@ -34,9 +34,13 @@ function matches(p: SubscriptionProperties, event: VaultEvent): boolean {
   );
 }
 
-/** Queues `event` of `vault` for every subscription that wants it; `tx` is the transaction of the change. */
-export async function publishEvent(tx: Store, vault: string, event: VaultEvent): Promise<void> {
+/**
+ * Queues the event `build` makes, of `vault`, for every subscription that wants it; `tx` is the transaction of the
+ * change. Built only when the vault has a subscription: nearly every write skips it.
+ */
+export async function publishEvent(tx: Store, vault: string, build: () => VaultEvent): Promise<void> {
   if (!(await subscribedVaults(tx)).has(vault)) return;
+  const event = build();
   const now = Date.now();
   const rows = (await tx.events.listSubscriptions<SubscriptionProperties>(vault))
     .filter((s) => matches(s.properties, event))
@@ -84,5 +88,7 @@ export function publishNewVersion(
   v: { name: string; version: string; attributes: { nbf?: number; exp?: number } },
 ): Promise<void> {
   const { nbf, exp } = v.attributes;
-  return publishEvent(tx, vault, objectEvent(vault, objectType, "NewVersionCreated", { ...v, nbf, exp }, Date.now()));
+  return publishEvent(tx, vault, () =>
+    objectEvent(vault, objectType, "NewVersionCreated", { ...v, nbf, exp }, Date.now()),
+  );
 }

@@ -1,10 +1,10 @@
 // Version ids and the URLs that identify objects, shared by certificates, keys and secrets (the name rule: http/object-names.ts).
-import { randomUUID } from "node:crypto";
+import { pooledRandomBytes } from "../crypto/random-pool.js";
 import type { VersionRecord } from "../store/repositories/objects.js";
 import type { ObjectType } from "./collection.js";
 
-/** Key Vault version ids: 32 lower-case hex characters. */
-export const newVersionId = () => randomUUID().replaceAll("-", "");
+/** Key Vault version ids: 32 lower-case hex characters (128 random bits). */
+export const newVersionId = () => pooledRandomBytes(16).toString("hex");
 
 /** A new version of an object: a fresh id, created and updated now; `seq` is the store's to give. */
 export function newVersionRecord<A, D>(

@@ -149,7 +149,7 @@ export async function createOrUpdateVault(
       (JSON.stringify(existing.properties.accessPolicies) !== JSON.stringify(properties.accessPolicies) ||
         existing.properties.enableRbacAuthorization !== properties.enableRbacAuthorization)
     )
-      await publishEvent(tx, vault.name, accessPolicyChanged(vault.name, Date.now()));
+      await publishEvent(tx, vault.name, () => accessPolicyChanged(vault.name, Date.now()));
     return vault;
   });
   invalidateVault(store, name);
@@ -235,7 +235,7 @@ export async function updateAccessPolicy(
     }
     const updated: Vault = { ...vault, properties: { ...vault.properties, accessPolicies: policies } };
     await tx.vaults.put(updated);
-    await publishEvent(tx, vault.name, accessPolicyChanged(vault.name, Date.now()));
+    await publishEvent(tx, vault.name, () => accessPolicyChanged(vault.name, Date.now()));
     return updated;
   });
   invalidateVault(store, name);

@@ -56,7 +56,7 @@ async function dropFromAccessPolicies(store: Store, objectId: string): Promise<s
       const policies = vault.properties.accessPolicies.filter((p) => p.objectId !== objectId);
       if (policies.length === vault.properties.accessPolicies.length) continue;
       await store.vaults.put({ ...vault, properties: { ...vault.properties, accessPolicies: policies } });
-      if (!deleted) await publishEvent(store, vault.name, accessPolicyChanged(vault.name, Date.now()));
+      if (!deleted) await publishEvent(store, vault.name, () => accessPolicyChanged(vault.name, Date.now()));
       changed.push(vault.name);
     }
   }
