@@ -1,12 +1,12 @@
-// What waits for the disk, and where: the audit log's commits do not; a transaction's commit does, through the
-// store's own descriptor of the WAL on a libuv pool thread (not the event loop's); a write outside any transaction
-// fsyncs in its COMMIT, on the event loop; WAL checkpoints happen on a worker thread. Observed with strace, attached
-// for one step at a time: the fsync/fdatasync calls each thread makes on the SQLite files while audit entries alone
-// are committed (none), while an acknowledged write is (at least one through the store's descriptor, none on the
+// What waits for the disk, and where: the audit log's commits do not; a transaction's commit, and a write outside
+// any transaction, do, through the store's own descriptor of the WAL on a libuv pool thread (not the event loop's);
+// WAL checkpoints happen on a worker thread. Observed with strace, attached for one step at a time: the
+// fsync/fdatasync calls each thread makes on the SQLite files while audit entries alone are committed (none), while a
+// write outside a transaction or an acknowledged write is (at least one through the store's descriptor, none on the
 // event loop's thread), while both share one group commit (likewise), and while the WAL passes SQLite's checkpoint
 // size (none on the event loop's thread, some on another). Then the server is killed outright right after an answer:
 // the write it acknowledged is there after a restart, and so are the audit entries committed without an fsync (the
-// kernel held them).
+// kernel held them). Last, an fsync made to fail: a read of the write it covered is not answered with it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
@@ -165,12 +165,19 @@ describe("commits and checkpoints in this process's store", () => {
   });
 
   it("fsyncs an acknowledged write's COMMIT off the event loop, alone or with audit entries, and no audit-only one", async () => {
-    const written = await syncsDuring(pid, () => store.settings.put("fsync-test", "a"));
-    assert.ok(onEventLoop(written, pid, wal()) >= 1, "a write outside any transaction was not fsync'd");
+    // A write outside any transaction commits on its own; what answers after it waits for its fsync.
+    const written = await syncsDuring(pid, async () => {
+      await store.settings.put("fsync-test", "a");
+      assert.ok(store.durable(), "nothing waits for the fsync of a write outside any transaction");
+      await store.durable();
+    });
+    const own = readOnlyDescriptors(pid, wal()); // opened by that first fsync
+    assert.equal(own.size, 1, "the store does not hold one descriptor of its own on the WAL");
+    assert.ok(offEventLoop(written, pid, wal(), own) >= 1, "a write outside any transaction was not fsync'd");
+    assert.equal(onEventLoop(written, pid, wal()), 0, "a write outside any transaction was fsync'd on the event loop");
+    assert.equal(store.durable(), undefined, "an fsync is still awaited after it returned");
 
     const committed = await syncsDuring(pid, () => store.transaction((tx) => tx.settings.put("fsync-test", "b")));
-    const own = readOnlyDescriptors(pid, wal()); // opened by that first transaction's fsync
-    assert.equal(own.size, 1, "the store does not hold one descriptor of its own on the WAL");
     assert.ok(offEventLoop(committed, pid, wal(), own) >= 1, "a transaction was not fsync'd off the event loop");
     assert.equal(onEventLoop(committed, pid, wal()), 0, "a transaction's fsync waited on the event loop");
 

@@ -3,13 +3,11 @@
 // undone alone; none is answered before the COMMIT holding it has returned, and, when it needs to survive a power
 // loss, before the WAL has been fsync'd after that COMMIT.
 //
-// Every group COMMITs at synchronous = NORMAL: SQLite writes the WAL without waiting for the disk, on the event loop.
-// A group in which a transaction asked for durability then waits for an fdatasync of the WAL made on a libuv pool
-// thread (wal-sync.ts), while the next group already runs: the fsyncs of a busy server overlap its work instead of
-// stopping it. A group in which none did (the audit log's batches: nothing answered waits on them) skips the fsync:
-// as safe for the process (the kernel holds the write), and safe for the machine at the next fsync or checkpoint,
-// each of which syncs the whole WAL. The connection stays at FULL outside groups: a write made outside a transaction
-// is rare and waits for its fsync in its COMMIT, as before.
+// The connection runs at synchronous = NORMAL: a COMMIT writes the WAL without waiting for the disk, on the event
+// loop. A group in which a transaction asked for durability then waits for an fdatasync of the WAL made on a libuv
+// pool thread (wal-sync.ts); the transactions queued meanwhile share the next group, and its fsync. A group in which
+// none did (the audit log's batches: nothing answered waits on them) skips the fsync: as safe for the process (the
+// kernel holds the write), and safe for the machine at the next fsync or checkpoint, each of which syncs the whole WAL.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
@@ -27,23 +25,14 @@ interface Queued {
 /** Enough to share an fsync among every connection of a busy server, small enough to keep a group's latency low. */
 const MAX_GROUP = 64;
 
-/**
- * Sets the connection's synchronous level. SQLite applies the PRAGMA when it prepares it (and refuses it inside a
- * transaction), so it must be prepared anew each time: not through the statement cache.
- */
-export type SetSynchronous = (level: "NORMAL" | "FULL") => void;
-
 export class CommitGroup {
   private queue: Queued[] = [];
   private draining = false;
 
-  /**
-   * `durability` is given when the connection runs with synchronous = FULL: `relax` lowers it for each group's COMMIT,
-   * `walSync` then syncs the WAL for the groups that need it.
-   */
+  /** `walSync` is given when the store promises durability (not under KLUIS_SQLITE_SYNCHRONOUS=NORMAL). */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly durability?: { relax: SetSynchronous; walSync: WalSync },
+    private readonly walSync?: WalSync,
   ) {}
 
   /** Runs `work` in the next group; `fsync: false` when no answer waits on it (the group still fsyncs if another does). */
@@ -60,7 +49,7 @@ export class CommitGroup {
       while (this.queue.length > 0) {
         // Transactions queued while the WAL's fsync runs join this group (wal-sync.ts), and requests the server has
         // already received get to reach their write and join it too.
-        await this.durability?.walSync.running();
+        await this.walSync?.running();
         await nextTurn();
         await this.commit(this.queue.splice(0, MAX_GROUP));
       }
@@ -71,26 +60,17 @@ export class CommitGroup {
 
   private async commit(group: Queued[]): Promise<void> {
     const outcomes: { value?: unknown; error?: unknown; failed: boolean }[] = [];
-    const relax = this.durability?.relax;
     try {
-      // The connection is held from the PRAGMA to its reset: no other statement runs at the lowered level.
-      await this.db.connection().execute(async (conn) => {
-        relax?.("NORMAL");
-        try {
-          await conn.transaction().execute(async (trx) => {
-            for (const { work } of group) {
-              await sql`SAVEPOINT grouped_write`.execute(trx);
-              try {
-                outcomes.push({ value: await work(trx), failed: false });
-              } catch (error) {
-                await sql`ROLLBACK TO grouped_write`.execute(trx);
-                outcomes.push({ error, failed: true });
-              }
-              await sql`RELEASE grouped_write`.execute(trx);
-            }
-          });
-        } finally {
-          relax?.("FULL");
+      await this.db.transaction().execute(async (trx) => {
+        for (const { work } of group) {
+          await sql`SAVEPOINT grouped_write`.execute(trx);
+          try {
+            outcomes.push({ value: await work(trx), failed: false });
+          } catch (error) {
+            await sql`ROLLBACK TO grouped_write`.execute(trx);
+            outcomes.push({ error, failed: true });
+          }
+          await sql`RELEASE grouped_write`.execute(trx);
         }
       });
     } catch (error) {
@@ -105,10 +85,8 @@ export class CommitGroup {
         else resolve(outcome.value);
       });
     // Not awaited: the next group commits while this one's fsync runs.
-    if (this.durability && group.some((queued) => queued.fsync))
-      this.durability.walSync
-        .committedNow()
-        .then(answer, (error: unknown) => group.forEach(({ reject }) => reject(error)));
+    if (this.walSync && group.some((queued) => queued.fsync))
+      this.walSync.committedNow().then(answer, (error: unknown) => group.forEach(({ reject }) => reject(error)));
     else answer();
   }
 }

@@ -1,9 +1,9 @@
 // Opens the configured store: the embedded SQLite file by default, PostgreSQL when a URL is given.
 import type BetterSqlite3 from "better-sqlite3";
-import { Kysely, type CompiledQuery, type SqliteDatabase as KyselySqliteDatabase } from "kysely";
+import { Kysely, type CompiledQuery, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement } from "kysely";
 import type { Sealer } from "../crypto/sealing.js";
 import { Checkpointer } from "./checkpointer.js";
-import { CommitGroup, type SetSynchronous } from "./commit-group.js";
+import { CommitGroup } from "./commit-group.js";
 import type { ImmediateRead } from "./executor.js";
 import { LiteralLimitSqliteDialect } from "./literal-limits.js";
 import { SqliteDatabase } from "./sqlite.js";
@@ -22,14 +22,13 @@ export interface StoreOptions {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.postgresUrl) return openPostgres(opts.postgresUrl, opts);
-  const { dialect, readNow, relax, autocheckpoint } = openSqlite(opts.sqliteFile!);
+  const { dialect, readNow, walSync, autocheckpoint } = openSqlite(opts.sqliteFile!);
   const db = new Kysely<Database>({ dialect });
   await migrate(db);
   // SQLite has one connection, so its writes share COMMITs, whose fsyncs run on libuv's pool; another connection,
   // on a worker thread, checkpoints the WAL.
-  const walSync = relax ? new WalSync(opts.sqliteFile!) : undefined;
   return Store.over(db, opts.sealer, {
-    commits: new CommitGroup(db, relax && walSync && { relax, walSync }),
+    commits: new CommitGroup(db, walSync),
     walSync,
     readNow,
     checkpointer: new Checkpointer(opts.sqliteFile!, autocheckpoint),
@@ -56,27 +55,28 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
 function openSqlite(file: string): {
   dialect: LiteralLimitSqliteDialect;
   readNow: ImmediateRead;
-  relax: SetSynchronous | undefined;
+  walSync: WalSync | undefined;
   autocheckpoint: (pages: number) => void;
 } {
   const sqlite = new SqliteDatabase(file);
-  // WAL with FULL sync: a write acknowledged to a client survives the process being killed and a power loss.
-  // Concurrent writes share one fsync, made off the event loop, and commits no answer waits on skip it (commit-group.ts).
-  // KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss guarantee (not the process-kill one) for commits that do
-  // not wait for an fsync at all.
-  const full = process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() !== "NORMAL";
-  const setSynchronous: SetSynchronous = (level) => void sqlite.pragma(`synchronous = ${level}`);
+  // WAL, with every COMMIT at synchronous = NORMAL (SQLite does not wait for the disk, on the event loop), and the
+  // WAL fdatasync'd on libuv's pool before a write is acknowledged (wal-sync.ts): an acknowledged write survives the
+  // process being killed and a power loss. Concurrent writes share one fsync, and commits no answer waits on skip it
+  // (commit-group.ts). KLUIS_SQLITE_SYNCHRONOUS=NORMAL trades the power-loss guarantee (not the process-kill one)
+  // for no fsync at all.
+  const durable = process.env.KLUIS_SQLITE_SYNCHRONOUS?.toUpperCase() !== "NORMAL";
   sqlite.pragma("journal_mode = WAL");
-  setSynchronous(full ? "FULL" : "NORMAL");
+  sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
-  const database = withStatementCache(sqlite);
+  const walSync = durable ? new WalSync(file) : undefined;
+  const database = withStatementCache(sqlite, walSync);
   // Outside a transaction the connection holds nothing between statements, so a read may run on it at once.
   const readNow: ImmediateRead = <R>({ sql, parameters }: CompiledQuery<R>) =>
     sqlite.inTransaction ? undefined : (database.prepare(sql).all(parameters) as R[]);
   return {
     dialect: new LiteralLimitSqliteDialect({ database }),
     readNow,
-    relax: full ? setSynchronous : undefined,
+    walSync,
     // The size at which a COMMIT checkpoints the WAL on the event loop (checkpointer.ts).
     autocheckpoint: (pages) => void sqlite.pragma(`wal_autocheckpoint = ${pages}`),
   };
@@ -89,15 +89,39 @@ const STATEMENT_CACHE_SIZE = 500;
  * The database as Kysely sees it, with a bounded cache of prepared statements: preparing costs about as much as
  * running one of the store's small indexed queries. Reuse is safe because better-sqlite3 runs a statement to
  * completion synchronously (the store never streams), and SQLite re-prepares a statement itself after a schema change.
+ *
+ * A statement that writes, run outside any transaction, COMMITs on its own (at NORMAL): `walSync` is told, so that
+ * the answer that follows waits for its fsync like any other (src/http/durable-answers.ts). Inside a transaction,
+ * the group's COMMIT is what counts (commit-group.ts). BEGIN, COMMIT and SAVEPOINT are read-only to SQLite.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): KyselySqliteDatabase {
-  const statements = new Map<string, BetterSqlite3.Statement>();
+function withStatementCache(sqlite: BetterSqlite3.Database, walSync: WalSync | undefined): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  const autocommitted = () => {
+    if (!sqlite.inTransaction) walSync!.committedNow().catch(() => {}); // a failure fails every later answer
+  };
   return {
     close: () => void sqlite.close(),
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (!statement) {
-        statement = sqlite.prepare(sql);
+        const prepared = sqlite.prepare(sql);
+        statement =
+          prepared.readonly || !walSync
+            ? prepared
+            : {
+                reader: prepared.reader,
+                all: (parameters: readonly unknown[]) => {
+                  const rows = prepared.all(parameters);
+                  autocommitted();
+                  return rows;
+                },
+                run: (parameters: readonly unknown[]) => {
+                  const result = prepared.run(parameters);
+                  autocommitted();
+                  return result;
+                },
+                iterate: (parameters: readonly unknown[]) => prepared.iterate(parameters),
+              };
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(sql, statement);
       }
