@@ -1067,9 +1067,10 @@ ${table()}
   token endpoint, against a bare Fastify HTTPS server (same TLS certificate, same client, same concurrency) that
   answers with a fixed JSON body of the same size as Kluis's answer (bench/bare-server.mjs). Kluis and the bare
   server take turns (two rounds of half the duration each; the better round of each counts).
-- The SQLite store syncs every commit to disk (\`synchronous = FULL\`), and better-sqlite3's fsync blocks the event
-  loop; writes that arrive together share one COMMIT and its fsync (src/store/commit-group.ts), which is what lets
-  PUT scale with connections. \`KLUIS_SQLITE_SYNCHRONOUS=NORMAL npm run bench\` measures the alternative (durable
+- The SQLite store syncs every acknowledged write to disk before it answers: its COMMIT runs at
+  \`synchronous = NORMAL\` and the WAL is then fdatasync'd on libuv's pool, off the event loop (src/store/wal-sync.ts);
+  writes that arrive together, or while an fsync runs, share one COMMIT and one fsync (src/store/commit-group.ts),
+  which is what lets PUT scale with connections. \`KLUIS_SQLITE_SYNCHRONOUS=NORMAL npm run bench\` measures the alternative (durable
   when the process is killed, not on power loss).
 - **Sign**: \`POST /keys/{name}/{version}/sign\` with a SHA-256 digest. RS256 against \`node:crypto\` \`sign\` of the
   same key type in a loop on one thread: Kluis serves requests on one event loop and makes RSA signatures on
