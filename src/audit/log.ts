@@ -57,8 +57,17 @@ export interface AuditRecord {
   caller: string | null;
 }
 
+/** A record as queued: its event already serialized, so that what waits for the batch is one flat string. */
+interface QueuedRecord {
+  entry: string;
+  operationName: string;
+  time: number;
+  vault: string | null;
+  caller: string | null;
+}
+
 export class AuditLog {
-  private queue: AuditRecord[] = [];
+  private queue: QueuedRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly key: KeyObject;
@@ -76,8 +85,10 @@ export class AuditLog {
     return new AuditLog(store, nodeId, await chainTail(store, nodeId), onLoss);
   }
 
-  record(entry: AuditRecord): void {
-    this.queue.push(entry);
+  record({ event, time, vault, caller }: AuditRecord): void {
+    // Serialized at once (the one serialization: stored as is, and MACed as is): a queued event's object graph would
+    // survive the young generation's collections until its batch is written, and cost each of them a copy.
+    this.queue.push({ entry: JSON.stringify(event), operationName: event.operationName, time, vault, caller });
     if (this.queue.length >= BATCH_SIZE) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);
   }
@@ -92,17 +103,17 @@ export class AuditLog {
     return this.writing;
   }
 
-  private async write(batch: AuditRecord[]): Promise<void> {
+  private async write(batch: QueuedRecord[]): Promise<void> {
     let { seq, mac } = this.tail;
-    const rows: AuditRow[] = batch.map(({ event, time, vault, caller }) => {
+    const rows: AuditRow[] = batch.map(({ entry, operationName, time, vault, caller }) => {
       const row = {
         nodeId: this.nodeId,
         seq: ++seq,
         time,
         vault,
         caller,
-        operationName: event.operationName,
-        entry: JSON.stringify(event), // the one serialization: stored as is, and MACed as is
+        operationName,
+        entry,
         prevMac: mac,
         mac: "",
       };
