@@ -32,7 +32,7 @@ interface Shared {
   openedKeys: OpenedKeys;
   /** SQLite: transactions share COMMITs (and fsyncs); see commit-group.ts. */
   commits?: CommitGroup;
-  /** SQLite at synchronous = FULL: the groups' fsyncs, made off the event loop (wal-sync.ts). */
+  /** SQLite unless KLUIS_SQLITE_SYNCHRONOUS=NORMAL: the groups' fsyncs, made off the event loop (wal-sync.ts). */
   walSync?: WalSync;
   /** SQLite: the hot reads outside transactions skip Kysely's path (executor.ts). */
   readNow?: ImmediateRead;

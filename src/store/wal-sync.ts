@@ -6,7 +6,8 @@
 //
 // Coalesced: one fsync at a time; the commits made while it runs share the next one. Every commit's sequence number is
 // covered by the first fsync that starts after the commit returned, and what a read sees is covered by an fsync that
-// was in flight or pending when it ran: `pending()` is what an answer waits for before it shows anything (app.ts).
+// was in flight or pending when it ran: `pending()` is what an answer waits for before it shows anything
+// (http/durable-answers.ts).
 import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
