@@ -945,6 +945,27 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A JSON body as Fastify's parser takes it: one with a `__proto__` key, or a `constructor` holding `prototype`, is refused. */
+function parseJsonBody(text: string): unknown {
+  const value = parseJson(text);
+  // Walked without recursion: the hostile bodies nest deeper than the stack goes.
+  for (const pending = [value]; pending.length > 0;) {
+    const node = pending.pop();
+    if (typeof node !== "object" || node === null) continue;
+    if (Object.hasOwn(node, "__proto__")) return undefined;
+    const ctor = (node as { constructor?: unknown }).constructor;
+    if (
+      Object.hasOwn(node, "constructor") &&
+      typeof ctor === "object" &&
+      ctor !== null &&
+      Object.hasOwn(ctor, "prototype")
+    )
+      return undefined;
+    pending.push(...Object.values(node));
+  }
+  return value;
+}
+
 const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 const CSRF_COOKIE = "__Host-kluis-csrf";
@@ -1819,6 +1840,24 @@ describe("fuzz: the test clock (--test-clock)", { timeout: 10 * 60_000 }, () => 
   });
   after(() => kluis?.dispose());
 
+  it("found by fuzzing: a shift that milliseconds do not hold exactly is answered as given, and a __proto__ key is refused", async () => {
+    const shift = (body: string) =>
+      rawRequest(kluis, "localhost", "POST", "/kluis/clock", {
+        body,
+        headers: { "content-type": "application/json", authorization: authorizations.admin },
+      });
+    // Each is one whose x * 1000 / 1000 is not x in doubles.
+    for (const offset of [340304.48807254806, -292245.3820759642, 4.235118738596855e-28]) {
+      const res = await shift(JSON.stringify({ offsetSeconds: offset }));
+      assert.equal(res.status, 200, String(offset));
+      assert.equal(res.body.offsetSeconds, offset);
+    }
+    const poisoned = await shift('{"__proto__":"x","offsetSeconds":-60}');
+    assert.equal(poisoned.status, 400);
+    assert.equal(poisoned.body.error.code, "BadParameter");
+    assert.equal((await shift('{"offsetSeconds":0}')).status, 200);
+  });
+
   it("POST /kluis/clock with hostile bodies: below 500, Key Vault's error shape, a shift only by an administrator", async () => {
     const request = fc.record({
       who: fc.constantFrom("admin", "admin", "nobody", "junk", "none"),
@@ -1843,7 +1882,7 @@ describe("fuzz: the test clock (--test-clock)", { timeout: 10 * 60_000 }, () => 
         if (res.status >= 400) assertKeyVaultError(res, what, method);
         if (method !== "POST") return;
         if (r.who !== "admin") return assert.ok(res.status === 401 || res.status === 403, what);
-        const offset = (parseJson(r.body) as { offsetSeconds?: unknown } | null | undefined)?.offsetSeconds;
+        const offset = (parseJsonBody(r.body) as { offsetSeconds?: unknown } | null | undefined)?.offsetSeconds;
         const valid = typeof offset === "number" && Math.abs(offset) <= 100 * 365 * 86_400;
         if (valid && r.contentType === "application/json") assert.equal(res.status, 200, what);
         if (res.status === 200) {

@@ -3,6 +3,8 @@
 // waiting months; without the flag the shift cannot be set and the clock is the system's.
 export class Clock {
   private offsetMs = 0;
+  /** As given: offsetMs / 1000 is not always it (340304.48807254806 * 1000 / 1000 is not, in doubles). */
+  private offset = 0;
 
   constructor(readonly shiftable = false) {}
 
@@ -11,11 +13,12 @@ export class Clock {
   }
 
   get offsetSeconds(): number {
-    return this.offsetMs / 1000;
+    return this.offset;
   }
 
   shift(offsetSeconds: number): void {
     if (!this.shiftable) throw new Error("the clock is shifted only under --test-clock");
+    this.offset = offsetSeconds;
     this.offsetMs = offsetSeconds * 1000;
   }
 }
