@@ -987,6 +987,8 @@ async function measurePostgres() {
         rounds[`one${method === "GET" ? "Get" : "Put"}`].push(await load([a], method));
         rounds[`two${method === "GET" ? "Get" : "Put"}`].push(await load([a, b], method));
       }
+    for (const [name, runs] of Object.entries(rounds))
+      log(`  ${name} rounds, req/CPU-s: ${runs.map((r) => Math.round(r.perCpuSecond)).join(", ")}`);
     const median = (runs) =>
       Object.fromEntries(
         Object.keys(runs[0]).map((k) => [
