@@ -982,24 +982,26 @@ async function measurePostgres() {
     // 1 node and 2 in turns, PG_ROUNDS times each, and the median of each figure: one 10 s phase of each moved the
     // ratio by ±8 points between runs. The second node idles (and is not counted) while the first runs alone.
     const rounds = { oneGet: [], twoGet: [], onePut: [], twoPut: [] };
-    for (const method of ["GET", "PUT"])
+    for (const [method, one, two] of [
+      ["GET", rounds.oneGet, rounds.twoGet],
+      ["PUT", rounds.onePut, rounds.twoPut],
+    ])
       for (let round = 0; round < PG_ROUNDS; round++) {
-        rounds[`one${method === "GET" ? "Get" : "Put"}`].push(await load([a], method));
-        rounds[`two${method === "GET" ? "Get" : "Put"}`].push(await load([a, b], method));
+        one.push(await load([a], method));
+        two.push(await load([a, b], method));
       }
     for (const [name, runs] of Object.entries(rounds))
       log(`  ${name} rounds, req/CPU-s: ${runs.map((r) => Math.round(r.perCpuSecond)).join(", ")}`);
-    const median = (runs) =>
-      Object.fromEntries(
-        Object.keys(runs[0]).map((k) => [
-          k,
-          percentile(
-            runs.map((r) => r[k]),
-            50,
-          ),
-        ]),
+    const median = (runs, field) =>
+      percentile(
+        runs.map((r) => r[field]),
+        50,
       );
-    const [oneGet, twoGet, onePut, twoPut] = [rounds.oneGet, rounds.twoGet, rounds.onePut, rounds.twoPut].map(median);
+    const [oneGet, twoGet, onePut, twoPut] = Object.values(rounds).map((runs) => ({
+      rps: median(runs, "rps"),
+      p99: median(runs, "p99"),
+      perCpuSecond: median(runs, "perCpuSecond"),
+    }));
     for (const n of nodes) await stop(n.proc);
 
     // Ceiling: pgbench on the same PostgreSQL, same connections and duration, its own database.

@@ -2,14 +2,13 @@
 // --test-clock and shift it (POST /kluis/clock, administrators only) to see renewals, rotations and purges without
 // waiting months; without the flag the shift cannot be set and the clock is the system's.
 export class Clock {
-  private offsetMs = 0;
-  /** As given: offsetMs / 1000 is not always it (340304.48807254806 * 1000 / 1000 is not, in doubles). */
+  /** As given: offsetSeconds * 1000 / 1000 is not always it (340304.48807254806 is not, in doubles). */
   private offset = 0;
 
   constructor(readonly shiftable = false) {}
 
   now(): number {
-    return Date.now() + this.offsetMs;
+    return Date.now() + this.offset * 1000;
   }
 
   get offsetSeconds(): number {
@@ -19,6 +18,5 @@ export class Clock {
   shift(offsetSeconds: number): void {
     if (!this.shiftable) throw new Error("the clock is shifted only under --test-clock");
     this.offset = offsetSeconds;
-    this.offsetMs = offsetSeconds * 1000;
   }
 }

@@ -99,9 +99,14 @@ const STATEMENT_CACHE_SIZE = 500;
  */
 function withStatementCache(sqlite: BetterSqlite3.Database, walSync: WalSync | undefined): KyselySqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
-  const autocommitted = () => {
-    if (!sqlite.inTransaction) walSync!.committedNow().catch(() => {}); // a failure fails every later answer
-  };
+  /** `call`, then tells walSync of the COMMIT it made if it ran outside a transaction. */
+  const thenAutocommitted =
+    <R>(call: (parameters: readonly unknown[]) => R) =>
+    (parameters: readonly unknown[]): R => {
+      const result = call(parameters);
+      if (!sqlite.inTransaction) walSync!.committedNow().catch(() => {}); // a failure fails every later answer
+      return result;
+    };
   return {
     close: () => void sqlite.close(),
     prepare(sql: string) {
@@ -113,16 +118,8 @@ function withStatementCache(sqlite: BetterSqlite3.Database, walSync: WalSync | u
             ? prepared
             : {
                 reader: prepared.reader,
-                all: (parameters: readonly unknown[]) => {
-                  const rows = prepared.all(parameters);
-                  autocommitted();
-                  return rows;
-                },
-                run: (parameters: readonly unknown[]) => {
-                  const result = prepared.run(parameters);
-                  autocommitted();
-                  return result;
-                },
+                all: thenAutocommitted((parameters) => prepared.all(parameters)),
+                run: thenAutocommitted((parameters) => prepared.run(parameters)),
                 iterate: (parameters: readonly unknown[]) => prepared.iterate(parameters),
               };
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
