@@ -1,7 +1,7 @@
 // Soak: a minute of mixed reads, writes and listings as fast as 16 keep-alive connections go (Azure allows 4,000
 // GETs per 10 s per vault; ten times that, 4,000 GET/s, is the aim, past what a loaded two-core machine reaches).
 // No answer may be a 5xx or a dropped connection, and the server's memory must come back after the load: its RSS
-// after a short settle within 20% of what it was after the warm-up (no GC forced from outside).
+// once idle within 20% of what it was after the warm-up (no GC forced from outside).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
@@ -14,6 +14,10 @@ const CONNECTIONS = 16;
 const WARM_UP_MS = 15_000;
 const LOAD_MS = Number(process.env.KLUIS_SOAK_SECONDS ?? 60) * 1000;
 const SETTLE_MS = 5_000;
+// V8 gives heap pages back only in a major collection: under load when old space reaches its limit, once idle when its
+// memory reducer runs (measured here: 5 to 35 s after the load ended). Until then RSS stays where the load left it,
+// up to 25% above the warmed-up figure when the load ends just before a major collection.
+const MAX_IDLE_MS = 45_000;
 const NAMES = 50;
 
 /** Resident memory of a process, in kB. */
@@ -101,14 +105,18 @@ describe("soak: a minute of mixed load on 16 keep-alive connections", { timeout:
     const samples: number[] = [];
     const soak = await during(load(kluis, token, LOAD_MS), samples);
     const settleSamples: number[] = [];
-    await during(sleep(SETTLE_MS), settleSamples);
+    const idleSince = Date.now();
+    do {
+      await sleep(1000);
+      settleSamples.push(rssKb(pid));
+    } while (Math.min(...settleSamples) > rssWarm * 1.2 && Date.now() - idleSince < MAX_IDLE_MS);
     const rssAfter = Math.min(...settleSamples);
 
     const seconds = LOAD_MS / 1000;
     console.log(
       `soak: ${soak.requests} requests in ${seconds} s = ${Math.round(soak.requests / seconds)} req/s ` +
         `(${Math.round(soak.gets / seconds)} GET/s; Azure's limit x10 = 4,000 GET/s); statuses ${JSON.stringify(Object.fromEntries(soak.byStatus))}; ` +
-        `RSS warmed-up ${rssWarm} kB, every 10 s of the load ${samples.filter((_, i) => i % 10 === 9).join(", ")} kB, settled ${rssAfter} kB`,
+        `RSS warmed-up ${rssWarm} kB, every 10 s of the load ${samples.filter((_, i) => i % 10 === 9).join(", ")} kB, settled ${rssAfter} kB after ${settleSamples.length} s idle`,
     );
     assert.deepEqual(soak.failures.slice(0, 10), [], `${soak.failures.length} failed requests`);
     assert.deepEqual([...soak.byStatus.keys()], [200], "every request is answered 200");
