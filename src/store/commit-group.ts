@@ -5,7 +5,7 @@
 //
 // The connection runs at synchronous = NORMAL: a COMMIT writes the WAL without waiting for the disk, on the event
 // loop. A group in which a transaction asked for durability then waits for an fdatasync of the WAL made on a libuv
-// pool thread (wal-sync.ts); the transactions queued meanwhile share the next group, and its fsync. A group in which
+// pool thread (wal-sync.ts); the transactions queued meanwhile share the next group, whose fsync may run beside it. A group in which
 // none did (the audit log's batches: nothing answered waits on them) skips the fsync: as safe for the process (the
 // kernel holds the write), and safe for the machine at the next fsync or checkpoint, each of which syncs the whole WAL.
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -47,9 +47,8 @@ export class CommitGroup {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        // Transactions queued while the WAL's fsync runs join this group (wal-sync.ts), and requests the server has
-        // already received get to reach their write and join it too.
-        await this.walSync?.running();
+        // Requests the server has already received get to reach their write and join this group. Its fsync starts
+        // once it has committed, beside one still running for the group before (wal-sync.ts).
         await nextTurn();
         await this.commit(this.queue.splice(0, MAX_GROUP));
       }

@@ -4,12 +4,18 @@
 // thread; a group's writes are answered once that fsync has returned. On Linux an fsync of any descriptor of a file
 // syncs the file, so this descriptor of our own covers the frames SQLite wrote through its own.
 //
-// Coalesced: one fsync at a time; the commits made while it runs share the next one. Every commit's sequence number is
-// covered by the first fsync that starts after the commit returned, and what a read sees is covered by an fsync that
-// was in flight or pending when it ran: `pending()` is what an answer waits for before it shows anything
-// (http/durable-answers.ts).
+// Coalesced and pipelined: a commit starts an fsync at once unless one started after it already runs, with at most
+// MAX_IN_FLIGHT running; the commits made meanwhile share the next. Every commit's sequence number is covered by the
+// first fsync that starts after the commit returned (fdatasync makes durable what was written before the call), so
+// one that returns covers every number up to its own, whichever returns first. What a read sees is covered by an
+// fsync in flight or pending when it ran: `pending()` is what an answer waits for before it shows anything
+// (http/durable-answers.ts). Two in flight rather than one: a group committed while an fsync runs no longer waits for
+// it to end before its own starts (under 16 writing connections the event loop sat idle a fifth of the time).
 import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+
+/** fsyncs of the WAL running at once at most. */
+const MAX_IN_FLIGHT = 2;
 
 interface Waiter {
   upTo: number;
@@ -23,8 +29,9 @@ export class WalSync {
   /** ...and how many of them the last completed fsync covered. */
   private synced = 0;
   private waiters: Waiter[] = [];
-  /** The fsync running now: one at a time. */
-  private round: Promise<void> | undefined;
+  /** fsyncs running now, and the highest commit number the newest of them covers. */
+  private inFlight = 0;
+  private startedUpTo = 0;
   /** The WAL file as last opened, and its inode: SQLite keeps the file while a connection is open, but check. */
   private wal: { fd: number; ino: number } | undefined;
   /** An fsync that failed leaves the kernel's pages in doubt (Linux may have dropped them): nothing is answered after. */
@@ -49,26 +56,25 @@ export class WalSync {
     this.wal = undefined;
   }
 
-  /**
-   * Resolves once the fsync running now has returned (undefined when none runs). A group commit waits for it: the
-   * transactions queued meanwhile then share one COMMIT, as they would share its fsync, which keeps the WAL frames
-   * written per transaction (and their CPU) as few as when the fsync blocked the event loop.
-   */
-  running(): Promise<void> | undefined {
-    return this.round;
-  }
-
   private until(upTo: number): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiters.push({ upTo, resolve, reject });
-      if (!this.round) this.startRound();
+      this.startIfUncovered();
     });
+  }
+
+  /** Starts an fsync when a waiter's commit is not covered by one running, and fewer than MAX_IN_FLIGHT run. */
+  private startIfUncovered(): void {
+    const newest = this.waiters.at(-1);
+    if (newest && newest.upTo > this.startedUpTo && this.inFlight < MAX_IN_FLIGHT) this.startRound();
   }
 
   private startRound(): void {
     const upTo = this.committed;
-    this.round = new Promise<void>((resolve) => {
+    this.startedUpTo = upTo;
+    this.inFlight++;
+    new Promise<void>((resolve) => {
       let fd: number;
       try {
         fd = this.walDescriptor();
@@ -78,18 +84,19 @@ export class WalSync {
       }
       fdatasync(fd, (error) => {
         if (error) this.failure = error;
-        else this.synced = upTo;
+        else this.synced = Math.max(this.synced, upTo);
         resolve();
       });
     }).then(() => {
-      this.round = undefined;
+      this.inFlight--;
+      const synced = this.synced;
       // Waiters are pushed in the order of their numbers: those covered are at the front.
-      const covered = this.failure === undefined ? this.waiters.findIndex((w) => w.upTo > upTo) : -1;
+      const covered = this.failure === undefined ? this.waiters.findIndex((w) => w.upTo > synced) : -1;
       for (const waiter of this.waiters.splice(0, covered < 0 ? this.waiters.length : covered)) {
         if (this.failure === undefined) waiter.resolve();
         else waiter.reject(this.failure);
       }
-      if (this.waiters.length > 0) this.startRound();
+      this.startIfUncovered();
     });
   }
 
