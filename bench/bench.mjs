@@ -947,20 +947,19 @@ async function measurePostgres() {
     const putBody = JSON.stringify({ value: "s".repeat(64) });
     await expectOk(http("PUT", `/secrets/bench?${API}`, { token, body: { value: "s".repeat(64) } }), "set secret");
 
+    /** autocannon's options for `method` on the secret, as the bearer of `headers`. */
+    const secretLoad = (method, headers, more = {}) => ({
+      method,
+      path: `/secrets/bench?${API}`,
+      headers,
+      ...(method === "PUT" ? { body: putBody } : {}),
+      ...more,
+    });
     /** Load on `targets` (nodes), the connections split evenly; req/s summed, p99 the worst, CPU of every node. */
     const load = async (targets, method) => {
       const cpu0 = targets.map((n) => cpuSeconds(n.proc.pid));
-      const results = await Promise.all(
-        targets.map((n) =>
-          cannon(n.port, {
-            connections: Math.max(1, Math.floor(CONNECTIONS / targets.length)),
-            method,
-            path: `/secrets/bench?${API}`,
-            headers: auth,
-            ...(method === "PUT" ? { body: putBody } : {}),
-          }),
-        ),
-      );
+      const connections = Math.max(1, Math.floor(CONNECTIONS / targets.length));
+      const results = await Promise.all(targets.map((n) => cannon(n.port, secretLoad(method, auth, { connections }))));
       const cpu = targets.reduce((sum, n, i) => sum + cpuSeconds(n.proc.pid) - cpu0[i], 0);
       const total = results.reduce((sum, r) => sum + r.total, 0);
       return {
@@ -979,8 +978,6 @@ async function measurePostgres() {
     const b = await startKluis({ dataDir: bDir, args: ["--postgres", pg.url], env });
     nodes.push(b);
     await expectOk(client(b.port, b.ca)("GET", `/secrets/bench?${API}`, { token }), "GET through the second node");
-    // 1 node and 2 in turns, PG_ROUNDS times each, and the median of each figure: one 10 s phase of each moved the
-    // ratio by ±8 points between runs. The second node idles (and is not counted) while the first runs alone.
     // A control for the 2-node ratio: the first node's GETs while a Kluis on its own SQLite store (not a node of this
     // one, sharing nothing with it but the machine) serves the other half of the connections. On this 2-core machine
     // that costs the first node about as much per request as a second node does (measured: +20-30% each), so what
@@ -988,20 +985,17 @@ async function measurePostgres() {
     const c = await startKluis();
     nodes.push(c);
     const cToken = await adminToken(client(c.port, c.ca), c.admin);
+    const cAuth = { authorization: `Bearer ${cToken}` };
     await expectOk(
       client(c.port, c.ca)("PUT", `/secrets/bench?${API}`, { token: cToken, body: { value: "s".repeat(64) } }),
       "set secret on the SQLite server",
     );
     const besideSqlite = async () => {
       const cpu0 = cpuSeconds(a.proc.pid);
-      const half = Math.max(1, Math.floor(CONNECTIONS / 2));
+      const connections = Math.max(1, Math.floor(CONNECTIONS / 2));
       const [r] = await Promise.all([
-        cannon(a.port, { connections: half, path: `/secrets/bench?${API}`, headers: auth }),
-        cannon(c.port, {
-          connections: half,
-          path: `/secrets/bench?${API}`,
-          headers: { authorization: `Bearer ${cToken}` },
-        }),
+        cannon(a.port, secretLoad("GET", auth, { connections })),
+        cannon(c.port, secretLoad("GET", cAuth, { connections })),
       ]);
       return { rps: r.rps, p99: r.p99, perCpuSecond: r.total / (cpuSeconds(a.proc.pid) - cpu0) };
     };
@@ -1009,16 +1003,11 @@ async function measurePostgres() {
     for (const [port, headers] of [
       [a.port, auth],
       [b.port, auth],
-      [c.port, { authorization: `Bearer ${cToken}` }],
+      [c.port, cAuth],
     ])
-      for (const method of ["GET", "PUT"])
-        await cannon(port, {
-          duration: 3,
-          method,
-          path: `/secrets/bench?${API}`,
-          headers,
-          ...(method === "PUT" ? { body: putBody } : {}),
-        });
+      for (const method of ["GET", "PUT"]) await cannon(port, secretLoad(method, headers, { duration: 3 }));
+    // 1 node and 2 in turns, PG_ROUNDS times each, and the median of each figure: one 10 s phase of each moved the
+    // ratio by ±8 points between runs. The second node idles (and is not counted) while the first runs alone.
     const rounds = { oneGet: [], twoGet: [], onePut: [], twoPut: [], besideGet: [] };
     for (const [method, one, two] of [
       ["GET", rounds.oneGet, rounds.twoGet],
