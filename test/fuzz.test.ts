@@ -937,8 +937,6 @@ function identityRequest(tenantId: string, principal: { appId: string; password:
   );
 }
 
-/** A body's JSON value, or undefined when it is not JSON. */
-
 const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 const CSRF_COOKIE = "__Host-kluis-csrf";

@@ -5,9 +5,10 @@
 //
 // The connection runs at synchronous = NORMAL: a COMMIT writes the WAL without waiting for the disk, on the event
 // loop. A group in which a transaction asked for durability then waits for an fdatasync of the WAL made on a libuv
-// pool thread (wal-sync.ts); the transactions queued meanwhile share the next group, whose fsync may run beside it. A group in which
-// none did (the audit log's batches: nothing answered waits on them) skips the fsync: as safe for the process (the
-// kernel holds the write), and safe for the machine at the next fsync or checkpoint, each of which syncs the whole WAL.
+// pool thread (wal-sync.ts); the transactions queued meanwhile share the next group, whose fsync may run beside it.
+// A group in which none did (the audit log's batches: nothing answered waits on them) skips the fsync: as safe for the
+// process (the kernel holds the write), and safe for the machine at the next fsync or checkpoint, each of which syncs
+// the whole WAL.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "./schema.js";
