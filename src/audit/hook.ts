@@ -3,7 +3,7 @@
 // answer has left. Refused calls (401, 403, 404, 429) are recorded as well as served ones; what the request or the
 // answer carried (values, keys, secrets, passwords, codes, tokens) never is.
 import { STATUS_CODES } from "node:http";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { KeyVaultError } from "../http/errors.js";
 import { parseVaultHost } from "../http/vault-host.js";
 import { requestScope } from "../authorization/management.js";
@@ -39,49 +39,63 @@ export function auditHooks(
   app.addHook("onError", async (req, _reply, err) => {
     req.auditError = err;
   });
-  app.addHook("onResponse", async (req, reply) => {
+  // A callback hook, not an async one: it runs on every audited call, and an async hook costs a promise and a
+  // microtask turn (the entry waits for nothing but a refused call's vault lookup).
+  app.addHook("onResponse", (req, reply, done) => {
     const operation = operationOf(req);
-    if (!operation) return;
-    try {
-      const status = reply.statusCode;
-      const caller =
-        req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
-      const resource = resourceOf(ctx, req, operation.plane);
-      const { vault, resourceId } = resource instanceof Promise ? await resource : resource;
-      const time = Math.trunc(Date.now() - reply.elapsedTime);
-      const event: AuditEvent = {
-        time: new Date(time).toISOString(),
-        resourceId,
-        operationName: operation.name,
-        operationVersion: apiVersion(req),
-        category: categoryOf(operation.plane, req.signInAttempt),
-        resultType: status < 400 ? "Success" : "Failure",
-        resultSignature: STATUS_CODES[status] ?? String(status),
-        resultDescription: req.entraErrorDescription?.slice(0, 1000) ?? describe(req.auditError, status),
-        durationMs: Math.round(reply.elapsedTime),
-        callerIpAddress: req.ip,
-        correlationId: correlationId(req),
-        identity: caller
-          ? {
-              claim: {
-                appid: caller.appId,
-                [CLAIMS.objectId]: caller.objectId,
-                ...(caller.userPrincipalName ? { [CLAIMS.upn]: caller.userPrincipalName } : {}),
-              },
-            }
-          : null,
-        properties: {
-          id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
-          clientInfo: headerText(req.headers["user-agent"], 256),
-          httpStatusCode: status,
-        },
-      };
-      if (req.signInAttempt) Object.assign(event.properties, signInProperties(req, req.signInAttempt, status));
-      log.record({ event, time, vault, caller: caller?.objectId ?? null });
-    } catch (err) {
-      onFailure(err);
+    if (operation) {
+      try {
+        const resource = resourceOf(ctx, req, operation.plane);
+        if (resource instanceof Promise)
+          resource.then((found) => recordCall(req, reply, operation, found)).catch(onFailure);
+        else recordCall(req, reply, operation, resource);
+      } catch (err) {
+        onFailure(err);
+      }
     }
+    done();
   });
+
+  /** The call's AuditEvent, in the log's queue. */
+  function recordCall(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    operation: { name: string; plane: AuditedPlane },
+    { vault, resourceId }: Resource,
+  ): void {
+    const status = reply.statusCode;
+    const caller = req.management?.caller ?? req.caller ?? req.graphCaller ?? req.signInAttempt?.signedIn ?? undefined;
+    const time = Math.trunc(Date.now() - reply.elapsedTime);
+    const event: AuditEvent = {
+      time: new Date(time).toISOString(),
+      resourceId,
+      operationName: operation.name,
+      operationVersion: apiVersion(req),
+      category: categoryOf(operation.plane, req.signInAttempt),
+      resultType: status < 400 ? "Success" : "Failure",
+      resultSignature: STATUS_CODES[status] ?? String(status),
+      resultDescription: req.entraErrorDescription?.slice(0, 1000) ?? describe(req.auditError, status),
+      durationMs: Math.round(reply.elapsedTime),
+      callerIpAddress: req.ip,
+      correlationId: correlationId(req),
+      identity: caller
+        ? {
+            claim: {
+              appid: caller.appId,
+              [CLAIMS.objectId]: caller.objectId,
+              ...(caller.userPrincipalName ? { [CLAIMS.upn]: caller.userPrincipalName } : {}),
+            },
+          }
+        : null,
+      properties: {
+        id: operation.plane === "graph" ? `https://graph.microsoft.com${pathOf(req.url)}` : objectId(req),
+        clientInfo: headerText(req.headers["user-agent"], 256),
+        httpStatusCode: status,
+      },
+    };
+    if (req.signInAttempt) Object.assign(event.properties, signInProperties(req, req.signInAttempt, status));
+    log.record({ event, time, vault, caller: caller?.objectId ?? null });
+  }
 }
 
 /** Entra writes sign-ins of applications, of people and of refresh tokens to three logs, Graph's calls to a fourth. */
