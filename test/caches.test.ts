@@ -10,6 +10,8 @@ import { generateKeyPair, KeyPool } from "../src/crypto/key-pool.js";
 import { Sealer } from "../src/crypto/sealing.js";
 import { MANAGEMENT_AUDIENCE, TOKEN_LIFETIME_SECONDS, TokenService, VAULT_AUDIENCE } from "../src/identity/tokens.js";
 import { openStore } from "../src/store/open.js";
+import { ReadCache } from "../src/store/read-cache.js";
+import { SqliteDatabase } from "../src/store/sqlite.js";
 import type { Store } from "../src/store/store.js";
 import { cachedVault, VAULT_CACHE_TTL_MS } from "../src/vaults/cache.js";
 import { createOrUpdateVault, deleteVault, updateAccessPolicy } from "../src/vaults/operations.js";
@@ -83,6 +85,93 @@ describe("hot-path caches", () => {
 
     await deleteVault(store, "cachevault");
     assert.equal(await cachedVault(store, "cachevault"), undefined);
+  });
+
+  it("a hot read is kept until the store's next write, whatever it touches; a write rolled back ends it too", async () => {
+    const vault = "readcache";
+    const name = (deletedAt: number | null) =>
+      store.objects.putName({
+        vault,
+        kind: "secret",
+        name: "hot",
+        deletedAt,
+        scheduledPurgeAt: null,
+        state: {},
+        sealedState: null,
+      });
+    const version = (id: string, enabled: boolean, seq: number) =>
+      store.objects.putVersion({
+        vault,
+        kind: "secret",
+        name: "hot",
+        version: id,
+        seq,
+        createdAt: 1,
+        updatedAt: 1,
+        attributes: { enabled },
+        tags: {},
+        data: {},
+        sealed: Buffer.from(id),
+      });
+    const live = async () => {
+      const v = await store.objects.getLiveVersion<{ enabled: boolean }, object>(vault, "secret", "hot");
+      return v && `${v.sealed!.toString()} ${v.attributes.enabled}`;
+    };
+    await name(null);
+    await version("v1", true, 1);
+    assert.equal(await live(), "v1 true");
+
+    // Another connection changes the row behind the store's back (no server lets one: server/lock.ts): the kept row
+    // still answers, which shows the read was kept...
+    const other = new SqliteDatabase(join(dir, "kluis.db"));
+    other.prepare(`update object_versions set attributes = '{"enabled":false}' where vault = ?`).run(vault);
+    other.close();
+    assert.equal(await live(), "v1 true");
+    // ...until the store writes anything at all.
+    await store.settings.put("read-cache-test", "any write");
+    assert.equal(await live(), "v1 false");
+
+    await version("v2", true, 2);
+    assert.equal(await live(), "v2 true");
+    await name(Date.now()); // deleted
+    assert.equal(await live(), undefined);
+    await name(null); // recovered
+    assert.equal(await live(), "v2 true");
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.objects.putVersion({
+          vault,
+          kind: "secret",
+          name: "hot",
+          version: "v3",
+          seq: 3,
+          createdAt: 1,
+          updatedAt: 1,
+          attributes: { enabled: false },
+          tags: {},
+          data: {},
+          sealed: Buffer.from("v3"),
+        });
+        throw new Error("rolled back");
+      }),
+      /rolled back/,
+    );
+    assert.equal(await live(), "v2 true");
+    await store.objects.purgeName(vault, "secret", "hot");
+    assert.equal(await live(), undefined);
+  });
+
+  it("the read cache keeps a bounded number of results, the oldest dropped first, and frozen", () => {
+    const reads = new ReadCache();
+    const keys = Array.from({ length: 1001 }, (_, i) => reads.keyOf("select ?", [`name-${i}`]));
+    assert.notEqual(reads.keyOf("select ?", ["a", "b"]), reads.keyOf("select ?", ["a,b"]));
+    assert.notEqual(reads.keyOf("select ?", ["a"]), reads.keyOf("select ? -- another query", ["a"]));
+    keys.forEach((key, i) => reads.keep(key, [{ i }]));
+    assert.equal(reads.get(keys[0]!), undefined);
+    assert.deepEqual(reads.get(keys[1]!), [{ i: 1 }]);
+    assert.ok(Object.isFrozen(reads.get(keys[1000]!)) && Object.isFrozen(reads.get(keys[1000]!)![0]));
+    reads.clear();
+    assert.equal(reads.get(keys[1000]!), undefined);
   });
 
   it("the key pool hands out each key once, and generates on demand when empty", async () => {

@@ -75,7 +75,11 @@ function rowOf(name: string, version: string): Record<string, unknown> {
   }
 }
 
-function writeRow(row: Record<string, unknown>, changes: Record<string, unknown> = {}): void {
+/**
+ * Writes a row behind the store's back, as another node sharing its database would; then any write through the
+ * store, so that it reads the row again (on SQLite it keeps its hot reads until its own next write: read-cache.ts).
+ */
+async function writeRow(row: Record<string, unknown>, changes: Record<string, unknown> = {}): Promise<void> {
   const db = new Database(join(dir, "kluis.db"));
   try {
     const values = { ...row, ...changes };
@@ -86,6 +90,7 @@ function writeRow(row: Record<string, unknown>, changes: Record<string, unknown>
   } finally {
     db.close();
   }
+  await store.settings.put("opened-keys-test", "a write through the store");
 }
 
 before(async () => {
@@ -120,14 +125,14 @@ describe("opened keys", () => {
     const cached = await read("key", "k2", version);
     // Written by another node, say: the same version under a new envelope (putVersion keeps a version's material).
     const replaced = randomBytes(40);
-    writeRow(rowOf("k2", version), { sealed: sealer.seal(replaced, `version/${VAULT}/key/k2/${version}`) });
+    await writeRow(rowOf("k2", version), { sealed: sealer.seal(replaced, `version/${VAULT}/key/k2/${version}`) });
     const fresh = await read("key", "k2", version);
     assert.equal(fresh.opened, 1);
     assert.deepEqual(fresh.bytes, replaced);
     assert.notDeepEqual(fresh.bytes, cached.bytes);
     // k3's envelope written into k2's row: sealed for another context, so it must not open (cached or not).
     await read("key", "k3", other);
-    writeRow(rowOf("k2", version), { sealed: rowOf("k3", other).sealed });
+    await writeRow(rowOf("k2", version), { sealed: rowOf("k3", other).sealed });
     await assert.rejects(store.objects.getLiveVersion(VAULT, "key", "k2", version), /does not open/);
   });
 
@@ -140,7 +145,7 @@ describe("opened keys", () => {
     const row = rowOf("k4", version);
     await store.objects.purgeName(VAULT, "key", "K4"); // names are case-insensitive
     await put("key", "k4", randomBytes(40));
-    writeRow(row); // the very envelope it had before the purge
+    await writeRow(row); // the very envelope it had before the purge
     assert.equal((await read("key", "k4", version)).opened, 1);
   });
 
@@ -152,7 +157,7 @@ describe("opened keys", () => {
     const row = rowOf("k5", version);
     await store.vaults.delete(VAULT);
     await put("key", "k5", randomBytes(40));
-    writeRow(row);
+    await writeRow(row);
     assert.equal((await read("key", "k5", version)).opened, 1);
   });
 });

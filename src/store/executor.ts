@@ -9,7 +9,7 @@ export type Executor = Kysely<Database> | Transaction<Database>;
  * holds the connection (the read then waits its turn through Kysely). Kysely's path around a read that better-sqlite3
  * makes synchronously (a mutex, several awaits, a result transform) costs about as much as the read itself.
  */
-export type ImmediateRead = <R>(query: CompiledQuery<R>) => R[] | undefined;
+export type ImmediateRead = <R>(query: CompiledQuery<R>) => readonly R[] | undefined;
 
 /**
  * A query built and compiled once, then run with new values: Kysely otherwise rebuilds and recompiles the SQL of

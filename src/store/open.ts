@@ -8,6 +8,7 @@ import type { ImmediateRead } from "./executor.js";
 import { LiteralLimitSqliteDialect } from "./literal-limits.js";
 import { SqliteDatabase } from "./sqlite.js";
 import { migrate } from "./migrations.js";
+import { ReadCache } from "./read-cache.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
 import { WalSync } from "./wal-sync.js";
@@ -72,10 +73,15 @@ function openSqlite(file: string): {
   // past 64 KiB into a temporary file opened, written and unlinked on the event loop (strace: ~10 a second under load).
   sqlite.pragma("temp_store = MEMORY");
   const walSync = durable ? new WalSync(file) : undefined;
-  const database = withStatementCache(sqlite, walSync);
-  // Outside a transaction the connection holds nothing between statements, so a read may run on it at once.
-  const readNow: ImmediateRead = <R>({ sql, parameters }: CompiledQuery<R>) =>
-    sqlite.inTransaction ? undefined : (database.prepare(sql).all(parameters) as R[]);
+  const reads = new ReadCache();
+  const database = withStatementCache(sqlite, walSync, reads);
+  // Outside a transaction the connection holds nothing between statements, so a read may run on it at once; and what
+  // it reads is committed, so it may be kept for the next same read (read-cache.ts). Inside one, nothing is kept.
+  const readNow: ImmediateRead = <R>({ sql, parameters }: CompiledQuery<R>) => {
+    if (sqlite.inTransaction) return undefined;
+    const key = reads.keyOf(sql, parameters);
+    return reads.get<R>(key) ?? reads.keep(key, database.prepare(sql).all(parameters) as R[]);
+  };
   return {
     dialect: new LiteralLimitSqliteDialect({ database }),
     readNow,
@@ -93,18 +99,23 @@ const STATEMENT_CACHE_SIZE = 500;
  * running one of the store's small indexed queries. Reuse is safe because better-sqlite3 runs a statement to
  * completion synchronously (the store never streams), and SQLite re-prepares a statement itself after a schema change.
  *
- * A statement that writes, run outside any transaction, COMMITs on its own (at NORMAL): `walSync` is told, so that
- * the answer that follows waits for its fsync like any other (src/http/durable-answers.ts). Inside a transaction,
- * the group's COMMIT is what counts (commit-group.ts). BEGIN, COMMIT and SAVEPOINT are read-only to SQLite.
+ * A statement that writes empties `reads` before it runs. Run outside any transaction, it COMMITs on its own (at
+ * NORMAL): `walSync` is told, so that the answer that follows waits for its fsync like any other
+ * (src/http/durable-answers.ts). Inside a transaction, the group's COMMIT is what counts (commit-group.ts). BEGIN,
+ * COMMIT and SAVEPOINT are read-only to SQLite.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database, walSync: WalSync | undefined): KyselySqliteDatabase {
+function withStatementCache(
+  sqlite: BetterSqlite3.Database,
+  walSync: WalSync | undefined,
+  reads: ReadCache,
+): KyselySqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
-  /** `call`, then tells walSync of the COMMIT it made if it ran outside a transaction. */
-  const thenAutocommitted =
+  const writing =
     <R>(call: (parameters: readonly unknown[]) => R) =>
     (parameters: readonly unknown[]): R => {
+      reads.clear();
       const result = call(parameters);
-      if (!sqlite.inTransaction) walSync!.committedNow().catch(() => {}); // a failure fails every later answer
+      if (walSync && !sqlite.inTransaction) walSync.committedNow().catch(() => {}); // a failure fails every later answer
       return result;
     };
   return {
@@ -113,15 +124,14 @@ function withStatementCache(sqlite: BetterSqlite3.Database, walSync: WalSync | u
       let statement = statements.get(sql);
       if (!statement) {
         const prepared = sqlite.prepare(sql);
-        statement =
-          prepared.readonly || !walSync
-            ? prepared
-            : {
-                reader: prepared.reader,
-                all: thenAutocommitted((parameters) => prepared.all(parameters)),
-                run: thenAutocommitted((parameters) => prepared.run(parameters)),
-                iterate: (parameters: readonly unknown[]) => prepared.iterate(parameters),
-              };
+        statement = prepared.readonly
+          ? prepared
+          : {
+              reader: prepared.reader,
+              all: writing((parameters) => prepared.all(parameters)),
+              run: writing((parameters) => prepared.run(parameters)),
+              iterate: (parameters: readonly unknown[]) => (reads.clear(), prepared.iterate(parameters)),
+            };
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(sql, statement);
       }

@@ -155,7 +155,7 @@ export class ObjectsRepository {
   ) {}
 
   /** The rows of one of the hot reads: at once where the store allows it (SQLite, outside a transaction). */
-  private async rowsOf<R>(query: CompiledQuery<R>): Promise<R[]> {
+  private async rowsOf<R>(query: CompiledQuery<R>): Promise<readonly R[]> {
     return this.readNow?.(query) ?? (await this.db.executeQuery(query)).rows;
   }
 
