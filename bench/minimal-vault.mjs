@@ -2,8 +2,8 @@
 // Fastify over HTTPS (same TLS certificate as Kluis), so that the bench can tell the cost of that work, which any
 // vault pays, from the cost of Kluis's own pipeline. Per request it does only this:
 // - the bearer token: looked up in a map of verified tokens (as Kluis's cache does on a hit);
-// - GET: Kluis's read of a secret's newest live version (same schema, same SQL, better-sqlite3), its value opened
-//   with AES-256-GCM under the row's context, the secret bundle answered as JSON;
+// - GET: Kluis's read of a secret's newest live version (same schema, same SQL, better-sqlite3; its row kept until the
+//   next write, as Kluis keeps it), its value opened with AES-256-GCM under the row's context, the bundle as JSON;
 // - PUT: the value sealed with AES-256-GCM, the name and version rows written in one transaction (WAL,
 //   synchronous = NORMAL), answered once an fdatasync of the WAL that began after the COMMIT has returned (concurrent
 //   COMMITs share one);
@@ -52,7 +52,14 @@ const putVersion = db.prepare(
   `insert into object_versions (vault, kind, name_key, name, version, seq, created_at, updated_at, attributes, tags,
    data, sealed, expires_at) values (?, 'secret', ?, ?, ?, ?, ?, ?, '{"enabled":true}', '{}', '{}', ?, null)`,
 );
+let kept = new Map(); // name key -> row, until the next write
+const readSecret = (nameKey) => {
+  let row = kept.get(nameKey);
+  if (row === undefined) kept.set(nameKey, (row = readLive.get(VAULT, nameKey) ?? null));
+  return row;
+};
 const putSecret = db.transaction((name, version, now, sealed) => {
+  kept = new Map();
   putName.run(VAULT, name.toLowerCase(), name);
   putVersion.run(VAULT, name.toLowerCase(), name, version, now * 1000, now, now, sealed);
 });
@@ -92,6 +99,7 @@ let timer;
 let seq = 0;
 let mac = "0".repeat(64);
 const writeAudit = db.transaction((entries) => {
+  kept = new Map();
   for (const { time, caller, operation, entry } of entries) {
     const row = [nodeId, ++seq, time, VAULT, caller, operation, entry, mac];
     mac = createHmac("sha256", macKey).update(row.join(".")).digest("hex");
@@ -170,7 +178,7 @@ const app = Fastify({ https: { cert: readFileSync(certFile), key: readFileSync(k
 app.get("/secrets/:name", (req, reply) => {
   const caller = callerOf(req);
   if (!caller) return refused(reply);
-  const v = readLive.get(VAULT, req.params.name.toLowerCase());
+  const v = readSecret(req.params.name.toLowerCase());
   if (!v) return reply.code(404).send({ error: { code: "SecretNotFound", message: "no such secret" } });
   const value = open(v.sealed, context(v.name, v.version)).toString("utf8");
   reply.type(JSON_TYPE).send(bundle(req, v.name, v.version, v.created_at, v.updated_at, value));
