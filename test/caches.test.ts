@@ -161,7 +161,7 @@ describe("hot-path caches", () => {
     assert.equal(await live(), undefined);
   });
 
-  it("the read cache keeps a bounded number of results, the oldest dropped first, and frozen", () => {
+  it("the read cache keeps a bounded number of results and of characters, the oldest dropped first, frozen", () => {
     const reads = new ReadCache();
     const keys = Array.from({ length: 1001 }, (_, i) => reads.keyOf("select ?", [`name-${i}`]));
     assert.notEqual(reads.keyOf("select ?", ["a", "b"]), reads.keyOf("select ?", ["a,b"]));
@@ -172,6 +172,14 @@ describe("hot-path caches", () => {
     assert.ok(Object.isFrozen(reads.get(keys[1000]!)) && Object.isFrozen(reads.get(keys[1000]!)![0]));
     reads.clear();
     assert.equal(reads.get(keys[1000]!), undefined);
+    // A megabyte of text a row (a certificate's, say): 8 MiB of it kept at most; a result larger than that never.
+    const big = Array.from({ length: 9 }, (_, i) => reads.keyOf("select ?", [`big-${i}`]));
+    big.forEach((key) => reads.keep(key, [{ text: "x".repeat(1024 * 1024) }]));
+    assert.equal(reads.get(big[0]!), undefined);
+    assert.equal(big.filter((key) => reads.get(key)).length, 8);
+    reads.keep(keys[0]!, [{ text: "x".repeat(8 * 1024 * 1024 + 1) }]);
+    assert.equal(reads.get(keys[0]!), undefined);
+    assert.equal(big.filter((key) => reads.get(key)).length, 8);
   });
 
   it("the key pool hands out each key once, and generates on demand when empty", async () => {

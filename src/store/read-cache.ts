@@ -4,11 +4,19 @@
 // row stale. A GET of a secret read again skips SQLite's B-tree walks: about a fifth of its CPU (issue 13).
 // Rows are kept as SQLite returned them (a sealed value stays sealed) and frozen, as every reader shares them.
 
-/** Results kept at most, the oldest dropped first: a row holds at most a secret's sealed value (about 34 KB). */
+/** Results kept at most, the oldest dropped first... */
 const MAX_RESULTS = 1000;
+/** ...and the characters of their rows' text at most (a certificate's row may hold megabytes). */
+const MAX_CHARS = 8 * 1024 * 1024;
+
+interface Kept {
+  rows: readonly unknown[];
+  chars: number;
+}
 
 export class ReadCache {
-  private results = new Map<string, readonly unknown[]>();
+  private results = new Map<string, Kept>();
+  private chars = 0;
   private readonly queries = new Map<string, number>();
 
   /** The key of one query's result: its SQL (numbered once) and its values, unambiguously. */
@@ -19,18 +27,32 @@ export class ReadCache {
   }
 
   get<R>(key: string): readonly R[] | undefined {
-    return this.results.get(key) as readonly R[] | undefined;
+    return this.results.get(key)?.rows as readonly R[] | undefined;
   }
 
   keep<R>(key: string, rows: R[]): readonly R[] {
-    for (const row of rows) Object.freeze(row);
-    if (this.results.size >= MAX_RESULTS) this.results.delete(this.results.keys().next().value!);
-    this.results.set(key, Object.freeze(rows));
+    let chars = 0;
+    for (const row of rows) {
+      for (const value of Object.values(row as object)) if (typeof value === "string") chars += value.length;
+      Object.freeze(row);
+    }
+    Object.freeze(rows);
+    if (chars > MAX_CHARS) return rows;
+    for (const [oldest, kept] of this.results) {
+      if (this.results.size < MAX_RESULTS && this.chars + chars <= MAX_CHARS) break;
+      this.results.delete(oldest);
+      this.chars -= kept.chars;
+    }
+    this.results.set(key, { rows, chars });
+    this.chars += chars;
     return rows;
   }
 
   /** A statement that writes is about to run: no kept result may be current once it has. */
   clear(): void {
-    if (this.results.size > 0) this.results = new Map();
+    if (this.results.size > 0) {
+      this.results = new Map();
+      this.chars = 0;
+    }
   }
 }
