@@ -122,6 +122,28 @@ describe("secrets", () => {
     assert.ok(listed.some((p) => p.name === "expired" && p.expiresOn !== undefined));
   });
 
+  it("shows every read the newest acknowledged write of its name while other names are written at once (the hot-read cache)", async () => {
+    // Eight writers, each on its own name, interleaved by the server: every write empties the cache, every read fills it.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const name = `busy-${w}`;
+        let first: string | undefined;
+        for (let i = 0; i < 12; i++) {
+          const set = await client.setSecret(name, `value ${i}`, { tags: { round: String(i) } });
+          first ??= set.properties.version!;
+          const got = await client.getSecret(name);
+          assert.equal(got.value, `value ${i}`);
+          assert.equal(got.properties.version, set.properties.version);
+          await client.updateSecretProperties(name, set.properties.version!, { enabled: false });
+          assert.equal((await failure(() => client.getSecret(name))).inner, "SecretDisabled");
+          await client.updateSecretProperties(name, set.properties.version!, { enabled: true, tags: { seen: "yes" } });
+          assert.deepEqual((await client.getSecret(name)).properties.tags, { seen: "yes" });
+          assert.equal((await client.getSecret(name, { version: first })).value, "value 0");
+        }
+      }),
+    );
+  });
+
   it("pages over more than 25 secrets and 25 versions, never listing values", async () => {
     for (let i = 0; i < 27; i++) await other.setSecret(`page-${String(i).padStart(2, "0")}`, `value ${i}`);
     for (let i = 0; i < 27; i++) await other.setSecret("versioned", `value ${i}`);
