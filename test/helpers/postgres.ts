@@ -56,13 +56,38 @@ export class Postgres {
     if (!bin) throw new Error("PostgreSQL is not installed");
     const dir = mkdtempSync(join(tmpdir(), "kluis-pg-"));
     chmodSync(dir, 0o755);
-    const pg = new Postgres(bin, dir, await freePort());
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
     if (userInfo().uid === 0) chownSync(dir, uid, uid);
-    pg.asPostgres("initdb", "-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync");
-    await pg.startServer();
-    pg.asPostgres("createdb", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", "kluis");
-    return pg;
+    new Postgres(bin, dir, 0).asPostgres(
+      "initdb",
+      "-D",
+      join(dir, "data"),
+      "-A",
+      "trust",
+      "-U",
+      "postgres",
+      "--no-sync",
+    );
+    // The free port is released before PostgreSQL binds it, and any connection made on the machine meanwhile may take
+    // it as its local port: a start refused for that tries another port.
+    for (let attempt = 1; ; attempt++) {
+      const pg = new Postgres(bin, dir, await freePort());
+      const logged = pg.log().length;
+      try {
+        await pg.startServer();
+      } catch (err) {
+        if (attempt < 5 && pg.log().slice(logged).includes("Address already in use")) continue;
+        throw err;
+      }
+      pg.asPostgres("createdb", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", "kluis");
+      return pg;
+    }
+  }
+
+  /** The server's log so far (pg_ctl appends every start's). */
+  private log(): string {
+    const file = join(this.dir, "log");
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
   }
 
   private asPostgres(tool: string, ...args: string[]): void {
