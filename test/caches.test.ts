@@ -99,20 +99,20 @@ describe("hot-path caches", () => {
         state: {},
         sealedState: null,
       });
-    const version = (id: string, enabled: boolean, seq: number) =>
-      store.objects.putVersion({
-        vault,
-        kind: "secret",
-        name: "hot",
-        version: id,
-        seq,
-        createdAt: 1,
-        updatedAt: 1,
-        attributes: { enabled },
-        tags: {},
-        data: {},
-        sealed: Buffer.from(id),
-      });
+    const record = (id: string, enabled: boolean, seq: number) => ({
+      vault,
+      kind: "secret" as const,
+      name: "hot",
+      version: id,
+      seq,
+      createdAt: 1,
+      updatedAt: 1,
+      attributes: { enabled },
+      tags: {},
+      data: {},
+      sealed: Buffer.from(id),
+    });
+    const version = (id: string, enabled: boolean, seq: number) => store.objects.putVersion(record(id, enabled, seq));
     const live = async () => {
       const v = await store.objects.getLiveVersion<{ enabled: boolean }, object>(vault, "secret", "hot");
       return v && `${v.sealed!.toString()} ${v.attributes.enabled}`;
@@ -139,19 +139,7 @@ describe("hot-path caches", () => {
     assert.equal(await live(), "v2 true");
     await assert.rejects(
       store.transaction(async (tx) => {
-        await tx.objects.putVersion({
-          vault,
-          kind: "secret",
-          name: "hot",
-          version: "v3",
-          seq: 3,
-          createdAt: 1,
-          updatedAt: 1,
-          attributes: { enabled: false },
-          tags: {},
-          data: {},
-          sealed: Buffer.from("v3"),
-        });
+        await tx.objects.putVersion(record("v3", false, 3));
         throw new Error("rolled back");
       }),
       /rolled back/,
