@@ -9,6 +9,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { secretEvent } from "./secret-event.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (flag, fallback) => {
@@ -22,28 +23,18 @@ const PER_TURN = 16;
 
 const OBJECT_ID = "22222222-2222-2222-2222-222222222222";
 
-/** A served SecretGet's entry, as src/audit/hook.ts makes it. */
-const secretGet = (i, time) => ({
-  time: new Date(time).toISOString(),
-  resourceId:
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/default",
-  operationName: "SecretGet",
-  operationVersion: "7.5",
-  category: "AuditEvent",
-  resultType: "Success",
-  resultSignature: "OK",
-  resultDescription: null,
-  durationMs: 1,
-  callerIpAddress: "127.0.0.1",
-  correlationId: `bench-${i}`,
-  identity: {
-    claim: {
-      appid: "11111111-1111-1111-1111-111111111111",
-      "http://schemas.microsoft.com/identity/claims/objectidentifier": OBJECT_ID,
-    },
-  },
-  properties: { id: "https://default.localhost:8443/secrets/bench", clientInfo: "autocannon", httpStatusCode: 200 },
-});
+/** A served SecretGet's entry. */
+const secretGet = (i, time) =>
+  secretEvent({
+    time,
+    operation: "SecretGet",
+    caller: { appId: "11111111-1111-1111-1111-111111111111", objectId: OBJECT_ID },
+    ip: "127.0.0.1",
+    correlationId: `bench-${i}`,
+    id: "https://default.localhost:8443/secrets/bench",
+    clientInfo: "autocannon",
+    status: 200,
+  });
 
 if (process.argv[2] === "--measure") {
   console.log(await measure(process.argv[3]));

@@ -1140,9 +1140,8 @@ ${table()}
 - **The minimal vault** (the figures "ceiling: the minimal vault"): a second ceiling for the same GET and PUT, taking
   turns with the other two. bench/minimal-vault.mjs does on bare Fastify only what any vault must do for these calls:
   a verified token looked up in a map, Kluis's SQL on Kluis's tables (better-sqlite3, its own file; a GET's row kept
-  until the next write, as Kluis keeps it), AES-256-GCM open
-  or seal, a PUT answered after an fdatasync of the WAL shared by concurrent COMMITs, and an HMAC-chained audit entry
-  written in batches. It leaves out the rest of Kluis's pipeline (vault lookup, authorization, api-version,
+  until the next write, as Kluis keeps it), AES-256-GCM open or seal, a PUT answered after an fdatasync of the WAL
+  shared by concurrent COMMITs, and an HMAC-chained audit entry written in batches. It leaves out the rest of Kluis's pipeline (vault lookup, authorization, api-version,
   throttling, metrics, Key Vault's headers and error shapes): its ratio is what that pipeline costs.
 - The SQLite store syncs every acknowledged write to disk before it answers: its COMMIT runs at
   \`synchronous = NORMAL\` and the WAL is then fdatasync'd on libuv's pool, off the event loop (src/store/wal-sync.ts);

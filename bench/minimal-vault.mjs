@@ -15,6 +15,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID }
 import { fdatasync, openSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import Fastify from "fastify";
+import { secretEvent } from "./secret-event.mjs";
 
 const [certFile, keyFile, dbFile, token] = process.argv.slice(2);
 const VAULT = "default";
@@ -115,23 +116,17 @@ function flushAudit() {
 }
 function audit(req, status, operation, caller) {
   const time = Date.now();
-  const entry = JSON.stringify({
-    time: new Date(time).toISOString(),
-    resourceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/${VAULT}`,
-    operationName: operation,
-    operationVersion: "7.5",
-    category: "AuditEvent",
-    resultType: "Success",
-    resultSignature: "OK",
-    resultDescription: null,
-    durationMs: 1,
-    callerIpAddress: req.ip,
-    correlationId: req.id,
-    identity: {
-      claim: { appid: caller.appId, "http://schemas.microsoft.com/identity/claims/objectidentifier": caller.objectId },
-    },
-    properties: { id: `https://${req.host}/secrets/${req.params.name}`, clientInfo: null, httpStatusCode: status },
-  });
+  const entry = JSON.stringify(
+    secretEvent({
+      time,
+      operation,
+      caller,
+      ip: req.ip,
+      correlationId: req.id,
+      id: `https://${req.host}/secrets/${req.params.name}`,
+      status,
+    }),
+  );
   queue.push({ time, caller: caller.objectId, operation, entry });
   if (queue.length >= 256) flushAudit();
   else timer ??= setTimeout(flushAudit, 50);
