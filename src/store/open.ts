@@ -48,7 +48,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
     await migrator.destroy();
   }
   const db = new Kysely<Database>({
-    dialect: postgresDialect(url, { requestLimits: true, onConnectionError: opts.onConnectionError }),
+    dialect: postgresDialect(url, { requestLimits: true, prepare: true, onConnectionError: opts.onConnectionError }),
   });
   return Store.over(db, opts.sealer);
 }

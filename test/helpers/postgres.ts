@@ -14,7 +14,7 @@ function binDir(): string | undefined {
   return version && join(root, version, "bin");
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
@@ -85,7 +85,7 @@ export class Postgres {
   }
 
   /** The server's log so far (pg_ctl appends every start's). */
-  private log(): string {
+  log(): string {
     const file = join(this.dir, "log");
     return existsSync(file) ? readFileSync(file, "utf8") : "";
   }
