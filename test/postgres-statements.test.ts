@@ -119,7 +119,7 @@ describe(
       pg?.stop();
     });
 
-    it("serves through it: statements go unnamed once the pooler loses one, after at most a 503 a connection", async () => {
+    it("serves through it: statements go unnamed once the pooler loses one, after a 503 to the calls under way", async () => {
       node = await Kluis.start({ args: ["--postgres", bouncer!.url] });
       const sp = await node.vaultWithPrincipal(VAULT, { secrets: ["get", "set"] });
       const token = await accessToken(node, sp);
@@ -137,7 +137,7 @@ describe(
           const got = await getSecret(node!, token, name);
           if (put.status === 200 && got.status === 200) assert.equal(got.body.value, value);
           // A write answered 503 was not made: in the first round its name does not exist yet.
-          return [put.status, put.status === 503 && got.status === 404 ? 503 : got.status];
+          return put.status === 503 && got.status === 404 ? [put.status] : [put.status, got.status];
         });
         rounds.push((await Promise.all(calls)).flat());
       }
@@ -146,7 +146,8 @@ describe(
         all.every((s) => s === 200 || s === 503),
         all.join(" "),
       );
-      assert.ok(all.filter((s) => s === 503).length <= POOL_SIZE, all.join(" "));
+      // Only the calls under way when the first statement is lost (eight at most here) find theirs gone.
+      assert.ok(all.filter((s) => s === 503).length <= 8, all.join(" "));
       assert.deepEqual(rounds.slice(-10).flat(), Array(10 * 16).fill(200), all.join(" "));
     });
   },

@@ -116,7 +116,7 @@ class OutageAwareClient {
     try {
       const name = this.statements.named ? preparedName(sql) : undefined;
       const values = [...parameters];
-      const result = await (name ? this.client.query({ name, text: sql, values }) : this.client.query(sql, values));
+      const result = await (name ? this.prepared(name, sql, values) : this.client.query(sql, values));
       // pg types `command` as any string; Kysely reads only the commands it names.
       return result as unknown as PostgresQueryResult<R>;
     } catch (err) {
@@ -131,6 +131,15 @@ class OutageAwareClient {
       if (isConnectionFailure(err)) this.broken = true;
       return translate(err);
     }
+  }
+
+  /** A named query, made without pg's copy of a query config object (property by property: ~2-5 µs a query). */
+  private prepared(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
+    return new Promise((resolve, reject) => {
+      const query = new pg.Query(text, values, (err, result) => (err ? reject(err) : resolve(result)));
+      (query as { name?: string }).name = name;
+      this.client.query(query);
+    });
   }
 
   release(destroy?: boolean): void {
