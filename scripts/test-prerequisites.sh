@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives Kluis with: python3-azure (the Python SDKs), openssl, PostgreSQL's
-# server (the multi-node tests start their own throwaway cluster) and PgBouncer (Kluis behind a pooler), and Chromium with NSS's certutil (the web UI's
-# tests drive Debian's Chromium, which trusts the test CA through an NSS database; nothing downloads a browser), and
-# strace (test/audit-fsync.test.ts counts the fsyncs on the WAL).
+# server (the multi-node tests start their own throwaway cluster) and PgBouncer (Kluis behind a pooler), Chromium
+# with NSS's certutil (the web UI's tests drive Debian's Chromium, which trusts the test CA through an NSS database;
+# nothing downloads a browser), and strace (test/audit-fsync.test.ts counts the fsyncs on the WAL).
 # Installs them when missing, so `npm test` does all set-up on a fresh machine; then runs every
 # scripts/prepare-*.sh, each of which prepares one toolchain's packages for the client tests.
 set -euo pipefail
