@@ -7,7 +7,7 @@
 // - PUT: the value sealed with AES-256-GCM, the name and version rows written in one transaction (WAL,
 //   synchronous = NORMAL), answered once an fdatasync of the WAL that began after the COMMIT has returned (concurrent
 //   COMMITs share one);
-// - an audit entry: serialized, HMAC-chained, and written with the others in batches of 256 or every 50 ms.
+// - an audit entry: serialized, HMAC-chained, and written with the others in batches of 64 or every 50 ms.
 // Left out, though Kluis must do them: the vault's lookup from the host name, authorization, api-version, throttling,
 // metrics, Key Vault's error shapes and headers, a token's signature check on a miss, checkpoints off the event loop.
 // Usage: node bench/minimal-vault.mjs CERT_PEM KEY_PEM DB_FILE TOKEN   (prints its port on stdout)
@@ -128,7 +128,8 @@ function audit(req, status, operation, caller) {
     }),
   );
   queue.push({ time, caller: caller.objectId, operation, entry });
-  if (queue.length >= 256) flushAudit();
+  // Kluis's batch size (src/audit/log.ts).
+  if (queue.length >= 64) flushAudit();
   else timer ??= setTimeout(flushAudit, 50);
 }
 

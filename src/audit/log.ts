@@ -44,8 +44,12 @@ export interface AuditEvent {
   };
 }
 
-/** Written at once past this many queued entries; otherwise after BATCH_DELAY_MS. */
-const BATCH_SIZE = 256;
+/**
+ * Written at once past this many queued entries; otherwise after BATCH_DELAY_MS. A batch is chained and inserted in
+ * one turn of the event loop, which every request waits behind: with 256, GET's p99 at 16 connections was 1 ms higher
+ * than with 64, at the same throughput and CPU (alternating runs).
+ */
+const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 50;
 
 export interface AuditRecord {
