@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import pg_ from "pg";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, enterDeviceCode, fetchToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
@@ -531,10 +530,9 @@ describe("audit log on PostgreSQL, two nodes", needsPostgres, () => {
     assert.equal(new Set(gets.map((e) => e.nodeId)).size, 2);
 
     const victim = gets[0].nodeId as string;
-    const client = new pg_.Client({ connectionString: cluster!.pg.url });
-    await client.connect();
-    await client.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [victim]);
-    await client.end();
+    await cluster!.pg.query("UPDATE audit_entries SET caller = 'someone-else' WHERE node_id = $1 AND seq = 2", [
+      victim,
+    ]);
     const res = await nodeA.cli(["monitor", "audit", "verify"]);
     assert.equal(res.code, 1);
     const report = JSON.parse(res.stdout);

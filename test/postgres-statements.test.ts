@@ -3,7 +3,6 @@
 // node's migration, and a pooler between Kluis and PostgreSQL that does not keep a client's prepared statements.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg_ from "pg";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, rawRequest } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
@@ -16,16 +15,6 @@ const VAULT = "stmtvault";
 const HOST = `${VAULT}.localhost`;
 /** The serving pool's size (src/store/postgres.ts): at most this many connections hold a prepared statement. */
 const POOL_SIZE = 10;
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg_.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 const getSecret = (node: Kluis, token: string, name: string) =>
   rawRequest(node, HOST, "GET", `/secrets/${name}?api-version=7.5`, { token });
@@ -51,8 +40,8 @@ describe("PostgreSQL prepared statements", needsPostgres, () => {
 
   it("parses each statement once per connection, under a name made of its text's digest", async () => {
     // PostgreSQL logs every Parse, Bind and Execute with its statement's name at log_min_duration_statement = 0.
-    await sql(cluster!.pg.url, "ALTER SYSTEM SET log_min_duration_statement = 0");
-    await sql(cluster!.pg.url, "SELECT pg_reload_conf()");
+    await cluster!.pg.query("ALTER SYSTEM SET log_min_duration_statement = 0");
+    await cluster!.pg.query("SELECT pg_reload_conf()");
     try {
       const logged = cluster!.pg.log().length;
       for (let i = 0; i < 40; i++) assert.equal((await getSecret(node, token, "one")).status, 200);
@@ -66,8 +55,8 @@ describe("PostgreSQL prepared statements", needsPostgres, () => {
       assert.ok(steps("parse") <= POOL_SIZE, `parsed ${steps("parse")} times for 40 reads`);
       assert.equal(lines.filter((l) => l.includes("<unnamed>")).length, 0, "no read runs unnamed");
     } finally {
-      await sql(cluster!.pg.url, "ALTER SYSTEM RESET log_min_duration_statement");
-      await sql(cluster!.pg.url, "SELECT pg_reload_conf()");
+      await cluster!.pg.query("ALTER SYSTEM RESET log_min_duration_statement");
+      await cluster!.pg.query("SELECT pg_reload_conf()");
     }
   });
 
@@ -75,7 +64,7 @@ describe("PostgreSQL prepared statements", needsPostgres, () => {
     // Every connection of the pool prepares the read first.
     await Promise.all(Array.from({ length: 20 }, () => getSecret(node, token, "one")));
     // What a newer node's migration may do: a prepared `select *` can no longer return the row type it was planned for.
-    await sql(cluster!.pg.url, "ALTER TABLE object_versions ADD COLUMN probe text");
+    await cluster!.pg.query("ALTER TABLE object_versions ADD COLUMN probe text");
     const statuses: number[] = [];
     for (let i = 0; i < 3 * POOL_SIZE; i++) {
       const res = await getSecret(node, token, "one");
@@ -90,7 +79,7 @@ describe("PostgreSQL prepared statements", needsPostgres, () => {
     assert.ok(statuses.filter((s) => s === 503).length <= POOL_SIZE, statuses.join(" "));
     assert.deepEqual(statuses.slice(-POOL_SIZE), Array(POOL_SIZE).fill(200), statuses.join(" "));
     // The official SDK retries such a 503 by itself.
-    await sql(cluster!.pg.url, "ALTER TABLE object_versions DROP COLUMN probe");
+    await cluster!.pg.query("ALTER TABLE object_versions DROP COLUMN probe");
     const sp: ServicePrincipal = await node.createServicePrincipal("stmt-sdk");
     await node.setPolicy(VAULT, sp.appId, { secrets: ["get"] });
     const client = new SecretClient(vaultUrl(VAULT), credentialFor(node, sp), clientOptions(node));

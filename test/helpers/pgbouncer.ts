@@ -1,13 +1,13 @@
 // A throwaway PgBouncer (Debian's, 1.18) in front of a throwaway PostgreSQL, pooling by transaction: each transaction
 // (or statement outside one) of a client runs on whichever server connection is free, and a client's prepared
 // statements are not kept for it (PgBouncer keeps them only from 1.21, with max_prepared_statements set).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, type Postgres } from "./postgres.js";
+import { asPostgresUser, chownToPostgres, freePort, type Postgres } from "./postgres.js";
 
 const BIN = "/usr/sbin/pgbouncer";
 
@@ -47,16 +47,8 @@ export class PgBouncer {
         "",
       ].join("\n"),
     );
-    if (userInfo().uid === 0) {
-      // PgBouncer refuses to run as root.
-      const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
-      for (const f of ["", "users.txt", "pgbouncer.ini"]) chownSync(join(dir, f), uid, uid);
-    }
-    const argv = [BIN, join(dir, "pgbouncer.ini")];
-    const child =
-      userInfo().uid === 0
-        ? spawn("runuser", ["-u", "postgres", "--", ...argv], { stdio: "ignore" })
-        : spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
+    chownToPostgres(dir, join(dir, "users.txt"), join(dir, "pgbouncer.ini"));
+    const child = spawn(...asPostgresUser(BIN, [join(dir, "pgbouncer.ini")]), { stdio: "ignore" });
     const bouncer = new PgBouncer(child, dir, port);
     for (let waited = 0; !(await bouncer.listening()); waited += 100) {
       if (waited > 10_000 || child.exitCode !== null) {

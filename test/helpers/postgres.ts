@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 
 function binDir(): string | undefined {
   const root = "/usr/lib/postgresql";
@@ -21,6 +22,18 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** `cmd args` as the `postgres` system user when this process is root: PostgreSQL (and PgBouncer) refuse root. */
+export function asPostgresUser(cmd: string, args: string[]): [string, string[]] {
+  return userInfo().uid === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+}
+
+/** Gives `paths` to the `postgres` system user when this process is root, so that what runs as it may use them. */
+export function chownToPostgres(...paths: string[]): void {
+  if (userInfo().uid !== 0) return;
+  const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
+  for (const path of paths) chownSync(path, uid, uid);
 }
 
 /** Process ids whose parent is `parent`, from /proc. */
@@ -56,8 +69,7 @@ export class Postgres {
     if (!bin) throw new Error("PostgreSQL is not installed");
     const dir = mkdtempSync(join(tmpdir(), "kluis-pg-"));
     chmodSync(dir, 0o755);
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
-    if (userInfo().uid === 0) chownSync(dir, uid, uid);
+    chownToPostgres(dir);
     new Postgres(bin, dir, 0).asPostgres(
       "initdb",
       "-D",
@@ -84,6 +96,17 @@ export class Postgres {
     }
   }
 
+  /** Runs one statement in the `kluis` database on a connection of its own; its rows. */
+  async query(text: string, values: unknown[] = []): Promise<unknown[]> {
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   /** The server's log so far (pg_ctl appends every start's). */
   log(): string {
     const file = join(this.dir, "log");
@@ -102,8 +125,7 @@ export class Postgres {
   }
 
   private command(tool: string, args: string[]): [string, string[]] {
-    const cmd = join(this.bin, tool);
-    return userInfo().uid === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+    return asPostgresUser(join(this.bin, tool), args);
   }
 
   get url(): string {
