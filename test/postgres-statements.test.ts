@@ -13,7 +13,7 @@ import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const VAULT = "stmtvault";
 const HOST = `${VAULT}.localhost`;
-/** The serving pool's size (src/store/postgres.ts): at most this many connections hold a prepared statement. */
+/** The serving pool's default size (src/store/postgres.ts): at most this many connections hold a prepared statement. */
 const POOL_SIZE = 10;
 
 const getSecret = (node: Kluis, token: string, name: string) =>

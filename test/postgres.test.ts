@@ -94,3 +94,52 @@ describe("PostgreSQL store, two nodes", needsPostgres, () => {
     assert.equal(res.body.value, "written on A");
   });
 });
+
+describe("PostgreSQL store, a node's connection pool", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  after(() => cluster?.dispose());
+
+  /** Connections Kluis nodes hold open to the database (each node's pool names itself "kluis"), opened after `since`. */
+  const kluisConnections = async (since = "-infinity") => {
+    const [row] = (await cluster!.pg.query(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kluis' AND backend_start > $1",
+      [since],
+    )) as { n: string }[];
+    return Number(row!.n);
+  };
+
+  /** 12 clients at once on `node`, each writing a name and reading it back: every call served. */
+  const burst = async (node: Kluis, token: string) => {
+    const calls = Array.from({ length: 12 }, async (_, i) => {
+      const path = `/secrets/pool${i}?api-version=7.5`;
+      const put = await rawRequest(node, "poolvault.localhost", "PUT", path, {
+        token,
+        body: JSON.stringify({ value: `v${i}` }),
+        headers: { "content-type": "application/json" },
+      });
+      const get = await rawRequest(node, "poolvault.localhost", "GET", path, { token });
+      return [put.status, get.status, get.body.value === `v${i}`];
+    });
+    for (const [put, get, same] of await Promise.all(calls)) assert.deepEqual([put, get, same], [200, 200, true]);
+  };
+
+  it("opens at most --postgres-pool-size (or KLUIS_POSTGRES_POOL_SIZE) connections, and serves calls beyond it in turn", async () => {
+    cluster = await startCluster(1, ["--postgres-pool-size", "2"]);
+    const small = cluster.nodes[0]!;
+    const sp = await small.vaultWithPrincipal("poolvault", { secrets: ["get", "set"] });
+    const token = await accessToken(small, sp);
+    for (let i = 0; i < 3; i++) await burst(small, token);
+    const first = await kluisConnections();
+    assert.ok(first >= 1 && first <= 2, `${first} connections for a pool of 2`);
+    // A second node, sized by the environment: the connections opened since it started are its own.
+    const [{ now }] = (await cluster.pg.query("SELECT now()::text AS now")) as [{ now: string }];
+    const second = await Kluis.start({
+      args: ["--postgres", cluster.pg.url],
+      env: { ...cluster.env, KLUIS_POSTGRES_POOL_SIZE: "3" },
+    });
+    cluster.nodes.push(second);
+    for (let i = 0; i < 3; i++) await burst(second, await accessToken(second, sp));
+    const its = await kluisConnections(now);
+    assert.ok(its >= 1 && its <= 3, `${its} connections for a pool of 3`);
+  });
+});

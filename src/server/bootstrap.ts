@@ -21,6 +21,7 @@ export async function openContext(
   dir: DataDir,
   opts: {
     postgresUrl?: string;
+    postgresPoolSize?: number;
     hostnames: string[];
     strictSecretValidity?: boolean;
     onDatabaseError?: (err: Error) => void;
@@ -32,6 +33,7 @@ export async function openContext(
   const store = await openStore({
     sqliteFile: dir.database,
     postgresUrl: opts.postgresUrl,
+    postgresPoolSize: opts.postgresPoolSize,
     sealer,
     onConnectionError: opts.onDatabaseError,
   });

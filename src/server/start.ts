@@ -31,6 +31,8 @@ export interface StartOptions {
   proxyPort?: number;
   hostnames: string[];
   postgresUrl?: string;
+  /** Connections to PostgreSQL this node opens at most (store/postgres.ts's default unless given). */
+  postgresPoolSize?: number;
   logLevel: string;
   strictSecretValidity?: boolean;
   /** See connection-limits.ts for the default. */
@@ -83,6 +85,7 @@ async function serve(
   const [ctx, tls] = await Promise.all([
     openContext(dir, {
       postgresUrl: opts.postgresUrl,
+      postgresPoolSize: opts.postgresPoolSize,
       hostnames,
       strictSecretValidity: opts.strictSecretValidity,
       throttling: opts.throttling,

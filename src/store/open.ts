@@ -17,6 +17,8 @@ export interface StoreOptions {
   sqliteFile?: string;
   postgresUrl?: string;
   sealer: Sealer;
+  /** PostgreSQL: the serving pool's connections at most (postgres.ts's DEFAULT_POOL_SIZE unless given). */
+  postgresPoolSize?: number;
   /** PostgreSQL: told when a connection fails outside a query (see postgres.ts). */
   onConnectionError?: (err: Error) => void;
 }
@@ -48,7 +50,12 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
     await migrator.destroy();
   }
   const db = new Kysely<Database>({
-    dialect: postgresDialect(url, { requestLimits: true, prepare: true, onConnectionError: opts.onConnectionError }),
+    dialect: postgresDialect(url, {
+      requestLimits: true,
+      prepare: true,
+      poolSize: opts.postgresPoolSize,
+      onConnectionError: opts.onConnectionError,
+    }),
   });
   return Store.over(db, opts.sealer);
 }

@@ -8,7 +8,8 @@ import { PostgresDialect, type PostgresPool, type PostgresPoolClient, type Postg
 import pg from "pg";
 import { isConnectionFailure, StoreUnavailableError } from "./unavailable.js";
 
-const POOL_SIZE = 10;
+/** Connections a node's serving pool opens at most, unless told (--postgres-pool-size). */
+const DEFAULT_POOL_SIZE = 10;
 
 /** Connecting, or waiting for a free connection of the pool: past this the request is answered 503. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -33,6 +34,8 @@ export interface PostgresOptions {
    * copy-store, whose statements mostly run once.
    */
   prepare?: boolean;
+  /** Connections open at most (DEFAULT_POOL_SIZE unless given). */
+  poolSize?: number;
   /** Told when a connection fails outside a query (an idle one ended by the server); the pool has already dropped it. */
   onConnectionError?: (err: Error) => void;
 }
@@ -40,7 +43,7 @@ export interface PostgresOptions {
 export function postgresDialect(url: string, opts: PostgresOptions = {}): PostgresDialect {
   const pool = new pg.Pool({
     connectionString: url,
-    max: POOL_SIZE,
+    max: opts.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     application_name: "kluis",

@@ -38,6 +38,11 @@ export function serverCommands(program: Command): void {
       "PostgreSQL connection URL instead of the SQLite file (env KLUIS_POSTGRES_URL)",
       process.env.KLUIS_POSTGRES_URL,
     )
+    .option(
+      "--postgres-pool-size <n>",
+      "connections to PostgreSQL this node opens at most (env KLUIS_POSTGRES_POOL_SIZE; default 10)",
+      positiveInteger,
+    )
     .option("--log-level <level>", "fatal, error, warn, info or debug", process.env.KLUIS_LOG_LEVEL ?? "warn")
     .option(
       "--strict-secret-validity",
@@ -92,6 +97,9 @@ export function serverCommands(program: Command): void {
         proxyPort: o.proxyPort,
         hostnames: o.hostname,
         postgresUrl: o.postgres,
+        postgresPoolSize:
+          o.postgresPoolSize ??
+          (process.env.KLUIS_POSTGRES_POOL_SIZE ? positiveInteger(process.env.KLUIS_POSTGRES_POOL_SIZE) : undefined),
         logLevel: o.logLevel,
         strictSecretValidity: o.strictSecretValidity,
         maxConnections:
