@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { accessToken, rawRequest, signInOnAuthorizePage } from "./helpers/http.js";
+import { accessToken, fetchToken, rawRequest, signInOnAuthorizePage, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
@@ -141,5 +141,112 @@ describe("PostgreSQL store, a node's connection pool", needsPostgres, () => {
     for (let i = 0; i < 3; i++) await burst(second, await accessToken(second, sp));
     const its = await kluisConnections(now);
     assert.ok(its >= 1 && its <= 3, `${its} connections for a pool of 3`);
+  });
+});
+
+describe("Text PostgreSQL cannot hold (U+0000): refused alike on both stores, never a 500", needsPostgres, () => {
+  let cluster: Cluster | undefined;
+  let sqlite: Kluis | undefined;
+  after(async () => {
+    await sqlite?.dispose();
+    await cluster?.dispose();
+  });
+
+  /** The calls, each with U+0000 where the store would bind it as text, and what each answers on `node`. */
+  async function probe(node: Kluis): Promise<Record<string, RawResponse>> {
+    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+    const token = (scope: string) => fetchToken(node, admin, scope).then((r) => r.body.access_token as string);
+    const [arm, graph] = [
+      await token("https://management.azure.com/.default"),
+      await token("https://graph.microsoft.com/.default"),
+    ];
+    const sp = await node.vaultWithPrincipal("nulvault", { secrets: ["get", "set"] });
+    const vaultToken = await accessToken(node, sp);
+    const tokenCall = (form: Record<string, string>) =>
+      rawRequest(node, "localhost", "POST", `/${node.info.tenantId}/oauth2/v2.0/token`, {
+        body: new URLSearchParams({ scope: "https://vault.azure.net/.default", ...form }).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    const vaults = `/subscriptions/${node.info.subscriptionId}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults`;
+    const json = (body: unknown) => JSON.stringify(body);
+    return {
+      clientId: await tokenCall({ grant_type: "client_credentials", client_id: "app\0id", client_secret: "x" }),
+      userName: await tokenCall({
+        grant_type: "password",
+        client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        username: "user\0@kluis.local",
+        password: "x",
+      }),
+      application: await rawRequest(node, "graph.microsoft.com", "POST", "/v1.0/applications", {
+        token: graph,
+        body: json({ displayName: "app\0name" }),
+      }),
+      resourceGroup: await rawRequest(
+        node,
+        "management.azure.com",
+        "GET",
+        `/subscriptions/${node.info.subscriptionId}/resourcegroups/rg%00x?api-version=2021-04-01`,
+        { token: arm },
+      ),
+      vault: await rawRequest(node, "management.azure.com", "PUT", `${vaults}/v%00x?api-version=2023-07-01`, {
+        token: arm,
+        body: json({
+          location: "westeurope",
+          properties: { tenantId: node.info.tenantId, sku: { family: "A", name: "standard" } },
+        }),
+      }),
+      // A secret's value is sealed and its tags are JSON: both keep the character.
+      secret: await rawRequest(node, "nulvault.localhost", "PUT", "/secrets/nul?api-version=7.5", {
+        token: vaultToken,
+        body: json({ value: "a\0b", tags: { "t\0": "v\0" } }),
+      }),
+      secretRead: await rawRequest(node, "nulvault.localhost", "GET", "/secrets/nul?api-version=7.5", {
+        token: vaultToken,
+      }),
+    };
+  }
+
+  it("answers each API's 400 on PostgreSQL as on the SQLite file, and audits every call", async () => {
+    cluster = await startCluster(1);
+    sqlite = await Kluis.start();
+    const [onPostgres, onSqlite] = [await probe(cluster.nodes[0]!), await probe(sqlite)];
+    const statuses = (answers: Record<string, RawResponse>) =>
+      Object.fromEntries(Object.entries(answers).map(([call, res]) => [call, res.status]));
+    assert.deepEqual(statuses(onPostgres), statuses(onSqlite));
+    for (const answers of [onPostgres, onSqlite]) {
+      for (const call of ["clientId", "userName"]) {
+        assert.equal(answers[call]!.status, 400, JSON.stringify(answers[call]!.body));
+        assert.equal(answers[call]!.body.error, "invalid_request"); // Entra's shape
+      }
+      for (const call of ["application", "resourceGroup", "vault"]) {
+        assert.equal(answers[call]!.status, 400, JSON.stringify(answers[call]!.body));
+        assert.match(answers[call]!.body.error.message, /U\+0000/); // Graph's and ARM's shape
+      }
+      assert.equal(answers.secret!.status, 200, JSON.stringify(answers.secret!.body));
+      assert.deepEqual([answers.secretRead!.body.value, answers.secretRead!.body.tags], ["a\0b", { "t\0": "v\0" }]);
+    }
+    // Every call is audited, the refused ones too (a batch of entries is written whole or not at all).
+    const node = cluster.nodes[0]!;
+    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+    const arm = (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string;
+    const audit = await rawRequest(node, "localhost", "GET", "/kluis/audit?top=1000", { token: arm });
+    assert.equal(audit.status, 200);
+    const refused = (audit.body.value as { resourceId: string; operationName: string; resultType: string }[])
+      .filter((e) => e.resultType === "Failure")
+      .map((e) => `${e.operationName} ${e.resourceId.split("/").pop()}`);
+    for (const call of [
+      "VaultPut v%00x",
+      "Microsoft.Resources/subscriptions/resourceGroups/read rg%00x",
+      "ApplicationCreate",
+    ])
+      assert.ok(
+        refused.some((e) => e.startsWith(call)),
+        `${call} in ${refused.join(", ")}`,
+      );
+    const verified = await rawRequest(node, "localhost", "GET", "/kluis/audit/verify", { token: arm });
+    assert.equal(verified.body.ok, true, JSON.stringify(verified.body));
+    for (const server of [node, sqlite]) {
+      assert.doesNotMatch(server.output, /unexpected error|audit entries lost/);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { answerOutage } from "../http/error-handler.js";
 import { StoreUnavailableError } from "../store/unavailable.js";
+import { UnstorableTextError } from "../store/unstorable-text.js";
 import { MalformedEncodingError } from "./form.js";
 import { noteEntraError } from "./sign-in-record.js";
 
@@ -36,7 +37,7 @@ export function installEntraErrors(app: FastifyInstance): void {
     const status = err.statusCode ?? 500;
     if (status < 500) {
       const description =
-        err instanceof MalformedEncodingError
+        err instanceof MalformedEncodingError || err instanceof UnstorableTextError
           ? err.message
           : "The request body must contain the following parameter: 'grant_type'.";
       return aadError(reply, status, "invalid_request", 900144, description);

@@ -11,6 +11,7 @@ import { migrate } from "./migrations.js";
 import { ReadCache } from "./read-cache.js";
 import type { Database } from "./schema.js";
 import { Store } from "./store.js";
+import { assertStorableText } from "./unstorable-text.js";
 import { WalSync } from "./wal-sync.js";
 
 export interface StoreOptions {
@@ -106,7 +107,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * running one of the store's small indexed queries. Reuse is safe because better-sqlite3 runs a statement to
  * completion synchronously (the store never streams), and SQLite re-prepares a statement itself after a schema change.
  *
- * A statement that writes empties `reads` before it runs. Run outside any transaction, it COMMITs on its own (at
+ * Every statement refuses a text parameter holding U+0000 first, as PostgreSQL does (unstorable-text.ts). A statement
+ * that writes empties `reads` before it runs. Run outside any transaction, it COMMITs on its own (at
  * NORMAL): `walSync` is told, so that the answer that follows waits for its fsync like any other
  * (src/http/durable-answers.ts). Inside a transaction, the group's COMMIT is what counts (commit-group.ts). BEGIN,
  * COMMIT and SAVEPOINT are read-only to SQLite.
@@ -117,9 +119,16 @@ function withStatementCache(
   reads: ReadCache,
 ): KyselySqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
+  const reading =
+    <R>(call: (parameters: readonly unknown[]) => R) =>
+    (parameters: readonly unknown[]): R => {
+      assertStorableText(parameters);
+      return call(parameters);
+    };
   const writing =
     <R>(call: (parameters: readonly unknown[]) => R) =>
     (parameters: readonly unknown[]): R => {
+      assertStorableText(parameters);
       reads.clear();
       const result = call(parameters);
       if (walSync && !sqlite.inTransaction) walSync.committedNow().catch(() => {}); // a failure fails every later answer
@@ -131,14 +140,19 @@ function withStatementCache(
       let statement = statements.get(sql);
       if (!statement) {
         const prepared = sqlite.prepare(sql);
-        statement = prepared.readonly
-          ? prepared
-          : {
-              reader: prepared.reader,
-              all: writing((parameters) => prepared.all(parameters)),
-              run: writing((parameters) => prepared.run(parameters)),
-              iterate: (parameters: readonly unknown[]) => (reads.clear(), prepared.iterate(parameters)),
-            };
+        const run = prepared.readonly ? reading : writing;
+        statement = {
+          reader: prepared.reader,
+          all: run((parameters) => prepared.all(parameters)),
+          run: run((parameters) => prepared.run(parameters)),
+          iterate: prepared.readonly
+            ? reading((parameters) => prepared.iterate(parameters))
+            : (parameters: readonly unknown[]) => (
+                assertStorableText(parameters),
+                reads.clear(),
+                prepared.iterate(parameters)
+              ),
+        };
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(sql, statement);
       }

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from "kysely";
 import pg from "pg";
 import { isConnectionFailure, StoreUnavailableError } from "./unavailable.js";
+import { assertStorableText } from "./unstorable-text.js";
 
 /** Connections a node's serving pool opens at most, unless told (--postgres-pool-size). */
 const DEFAULT_POOL_SIZE = 10;
@@ -116,6 +117,7 @@ class OutageAwareClient {
   async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     // A query sent behind a timed-out one would wait for it (a ROLLBACK, say): fail it now, the client is dropped anyway.
     if (this.broken) throw new StoreUnavailableError(new Error("an earlier query on this connection failed"));
+    assertStorableText(parameters);
     try {
       const name = this.statements.named ? preparedName(sql) : undefined;
       const values = [...parameters];
