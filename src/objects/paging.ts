@@ -30,10 +30,13 @@ export function readPageRequest(query: Record<string, unknown>): PageRequest {
   return { limit, after: Buffer.from(token, "base64url").toString("utf8") };
 }
 
-/** A page of versions: the position a nextLink carries is the last version's sequence number. */
+/**
+ * A page of versions: the position a nextLink carries is the last version's sequence number. A token that holds no
+ * such number (a fraction, or past what a 64-bit column holds: PostgreSQL refuses to compare those) starts at the first.
+ */
 export function versionPage(page: PageRequest): { limit: number; after?: number } {
   const after = page.after === undefined ? undefined : Number(page.after);
-  return { limit: page.limit, after: Number.isFinite(after) ? after : undefined };
+  return { limit: page.limit, after: Number.isSafeInteger(after) ? after : undefined };
 }
 
 /** A list response: one page of items and, when more remain, a `nextLink` back to the same path. */
