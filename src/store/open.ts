@@ -119,19 +119,15 @@ function withStatementCache(
   reads: ReadCache,
 ): KyselySqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
-  const reading =
-    <R>(call: (parameters: readonly unknown[]) => R) =>
+  /** A statement's call: a write empties `reads` first and, run outside a transaction, tells `walSync` after it. */
+  const checked =
+    <R>(writes: boolean, call: (parameters: readonly unknown[]) => R, commits = writes) =>
     (parameters: readonly unknown[]): R => {
       assertStorableText(parameters);
-      return call(parameters);
-    };
-  const writing =
-    <R>(call: (parameters: readonly unknown[]) => R) =>
-    (parameters: readonly unknown[]): R => {
-      assertStorableText(parameters);
+      if (!writes) return call(parameters);
       reads.clear();
       const result = call(parameters);
-      if (walSync && !sqlite.inTransaction) walSync.committedNow().catch(() => {}); // a failure fails every later answer
+      if (commits && walSync && !sqlite.inTransaction) walSync.committedNow().catch(() => {}); // a failure fails every later answer
       return result;
     };
   return {
@@ -140,18 +136,13 @@ function withStatementCache(
       let statement = statements.get(sql);
       if (!statement) {
         const prepared = sqlite.prepare(sql);
-        const run = prepared.readonly ? reading : writing;
+        const writes = !prepared.readonly;
         statement = {
           reader: prepared.reader,
-          all: run((parameters) => prepared.all(parameters)),
-          run: run((parameters) => prepared.run(parameters)),
-          iterate: prepared.readonly
-            ? reading((parameters) => prepared.iterate(parameters))
-            : (parameters: readonly unknown[]) => (
-                assertStorableText(parameters),
-                reads.clear(),
-                prepared.iterate(parameters)
-              ),
+          all: checked(writes, (parameters) => prepared.all(parameters)),
+          run: checked(writes, (parameters) => prepared.run(parameters)),
+          // Kysely iterates only to stream a query, which the store never does: no walSync for it.
+          iterate: checked(writes, (parameters) => prepared.iterate(parameters), false),
         };
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(sql, statement);
