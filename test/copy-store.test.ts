@@ -225,6 +225,26 @@ describe(
       assert.deepEqual(await postgresRows(pgServer.url, tables), rowsBefore);
     });
 
+    it("refuses a store holding text PostgreSQL cannot hold, naming its table, and copies nothing", async () => {
+      // U+0000 in the principals' names, as a SQLite store written before both stores refused it may hold.
+      const old = await Kluis.start();
+      try {
+        await old.stop();
+        const db = new SqliteDatabase(join(old.dataDir, "kluis.db"));
+        db.prepare("UPDATE principals SET display_name = ?").run("a\0b");
+        db.close();
+        await pgServer.query("CREATE DATABASE nulcopy");
+        const url = pgServer.url.replace(/\/[^/?]*(\?|$)/, "/nulcopy$1");
+        assertOneLineError(
+          await old.cli(["server", "copy-store", "--data-dir", old.dataDir, "--to", url]),
+          /^ERROR: table principals holds text with the character U\+0000 \(NUL\).*; nothing was copied/,
+        );
+        assert.deepEqual(await postgresRows(url, ["principals", "vaults"]), { principals: [], vaults: [] });
+      } finally {
+        await old.dispose();
+      }
+    });
+
     it("refuses a data directory without a SQLite store", async () => {
       const empty = mkdtempSync(join(tmpdir(), "kluis-empty-"));
       try {

@@ -5,6 +5,7 @@ import { SqliteDatabase } from "./sqlite.js";
 import { Kysely, SqliteDialect, sql, type Transaction } from "kysely";
 import { migrate } from "./migrations.js";
 import { postgresDialect } from "./postgres.js";
+import { UnstorableTextError } from "./unstorable-text.js";
 
 /** Bind parameters per INSERT: far below PostgreSQL's 65,535, so a batch of large rows stays a few megabytes. */
 const PARAMETERS_PER_INSERT = 10_000;
@@ -68,7 +69,18 @@ async function copyTable(source: Kysely<any>, trx: Transaction<any>, table: stri
   let batch: Record<string, unknown>[] = [];
   let count = 0;
   const flush = async () => {
-    if (batch.length > 0) await trx.insertInto(table).values(batch).execute();
+    if (batch.length > 0)
+      await trx
+        .insertInto(table)
+        .values(batch)
+        .execute()
+        .catch((err: unknown) => {
+          // Written before both stores refused it (unstorable-text.ts): the copy cannot go on, and nothing is copied.
+          if (!(err instanceof UnstorableTextError)) throw err;
+          throw new Error(
+            `table ${table} holds text with the character U+0000 (NUL), which PostgreSQL cannot store; nothing was copied`,
+          );
+        });
     count += batch.length;
     batch = [];
   };
