@@ -156,14 +156,16 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
     await cluster?.dispose();
   });
 
+  /** An access token of `node`'s administrator (its admin.json) for `scope`. */
+  async function adminToken(node: Kluis, scope: string): Promise<string> {
+    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+    return (await fetchToken(node, admin, scope)).body.access_token as string;
+  }
+
   /** The calls, each with U+0000 where the store would bind it as text, and what each answers on `node`. */
   async function probe(node: Kluis): Promise<Record<string, RawResponse>> {
-    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
-    const token = (scope: string) => fetchToken(node, admin, scope).then((r) => r.body.access_token as string);
-    const [arm, graph] = [
-      await token("https://management.azure.com/.default"),
-      await token("https://graph.microsoft.com/.default"),
-    ];
+    const arm = await adminToken(node, "https://management.azure.com/.default");
+    const graph = await adminToken(node, "https://graph.microsoft.com/.default");
     const sp = await node.vaultWithPrincipal("nulvault", { secrets: ["get", "set"] });
     const vaultToken = await accessToken(node, sp);
     const tokenCall = (form: Record<string, string>) =>
@@ -229,8 +231,7 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
     }
     // Every call is audited, the refused ones too (a batch of entries is written whole or not at all).
     const node = cluster!.nodes[0]!;
-    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
-    const arm = (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string;
+    const arm = await adminToken(node, "https://management.azure.com/.default");
     const audit = await rawRequest(node, "localhost", "GET", "/kluis/audit?top=1000", { token: arm });
     assert.equal(audit.status, 200);
     const refused = (audit.body.value as { resourceId: string; operationName: string; resultType: string }[])
