@@ -1,6 +1,6 @@
 // Several Kluis nodes on one PostgreSQL database: what one node acknowledges, every node serves.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -280,6 +280,54 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
         assert.deepEqual(res.body.value, first.body.value, skiptoken);
       }
     }
+    for (const node of [cluster!.nodes[0]!, sqlite!]) assert.doesNotMatch(node.output, /unexpected error/);
+  });
+
+  it("refuses, as Azure does, the texts longer than PostgreSQL's indexes hold: a principal id that is no GUID, a custom role's name past 512 characters (were 500s on PostgreSQL)", async () => {
+    // Random text: PostgreSQL compresses an index entry, so only text that does not compress exceeds its ~2,700 bytes.
+    const random = (length: number) => randomBytes(length).toString("base64url").slice(0, length);
+    const probe = async (node: Kluis) => {
+      const sub = `/subscriptions/${node.info.subscriptionId}`;
+      const auth = `${sub}/providers/Microsoft.Authorization`;
+      const token = await adminToken(node, "https://management.azure.com/.default");
+      const arm = (method: string, path: string, body?: unknown) =>
+        rawRequest(node, "management.azure.com", method, `${path}?api-version=2022-04-01`, {
+          token,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const reader = `${auth}/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
+      const assign = (name: string, principalId: string) =>
+        arm("PUT", `${auth}/roleAssignments/${name}`, { properties: { roleDefinitionId: reader, principalId } });
+      const role = (roleName: string) =>
+        arm("PUT", `${auth}/roleDefinitions/${randomUUID()}`, {
+          properties: { roleName, assignableScopes: [sub], permissions: [{ actions: ["*/read"] }] },
+        });
+      const answers = {
+        longPrincipal: await assign(randomUUID(), random(10_000)),
+        namedPrincipal: await assign(randomUUID(), "User"),
+        assignmentName: await assign("not-a-guid", randomUUID()),
+        readByName: await arm("GET", `${auth}/roleAssignments/not-a-guid`),
+        longRoleName: await role(random(10_000)),
+        longestRoleName: await role(random(512)),
+        assigned: await assign(randomUUID(), randomUUID()),
+      };
+      const assignments = (await arm("GET", `${auth}/roleAssignments`)).body.value as unknown[];
+      return { answers, assignments: assignments.length };
+    };
+    const [onPostgres, onSqlite] = [await probe(cluster!.nodes[0]!), await probe(sqlite!)];
+    const shape = (p: typeof onPostgres) =>
+      Object.fromEntries(Object.entries(p.answers).map(([k, res]) => [k, `${res.status} ${res.body?.error?.code}`]));
+    assert.deepEqual(shape(onPostgres), shape(onSqlite));
+    assert.deepEqual(shape(onPostgres), {
+      longPrincipal: "400 InvalidPrincipalId",
+      namedPrincipal: "400 InvalidPrincipalId",
+      assignmentName: "400 InvalidRoleAssignmentId",
+      readByName: "400 InvalidRoleAssignmentId",
+      longRoleName: "400 BadParameter",
+      longestRoleName: "201 undefined",
+      assigned: "201 undefined",
+    });
+    assert.equal(onPostgres.assignments, onSqlite.assignments); // the refused ones made nothing
     for (const node of [cluster!.nodes[0]!, sqlite!]) assert.doesNotMatch(node.output, /unexpected error/);
   });
 });

@@ -2,6 +2,7 @@
 // the scopes the role may be assigned at. Kept beside the built-in roles and evaluated like them.
 import { isJsonObject } from "../http/body.js";
 import { badParameter, KeyVaultError } from "../http/errors.js";
+import { isGuid } from "../http/guid.js";
 import type { Store } from "../store/store.js";
 import { cachedList } from "./cached-list.js";
 import { assertAssignable } from "./role-assignments.js";
@@ -25,8 +26,6 @@ const nameTaken = (roleName: string) =>
     "RoleDefinitionWithSameNameExists",
     `A role definition cannot be updated with a name that already exists: '${roleName}'.`,
   );
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A subscription, a resource group or a vault: where Kluis lets a custom role be assigned. */
 const ASSIGNABLE_SCOPE =
@@ -78,13 +77,21 @@ function checkAssignableScope(scope: string, subscriptionId: string): void {
   );
 }
 
+// Azure's limits on a custom role's texts (they also keep the name within what PostgreSQL can index).
+const MAX_ROLE_NAME = 512;
+const MAX_DESCRIPTION = 2048;
+
 /** The role an ARM PUT body describes, checked as Azure checks it (400 in ARM's shape otherwise). */
 function parseCustomRole(id: string, input: Record<string, unknown>, subscriptionId: string): RoleDefinition {
   const p = isJsonObject(input.properties) ? input.properties : {};
   if (typeof p.roleName !== "string" || p.roleName.trim() === "")
     throw badParameter("properties.roleName is required.");
+  if (p.roleName.trim().length > MAX_ROLE_NAME)
+    throw badParameter(`properties.roleName may be at most ${MAX_ROLE_NAME} characters long.`);
   if (p.description !== undefined && p.description !== null && typeof p.description !== "string")
     throw badParameter("properties.description must be a string.");
+  if ((p.description?.length ?? 0) > MAX_DESCRIPTION)
+    throw badParameter(`properties.description may be at most ${MAX_DESCRIPTION} characters long.`);
   if (!Array.isArray(p.permissions) || p.permissions.length === 0)
     throw badParameter("properties.permissions must be a non-empty array.");
   const assignableScopes = stringList(p.assignableScopes, "properties.assignableScopes");
@@ -116,7 +123,7 @@ export async function putCustomRole(
   mayWriteAt: AssignableScopesCheck,
 ): Promise<RoleDefinition> {
   const id = roleDefinitionId.toLowerCase();
-  if (!GUID.test(id))
+  if (!isGuid(id))
     throw new KeyVaultError(
       400,
       "InvalidRoleDefinitionId",

@@ -1,7 +1,7 @@
 // Role assignments: which principal holds which role (built-in or custom) at which ARM scope. A vault that uses
 // role-based access (enableRbacAuthorization) ignores its access policies and asks these instead.
-import { randomUUID } from "node:crypto";
-import { badParameter, KeyVaultError } from "../http/errors.js";
+import { KeyVaultError } from "../http/errors.js";
+import { isGuid } from "../http/guid.js";
 import type { Caller } from "../identity/tokens.js";
 import type { RoleAssignmentRecord } from "../store/repositories/role-assignments.js";
 import type { Store } from "../store/store.js";
@@ -26,6 +26,29 @@ export function assertAssignable(role: RoleDefinition, scope: string): void {
   );
 }
 
+/** Azure's 400 for an assignment name that is no GUID (on a read or a delete too). */
+export function checkAssignmentName(name: string): void {
+  if (!isGuid(name))
+    throw new KeyVaultError(
+      400,
+      "InvalidRoleAssignmentId",
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+    );
+}
+
+/** An assignment's principal: an object id, which is a GUID (Azure refuses any other text, as Kluis does). */
+function checkedPrincipalId(principalId: unknown): string {
+  if (typeof principalId !== "string" || principalId === "")
+    throw new KeyVaultError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.");
+  if (!isGuid(principalId))
+    throw new KeyVaultError(
+      400,
+      "InvalidPrincipalId",
+      `The Principal ID '${principalId}' is not valid. Principal ID must be a GUID.`,
+    );
+  return principalId;
+}
+
 /**
  * Creates the assignment in one transaction: a custom role's row is locked first, so that the role cannot change or go
  * while it is assigned; the assignment is one row, so concurrent creates on several nodes all land. Creating the same
@@ -36,12 +59,10 @@ export async function createRoleAssignment(
   store: Store,
   listRoles: (store: Store) => Promise<RoleDefinition[]>,
   scope: string,
-  name: string | undefined,
+  name: string,
   input: { roleDefinitionId?: unknown; principalId?: unknown },
 ): Promise<RoleAssignment> {
-  if (typeof input.principalId !== "string" || input.principalId === "")
-    throw badParameter("properties.principalId is required.");
-  const principalId = input.principalId;
+  const principalId = checkedPrincipalId(input.principalId);
   const missing = () =>
     new KeyVaultError(
       400,
@@ -58,7 +79,7 @@ export async function createRoleAssignment(
     }
     if (!role) throw missing();
     assertAssignable(role, scope);
-    const wanted: RoleAssignment = { name: name ?? randomUUID(), scope, principalId, roleDefinitionId: role.id };
+    const wanted: RoleAssignment = { name, scope, principalId, roleDefinitionId: role.id };
     if (await tx.roleAssignments.insert(wanted)) return wanted;
     const existing = (await tx.roleAssignments.list()).find((a) => a.name === wanted.name);
     if (

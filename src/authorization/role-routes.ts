@@ -9,6 +9,7 @@ import type { ServerContext } from "../identity/context.js";
 import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
 import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
 import {
+  checkAssignmentName,
   createRoleAssignment,
   deleteRoleAssignment,
   listRoleAssignments,
@@ -130,6 +131,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   /** The assignment of that name made at this very scope: an id names its scope, and another scope's is not this one's to read or delete. */
   const assignmentHere = async (req: FastifyRequest<{ Params: AssignmentParams }>) => {
     const name = req.params.assignmentName;
+    checkAssignmentName(name);
     const here = scopeOf(req).toLowerCase();
     return (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
   };
@@ -200,8 +202,9 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       performs("Microsoft.Authorization/roleAssignments/write"),
       async (req, reply) => {
         checkObjectScope(req.params);
-        const { properties } = jsonBody(req);
         const name = req.params.assignmentName;
+        checkAssignmentName(name);
+        const { properties } = jsonBody(req);
         const assignment = await createRoleAssignment(
           ctx.store,
           currentRoleDefinitions,

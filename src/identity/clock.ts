@@ -7,8 +7,9 @@ export class Clock {
 
   constructor(readonly shiftable = false) {}
 
+  /** Whole milliseconds, as every stored time is (PostgreSQL's bigint columns refuse a fraction). */
   now(): number {
-    return Date.now() + this.offset * 1000;
+    return Math.round(Date.now() + this.offset * 1000);
   }
 
   get offsetSeconds(): number {

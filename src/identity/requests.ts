@@ -2,6 +2,7 @@
 // from a request alike: whether its tenant is this server's, whether its client is a public one, which resource it
 // asks a token for.
 import type { FastifyRequest } from "fastify";
+import { isGuid } from "../http/guid.js";
 import { isServerHost, vaultDomains } from "../http/vault-host.js";
 import { originOf } from "./authenticate.js";
 import type { ServerContext } from "./context.js";
@@ -14,9 +15,6 @@ export function knownTenant(tokens: TokenService, tenant: string): boolean {
     tenant.toLowerCase(),
   );
 }
-
-/** A client id is a GUID, as Entra's application ids are. */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The resource a request names (v2 `scope`, v1 `resource`) as a token audience, or undefined when unknown. */
 export function requestedAudience(
@@ -40,6 +38,6 @@ export async function unknownPublicClient(
   store: ServerContext["store"],
   clientId: string,
 ): Promise<"unknown" | "confidential" | undefined> {
-  if (!GUID.test(clientId)) return "unknown";
+  if (!isGuid(clientId)) return "unknown";
   return (await store.principals.getByAppId(clientId)) ? "confidential" : undefined;
 }
