@@ -3,8 +3,6 @@
 // from Kluis as authority host), and through the CONNECT proxy with their default endpoint (management.azure.com,
 // login.microsoftonline.com).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KeyVaultManagementClient, type AccessPolicyEntry } from "@azure/arm-keyvault";
 import { ResourceManagementClient } from "@azure/arm-resources";
@@ -31,7 +29,7 @@ describe("ARM SDKs (@azure/arm-resources, @azure/arm-keyvault)", () => {
   let app: ServicePrincipal;
   before(async () => {
     kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    admin = kluis.adminCredential();
     tenant = kluis.info.tenantId;
     subscription = kluis.info.subscriptionId;
     app = await kluis.createServicePrincipal("arm-sdk-app");

@@ -20,8 +20,7 @@ const DAY = 86_400;
 const UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
 const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
-const adminCredential = (kluis: Kluis) =>
-  JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as { appId: string; password: string };
+const adminCredential = (kluis: Kluis) => kluis.adminCredential();
 
 async function adminManagementToken(kluis: Kluis): Promise<string> {
   const res = await fetchToken(kluis, adminCredential(kluis), "https://management.azure.com/.default");

@@ -74,7 +74,7 @@ describe("browser sign-in (authorization code with PKCE)", () => {
 
   before(async () => {
     kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    admin = kluis.adminCredential() as typeof admin;
     adminToken = (
       await tokenRequest({
         grant_type: "password",

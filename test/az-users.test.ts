@@ -4,8 +4,7 @@
 // HTTPS), and both reach ARM, Graph and the data plane. Direct HTTP requests check what az never sends: wrong
 // passwords and codes, tokens of one kind used as another, the sign-in page's CSRF and headers, and revocation.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
 import { azShell, requireAz, type AzShell } from "./helpers/az.js";
@@ -30,7 +29,7 @@ describe("people sign in (users, az login)", () => {
   before(async () => {
     requireAz();
     kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as AdminFile;
+    admin = kluis.adminCredential() as AdminFile;
   });
   after(async () => {
     await kluis.dispose();

@@ -18,7 +18,7 @@ describe("kluis login, logout, account show", () => {
   before(async () => {
     kluis = await Kluis.start();
     work = mkdtempSync(join(tmpdir(), "kluis-login-"));
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    admin = kluis.adminCredential();
     app = await kluis.vaultWithPrincipal("loginvault", { secrets: ["get", "set"] });
   });
   after(async () => {

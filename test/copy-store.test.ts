@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
-import pg from "pg";
 import {
   CertificateClient,
   DefaultCertificatePolicy,
@@ -17,6 +16,7 @@ import { CryptographyClient, KeyClient, type KeyVaultKey } from "@azure/keyvault
 import { SecretClient } from "@azure/keyvault-secrets";
 import { Kluis, type RunResult, type ServicePrincipal } from "./helpers/kluis.js";
 import { Postgres } from "./helpers/postgres.js";
+import { postgresRows, sqliteRows, type StoreRows } from "./helpers/store-rows.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const VAULT = "movevault";
@@ -26,36 +26,19 @@ type Rows = Record<string, string[]>;
 const asText = (row: Record<string, unknown>) =>
   JSON.stringify(Object.entries(row).map(([k, v]) => [k, v === null ? null : String(v)]));
 
-function sqliteRows(file: string): Rows {
-  const db = new SqliteDatabase(file, { readonly: true }).defaultSafeIntegers(true);
+/** Every row of a store's tables (those `keep` keeps), for comparing two stores. */
+async function rowsOf(store: StoreRows | Promise<StoreRows>, keep = (_table: string) => true): Promise<Rows> {
+  const opened = await store;
   try {
-    const tables = db
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%'",
-      )
-      .all() as { name: string }[];
-    return Object.fromEntries(
-      tables.map(({ name }) => [
-        name,
-        (db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]).map(asText).sort(),
-      ]),
-    );
+    const rows: Rows = {};
+    for (const table of opened.tables.filter(keep)) rows[table] = (await opened.read(table)).map(asText).sort();
+    return rows;
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 
-async function postgresRows(url: string, tables: string[]): Promise<Rows> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    const rows: Rows = {};
-    for (const table of tables) rows[table] = (await client.query(`SELECT * FROM "${table}"`)).rows.map(asText).sort();
-    return rows;
-  } finally {
-    await client.end();
-  }
-}
+const notAudit = (table: string) => table !== "audit_entries";
 
 function publicKeyOf(key: KeyVaultKey) {
   const b64 = (u?: Uint8Array) => Buffer.from(u!).toString("base64url");
@@ -153,7 +136,7 @@ describe(
       assert.equal(res.code, 0, res.stderr);
       const out = JSON.parse(res.stdout) as { copied: Record<string, number>; masterKey: string; caFiles: string };
 
-      const rows = sqliteRows(join(source.dataDir, "kluis.db"));
+      const rows = await rowsOf(sqliteRows(join(source.dataDir, "kluis.db")));
       assert.deepEqual(Object.keys(out.copied).sort(), [
         "audit_entries",
         "authorization_codes",
@@ -171,7 +154,7 @@ describe(
         "vaults",
       ]);
       assert.deepEqual(out.copied, Object.fromEntries(Object.entries(rows).map(([t, r]) => [t, r.length])));
-      assert.deepEqual(await postgresRows(pgServer.url, Object.keys(rows)), rows);
+      assert.deepEqual(await rowsOf(postgresRows(pgServer.url)), rows);
 
       assert.match(out.masterKey, /KLUIS_MASTER_KEY/);
       assert.match(out.caFiles, /ca\.pem.*ca-key\.pem/);
@@ -216,13 +199,12 @@ describe(
 
     it("refuses to copy into a database that holds a store, and changes nothing", async () => {
       // The running node's own audit entries (of the test above, written in batches) may still land meanwhile.
-      const tables = Object.keys(sqliteRows(join(source.dataDir, "kluis.db"))).filter((t) => t !== "audit_entries");
-      const rowsBefore = await postgresRows(pgServer.url, tables);
+      const rowsBefore = await rowsOf(postgresRows(pgServer.url), notAudit);
       assertOneLineError(
         await copyTo(source, source.dataDir),
         /^ERROR: the PostgreSQL database already holds a Kluis store/,
       );
-      assert.deepEqual(await postgresRows(pgServer.url, tables), rowsBefore);
+      assert.deepEqual(await rowsOf(postgresRows(pgServer.url), notAudit), rowsBefore);
     });
 
     it("refuses a store holding text PostgreSQL cannot hold, naming its table, and copies nothing", async () => {
@@ -239,7 +221,10 @@ describe(
           await old.cli(["server", "copy-store", "--data-dir", old.dataDir, "--to", url]),
           /^ERROR: table principals holds text with the character U\+0000 \(NUL\).*; nothing was copied/,
         );
-        assert.deepEqual(await postgresRows(url, ["principals", "vaults"]), { principals: [], vaults: [] });
+        assert.deepEqual(await rowsOf(postgresRows(url), (t) => t === "principals" || t === "vaults"), {
+          principals: [],
+          vaults: [],
+        });
       } finally {
         await old.dispose();
       }

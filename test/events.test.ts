@@ -2,8 +2,6 @@
 // a webhook over HTTPS and an SMTP server over TLS, both with certificates from the CA Kluis trusts as its own.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
@@ -252,7 +250,7 @@ describe("events and e-mail (SQLite)", () => {
     const badTop = await kluis.cli(["eventgrid", "dead-letter", "list", "--top", "0"]);
     assert.equal(badTop.code, 1);
     assert.match(badTop.stderr, /top must be an integer from 1 to 1000/);
-    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    const admin = kluis.adminCredential();
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
     const metrics = await rawRequest(kluis, "localhost", "GET", "/metrics", { token });
     assert.match(metrics.body, /kluis_event_deliveries_total\{channel="webhook",result="dead_lettered"\} 1/);

@@ -1,8 +1,7 @@
 // Issue 10, part 5: the part of Microsoft Graph that az uses, over raw HTTPS: tokens with Graph's audience (and, for a
 // registered cloud, the server's own origin), Graph's error shape, who may do what, $filter, and passwords.
+import type { AdminCredential } from "../src/server/data-dir.js";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
@@ -21,7 +20,7 @@ function assertGraphError(res: RawResponse, status: number, code: string): void 
 
 describe("Microsoft Graph (v1.0)", () => {
   let kluis: Kluis;
-  let admin: ServicePrincipal;
+  let admin: AdminCredential;
   let adminToken: string;
   let other: ServicePrincipal & { objectId: string };
   let otherToken: string;
@@ -41,7 +40,7 @@ describe("Microsoft Graph (v1.0)", () => {
 
   before(async () => {
     kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    admin = kluis.adminCredential();
     adminToken = await token(admin);
     const sp = await kluis.createServicePrincipal("graph-other");
     other = { ...sp, objectId: (await kluis.cliJson<{ id: string }>(["ad", "sp", "show", "--id", sp.appId])).id };

@@ -3,7 +3,7 @@
 // under load answers.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -60,8 +60,7 @@ async function samples(kluis: Kluis, token: string): Promise<Sample[]> {
 const files = mkdtempSync(join(tmpdir(), "kluis-metrics-"));
 after(() => rmSync(files, { recursive: true, force: true }));
 
-const adminOf = (kluis: Kluis) =>
-  JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+const adminOf = (kluis: Kluis) => kluis.adminCredential();
 
 describe("/metrics", () => {
   let kluis: Kluis;

@@ -3,8 +3,6 @@
 // lose no write they acknowledged.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SecretClient } from "@azure/keyvault-secrets";
@@ -57,10 +55,7 @@ describe("PostgreSQL outages, two nodes under load", needsPostgres, () => {
     ({ pg, nodes } = cluster);
     sp = await nodes[0]!.vaultWithPrincipal(VAULT, { secrets: ["get", "set", "list"] });
     tokens = await Promise.all(nodes.map((n) => accessToken(n, sp)));
-    const admin = JSON.parse(readFileSync(join(nodes[0]!.dataDir, "admin.json"), "utf8")) as {
-      appId: string;
-      password: string;
-    };
+    const admin = nodes[0]!.adminCredential();
     adminTokens = await Promise.all(
       nodes.map(
         async (n) => (await fetchToken(n, admin, "https://management.azure.com/.default")).body.access_token as string,

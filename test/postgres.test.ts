@@ -1,8 +1,6 @@
 // Several Kluis nodes on one PostgreSQL database: what one node acknowledges, every node serves.
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateClient, DefaultCertificatePolicy } from "@azure/keyvault-certificates";
 import { SecretClient } from "@azure/keyvault-secrets";
@@ -52,7 +50,7 @@ describe("PostgreSQL store, two nodes", needsPostgres, () => {
   });
 
   it("redeems a browser sign-in's code on either node, and only once across both", async () => {
-    const admin = JSON.parse(readFileSync(join(nodeA.dataDir, "admin.json"), "utf8"));
+    const admin = nodeA.adminCredential();
     const verifier = randomBytes(32).toString("base64url");
     const redirectUri = "http://localhost:8400";
     const query = new URLSearchParams({
@@ -64,7 +62,7 @@ describe("PostgreSQL store, two nodes", needsPostgres, () => {
       code_challenge_method: "S256",
     });
     const page = `/${nodeA.info.tenantId}/oauth2/v2.0/authorize?${query}`;
-    const signedIn = await signInOnAuthorizePage(nodeA, page, admin.user.userPrincipalName, admin.user.password);
+    const signedIn = await signInOnAuthorizePage(nodeA, page, admin.user!.userPrincipalName, admin.user!.password);
     assert.equal(signedIn.status, 302, String(signedIn.body));
     const code = new URL(String(signedIn.headers.location)).searchParams.get("code")!;
     const redeem = (node: Kluis) =>
@@ -158,7 +156,7 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
 
   /** An access token of `node`'s administrator (its admin.json) for `scope`. */
   async function adminToken(node: Kluis, scope: string): Promise<string> {
-    const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+    const admin = node.adminCredential();
     return (await fetchToken(node, admin, scope)).body.access_token as string;
   }
 

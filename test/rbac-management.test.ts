@@ -3,7 +3,6 @@
 // in their own tables (migration 0007) so that concurrent writers on two PostgreSQL nodes lose nothing.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
@@ -468,7 +467,7 @@ describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
     // One token per node: the requests below go out at once, and sign-ins are throttled per principal.
     const tokens = new Map<Kluis, string>();
     for (const node of [nodeA, nodeB]) {
-      const admin = JSON.parse(readFileSync(join(node.dataDir, "admin.json"), "utf8")) as ServicePrincipal;
+      const admin = node.adminCredential();
       tokens.set(
         node,
         (await fetchToken(node, admin, "https://management.azure.com/.default")).body.access_token as string,

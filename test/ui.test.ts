@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshot, type TestBrowser } from "./helpers/browser.js";
@@ -62,7 +61,7 @@ describe("web UI", () => {
 
   before(async () => {
     kluis = await Kluis.start();
-    admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8"));
+    admin = kluis.adminCredential() as typeof admin;
     const all = ["all"];
     for (const vault of [VAULT, BIG_VAULT]) {
       await kluis.createVault(vault);

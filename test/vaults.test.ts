@@ -1,8 +1,6 @@
 // Vault soft delete, as ARM's Microsoft.KeyVault/deletedVaults: delete keeps the vault and its contents until it
 // is recovered or purged; a deleted name cannot be reused; purge protection refuses purge.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fetchToken, rawRequest } from "./helpers/http.js";
 import { Kluis } from "./helpers/kluis.js";
@@ -63,10 +61,7 @@ describe("vault soft delete", () => {
   });
 
   it("answers properties of the wrong type with ARM's 400 and creates nothing", async () => {
-    const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
-      appId: string;
-      password: string;
-    };
+    const admin = kluis.adminCredential();
     const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
     const subscription = (
       await rawRequest(kluis, "localhost", "GET", "/subscriptions?api-version=2022-12-01", { token })

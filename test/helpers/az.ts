@@ -1,6 +1,6 @@
 // The real Azure CLI (pinned from PyPI in .venv-az, scripts/prepare-azure-cli.sh) in a shell of its own per test.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kluis, ROOT, run, type RunResult } from "./kluis.js";
@@ -67,7 +67,7 @@ export async function startAzTestServer(): Promise<AzTestServer> {
   const configDirs: string[] = [];
   return {
     kluis,
-    admin: JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")),
+    admin: kluis.adminCredential() as AzTestServer["admin"],
     shell(proxy) {
       const shell = azShell(kluis, proxy, configDirs);
       return { az: (...args: string[]) => shell.az(args), azJson: shell.azJson };

@@ -1,8 +1,6 @@
 // What the event tests share: a vault's event subscription paths, a webhook subscription's body, and the server's
 // test clock (`--test-clock`), shifted by an administrator.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fetchToken, rawRequest } from "./http.js";
 import type { Kluis } from "./kluis.js";
 
@@ -19,10 +17,7 @@ export const webhook = (endpointUrl: string, properties: Record<string, unknown>
 
 /** Shifts the server's clock of scheduled work to `offsetSeconds` from now; answers once what came due ran. */
 export async function shiftClock(kluis: Kluis, offsetSeconds: number): Promise<void> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
-    appId: string;
-    password: string;
-  };
+  const admin = kluis.adminCredential();
   const token = (await fetchToken(kluis, admin, "https://management.azure.com/.default")).body.access_token as string;
   const res = await rawRequest(kluis, "localhost", "POST", "/kluis/clock", {
     token,

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { AdminCredential } from "../../src/server/data-dir.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const KLUIS_BIN = join(ROOT, "dist/bundle/kluis.js");
@@ -214,6 +215,11 @@ export class Kluis {
 
   get caFile(): string {
     return join(this.dataDir, "ca.pem");
+  }
+
+  /** The administrator's credential, as the server wrote it at its first start (DIR/admin.json), read as a user would. */
+  adminCredential(): AdminCredential {
+    return JSON.parse(readFileSync(join(this.dataDir, "admin.json"), "utf8")) as AdminCredential;
   }
 
   get proxyUrl(): string {

@@ -1,8 +1,6 @@
 // What the role-based access tests share: Key Vault's RBAC refusal as the SDKs report it, polling past the role
 // caches, and raw ARM requests as the administrator for what the CLI would not send.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fetchToken, rawRequest, type RawResponse } from "./http.js";
 import type { Kluis } from "./kluis.js";
@@ -39,10 +37,7 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 5000): 
 
 /** An ARM request (`path` from /subscriptions on) as the server's administrator. */
 export async function armRequest(kluis: Kluis, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  const admin = JSON.parse(readFileSync(join(kluis.dataDir, "admin.json"), "utf8")) as {
-    appId: string;
-    password: string;
-  };
+  const admin = kluis.adminCredential();
   return armRequestAs(kluis, admin, method, path, body);
 }
 
