@@ -1143,7 +1143,8 @@ function badAuthorization(valid: string, otherAudience: string, forged: string[]
 
 /** Key Vault's and ARM's error shape (a HEAD answer has no body to check). */
 function assertKeyVaultError(res: RawResponse, what: string, method?: string): void {
-  if (method === "HEAD") return;
+  // No body to HEAD; none for headers past Node's limit either, refused before their method was read (clientError).
+  if (method === "HEAD" || res.status === 431) return;
   assert.equal(
     typeof res.body,
     "object",
@@ -1227,7 +1228,7 @@ function watch(store: StoreRows): StoreWatch {
 const unrouted = (res: RawResponse) =>
   (res.status === 404 && res.body?.error?.code === "NotFound") ||
   (res.status === 400 && /^The request URI /.test(res.body?.error?.message)) ||
-  (res.status === 431 && res.body?.error?.code === "RequestHeaderFieldsTooLarge");
+  res.status === 431;
 
 function assertAlive(kluis: Kluis): void {
   const { pid } = JSON.parse(readFileSync(join(kluis.dataDir, "server.json"), "utf8")) as { pid: number };
@@ -1757,27 +1758,35 @@ function fuzzEveryRoute(onPostgres: boolean): void {
     assert.match(unsupported.body.error.message, /content type 'application\/xml' is not supported/);
   });
 
-  it("found by fuzzing: headers past Node's limit and malformed HTTP are answered in Key Vault's shape (were Fastify's)", async () => {
-    const huge = await rawRequest(kluis, VAULT_HOST, "GET", "/secrets?api-version=7.5", {
-      headers: { authorization: `Bearer ${"A".repeat(20_000)}` },
-    });
-    assert.equal(huge.status, 431);
-    assertKeyVaultError(huge, "20 KB Authorization header");
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = tlsConnect(
-        { host: "127.0.0.1", port: kluis.info.port, servername: VAULT_HOST, ca: readFileSync(kluis.caFile) },
-        () =>
-          socket.end(`PUT /secrets/s1?api-version=7.5 HTTP/1.1\r\nHost: ${VAULT_HOST}\r\nContent-Length: abc\r\n\r\n`),
-      );
-      let text = "";
-      socket.on("data", (d) => (text += d));
-      socket.on("close", () => resolve(text));
-      socket.on("error", (err) => (text ? resolve(text) : reject(err))); // the server closes right after answering
-    });
-    assert.match(raw, /^HTTP\/1\.1 400 /);
-    assert.deepEqual(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)), {
+  it("found by fuzzing: headers past Node's limit and malformed HTTP are answered in Key Vault's shape (were Fastify's), never with a body to HEAD", async () => {
+    // Past 16 KB the headers span TLS records and the parser fails on a later one, so the method is not known: 431
+    // without a body. To HEAD it had one, which Node's client refused as data after the answer (seed 4242).
+    for (const method of ["GET", "HEAD"]) {
+      const huge = await rawRequest(kluis, VAULT_HOST, method, "/secrets?api-version=7.5", {
+        headers: { authorization: `Bearer ${"A".repeat(20_000)}` },
+      });
+      assert.equal(huge.status, 431, method);
+    }
+    const rawAnswer = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect(
+          { host: "127.0.0.1", port: kluis.info.port, servername: VAULT_HOST, ca: readFileSync(kluis.caFile) },
+          () => socket.end(request),
+        );
+        let text = "";
+        socket.on("data", (d) => (text += d));
+        socket.on("close", () => resolve(text));
+        socket.on("error", (err) => (text ? resolve(text) : reject(err))); // the server closes right after answering
+      });
+    const malformed = (method: string) =>
+      rawAnswer(`${method} /secrets/s1?api-version=7.5 HTTP/1.1\r\nHost: ${VAULT_HOST}\r\nContent-Length: abc\r\n\r\n`);
+    const put = await malformed("PUT");
+    assert.match(put, /^HTTP\/1\.1 400 /);
+    assert.deepEqual(JSON.parse(put.slice(put.indexOf("\r\n\r\n") + 4)), {
       error: { code: "BadRequest", message: "The request is not valid HTTP." },
     });
+    const head = await malformed("HEAD");
+    assert.match(head, /^HTTP\/1\.1 400 [^]*\r\nContent-Length: 0\r\n[^]*\r\n\r\n$/);
   });
 
   it("found by fuzzing: a request no route serves is 404 (Graph's 400) whatever its body, not 415 or 400 for the body", async () => {

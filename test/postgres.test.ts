@@ -295,7 +295,9 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
         });
       const reader = `${auth}/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
       const assign = (name: string, principalId: string) =>
-        arm("PUT", `${auth}/roleAssignments/${name}`, { properties: { roleDefinitionId: reader, principalId } });
+        arm("PUT", `${auth}/roleAssignments/${name}`, {
+          properties: { roleDefinitionId: reader, principalId, principalType: "ServicePrincipal" },
+        });
       const role = (roleName: string) =>
         arm("PUT", `${auth}/roleDefinitions/${randomUUID()}`, {
           properties: { roleName, assignableScopes: [sub], permissions: [{ actions: ["*/read"] }] },

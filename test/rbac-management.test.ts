@@ -342,6 +342,52 @@ describe("management-plane RBAC", () => {
     assert.equal((await armRequest(kluis, "PUT", group("rgtemp"), { location: "westeurope" })).status, 201);
     assert.equal((await as("nobody", "GET", group("rgtemp"))).status, 403);
   });
+
+  it("names what an assignment's principal is, as Azure does: a user's is User; an unknown principal needs its type named; a named type must match", async () => {
+    const userId = await kluis.createUser("typed-user@kluis.local", "Typed-user-pa55word", "Typed User");
+    const put = (principalId: string, principalType?: string) =>
+      armRequest(kluis, "PUT", `${group("rga")}/${AUTH}/roleAssignments/${randomUUID()}`, {
+        properties: { roleDefinitionId: ROLE.reader, principalId, principalType },
+      });
+    const answer = (res: RawResponse) =>
+      res.status === 201 ? `201 ${res.body.properties.principalType}` : `${res.status} ${res.body.error.code}`;
+    const stranger = randomUUID();
+    assert.deepEqual(
+      {
+        user: answer(await put(userId)),
+        userInCapitals: answer(await put(userId.toUpperCase(), "user")),
+        app: answer(await put(principals.nobody!.oid)),
+        unknown: answer(await put(stranger)),
+        unknownNamed: answer(await put(stranger, "Group")),
+        mismatched: answer(await put(userId, "ServicePrincipal")),
+        noType: answer(await put(stranger, "Robot")),
+      },
+      {
+        user: "201 User",
+        userInCapitals: "201 User",
+        app: "201 ServicePrincipal",
+        unknown: "400 PrincipalNotFound",
+        unknownNamed: "201 Group",
+        mismatched: "400 UnmatchedPrincipalType",
+        noType: "400 InvalidRequestContent",
+      },
+    );
+    const notFound = await put(stranger);
+    assert.match(
+      notFound.body.error.message,
+      new RegExp(
+        `^Principal ${stranger.replaceAll("-", "")} does not exist in the directory ${kluis.info.tenantId}\\.`,
+      ),
+    );
+    // Listed as made, the user's under its object id as the directory spells it.
+    const listed = (await armRequest(kluis, "GET", `${group("rga")}/${AUTH}/roleAssignments`)).body.value as {
+      properties: { principalId: string; principalType: string };
+    }[];
+    const types = (id: string) =>
+      listed.filter((a) => a.properties.principalId === id).map((a) => a.properties.principalType);
+    assert.deepEqual(types(userId), ["User", "User"]);
+    assert.deepEqual(types(stranger), ["Group"]);
+  });
 });
 
 describe("role assignments and custom roles of a store written before migration 0007", () => {
@@ -429,7 +475,8 @@ describe("a store written before migration 0012", () => {
       ).run(randomUUID(), `/subscriptions/${sub}`, oid, "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d", Date.now());
       // Back to before 0012: what later migrations added goes too, so that they run again after it.
       db.exec(
-        "DROP INDEX object_names_listing; DELETE FROM kysely_migration WHERE name >= '0012_user_access_administrator_id';",
+        "DROP INDEX object_names_listing; ALTER TABLE role_assignments DROP COLUMN principal_type; " +
+          "DELETE FROM kysely_migration WHERE name >= '0012_user_access_administrator_id';",
       );
       db.close();
 
@@ -483,7 +530,7 @@ describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
       const principalId = randomUUID();
       principals.add(principalId);
       return armRequest(node, "PUT", `/subscriptions/${sub}/${AUTH}/roleAssignments/${randomUUID()}`, {
-        properties: { roleDefinitionId: ROLE.secretsUser, principalId },
+        properties: { roleDefinitionId: ROLE.secretsUser, principalId, principalType: "ServicePrincipal" },
       });
     };
     const puts = await Promise.all(Array.from({ length: COUNT }, () => [put(nodeA), put(nodeB)]).flat());
@@ -676,5 +723,37 @@ describe("management roles with the real az", () => {
     const again = await appShell.az("group", "create", "-n", "azthirdrg", "-l", "westeurope");
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /AuthorizationFailed/);
+  });
+});
+
+describe("a store written before migration 0014", () => {
+  it("names the principal type of the assignments made before: User for a user's, ServicePrincipal for an application's", async () => {
+    const kluis = await Kluis.start();
+    try {
+      const sp = await kluis.createServicePrincipal("old-typed-app");
+      const appId = await objectIdOf(kluis, sp);
+      const userId = await kluis.createUser("old-typed-user@kluis.local", "Old-typed-pa55word", "Old Typed User");
+      const sub = kluis.info.subscriptionId;
+      await kluis.stop();
+      const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
+      // The table as it was: no principal_type column, and both assignments in it.
+      db.exec("ALTER TABLE role_assignments DROP COLUMN principal_type");
+      const insert = db.prepare(
+        "INSERT INTO role_assignments (name, scope, principal_id, role_definition_id, created_at) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const principal of [appId, userId])
+        insert.run(randomUUID(), `/subscriptions/${sub}`, principal, ROLE.reader, Date.now());
+      db.exec("DELETE FROM kysely_migration WHERE name >= '0014_role_assignment_principal_type'");
+      db.close();
+
+      await kluis.restart();
+      const listed = (await armRequest(kluis, "GET", `/subscriptions/${sub}/${AUTH}/roleAssignments`)).body.value as {
+        properties: { principalId: string; principalType: string };
+      }[];
+      const typeOf = (id: string) => listed.find((a) => a.properties.principalId === id)?.properties.principalType;
+      assert.deepEqual([typeOf(appId), typeOf(userId)], ["ServicePrincipal", "User"]);
+    } finally {
+      await kluis.dispose();
+    }
   });
 });

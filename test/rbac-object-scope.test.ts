@@ -55,10 +55,17 @@ describe("role assignments scoped to one object", () => {
       createHash("sha256").update("data").digest(),
     );
 
-  /** A role assignment PUT straight to the ARM API as the administrator, for what the CLI would not send. */
+  /**
+   * A role assignment PUT straight to the ARM API as the administrator, for what the CLI would not send (its principal
+   * named by its type, as Azure lets one assign a principal its directory does not hold yet).
+   */
   const putAssignment = (scope: string) =>
     armRequest(kluis, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, {
-      properties: { roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6", principalId: reader.appId },
+      properties: {
+        roleDefinitionId: "4633458b-17de-408a-b874-0445c86b69e6",
+        principalId: reader.appId,
+        principalType: "ServicePrincipal",
+      },
     });
 
   it("lets Key Vault Secrets User on one secret read that secret only, in any spelling and version", async () => {

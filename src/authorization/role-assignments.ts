@@ -3,7 +3,11 @@
 import { KeyVaultError } from "../http/errors.js";
 import { isGuid } from "../http/guid.js";
 import type { Caller } from "../identity/tokens.js";
-import type { RoleAssignmentRecord } from "../store/repositories/role-assignments.js";
+import {
+  PRINCIPAL_TYPES,
+  type PrincipalType,
+  type RoleAssignmentRecord,
+} from "../store/repositories/role-assignments.js";
 import type { Store } from "../store/store.js";
 import { cachedList } from "./cached-list.js";
 import type { RequiredPermission } from "../http/permissions.js";
@@ -36,7 +40,7 @@ export function checkAssignmentName(name: string): void {
     );
 }
 
-/** An assignment's principal: an object id, which is a GUID (Azure refuses any other text, as Kluis does). */
+/** An assignment's principal: an object id, which is a GUID (Azure refuses any other text), as the directory spells it. */
 function checkedPrincipalId(principalId: unknown): string {
   if (typeof principalId !== "string" || principalId === "")
     throw new KeyVaultError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.");
@@ -46,7 +50,50 @@ function checkedPrincipalId(principalId: unknown): string {
       "InvalidPrincipalId",
       `The Principal ID '${principalId}' is not valid. Principal ID must be a GUID.`,
     );
-  return principalId;
+  return principalId.toLowerCase();
+}
+
+/** The principal type a request names (ARM's enum, in any case), undefined when it names none. */
+function namedPrincipalType(named: unknown): PrincipalType | undefined {
+  if (named === undefined || named === null) return undefined;
+  const type = PRINCIPAL_TYPES.find((t) => typeof named === "string" && t.toLowerCase() === named.toLowerCase());
+  if (type) return type;
+  throw new KeyVaultError(
+    400,
+    "InvalidRequestContent",
+    `The request content was invalid and could not be deserialized: properties.principalType must be one of ${PRINCIPAL_TYPES.join(", ")}.`,
+  );
+}
+
+/**
+ * What the principal is, as Azure settles it: a named type must be what the directory holds the principal as;
+ * unnamed, the directory must hold it. A named type also lets one assign a principal the directory does not hold
+ * (yet), as Azure allows for its replication delay.
+ */
+async function principalTypeOf(
+  store: Store,
+  tenantId: string,
+  principalId: string,
+  named: PrincipalType | undefined,
+): Promise<PrincipalType> {
+  const held: PrincipalType | undefined = (await store.users.getByObjectId(principalId))
+    ? "User"
+    : (await store.principals.getByObjectId(principalId))
+      ? "ServicePrincipal"
+      : undefined;
+  if (named && held && named !== held)
+    throw new KeyVaultError(
+      400,
+      "UnmatchedPrincipalType",
+      `The PrincipalId '${principalId}' has type '${held}' , which is different from specified PrincipalType '${named}'.`,
+    );
+  const type = named ?? held;
+  if (type) return type;
+  throw new KeyVaultError(
+    400,
+    "PrincipalNotFound",
+    `Principal ${principalId.replaceAll("-", "")} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+  );
 }
 
 /**
@@ -60,9 +107,11 @@ export async function createRoleAssignment(
   listRoles: (store: Store) => Promise<RoleDefinition[]>,
   scope: string,
   name: string,
-  input: { roleDefinitionId?: unknown; principalId?: unknown },
+  input: { roleDefinitionId?: unknown; principalId?: unknown; principalType?: unknown },
+  tenantId: string,
 ): Promise<RoleAssignment> {
   const principalId = checkedPrincipalId(input.principalId);
+  const named = namedPrincipalType(input.principalType);
   const missing = () =>
     new KeyVaultError(
       400,
@@ -79,7 +128,8 @@ export async function createRoleAssignment(
     }
     if (!role) throw missing();
     assertAssignable(role, scope);
-    const wanted: RoleAssignment = { name, scope, principalId, roleDefinitionId: role.id };
+    const principalType = await principalTypeOf(tx, tenantId, principalId, named);
+    const wanted: RoleAssignment = { name, scope, principalId, principalType, roleDefinitionId: role.id };
     if (await tx.roleAssignments.insert(wanted)) return wanted;
     const existing = (await tx.roleAssignments.list()).find((a) => a.name === wanted.name);
     if (

@@ -112,7 +112,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     properties: {
       roleDefinitionId: `/subscriptions/${ctx.subscriptionId}/${AUTH}/roleDefinitions/${a.roleDefinitionId}`,
       principalId: a.principalId,
-      principalType: "ServicePrincipal",
+      principalType: a.principalType,
       scope: a.scope,
     },
   });
@@ -211,6 +211,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
           scopeOf(req),
           name,
           isJsonObject(properties) ? properties : {},
+          ctx.tokens.tenantId,
         );
         return reply.code(201).send(assignmentJson(assignment));
       },

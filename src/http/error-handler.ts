@@ -88,7 +88,10 @@ export function routingError(err: FastifyError, _req: FastifyRequest, reply: Fas
 
 /**
  * Requests Node's HTTP parser refuses before any route (headers over its 16 KB limit, malformed HTTP, a timeout):
- * answered in Key Vault's shape too, then the connection is closed, as Fastify's own handler does.
+ * answered in Key Vault's shape too where the request is known to be no HEAD, then the connection is closed, as
+ * Fastify's own handler does. An answer to HEAD has no body (a client reads one as data after the answer), and the
+ * method is known only when the packet the parser failed on begins with the request line: headers past 16 KB span
+ * several TLS records, so their 431 goes without one.
  */
 export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
@@ -98,11 +101,19 @@ export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? [408, "RequestTimeout", "The request was not received in time."]
         : [400, "BadRequest", "The request is not valid HTTP."];
-  const body = JSON.stringify({ error: { code, message } });
+  const packet = (err as { rawPacket?: unknown }).rawPacket; // what the parser failed on (Node sets it)
+  const method = Buffer.isBuffer(packet)
+    ? REQUEST_LINE.exec(packet.subarray(0, 16).toString("latin1"))?.[1]
+    : undefined;
+  const body = method && method !== "HEAD" ? JSON.stringify({ error: { code, message } }) : "";
+  const type = body ? "Content-Type: application/json; charset=utf-8\r\n" : "";
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${type}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);
 }
+
+/** The method a request line begins with. */
+const REQUEST_LINE = /^([A-Z]{1,10}) /;

@@ -375,6 +375,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // An assignment names what its principal is, as Azure's do (a user's was shown as a service principal's): the
+  // assignments made before are a user's when a user has that object id.
+  "0014_role_assignment_principal_type": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable("role_assignments")
+        .addColumn("principal_type", "text", (c) => c.notNull().defaultTo("ServicePrincipal"))
+        .execute();
+      await db
+        .updateTable("role_assignments")
+        .set({ principal_type: "User" })
+        .where("principal_id", "in", db.selectFrom("users").select("object_id"))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

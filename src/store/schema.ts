@@ -41,6 +41,8 @@ export interface Database {
     name: string;
     scope: string;
     principal_id: string;
+    /** What the principal is: ServicePrincipal, User, or (named by the caller for a principal Kluis does not hold) Group, ForeignGroup, Device. */
+    principal_type: string;
     role_definition_id: string;
     created_at: number;
   };

@@ -6,8 +6,13 @@ export interface RoleAssignmentRecord {
   name: string;
   scope: string;
   principalId: string;
+  principalType: PrincipalType;
   roleDefinitionId: string;
 }
+
+/** What an assignment's principal is (ARM's PrincipalType). */
+export const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
 export class RoleAssignmentsRepository {
   constructor(private readonly db: Executor) {}
@@ -23,6 +28,7 @@ export class RoleAssignmentsRepository {
       name: r.name,
       scope: r.scope,
       principalId: r.principal_id,
+      principalType: r.principal_type as PrincipalType,
       roleDefinitionId: r.role_definition_id,
     }));
   }
@@ -35,6 +41,7 @@ export class RoleAssignmentsRepository {
         name: a.name,
         scope: a.scope,
         principal_id: a.principalId,
+        principal_type: a.principalType,
         role_definition_id: a.roleDefinitionId,
         created_at: Date.now(),
       })
