@@ -356,6 +356,9 @@ describe("management-plane RBAC", () => {
       {
         user: answer(await put(userId)),
         userInCapitals: answer(await put(userId.toUpperCase(), "user")),
+        // As .NET reads a GUID: 32 digits, or the hyphenated form in braces.
+        userAsDigits: answer(await put(userId.replaceAll("-", ""))),
+        userInBraces: answer(await put(`{${userId}}`)),
         app: answer(await put(principals.nobody!.oid)),
         unknown: answer(await put(stranger)),
         unknownNamed: answer(await put(stranger, "Group")),
@@ -365,6 +368,8 @@ describe("management-plane RBAC", () => {
       {
         user: "201 User",
         userInCapitals: "201 User",
+        userAsDigits: "201 User",
+        userInBraces: "201 User",
         app: "201 ServicePrincipal",
         unknown: "400 PrincipalNotFound",
         unknownNamed: "201 Group",
@@ -379,13 +384,13 @@ describe("management-plane RBAC", () => {
         `^Principal ${stranger.replaceAll("-", "")} does not exist in the directory ${kluis.info.tenantId}\\.`,
       ),
     );
-    // Listed as made, the user's under its object id as the directory spells it.
+    // Listed as made, the user's under its object id as the directory spells it, however the request spelled it.
     const listed = (await armRequest(kluis, "GET", `${group("rga")}/${AUTH}/roleAssignments`)).body.value as {
       properties: { principalId: string; principalType: string };
     }[];
     const types = (id: string) =>
       listed.filter((a) => a.properties.principalId === id).map((a) => a.properties.principalType);
-    assert.deepEqual(types(userId), ["User", "User"]);
+    assert.deepEqual(types(userId), ["User", "User", "User", "User"]);
     assert.deepEqual(types(stranger), ["Group"]);
   });
 });

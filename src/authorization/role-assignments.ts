@@ -1,7 +1,7 @@
 // Role assignments: which principal holds which role (built-in or custom) at which ARM scope. A vault that uses
 // role-based access (enableRbacAuthorization) ignores its access policies and asks these instead.
 import { KeyVaultError } from "../http/errors.js";
-import { isGuid } from "../http/guid.js";
+import { isGuid, parseGuid } from "../http/guid.js";
 import type { Caller } from "../identity/tokens.js";
 import {
   PRINCIPAL_TYPES,
@@ -40,17 +40,20 @@ export function checkAssignmentName(name: string): void {
     );
 }
 
-/** An assignment's principal: an object id, which is a GUID (Azure refuses any other text), as the directory spells it. */
+/**
+ * An assignment's principal: an object id, which is a GUID (Azure refuses any other text; it reads the spellings .NET
+ * does), kept as the directory spells it.
+ */
 function checkedPrincipalId(principalId: unknown): string {
   if (typeof principalId !== "string" || principalId === "")
     throw new KeyVaultError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.");
-  if (!isGuid(principalId))
-    throw new KeyVaultError(
-      400,
-      "InvalidPrincipalId",
-      `The Principal ID '${principalId}' is not valid. Principal ID must be a GUID.`,
-    );
-  return principalId.toLowerCase();
+  const id = parseGuid(principalId);
+  if (id) return id;
+  throw new KeyVaultError(
+    400,
+    "InvalidPrincipalId",
+    `The Principal ID '${principalId}' is not valid. Principal ID must be a GUID.`,
+  );
 }
 
 /** The principal type a request names (ARM's enum, in any case), undefined when it names none. */
