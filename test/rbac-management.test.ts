@@ -748,6 +748,8 @@ describe("a store written before migration 0014", () => {
       );
       for (const principal of [appId, userId])
         insert.run(randomUUID(), `/subscriptions/${sub}`, principal, ROLE.reader, Date.now());
+      // One named as Kluis let names be before it checked them.
+      insert.run("old-name", `/subscriptions/${sub}`, appId, ROLE.reader, Date.now());
       db.exec("DELETE FROM kysely_migration WHERE name >= '0014_role_assignment_principal_type'");
       db.close();
 
@@ -757,6 +759,12 @@ describe("a store written before migration 0014", () => {
       }[];
       const typeOf = (id: string) => listed.find((a) => a.properties.principalId === id)?.properties.principalType;
       assert.deepEqual([typeOf(appId), typeOf(userId)], ["ServicePrincipal", "User"]);
+      // Its odd name is read and deleted (a name that is no GUID and names nothing is Azure's 400).
+      const oldOne = `/subscriptions/${sub}/${AUTH}/roleAssignments/old-name`;
+      assert.equal((await armRequest(kluis, "GET", oldOne)).status, 200);
+      assert.equal((await armRequest(kluis, "DELETE", oldOne)).status, 200);
+      const gone = await armRequest(kluis, "GET", oldOne);
+      assert.deepEqual([gone.status, gone.body.error.code], [400, "InvalidRoleAssignmentId"]);
     } finally {
       await kluis.dispose();
     }
