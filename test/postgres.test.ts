@@ -7,6 +7,7 @@ import { SecretClient } from "@azure/keyvault-secrets";
 import { accessToken, fetchToken, rawRequest, signInOnAuthorizePage, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
+import { armRequest } from "./helpers/rbac.js";
 import { clientOptions, credentialFor, vaultUrl } from "./helpers/sdk.js";
 
 const AZ_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
@@ -287,12 +288,7 @@ describe("What PostgreSQL's columns cannot hold: answered alike on both stores, 
     const probe = async (node: Kluis) => {
       const sub = `/subscriptions/${node.info.subscriptionId}`;
       const auth = `${sub}/providers/Microsoft.Authorization`;
-      const token = await adminToken(node, "https://management.azure.com/.default");
-      const arm = (method: string, path: string, body?: unknown) =>
-        rawRequest(node, "management.azure.com", method, `${path}?api-version=2022-04-01`, {
-          token,
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
+      const arm = (method: string, path: string, body?: unknown) => armRequest(node, method, path, body);
       const reader = `${auth}/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
       const assign = (name: string, principalId: string) =>
         arm("PUT", `${auth}/roleAssignments/${name}`, {

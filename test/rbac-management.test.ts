@@ -736,20 +736,20 @@ describe("a store written before migration 0014", () => {
     const kluis = await Kluis.start();
     try {
       const sp = await kluis.createServicePrincipal("old-typed-app");
-      const appId = await objectIdOf(kluis, sp);
+      const appObjectId = await objectIdOf(kluis, sp);
       const userId = await kluis.createUser("old-typed-user@kluis.local", "Old-typed-pa55word", "Old Typed User");
       const sub = kluis.info.subscriptionId;
       await kluis.stop();
       const db = new SqliteDatabase(join(kluis.dataDir, "kluis.db"));
-      // The table as it was: no principal_type column, and both assignments in it.
+      // The table as it was: no principal_type column, and an assignment of each principal in it.
       db.exec("ALTER TABLE role_assignments DROP COLUMN principal_type");
       const insert = db.prepare(
         "INSERT INTO role_assignments (name, scope, principal_id, role_definition_id, created_at) VALUES (?, ?, ?, ?, ?)",
       );
-      for (const principal of [appId, userId])
+      for (const principal of [appObjectId, userId])
         insert.run(randomUUID(), `/subscriptions/${sub}`, principal, ROLE.reader, Date.now());
       // One named as Kluis let names be before it checked them.
-      insert.run("old-name", `/subscriptions/${sub}`, appId, ROLE.reader, Date.now());
+      insert.run("old-name", `/subscriptions/${sub}`, appObjectId, ROLE.reader, Date.now());
       db.exec("DELETE FROM kysely_migration WHERE name >= '0014_role_assignment_principal_type'");
       db.close();
 
@@ -758,7 +758,7 @@ describe("a store written before migration 0014", () => {
         properties: { principalId: string; principalType: string };
       }[];
       const typeOf = (id: string) => listed.find((a) => a.properties.principalId === id)?.properties.principalType;
-      assert.deepEqual([typeOf(appId), typeOf(userId)], ["ServicePrincipal", "User"]);
+      assert.deepEqual([typeOf(appObjectId), typeOf(userId)], ["ServicePrincipal", "User"]);
       // Its odd name is read and deleted (a name that is no GUID and names nothing is Azure's 400).
       const oldOne = `/subscriptions/${sub}/${AUTH}/roleAssignments/old-name`;
       assert.equal((await armRequest(kluis, "GET", oldOne)).status, 200);
