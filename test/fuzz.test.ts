@@ -884,7 +884,13 @@ const userBody = objectOf({
     jsonValue,
   ),
 });
-function graphRequest(victim: { objectId: string; appId: string; user: string[] }) {
+interface GraphVictim {
+  objectId: string;
+  appId: string;
+  user: string[];
+}
+
+function graphRequest(victim: GraphVictim) {
   return fc
     .record({
       route: fc.constantFrom(...GRAPH_ROUTES),
@@ -1522,6 +1528,26 @@ async function prepareFixture(kluis: Kluis): Promise<Fixture> {
   return { sp, nobody, vaultToken, adminVaultToken, managementToken, graphToken, existing };
 }
 
+/** A service principal (new) and a user (the fixture's) for the Graph requests to change. */
+async function graphVictim(kluis: Kluis, graphToken: string): Promise<GraphVictim> {
+  const { appId } = await kluis.createServicePrincipal("fuzz-graph-victim");
+  const found = await rawRequest(
+    kluis,
+    "localhost",
+    "GET",
+    `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
+    { token: graphToken },
+  );
+  const victimUser = await rawRequest(kluis, "localhost", "GET", "/v1.0/users/fuzz-victim@kluis.local", {
+    token: graphToken,
+  });
+  return {
+    appId,
+    objectId: found.body.value[0].id as string,
+    user: ["fuzz-victim@kluis.local", victimUser.body.id as string],
+  };
+}
+
 /** Every property, against a server on the SQLite file or a node on PostgreSQL. */
 function fuzzEveryRoute(onPostgres: boolean): void {
   let kluis: Kluis;
@@ -1733,22 +1759,7 @@ function fuzzEveryRoute(onPostgres: boolean): void {
   });
 
   it("Microsoft Graph (service principals, applications, users, $filter) as the administrator: below 500, Graph's error shape", async () => {
-    const { appId } = await kluis.createServicePrincipal("fuzz-graph-victim");
-    const found = await rawRequest(
-      kluis,
-      "localhost",
-      "GET",
-      `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
-      { token: graphToken },
-    );
-    const victimUser = await rawRequest(kluis, "localhost", "GET", "/v1.0/users/fuzz-victim@kluis.local", {
-      token: graphToken,
-    });
-    const victim = {
-      appId,
-      objectId: found.body.value[0].id as string,
-      user: ["fuzz-victim@kluis.local", victimUser.body.id as string],
-    };
+    const victim = await graphVictim(kluis, graphToken);
     await fc.assert(
       fc.asyncProperty(graphRequest(victim), fc.constantFrom("localhost", "graph.microsoft.com"), async (r, host) => {
         const { res, what } = await send(host, r.method, r.path, {
@@ -2023,8 +2034,10 @@ function fuzzStoresAlike(): void {
   let cluster: Cluster | undefined;
   let fixtures: [Fixture, Fixture];
   const pools: Agent[] = [];
-  /** The SQLite server's own ids (tenant, subscription, principal, versions) in a request, as the nodes'. */
-  let onNodes: (s: string) => string;
+  /** The SQLite server's own ids (tenant, subscription, principals, versions), each with the nodes' own. */
+  const pairs: [string, string][] = [];
+  /** A request's ids of the SQLite server's own, as the nodes'. */
+  const onNodes = (s: string) => pairs.reduce((t, [from, to]) => t.replaceAll(from, to), s);
 
   before(async () => {
     sqlite = await Kluis.start();
@@ -2038,13 +2051,12 @@ function fuzzStoresAlike(): void {
     cluster.nodes.push(await Kluis.start({ dataDir, args: ["--postgres", cluster.pg.url], env: cluster.env }));
     for (const kluis of [sqlite, ...cluster.nodes]) pools.push(keepAliveAgent(kluis, 4));
     const [a, b] = fixtures;
-    const pairs = [
+    pairs.push(
       [sqlite.info.tenantId, node.info.tenantId],
       [sqlite.info.subscriptionId, node.info.subscriptionId],
       [a.nobody.appId, b.nobody.appId],
-      ...a.existing.v.map((v, i) => [v, b.existing.v[i]!]),
-    ] as [string, string][];
-    onNodes = (s) => pairs.reduce((t, [from, to]) => t.replaceAll(from, to), s);
+      ...a.existing.v.map((v, i) => [v, b.existing.v[i]!] as [string, string]),
+    );
   });
 
   after(async () => {
@@ -2102,6 +2114,20 @@ function fuzzStoresAlike(): void {
         managementRequest(sqlite.info.subscriptionId, sqlite.info.tenantId, a.nobody.appId),
         fc.nat(1),
         (r, n) => sendBoth("localhost", r, n, (f) => f.managementToken).then(() => undefined),
+      ),
+      { seed: SEED, numRuns: runs(1), endOnFailure: true, includeErrorInReport: true },
+    );
+  });
+
+  it("Microsoft Graph: a server on SQLite and two nodes on PostgreSQL answer the same requests alike", async () => {
+    const [a, b] = [
+      await graphVictim(sqlite, fixtures[0].graphToken),
+      await graphVictim(cluster!.nodes[0]!, fixtures[1].graphToken),
+    ];
+    pairs.push([a.appId, b.appId], [a.objectId, b.objectId], [a.user[1]!, b.user[1]!]);
+    await fc.assert(
+      fc.asyncProperty(graphRequest(a), fc.constantFrom("localhost", "graph.microsoft.com"), fc.nat(1), (r, host, n) =>
+        sendBoth(host, r, n, (f) => f.graphToken).then(() => undefined),
       ),
       { seed: SEED, numRuns: runs(1), endOnFailure: true, includeErrorInReport: true },
     );
