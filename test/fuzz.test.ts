@@ -511,45 +511,148 @@ const MANAGEMENT_ROUTES = [
 ];
 
 /** A management request; never on the fuzzed vault nor the principals the other properties use. */
-function managementRequest(subscriptionId: string, tenantId: string, otherApp: string) {
-  return fc
-    .record({
-      route: fc.constantFrom(...MANAGEMENT_ROUTES),
-      otherMethod: oneIn(10, fc.constantFrom(...METHODS)),
-      sub: fc.oneof({ weight: 6, arbitrary: fc.constant(subscriptionId) }, { weight: 1, arbitrary: segment(["x"]) }),
-      rg: fc.oneof({ weight: 4, arbitrary: fc.constant("kluis") }, { weight: 1, arbitrary: segment(["x"]) }),
-      grp: segment(["rg1", "rg2", "RG1"]).filter((g) => g.toLowerCase() !== "kluis"),
-      vault: segment(["mgmt1", "mgmt2", "default"]).filter((v) => v.toLowerCase() !== VAULT),
-      op: fc.constantFrom("add", "replace", "remove", "Add", "x", ""),
-      loc: fc.constantFrom("westeurope", "x", ""),
-      id: fc.oneof(fc.uuid(), fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6"), segment(["x"])),
-      kind: fc.constantFrom("secrets", "keys", "certificates", "x", "Secrets"),
-      obj: segment(["s1", "x"]),
-      app: fc.oneof(fc.constant(otherApp), fc.uuid(), segment(["x"])),
-      apiVersion: fc.oneof(
-        fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", "?api-version=2026-02-01", ""),
-        hostileString.map((v) => `?api-version=${percentEncode(v)}`),
-      ),
-      filter: fc.option(
-        fc.oneof(
-          fc.constantFrom(
-            "resourceType eq 'Microsoft.KeyVault/vaults'",
-            "resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'mgmt1'",
-            "name eq 'it''s'",
-            "x",
+/**
+ * Bodies of the management operations as az and the SDKs send them, most bodies on these routes (as
+ * OPERATION_BODIES for the data plane): vaults, access policies, resource groups, custom roles, role assignments.
+ */
+function managementOperationBodies(tenantId: string, subscriptionId: string): Record<string, fc.Arbitrary<object>> {
+  const permissions = (...writes: string[]) => fc.constantFrom(["get", "list"], ["all"], ["get", ...writes], []);
+  const accessPolicy = fc.record({
+    tenantId: fc.constant(tenantId),
+    objectId: fc.uuid(),
+    permissions: fc.record({
+      keys: permissions("create", "delete", "sign"),
+      secrets: permissions("set", "delete"),
+      certificates: permissions("create", "delete"),
+    }),
+  });
+  const vaultProperties = fc.record(
+    {
+      tenantId: fc.constant(tenantId),
+      sku: fc.record({ family: fc.constant("A"), name: fc.constantFrom("standard", "premium") }),
+      accessPolicies: fc.array(accessPolicy, { maxLength: 2 }),
+      enableRbacAuthorization: fc.boolean(),
+      softDeleteRetentionInDays: fc.constantFrom(7, 90),
+      enablePurgeProtection: fc.constant(true),
+      publicNetworkAccess: fc.constantFrom("Enabled", "Disabled"),
+    },
+    { requiredKeys: ["tenantId", "sku"] },
+  );
+  const armTags = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 16 }), { maxKeys: 2 });
+  const builtInRole = fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6", "00482a5a-887f-4fb3-b363-3b7fe8e74483");
+  const bodies: Record<string, fc.Arbitrary<object>> = {
+    [`PUT ${VAULT_ARM}`]: fc.record(
+      { location: fc.constant("westeurope"), properties: vaultProperties, tags: armTags },
+      { requiredKeys: ["location", "properties"] },
+    ),
+    [`PATCH ${VAULT_ARM}`]: fc.record(
+      {
+        properties: fc.record(
+          { enableRbacAuthorization: fc.boolean(), accessPolicies: fc.array(accessPolicy, { maxLength: 1 }) },
+          { requiredKeys: [] },
+        ),
+        tags: armTags,
+      },
+      { requiredKeys: [] },
+    ),
+    [`PUT ${VAULT_ARM}/accessPolicies/:op`]: fc.record({
+      properties: fc.record({ accessPolicies: fc.array(accessPolicy, { minLength: 1, maxLength: 2 }) }),
+    }),
+    "PUT /subscriptions/:sub/resourcegroups/:grp": fc.record(
+      { location: fc.constant("westeurope"), tags: armTags },
+      { requiredKeys: ["location"] },
+    ),
+    "PATCH /subscriptions/:sub/resourcegroups/:grp": fc.record({ tags: armTags }),
+    "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability": fc.record({
+      name: fc.constantFrom("mgmt1", "default", "free-name"),
+      type: fc.constant("Microsoft.KeyVault/vaults"),
+    }),
+    "POST /kluis/servicePrincipals": fc.record({ displayName: fc.stringMatching(/^fuzz-[a-z]{1,8}$/) }),
+  };
+  for (const scope of ROLE_SCOPES) {
+    const at = scope.replace(":sub", subscriptionId).replace(":rg", "kluis").replace(":vault", "mgmt1");
+    bodies[`PUT ${scope}/${AUTH}/roleDefinitions/:id`] = fc.record({
+      properties: fc.record({
+        roleName: fc.stringMatching(/^fuzz role [a-z]{1,8}$/),
+        type: fc.constant("CustomRole"),
+        permissions: fc.constant([
+          { actions: [], dataActions: ["Microsoft.KeyVault/vaults/secrets/getSecret/action"] },
+        ]),
+        assignableScopes: fc.constant([at]),
+      }),
+    });
+  }
+  for (const scope of [...ROLE_SCOPES, `${VAULT_ARM}/:kind/:obj`])
+    bodies[`PUT ${scope}/${AUTH}/roleAssignments/:id`] = fc.record({
+      properties: fc.record(
+        {
+          roleDefinitionId: builtInRole.map(
+            (id) => `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${id}`,
           ),
-          hostileString,
-        ),
-        { freq: 2 },
+          // Principals the directory does not hold: named as groups (Azure takes them, for its replication delay).
+          principalId: fc.uuid(),
+          principalType: fc.constant("Group"),
+        },
+        { requiredKeys: ["roleDefinitionId", "principalId"] },
       ),
-      body: fc.option(
-        fc.oneof(
-          { weight: 6, arbitrary: armBody(tenantId, subscriptionId).map((b) => JSON.stringify(b)) },
-          { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+    });
+  return bodies;
+}
+
+function managementRequest(subscriptionId: string, tenantId: string, otherApp: string) {
+  const operationBodies = managementOperationBodies(tenantId, subscriptionId);
+  const hostileBody = fc.oneof(
+    { weight: 6, arbitrary: armBody(tenantId, subscriptionId).map((b) => JSON.stringify(b)) },
+    { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+  );
+  return fc
+    .constantFrom(...MANAGEMENT_ROUTES)
+    .chain((route) => {
+      const operationBody = operationBodies[route];
+      return fc.record({
+        route: fc.constant(route),
+        otherMethod: oneIn(10, fc.constantFrom(...METHODS)),
+        sub: fc.oneof({ weight: 6, arbitrary: fc.constant(subscriptionId) }, { weight: 1, arbitrary: segment(["x"]) }),
+        rg: fc.oneof({ weight: 4, arbitrary: fc.constant("kluis") }, { weight: 1, arbitrary: segment(["x"]) }),
+        grp: segment(["rg1", "rg2", "RG1"]).filter((g) => g.toLowerCase() !== "kluis"),
+        vault: segment(["mgmt1", "mgmt2", "default"]).filter((v) => v.toLowerCase() !== VAULT),
+        op: fc.constantFrom("add", "replace", "remove", "Add", "x", ""),
+        loc: fc.constantFrom("westeurope", "x", ""),
+        id: fc.oneof(fc.uuid(), fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6"), segment(["x"])),
+        kind: fc.constantFrom("secrets", "keys", "certificates", "x", "Secrets"),
+        obj: segment(["s1", "x"]),
+        app: fc.oneof(fc.constant(otherApp), fc.uuid(), segment(["x"])),
+        apiVersion: fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.constantFrom("?api-version=2022-04-01", "?api-version=2023-07-01", "?api-version=2026-02-01"),
+          },
+          { weight: 1, arbitrary: fc.constant("") },
+          { weight: 1, arbitrary: hostileString.map((v) => `?api-version=${percentEncode(v)}`) },
         ),
-        { freq: 8 },
-      ),
-      contentType: contentType,
+        filter: fc.option(
+          fc.oneof(
+            fc.constantFrom(
+              "resourceType eq 'Microsoft.KeyVault/vaults'",
+              "resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'mgmt1'",
+              "name eq 'it''s'",
+              "x",
+            ),
+            hostileString,
+          ),
+          { freq: 2 },
+        ),
+        body: fc.option(
+          operationBody
+            ? fc.oneof(
+                { weight: 3, arbitrary: operationBody.map((b) => JSON.stringify(b)) },
+                { weight: 1, arbitrary: hostileBody },
+              )
+            : hostileBody,
+          { freq: 8 },
+        ),
+        contentType: contentType,
+      });
     })
     .map((r) => {
       const [method, template] = r.route.split(" ") as [string, string];

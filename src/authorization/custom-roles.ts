@@ -15,7 +15,7 @@ export async function listRoleDefinitions(store: Store): Promise<RoleDefinition[
   return [...ROLE_DEFINITIONS, ...(await cached.read(store))];
 }
 
-/** The same, read now: what a write transaction decides on. */
+/** The same, read now: what a write transaction decides on, and what ARM's reads answer. */
 export async function currentRoleDefinitions(store: Store): Promise<RoleDefinition[]> {
   return [...ROLE_DEFINITIONS, ...(await store.roleAssignments.listDefinitions<RoleDefinition>())];
 }

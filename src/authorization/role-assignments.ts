@@ -17,8 +17,14 @@ export type RoleAssignment = RoleAssignmentRecord;
 
 const cached = cachedList((store) => store.roleAssignments.list());
 
-/** Every assignment, through a copy at most a second old (this node's own writes are seen at once). */
+/**
+ * Every assignment, through a copy at most a second old (this node's own writes are seen at once): what authorization
+ * decides on, as Azure's RBAC takes a while to apply a change.
+ */
 export const listRoleAssignments = (store: Store): Promise<RoleAssignment[]> => cached.read(store);
+
+/** The same, read now: what ARM's reads answer, so that a change made on any node is listed at once. */
+export const currentRoleAssignments = (store: Store): Promise<RoleAssignment[]> => store.roleAssignments.list();
 
 /** Refuses an assignment of `role` at `scope` outside the role's assignable scopes (a custom role's choice). */
 export function assertAssignable(role: RoleDefinition, scope: string): void {

@@ -6,13 +6,13 @@ import { isJsonObject, jsonBody } from "../http/body.js";
 import { KeyVaultError } from "../http/errors.js";
 import { checkObjectName } from "../http/object-names.js";
 import type { ServerContext } from "../identity/context.js";
-import { currentRoleDefinitions, deleteCustomRole, listRoleDefinitions, putCustomRole } from "./custom-roles.js";
+import { currentRoleDefinitions, deleteCustomRole, putCustomRole } from "./custom-roles.js";
 import { authorizationFailed, lists, managementPipeline, performs, readable } from "./management.js";
 import {
   checkAssignmentName,
   createRoleAssignment,
+  currentRoleAssignments,
   deleteRoleAssignment,
-  listRoleAssignments,
   withinScope,
   type RoleAssignment,
 } from "./role-assignments.js";
@@ -132,7 +132,9 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
   const assignmentHere = async (req: FastifyRequest<{ Params: AssignmentParams }>) => {
     const name = req.params.assignmentName;
     const here = scopeOf(req).toLowerCase();
-    const found = (await listRoleAssignments(ctx.store)).find((a) => a.name === name && a.scope.toLowerCase() === here);
+    const found = (await currentRoleAssignments(ctx.store)).find(
+      (a) => a.name === name && a.scope.toLowerCase() === here,
+    );
     // A name that is no GUID is Azure's 400, unless a store written before Kluis checked names holds it: that one can
     // still be read and deleted.
     if (!found) checkAssignmentName(name);
@@ -148,7 +150,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       async (req) => {
         const here = scopeOf(req);
         const filter = parseListFilter(req, ["roleName", "type"]);
-        const roles = (await listRoleDefinitions(ctx.store))
+        const roles = (await currentRoleDefinitions(ctx.store))
           .filter((r) => r.assignableScopes.some((s) => withinScope(here, s) || withinScope(s, here)))
           .filter((r) =>
             filter.clauses.every(
@@ -163,7 +165,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
       performs("Microsoft.Authorization/roleDefinitions/read"),
       async (req) => {
         const id = req.params.id.toLowerCase();
-        const role = (await listRoleDefinitions(ctx.store)).find((r) => r.id === id);
+        const role = (await currentRoleDefinitions(ctx.store)).find((r) => r.id === id);
         if (!role)
           throw new KeyVaultError(404, "RoleDefinitionDoesNotExist", "The specified role definition does not exist.");
         return definitionJson(role);
@@ -193,7 +195,7 @@ export async function roleRoutes(app: FastifyInstance, ctx: ServerContext) {
     app.get(`${scope}/${AUTH}/roleAssignments`, lists("Microsoft.Authorization/roleAssignments/read"), async (req) => {
       const here = scopeOf(req);
       const filter = parseListFilter(req, ["principalId"]);
-      const related = (await listRoleAssignments(ctx.store))
+      const related = (await currentRoleAssignments(ctx.store))
         .filter((a) => withinScope(here, a.scope) || (!filter.atScope && withinScope(a.scope, here)))
         .filter((a) => filter.clauses.every(({ value }) => a.principalId.toLowerCase() === value));
       return {
