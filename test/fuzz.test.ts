@@ -1811,8 +1811,10 @@ function fuzzEveryRoute(onPostgres: boolean): void {
           body: r.body,
           headers: { "content-type": r.contentType, authorization },
         });
-        // ARM's cloud metadata is public, as Azure's is: any token, or none, reads it.
-        if (r.method === "GET" && r.path.startsWith("/metadata/")) return assert.equal(res.status, 200, what);
+        // ARM's cloud metadata is public, as Azure's is: any token, or none, reads it (but headers past Node's limit
+        // are refused before any route: seed 99 sent a 3,000-character api-version with a 12 KB token).
+        if (r.method === "GET" && r.path.startsWith("/metadata/") && res.status !== 431)
+          return assert.equal(res.status, 200, what);
         if (!r.routed || unrouted(res)) return assertKeyVaultError(res, what, r.method);
         assert.equal(
           res.status,
