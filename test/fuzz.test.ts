@@ -18,6 +18,7 @@ import { safeParse as safeJsonParse } from "secure-json-parse";
 import { SignJWT } from "jose";
 import { accessToken, fetchToken, keepAliveAgent, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { PERMISSIONS } from "../src/http/permissions.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { postgresRows, sqliteRows, type StoreRows } from "./helpers/store-rows.js";
 
@@ -288,6 +289,18 @@ const OTHER_CONTENT_TYPES = [
   "json",
   undefined,
 ];
+
+/**
+ * A request's body, or none one time in `freq`: where the route has an operation body (as clients send it), that one
+ * three times in four, else a hostile one.
+ */
+const requestBody = (operation: fc.Arbitrary<object> | undefined, hostile: fc.Arbitrary<string>, freq: number) =>
+  fc.option(
+    operation
+      ? fc.oneof({ weight: 3, arbitrary: operation.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: hostile })
+      : hostile,
+    { freq },
+  );
 
 /** Content types: JSON's mostly (so that the operation runs), and others it must refuse. */
 const contentType = fc.oneof(
@@ -642,15 +655,7 @@ function managementRequest(subscriptionId: string, tenantId: string, otherApp: s
           ),
           { freq: 2 },
         ),
-        body: fc.option(
-          operationBody
-            ? fc.oneof(
-                { weight: 3, arbitrary: operationBody.map((b) => JSON.stringify(b)) },
-                { weight: 1, arbitrary: hostileBody },
-              )
-            : hostileBody,
-          { freq: 8 },
-        ),
+        body: requestBody(operationBody, hostileBody, 8),
         contentType: contentType,
       });
     })
@@ -816,15 +821,7 @@ function dataPlaneRequest(existing: Existing) {
         v: fc.oneof(fc.constantFrom(...existing.v), VERSIONS),
         extraSegment: oneIn(10, segment(["x"])),
         query: queryString,
-        body: fc.option(
-          operationBody
-            ? fc.oneof(
-                { weight: 3, arbitrary: operationBody.map((b) => JSON.stringify(b)) },
-                { weight: 1, arbitrary: body },
-              )
-            : body,
-          { freq: 6 },
-        ),
+        body: requestBody(operationBody, body, 6),
         contentType: contentType,
       });
     })
@@ -1520,47 +1517,11 @@ interface Fixture {
 /** A user for the device code flow and the user grants (the Graph property has a user of its own to change). */
 const FUZZ_USER = { upn: "fuzz-user@kluis.local", password: `Fuzz-${randomBytes(12).toString("hex")}` };
 
+/** Every permission name of each collection, as the server knows them. */
 const ALL_PERMISSIONS = {
-  secrets: ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"],
-  keys: [
-    "get",
-    "list",
-    "create",
-    "import",
-    "update",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "purge",
-    "sign",
-    "verify",
-    "encrypt",
-    "decrypt",
-    "wrapKey",
-    "unwrapKey",
-    "rotate",
-    "getrotationpolicy",
-    "setrotationpolicy",
-  ],
-  certificates: [
-    "get",
-    "list",
-    "create",
-    "import",
-    "update",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "purge",
-    "managecontacts",
-    "manageissuers",
-    "getissuers",
-    "listissuers",
-    "setissuers",
-    "deleteissuers",
-  ],
+  secrets: [...PERMISSIONS.secrets],
+  keys: [...PERMISSIONS.keys],
+  certificates: [...PERMISSIONS.certificates],
 };
 
 /**
