@@ -683,6 +683,8 @@ interface Existing {
   c: string[];
   i: string[];
   v: string[];
+  /** Backups of s1, ec1 and c1 (their restore is a 409 while the name is taken, and restores it once purged). */
+  backups: { secrets: string; keys: string; certificates: string };
 }
 
 const bytes = (...lengths: number[]) =>
@@ -696,6 +698,11 @@ const enabledAttributes = fc.record(
   { enabled: fc.boolean(), nbf: fc.integer({ min: 0, max: 1_700_000_000 }), exp: fc.constant(4_102_444_800) },
   { requiredKeys: [] },
 );
+/** Private keys as JWKs, for key imports. */
+const IMPORTABLE_KEYS = [
+  generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }),
+  generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }),
+];
 const keyCreation = fc.oneof(
   fc.record({ kty: fc.constantFrom("EC", "EC-HSM"), crv: fc.constantFrom("P-256", "P-384", "P-521", "P-256K") }),
   fc.record({ kty: fc.constantFrom("RSA", "RSA-HSM"), key_size: fc.constant(2048) }),
@@ -735,6 +742,10 @@ const OPERATION_BODIES: Record<string, fc.Arbitrary<object>> = {
   ),
   "POST /keys/:k/create": fc.tuple(keyCreation, keyUpdate).map(([created, updated]) => ({ ...created, ...updated })),
   "PATCH /keys/:k/:v": keyUpdate,
+  "PUT /keys/:k": fc.record(
+    { key: fc.constantFrom(...IMPORTABLE_KEYS), Hsm: fc.boolean(), attributes: enabledAttributes, tags },
+    { requiredKeys: ["key"] },
+  ),
   "POST /keys/:k/:v/sign": fc.record({
     alg: fc.constantFrom("RS256", "PS256", "ES256", "ES256K", "ES384", "ES512"),
     value: bytes(32, 48, 64),
@@ -810,7 +821,8 @@ function dataPlaneRequest(existing: Existing) {
   return fc
     .constantFrom(...DATA_PLANE_ROUTES)
     .chain((route) => {
-      const operationBody = OPERATION_BODIES[route];
+      const restored = /^POST \/(secrets|keys|certificates)\/restore$/.exec(route)?.[1] as keyof Existing["backups"];
+      const operationBody = restored ? fc.constant({ value: existing.backups[restored] }) : OPERATION_BODIES[route];
       return fc.record({
         route: fc.constant(route),
         otherMethod: oneIn(8, fc.constantFrom(...METHODS)),
@@ -828,7 +840,7 @@ function dataPlaneRequest(existing: Existing) {
     .map((r) => {
       const [method, template] = r.route.split(" ") as [string, string];
       const path =
-        template.replace(/:([skciv])\b/g, (_, p: keyof Existing) => r[p]) +
+        template.replace(/:([skciv])\b/g, (_, p: "s" | "k" | "c" | "i" | "v") => r[p]) +
         (r.extraSegment != null ? `/${r.extraSegment}` : "");
       const sendsBody = r.body != null && !["GET", "HEAD", "DELETE", "OPTIONS"].includes(r.otherMethod ?? method);
       return {
@@ -1552,7 +1564,14 @@ async function prepareFixture(kluis: Kluis): Promise<Fixture> {
     assert.equal(made.status, 201, JSON.stringify(made.body));
   }
 
-  const existing: Existing = { s: ["s1"], k: ["ec1", "rsa1", "oct1"], c: ["c1"], i: ["i1"], v: [] };
+  const existing: Existing = {
+    s: ["s1"],
+    k: ["ec1", "rsa1", "oct1"],
+    c: ["c1"],
+    i: ["i1"],
+    v: [],
+    backups: { secrets: "", keys: "", certificates: "" },
+  };
   const put = async (method: string, path: string, body: unknown) => {
     const res = await rawRequest(kluis, VAULT_HOST, method, `${path}?api-version=7.5`, {
       token: vaultToken,
@@ -1575,6 +1594,12 @@ async function prepareFixture(kluis: Kluis): Promise<Fixture> {
   });
   await settleCertificate(kluis, vaultToken, "c1");
   existing.v.push(versionOf((await put("GET", "/certificates/c1", undefined)).id));
+  for (const [kind, name] of [
+    ["secrets", "s1"],
+    ["keys", "ec1"],
+    ["certificates", "c1"],
+  ] as const)
+    existing.backups[kind] = (await put("POST", `/${kind}/${name}/backup`, undefined)).value as string;
   const mgmt = await rawRequest(
     kluis,
     "localhost",
@@ -2122,6 +2147,9 @@ function fuzzStoresAlike(): void {
       [sqlite.info.subscriptionId, node.info.subscriptionId],
       [a.nobody.appId, b.nobody.appId],
       ...a.existing.v.map((v, i) => [v, b.existing.v[i]!] as [string, string]),
+      ...(["secrets", "keys", "certificates"] as const).map(
+        (kind) => [a.existing.backups[kind], b.existing.backups[kind]] as [string, string],
+      ),
     );
   });
 
