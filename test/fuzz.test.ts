@@ -1002,33 +1002,56 @@ interface GraphVictim {
   user: string[];
 }
 
+/** Graph's operations' bodies as the SDKs and az send them (most bodies on these routes, as OPERATION_BODIES). */
+function graphOperationBodies(victim: GraphVictim): Record<string, fc.Arbitrary<object>> {
+  const name = fc.stringMatching(/^fuzz-[a-z]{1,8}$/);
+  const addPassword = fc.record({ passwordCredential: fc.record({ displayName: name }) });
+  return {
+    "POST /v1.0/applications": fc.record({ displayName: name }),
+    "PATCH /v1.0/applications/:id": fc.record({ displayName: name, tags: fc.array(name, { maxLength: 2 }) }),
+    "POST /v1.0/applications/:id/addPassword": addPassword,
+    "POST /v1.0/servicePrincipals": fc.record({ appId: fc.oneof(fc.constant(victim.appId), fc.uuid()) }),
+    "POST /v1.0/servicePrincipals/:id/addPassword": addPassword,
+    "POST /v1.0/users": fc.record({
+      accountEnabled: fc.boolean(),
+      displayName: name,
+      mailNickname: name,
+      userPrincipalName: name.map((n) => `${n}@kluis.local`),
+      passwordProfile: fc.record({ password: fc.constant("Fuzz-pass-1"), forceChangePasswordNextSignIn: fc.boolean() }),
+    }),
+    "PATCH /v1.0/users/:user": fc.record({ displayName: name, accountEnabled: fc.boolean() }, { requiredKeys: [] }),
+  };
+}
+
 function graphRequest(victim: GraphVictim) {
+  const operationBodies = graphOperationBodies(victim);
+  const hostileBody = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: objectOf({
+        displayName: hostileString,
+        appId: fc.oneof(fc.constant(victim.appId), fc.uuid(), hostileString),
+        passwordCredential: objectOf({ displayName: hostileString, endDateTime: hostileString }),
+        keyId: fc.oneof(fc.uuid(), hostileString),
+        tags: jsonValue,
+      }).map((b) => JSON.stringify(b)),
+    },
+    { weight: 4, arbitrary: userBody.map((b) => JSON.stringify(b)) },
+    { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
+  );
   return fc
-    .record({
-      route: fc.constantFrom(...GRAPH_ROUTES),
-      otherMethod: oneIn(10, fc.constantFrom(...METHODS)),
-      id: fc.oneof(fc.constantFrom(victim.objectId, victim.appId), fc.uuid(), segment(["x"])),
-      user: fc.oneof(fc.constantFrom(...victim.user), fc.uuid(), segment(["x", "fuzz-new@kluis.local"])),
-      filter: fc.option(fc.oneof(fc.constantFrom(...GRAPH_FILTERS), hostileString), { freq: 2 }),
-      body: fc.option(
-        fc.oneof(
-          {
-            weight: 6,
-            arbitrary: objectOf({
-              displayName: hostileString,
-              appId: fc.oneof(fc.constant(victim.appId), fc.uuid(), hostileString),
-              passwordCredential: objectOf({ displayName: hostileString, endDateTime: hostileString }),
-              keyId: fc.oneof(fc.uuid(), hostileString),
-              tags: jsonValue,
-            }).map((b) => JSON.stringify(b)),
-          },
-          { weight: 4, arbitrary: userBody.map((b) => JSON.stringify(b)) },
-          { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES) },
-        ),
-        { freq: 6 },
-      ),
-      contentType: contentType,
-    })
+    .constantFrom(...GRAPH_ROUTES)
+    .chain((route) =>
+      fc.record({
+        route: fc.constant(route),
+        otherMethod: oneIn(10, fc.constantFrom(...METHODS)),
+        id: fc.oneof(fc.constantFrom(victim.objectId, victim.appId), fc.uuid(), segment(["x"])),
+        user: fc.oneof(fc.constantFrom(...victim.user), fc.uuid(), segment(["x", "fuzz-new@kluis.local"])),
+        filter: fc.option(fc.oneof(fc.constantFrom(...GRAPH_FILTERS), hostileString), { freq: 2 }),
+        body: requestBody(operationBodies[route], hostileBody, 6),
+        contentType: contentType,
+      }),
+    )
     .map((r) => {
       const [method, template] = r.route.split(" ") as [string, string];
       const m = r.otherMethod ?? method;
