@@ -477,6 +477,18 @@ describe("keys", () => {
       );
     });
 
+    // Found by fuzzing (seed 555 at 1,500 runs): the recovery was done, then its answer was 403 KeyDisabled.
+    it("recovers a deleted key whose newest version is disabled, answering with the recovered key", async () => {
+      const key = await keys.createEcKey("off-and-deleted");
+      await keys.updateKeyProperties("off-and-deleted", key.properties.version!, { enabled: false });
+      await (await keys.beginDeleteKey("off-and-deleted", { intervalInMs: 50 })).pollUntilDone();
+      const poller = await keys.beginRecoverDeletedKey("off-and-deleted", { intervalInMs: 50 });
+      assert.equal(poller.getResult()?.properties.enabled, false, "the recover answer is the (disabled) key");
+      assert.equal(poller.getResult()?.properties.version, key.properties.version);
+      await rejects(keys.getKey("off-and-deleted"), 403, "KeyDisabled");
+      await rejects(keys.getDeletedKey("off-and-deleted"), 404, "KeyNotFound");
+    });
+
     it("soft-deletes, lists deleted, recovers, and purges", async () => {
       const key = await keys.createRsaKey("doomed");
       const deleted = await (await keys.beginDeleteKey("doomed", { intervalInMs: 50 })).pollUntilDone();

@@ -120,7 +120,8 @@ export async function getDeletedKeys(scope: ObjectScope, page: PageRequest): Pro
 export async function recoverDeletedKey(scope: ObjectScope, name: string): Promise<KeyVersion> {
   await unmanagedKeyName(scope, name, "recover", true);
   await scope.store.transaction((tx) => recoverNames(tx, scope.vault, [KEYS.type], name));
-  return getKey(scope, name);
+  // The recovered key as it is, disabled or not: the recovery is done, so it is not refused after the fact.
+  return keyVersion(scope, name);
 }
 
 export async function purgeDeletedKey(scope: ObjectScope, name: string): Promise<void> {
