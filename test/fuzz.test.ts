@@ -551,11 +551,10 @@ function managementOperationBodies(tenantId: string, subscriptionId: string): Re
     },
     { requiredKeys: ["tenantId", "sku"] },
   );
-  const armTags = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 16 }), { maxKeys: 2 });
   const builtInRole = fc.constantFrom("4633458b-17de-408a-b874-0445c86b69e6", "00482a5a-887f-4fb3-b363-3b7fe8e74483");
   const bodies: Record<string, fc.Arbitrary<object>> = {
     [`PUT ${VAULT_ARM}`]: fc.record(
-      { location: fc.constant("westeurope"), properties: vaultProperties, tags: armTags },
+      { location: fc.constant("westeurope"), properties: vaultProperties, tags },
       { requiredKeys: ["location", "properties"] },
     ),
     [`PATCH ${VAULT_ARM}`]: fc.record(
@@ -564,7 +563,7 @@ function managementOperationBodies(tenantId: string, subscriptionId: string): Re
           { enableRbacAuthorization: fc.boolean(), accessPolicies: fc.array(accessPolicy, { maxLength: 1 }) },
           { requiredKeys: [] },
         ),
-        tags: armTags,
+        tags,
       },
       { requiredKeys: [] },
     ),
@@ -572,15 +571,15 @@ function managementOperationBodies(tenantId: string, subscriptionId: string): Re
       properties: fc.record({ accessPolicies: fc.array(accessPolicy, { minLength: 1, maxLength: 2 }) }),
     }),
     "PUT /subscriptions/:sub/resourcegroups/:grp": fc.record(
-      { location: fc.constant("westeurope"), tags: armTags },
+      { location: fc.constant("westeurope"), tags },
       { requiredKeys: ["location"] },
     ),
-    "PATCH /subscriptions/:sub/resourcegroups/:grp": fc.record({ tags: armTags }),
+    "PATCH /subscriptions/:sub/resourcegroups/:grp": fc.record({ tags }),
     "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability": fc.record({
       name: fc.constantFrom("mgmt1", "default", "free-name"),
       type: fc.constant("Microsoft.KeyVault/vaults"),
     }),
-    "POST /kluis/servicePrincipals": fc.record({ displayName: fc.stringMatching(/^fuzz-[a-z]{1,8}$/) }),
+    "POST /kluis/servicePrincipals": fc.record({ displayName: fuzzName }),
   };
   for (const scope of ROLE_SCOPES) {
     const at = scope.replace(":sub", subscriptionId).replace(":rg", "kluis").replace(":vault", "mgmt1");
@@ -693,6 +692,8 @@ const bytes = (...lengths: number[]) =>
     .chain((n) => fc.uint8Array({ minLength: n, maxLength: n }))
     .map((b) => Buffer.from(b).toString("base64url"));
 const tags = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 16 }), { maxKeys: 3 });
+/** A display name the operations take. */
+const fuzzName = fc.stringMatching(/^fuzz-[a-z]{1,8}$/);
 /** Never expiring during a run: an expiry the sweeps act on would write in the middle of a later request. */
 const enabledAttributes = fc.record(
   { enabled: fc.boolean(), nbf: fc.integer({ min: 0, max: 1_700_000_000 }), exp: fc.constant(4_102_444_800) },
@@ -1004,7 +1005,7 @@ interface GraphVictim {
 
 /** Graph's operations' bodies as the SDKs and az send them (most bodies on these routes, as OPERATION_BODIES). */
 function graphOperationBodies(victim: GraphVictim): Record<string, fc.Arbitrary<object>> {
-  const name = fc.stringMatching(/^fuzz-[a-z]{1,8}$/);
+  const name = fuzzName;
   const addPassword = fc.record({ passwordCredential: fc.record({ displayName: name }) });
   return {
     "POST /v1.0/applications": fc.record({ displayName: name }),
@@ -1519,6 +1520,10 @@ function assertAlive(kluis: Kluis): void {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A request as a failure names it: method, path and body, cut short. */
+const describeRequest = (method: string, path: string, body?: string) =>
+  `${method} ${path.slice(0, 200)}${body !== undefined ? ` body ${body.slice(0, 300)}` : ""}`;
+
 /**
  * Waits until a self-signed certificate's operation is no longer in progress (reading it also completes it); one for
  * another issuer (Unknown: merged by hand) stays in progress, writing nothing.
@@ -1687,7 +1692,7 @@ function fuzzEveryRoute(onPostgres: boolean): void {
     const before = await store.take();
     // Every request is answered within a minute, or the property fails (a hang is a finding too).
     const res = await rawRequest(kluis, host, method, path, { ...opts, agent: pool, timeoutMs: 60_000 });
-    const what = `${method} ${path.slice(0, 200)}${opts.body !== undefined ? ` body ${opts.body.slice(0, 300)}` : ""}`;
+    const what = describeRequest(method, path, opts.body);
     assert.ok(res.status < 500, `${what}: ${res.status} ${String(JSON.stringify(res.body)).slice(0, 300)}`);
     if (res.status >= 400) {
       const afterwards = await store.take();
@@ -2201,7 +2206,7 @@ function fuzzStoresAlike(): void {
       send(sqlite, fixtures[0], pools[0]!, (s) => s),
       send(cluster!.nodes[n]!, fixtures[1], pools[1 + n]!, onNodes),
     ]);
-    const what = `${r.method} ${r.path.slice(0, 200)}${r.body !== undefined ? ` body ${r.body.slice(0, 300)}` : ""}`;
+    const what = describeRequest(r.method, r.path, r.body);
     const answers = `SQLite ${a.status} ${String(JSON.stringify(a.body)).slice(0, 300)}\nPostgreSQL node ${n + 1} ${b.status} ${String(JSON.stringify(b.body)).slice(0, 300)}`;
     assert.ok(a.status < 500 && b.status < 500, `${what}:\n${answers}`);
     assert.equal(b.status, a.status, `${what}:\n${answers}`);

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import SqliteDatabase from "better-sqlite3";
 import { startAzTestServer, type AzTestServer } from "./helpers/az.js";
-import { fetchToken, rawRequest, type RawResponse } from "./helpers/http.js";
+import { fetchToken, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
-import { armRequest, armRequestAs } from "./helpers/rbac.js";
+import { armRequest, armRequestAs, armRequestWithToken } from "./helpers/rbac.js";
 
 const ROLE = {
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
@@ -510,10 +510,7 @@ describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
   /** One token per node: the requests below go out at once, and sign-ins are throttled per principal. */
   const tokens = new Map<Kluis, string>();
   const armRequest = (node: Kluis, method: string, path: string, body?: unknown) =>
-    rawRequest(node, "localhost", method, `${path}?api-version=2022-04-01`, {
-      token: tokens.get(node),
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    armRequestWithToken(node, tokens.get(node)!, method, path, body);
   before(async () => {
     cluster = await startCluster(2);
     [nodeA, nodeB] = cluster.nodes as [Kluis, Kluis];

@@ -50,6 +50,17 @@ export async function armRequestAs(
   body?: unknown,
 ): Promise<RawResponse> {
   const token = (await fetchToken(kluis, sp, "https://management.azure.com/.default")).body.access_token as string;
+  return armRequestWithToken(kluis, token, method, path, body);
+}
+
+/** An ARM request with a management token already fetched (for requests sent at once: sign-ins are throttled). */
+export function armRequestWithToken(
+  kluis: Kluis,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<RawResponse> {
   const sep = path.includes("?") ? "&" : "?";
   return rawRequest(kluis, "localhost", method, `${path}${sep}api-version=2022-04-01`, {
     token,
