@@ -35,7 +35,7 @@ describe("Go SDK clients", () => {
       "Go",
       "scripts/prepare-go.sh",
     );
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     certs = certificateFiles();
     // A vault per program: a certificate brings a key and a secret of its name, which the others would list.
     sp = await kluis.vaultWithPrincipal("govault", ALL_PERMISSIONS);
@@ -106,6 +106,7 @@ describe("Go SDK clients", () => {
   it("runs the certificates quickstart: default policy, poll, get, delete, then 409 on re-create", async () => {
     const res = await runGo("quickstart", ["go-quick"]);
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("govault"), ["2025-07-01"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       ["create", "poll", "get", "delete", "recreate"],
@@ -168,6 +169,7 @@ describe("Go SDK clients", () => {
   it("runs the secret scenarios (azsecrets sends api-version 2026-04-01)", async () => {
     const res = await runGo("secrets", [], { KEY_VAULT_NAME: "go-secrets" });
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("go-secrets"), ["2026-04-01"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       ["set", "get", "list", "versions", "update", "delete", "recover", "backup", "purge", "restore"],
@@ -176,9 +178,10 @@ describe("Go SDK clients", () => {
     assert.equal(shown.value, "second");
   });
 
-  it("runs the key scenarios: RSA and EC, sign/verify remote and local, encrypt/decrypt, wrap/unwrap, rotation, import, backup/restore", async () => {
+  it("runs the key scenarios (azkeys sends api-version 2026-04-01): RSA and EC, sign/verify remote and local, encrypt/decrypt, wrap/unwrap, rotation, import, backup/restore", async () => {
     const res = await runGo("keys", [], { KEY_VAULT_NAME: "go-keys" });
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("go-keys"), ["2026-04-01"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       [

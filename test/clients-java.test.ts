@@ -26,7 +26,7 @@ describe("Java SDK clients", () => {
 
   before(async () => {
     requireBuilt([JAR], ["java", "keytool"], "a JDK >= 17 (and Maven to build)", "scripts/prepare-java.sh");
-    kluis = await Kluis.start();
+    kluis = await Kluis.start({ args: ["--log-level", "info"] }); // the log shows the api-versions sent
     certs = certificateFiles();
     // A vault per program: a certificate brings a key and a secret of its name, which the others would list.
     sp = await kluis.vaultWithPrincipal("javavault", ALL_PERMISSIONS);
@@ -103,6 +103,7 @@ describe("Java SDK clients", () => {
   it("runs the certificates quickstart: default policy, poll, get, delete, then 409 on re-create", async () => {
     const res = await runJava("Quickstart", ["java-quick"]);
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("javavault"), ["7.6"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       ["create", "get", "delete", "recreate"],
@@ -165,6 +166,7 @@ describe("Java SDK clients", () => {
   it("runs the secret scenarios", async () => {
     const res = await runJava("Secrets", [], { KEY_VAULT_NAME: "java-secrets" });
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("java-secrets"), ["2025-07-01"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       ["set", "get", "list", "versions", "update", "delete", "recover", "backup", "purge", "restore"],
@@ -184,6 +186,7 @@ describe("Java SDK clients", () => {
   it("runs the key scenarios (CreateRsaKeyOptions sends public_exponent 0): sign/verify by the vault, the SDK and java.security, encryption, rotation, import, backup/restore", async () => {
     const res = await runJava("Keys", [], { KEY_VAULT_NAME: "java-keys" });
     assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(kluis.apiVersionsSent("java-keys"), ["2025-07-01"]);
     assert.deepEqual(
       steps(res.stdout).map(([s]) => s),
       [

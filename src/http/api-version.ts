@@ -1,7 +1,8 @@
 // The api-versions the official SDKs send: Debian's Python build (7.3 for certificates and secrets, 7.4-preview.1
-// for keys), JavaScript's and Go's 2025-07-01, PyPI's current Python SDKs (2026-04-01 for certificates and secrets,
-// 2025-07-01 for keys; their betas sent 2026-03-01-preview) and Go's azsecrets 1.5.1 (2026-04-01). 2026-04-01
-// changes nothing Kluis serves: it adds only an internal-use `platformManaged` certificate policy field.
+// for keys), JavaScript's 2025-07-01 (keyvault-secrets 4.12 sends 2026-04-01 but needs Node 22), PyPI's current Python SDKs
+// (2026-04-01 for certificates and secrets, 2025-07-01 for keys; their betas sent 2026-03-01-preview) and Go's
+// azsecrets 1.5.1 and azkeys 1.6.0 (2026-04-01). 2026-04-01 changes nothing Kluis serves: it adds an internal-use
+// `platformManaged` certificate policy field, and for keys Managed HSM's secure wrap/unwrap and external keys.
 import { badParameter } from "./errors.js";
 
 export const SUPPORTED_API_VERSIONS = new Set([
