@@ -18,6 +18,7 @@ import { safeParse as safeJsonParse } from "secure-json-parse";
 import { SignJWT } from "jose";
 import { accessToken, fetchToken, keepAliveAgent, rawRequest, type RawResponse } from "./helpers/http.js";
 import { Kluis, type ServicePrincipal } from "./helpers/kluis.js";
+import { certificateFiles } from "./helpers/clients.js";
 import { PERMISSIONS } from "../src/http/permissions.js";
 import { type Cluster, needsPostgres, startCluster } from "./helpers/cluster.js";
 import { postgresRows, sqliteRows, type StoreRows } from "./helpers/store-rows.js";
@@ -723,6 +724,43 @@ const cipher = fc.record(
   },
   { requiredKeys: ["alg", "value"] },
 );
+/** Certificates to import, made as users make them (openssl): RSA and EC leaves of a CA, as a PFX and as PEM. */
+const IMPORTABLE_CERTIFICATES = (() => {
+  const files = certificateFiles();
+  try {
+    files.makeLeaf("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    files.run("pkcs12", "-export", "-in", "ec.pem", "-inkey", "ec.key", "-out", "ec.pfx", "-passout", "pass:pw123");
+    const pem = (name: string) => Buffer.concat([files.read(`${name}.key`), files.read(`${name}.pem`)]).toString();
+    const der = (name: string) =>
+      files
+        .read(name)
+        .toString()
+        .replace(/-----[^-]+-----|\s/g, ""); // a certificate's base64 DER, for x5c
+    return {
+      values: [
+        files.read("leaf.pfx").toString("base64"),
+        files.read("ec.pfx").toString("base64"),
+        pem("leaf"),
+        pem("ec"),
+        Buffer.from(pem("ec")).toString("base64"),
+      ],
+      x5c: [der("leaf.pem"), der("ec.pem"), der("ca.pem")],
+    };
+  } finally {
+    files.dispose();
+  }
+})();
+const certificatePolicy = fc.record(
+  {
+    x509_props: fc.record({ subject: fc.constantFrom("CN=fuzz", "CN=a,O=b"), validity_months: fc.constant(12) }),
+    issuer: fc.record({ name: fc.constantFrom("Self", "Unknown") }),
+    key_props: fc.oneof(
+      fc.record({ kty: fc.constant("RSA"), key_size: fc.constant(2048), reuse_key: fc.boolean() }),
+      fc.record({ kty: fc.constant("EC"), crv: fc.constantFrom("P-256", "P-384") }),
+    ),
+  },
+  { requiredKeys: ["x509_props", "issuer"] },
+);
 /**
  * Bodies an operation takes, as its clients send them: most bodies on these routes, so that operations run
  * (and leave versions, deleted objects and policies behind for the requests after them to meet).
@@ -780,23 +818,34 @@ const OPERATION_BODIES: Record<string, fc.Arbitrary<object>> = {
     ),
   }),
   "PUT /certificates/issuers/:i": fc.record({ provider: fc.constantFrom("Test", "DigiCert") }),
-  "POST /certificates/:c/create": fc.record(
+  "POST /certificates/:c/create": fc.record({ policy: certificatePolicy, tags }, { requiredKeys: ["policy"] }),
+  // A PFX's password is pw123; a wrong one, or one given with PEM, is the client's mistake to answer.
+  "POST /certificates/:c/import": fc.record(
     {
+      value: fc.constantFrom(...IMPORTABLE_CERTIFICATES.values),
+      pwd: fc.constantFrom("pw123", "pw123", "wrong", ""),
       policy: fc.record(
         {
-          x509_props: fc.record({ subject: fc.constantFrom("CN=fuzz", "CN=a,O=b"), validity_months: fc.constant(12) }),
-          issuer: fc.record({ name: fc.constantFrom("Self", "Unknown") }),
-          key_props: fc.oneof(
-            fc.record({ kty: fc.constant("RSA"), key_size: fc.constant(2048), reuse_key: fc.boolean() }),
-            fc.record({ kty: fc.constant("EC"), crv: fc.constantFrom("P-256", "P-384") }),
-          ),
+          key_props: fc.record({ exportable: fc.boolean(), reuse_key: fc.boolean() }, { requiredKeys: [] }),
+          secret_props: fc.record({ contentType: fc.constantFrom("application/x-pkcs12", "application/x-pem-file") }),
         },
-        { requiredKeys: ["x509_props", "issuer"] },
+        { requiredKeys: [] },
       ),
+      attributes: enabledAttributes,
       tags,
     },
-    { requiredKeys: ["policy"] },
+    { requiredKeys: ["value"] },
   ),
+  // No pending request was made for these certificates' keys: the merge is refused (or finds nothing pending).
+  "POST /certificates/:c/pending/merge": fc.record(
+    {
+      x5c: fc.subarray(IMPORTABLE_CERTIFICATES.x5c, { minLength: 1 }),
+      attributes: enabledAttributes,
+      tags,
+    },
+    { requiredKeys: ["x5c"] },
+  ),
+  "PATCH /certificates/:c/policy": certificatePolicy,
   "PATCH /certificates/:c/:v": fc.record({ attributes: enabledAttributes, tags }, { requiredKeys: [] }),
   "PATCH /certificates/:c/pending": fc.record({ cancellation_requested: fc.constant(true) }),
 };
@@ -2034,15 +2083,33 @@ function fuzzEveryRoute(onPostgres: boolean): void {
       assert.equal(res.status, 400, endpoint);
       assert.match(res.body.error_description, /^AADSTS50049: Unknown or invalid instance/);
     }
-    // The data plane's 415 says what is wrong (it said the body was not valid JSON).
-    const unsupported = await rawRequest(kluis, VAULT_HOST, "PUT", "/secrets/s415?api-version=7.5", {
-      token: vaultToken,
-      body: '{"value":"a"}',
-      headers: { "content-type": "application/xml" },
-      agent: pool,
-    });
-    assert.deepEqual([unsupported.status, unsupported.body.error.code], [415, "UnsupportedMediaType"]);
-    assert.match(unsupported.body.error.message, /content type 'application\/xml' is not supported/);
+    // The data plane's 415 says what is wrong, in Key Vault's words (it said the body was not valid JSON). A text/plain
+    // body was read as a string and answered 400; Key Vault reads JSON only, so it is 415 too.
+    const putAs = (contentType: string | undefined, body: string, path = "/secrets/s415") =>
+      rawRequest(kluis, VAULT_HOST, path.endsWith("backup") ? "POST" : "PUT", `${path}?api-version=7.5`, {
+        token: vaultToken,
+        body,
+        headers: { "content-type": contentType },
+        agent: pool,
+      });
+    for (const [contentType, message] of [
+      ["application/xml", "The request entity's media type 'application/xml' is not supported for this resource."],
+      ["text/plain; charset=utf-8", "The request entity's media type 'text/plain' is not supported for this resource."],
+      [
+        undefined,
+        "The request contains an entity body but no Content-Type header. The inferred media type 'application/octet-stream' is not supported for this resource.",
+      ],
+    ] as const) {
+      const unsupported = await putAs(contentType, '{"value":"a"}');
+      assert.deepEqual(
+        [unsupported.status, unsupported.body.error.code, unsupported.body.error.message],
+        [415, "UnsupportedMediaType", message],
+      );
+    }
+    assert.equal((await putAs("application/json", "", "/secrets/s415")).status, 400, "no value: nothing was stored");
+    // An empty body of any type is no body (as Key Vault reads one): a backup of a missing secret is its 404.
+    const empty = await putAs("text/plain", "", "/secrets/s415/backup");
+    assert.deepEqual([empty.status, empty.body.error.code], [404, "SecretNotFound"]);
   });
 
   it("found by fuzzing: headers past Node's limit and malformed HTTP are answered in Key Vault's shape (were Fastify's), never with a body to HEAD", async () => {

@@ -30,7 +30,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       const code = status === 413 ? "RequestTooLarge" : status === 415 ? "UnsupportedMediaType" : "BadParameter";
       const message =
         status === 415
-          ? `The content type '${req.headers["content-type"] ?? ""}' is not supported; send application/json.`
+          ? unsupportedMediaType(req.url, req.headers["content-type"])
           : err.code?.startsWith("FST_ERR_CTP") || err instanceof SyntaxError
             ? "The request body is not valid JSON."
             : err.message;
@@ -55,6 +55,16 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (req.is404) return void req.routeOptions.handler.call(app, req, reply); // answered: the chain stops here
     done();
   });
+}
+
+/** Key Vault's words for a body it cannot read (its ASP.NET front end's), or ARM's; the media type without parameters. */
+function unsupportedMediaType(url: string, contentType: string | undefined): string {
+  const mediaType = contentType?.split(";")[0]!.trim();
+  if (/^\/(subscriptions|providers)\//i.test(url))
+    return `The content media type '${mediaType || "<null>"}' is not supported. Only 'application/json' is supported.`;
+  return mediaType
+    ? `The request entity's media type '${mediaType}' is not supported for this resource.`
+    : "The request contains an entity body but no Content-Type header. The inferred media type 'application/octet-stream' is not supported for this resource.";
 }
 
 /** How often an outage is logged at most: every request fails while it lasts, and one line says it all. */

@@ -36,6 +36,13 @@ export function dataPlane(ctx: ServerContext, routes: ((app: FastifyInstance, ct
   return async (app: FastifyInstance) => {
     app.decorateRequest("scope", null as unknown as VaultScope);
     app.decorateRequest("caller", null as unknown as Caller);
+    // Key Vault reads JSON (and, like any ASP.NET service, forms): a body of another type, or one without a
+    // Content-Type, is its 415 (error-handler.ts words it). An empty body is no body, whatever its type.
+    app.removeContentTypeParser("text/plain");
+    app.addContentTypeParser("*", (req, _payload, done) => {
+      if (req.headers["content-length"] === "0") return done(null, undefined);
+      done(Object.assign(new Error("unsupported media type"), { statusCode: 415 }));
+    });
 
     app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
       const host = parseVaultHost(req.hostname, ctx.hostnames);
