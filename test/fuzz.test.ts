@@ -724,11 +724,15 @@ const cipher = fc.record(
   },
   { requiredKeys: ["alg", "value"] },
 );
-/** Certificates to import, made as users make them (openssl): RSA and EC leaves of a CA, as a PFX and as PEM. */
+/**
+ * Certificates to import, made as users make them (openssl): RSA and EC leaves of a CA, as a PFX and as PEM. Valid for
+ * ten years: no near-expiry event or lifetime action falls due during a run (the sweeps would write while a refused
+ * request is watched).
+ */
 const IMPORTABLE_CERTIFICATES = (() => {
-  const files = certificateFiles();
+  const files = certificateFiles(3650);
   try {
-    files.makeLeaf("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    files.makeLeaf("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], 3650);
     files.run("pkcs12", "-export", "-in", "ec.pem", "-inkey", "ec.key", "-out", "ec.pfx", "-passout", "pass:pw123");
     const pem = (name: string) => Buffer.concat([files.read(`${name}.key`), files.read(`${name}.pem`)]).toString();
     const der = (name: string) =>

@@ -72,12 +72,13 @@ export function steps(stdout: string): [string, string][] {
 
 /**
  * What a user brings to the certificate scenarios, made with openssl in CERT_DIR: a CA (ca.pem, ca.key) that signs
- * merged requests, and a leaf it signed as leaf.pfx (password `pw123`) and leaf-bundle.pem (key, then certificate).
+ * merged requests, and a leaf it signed as leaf.pfx (password `pw123`) and leaf-bundle.pem (key, then certificate),
+ * each valid for `days`.
  */
-export function certificateFiles(): OpenSsl {
+export function certificateFiles(days = 30): OpenSsl {
   const openssl = new OpenSsl();
-  openssl.makeCa();
-  openssl.makeLeaf("leaf");
+  openssl.makeCa(days);
+  openssl.makeLeaf("leaf", undefined, days);
   openssl.run(
     "pkcs12",
     "-export",

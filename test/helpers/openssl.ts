@@ -24,8 +24,8 @@ export class OpenSsl {
     return this.path(name);
   }
 
-  /** A CA key and self-signed CA certificate (ca.key, ca.pem). */
-  makeCa(): void {
+  /** A CA key and self-signed CA certificate (ca.key, ca.pem), valid for `days`. */
+  makeCa(days = 30): void {
     this.run(
       "req",
       "-x509",
@@ -37,14 +37,14 @@ export class OpenSsl {
       "-out",
       "ca.pem",
       "-days",
-      "30",
+      String(days),
       "-subj",
       "/CN=Test Root CA",
     );
   }
 
-  /** A leaf key and certificate signed by the CA: `${name}.key`, `${name}.pem`. */
-  makeLeaf(name: string, keyAlg: string[] = ["-newkey", "rsa:2048"]): void {
+  /** A leaf key and certificate signed by the CA: `${name}.key`, `${name}.pem`, valid for `days`. */
+  makeLeaf(name: string, keyAlg: string[] = ["-newkey", "rsa:2048"], days = 30): void {
     this.run(
       "req",
       "-new",
@@ -57,10 +57,10 @@ export class OpenSsl {
       "-subj",
       `/CN=${name}.example.com`,
     );
-    this.signCsr(`${name}.csr`, `${name}.pem`);
+    this.signCsr(`${name}.csr`, `${name}.pem`, days);
   }
 
-  signCsr(csr: string, out: string): void {
+  signCsr(csr: string, out: string, days = 30): void {
     this.write(
       "ext.cnf",
       "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
@@ -78,7 +78,7 @@ export class OpenSsl {
       "-out",
       out,
       "-days",
-      "30",
+      String(days),
       "-extfile",
       "ext.cnf",
     );
