@@ -388,5 +388,55 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
         (await shell.azJson<{ name: string }[]>("keyvault", "list-deleted")).some((x) => x.name === "azcloudvault"),
       );
     });
+
+    it("answers az provider, az resource by id and type, check-name and private-link-resource list", async () => {
+      // Set-up scripts register the provider first; `az resource` reads its api-versions before any call.
+      assert.equal((await shell.az("provider", "register", "-n", "Microsoft.KeyVault", "--wait")).code, 0);
+      const provider = await shell.azJson("provider", "show", "-n", "Microsoft.KeyVault");
+      assert.equal(provider.registrationState, "Registered");
+      assert.ok(
+        provider.resourceTypes
+          .find((t: { resourceType: string }) => t.resourceType === "vaults")
+          .apiVersions.includes("2026-02-01"),
+      );
+      assert.deepEqual((await shell.azJson<string[]>("provider", "list", "--query", "[].namespace")).sort(), [
+        "Microsoft.Authorization",
+        "Microsoft.EventGrid",
+        "Microsoft.KeyVault",
+      ]);
+      const unknown = await shell.az("provider", "show", "-n", "Microsoft.Compute");
+      assert.notEqual(unknown.code, 0);
+      assert.match(
+        unknown.stderr,
+        /\(InvalidResourceNamespace\) The resource namespace 'Microsoft.Compute' is invalid\./,
+      );
+
+      assert.equal((await shell.azJson("group", "create", "-n", "rg3", "-l", "westeurope")).name, "rg3");
+      const id = (await shell.azJson("keyvault", "create", "-n", "azresvault", "-g", "rg3")).id;
+      assert.deepEqual(await shell.azJson("resource", "show", "--ids", id, "--query", "[name, type]"), [
+        "azresvault",
+        "Microsoft.KeyVault/vaults",
+      ]);
+      const tag = ["resource", "tag", "--tags", "env=test", "-g", "rg3", "-n", "azresvault"];
+      assert.deepEqual(await shell.azJson(...tag, "--resource-type", "Microsoft.KeyVault/vaults", "--query", "tags"), {
+        env: "test",
+      });
+      assert.deepEqual(await shell.azJson("keyvault", "show", "-n", "azresvault", "--query", "tags"), { env: "test" });
+
+      // az's check-name asks about managed HSM names (Kluis has none: a valid name is free).
+      assert.equal((await shell.azJson("keyvault", "check-name", "-n", "azfreehsm")).nameAvailable, true);
+      const invalid = await shell.azJson("keyvault", "check-name", "-n", "1-bad");
+      assert.deepEqual([invalid.nameAvailable, invalid.reason], [false, "AccountNameInvalid"]);
+      const links = await shell.azJson("keyvault", "private-link-resource", "list", "--vault-name", "azresvault");
+      assert.deepEqual(
+        links.map((l: { id: string; groupId: string; requiredZoneNames: string[] }) => [
+          l.id,
+          l.groupId,
+          l.requiredZoneNames,
+        ]),
+        [[`${id}/privateLinkResources/vault`, "vault", ["privatelink.vaultcore.azure.net"]]],
+      );
+      assert.equal((await shell.az("group", "delete", "-n", "rg3", "--yes")).code, 0);
+    });
   });
 });

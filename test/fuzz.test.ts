@@ -513,6 +513,13 @@ const MANAGEMENT_ROUTES = [
   "GET /subscriptions/:sub/resources",
   "GET /subscriptions/:sub/resourcegroups/:grp/resources",
   "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability",
+  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkMhsmNameAvailability",
+  `GET ${VAULT_ARM}/privateLinkResources`,
+  "GET /subscriptions/:sub/providers",
+  "GET /subscriptions/:sub/providers/Microsoft.KeyVault",
+  "POST /subscriptions/:sub/providers/Microsoft.KeyVault/register",
+  "GET /subscriptions/:sub/providers/:obj",
+  "POST /subscriptions/:sub/providers/:obj/register",
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/managedHSMs",
   "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/managedHSMs",
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedManagedHSMs",
@@ -579,6 +586,9 @@ function managementOperationBodies(tenantId: string, subscriptionId: string): Re
     "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkNameAvailability": fc.record({
       name: fc.constantFrom("mgmt1", "default", "free-name"),
       type: fc.constant("Microsoft.KeyVault/vaults"),
+    }),
+    "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkMhsmNameAvailability": fc.record({
+      name: fc.constantFrom("mgmt1", "1-bad", "free-name"),
     }),
     "POST /kluis/servicePrincipals": fc.record({ displayName: fuzzName }),
   };

@@ -17,6 +17,7 @@ import { toGenericVaultResource, type VaultProperties } from "../vaults/model.js
 import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
 import { createOrUpdateResourceGroup, deleteResourceGroup, updateResourceGroup } from "./operations.js";
+import { getProvider, listProviders, PROVIDER_NAMESPACES } from "./providers.js";
 import { pathParam, queryOf } from "../http/route.js";
 
 /** The id of a group deletion's operation: stateless, so any node can answer the poll. */
@@ -54,6 +55,29 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
       throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/read", requestScope(req));
     return toArmSubscription(sub, ctx.tokens.tenantId);
   });
+
+  // Resource providers: read as the subscription is; registering takes the namespace's register action there.
+  const providers = "/subscriptions/:subscriptionId/providers";
+  const readsSubscription = (req: FastifyRequest) => {
+    const scope = `/subscriptions/${sub}`;
+    if (!req.management!.hasAnyRoleAround(scope))
+      throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/providers/read", scope);
+  };
+  app.get(providers, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) => {
+    readsSubscription(req);
+    return listProviders(sub);
+  });
+  app.get(`${providers}/:namespace`, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) => {
+    readsSubscription(req);
+    return getProvider(sub, pathParam(req, "namespace"));
+  });
+  for (const namespace of PROVIDER_NAMESPACES)
+    app.post(`${providers}/${namespace}/register`, performs(`${namespace}/register/action`), async () =>
+      getProvider(sub, namespace),
+    );
+  app.post(`${providers}/:namespace/register`, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) =>
+    getProvider(sub, pathParam(req, "namespace")),
+  );
 
   const base = "/subscriptions/:subscriptionId/resourcegroups";
   const one = `${base}/:resourceGroup`;

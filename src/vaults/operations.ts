@@ -161,13 +161,7 @@ export async function checkNameAvailability(store: Store, input: { name?: unknow
   if (typeof input.name !== "string") throw badParameter("name must be a string.");
   if (input.type !== "Microsoft.KeyVault/vaults") throw badParameter("type must be 'Microsoft.KeyVault/vaults'.");
   const name = input.name;
-  if (!VAULT_NAME_PATTERN.test(name)) {
-    return {
-      nameAvailable: false,
-      reason: "AccountNameInvalid",
-      message: `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
-    };
-  }
+  if (!VAULT_NAME_PATTERN.test(name)) return nameInvalid("vault", name);
   const taken = (await store.vaults.get(name.toLowerCase())) ?? (await store.vaults.get(name.toLowerCase(), true));
   return taken
     ? {
@@ -177,6 +171,22 @@ export async function checkNameAvailability(store: Store, input: { name?: unknow
       }
     : { nameAvailable: true };
 }
+
+/**
+ * CheckMhsmNameAvailability (what `az keyvault check-name` asks): managed HSM names follow the vaults' rule; Kluis has
+ * no managed HSMs, so a valid name is free.
+ */
+export function checkManagedHsmNameAvailability(input: { name?: unknown }) {
+  if (typeof input.name !== "string") throw badParameter("name must be a string.");
+  return VAULT_NAME_PATTERN.test(input.name) ? { nameAvailable: true } : nameInvalid("managed HSM", input.name);
+}
+
+/** A name-availability answer for a name that breaks the naming rule. */
+const nameInvalid = (kind: "vault" | "managed HSM", name: string) => ({
+  nameAvailable: false,
+  reason: "AccountNameInvalid",
+  message: `The ${kind} name '${name}' is invalid. A ${kind}'s name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
+});
 
 /** Soft delete: the vault and everything in it stay recoverable for its retention period. */
 export async function deleteVault(store: Store, name: string): Promise<void> {

@@ -8,6 +8,7 @@ import { pathParam, queryOf } from "../http/route.js";
 import type { ServerContext } from "../identity/context.js";
 import { toArmDeletedVault, toArmVault, type Vault, type VaultProperties } from "./model.js";
 import {
+  checkManagedHsmNameAvailability,
   checkNameAvailability,
   createOrUpdateVault,
   deleteVault,
@@ -92,6 +93,33 @@ export async function vaultRoutes(app: FastifyInstance, ctx: ServerContext) {
     `${base}/providers/Microsoft.KeyVault/checkNameAvailability`,
     performs("Microsoft.KeyVault/checkNameAvailability/read"),
     async (req) => checkNameAvailability(ctx.store, jsonBody(req)),
+  );
+  app.post(
+    `${base}/providers/Microsoft.KeyVault/checkMhsmNameAvailability`,
+    performs("Microsoft.KeyVault/checkMhsmNameAvailability/read"),
+    async (req) => checkManagedHsmNameAvailability(jsonBody(req)),
+  );
+  // A vault's private endpoints are reached through one group, `vault` (none is made: Kluis has no virtual networks).
+  app.get(
+    `${one}/privateLinkResources`,
+    performs("Microsoft.KeyVault/vaults/privateLinkResources/read"),
+    async (req) => {
+      const id = arm(await vaultOf(req)).id;
+      return {
+        value: [
+          {
+            id: `${id}/privateLinkResources/vault`,
+            name: "vault",
+            type: "Microsoft.KeyVault/vaults/privateLinkResources",
+            properties: {
+              groupId: "vault",
+              requiredMembers: ["default"],
+              requiredZoneNames: ["privatelink.vaultcore.azure.net"],
+            },
+          },
+        ],
+      };
+    },
   );
   // Kluis has no managed HSMs; az keyvault list and list-deleted ask for them beside vaults.
   const HSM_READ = "Microsoft.KeyVault/managedHSMs/read";
