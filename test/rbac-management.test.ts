@@ -106,6 +106,22 @@ describe("management-plane RBAC", () => {
       "Microsoft.Resources/subscriptions/read",
       `/subscriptions/${sub}`,
     );
+    // Its providers too; registering one is the namespace's own action.
+    for (const path of [`/subscriptions/${sub}/providers`, `/subscriptions/${sub}/providers/Microsoft.KeyVault`])
+      refused(
+        await as("nobody", "GET", path),
+        sp,
+        oid,
+        "Microsoft.Resources/subscriptions/providers/read",
+        `/subscriptions/${sub}`,
+      );
+    refused(
+      await as("nobody", "POST", `/subscriptions/${sub}/providers/Microsoft.KeyVault/register`),
+      sp,
+      oid,
+      "Microsoft.KeyVault/register/action",
+      `/subscriptions/${sub}`,
+    );
     // Listings answer only what the caller may read: nothing.
     assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/resourcegroups`)).body, { value: [] });
     assert.deepEqual((await as("nobody", "GET", `/subscriptions/${sub}/providers/Microsoft.KeyVault/vaults`)).body, {
@@ -160,6 +176,16 @@ describe("management-plane RBAC", () => {
       oid,
       "Microsoft.KeyVault/vaults/accessPolicies/write",
       policy,
+    );
+    // Providers: read, not registered.
+    const provider = `/subscriptions/${sub}/providers/Microsoft.KeyVault`;
+    assert.equal((await as("reader", "GET", provider)).body.registrationState, "Registered");
+    refused(
+      await as("reader", "POST", `${provider}/register`),
+      sp,
+      oid,
+      "Microsoft.KeyVault/register/action",
+      `/subscriptions/${sub}`,
     );
   });
 

@@ -49,33 +49,35 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   const sub = ctx.subscriptionId;
   const groupName = (req: FastifyRequest) => pathParam(req, "resourceGroup");
 
-  // Whoever the subscription is listed to may read it; anyone else gets the refusal of a read.
+  // Whoever the subscription is listed to may read it and its providers; anyone else gets the refusal of a read.
+  const readsSubscription = (req: FastifyRequest) => {
+    const scope = `/subscriptions/${sub}`;
+    const action = req.routeOptions.config.listing!;
+    if (!req.management!.hasAnyRoleAround(scope)) throw authorizationFailed(req.management!.caller, action, scope);
+  };
   app.get("/subscriptions/:subscriptionId", lists("Microsoft.Resources/subscriptions/read"), async (req) => {
-    if (!req.management!.hasAnyRoleAround(requestScope(req)))
-      throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/read", requestScope(req));
+    readsSubscription(req);
     return toArmSubscription(sub, ctx.tokens.tenantId);
   });
 
-  // Resource providers: read as the subscription is; registering takes the namespace's register action there.
+  // Resource providers; registering takes the namespace's register action at the subscription.
   const providers = "/subscriptions/:subscriptionId/providers";
-  const readsSubscription = (req: FastifyRequest) => {
-    const scope = `/subscriptions/${sub}`;
-    if (!req.management!.hasAnyRoleAround(scope))
-      throw authorizationFailed(req.management!.caller, "Microsoft.Resources/subscriptions/providers/read", scope);
-  };
-  app.get(providers, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) => {
+  const PROVIDER_READ = "Microsoft.Resources/subscriptions/providers/read";
+  app.get(providers, lists(PROVIDER_READ), async (req) => {
     readsSubscription(req);
     return listProviders(sub);
   });
-  app.get(`${providers}/:namespace`, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) => {
+  app.get(`${providers}/:namespace`, lists(PROVIDER_READ), async (req) => {
     readsSubscription(req);
     return getProvider(sub, pathParam(req, "namespace"));
   });
   for (const namespace of PROVIDER_NAMESPACES)
-    app.post(`${providers}/${namespace}/register`, performs(`${namespace}/register/action`), async () =>
-      getProvider(sub, namespace),
+    app.post(
+      `${providers}/${namespace}/register`,
+      performs(`${namespace}/register/action`, () => `/subscriptions/${sub}`),
+      async () => getProvider(sub, namespace),
     );
-  app.post(`${providers}/:namespace/register`, lists("Microsoft.Resources/subscriptions/providers/read"), async (req) =>
+  app.post(`${providers}/:namespace/register`, lists(PROVIDER_READ), async (req) =>
     getProvider(sub, pathParam(req, "namespace")),
   );
 
