@@ -422,6 +422,8 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
         env: "test",
       });
       assert.deepEqual(await shell.azJson("keyvault", "show", "-n", "azresvault", "--query", "tags"), { env: "test" });
+      const updated = ["resource", "update", "--ids", id, "--set", "properties.enabledForDeployment=true"];
+      assert.equal(await shell.azJson(...updated, "--query", "properties.enabledForDeployment"), true);
 
       // az's check-name asks about managed HSM names (Kluis has none: a valid name is free).
       assert.equal((await shell.azJson("keyvault", "check-name", "-n", "azfreehsm")).nameAvailable, true);
