@@ -440,5 +440,35 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       );
       assert.equal((await shell.az("group", "delete", "-n", "rg3", "--yes")).code, 0);
     });
+
+    it("tags a group and a vault with az tag: create, merge, delete by name or name and value, replace, list, delete", async () => {
+      assert.equal((await shell.azJson("group", "create", "-n", "rg4", "-l", "westeurope")).name, "rg4");
+      const vault = (await shell.azJson("keyvault", "create", "-n", "aztagvault", "-g", "rg4")).id;
+      const group = vault.split("/providers/")[0];
+      const tag = async (...args: string[]) =>
+        (await shell.azJson("tag", ...args, "--query", "properties.tags")) as object;
+      assert.deepEqual(await tag("create", "--resource-id", vault, "--tags", "a=1", "b=2"), { a: "1", b: "2" });
+      assert.deepEqual(await tag("update", "--resource-id", vault, "--operation", "merge", "--tags", "c=3"), {
+        a: "1",
+        b: "2",
+        c: "3",
+      });
+      // Delete takes a name, or a name with the value it has.
+      const deleted = await tag("update", "--resource-id", vault, "--operation", "delete", "--tags", "a", "b=9", "c=3");
+      assert.deepEqual(deleted, { b: "2" });
+      assert.deepEqual(await tag("update", "--resource-id", vault, "--operation", "replace", "--tags", "z=26"), {
+        z: "26",
+      });
+      assert.deepEqual(await shell.azJson("keyvault", "show", "-n", "aztagvault", "--query", "tags"), { z: "26" });
+      assert.deepEqual(await tag("list", "--resource-id", vault), { z: "26" });
+      assert.equal((await shell.az("tag", "delete", "--resource-id", vault, "--yes")).code, 0);
+      assert.deepEqual(await shell.azJson("keyvault", "show", "-n", "aztagvault", "--query", "tags"), {});
+
+      assert.deepEqual(await tag("update", "--resource-id", group, "--operation", "merge", "--tags", "team=kv"), {
+        team: "kv",
+      });
+      assert.deepEqual(await shell.azJson("group", "show", "-n", "rg4", "--query", "tags"), { team: "kv" });
+      assert.equal((await shell.az("group", "delete", "-n", "rg4", "--yes")).code, 0);
+    });
   });
 });

@@ -520,6 +520,10 @@ const MANAGEMENT_ROUTES = [
   "POST /subscriptions/:sub/providers/Microsoft.KeyVault/register",
   "GET /subscriptions/:sub/providers/:obj",
   "POST /subscriptions/:sub/providers/:obj/register",
+  ...["GET", "PUT", "PATCH", "DELETE"].flatMap((m) => [
+    `${m} ${VAULT_ARM}/providers/Microsoft.Resources/tags/default`,
+    `${m} /subscriptions/:sub/resourcegroups/:grp/providers/Microsoft.Resources/tags/default`,
+  ]),
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/managedHSMs",
   "GET /subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.KeyVault/managedHSMs",
   "GET /subscriptions/:sub/providers/Microsoft.KeyVault/deletedManagedHSMs",
@@ -587,6 +591,18 @@ function managementOperationBodies(tenantId: string, subscriptionId: string): Re
       name: fc.constantFrom("mgmt1", "default", "free-name"),
       type: fc.constant("Microsoft.KeyVault/vaults"),
     }),
+    ...Object.fromEntries(
+      [VAULT_ARM, "/subscriptions/:sub/resourcegroups/:grp"].flatMap((scope) => [
+        [`PUT ${scope}/providers/Microsoft.Resources/tags/default`, fc.record({ properties: fc.record({ tags }) })],
+        [
+          `PATCH ${scope}/providers/Microsoft.Resources/tags/default`,
+          fc.record({
+            operation: fc.constantFrom("Merge", "Replace", "Delete"),
+            properties: fc.record({ tags }),
+          }),
+        ],
+      ]),
+    ),
     "POST /subscriptions/:sub/providers/Microsoft.KeyVault/checkMhsmNameAvailability": fc.record({
       name: fc.constantFrom("mgmt1", "1-bad", "free-name"),
     }),

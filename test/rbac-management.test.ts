@@ -177,6 +177,16 @@ describe("management-plane RBAC", () => {
       "Microsoft.KeyVault/vaults/accessPolicies/write",
       policy,
     );
+    // Tags: read, not written.
+    const tags = `${vault("rgb", "mgmtbvault")}/providers/Microsoft.Resources/tags/default`;
+    assert.equal((await as("reader", "GET", tags)).status, 200);
+    refused(
+      await as("reader", "PATCH", tags, { operation: "Merge", properties: { tags: { a: "b" } } }),
+      sp,
+      oid,
+      "Microsoft.Resources/tags/write",
+      tags,
+    );
     // Providers: read, not registered.
     const provider = `/subscriptions/${sub}/providers/Microsoft.KeyVault`;
     assert.equal((await as("reader", "GET", provider)).body.registrationState, "Registered");
@@ -528,7 +538,7 @@ describe("a store written before migration 0012", () => {
   });
 });
 
-describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
+describe("role and tag writes on two PostgreSQL nodes", needsPostgres, () => {
   let cluster: Cluster | undefined;
   let nodeA: Kluis;
   let nodeB: Kluis;
@@ -587,6 +597,24 @@ describe("role writes on two PostgreSQL nodes", needsPostgres, () => {
       (r: { properties: { type: string } }) => r.properties.type === "CustomRole",
     );
     assert.equal(custom.length, 11);
+  });
+
+  it("loses no tag when both nodes merge tags into a vault and into a group at once (az tag update --operation merge)", async () => {
+    const COUNT = 10;
+    for (const scope of [
+      `/subscriptions/${sub}/resourceGroups/kluis/providers/Microsoft.KeyVault/vaults/default`,
+      `/subscriptions/${sub}/resourceGroups/kluis`,
+    ]) {
+      const tags = `${scope}/providers/Microsoft.Resources/tags/default`;
+      const merge = (node: Kluis, name: string) =>
+        armRequest(node, "PATCH", tags, { operation: "Merge", properties: { tags: { [name]: "1" } } });
+      const merges = await Promise.all(
+        Array.from({ length: COUNT }, (_, i) => [merge(nodeA, `a${i}`), merge(nodeB, `b${i}`)]).flat(),
+      );
+      for (const res of merges) assert.equal(res.status, 200, JSON.stringify(res.body));
+      const stored = (await armRequest(nodeB, "GET", tags)).body.properties.tags as Record<string, string>;
+      assert.equal(Object.keys(stored).length, 2 * COUNT, `${scope}: ${JSON.stringify(stored)}`);
+    }
   });
 
   // Authorization reads them through a copy up to a second old, as Azure's RBAC takes a while to apply a change; ARM's

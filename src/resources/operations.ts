@@ -16,7 +16,7 @@ export interface ResourceGroupInput {
 // ARM: up to 90 letters, digits, '-', '.', '(', ')' or '_' (Unicode letters and digits too), not ending in '.'.
 const GROUP_NAME = /^[-\p{L}\p{N}_.()]{1,90}$/u;
 
-function checkTags(tags: unknown): Record<string, string> | undefined {
+export function checkTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
   const entries = isJsonObject(tags) ? Object.entries(tags) : undefined;
   if (!entries?.every((entry): entry is [string, string] => typeof entry[1] === "string"))

@@ -18,6 +18,7 @@ import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
 import { createOrUpdateResourceGroup, deleteResourceGroup, updateResourceGroup } from "./operations.js";
 import { getProvider, listProviders, PROVIDER_NAMESPACES } from "./providers.js";
+import { deleteTagsAtScope, getTagsAtScope, setTagsAtScope, toArmTags, type TagScope } from "./tags.js";
 import { pathParam, queryOf } from "../http/route.js";
 
 /** The id of a group deletion's operation: stateless, so any node can answer the poll. */
@@ -129,6 +130,33 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
       return reply.code(200).send();
     },
   );
+
+  // Tags at a group's or a vault's scope (the scope's id is the request's path up to /providers/Microsoft.Resources).
+  const TAGS = "providers/Microsoft.Resources/tags/default";
+  const scopeId = (req: FastifyRequest) => requestScope(req).slice(0, -(TAGS.length + 1));
+  for (const [path, scopeOf] of [
+    [`${one}/${TAGS}`, (req) => ({ group: groupName(req) })],
+    [
+      `${one}/providers/Microsoft.KeyVault/vaults/:vaultName/${TAGS}`,
+      (req) => ({ group: groupName(req), vault: pathParam(req, "vaultName") }),
+    ],
+  ] as [string, (req: FastifyRequest) => TagScope][]) {
+    app.get(path, performs("Microsoft.Resources/tags/read"), async (req) =>
+      toArmTags(scopeId(req), await getTagsAtScope(ctx.store, scopeOf(req))),
+    );
+    for (const method of ["PUT", "PATCH"] as const)
+      app.route({
+        method,
+        url: path,
+        ...performs("Microsoft.Resources/tags/write"),
+        handler: async (req) =>
+          toArmTags(scopeId(req), await setTagsAtScope(ctx.store, scopeOf(req), jsonBody(req), method === "PATCH")),
+      });
+    app.delete(path, performs("Microsoft.Resources/tags/delete"), async (req, reply) => {
+      await deleteTagsAtScope(ctx.store, scopeOf(req));
+      return reply.code(200).send();
+    });
+  }
 
   // Lists only the vaults the caller may read, as ARM filters a collection to what the caller can see.
   const listResources = async (req: FastifyRequest, group?: string) => {

@@ -36,6 +36,15 @@ export class ResourceGroupsRepository {
       .execute();
   }
 
+  /** Holds the group's row until the transaction ends (as VaultsRepository.lock): a read-modify-write is one step. */
+  async lock(name: string): Promise<void> {
+    await this.db
+      .updateTable("resource_groups")
+      .set((eb) => ({ name_key: eb.ref("name_key") }))
+      .where("name_key", "=", name.toLowerCase())
+      .execute();
+  }
+
   async delete(name: string): Promise<boolean> {
     const res = await this.db
       .deleteFrom("resource_groups")
