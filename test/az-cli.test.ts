@@ -469,6 +469,8 @@ describe("the Azure CLI (az 2.91 from PyPI)", () => {
       });
       assert.deepEqual(await shell.azJson("group", "show", "-n", "rg4", "--query", "tags"), { team: "kv" });
       assert.equal((await shell.az("group", "delete", "-n", "rg4", "--yes")).code, 0);
+      // As for the vault itself, ARM answers for the missing group first.
+      assert.match((await shell.az("tag", "list", "--resource-id", vault)).stderr, /\(ResourceGroupNotFound\)/);
     });
   });
 });

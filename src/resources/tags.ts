@@ -43,9 +43,8 @@ function givenTags(body: Record<string, unknown>): Tags {
 
 /** GetAtScope. */
 export async function getTagsAtScope(store: Store, scope: TagScope): Promise<Tags> {
-  return scope.vault === undefined
-    ? (await getResourceGroup(store, scope.group)).tags
-    : (await getVaultInGroup(store, scope.group, scope.vault)).tags;
+  const group = await getResourceGroup(store, scope.group); // ARM answers for a missing group before the vault
+  return scope.vault === undefined ? group.tags : (await getVaultInGroup(store, group.name, scope.vault)).tags;
 }
 
 /** CreateOrUpdateAtScope (PUT: the tags given replace them all) and UpdateAtScope (PATCH: `operation`). */
@@ -75,7 +74,7 @@ async function changeTags(store: Store, scope: TagScope, change: (stored: Tags) 
       return tags;
     }
     await tx.vaults.lock(scope.vault.toLowerCase());
-    const vault = await getVaultInGroup(tx, scope.group, scope.vault);
+    const vault = await getVaultInGroup(tx, (await getResourceGroup(tx, scope.group)).name, scope.vault);
     const tags = change(vault.tags);
     await tx.vaults.put({ ...vault, tags });
     return tags;
