@@ -18,7 +18,7 @@ import { matchesFilter, parseResourceFilter } from "./filter.js";
 import { resourceGroupId, toArmResourceGroup, toArmSubscription, toArmTenant } from "./model.js";
 import { createOrUpdateResourceGroup, deleteResourceGroup, updateResourceGroup } from "./operations.js";
 import { getProvider, listProviders, PROVIDER_NAMESPACES } from "./providers.js";
-import { deleteTagsAtScope, getTagsAtScope, setTagsAtScope, toArmTags, type TagScope } from "./tags.js";
+import { deleteTagsAtScope, getTagsAtScope, setTagsAtScope, TAGS_PATH, toArmTags, type TagScope } from "./tags.js";
 import { pathParam, queryOf } from "../http/route.js";
 
 /** The id of a group deletion's operation: stateless, so any node can answer the poll. */
@@ -132,12 +132,11 @@ export async function resourceRoutes(app: FastifyInstance, ctx: ServerContext) {
   );
 
   // Tags at a group's or a vault's scope (the scope's id is the request's path up to /providers/Microsoft.Resources).
-  const TAGS = "providers/Microsoft.Resources/tags/default";
-  const scopeId = (req: FastifyRequest) => requestScope(req).slice(0, -(TAGS.length + 1));
+  const scopeId = (req: FastifyRequest) => requestScope(req).slice(0, -(TAGS_PATH.length + 1));
   for (const [path, scopeOf] of [
-    [`${one}/${TAGS}`, (req) => ({ group: groupName(req) })],
+    [`${one}/${TAGS_PATH}`, (req) => ({ group: groupName(req) })],
     [
-      `${one}/providers/Microsoft.KeyVault/vaults/:vaultName/${TAGS}`,
+      `${one}/providers/Microsoft.KeyVault/vaults/:vaultName/${TAGS_PATH}`,
       (req) => ({ group: groupName(req), vault: pathParam(req, "vaultName") }),
     ],
   ] as [string, (req: FastifyRequest) => TagScope][]) {

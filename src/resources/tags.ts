@@ -27,8 +27,11 @@ const UPDATES: Record<string, (stored: Tags, given: Tags) => Tags> = {
     ),
 };
 
+/** The tags' path under their scope's id. */
+export const TAGS_PATH = "providers/Microsoft.Resources/tags/default";
+
 export const toArmTags = (scopeId: string, tags: Tags) => ({
-  id: `${scopeId}/providers/Microsoft.Resources/tags/default`,
+  id: `${scopeId}/${TAGS_PATH}`,
   name: "default",
   type: "Microsoft.Resources/tags",
   properties: { tags },

@@ -73,11 +73,7 @@ export async function createOrUpdateVault(
   /** A new vault's enableRbacAuthorization when the request leaves it out (ARM's default depends on its api-version). */
   rbacByDefault = false,
 ): Promise<Vault> {
-  if (!VAULT_NAME_PATTERN.test(name)) {
-    throw badParameter(
-      `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.`,
-    );
-  }
+  if (!VAULT_NAME_PATTERN.test(name)) throw badParameter(nameInvalid("vault", name).message);
   const checked = checkVaultInput(input);
   const p = checked.properties ?? {};
   const retention = p.softDeleteRetentionInDays ?? DEFAULT_RETENTION_DAYS;
